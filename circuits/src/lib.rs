@@ -1,0 +1,21 @@
+//! zkinfer's frontend: the constraint system circuits are written in, the layouter that
+//! assigns their cells, and a mock checker that names every failing constraint.
+
+pub mod cs;
+pub mod layouter;
+pub mod mock;
+pub mod value;
+
+pub use cs::{constant, Advice, ConstraintSystem, Fixed, Instance, Selector, TableColumn};
+pub use layouter::{AssignedCell, Cell, Circuit, Layouter, Region, Synthesis};
+pub use mock::{check, Columns, Failure, MockProver};
+pub use value::Value;
+pub use zkinfer_verifier::{CircuitDescription, Column, ColumnKind, Expression, Fr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("synthesis failed: {0}")]
+    Synthesis(String),
+    #[error("the circuit needs {needed} usable rows but 2^{k} rows leave {usable}; use k >= {min_k}")]
+    NotEnoughRows { needed: usize, usable: usize, k: u32, min_k: u32 },
+}

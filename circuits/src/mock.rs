@@ -1,0 +1,139 @@
+//! Checking a witness against the constraints row by row, naming every failure. The mock
+//! prover and the honest prover's own checks both use [`check`].
+
+use crate::layouter::{Cell, Circuit, Synthesis};
+use crate::Error;
+use ark_bn254::Fr;
+use ark_ff::{UniformRand, Zero};
+use std::collections::HashSet;
+use std::fmt;
+use zkinfer_verifier::{CircuitDescription, ColumnKind, Query};
+
+/// One violated constraint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    Gate { gate: String, poly: usize, row: usize },
+    Copy { left: String, right: String },
+    PublicInput { cell: String, instance: String },
+    Lookup { lookup: String, row: usize },
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Gate { gate, poly, row } => write!(f, "gate '{gate}' (constraint {poly}) fails at row {row}"),
+            Failure::Copy { left, right } => write!(f, "copy constraint fails: {left} != {right}"),
+            Failure::PublicInput { cell, instance } => write!(f, "public input {instance} does not match {cell}"),
+            Failure::Lookup { lookup, row } => write!(f, "lookup '{lookup}' fails at row {row}: input not in table"),
+        }
+    }
+}
+
+/// The values of all columns over all `2^k` rows (blinding rows included).
+pub struct Columns<'a> {
+    pub fixed: &'a [Vec<Fr>],
+    pub advice: &'a [Vec<Fr>],
+    pub instance: &'a [Vec<Fr>],
+}
+
+impl Columns<'_> {
+    fn get(&self, q: Query, row: usize) -> Fr {
+        let col = match q.column.kind {
+            ColumnKind::Fixed => &self.fixed[q.column.index],
+            ColumnKind::Advice => &self.advice[q.column.index],
+            ColumnKind::Instance => &self.instance[q.column.index],
+        };
+        let n = col.len() as i64;
+        col[(row as i64 + q.rotation as i64).rem_euclid(n) as usize]
+    }
+}
+
+/// Every gate, copy and lookup failure on the usable rows.
+pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Columns, copies: &[(Cell, Cell)]) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for row in 0..usable_rows {
+        let cell = |q: Query| columns.get(q, row);
+        for gate in &description.gates {
+            for (i, poly) in gate.polys.iter().enumerate() {
+                if !poly.evaluate(&cell).is_zero() {
+                    failures.push(Failure::Gate { gate: gate.name.clone(), poly: i, row });
+                }
+            }
+        }
+    }
+    for (a, b) in copies {
+        let value = |c: &Cell| columns.get(Query { column: c.column, rotation: 0 }, c.row);
+        if value(a) != value(b) {
+            let (left, right) = (a.describe(), b.describe());
+            failures.push(match (a.column.kind, b.column.kind) {
+                (ColumnKind::Instance, _) => Failure::PublicInput { cell: right, instance: left },
+                (_, ColumnKind::Instance) => Failure::PublicInput { cell: left, instance: right },
+                _ => Failure::Copy { left, right },
+            });
+        }
+    }
+    for lookup in &description.lookups {
+        let tuple = |exprs: &[zkinfer_verifier::Expression], row: usize| -> Vec<Fr> {
+            exprs.iter().map(|e| e.evaluate(&|q| columns.get(q, row))).collect()
+        };
+        let table: HashSet<Vec<Fr>> = (0..usable_rows).map(|row| tuple(&lookup.table, row)).collect();
+        for row in 0..usable_rows {
+            let on = !lookup.selector.evaluate(&|q| columns.get(q, row)).is_zero();
+            if on && !table.contains(&tuple(&lookup.inputs, row)) {
+                failures.push(Failure::Lookup { lookup: lookup.name.clone(), row });
+            }
+        }
+    }
+    failures
+}
+
+/// Synthesizes a circuit with its witness and checks every constraint, without proving.
+pub struct MockProver {
+    pub description: CircuitDescription,
+    synthesis: Synthesis,
+    instance: Vec<Vec<Fr>>,
+}
+
+impl MockProver {
+    /// Uses the smallest k that fits when `k` is `None`.
+    pub fn run<C: Circuit>(k: Option<u32>, circuit: &C, instances: Vec<Vec<Fr>>) -> Result<Self, Error> {
+        let mut synthesis = Synthesis::run(circuit, true)?;
+        if instances.len() != synthesis.cs.num_instance {
+            return Err(Error::Synthesis(format!(
+                "{} instance columns given, the circuit has {}",
+                instances.len(),
+                synthesis.cs.num_instance
+            )));
+        }
+        let instance_rows = instances.iter().map(Vec::len).max().unwrap_or(0);
+        let k = k.unwrap_or_else(|| synthesis.min_k(instance_rows));
+        synthesis.pad(k, instance_rows)?;
+        let n = 1usize << k;
+        let usable = n - synthesis.cs.reserved_rows();
+        // Blinding rows hold random values, as in a real proof, so gates that reach into
+        // them fail here too.
+        let mut rng = rand::thread_rng();
+        for col in synthesis.advice.iter_mut() {
+            col[usable..].iter_mut().for_each(|v| *v = Fr::rand(&mut rng));
+        }
+        let instance = instances
+            .into_iter()
+            .map(|mut c| {
+                c.resize(n, Fr::zero());
+                c
+            })
+            .collect();
+        Ok(Self { description: synthesis.cs.description(k), synthesis, instance })
+    }
+
+    pub fn verify(&self) -> Result<(), Vec<Failure>> {
+        let usable = (1usize << self.description.k) - self.synthesis.cs.reserved_rows();
+        let columns = Columns { fixed: &self.synthesis.fixed, advice: &self.synthesis.advice, instance: &self.instance };
+        let failures = check(&self.description, usable, &columns, &self.synthesis.copies);
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures)
+        }
+    }
+}

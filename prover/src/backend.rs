@@ -1,0 +1,67 @@
+//! The two heavy kernels of proving, multi-scalar multiplication over G1 and NTTs over the
+//! scalar field, behind one trait so that a GPU implementation can replace the CPU one
+//! without touching the protocol code.
+
+use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_ec::VariableBaseMSM;
+use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub type Domain = Radix2EvaluationDomain<Fr>;
+
+/// MSM bases that live as long as a proving key. The id lets a device backend keep its own
+/// copy of the points across the many MSMs of a proof.
+pub struct Bases {
+    points: Vec<G1Affine>,
+    id: u64,
+}
+
+impl Bases {
+    pub fn new(points: Vec<G1Affine>) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Self { points, id: NEXT.fetch_add(1, Ordering::Relaxed) }
+    }
+
+    pub fn points(&self) -> &[G1Affine] {
+        &self.points
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+pub trait Backend: Sync {
+    fn name(&self) -> String;
+
+    /// `sum scalars[i] * bases[i]` over the first `scalars.len()` bases.
+    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective;
+
+    /// Coefficients to evaluations on `domain` (a subgroup or a coset of one), in place;
+    /// `values` shorter than the domain are zero-padded.
+    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>);
+
+    /// Evaluations on `domain` to coefficients, in place.
+    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>);
+}
+
+/// The CPU backend: arkworks's parallel Pippenger MSM and radix-2 FFT over rayon.
+pub struct Cpu;
+
+impl Backend for Cpu {
+    fn name(&self) -> String {
+        format!("cpu ({} threads)", rayon::current_num_threads())
+    }
+
+    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
+        G1Projective::msm_unchecked(&bases.points[..scalars.len()], scalars)
+    }
+
+    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
+        domain.fft_in_place(values);
+    }
+
+    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
+        domain.ifft_in_place(values);
+    }
+}

@@ -1,0 +1,158 @@
+//! Key generation: commits to the fixed columns and the copy-constraint permutation once,
+//! and keeps what the prover needs in every form it uses them.
+
+use crate::backend::{Backend, Bases, Domain};
+use crate::srs::Srs;
+use crate::Error;
+use ark_bn254::{Fr, G1Projective};
+use ark_ec::CurveGroup;
+use ark_ff::{FftField, One, Zero};
+use ark_poly::EvaluationDomain;
+use zkinfer_circuits::{Cell, Circuit, Synthesis};
+use zkinfer_verifier::{ColumnKind, Layout, VerifyingKey};
+
+/// A polynomial in the three forms the prover uses.
+pub struct Committed {
+    /// Values on the rows (the Lagrange basis of the domain).
+    pub values: Vec<Fr>,
+    pub coeffs: Vec<Fr>,
+    /// Values on the extended coset where the quotient is computed.
+    pub coset: Vec<Fr>,
+}
+
+/// The domains of a circuit of `2^k` rows.
+pub struct Domains {
+    pub rows: Domain,
+    /// The coset `g * <omega_ext>` of size `extension * n` on which the quotient is divided.
+    pub extended: Domain,
+    pub extension: usize,
+}
+
+impl Domains {
+    pub fn new(layout: &Layout) -> Self {
+        let rows = Domain::new(layout.n).expect("k is at most 26");
+        let extended = Domain::new(layout.n * layout.extension)
+            .and_then(|d| d.get_coset(Fr::GENERATOR))
+            .expect("the extended domain fits in the two-adic subgroup");
+        Self { rows, extended, extension: layout.extension }
+    }
+
+    /// Coefficients and extended-coset values of a polynomial given by its row values.
+    pub fn forms(&self, backend: &dyn Backend, values: Vec<Fr>) -> Committed {
+        let mut coeffs = values.clone();
+        backend.ifft(&self.rows, &mut coeffs);
+        let coset = self.coset(backend, &coeffs);
+        Committed { values, coeffs, coset }
+    }
+
+    pub fn coset(&self, backend: &dyn Backend, coeffs: &[Fr]) -> Vec<Fr> {
+        let mut coset = coeffs.to_vec();
+        backend.fft(&self.extended, &mut coset);
+        coset
+    }
+}
+
+pub struct ProvingKey {
+    pub vk: VerifyingKey,
+    pub(crate) bases: Bases,
+    pub(crate) domains: Domains,
+    pub(crate) fixed: Vec<Committed>,
+    pub(crate) sigma: Vec<Committed>,
+    pub(crate) l_first: Vec<Fr>,
+    pub(crate) l_last: Vec<Fr>,
+    pub(crate) l_active: Vec<Fr>,
+}
+
+/// Number of public-input rows a circuit uses: one past the last instance cell it copies.
+pub fn instance_rows(synthesis: &Synthesis) -> usize {
+    synthesis
+        .copies
+        .iter()
+        .flat_map(|(a, b)| [a, b])
+        .filter(|c| c.column.kind == ColumnKind::Instance)
+        .map(|c| c.row + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Builds proving and verifying keys at `2^k` rows, or the smallest k that fits.
+pub fn keygen<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backend) -> Result<ProvingKey, Error> {
+    let mut synthesis = Synthesis::run(circuit, false)?;
+    let instance_rows = instance_rows(&synthesis);
+    let k = k.unwrap_or_else(|| synthesis.min_k(instance_rows));
+    synthesis.pad(k, instance_rows)?;
+    let description = synthesis.cs.description(k);
+    description.validate()?;
+    let layout = description.layout();
+    let n = layout.n;
+    if srs.max_degree() < n {
+        return Err(Error::Srs(format!(
+            "the SRS holds powers up to degree {}, a circuit of 2^{k} rows needs degree {n}",
+            srs.max_degree()
+        )));
+    }
+    let bases = Bases::new(srs.g1()[..=n].to_vec());
+    let domains = Domains::new(&layout);
+
+    let fixed: Vec<Committed> = synthesis.fixed.into_iter().map(|v| domains.forms(backend, v)).collect();
+    let sigma_values = permutation(&description.permutation, &synthesis.copies, &layout)?;
+    let sigma: Vec<Committed> = sigma_values.into_iter().map(|v| domains.forms(backend, v)).collect();
+    let commit = |c: &Committed| backend.msm(&bases, &c.coeffs);
+    let fixed_commitments = G1Projective::normalize_batch(&fixed.iter().map(commit).collect::<Vec<_>>());
+    let sigma_commitments = G1Projective::normalize_batch(&sigma.iter().map(commit).collect::<Vec<_>>());
+
+    let marker = |rows: &mut dyn Iterator<Item = usize>| {
+        let mut v = vec![Fr::zero(); n];
+        rows.for_each(|r| v[r] = Fr::one());
+        domains.forms(backend, v).coset
+    };
+    let l_first = marker(&mut std::iter::once(0));
+    let l_last = marker(&mut std::iter::once(layout.usable_rows));
+    let l_active = marker(&mut (0..layout.usable_rows));
+
+    let vk = VerifyingKey::new(description, srs.is_insecure(), fixed_commitments, sigma_commitments, srs.g2(), srs.s_g2());
+    Ok(ProvingKey { vk, bases, domains, fixed, sigma, l_first, l_last, l_active })
+}
+
+/// The permutation polynomials' row values: cell (i, r) maps to the next cell of its copy
+/// cycle (i', r'), encoded as `delta^i' * omega^r'`. Cycles are merged by splicing, the
+/// smaller into the larger, as copy constraints arrive.
+fn permutation(columns: &[zkinfer_verifier::Column], copies: &[(Cell, Cell)], layout: &Layout) -> Result<Vec<Vec<Fr>>, Error> {
+    let n = layout.n;
+    let position = |c: &Cell| -> Result<(usize, usize), Error> {
+        let i = columns.iter().position(|col| *col == c.column).expect("the layouter checks equality is enabled");
+        if c.row >= layout.usable_rows {
+            return Err(Error::Circuit(format!("a copy constraint uses row {}, beyond the usable rows", c.row)));
+        }
+        Ok((i, c.row))
+    };
+    let mut mapping: Vec<Vec<(usize, usize)>> = (0..columns.len()).map(|i| (0..n).map(|r| (i, r)).collect()).collect();
+    let mut cycle: Vec<Vec<(usize, usize)>> = mapping.clone();
+    let mut sizes: Vec<Vec<usize>> = vec![vec![1; n]; columns.len()];
+    for (a, b) in copies {
+        let (mut left, mut right) = (position(a)?, position(b)?);
+        if cycle[left.0][left.1] == cycle[right.0][right.1] {
+            continue;
+        }
+        let (lc, rc) = (cycle[left.0][left.1], cycle[right.0][right.1]);
+        if sizes[lc.0][lc.1] < sizes[rc.0][rc.1] {
+            std::mem::swap(&mut left, &mut right);
+        }
+        let (keep, merge) = (cycle[left.0][left.1], cycle[right.0][right.1]);
+        sizes[keep.0][keep.1] += sizes[merge.0][merge.1];
+        let mut cell = right;
+        loop {
+            cycle[cell.0][cell.1] = keep;
+            cell = mapping[cell.0][cell.1];
+            if cell == right {
+                break;
+            }
+        }
+        let tmp = mapping[left.0][left.1];
+        mapping[left.0][left.1] = mapping[right.0][right.1];
+        mapping[right.0][right.1] = tmp;
+    }
+    let shifts: Vec<Fr> = (0..columns.len()).map(Layout::permutation_shift).collect();
+    let omegas: Vec<Fr> = std::iter::successors(Some(Fr::one()), |w| Some(*w * layout.omega)).take(n).collect();
+    Ok(mapping.iter().map(|col| col.iter().map(|&(i, r)| shifts[i] * omegas[r]).collect()).collect())
+}

@@ -1,0 +1,28 @@
+//! zkinfer's backend: structured reference strings, key generation and the prover.
+
+pub mod backend;
+pub mod keygen;
+mod poly;
+pub mod prove;
+pub mod srs;
+
+pub use backend::{Backend, Cpu};
+pub use keygen::{keygen, ProvingKey};
+pub use prove::{prove, ProveOptions};
+pub use srs::Srs;
+
+use zkinfer_circuits::Failure;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Synthesis(#[from] zkinfer_circuits::Error),
+    #[error("{0}")]
+    Circuit(String),
+    #[error("{0}")]
+    Srs(String),
+    #[error(transparent)]
+    Description(#[from] zkinfer_verifier::Error),
+    #[error("the witness does not satisfy the circuit ({} failures); first: {}", .0.len(), .0[0])]
+    Unsatisfied(Vec<Failure>),
+}

@@ -1,0 +1,387 @@
+//! The prover. Rounds, challenges and identities follow `docs/protocol.md`.
+
+use crate::backend::Backend;
+use crate::keygen::{Committed, ProvingKey};
+use crate::poly::{divide_by_linear, evaluate};
+use crate::Error;
+use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_ec::CurveGroup;
+use ark_ff::{batch_inversion, FftField, Field, One, UniformRand, Zero};
+use ark_poly::EvaluationDomain;
+use rand::RngCore;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use zkinfer_circuits::{check, Circuit, Columns, Synthesis};
+use zkinfer_verifier::constraints::{Challenges, Constraints, PointValues};
+use zkinfer_verifier::description::Poly;
+use zkinfer_verifier::transcript::Transcript;
+use zkinfer_verifier::verify::{absorb_instances, check_instances};
+use zkinfer_verifier::{ColumnKind, Expression, Proof, Query};
+
+#[derive(Clone, Copy, Debug)]
+pub struct ProveOptions {
+    /// Check every constraint on the witness before proving and name what fails. Only tests
+    /// of the verifier turn this off, to play a prover that cheats.
+    pub check_witness: bool,
+}
+
+impl Default for ProveOptions {
+    fn default() -> Self {
+        Self { check_witness: true }
+    }
+}
+
+/// Proves that `circuit`'s witness satisfies the circuit of `pk` with public `instances`;
+/// returns the encoded proof.
+pub fn prove<C: Circuit>(
+    pk: &ProvingKey,
+    circuit: &C,
+    instances: &[Vec<Fr>],
+    backend: &dyn Backend,
+    rng: &mut impl RngCore,
+    options: ProveOptions,
+) -> Result<Vec<u8>, Error> {
+    let vk = &pk.vk;
+    let d = &vk.description;
+    let layout = vk.layout();
+    let (n, usable) = (layout.n, layout.usable_rows);
+    check_instances(vk, instances)?;
+
+    let mut synthesis = Synthesis::run(circuit, true)?;
+    synthesis.pad(d.k, instances.iter().map(Vec::len).max().unwrap_or(0))?;
+    if synthesis.cs.description(d.k) != *d || synthesis.fixed.iter().zip(&pk.fixed).any(|(a, b)| *a != b.values) {
+        return Err(Error::Circuit("the circuit is not the one the proving key was made for".into()));
+    }
+    let instance: Vec<Vec<Fr>> = instances
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c.resize(n, Fr::zero());
+            c
+        })
+        .collect();
+    let mut advice = synthesis.advice;
+    for col in advice.iter_mut() {
+        col[usable..].iter_mut().for_each(|v| *v = Fr::rand(rng));
+    }
+    let fixed_values: Vec<Vec<Fr>> = pk.fixed.iter().map(|c| c.values.clone()).collect();
+    let columns = Columns { fixed: &fixed_values, advice: &advice, instance: &instance };
+    if options.check_witness {
+        let failures = check(d, usable, &columns, &synthesis.copies);
+        if !failures.is_empty() {
+            return Err(Error::Unsatisfied(failures));
+        }
+    }
+
+    let domains = &pk.domains;
+    let commit_all = |polys: &[&Committed]| -> Vec<G1Affine> {
+        G1Projective::normalize_batch(&polys.iter().map(|p| backend.msm(&pk.bases, &p.coeffs)).collect::<Vec<_>>())
+    };
+
+    // Round 1: advice columns and lookup multiplicities.
+    let mut multiplicity_values: Vec<Vec<Fr>> = d.lookups.iter().map(|l| multiplicities(l, &columns, usable)).collect();
+    for m in multiplicity_values.iter_mut() {
+        m[usable..].iter_mut().for_each(|v| *v = Fr::rand(rng));
+    }
+    let advice: Vec<Committed> = advice.into_iter().map(|v| domains.forms(backend, v)).collect();
+    let multiplicity: Vec<Committed> = multiplicity_values.into_iter().map(|v| domains.forms(backend, v)).collect();
+    let advice_commitments = commit_all(&advice.iter().collect::<Vec<_>>());
+    let multiplicity_commitments = commit_all(&multiplicity.iter().collect::<Vec<_>>());
+
+    let mut transcript = Transcript::new(vk.digest());
+    absorb_instances(&mut transcript, instances);
+    advice_commitments.iter().chain(&multiplicity_commitments).for_each(|p| transcript.absorb_g1(p));
+    let theta = transcript.challenge();
+    let beta = transcript.challenge();
+    let gamma = transcript.challenge();
+    let kappa = transcript.challenge();
+
+    // Round 2: permutation grand products and LogUp running sums.
+    let advice_values: Vec<Vec<Fr>> = advice.iter().map(|c| c.values.clone()).collect();
+    let columns = Columns { fixed: &fixed_values, advice: &advice_values, instance: &instance };
+    let products: Vec<Committed> = permutation_products(pk, &columns, beta, gamma, rng)
+        .into_iter()
+        .map(|v| domains.forms(backend, v))
+        .collect();
+    let running_sums: Vec<Committed> = d
+        .lookups
+        .iter()
+        .zip(&multiplicity)
+        .map(|(l, m)| domains.forms(backend, running_sum(l, &columns, &m.values, theta, kappa, usable, rng)))
+        .collect();
+    let product_commitments = commit_all(&products.iter().collect::<Vec<_>>());
+    let running_sum_commitments = commit_all(&running_sums.iter().collect::<Vec<_>>());
+    product_commitments.iter().chain(&running_sum_commitments).for_each(|p| transcript.absorb_g1(p));
+    let y = transcript.challenge();
+
+    // Round 3: the quotient h = (combined identities) / (X^n - 1), evaluated pointwise on the
+    // extended coset, interpolated, split into pieces of n coefficients and blinded so that
+    // the pieces are random but still sum (with powers of x^n) to h.
+    let instance_cosets: Vec<Vec<Fr>> = instance
+        .iter()
+        .map(|v| {
+            let mut c = v.clone();
+            backend.ifft(&domains.rows, &mut c);
+            domains.coset(backend, &c)
+        })
+        .collect();
+    let ext = domains.extended.size();
+    let points: Vec<Fr> = domains.extended.elements().collect();
+    let g_n = Fr::GENERATOR.pow([n as u64]);
+    let mut vanishing_inv: Vec<Fr> =
+        (0..domains.extension).map(|j| g_n * domains.extended.group_gen().pow([(j * n) as u64]) - Fr::one()).collect();
+    batch_inversion(&mut vanishing_inv);
+    let constraints = Constraints::new(d, layout, Challenges { theta, beta, gamma, kappa, y });
+    let coset = CosetValues {
+        pk,
+        advice: &advice,
+        instance: &instance_cosets,
+        products: &products,
+        multiplicity: &multiplicity,
+        running_sums: &running_sums,
+        points: &points,
+        extension: domains.extension,
+        size: ext,
+    };
+    let mut h: Vec<Fr> = (0..ext)
+        .into_par_iter()
+        .map(|j| constraints.combine(&coset.at(j)) * vanishing_inv[j % domains.extension])
+        .collect();
+    backend.ifft(&domains.extended, &mut h);
+    let pieces = layout.num_quotient_pieces();
+    let mut quotient: Vec<Vec<Fr>> = h.chunks(n).map(|c| c.to_vec()).collect();
+    for i in 0..pieces - 1 {
+        let b = Fr::rand(rng);
+        quotient[i].push(b);
+        quotient[i + 1][0] -= b;
+    }
+    let quotient_commitments: Vec<G1Affine> =
+        G1Projective::normalize_batch(&quotient.iter().map(|q| backend.msm(&pk.bases, q)).collect::<Vec<_>>());
+    quotient_commitments.iter().for_each(|p| transcript.absorb_g1(p));
+    let x = transcript.challenge();
+
+    // Round 4: evaluations.
+    let coeffs_of = |poly: Poly| -> &[Fr] {
+        match poly {
+            Poly::Advice(i) => &advice[i].coeffs,
+            Poly::Fixed(i) => &pk.fixed[i].coeffs,
+            Poly::Sigma(i) => &pk.sigma[i].coeffs,
+            Poly::PermutationProduct(j) => &products[j].coeffs,
+            Poly::Multiplicity(l) => &multiplicity[l].coeffs,
+            Poly::RunningSum(l) => &running_sums[l].coeffs,
+        }
+    };
+    let evals: Vec<Fr> = layout.openings.par_iter().map(|o| evaluate(coeffs_of(o.poly), layout.rotate(o.rotation) * x)).collect();
+    evals.iter().for_each(|e| transcript.absorb_fr(e));
+    let v = transcript.challenge();
+
+    // Round 5: one KZG witness per point for the v-combination of the polynomials opened there.
+    let x_n = x.pow([n as u64]);
+    let opening_witnesses: Vec<G1Projective> = layout
+        .rotations
+        .iter()
+        .map(|&rotation| {
+            let mut combined = vec![Fr::zero(); n + 1];
+            let mut v_i = Fr::one();
+            let mut add = |coeffs: &[Fr], scale: Fr| {
+                combined.par_iter_mut().zip(coeffs.par_iter()).for_each(|(acc, c)| *acc += scale * c);
+            };
+            for o in layout.openings.iter().filter(|o| o.rotation == rotation) {
+                add(coeffs_of(o.poly), v_i);
+                v_i *= v;
+            }
+            if rotation == 0 {
+                let mut x_ni = Fr::one();
+                for q in &quotient {
+                    add(q, v_i * x_ni);
+                    x_ni *= x_n;
+                }
+            }
+            backend.msm(&pk.bases, &divide_by_linear(&combined, layout.rotate(rotation) * x))
+        })
+        .collect();
+
+    let proof = Proof {
+        advice: advice_commitments,
+        multiplicities: multiplicity_commitments,
+        products: product_commitments,
+        running_sums: running_sum_commitments,
+        quotient: quotient_commitments,
+        evals,
+        opening_witnesses: G1Projective::normalize_batch(&opening_witnesses),
+    };
+    Ok(proof.to_bytes())
+}
+
+/// `m[j]` = the selector-weighted count of usable rows whose input tuple equals table row j
+/// (the first table row holding that tuple). Inputs missing from the table are left out;
+/// the honest prover has already refused such a witness.
+fn multiplicities(lookup: &zkinfer_verifier::Lookup, columns: &Columns, usable: usize) -> Vec<Fr> {
+    let tuple = |exprs: &[Expression], row: usize| -> Vec<Fr> { exprs.iter().map(|e| e.evaluate(&|q| cell(columns, q, row))).collect() };
+    let mut index: HashMap<Vec<Fr>, usize> = HashMap::new();
+    for row in 0..usable {
+        index.entry(tuple(&lookup.table, row)).or_insert(row);
+    }
+    let mut m = vec![Fr::zero(); columns.fixed.first().map_or(0, Vec::len)];
+    for row in 0..usable {
+        let q = lookup.selector.evaluate(&|q| cell(columns, q, row));
+        if !q.is_zero() {
+            if let Some(&j) = index.get(&tuple(&lookup.inputs, row)) {
+                m[j] += q;
+            }
+        }
+    }
+    m
+}
+
+fn cell(columns: &Columns, q: Query, row: usize) -> Fr {
+    let col = match q.column.kind {
+        ColumnKind::Fixed => &columns.fixed[q.column.index],
+        ColumnKind::Advice => &columns.advice[q.column.index],
+        ColumnKind::Instance => &columns.instance[q.column.index],
+    };
+    col[(row as i64 + q.rotation as i64).rem_euclid(col.len() as i64) as usize]
+}
+
+/// Grand products over chunks of permutation columns: `z_j[r+1] = z_j[r] * prod (a + beta
+/// delta^i omega^r + gamma) / prod (a + beta sigma_i(omega^r) + gamma)`, each chunk starting
+/// where the previous ended, random past the usable rows.
+fn permutation_products(pk: &ProvingKey, columns: &Columns, beta: Fr, gamma: Fr, rng: &mut impl RngCore) -> Vec<Vec<Fr>> {
+    let layout = pk.vk.layout();
+    let d = &pk.vk.description;
+    let (n, usable) = (layout.n, layout.usable_rows);
+    let omegas: Vec<Fr> = std::iter::successors(Some(Fr::one()), |w| Some(*w * layout.omega)).take(n).collect();
+    let mut start = Fr::one();
+    let mut out = Vec::new();
+    for (j, chunk) in d.permutation.chunks(layout.chunk).enumerate() {
+        let mut numerator = vec![Fr::one(); usable];
+        let mut denominator = vec![Fr::one(); usable];
+        for (offset, column) in chunk.iter().enumerate() {
+            let i = j * layout.chunk + offset;
+            let shift = zkinfer_verifier::Layout::permutation_shift(i);
+            let values = cell_column(columns, *column);
+            let sigma = &pk.sigma[i].values;
+            numerator.par_iter_mut().zip(denominator.par_iter_mut()).enumerate().for_each(|(r, (num, den))| {
+                *num *= values[r] + beta * shift * omegas[r] + gamma;
+                *den *= values[r] + beta * sigma[r] + gamma;
+            });
+        }
+        batch_inversion(&mut denominator);
+        let mut z = Vec::with_capacity(n);
+        z.push(start);
+        for r in 0..usable {
+            let next = z[r] * numerator[r] * denominator[r];
+            z.push(next);
+        }
+        start = z[usable];
+        z.extend((usable + 1..n).map(|_| Fr::rand(rng)));
+        out.push(z);
+    }
+    out
+}
+
+fn cell_column<'a>(columns: &'a Columns, column: zkinfer_verifier::Column) -> &'a [Fr] {
+    match column.kind {
+        ColumnKind::Fixed => &columns.fixed[column.index],
+        ColumnKind::Advice => &columns.advice[column.index],
+        ColumnKind::Instance => &columns.instance[column.index],
+    }
+}
+
+/// LogUp running sum: `phi[0] = 0`, `phi[r+1] = phi[r] + m[r] / (t[r] + kappa) - q[r] /
+/// (f[r] + kappa)`; it returns to 0 at the last-row marker when every input is in the table.
+fn running_sum(
+    lookup: &zkinfer_verifier::Lookup,
+    columns: &Columns,
+    m: &[Fr],
+    theta: Fr,
+    kappa: Fr,
+    usable: usize,
+    rng: &mut impl RngCore,
+) -> Vec<Fr> {
+    let n = m.len();
+    let compress = |exprs: &[Expression], row: usize| {
+        exprs.iter().fold(Fr::zero(), |acc, e| acc * theta + e.evaluate(&|q| cell(columns, q, row))) + kappa
+    };
+    let mut inputs: Vec<Fr> = (0..usable).into_par_iter().map(|r| compress(&lookup.inputs, r)).collect();
+    let mut tables: Vec<Fr> = (0..usable).into_par_iter().map(|r| compress(&lookup.table, r)).collect();
+    batch_inversion(&mut inputs);
+    batch_inversion(&mut tables);
+    let mut phi = Vec::with_capacity(n);
+    phi.push(Fr::zero());
+    for r in 0..usable {
+        let q = lookup.selector.evaluate(&|q| cell(columns, q, r));
+        let next = phi[r] + m[r] * tables[r] - q * inputs[r];
+        phi.push(next);
+    }
+    phi.extend((usable + 1..n).map(|_| Fr::rand(rng)));
+    phi
+}
+
+/// Every polynomial's values on the extended coset, read at one point.
+struct CosetValues<'a> {
+    pk: &'a ProvingKey,
+    advice: &'a [Committed],
+    instance: &'a [Vec<Fr>],
+    products: &'a [Committed],
+    multiplicity: &'a [Committed],
+    running_sums: &'a [Committed],
+    points: &'a [Fr],
+    extension: usize,
+    size: usize,
+}
+
+impl<'a> CosetValues<'a> {
+    fn at(&'a self, j: usize) -> AtPoint<'a> {
+        AtPoint { c: self, j }
+    }
+}
+
+struct AtPoint<'a> {
+    c: &'a CosetValues<'a>,
+    j: usize,
+}
+
+impl AtPoint<'_> {
+    /// The index of `omega^rotation` times this point: a row rotation is `extension` steps
+    /// on the extended coset.
+    fn index(&self, rotation: i32) -> usize {
+        let size = self.c.size as i64;
+        (self.j as i64 + rotation as i64 * self.c.extension as i64).rem_euclid(size) as usize
+    }
+}
+
+impl PointValues for AtPoint<'_> {
+    fn x(&self) -> Fr {
+        self.c.points[self.j]
+    }
+    fn cell(&self, q: Query) -> Fr {
+        let i = self.index(q.rotation);
+        match q.column.kind {
+            ColumnKind::Advice => self.c.advice[q.column.index].coset[i],
+            ColumnKind::Fixed => self.c.pk.fixed[q.column.index].coset[i],
+            ColumnKind::Instance => self.c.instance[q.column.index][i],
+        }
+    }
+    fn sigma(&self, i: usize) -> Fr {
+        self.c.pk.sigma[i].coset[self.j]
+    }
+    fn product(&self, j: usize, rotation: i32) -> Fr {
+        self.c.products[j].coset[self.index(rotation)]
+    }
+    fn multiplicity(&self, l: usize) -> Fr {
+        self.c.multiplicity[l].coset[self.j]
+    }
+    fn running_sum(&self, l: usize, rotation: i32) -> Fr {
+        self.c.running_sums[l].coset[self.index(rotation)]
+    }
+    fn l_first(&self) -> Fr {
+        self.c.pk.l_first[self.j]
+    }
+    fn l_last(&self) -> Fr {
+        self.c.pk.l_last[self.j]
+    }
+    fn l_active(&self) -> Fr {
+        self.c.pk.l_active[self.j]
+    }
+}

@@ -1,0 +1,52 @@
+//! End-to-end: key generation, proving and verification on circuits of 2^4 to 2^12 rows,
+//! and the mock checker's reports.
+
+mod common;
+
+use common::{Cheat, TestCircuit};
+use rand::SeedableRng;
+use zkinfer_circuits::{Failure, MockProver};
+use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
+use zkinfer_verifier::{verify, VerifyingKey};
+
+fn rng() -> rand_chacha::ChaCha20Rng {
+    rand_chacha::ChaCha20Rng::seed_from_u64(7)
+}
+
+#[test]
+fn proofs_verify_from_2_4_to_2_12_rows() {
+    let srs = Srs::generate_insecure(1 << 12, &mut rng());
+    for (k, rows) in [(4, 8), (5, 20), (8, 200), (10, 1000), (12, 4000)] {
+        let circuit = TestCircuit::new(rows, Cheat::None, k as u64);
+        let pk = keygen(&srs, &circuit.shape(), None, &Cpu).unwrap();
+        assert_eq!(pk.vk.description.k, k, "smallest k for {rows} rows");
+        let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap();
+        let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap();
+        verify(&vk, &circuit.instances(), &proof).unwrap_or_else(|e| panic!("k = {k}: {e}"));
+        assert!(vk.insecure_srs);
+    }
+}
+
+#[test]
+fn mock_prover_accepts_the_honest_witness_and_names_each_failure() {
+    let honest = TestCircuit::new(20, Cheat::None, 1);
+    MockProver::run(None, &honest, honest.instances()).unwrap().verify().unwrap();
+
+    let failures = |cheat| {
+        let c = TestCircuit::new(20, cheat, 1);
+        MockProver::run(None, &c, c.instances()).unwrap().verify().unwrap_err()
+    };
+    assert_eq!(failures(Cheat::Gate), vec![Failure::Gate { gate: "mul".into(), poly: 0, row: 10 }]);
+    assert_eq!(
+        failures(Cheat::Copy),
+        vec![Failure::Copy { left: "advice[4] row 6".into(), right: "advice[0] row 7".into() }]
+    );
+    assert_eq!(failures(Cheat::Lookup), vec![Failure::Lookup { lookup: "a in range".into(), row: 10 }]);
+
+    let mut wrong = honest.instances();
+    wrong[0][0] += ark_bn254::Fr::from(1u64);
+    assert_eq!(
+        MockProver::run(None, &honest, wrong).unwrap().verify().unwrap_err(),
+        vec![Failure::PublicInput { cell: "advice[3] row 19".into(), instance: "instance[0] row 0".into() }]
+    );
+}

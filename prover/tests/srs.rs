@@ -1,0 +1,262 @@
+//! The SRS importer against a real snarkjs file (fixtures/ptau, made by make.sh) and the
+//! round trip of our own format. Malformed input must give errors: a panic in a loader of
+//! untrusted files is a denial of service.
+
+use ark_bn254::{Bn254, G1Affine, G2Affine};
+use ark_ec::pairing::Pairing;
+use ark_ec::{AffineRepr, CurveGroup};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use zkinfer_prover::srs::{Srs, SrsError};
+
+const PTAU: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/ptau/test_power10.ptau"));
+
+/// Where the tauG1 section's data starts in the fixture: 12-byte file header, section 1
+/// (12-byte section header + 44 bytes), then section 2's own 12-byte header.
+const TAU_G1_AT: usize = 12 + 12 + 44 + 12;
+/// The header section holds n8 (4 bytes), q (32), power (4), ceremonyPower (4).
+const POWER_AT: usize = 12 + 12 + 36;
+const CEREMONY_POWER_AT: usize = POWER_AT + 4;
+
+fn no_panic<T>(what: &str, f: impl FnOnce() -> Result<T, SrsError>) -> Result<T, SrsError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| panic!("{what}: the loader panicked"))
+}
+
+fn pairing_eq(a: G1Affine, b: G2Affine, c: G1Affine, d: G2Affine) -> bool {
+    Bn254::pairing(a, b) == Bn254::pairing(c, d)
+}
+
+#[test]
+fn imports_the_snarkjs_fixture() {
+    let srs = Srs::from_ptau(PTAU, 512).unwrap();
+    assert_eq!(srs.max_degree(), 512);
+    assert_eq!(srs.g1().len(), 513);
+    assert_eq!(srs.g1()[0], G1Affine::generator());
+    assert_eq!(srs.g2(), G2Affine::generator());
+    assert!(pairing_eq(srs.g1()[1], srs.g2(), srs.g1()[0], srs.s_g2()));
+    assert!(pairing_eq(srs.g1()[512], srs.g2(), srs.g1()[511], srs.s_g2()));
+    assert!(!srs.is_insecure());
+
+    // The whole ceremony (2^10 points) is usable, and a prefix equals a smaller import.
+    let full = Srs::from_ptau(PTAU, 1023).unwrap();
+    assert_eq!(full.max_degree(), 1023);
+    assert_eq!(full.truncate(512).unwrap(), srs);
+    assert_eq!(Srs::from_ptau(PTAU, 0).unwrap().g1(), &[G1Affine::generator()]);
+}
+
+#[test]
+fn too_many_points_is_a_clear_error() {
+    let err = Srs::from_ptau(PTAU, 1024).unwrap_err();
+    assert!(matches!(err, SrsError::PtauTooSmall { power: 10, available: 1024, needed: 1025 }), "{err:?}");
+    assert_eq!(err.to_string(), "ptau file has power 10 (1024 points) but the circuit needs 1025");
+
+    let srs = Srs::from_ptau(PTAU, 16).unwrap();
+    let err = srs.truncate(17).unwrap_err();
+    assert!(err.to_string().contains("17 points (max degree 16) but 18 are needed"), "{err}");
+    assert_eq!(srs.truncate(16).unwrap(), srs);
+}
+
+#[test]
+fn truncated_ptau_bytes_are_errors() {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut cuts: Vec<usize> = (0..200).collect();
+    cuts.extend((0..200).map(|_| rng.gen_range(0..PTAU.len())));
+    for cut in cuts {
+        let err = no_panic("truncation", || Srs::from_ptau(&PTAU[..cut], 64)).unwrap_err();
+        assert!(matches!(err, SrsError::Ptau(_)), "cut at {cut}: {err}");
+    }
+    let err = Srs::from_ptau(&PTAU[..PTAU.len() - 1], 64).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+}
+
+#[test]
+fn garbage_and_flipped_header_bytes_are_errors() {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    for len in [0, 1, 11, 12, 100, 4096] {
+        for _ in 0..20 {
+            let mut junk = vec![0u8; len];
+            rng.fill(&mut junk[..]);
+            assert!(no_panic("garbage", || Srs::from_ptau(&junk, 8)).is_err());
+            // Garbage behind a valid magic and version reaches the section parser.
+            if len >= 12 {
+                junk[..8].copy_from_slice(&PTAU[..8]);
+                assert!(no_panic("garbage after magic", || Srs::from_ptau(&junk, 8)).is_err());
+            }
+        }
+    }
+    // Byte flips in the file, section and header framing and in the first points.
+    for _ in 0..400 {
+        let mut bytes = PTAU.to_vec();
+        let at = rng.gen_range(0..TAU_G1_AT + 64 * 4);
+        // ceremonyPower only has to be at least power, so raising it is harmless; every
+        // other byte here is read and checked.
+        if (CEREMONY_POWER_AT..CEREMONY_POWER_AT + 4).contains(&at) {
+            continue;
+        }
+        bytes[at] ^= 1 << rng.gen_range(0..8);
+        assert!(no_panic("flip", || Srs::from_ptau(&bytes, 64)).is_err(), "flip at {at} accepted");
+    }
+}
+
+#[test]
+fn ptau_header_problems_are_named() {
+    let msg = |bytes: &[u8]| Srs::from_ptau(bytes, 8).unwrap_err().to_string();
+
+    let mut b = PTAU.to_vec();
+    b[0] = b'x';
+    assert!(msg(&b).contains("magic"));
+
+    let mut b = PTAU.to_vec();
+    b[4] = 2;
+    assert!(msg(&b).contains("version 2"));
+
+    // The prime q sits after the 12-byte file header, a 12-byte section header and n8.
+    let mut b = PTAU.to_vec();
+    b[12 + 12 + 4] ^= 1;
+    assert!(msg(&b).contains("not BN254"), "{}", msg(&b));
+
+    // Power 5 in a file laid out for power 10: the sizes no longer agree.
+    let mut b = PTAU.to_vec();
+    b[POWER_AT] = 5;
+    assert!(msg(&b).contains("tauG1 section is"), "{}", msg(&b));
+
+    // Renumbering section 2 makes tauG1 missing.
+    let mut b = PTAU.to_vec();
+    b[TAU_G1_AT - 12] = 99;
+    assert!(msg(&b).contains("section 2 (tauG1) is missing"), "{}", msg(&b));
+
+    let mut b = PTAU.to_vec();
+    b.push(0);
+    assert!(msg(&b).contains("unexpected bytes"));
+}
+
+#[test]
+fn corrupted_kept_g1_points_are_errors() {
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    for _ in 0..40 {
+        let point = rng.gen_range(0..=64usize);
+        let at = TAU_G1_AT + 64 * point + rng.gen_range(0..64);
+        let mut bytes = PTAU.to_vec();
+        bytes[at] ^= 1 << rng.gen_range(0..8);
+        let err = Srs::from_ptau(&bytes, 64).unwrap_err();
+        assert!(matches!(err, SrsError::Ptau(_) | SrsError::Inconsistent(_)), "point {point}: {err}");
+    }
+    // A valid curve point in the wrong place passes decoding but not the pairing check:
+    // swap [tau^5]_1 and [tau^6]_1.
+    let mut bytes = PTAU.to_vec();
+    let (a, b) = (TAU_G1_AT + 64 * 5, TAU_G1_AT + 64 * 6);
+    let p5 = bytes[a..a + 64].to_vec();
+    bytes.copy_within(b..b + 64, a);
+    bytes[b..b + 64].copy_from_slice(&p5);
+    let err = Srs::from_ptau(&bytes, 64).unwrap_err();
+    assert!(err.to_string().contains("pairing check failed"), "{err}");
+    // Points beyond the kept range are not read, so the same swap further out is accepted.
+    assert!(Srs::from_ptau(&bytes, 4).is_ok());
+}
+
+#[test]
+fn insecure_srs_round_trips() {
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let srs = Srs::generate_insecure(100, &mut rng);
+    assert!(srs.is_insecure());
+    assert_eq!(srs.max_degree(), 100);
+    assert_eq!(srs.g1()[0], G1Affine::generator());
+    assert_eq!(srs.g2(), G2Affine::generator());
+    for i in [0, 1, 57, 99] {
+        assert!(pairing_eq(srs.g1()[i + 1], srs.g2(), srs.g1()[i], srs.s_g2()));
+    }
+
+    let bytes = srs.to_bytes();
+    assert_eq!(bytes.len(), 8 + 4 + 1 + 4 + 101 * 64 + 2 * 128);
+    let back = Srs::from_bytes(&bytes).unwrap();
+    assert_eq!(back, srs);
+    assert!(back.is_insecure());
+
+    let imported = Srs::from_ptau(PTAU, 32).unwrap();
+    let back = Srs::from_bytes(&imported.to_bytes()).unwrap();
+    assert!(!back.is_insecure());
+    assert_eq!(back, imported);
+
+    let small = srs.truncate(10).unwrap();
+    assert!(small.is_insecure());
+    assert_eq!(small.g1(), &srs.g1()[..11]);
+    assert_eq!(small.s_g2(), srs.s_g2());
+}
+
+#[test]
+fn from_bytes_rejects_bad_framing() {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let bytes = Srs::generate_insecure(8, &mut rng).to_bytes();
+    let msg = |b: &[u8]| Srs::from_bytes(b).unwrap_err().to_string();
+
+    let mut b = bytes.clone();
+    b[0] ^= 1;
+    assert!(msg(&b).contains("magic"), "{}", msg(&b));
+
+    let mut b = bytes.clone();
+    b[11] = 2;
+    assert!(msg(&b).contains("version 2"), "{}", msg(&b));
+
+    let mut b = bytes.clone();
+    b[12] = 7;
+    assert!(msg(&b).contains("insecure flag"), "{}", msg(&b));
+
+    let mut b = bytes.clone();
+    b.push(0);
+    assert!(msg(&b).contains("trailing"), "{}", msg(&b));
+
+    // A point count larger than the data is a truncation, not a huge allocation.
+    let mut b = bytes.clone();
+    b[13..17].copy_from_slice(&1_000_000u32.to_be_bytes());
+    assert!(msg(&b).contains("truncated"), "{}", msg(&b));
+
+    // A G1 coordinate changed: off the curve, reported with its file offset.
+    let mut b = bytes.clone();
+    b[17 + 64 * 3 + 63] ^= 1;
+    assert!(msg(&b).contains(&format!("offset {}", 17 + 64 * 3)), "{}", msg(&b));
+
+    for cut in 0..bytes.len() {
+        assert!(no_panic("cut", || Srs::from_bytes(&bytes[..cut])).is_err(), "cut at {cut}");
+    }
+
+    // Another base point for g1[0] decodes fine but our verifier would not accept it.
+    let mut b = bytes.clone();
+    let other = (G1Affine::generator() * ark_bn254::Fr::from(2u64)).into_affine();
+    b[17..17 + 64].copy_from_slice(&zkinfer_verifier::encoding::g1_to_bytes(&other));
+    assert!(msg(&b).contains("standard G1 generator"), "{}", msg(&b));
+}
+
+#[test]
+fn generates_2_16_points_quickly() {
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let t = std::time::Instant::now();
+    let srs = Srs::generate_insecure((1 << 16) - 1, &mut rng);
+    let elapsed = t.elapsed();
+    eprintln!("generate_insecure(2^16 points): {elapsed:?}");
+    assert_eq!(srs.g1().len(), 1 << 16);
+    assert!(pairing_eq(srs.g1()[1 << 15], srs.g2(), srs.g1()[(1 << 15) - 1], srs.s_g2()));
+
+    let bytes = srs.to_bytes();
+    let t = std::time::Instant::now();
+    let back = Srs::from_bytes(&bytes).unwrap();
+    eprintln!("from_bytes(2^16 points): {:?}", t.elapsed());
+    assert_eq!(back, srs);
+}
+
+/// Timings at the size of a large circuit: `cargo test --release -p zkinfer-prover --test srs
+/// -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn large_srs_timings() {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let t = std::time::Instant::now();
+    let srs = Srs::generate_insecure((1 << 20) - 1, &mut rng);
+    eprintln!("generate_insecure(2^20 points): {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let bytes = srs.to_bytes();
+    eprintln!("to_bytes(2^20 points): {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let back = Srs::from_bytes(&bytes).unwrap();
+    eprintln!("from_bytes(2^20 points): {:?}", t.elapsed());
+    assert_eq!(back, srs);
+}

@@ -1,0 +1,384 @@
+//! The circuit description carried in the verifying key, and the layout derived from it:
+//! which cells are queried, how many rows are blinded, which polynomials are opened where.
+
+use crate::encoding::Reader;
+use crate::error::{malformed, Error};
+use crate::expression::{Column, ColumnKind, Expression, Query};
+use ark_bn254::Fr;
+use ark_ff::{FftField, Field};
+
+/// Named polynomial constraints that must vanish on every usable row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gate {
+    pub name: String,
+    pub polys: Vec<Expression>,
+}
+
+/// On every usable row where `selector` is non-zero, the tuple `inputs` must equal the tuple
+/// `table` at some usable row. `selector` should be a 0/1 fixed selector; `table` may only
+/// read fixed columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lookup {
+    pub name: String,
+    pub selector: Expression,
+    pub inputs: Vec<Expression>,
+    pub table: Vec<Expression>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CircuitDescription {
+    /// The circuit has 2^k rows.
+    pub k: u32,
+    pub num_fixed: usize,
+    pub num_advice: usize,
+    pub num_instance: usize,
+    pub gates: Vec<Gate>,
+    pub lookups: Vec<Lookup>,
+    /// Columns whose cells may be constrained equal, in permutation order.
+    pub permutation: Vec<Column>,
+}
+
+pub const MAX_K: u32 = 26;
+/// The largest degree of any constraint; it fixes the extension of the quotient's coset.
+pub const MAX_DEGREE: usize = 9;
+const MAX_ITEMS: usize = 1 << 16;
+
+/// A polynomial the prover opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poly {
+    Advice(usize),
+    Fixed(usize),
+    /// The permutation polynomial of the i-th permutation column.
+    Sigma(usize),
+    /// The grand product of the j-th chunk of permutation columns.
+    PermutationProduct(usize),
+    /// LogUp multiplicities of the l-th lookup.
+    Multiplicity(usize),
+    /// LogUp running sum of the l-th lookup.
+    RunningSum(usize),
+}
+
+/// One claimed evaluation: `poly` at `omega^rotation * x`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Opening {
+    pub poly: Poly,
+    pub rotation: i32,
+}
+
+/// Everything derived from the description that prover and verifier must agree on.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub k: u32,
+    pub n: usize,
+    pub omega: Fr,
+    /// Maximum constraint degree the quotient supports: `extension + 1`.
+    pub degree: usize,
+    /// The quotient is evaluated on a coset of size `extension * n` and split into
+    /// `extension` pieces.
+    pub extension: usize,
+    /// Permutation columns per grand-product polynomial.
+    pub chunk: usize,
+    pub num_products: usize,
+    /// Rows at the end filled with random values for zero knowledge.
+    pub blinding_rows: usize,
+    /// Rows `0..usable_rows` hold the circuit; row `usable_rows` is the last-row marker.
+    pub usable_rows: usize,
+    pub advice_queries: Vec<(usize, i32)>,
+    pub fixed_queries: Vec<(usize, i32)>,
+    pub instance_queries: Vec<(usize, i32)>,
+    /// The evaluations in the proof, in proof order.
+    pub openings: Vec<Opening>,
+    /// The distinct rotations opened, ascending; the quotient is opened at rotation 0.
+    pub rotations: Vec<i32>,
+}
+
+impl CircuitDescription {
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let put = |out: &mut Vec<u8>, v: usize| out.extend_from_slice(&(v as u32).to_be_bytes());
+        let put_str = |out: &mut Vec<u8>, s: &str| {
+            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+            out.extend_from_slice(s.as_bytes());
+        };
+        put(out, self.k as usize);
+        put(out, self.num_fixed);
+        put(out, self.num_advice);
+        put(out, self.num_instance);
+        put(out, self.gates.len());
+        for g in &self.gates {
+            put_str(out, &g.name);
+            put(out, g.polys.len());
+            g.polys.iter().for_each(|p| p.write(out));
+        }
+        put(out, self.lookups.len());
+        for l in &self.lookups {
+            put_str(out, &l.name);
+            l.selector.write(out);
+            put(out, l.inputs.len());
+            l.inputs.iter().chain(&l.table).for_each(|e| e.write(out));
+        }
+        put(out, self.permutation.len());
+        for c in &self.permutation {
+            out.push(c.kind as u8);
+            put(out, c.index);
+        }
+    }
+
+    pub fn read(r: &mut Reader) -> Result<Self, Error> {
+        let k = r.u32()?;
+        let num_fixed = r.len(MAX_ITEMS, "fixed columns")?;
+        let num_advice = r.len(MAX_ITEMS, "advice columns")?;
+        let num_instance = r.len(MAX_ITEMS, "instance columns")?;
+        let gates = (0..r.len(MAX_ITEMS, "gates")?)
+            .map(|_| {
+                let name = r.string()?;
+                let polys = (0..r.len(MAX_ITEMS, "gate polynomials")?).map(|_| Expression::read(r, 0)).collect::<Result<_, _>>()?;
+                Ok(Gate { name, polys })
+            })
+            .collect::<Result<_, Error>>()?;
+        let lookups = (0..r.len(MAX_ITEMS, "lookups")?)
+            .map(|_| {
+                let name = r.string()?;
+                let selector = Expression::read(r, 0)?;
+                let width = r.len(MAX_ITEMS, "lookup width")?;
+                let inputs = (0..width).map(|_| Expression::read(r, 0)).collect::<Result<_, _>>()?;
+                let table = (0..width).map(|_| Expression::read(r, 0)).collect::<Result<_, _>>()?;
+                Ok(Lookup { name, selector, inputs, table })
+            })
+            .collect::<Result<_, Error>>()?;
+        let permutation = (0..r.len(MAX_ITEMS, "permutation columns")?)
+            .map(|_| {
+                let kind = match r.u8()? {
+                    0 => ColumnKind::Fixed,
+                    1 => ColumnKind::Advice,
+                    2 => ColumnKind::Instance,
+                    t => return Err(malformed(format!("unknown column kind {t}"))),
+                };
+                Ok(Column { kind, index: r.u32()? as usize })
+            })
+            .collect::<Result<_, Error>>()?;
+        let d = CircuitDescription { k, num_fixed, num_advice, num_instance, gates, lookups, permutation };
+        d.validate()?;
+        Ok(d)
+    }
+
+    /// Checks that every reference is in range and the circuit fits the protocol's limits.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(2..=MAX_K).contains(&self.k) {
+            return Err(malformed(format!("k = {} is outside 2..={MAX_K}", self.k)));
+        }
+        let n = 1i64 << self.k;
+        let check_query = |q: Query, context: &str| -> Result<(), Error> {
+            let count = match q.column.kind {
+                ColumnKind::Fixed => self.num_fixed,
+                ColumnKind::Advice => self.num_advice,
+                ColumnKind::Instance => self.num_instance,
+            };
+            if q.column.index >= count {
+                return Err(malformed(format!("{context}: {:?} column {} does not exist", q.column.kind, q.column.index)));
+            }
+            if 4 * (q.rotation as i64).abs() >= n {
+                return Err(malformed(format!("{context}: rotation {} is too large for 2^{} rows", q.rotation, self.k)));
+            }
+            Ok(())
+        };
+        let check_expr = |e: &Expression, context: &str| -> Result<(), Error> {
+            let mut result = Ok(());
+            e.for_each_query(&mut |q| {
+                if result.is_ok() {
+                    result = check_query(q, context);
+                }
+            });
+            result
+        };
+        for g in &self.gates {
+            for p in &g.polys {
+                check_expr(p, &format!("gate '{}'", g.name))?;
+            }
+        }
+        for l in &self.lookups {
+            let context = format!("lookup '{}'", l.name);
+            check_expr(&l.selector, &context)?;
+            if l.inputs.is_empty() {
+                return Err(malformed(format!("{context} has no inputs")));
+            }
+            for e in l.inputs.iter().chain(&l.table) {
+                check_expr(e, &context)?;
+            }
+            let mut table_ok = true;
+            l.table.iter().for_each(|t| {
+                t.for_each_query(&mut |q| table_ok &= q.column.kind == ColumnKind::Fixed && q.rotation == 0)
+            });
+            if !table_ok {
+                return Err(malformed(format!("{context}: table expressions may only read fixed columns at rotation 0")));
+            }
+        }
+        let mut seen = self.permutation.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.permutation.len() {
+            return Err(malformed("a column appears twice in the permutation"));
+        }
+        for c in &self.permutation {
+            check_query(Query { column: *c, rotation: 0 }, "permutation")?;
+        }
+        let degree = self.required_degree();
+        if degree > MAX_DEGREE {
+            return Err(malformed(format!("constraint degree {degree} exceeds the maximum {MAX_DEGREE}")));
+        }
+        let layout_rows = self.blinding_rows() + 2;
+        if layout_rows >= 1 << self.k {
+            return Err(malformed(format!("2^{} rows cannot hold {} blinding rows", self.k, layout_rows - 2)));
+        }
+        Ok(())
+    }
+
+    /// The highest degree among gates, the permutation argument (at least 3) and lookups.
+    pub fn required_degree(&self) -> usize {
+        let gates = self.gates.iter().flat_map(|g| &g.polys).map(|p| p.degree()).max().unwrap_or(0);
+        let lookups = self
+            .lookups
+            .iter()
+            .map(|l| {
+                let df = l.inputs.iter().map(|e| e.degree()).max().unwrap_or(0);
+                let dt = l.table.iter().map(|e| e.degree()).max().unwrap_or(0);
+                1 + (1 + df + dt).max(l.selector.degree() + dt)
+            })
+            .max()
+            .unwrap_or(0);
+        gates.max(lookups).max(3)
+    }
+
+    fn advice_rotations(&self) -> Vec<(usize, i32)> {
+        let mut out = Vec::new();
+        let mut visit = |q: Query| {
+            if q.column.kind == ColumnKind::Advice {
+                out.push((q.column.index, q.rotation));
+            }
+        };
+        self.gates.iter().flat_map(|g| &g.polys).for_each(|p| p.for_each_query(&mut visit));
+        for l in &self.lookups {
+            l.selector.for_each_query(&mut visit);
+            l.inputs.iter().for_each(|e| e.for_each_query(&mut visit));
+        }
+        out
+    }
+
+    /// Rows at the end of every column that the circuit cannot use: the blinding rows and the
+    /// last-row marker. They do not depend on `k`.
+    pub fn reserved_rows(&self) -> usize {
+        self.blinding_rows() + 1
+    }
+
+    fn blinding_rows(&self) -> usize {
+        let mut q = self.advice_rotations();
+        q.sort();
+        q.dedup();
+        let most = (0..self.num_advice).map(|c| q.iter().filter(|(i, _)| *i == c).count()).max().unwrap_or(0);
+        // A column opened at m points and committed once reveals m + 1 linear functionals of
+        // its values; the permutation products are opened at 3 points. One row of margin.
+        most.max(3) + 2
+    }
+
+    pub fn layout(&self) -> Layout {
+        let k = self.k;
+        let n = 1usize << k;
+        let extension = (self.required_degree() - 1).next_power_of_two();
+        let degree = extension + 1;
+        let chunk = degree - 2;
+        let num_products = self.permutation.len().div_ceil(chunk);
+        let blinding_rows = self.blinding_rows();
+        let usable_rows = n - blinding_rows - 1;
+
+        let mut advice = Vec::new();
+        let mut fixed = Vec::new();
+        let mut instance = Vec::new();
+        let mut visit = |q: Query| {
+            let list = match q.column.kind {
+                ColumnKind::Advice => &mut advice,
+                ColumnKind::Fixed => &mut fixed,
+                ColumnKind::Instance => &mut instance,
+            };
+            list.push((q.column.index, q.rotation));
+        };
+        self.gates.iter().flat_map(|g| &g.polys).for_each(|p| p.for_each_query(&mut visit));
+        for l in &self.lookups {
+            l.selector.for_each_query(&mut visit);
+            l.inputs.iter().chain(&l.table).for_each(|e| e.for_each_query(&mut visit));
+        }
+        for c in &self.permutation {
+            visit(Query { column: *c, rotation: 0 });
+        }
+        for list in [&mut advice, &mut fixed, &mut instance] {
+            list.sort();
+            list.dedup();
+        }
+
+        let last = usable_rows as i32;
+        let mut openings = Vec::new();
+        openings.extend(advice.iter().map(|&(c, r)| Opening { poly: Poly::Advice(c), rotation: r }));
+        openings.extend(fixed.iter().map(|&(c, r)| Opening { poly: Poly::Fixed(c), rotation: r }));
+        openings.extend((0..self.permutation.len()).map(|i| Opening { poly: Poly::Sigma(i), rotation: 0 }));
+        for j in 0..num_products {
+            openings.push(Opening { poly: Poly::PermutationProduct(j), rotation: 0 });
+            openings.push(Opening { poly: Poly::PermutationProduct(j), rotation: 1 });
+            if j + 1 < num_products {
+                openings.push(Opening { poly: Poly::PermutationProduct(j), rotation: last });
+            }
+        }
+        for l in 0..self.lookups.len() {
+            openings.push(Opening { poly: Poly::Multiplicity(l), rotation: 0 });
+            openings.push(Opening { poly: Poly::RunningSum(l), rotation: 0 });
+            openings.push(Opening { poly: Poly::RunningSum(l), rotation: 1 });
+        }
+        let mut rotations: Vec<i32> = openings.iter().map(|o| o.rotation).chain([0]).collect();
+        rotations.sort();
+        rotations.dedup();
+
+        Layout {
+            k,
+            n,
+            omega: Fr::get_root_of_unity(n as u64).expect("BN254 has 2^28-th roots of unity"),
+            degree,
+            extension,
+            chunk,
+            num_products,
+            blinding_rows,
+            usable_rows,
+            advice_queries: advice,
+            fixed_queries: fixed,
+            instance_queries: instance,
+            openings,
+            rotations,
+        }
+    }
+}
+
+impl Layout {
+    /// `omega^rotation`.
+    pub fn rotate(&self, rotation: i32) -> Fr {
+        let p = self.omega.pow([rotation.unsigned_abs() as u64]);
+        if rotation < 0 {
+            p.inverse().expect("roots of unity are invertible")
+        } else {
+            p
+        }
+    }
+
+    pub fn num_quotient_pieces(&self) -> usize {
+        self.extension
+    }
+
+    /// Index into the evaluations of the opening of `poly` at `rotation`.
+    pub fn opening_index(&self, poly: Poly, rotation: i32) -> usize {
+        self.openings
+            .iter()
+            .position(|o| o.poly == poly && o.rotation == rotation)
+            .expect("every polynomial the constraints read is opened")
+    }
+
+    /// The coset shift of the permutation identity column `i`: `delta^i` with `delta` the
+    /// multiplicative generator, so the cosets `delta^i * H` are disjoint.
+    pub fn permutation_shift(i: usize) -> Fr {
+        Fr::GENERATOR.pow([i as u64])
+    }
+}

@@ -1,0 +1,198 @@
+//! Polynomial expressions over cells at rotations: the language of gates and lookups.
+
+use crate::encoding::{fr_to_bytes, Reader};
+use crate::error::{malformed, Error};
+use ark_bn254::Fr;
+use core::ops::{Add, Mul, Neg, Sub};
+
+/// The kind of a column: fixed (set at key generation), advice (the prover's witness),
+/// instance (public inputs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ColumnKind {
+    Fixed,
+    Advice,
+    Instance,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Column {
+    pub kind: ColumnKind,
+    pub index: usize,
+}
+
+impl Column {
+    pub fn fixed(index: usize) -> Self {
+        Self { kind: ColumnKind::Fixed, index }
+    }
+    pub fn advice(index: usize) -> Self {
+        Self { kind: ColumnKind::Advice, index }
+    }
+    pub fn instance(index: usize) -> Self {
+        Self { kind: ColumnKind::Instance, index }
+    }
+}
+
+/// A cell relative to the current row: `rotation` rows down (negative: up), wrapping around.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Query {
+    pub column: Column,
+    pub rotation: i32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expression {
+    Constant(Fr),
+    Cell(Query),
+    Neg(Box<Expression>),
+    Sum(Box<Expression>, Box<Expression>),
+    Product(Box<Expression>, Box<Expression>),
+    Scaled(Box<Expression>, Fr),
+}
+
+/// Deeper expressions are refused when decoding, so hostile bytes cannot exhaust the stack.
+pub const MAX_EXPRESSION_DEPTH: usize = 1024;
+
+impl Expression {
+    pub fn cell(column: Column, rotation: i32) -> Self {
+        Expression::Cell(Query { column, rotation })
+    }
+
+    pub fn constant(c: impl Into<Fr>) -> Self {
+        Expression::Constant(c.into())
+    }
+
+    /// Degree as a polynomial in the column polynomials.
+    pub fn degree(&self) -> usize {
+        match self {
+            Expression::Constant(_) => 0,
+            Expression::Cell(_) => 1,
+            Expression::Neg(a) | Expression::Scaled(a, _) => a.degree(),
+            Expression::Sum(a, b) => a.degree().max(b.degree()),
+            Expression::Product(a, b) => a.degree() + b.degree(),
+        }
+    }
+
+    /// Evaluates with `cell` giving the value of each queried cell.
+    pub fn evaluate(&self, cell: &impl Fn(Query) -> Fr) -> Fr {
+        match self {
+            Expression::Constant(c) => *c,
+            Expression::Cell(q) => cell(*q),
+            Expression::Neg(a) => -a.evaluate(cell),
+            Expression::Sum(a, b) => a.evaluate(cell) + b.evaluate(cell),
+            Expression::Product(a, b) => a.evaluate(cell) * b.evaluate(cell),
+            Expression::Scaled(a, c) => a.evaluate(cell) * c,
+        }
+    }
+
+    /// Calls `f` on every cell query, left to right.
+    pub fn for_each_query(&self, f: &mut impl FnMut(Query)) {
+        match self {
+            Expression::Constant(_) => {}
+            Expression::Cell(q) => f(*q),
+            Expression::Neg(a) | Expression::Scaled(a, _) => a.for_each_query(f),
+            Expression::Sum(a, b) | Expression::Product(a, b) => {
+                a.for_each_query(f);
+                b.for_each_query(f);
+            }
+        }
+    }
+
+    pub fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Expression::Constant(c) => {
+                out.push(0);
+                out.extend_from_slice(&fr_to_bytes(c));
+            }
+            Expression::Cell(q) => {
+                out.push(1);
+                out.push(match q.column.kind {
+                    ColumnKind::Fixed => 0,
+                    ColumnKind::Advice => 1,
+                    ColumnKind::Instance => 2,
+                });
+                out.extend_from_slice(&(q.column.index as u32).to_be_bytes());
+                out.extend_from_slice(&q.rotation.to_be_bytes());
+            }
+            Expression::Neg(a) => {
+                out.push(2);
+                a.write(out);
+            }
+            Expression::Sum(a, b) => {
+                out.push(3);
+                a.write(out);
+                b.write(out);
+            }
+            Expression::Product(a, b) => {
+                out.push(4);
+                a.write(out);
+                b.write(out);
+            }
+            Expression::Scaled(a, c) => {
+                out.push(5);
+                a.write(out);
+                out.extend_from_slice(&fr_to_bytes(c));
+            }
+        }
+    }
+
+    pub fn read(r: &mut Reader, depth: usize) -> Result<Self, Error> {
+        if depth > MAX_EXPRESSION_DEPTH {
+            return Err(malformed("expression nested deeper than the limit"));
+        }
+        let sub = |r: &mut Reader| Expression::read(r, depth + 1).map(Box::new);
+        Ok(match r.u8()? {
+            0 => Expression::Constant(r.fr()?),
+            1 => {
+                let kind = match r.u8()? {
+                    0 => ColumnKind::Fixed,
+                    1 => ColumnKind::Advice,
+                    2 => ColumnKind::Instance,
+                    t => return Err(malformed(format!("unknown column kind {t}"))),
+                };
+                let index = r.u32()? as usize;
+                let rotation = r.i32()?;
+                Expression::Cell(Query { column: Column { kind, index }, rotation })
+            }
+            2 => Expression::Neg(sub(r)?),
+            3 => Expression::Sum(sub(r)?, sub(r)?),
+            4 => Expression::Product(sub(r)?, sub(r)?),
+            5 => Expression::Scaled(sub(r)?, r.fr()?),
+            t => return Err(malformed(format!("unknown expression tag {t}"))),
+        })
+    }
+}
+
+impl Add for Expression {
+    type Output = Expression;
+    fn add(self, rhs: Expression) -> Expression {
+        Expression::Sum(Box::new(self), Box::new(rhs))
+    }
+}
+
+impl Sub for Expression {
+    type Output = Expression;
+    fn sub(self, rhs: Expression) -> Expression {
+        Expression::Sum(Box::new(self), Box::new(-rhs))
+    }
+}
+
+impl Mul for Expression {
+    type Output = Expression;
+    fn mul(self, rhs: Expression) -> Expression {
+        Expression::Product(Box::new(self), Box::new(rhs))
+    }
+}
+
+impl Mul<Fr> for Expression {
+    type Output = Expression;
+    fn mul(self, rhs: Fr) -> Expression {
+        Expression::Scaled(Box::new(self), rhs)
+    }
+}
+
+impl Neg for Expression {
+    type Output = Expression;
+    fn neg(self) -> Expression {
+        Expression::Neg(Box::new(self))
+    }
+}

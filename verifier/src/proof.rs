@@ -1,0 +1,60 @@
+//! The proof: commitments, evaluations and opening witnesses in transcript order.
+
+use crate::description::Layout;
+use crate::encoding::{fr_to_bytes, g1_to_bytes, Reader};
+use crate::error::{malformed, Error};
+use ark_bn254::{Fr, G1Affine};
+
+pub const PROOF_MAGIC: &[u8; 4] = b"ZKP\x01";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proof {
+    pub advice: Vec<G1Affine>,
+    pub multiplicities: Vec<G1Affine>,
+    pub products: Vec<G1Affine>,
+    pub running_sums: Vec<G1Affine>,
+    pub quotient: Vec<G1Affine>,
+    /// One per `Layout::openings`, in that order.
+    pub evals: Vec<Fr>,
+    /// One KZG witness per `Layout::rotations`, in that order.
+    pub opening_witnesses: Vec<G1Affine>,
+}
+
+impl Proof {
+    /// The exact encoded length of a proof for this layout.
+    pub fn encoded_len(layout: &Layout, num_advice: usize, num_lookups: usize) -> usize {
+        let points = num_advice + 2 * num_lookups + layout.num_products + layout.num_quotient_pieces() + layout.rotations.len();
+        4 + 64 * points + 32 * layout.openings.len()
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = PROOF_MAGIC.to_vec();
+        for group in [&self.advice, &self.multiplicities, &self.products, &self.running_sums, &self.quotient] {
+            group.iter().for_each(|p| out.extend_from_slice(&g1_to_bytes(p)));
+        }
+        self.evals.iter().for_each(|e| out.extend_from_slice(&fr_to_bytes(e)));
+        self.opening_witnesses.iter().for_each(|p| out.extend_from_slice(&g1_to_bytes(p)));
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8], layout: &Layout, num_advice: usize, num_lookups: usize) -> Result<Self, Error> {
+        let expected = Self::encoded_len(layout, num_advice, num_lookups);
+        if bytes.len() != expected {
+            return Err(malformed(format!("proof has {} bytes; this verifying key expects {expected}", bytes.len())));
+        }
+        let mut r = Reader::new(bytes, "proof");
+        if r.take(4)? != PROOF_MAGIC {
+            return Err(malformed("not a zkinfer proof (bad magic or version)"));
+        }
+        let mut points = |n: usize| (0..n).map(|_| r.g1()).collect::<Result<Vec<_>, _>>();
+        let advice = points(num_advice)?;
+        let multiplicities = points(num_lookups)?;
+        let products = points(layout.num_products)?;
+        let running_sums = points(num_lookups)?;
+        let quotient = points(layout.num_quotient_pieces())?;
+        let evals = (0..layout.openings.len()).map(|_| r.fr()).collect::<Result<_, _>>()?;
+        let opening_witnesses = (0..layout.rotations.len()).map(|_| r.g1()).collect::<Result<_, _>>()?;
+        r.finish()?;
+        Ok(Proof { advice, multiplicities, products, running_sums, quotient, evals, opening_witnesses })
+    }
+}

@@ -1,0 +1,225 @@
+//! The verifier: replays the transcript, checks the quotient identity at `x` and the batched
+//! KZG openings with one pairing equation.
+
+use crate::constraints::{Challenges, Constraints, PointValues};
+use crate::description::{Layout, Poly};
+use crate::error::Error;
+use crate::expression::{ColumnKind, Query};
+use crate::proof::Proof;
+use crate::transcript::Transcript;
+use crate::vk::VerifyingKey;
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
+use ark_ec::{pairing::Pairing, AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ff::{Field, One, Zero};
+
+/// Absorbs the public inputs: per instance column, its length then its values.
+pub fn absorb_instances(transcript: &mut Transcript, instances: &[Vec<Fr>]) {
+    for column in instances {
+        transcript.absorb_fr(&Fr::from(column.len() as u64));
+        column.iter().for_each(|v| transcript.absorb_fr(v));
+    }
+}
+
+/// Checks the number of instance columns and that each fits in the usable rows.
+pub fn check_instances(vk: &VerifyingKey, instances: &[Vec<Fr>]) -> Result<(), Error> {
+    let d = &vk.description;
+    if instances.len() != d.num_instance {
+        return Err(Error::PublicInputs(format!(
+            "{} instance columns given, the circuit has {}",
+            instances.len(),
+            d.num_instance
+        )));
+    }
+    let rows = vk.layout().usable_rows;
+    if let Some((i, c)) = instances.iter().enumerate().find(|(_, c)| c.len() > rows) {
+        return Err(Error::PublicInputs(format!("instance column {i} has {} values, at most {rows} fit", c.len())));
+    }
+    Ok(())
+}
+
+/// Verifies `proof` (its encoded bytes) for the public `instances` under `vk`.
+pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<(), Error> {
+    check_instances(vk, instances)?;
+    let d = &vk.description;
+    let layout = vk.layout();
+    let proof = Proof::from_bytes(proof, layout, d.num_advice, d.lookups.len())?;
+
+    let mut transcript = Transcript::new(vk.digest());
+    absorb_instances(&mut transcript, instances);
+    proof.advice.iter().chain(&proof.multiplicities).for_each(|p| transcript.absorb_g1(p));
+    let theta = transcript.challenge();
+    let beta = transcript.challenge();
+    let gamma = transcript.challenge();
+    let kappa = transcript.challenge();
+    proof.products.iter().chain(&proof.running_sums).for_each(|p| transcript.absorb_g1(p));
+    let y = transcript.challenge();
+    proof.quotient.iter().for_each(|p| transcript.absorb_g1(p));
+    let x = transcript.challenge();
+    proof.evals.iter().for_each(|e| transcript.absorb_fr(e));
+    let v = transcript.challenge();
+    proof.opening_witnesses.iter().for_each(|p| transcript.absorb_g1(p));
+    let u = transcript.challenge();
+
+    let n = layout.n;
+    let x_n = x.pow([n as u64]);
+    let vanishing = x_n - Fr::one();
+    if vanishing.is_zero() {
+        return Err(Error::Rejected("the evaluation point fell in the domain"));
+    }
+
+    // Lagrange values at x of row 0, the last-row marker and the blinding rows, and of each
+    // public-input row at each rotation the circuit reads instance columns at.
+    let lagrange = LagrangeAt::new(layout, x, x_n);
+    let l_first = lagrange.at(0, 0);
+    let l_last = lagrange.at(layout.usable_rows, 0);
+    let l_blind: Fr = (layout.usable_rows + 1..n).map(|i| lagrange.at(i, 0)).sum();
+    let instance_evals: Vec<((usize, i32), Fr)> = layout
+        .instance_queries
+        .iter()
+        .map(|&(c, r)| ((c, r), instances[c].iter().enumerate().map(|(i, v)| *v * lagrange.at(i, r)).sum()))
+        .collect();
+
+    let values = Evaluations {
+        layout,
+        evals: &proof.evals,
+        instance_evals: &instance_evals,
+        x,
+        l_first,
+        l_last,
+        l_active: Fr::one() - l_last - l_blind,
+    };
+    let challenges = Challenges { theta, beta, gamma, kappa, y };
+    let numerator = Constraints::new(d, layout, challenges).combine(&values);
+    let quotient_eval = numerator * vanishing.inverse().unwrap();
+
+    // One pairing equation for all points: with F_j, E_j the v-combined commitments and
+    // evaluations at point p_j and W_j its witness,
+    //   e(sum u^j W_j, [tau]_2) = e(sum u^j (F_j - E_j G + p_j W_j), [1]_2).
+    let mut bases: Vec<G1Affine> = Vec::new();
+    let mut scalars: Vec<Fr> = Vec::new();
+    let mut eval_sum = Fr::zero();
+    let mut u_j = Fr::one();
+    for (j, &rotation) in layout.rotations.iter().enumerate() {
+        let mut v_i = Fr::one();
+        for (o, opening) in layout.openings.iter().enumerate().filter(|(_, o)| o.rotation == rotation) {
+            bases.push(commitment(vk, &proof, opening.poly));
+            scalars.push(u_j * v_i);
+            eval_sum += u_j * v_i * proof.evals[o];
+            v_i *= v;
+        }
+        if rotation == 0 {
+            let mut x_ni = Fr::one();
+            for h in &proof.quotient {
+                bases.push(*h);
+                scalars.push(u_j * v_i * x_ni);
+                x_ni *= x_n;
+            }
+            eval_sum += u_j * v_i * quotient_eval;
+        }
+        bases.push(proof.opening_witnesses[j]);
+        scalars.push(u_j * layout.rotate(rotation) * x);
+        u_j *= u;
+    }
+    bases.push(G1Affine::generator());
+    scalars.push(-eval_sum);
+    let right = G1Projective::msm(&bases, &scalars).expect("equal lengths");
+
+    let mut left = G1Projective::zero();
+    let mut u_j = Fr::one();
+    for w in &proof.opening_witnesses {
+        left += *w * u_j;
+        u_j *= u;
+    }
+    let check = Bn254::multi_pairing([left.into_affine(), (-right).into_affine()], [vk.s_g2, vk.g2]);
+    if check.is_zero() {
+        Ok(())
+    } else {
+        Err(Error::Rejected("the opening check failed"))
+    }
+}
+
+fn commitment(vk: &VerifyingKey, proof: &Proof, poly: Poly) -> G1Affine {
+    match poly {
+        Poly::Advice(i) => proof.advice[i],
+        Poly::Fixed(i) => vk.fixed_commitments[i],
+        Poly::Sigma(i) => vk.sigma_commitments[i],
+        Poly::PermutationProduct(j) => proof.products[j],
+        Poly::Multiplicity(l) => proof.multiplicities[l],
+        Poly::RunningSum(l) => proof.running_sums[l],
+    }
+}
+
+/// `L_i(omega^r x) = omega^i (x^n - 1) / (n (omega^r x - omega^i))` for the rows and
+/// rotations asked for: a handful of marker rows and the public-input rows.
+struct LagrangeAt {
+    omega: Fr,
+    x: Fr,
+    scale: Fr,
+    omega_inv: Fr,
+}
+
+impl LagrangeAt {
+    fn new(layout: &Layout, x: Fr, x_n: Fr) -> Self {
+        let n_inv = Fr::from(layout.n as u64).inverse().unwrap();
+        Self { omega: layout.omega, x, scale: (x_n - Fr::one()) * n_inv, omega_inv: layout.omega.inverse().unwrap() }
+    }
+
+    fn at(&self, row: usize, rotation: i32) -> Fr {
+        let omega_i = self.omega.pow([row as u64]);
+        let shift = if rotation >= 0 {
+            self.omega.pow([rotation as u64])
+        } else {
+            self.omega_inv.pow([rotation.unsigned_abs() as u64])
+        };
+        let denominator = shift * self.x - omega_i;
+        // x is outside the domain (checked by the caller), so the denominator is non-zero.
+        omega_i * self.scale * denominator.inverse().unwrap()
+    }
+}
+
+struct Evaluations<'a> {
+    layout: &'a Layout,
+    evals: &'a [Fr],
+    instance_evals: &'a [((usize, i32), Fr)],
+    x: Fr,
+    l_first: Fr,
+    l_last: Fr,
+    l_active: Fr,
+}
+
+impl PointValues for Evaluations<'_> {
+    fn x(&self) -> Fr {
+        self.x
+    }
+    fn cell(&self, q: Query) -> Fr {
+        let (c, r) = (q.column.index, q.rotation);
+        match q.column.kind {
+            ColumnKind::Advice => self.evals[self.layout.opening_index(Poly::Advice(c), r)],
+            ColumnKind::Fixed => self.evals[self.layout.opening_index(Poly::Fixed(c), r)],
+            ColumnKind::Instance => {
+                self.instance_evals.iter().find(|(k, _)| *k == (c, r)).expect("instance queries are precomputed").1
+            }
+        }
+    }
+    fn sigma(&self, i: usize) -> Fr {
+        self.evals[self.layout.opening_index(Poly::Sigma(i), 0)]
+    }
+    fn product(&self, j: usize, rotation: i32) -> Fr {
+        self.evals[self.layout.opening_index(Poly::PermutationProduct(j), rotation)]
+    }
+    fn multiplicity(&self, l: usize) -> Fr {
+        self.evals[self.layout.opening_index(Poly::Multiplicity(l), 0)]
+    }
+    fn running_sum(&self, l: usize, rotation: i32) -> Fr {
+        self.evals[self.layout.opening_index(Poly::RunningSum(l), rotation)]
+    }
+    fn l_first(&self) -> Fr {
+        self.l_first
+    }
+    fn l_last(&self) -> Fr {
+        self.l_last
+    }
+    fn l_active(&self) -> Fr {
+        self.l_active
+    }
+}

@@ -1,0 +1,90 @@
+//! The verifying key: the circuit description, the commitments fixed at key generation and
+//! the two G2 points of the SRS.
+
+use crate::description::{CircuitDescription, Layout};
+use crate::encoding::{g1_to_bytes, g2_to_bytes, Reader};
+use crate::error::{malformed, Error};
+use crate::transcript::keccak256;
+use ark_bn254::{G1Affine, G2Affine};
+
+pub const VK_MAGIC: &[u8; 4] = b"ZKVK";
+pub const VK_VERSION: u32 = 1;
+
+#[derive(Clone, Debug)]
+pub struct VerifyingKey {
+    pub description: CircuitDescription,
+    /// True when the SRS came from `srs gen`: its toxic value was known to one machine, so
+    /// proofs under this key convince nobody but their maker.
+    pub insecure_srs: bool,
+    pub fixed_commitments: Vec<G1Affine>,
+    pub sigma_commitments: Vec<G1Affine>,
+    /// `[1]_2` and `[tau]_2`.
+    pub g2: G2Affine,
+    pub s_g2: G2Affine,
+    layout: Layout,
+    digest: [u8; 32],
+}
+
+impl VerifyingKey {
+    pub fn new(
+        description: CircuitDescription,
+        insecure_srs: bool,
+        fixed_commitments: Vec<G1Affine>,
+        sigma_commitments: Vec<G1Affine>,
+        g2: G2Affine,
+        s_g2: G2Affine,
+    ) -> Self {
+        let layout = description.layout();
+        let mut vk = Self { description, insecure_srs, fixed_commitments, sigma_commitments, g2, s_g2, layout, digest: [0; 32] };
+        vk.digest = keccak256(&vk.to_bytes());
+        vk
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Keccak-256 of the encoded key; the transcript starts from it.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(VK_MAGIC);
+        out.extend_from_slice(&VK_VERSION.to_be_bytes());
+        out.push(self.insecure_srs as u8);
+        self.description.write(&mut out);
+        for p in self.fixed_commitments.iter().chain(&self.sigma_commitments) {
+            out.extend_from_slice(&g1_to_bytes(p));
+        }
+        out.extend_from_slice(&g2_to_bytes(&self.g2));
+        out.extend_from_slice(&g2_to_bytes(&self.s_g2));
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes, "verifying key");
+        if r.take(4)? != VK_MAGIC {
+            return Err(malformed("not a zkinfer verifying key (bad magic)"));
+        }
+        let version = r.u32()?;
+        if version != VK_VERSION {
+            return Err(malformed(format!("verifying key version {version}; this verifier reads version {VK_VERSION}")));
+        }
+        let insecure_srs = match r.u8()? {
+            0 => false,
+            1 => true,
+            b => return Err(malformed(format!("verifying key: SRS flag {b} is neither 0 nor 1"))),
+        };
+        let description = CircuitDescription::read(&mut r)?;
+        let fixed_commitments = (0..description.num_fixed).map(|_| r.g1()).collect::<Result<_, _>>()?;
+        let sigma_commitments = (0..description.permutation.len()).map(|_| r.g1()).collect::<Result<_, _>>()?;
+        let g2 = r.g2()?;
+        let s_g2 = r.g2()?;
+        r.finish()?;
+        let vk = Self::new(description, insecure_srs, fixed_commitments, sigma_commitments, g2, s_g2);
+        debug_assert_eq!(vk.to_bytes(), bytes);
+        Ok(vk)
+    }
+}
