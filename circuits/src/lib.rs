@@ -2,6 +2,7 @@
 //! assigns their cells, and a mock checker that names every failing constraint.
 
 pub mod cs;
+pub mod gadgets;
 pub mod layouter;
 pub mod mock;
 pub mod value;

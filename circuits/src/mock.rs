@@ -48,10 +48,11 @@ impl Columns<'_> {
     }
 }
 
-/// Every gate, copy and lookup failure on the usable rows.
+/// Every gate failure on any row (the verifier checks gates everywhere, so a gate must be
+/// switched off on the blinding rows), and every copy and lookup failure.
 pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Columns, copies: &[(Cell, Cell)]) -> Vec<Failure> {
     let mut failures = Vec::new();
-    for row in 0..usable_rows {
+    for row in 0..1usize << description.k {
         let cell = |q: Query| columns.get(q, row);
         for gate in &description.gates {
             for (i, poly) in gate.polys.iter().enumerate() {

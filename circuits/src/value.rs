@@ -1,7 +1,5 @@
 //! A witness value that is known when proving and unknown during key generation.
 
-use ark_bn254::Fr;
-
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Value<T>(Option<T>);
 
@@ -35,19 +33,19 @@ impl<T> Value<T> {
     }
 }
 
-impl<T> Value<Option<T>> {
-    pub fn transpose(self) -> Option<Value<T>> {
+impl<T, E> Value<Result<T, E>> {
+    /// Surfaces an error from a witness computation; unknown values stay unknown.
+    pub fn transpose(self) -> Result<Value<T>, E> {
         match self.0 {
-            None => Some(Value(None)),
-            Some(None) => None,
-            Some(Some(v)) => Some(Value(Some(v))),
+            None => Ok(Value(None)),
+            Some(r) => r.map(|v| Value(Some(v))),
         }
     }
 }
 
-impl Value<Fr> {
+impl<T: Copy> Value<T> {
     /// The value when known; `None` during key generation.
-    pub fn inner(&self) -> Option<Fr> {
+    pub fn inner(&self) -> Option<T> {
         self.0
     }
 }

@@ -77,12 +77,30 @@ pub fn instance_rows(synthesis: &Synthesis) -> usize {
 
 /// Builds proving and verifying keys at `2^k` rows, or the smallest k that fits.
 pub fn keygen<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backend) -> Result<ProvingKey, Error> {
+    build(srs, circuit, k, backend, None)
+}
+
+/// Rebuilds the proving key of `vk` without recomputing its commitments (the MSMs are most
+/// of key generation); fails if `circuit` is not the circuit `vk` was made for.
+pub fn proving_key_for<C: Circuit>(srs: &Srs, circuit: &C, vk: VerifyingKey, backend: &dyn Backend) -> Result<ProvingKey, Error> {
+    build(srs, circuit, Some(vk.description.k), backend, Some(vk))
+}
+
+fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backend, vk: Option<VerifyingKey>) -> Result<ProvingKey, Error> {
     let mut synthesis = Synthesis::run(circuit, false)?;
     let instance_rows = instance_rows(&synthesis);
     let k = k.unwrap_or_else(|| synthesis.min_k(instance_rows));
     synthesis.pad(k, instance_rows)?;
     let description = synthesis.cs.description(k);
     description.validate()?;
+    if let Some(vk) = &vk {
+        if vk.description != description {
+            return Err(Error::Circuit("the circuit is not the one the verifying key was made for".into()));
+        }
+        if (vk.g2, vk.s_g2) != (srs.g2(), srs.s_g2()) {
+            return Err(Error::Srs("the SRS is not the one the verifying key was made with".into()));
+        }
+    }
     let layout = description.layout();
     let n = layout.n;
     if srs.max_degree() < n {
@@ -97,9 +115,6 @@ pub fn keygen<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn 
     let fixed: Vec<Committed> = synthesis.fixed.into_iter().map(|v| domains.forms(backend, v)).collect();
     let sigma_values = permutation(&description.permutation, &synthesis.copies, &layout)?;
     let sigma: Vec<Committed> = sigma_values.into_iter().map(|v| domains.forms(backend, v)).collect();
-    let commit = |c: &Committed| backend.msm(&bases, &c.coeffs);
-    let fixed_commitments = G1Projective::normalize_batch(&fixed.iter().map(commit).collect::<Vec<_>>());
-    let sigma_commitments = G1Projective::normalize_batch(&sigma.iter().map(commit).collect::<Vec<_>>());
 
     let marker = |rows: &mut dyn Iterator<Item = usize>| {
         let mut v = vec![Fr::zero(); n];
@@ -110,7 +125,15 @@ pub fn keygen<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn 
     let l_last = marker(&mut std::iter::once(layout.usable_rows));
     let l_active = marker(&mut (0..layout.usable_rows));
 
-    let vk = VerifyingKey::new(description, srs.is_insecure(), fixed_commitments, sigma_commitments, srs.g2(), srs.s_g2());
+    let vk = match vk {
+        Some(vk) => vk,
+        None => {
+            let commit = |c: &Committed| backend.msm(&bases, &c.coeffs);
+            let fixed_commitments = G1Projective::normalize_batch(&fixed.iter().map(commit).collect::<Vec<_>>());
+            let sigma_commitments = G1Projective::normalize_batch(&sigma.iter().map(commit).collect::<Vec<_>>());
+            VerifyingKey::new(description, srs.is_insecure(), fixed_commitments, sigma_commitments, srs.g2(), srs.s_g2())
+        }
+    };
     Ok(ProvingKey { vk, bases, domains, fixed, sigma, l_first, l_last, l_active })
 }
 

@@ -1,13 +1,14 @@
 //! zkinfer's backend: structured reference strings, key generation and the prover.
 
 pub mod backend;
+pub mod gpu;
 pub mod keygen;
 mod poly;
 pub mod prove;
 pub mod srs;
 
 pub use backend::{Backend, Cpu};
-pub use keygen::{keygen, ProvingKey};
+pub use keygen::{keygen, proving_key_for, ProvingKey};
 pub use prove::{prove, ProveOptions};
 pub use srs::Srs;
 

@@ -79,7 +79,7 @@ pub fn prove<C: Circuit>(
     };
 
     // Round 1: advice columns and lookup multiplicities.
-    let mut multiplicity_values: Vec<Vec<Fr>> = d.lookups.iter().map(|l| multiplicities(l, &columns, usable)).collect();
+    let mut multiplicity_values: Vec<Vec<Fr>> = d.lookups.iter().map(|l| multiplicities(l, &columns, usable, n)).collect();
     for m in multiplicity_values.iter_mut() {
         m[usable..].iter_mut().for_each(|v| *v = Fr::rand(rng));
     }
@@ -216,13 +216,13 @@ pub fn prove<C: Circuit>(
 /// `m[j]` = the selector-weighted count of usable rows whose input tuple equals table row j
 /// (the first table row holding that tuple). Inputs missing from the table are left out;
 /// the honest prover has already refused such a witness.
-fn multiplicities(lookup: &zkinfer_verifier::Lookup, columns: &Columns, usable: usize) -> Vec<Fr> {
+fn multiplicities(lookup: &zkinfer_verifier::Lookup, columns: &Columns, usable: usize, n: usize) -> Vec<Fr> {
     let tuple = |exprs: &[Expression], row: usize| -> Vec<Fr> { exprs.iter().map(|e| e.evaluate(&|q| cell(columns, q, row))).collect() };
     let mut index: HashMap<Vec<Fr>, usize> = HashMap::new();
     for row in 0..usable {
         index.entry(tuple(&lookup.table, row)).or_insert(row);
     }
-    let mut m = vec![Fr::zero(); columns.fixed.first().map_or(0, Vec::len)];
+    let mut m = vec![Fr::zero(); n];
     for row in 0..usable {
         let q = lookup.selector.evaluate(&|q| cell(columns, q, row));
         if !q.is_zero() {

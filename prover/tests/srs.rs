@@ -260,3 +260,33 @@ fn large_srs_timings() {
     eprintln!("from_bytes(2^20 points): {:?}", t.elapsed());
     assert_eq!(back, srs);
 }
+
+mod common;
+
+/// The imported ceremony is a working SRS, not just a well-formed one: a circuit of 2^9 rows
+/// (512 + 1 points of the 1024) is keyed, proved and verified under it.
+#[test]
+fn proofs_verify_under_the_snarkjs_srs() {
+    use common::{Cheat, TestCircuit};
+    use zkinfer_prover::{keygen, prove, Cpu, ProveOptions};
+    use zkinfer_verifier::{verify, VerifyingKey};
+
+    let srs = Srs::from_ptau(PTAU, 1023).unwrap();
+    let circuit = TestCircuit::new(400, Cheat::None, 9);
+    let pk = keygen(&srs, &circuit.shape(), None, &Cpu).unwrap();
+    assert_eq!(pk.vk.description.k, 9);
+    let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap();
+    assert!(!vk.insecure_srs);
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng, ProveOptions::default()).unwrap();
+    verify(&vk, &circuit.instances(), &proof).unwrap();
+
+    // The proof is bound to the ceremony's tau: the same circuit keyed under another SRS
+    // rejects it.
+    let other = keygen(&Srs::generate_insecure(1023, &mut rng), &circuit.shape(), None, &Cpu).unwrap();
+    assert!(matches!(verify(&other.vk, &circuit.instances(), &proof), Err(zkinfer_verifier::Error::Rejected(_))));
+
+    // 2^10 rows need degree 1024, one more than the ceremony holds.
+    let Err(err) = keygen(&srs, &circuit.shape(), Some(10), &Cpu) else { panic!("2^10 rows keyed under 1024 points") };
+    assert!(err.to_string().contains("degree 1023, a circuit of 2^10 rows needs degree 1024"), "{err}");
+}

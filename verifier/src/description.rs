@@ -204,6 +204,11 @@ impl CircuitDescription {
             for e in l.inputs.iter().chain(&l.table) {
                 check_expr(e, &context)?;
             }
+            let mut selector_ok = true;
+            l.selector.for_each_query(&mut |q| selector_ok &= q.column.kind == ColumnKind::Fixed);
+            if !selector_ok {
+                return Err(malformed(format!("{context}: the selector may only read fixed columns")));
+            }
             let mut table_ok = true;
             l.table.iter().for_each(|t| {
                 t.for_each_query(&mut |q| table_ok &= q.column.kind == ColumnKind::Fixed && q.rotation == 0)
@@ -224,6 +229,10 @@ impl CircuitDescription {
         let degree = self.required_degree();
         if degree > MAX_DEGREE {
             return Err(malformed(format!("constraint degree {degree} exceeds the maximum {MAX_DEGREE}")));
+        }
+        let extension = (degree - 1).next_power_of_two();
+        if (1u64 << self.k) * extension as u64 > 1 << 28 {
+            return Err(malformed(format!("2^{} rows at degree {degree} exceed the field's 2^28 roots of unity", self.k)));
         }
         let layout_rows = self.blinding_rows() + 2;
         if layout_rows >= 1 << self.k {

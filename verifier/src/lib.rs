@@ -7,11 +7,14 @@ pub mod constraints;
 pub mod description;
 pub mod encoding;
 pub mod error;
+pub mod evm;
 pub mod expression;
 pub mod proof;
 pub mod transcript;
 pub mod verify;
 pub mod vk;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
 
 pub use description::{CircuitDescription, Gate, Layout, Lookup};
 pub use error::Error;

@@ -1,0 +1,247 @@
+//! Proving time, key generation time and peak memory against the number of rows, for the
+//! circuit of `circuit.rs` (10 advice columns, degree-4 constraints, one lookup, one copy
+//! per row) filled to its last usable row.
+//!
+//! `cargo bench --bench proving`; `ZKINFER_BENCH_K=10-16` picks the sizes (default 10-18).
+//!
+//! Three parts:
+//! 1. each size in a child process of its own (this binary run again with `ZKINFER_BENCH_CHILD`
+//!    set), which times key generation once, proves once with the kernels timed and reads the
+//!    process's peak resident memory around that proof;
+//! 2. criterion proving times up to 2^16 rows;
+//! 3. a plain timer for larger sizes, where ten criterion samples would take minutes each.
+
+#[path = "circuit.rs"]
+mod circuit;
+
+use ark_bn254::{Fr, G1Projective};
+use circuit::BenchCircuit;
+use criterion::{BenchmarkId, Criterion, SamplingMode};
+use rand::SeedableRng;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use zkinfer_circuits::{check, Columns, Synthesis};
+use zkinfer_prover::backend::{Bases, Domain};
+use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
+
+const CHILD: &str = "ZKINFER_BENCH_CHILD";
+/// Larger sizes are timed by hand, `MANUAL_RUNS` proofs each.
+const CRITERION_MAX_K: u32 = 16;
+const MANUAL_RUNS: usize = 3;
+
+type Rng = rand_chacha::ChaCha20Rng;
+
+fn main() {
+    if let Ok(k) = std::env::var(CHILD) {
+        measure_one(k.parse().expect("the parent passes k"));
+        return;
+    }
+    let sizes = sizes();
+
+    let (mut time, mut memory) = (String::new(), String::new());
+    for k in sizes.clone() {
+        let out = Command::new(std::env::current_exe().expect("the running binary"))
+            .env(CHILD, k.to_string())
+            .output()
+            .expect("the benchmark binary runs again");
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "the child process for k = {k} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        for line in String::from_utf8(out.stdout).expect("the child prints text").lines() {
+            match line.split_once('|') {
+                Some(("time", row)) => time += &format!("|{row}\n"),
+                Some(("memory", row)) => memory += &format!("|{row}\n"),
+                _ => println!("{line}"),
+            }
+        }
+    }
+    println!("# One proof per size, each in a process of its own; CPU seconds are summed over threads\n");
+    println!("| k | usable rows | keygen wall s | keygen CPU s | prove wall s | prove CPU s | CPU s in MSM | coset FFT | iFFT | synthesis | witness check | rest |");
+    println!("|{}\n{time}", "---|".repeat(12));
+    println!("# Peak resident memory of that proof (VmHWM reset to VmRSS just before proving)\n");
+    println!("| k | RSS before proving MiB | peak while proving MiB | growth MiB | extended-coset polynomials MiB |");
+    println!("|{}\n{memory}", "---|".repeat(5));
+
+    let mut rng = Rng::seed_from_u64(0);
+    let srs = Srs::generate_insecure(1 << *sizes.end(), &mut rng);
+    let mut c = Criterion::default().configure_from_args();
+    let mut group = c.benchmark_group("prove");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    for k in sizes.clone().filter(|&k| k <= CRITERION_MAX_K) {
+        let circuit = BenchCircuit::new(k, k as u64);
+        let instances = circuit.instances();
+        let pk = keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
+        group.bench_function(BenchmarkId::new(Cpu.name(), format!("2^{k}")), |b| {
+            b.iter(|| prove(&pk, &circuit, &instances, &Cpu, &mut rng, ProveOptions::default()).expect("prove"))
+        });
+    }
+    group.finish();
+    c.final_summary();
+
+    let manual: Vec<u32> = sizes.filter(|&k| k > CRITERION_MAX_K).collect();
+    if !manual.is_empty() {
+        println!("\n# Proving time by plain timer, {MANUAL_RUNS} proofs per size\n");
+        println!("| k | min s | mean s | mean CPU s |\n|---|---|---|---|");
+    }
+    for k in manual {
+        let circuit = BenchCircuit::new(k, k as u64);
+        let instances = circuit.instances();
+        let pk = keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
+        let (mut min, mut total, cpu_start) = (f64::INFINITY, 0.0, cpu_s());
+        for _ in 0..MANUAL_RUNS {
+            let start = Instant::now();
+            prove(&pk, &circuit, &instances, &Cpu, &mut rng, ProveOptions::default()).expect("prove");
+            let t = start.elapsed().as_secs_f64();
+            (min, total) = (min.min(t), total + t);
+        }
+        let runs = MANUAL_RUNS as f64;
+        println!("| {k} | {min:.2} | {:.2} | {:.2} |", total / runs, (cpu_s() - cpu_start) / runs);
+    }
+}
+
+/// `ZKINFER_BENCH_K` as `lo-hi` (or one k), default 10-18.
+fn sizes() -> std::ops::RangeInclusive<u32> {
+    let spec = std::env::var("ZKINFER_BENCH_K").unwrap_or_else(|_| "10-18".into());
+    let parse = |s: &str| s.trim().parse::<u32>().unwrap_or_else(|_| panic!("ZKINFER_BENCH_K: '{spec}' is not lo-hi"));
+    match spec.split_once('-') {
+        Some((lo, hi)) => parse(lo)..=parse(hi),
+        None => parse(&spec)..=parse(&spec),
+    }
+}
+
+/// One size in a fresh process, so that its peak memory is its own; prints a row of each of
+/// the two tables, prefixed with the table's name.
+fn measure_one(k: u32) {
+    let mut rng = Rng::seed_from_u64(k as u64);
+    let srs = Srs::generate_insecure(1 << k, &mut rng);
+    let circuit = BenchCircuit::new(k, k as u64);
+    let instances = circuit.instances();
+    let (pk, keygen_t) = measure(|| keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen"));
+    let d = &pk.vk.description;
+    let layout = pk.vk.layout();
+
+    let rss_before = status_kib("VmRSS");
+    // Writing 5 to clear_refs resets the high-water mark to the current RSS (Linux >= 4.0).
+    std::fs::write("/proc/self/clear_refs", "5").expect("resetting the peak RSS");
+    let timed = Timed::new(&Cpu);
+    let (proof, prove_t) = measure(|| prove(&pk, &circuit, &instances, &timed, &mut rng, ProveOptions::default()).expect("prove"));
+    let peak = status_kib("VmHWM");
+    { let st = std::fs::read_to_string("/proc/self/stat").unwrap(); let f: Vec<&str> = st[st.rfind(')').unwrap()+1..].split_whitespace().collect(); eprintln!("DEBUG stat utime {} stime {} schedstat {} prove {}/{}", f[11], f[12], cpu_s(), prove_t.wall, prove_t.cpu); for t in std::fs::read_dir("/proc/self/task").unwrap() { let t = t.unwrap(); eprintln!("{:?} {}", t.file_name(), std::fs::read_to_string(t.path().join("schedstat")).unwrap()); } }
+    zkinfer_verifier::verify(&pk.vk, &instances, &proof).expect("the benchmark's proof verifies");
+
+    // The two single-threaded steps `prove` starts with, done again alone to split its time.
+    let (synthesis, synthesis_t) = measure(|| {
+        let mut s = Synthesis::run(&circuit, true).expect("synthesis");
+        s.pad(k, 1).expect("the circuit fits");
+        s
+    });
+    let instance: Vec<Vec<Fr>> =
+        instances.iter().map(|c| c.iter().copied().chain(std::iter::repeat(Fr::from(0u64))).take(layout.n).collect()).collect();
+    let columns = Columns { fixed: &synthesis.fixed, advice: &synthesis.advice, instance: &instance };
+    let (failures, check_t) = measure(|| check(d, layout.usable_rows, &columns, &synthesis.copies));
+    assert!(failures.is_empty(), "the benchmark's witness satisfies the circuit");
+
+    let kernels = [&timed.msm, &timed.fft, &timed.ifft].map(|t| *t.lock().expect("no panics while timing"));
+    let rest = prove_t.cpu - kernels.iter().chain([&synthesis_t, &check_t]).map(|t| t.cpu).sum::<f64>();
+    println!(
+        "time| {k} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {rest:.2} |",
+        layout.usable_rows,
+        keygen_t.wall,
+        keygen_t.cpu,
+        prove_t.wall,
+        prove_t.cpu,
+        kernels[0].cpu,
+        kernels[1].cpu,
+        kernels[2].cpu,
+        synthesis_t.cpu,
+        check_t.cpu,
+    );
+
+    // Every committed, fixed and permutation polynomial is held on the extended coset while
+    // the quotient is evaluated.
+    let products = d.permutation.len().div_ceil(layout.chunk);
+    let polys = d.num_advice + 2 * d.lookups.len() + products + d.num_fixed + d.permutation.len();
+    let estimate = polys * layout.extension * layout.n * 32;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "memory| {k} | {:.0} | {:.0} | {:.0} | {polys} x {} x 2^{k} x 32 B = {:.0} |",
+        mib(rss_before),
+        mib(peak),
+        mib(peak - rss_before),
+        layout.extension,
+        estimate as f64 / (1 << 20) as f64,
+    );
+}
+
+/// Wall time and CPU time (all threads) spent on a piece of work, in seconds.
+#[derive(Clone, Copy, Default)]
+struct Spent {
+    wall: f64,
+    cpu: f64,
+}
+
+fn measure<T>(f: impl FnOnce() -> T) -> (T, Spent) {
+    let (wall, cpu) = (Instant::now(), cpu_s());
+    let out = f();
+    (out, Spent { wall: wall.elapsed().as_secs_f64(), cpu: cpu_s() - cpu })
+}
+
+/// CPU time of this process's live threads, from each thread's schedstat (nanoseconds on a
+/// CPU). On a shared machine it is steadier than wall time.
+fn cpu_s() -> f64 {
+    let tasks = std::fs::read_dir("/proc/self/task").expect("/proc/self/task");
+    let ns: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .map(|s| s.split_whitespace().next().and_then(|f| f.parse::<u64>().ok()).expect("schedstat starts with run time"))
+        .sum();
+    ns as f64 * 1e-9
+}
+
+/// A line of /proc/self/status in KiB.
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"))
+}
+
+/// A backend that adds up the time spent in each kernel of the backend it wraps.
+struct Timed<'a> {
+    inner: &'a dyn Backend,
+    msm: Mutex<Spent>,
+    fft: Mutex<Spent>,
+    ifft: Mutex<Spent>,
+}
+
+impl<'a> Timed<'a> {
+    fn new(inner: &'a dyn Backend) -> Self {
+        Self { inner, msm: Mutex::default(), fft: Mutex::default(), ifft: Mutex::default() }
+    }
+
+    fn time<T>(total: &Mutex<Spent>, f: impl FnOnce() -> T) -> T {
+        let (out, spent) = measure(f);
+        let mut total = total.lock().expect("no panics while timing");
+        total.wall += spent.wall;
+        total.cpu += spent.cpu;
+        out
+    }
+}
+
+impl Backend for Timed<'_> {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+
+    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
+        Self::time(&self.msm, || self.inner.msm(bases, scalars))
+    }
+
+    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
+        Self::time(&self.fft, || self.inner.fft(domain, values))
+    }
+
+    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
+        Self::time(&self.ifft, || self.inner.ifft(domain, values))
+    }
+}

@@ -1,0 +1,123 @@
+//! The arithmetic an op is written in. Each op states its quantized semantics once, against
+//! [`Arith`]; [`Evaluate`] runs it on integers (the `run` command, calibration, the witness's
+//! range checks) and [`Synthesize`] lays out the same steps as gadgets.
+
+use crate::Error;
+use zkinfer_circuits::gadgets::{to_i64, DotProduct, ElementOp, MlConfig, Shape};
+use zkinfer_circuits::{AssignedCell, Layouter, Value};
+
+/// A value flowing between ops: its integer (unknown during key generation) and, when
+/// synthesizing, the cell that holds it.
+#[derive(Clone, Debug)]
+pub struct Wire {
+    pub value: Value<i64>,
+    pub cell: Option<AssignedCell>,
+}
+
+impl Wire {
+    pub fn known(v: i64) -> Self {
+        Wire { value: Value::known(v), cell: None }
+    }
+}
+
+/// One dot product over wires: `bias + sum inputs[i] * weights[i]`.
+pub struct Dot {
+    pub inputs: Vec<Wire>,
+    pub weights: Vec<i64>,
+    pub bias: i64,
+}
+
+pub trait Arith {
+    fn shape(&self) -> Shape;
+    fn dot(&mut self, products: Vec<Dot>) -> Result<Vec<Wire>, Error>;
+    /// `items` are `(x, sub)`; see [`ElementOp`].
+    fn element(&mut self, op: ElementOp, items: Vec<(Wire, Option<Wire>)>) -> Result<Vec<Wire>, Error>;
+    /// `c0 * a + c1 * b` per item.
+    fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error>;
+}
+
+/// Integer evaluation with the circuit's range checks; records the largest magnitude an
+/// element gate saw, which calibration turns into a range.
+pub struct Evaluate {
+    pub shape: Shape,
+    pub largest: i64,
+}
+
+/// The integer of a wire during evaluation, where every value is known.
+pub fn known(w: &Wire) -> i64 {
+    w.value.inner().expect("evaluation runs on known values")
+}
+
+impl Arith for Evaluate {
+    fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    fn dot(&mut self, products: Vec<Dot>) -> Result<Vec<Wire>, Error> {
+        products
+            .iter()
+            .map(|p| {
+                let sum = p.inputs.iter().zip(&p.weights).fold(p.bias as i128, |acc, (x, w)| acc + known(x) as i128 * *w as i128);
+                i64::try_from(sum).map(Wire::known).map_err(|_| Error::Range(format!("a dot product reached {sum}, beyond 64 bits")))
+            })
+            .collect()
+    }
+
+    fn element(&mut self, op: ElementOp, items: Vec<(Wire, Option<Wire>)>) -> Result<Vec<Wire>, Error> {
+        let bound = self.shape.bound();
+        items
+            .iter()
+            .map(|(x, sub)| {
+                let (y, out) = op.apply(self.shape.limb_bits, known(x), sub.as_ref().map_or(0, known));
+                self.largest = self.largest.max(y.abs());
+                if y < -bound || y >= bound {
+                    return Err(Error::Range(format!("value {y} is outside the circuit's range [-{bound}, {bound})")));
+                }
+                Ok(Wire::known(out))
+            })
+            .collect()
+    }
+
+    fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error> {
+        Ok(items.iter().map(|(a, c0, b, c1)| Wire::known(known(a) * c0 + known(b) * c1)).collect())
+    }
+}
+
+/// Lays out the steps as gadgets.
+pub struct Synthesize<'a> {
+    pub config: &'a MlConfig,
+    pub layouter: &'a mut Layouter,
+}
+
+fn cell(w: &Wire) -> AssignedCell {
+    w.cell.expect("synthesis gives every wire a cell")
+}
+
+pub fn wire(c: AssignedCell) -> Wire {
+    let value = c.value.map(|f| to_i64(f).expect("gadget values fit in 64 bits"));
+    Wire { value, cell: Some(c) }
+}
+
+impl Arith for Synthesize<'_> {
+    fn shape(&self) -> Shape {
+        self.config.shape
+    }
+
+    fn dot(&mut self, products: Vec<Dot>) -> Result<Vec<Wire>, Error> {
+        let products: Vec<DotProduct> = products
+            .into_iter()
+            .map(|p| DotProduct { inputs: p.inputs.iter().map(cell).collect(), weights: p.weights, bias: p.bias })
+            .collect();
+        Ok(self.config.dot(self.layouter, &products)?.into_iter().map(wire).collect())
+    }
+
+    fn element(&mut self, op: ElementOp, items: Vec<(Wire, Option<Wire>)>) -> Result<Vec<Wire>, Error> {
+        let items: Vec<_> = items.iter().map(|(x, s)| (cell(x), s.as_ref().map(cell))).collect();
+        Ok(self.config.element(self.layouter, op, &items)?.into_iter().map(wire).collect())
+    }
+
+    fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error> {
+        let items: Vec<_> = items.iter().map(|(a, c0, b, c1)| (cell(a), *c0, cell(b), *c1)).collect();
+        Ok(self.config.linear(self.layouter, &items)?.into_iter().map(wire).collect())
+    }
+}

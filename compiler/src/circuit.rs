@@ -1,0 +1,54 @@
+//! The circuit of one inference: the input is placed (and range checked), every node is laid
+//! out through the gadgets, and the outputs (and a public input) become instance values.
+
+use crate::arith::{Synthesize, Wire};
+use crate::tensor::Tensor;
+use crate::{Model, Visibility};
+use zkinfer_circuits::gadgets::{fr, ElementOp, MlConfig};
+use zkinfer_circuits::{Circuit, ConstraintSystem, Error, Fr, Layouter, Value};
+
+pub struct ModelCircuit<'a> {
+    pub model: &'a Model,
+    /// The quantized input; `None` for key generation.
+    pub input: Option<&'a [i64]>,
+}
+
+impl ModelCircuit<'_> {
+    /// Public inputs: the outputs, flattened in order, then the input when it is public.
+    pub fn instances(model: &Model, input: &[i64], outputs: &[Tensor<i64>]) -> Vec<Vec<Fr>> {
+        let mut values: Vec<Fr> = outputs.iter().flat_map(|t| t.data.iter().map(|v| fr(*v))).collect();
+        if model.settings.input_visibility == Visibility::Public {
+            values.extend(input.iter().map(|v| fr(*v)));
+        }
+        vec![values]
+    }
+}
+
+impl Circuit for ModelCircuit<'_> {
+    type Config = MlConfig;
+
+    fn configure(&self, cs: &mut ConstraintSystem) -> MlConfig {
+        MlConfig::configure(cs, self.model.settings.shape())
+    }
+
+    fn synthesize(&self, config: &MlConfig, layouter: &mut Layouter) -> Result<(), Error> {
+        config.load_table(layouter)?;
+        let values: Vec<Value<i64>> = match self.input {
+            Some(x) => x.iter().map(|v| Value::known(*v)).collect(),
+            None => vec![Value::unknown(); self.model.input_len()],
+        };
+        let cells = config.assign_values(layouter, &values)?;
+        // The input is a witness like any other: range check it so that "some input" means an
+        // input the fixed-point model could have been given.
+        let checked = config.element(layouter, ElementOp { rescale: false, relu: false }, &cells.iter().map(|c| (*c, None)).collect::<Vec<_>>())?;
+        let input = Tensor::new(self.model.input_shape.clone(), checked.into_iter().map(crate::arith::wire).collect::<Vec<Wire>>());
+        let mut arith = Synthesize { config, layouter };
+        let outputs = self.model.run(&mut arith, input).map_err(|e| Error::Synthesis(e.to_string()))?;
+        let out_cells: Vec<_> = outputs.iter().flat_map(|t| t.data.iter().map(|w| w.cell.expect("synthesis gives every wire a cell"))).collect();
+        config.expose(layouter, &out_cells, 0)?;
+        if self.model.settings.input_visibility == Visibility::Public {
+            config.expose(layouter, &cells, out_cells.len())?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,204 @@
+//! zkinfer's compiler: ONNX to a graph of ops with static shapes, fixed-point quantization
+//! and calibration, and the circuit that proves one inference.
+
+pub mod arith;
+pub mod circuit;
+pub mod onnx;
+pub mod ops;
+pub mod tensor;
+
+use arith::{Arith, Evaluate, Wire};
+use ops::{NodeCtx, Op};
+use serde::{Deserialize, Serialize};
+use tensor::Tensor;
+use zkinfer_circuits::gadgets::Shape;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid ONNX model: {0}")]
+    Onnx(String),
+    #[error("unsupported op '{op}' at node '{node}'; supported ops: {supported}")]
+    UnsupportedOp { op: String, node: String, supported: String },
+    #[error("node '{node}' ({op}): {message}")]
+    Node { op: String, node: String, message: String },
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    #[error("out of range: {0}")]
+    Range(String),
+    #[error("input: {0}")]
+    Input(String),
+    #[error(transparent)]
+    Circuit(#[from] zkinfer_circuits::Error),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Private,
+    Public,
+}
+
+/// The choices compilation makes; saved beside the model so setup and proving rebuild the
+/// same circuit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Fixed point: a value `v` is the integer `round(v * 2^scale_bits)`. Also the width of a
+    /// range-check limb, so the range table has `2^scale_bits` rows.
+    pub scale_bits: u32,
+    /// Inputs per dot-product row (advice columns of the dot gate).
+    pub width: usize,
+    /// Limbs per range check: values lie in `[-2^(limbs*scale_bits-1), 2^(limbs*scale_bits-1))`.
+    pub limbs: usize,
+    pub input_visibility: Visibility,
+}
+
+impl Settings {
+    pub fn shape(&self) -> Shape {
+        Shape { width: self.width, limb_bits: self.scale_bits, limbs: self.limbs }
+    }
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub name: String,
+    pub op_type: String,
+    pub op: Box<dyn Op>,
+    /// Value ids: 0 is the model input, node `i` produces value `i + 1`.
+    pub inputs: Vec<usize>,
+    pub shape: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub input_name: String,
+    pub input_shape: Vec<usize>,
+    pub nodes: Vec<Node>,
+    /// Graph outputs: name and value id.
+    pub outputs: Vec<(String, usize)>,
+    pub settings: Settings,
+}
+
+impl Model {
+    /// Parses, folds batch norms, drops nodes no output needs, builds each op, infers shapes
+    /// and fuses ReLUs into the rescale before them.
+    pub fn from_onnx(bytes: &[u8], settings: Settings) -> Result<Self, Error> {
+        let mut graph = onnx::parse(bytes)?;
+        graph.fold_batch_norms(settings.scale_bits);
+
+        let producer = |name: &str| graph.nodes.iter().position(|n| n.outputs.iter().any(|o| o == name));
+        let mut needed = vec![false; graph.nodes.len()];
+        let mut stack: Vec<String> = graph.outputs.clone();
+        while let Some(name) = stack.pop() {
+            if let Some(p) = producer(&name) {
+                if !needed[p] {
+                    needed[p] = true;
+                    stack.extend(graph.nodes[p].inputs.iter().filter(|i| !i.is_empty()).cloned());
+                }
+            }
+        }
+
+        let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for name in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).flat_map(|(r, _)| &r.inputs).chain(&graph.outputs) {
+            *uses.entry(name.as_str()).or_default() += 1;
+        }
+        let mut ids: std::collections::HashMap<String, usize> = [(graph.input.0.clone(), 0)].into();
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut shapes: Vec<Vec<usize>> = vec![graph.input.1.clone()];
+        for raw in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).map(|(r, _)| r) {
+            let ctx = NodeCtx { node: raw, constants: &graph.constants, scale_bits: settings.scale_bits };
+            let mut op = ops::build(&ctx)?;
+            let mut inputs = Vec::new();
+            for name in raw.inputs.iter().filter(|n| !n.is_empty() && !graph.constants.contains_key(*n)) {
+                inputs.push(*ids.get(name).ok_or_else(|| Error::Node {
+                    op: raw.op_type.clone(),
+                    node: raw.name.clone(),
+                    message: format!("input '{name}' is not produced by any node (is it a second output of a node?)"),
+                })?);
+            }
+            if inputs.is_empty() {
+                return Err(Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message: "all inputs are constants; constant-fold the model before export".into() });
+            }
+            let input_shapes: Vec<&[usize]> = inputs.iter().map(|&i| shapes[i].as_slice()).collect();
+            let shape = op
+                .output_shape(&input_shapes)
+                .map_err(|message| Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message })?;
+            if raw.op_type == "Relu" {
+                let src = inputs[0];
+                if src > 0 && uses[raw.inputs[0].as_str()] == 1 && nodes[src - 1].op.fuse_relu() {
+                    op = ops::build(&NodeCtx { node: &onnx::RawNode { op_type: "Identity".into(), ..raw.clone() }, ..ctx })?;
+                }
+            }
+            ids.insert(raw.outputs[0].clone(), nodes.len() + 1);
+            shapes.push(shape.clone());
+            nodes.push(Node { name: raw.name.clone(), op_type: raw.op_type.clone(), op, inputs, shape });
+        }
+        let outputs = graph
+            .outputs
+            .iter()
+            .map(|o| ids.get(o).map(|&i| (o.clone(), i)).ok_or_else(|| Error::Onnx(format!("output '{o}' is not computed from the input"))))
+            .collect::<Result<_, _>>()?;
+        Ok(Model { input_name: graph.input.0, input_shape: graph.input.1, nodes, outputs, settings })
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.input_shape.iter().product()
+    }
+
+    pub fn output_shapes(&self) -> Vec<Vec<usize>> {
+        self.outputs.iter().map(|(_, id)| if *id == 0 { self.input_shape.clone() } else { self.nodes[id - 1].shape.clone() }).collect()
+    }
+
+    /// Runs every node on `arith`, naming the node in any error.
+    pub fn run(&self, arith: &mut dyn Arith, input: Tensor<Wire>) -> Result<Vec<Tensor<Wire>>, Error> {
+        let mut values: Vec<Tensor<Wire>> = vec![input];
+        for node in &self.nodes {
+            let inputs: Vec<&Tensor<Wire>> = node.inputs.iter().map(|&i| &values[i]).collect();
+            let out = node.op.apply(arith, &inputs).map_err(|e| match e {
+                Error::Range(m) | Error::Shape(m) => Error::Node { op: node.op_type.clone(), node: node.name.clone(), message: m },
+                Error::Circuit(c) => Error::Node { op: node.op_type.clone(), node: node.name.clone(), message: c.to_string() },
+                other => other,
+            })?;
+            values.push(out);
+        }
+        Ok(self.outputs.iter().map(|(_, id)| values[*id].clone()).collect())
+    }
+
+    /// Fixed-point input: `round(x * 2^scale_bits)`, refusing values the circuit cannot hold.
+    pub fn quantize_input(&self, input: &[f32]) -> Result<Vec<i64>, Error> {
+        if input.len() != self.input_len() {
+            return Err(Error::Input(format!(
+                "the model takes {} values (shape {:?}), the input has {}",
+                self.input_len(),
+                self.input_shape,
+                input.len()
+            )));
+        }
+        let bound = self.settings.shape().bound();
+        input
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let q = (x as f64 * (1u64 << self.settings.scale_bits) as f64).round();
+                if !q.is_finite() || q.abs() >= bound as f64 {
+                    return Err(Error::Input(format!("value {x} at index {i} is outside the range the circuit was compiled for")));
+                }
+                Ok(q as i64)
+            })
+            .collect()
+    }
+
+    /// The quantized model on integers, with every range check the circuit makes; returns
+    /// the outputs and the largest magnitude a range check saw.
+    pub fn evaluate(&self, input: &[i64]) -> Result<(Vec<Tensor<i64>>, i64), Error> {
+        let mut arith = Evaluate { shape: self.settings.shape(), largest: 0 };
+        let input = Tensor::new(self.input_shape.clone(), input.iter().map(|&v| Wire::known(v)).collect());
+        let input_largest = input.data.iter().map(|w| arith::known(w).abs()).max().unwrap_or(0);
+        let outputs = self.run(&mut arith, input)?;
+        let outputs = outputs.iter().map(|t| t.map(arith::known)).collect();
+        Ok((outputs, arith.largest.max(input_largest)))
+    }
+
+    pub fn dequantize(&self, v: i64) -> f64 {
+        v as f64 / (1u64 << self.settings.scale_bits) as f64
+    }
+}

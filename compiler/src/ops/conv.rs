@@ -1,0 +1,157 @@
+//! 2-D convolution (strides, padding, dilation, groups): one dot product per output over
+//! the input cells its window covers (padding contributes nothing), then a rescale.
+
+use super::{NodeCtx, Op};
+use crate::arith::{Arith, Dot, Wire};
+use crate::tensor::Tensor;
+use crate::Error;
+use zkinfer_circuits::gadgets::ElementOp;
+
+#[derive(Debug)]
+pub struct Conv {
+    /// [out_channels][in_channels / group][kh][kw], quantized.
+    weights: Vec<i64>,
+    weight_shape: [usize; 4],
+    bias: Vec<i64>,
+    window: Window,
+    group: usize,
+    relu: bool,
+}
+
+/// A 2-D sliding window: kernel, strides, dilations and pads (top, left, bottom, right).
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    pub dilations: [usize; 2],
+    pub pads: [usize; 4],
+}
+
+impl Window {
+    pub fn from_ctx(ctx: &NodeCtx, kernel: [usize; 2]) -> Result<Self, String> {
+        if let Some(p) = ctx.string("auto_pad")? {
+            if p != "NOTSET" && p != "VALID" {
+                return Err(format!("auto_pad = {p} is not supported; export with explicit pads"));
+            }
+        }
+        if ctx.int("ceil_mode", 0)? != 0 {
+            return Err("ceil_mode = 1 is not supported".into());
+        }
+        let pair = |name: &str, default: usize| -> Result<[usize; 2], String> {
+            match ctx.ints(name)? {
+                None => Ok([default; 2]),
+                Some(v) if v.len() == 2 && v.iter().all(|x| *x >= 1) => Ok([v[0] as usize, v[1] as usize]),
+                Some(v) => Err(format!("attribute '{name}' = {v:?} is not two positive integers (only 2-D is supported)")),
+            }
+        };
+        let pads = match ctx.ints("pads")? {
+            None => [0; 4],
+            Some(v) if v.len() == 4 && v.iter().all(|x| *x >= 0) => [v[0] as usize, v[1] as usize, v[2] as usize, v[3] as usize],
+            Some(v) => Err(format!("attribute 'pads' = {v:?} is not four non-negative integers"))?,
+        };
+        Ok(Window { kernel, strides: pair("strides", 1)?, dilations: pair("dilations", 1)?, pads })
+    }
+
+    pub fn output_hw(&self, h: usize, w: usize) -> Result<[usize; 2], String> {
+        let out = |size: usize, d: usize| -> Result<usize, String> {
+            let padded = size + self.pads[d] + self.pads[d + 2];
+            let span = self.dilations[d] * (self.kernel[d] - 1) + 1;
+            if padded < span {
+                return Err(format!("the window ({span}) is larger than the padded input ({padded})"));
+            }
+            Ok((padded - span) / self.strides[d] + 1)
+        };
+        Ok([out(h, 0)?, out(w, 1)?])
+    }
+
+    /// The input positions (row, col) that output (oy, ox) covers, with the kernel offset
+    /// (ky, kx) of each; positions in the padding are left out.
+    pub fn taps(&self, h: usize, w: usize, oy: usize, ox: usize) -> Vec<(usize, usize, usize, usize)> {
+        let mut out = Vec::new();
+        for ky in 0..self.kernel[0] {
+            for kx in 0..self.kernel[1] {
+                let y = (oy * self.strides[0] + ky * self.dilations[0]) as isize - self.pads[0] as isize;
+                let x = (ox * self.strides[1] + kx * self.dilations[1]) as isize - self.pads[1] as isize;
+                if y >= 0 && x >= 0 && (y as usize) < h && (x as usize) < w {
+                    out.push((y as usize, x as usize, ky, kx));
+                }
+            }
+        }
+        out
+    }
+}
+
+pub fn conv(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let w = ctx.require_constant(1, "W")?;
+    if w.shape.len() != 4 {
+        return Err(format!("only 2-D convolution is supported; W has shape {:?}", w.shape));
+    }
+    let weight_shape = [w.shape[0], w.shape[1], w.shape[2], w.shape[3]];
+    if let Some(k) = ctx.ints("kernel_shape")? {
+        if k != [w.shape[2] as i64, w.shape[3] as i64] {
+            return Err(format!("kernel_shape {k:?} does not match W's shape {:?}", w.shape));
+        }
+    }
+    let group = ctx.int("group", 1)?;
+    if group < 1 || w.shape[0] % group as usize != 0 {
+        return Err(format!("group = {group} does not divide the {} output channels", w.shape[0]));
+    }
+    let bias = match ctx.constant(2) {
+        None => vec![0; w.shape[0]],
+        Some(b) => super::broadcast(b, &[w.shape[0]])?.iter().map(|v| ctx.quantize(*v, 2 * ctx.scale_bits)).collect(),
+    };
+    Ok(Box::new(Conv {
+        weights: w.data.iter().map(|v| ctx.quantize(*v, ctx.scale_bits)).collect(),
+        weight_shape,
+        bias,
+        window: Window::from_ctx(ctx, [w.shape[2], w.shape[3]])?,
+        group: group as usize,
+        relu: false,
+    }))
+}
+
+impl Op for Conv {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let s = inputs[0];
+        if s.len() != 4 || s[0] != 1 {
+            return Err(format!("input must be [1, C, H, W], got {s:?}"));
+        }
+        if s[1] != self.weight_shape[1] * self.group {
+            return Err(format!("input has {} channels; W expects {} x group {}", s[1], self.weight_shape[1], self.group));
+        }
+        let [oh, ow] = self.window.output_hw(s[2], s[3])?;
+        Ok(vec![1, self.weight_shape[0], oh, ow])
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let (h, w) = (x.shape[2], x.shape[3]);
+        let [m, cg, kh, kw] = self.weight_shape;
+        let per_group = m / self.group;
+        let mut products = Vec::with_capacity(shape.iter().product());
+        for oc in 0..m {
+            let g = oc / per_group;
+            for oy in 0..shape[2] {
+                for ox in 0..shape[3] {
+                    let mut dot = Dot { inputs: Vec::new(), weights: Vec::new(), bias: self.bias[oc] };
+                    for ic in 0..cg {
+                        for (y, xx, ky, kx) in self.window.taps(h, w, oy, ox) {
+                            dot.inputs.push(x.data[((g * cg + ic) * h + y) * w + xx].clone());
+                            dot.weights.push(self.weights[((oc * cg + ic) * kh + ky) * kw + kx]);
+                        }
+                    }
+                    products.push(dot);
+                }
+            }
+        }
+        let acc = arith.dot(products)?;
+        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
+        Ok(Tensor::new(shape, out))
+    }
+
+    fn fuse_relu(&mut self) -> bool {
+        self.relu = true;
+        true
+    }
+}

@@ -1,0 +1,213 @@
+//! Pooling and reductions. Max is `m + relu(x - m)` through the element gate, one window
+//! position at a time for all windows at once; averages and sums are dot products with
+//! constant weights.
+
+use super::conv::Window;
+use super::{NodeCtx, Op};
+use crate::arith::{Arith, Dot, Wire};
+use crate::tensor::{strides, Tensor};
+use crate::Error;
+use zkinfer_circuits::gadgets::ElementOp;
+
+#[derive(Debug)]
+pub struct MaxPool {
+    window: Window,
+}
+
+#[derive(Debug)]
+pub struct AveragePool {
+    /// `None` for GlobalAveragePool: the window is the whole plane.
+    window: Option<Window>,
+    count_include_pad: bool,
+}
+
+#[derive(Debug)]
+pub struct Reduce {
+    axes: Option<Vec<i64>>,
+    keepdims: bool,
+    mean: bool,
+}
+
+fn kernel(ctx: &NodeCtx) -> Result<[usize; 2], String> {
+    match ctx.ints("kernel_shape")? {
+        Some(k) if k.len() == 2 && k.iter().all(|v| *v >= 1) => Ok([k[0] as usize, k[1] as usize]),
+        other => Err(format!("kernel_shape {other:?} is not two positive integers (only 2-D pooling is supported)")),
+    }
+}
+
+pub fn max_pool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if ctx.int("storage_order", 0)? != 0 {
+        return Err("storage_order = 1 is not supported".into());
+    }
+    Ok(Box::new(MaxPool { window: Window::from_ctx(ctx, kernel(ctx)?)? }))
+}
+
+pub fn average_pool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let window = Window::from_ctx(ctx, kernel(ctx)?)?;
+    Ok(Box::new(AveragePool { window: Some(window), count_include_pad: ctx.int("count_include_pad", 0)? != 0 }))
+}
+
+pub fn global_average_pool(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(AveragePool { window: None, count_include_pad: false }))
+}
+
+fn reduce(ctx: &NodeCtx, mean: bool) -> Result<Box<dyn Op>, String> {
+    let axes = match ctx.constant(1) {
+        Some(t) => Some(t.data.iter().map(|v| *v as i64).collect()),
+        None => ctx.ints("axes")?,
+    };
+    if ctx.int("noop_with_empty_axes", 0)? != 0 {
+        return Err("noop_with_empty_axes = 1 is not supported".into());
+    }
+    Ok(Box::new(Reduce { axes, keepdims: ctx.int("keepdims", 1)? != 0, mean }))
+}
+
+pub fn reduce_mean(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, true)
+}
+
+pub fn reduce_sum(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, false)
+}
+
+fn planes(s: &[usize]) -> Result<(usize, usize, usize), String> {
+    if s.len() != 4 || s[0] != 1 {
+        return Err(format!("input must be [1, C, H, W], got {s:?}"));
+    }
+    Ok((s[1], s[2], s[3]))
+}
+
+impl Op for MaxPool {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let (c, h, w) = planes(inputs[0])?;
+        let [oh, ow] = self.window.output_hw(h, w)?;
+        Ok(vec![1, c, oh, ow])
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let (h, w) = (x.shape[2], x.shape[3]);
+        let mut windows: Vec<Vec<Wire>> = Vec::new();
+        for c in 0..shape[1] {
+            for oy in 0..shape[2] {
+                for ox in 0..shape[3] {
+                    windows.push(self.window.taps(h, w, oy, ox).into_iter().map(|(y, xx, _, _)| x.data[(c * h + y) * w + xx].clone()).collect());
+                }
+            }
+        }
+        let mut best: Vec<Wire> = windows.iter().map(|win| win[0].clone()).collect();
+        let longest = windows.iter().map(Vec::len).max().unwrap_or(0);
+        for step in 1..longest {
+            let active: Vec<usize> = (0..windows.len()).filter(|&i| step < windows[i].len()).collect();
+            let items = active.iter().map(|&i| (windows[i][step].clone(), Some(best[i].clone()))).collect();
+            let maxima = arith.element(ElementOp { rescale: false, relu: true }, items)?;
+            for (i, m) in active.into_iter().zip(maxima) {
+                best[i] = m;
+            }
+        }
+        Ok(Tensor::new(shape, best))
+    }
+}
+
+impl Op for AveragePool {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let (c, h, w) = planes(inputs[0])?;
+        Ok(match &self.window {
+            None => vec![1, c, 1, 1],
+            Some(win) => {
+                let [oh, ow] = win.output_hw(h, w)?;
+                vec![1, c, oh, ow]
+            }
+        })
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let (h, w) = (x.shape[2], x.shape[3]);
+        let bits = arith.shape().limb_bits;
+        let mut products = Vec::new();
+        for c in 0..shape[1] {
+            for oy in 0..shape[2] {
+                for ox in 0..shape[3] {
+                    let (cells, count): (Vec<Wire>, usize) = match &self.window {
+                        None => ((0..h * w).map(|i| x.data[c * h * w + i].clone()).collect(), h * w),
+                        Some(win) => {
+                            let taps = win.taps(h, w, oy, ox);
+                            let count = if self.count_include_pad { win.kernel[0] * win.kernel[1] } else { taps.len() };
+                            (taps.into_iter().map(|(y, xx, _, _)| x.data[(c * h + y) * w + xx].clone()).collect(), count)
+                        }
+                    };
+                    products.push(mean_of(cells, count, bits));
+                }
+            }
+        }
+        let sums = arith.dot(products)?;
+        let out = arith.element(ElementOp { rescale: true, relu: false }, sums.into_iter().map(|s| (s, None)).collect())?;
+        Ok(Tensor::new(shape, out))
+    }
+}
+
+/// `sum(cells) / count` as a dot product at twice the scale, to be rescaled.
+fn mean_of(cells: Vec<Wire>, count: usize, bits: u32) -> Dot {
+    let weight = ((1u64 << bits) as f64 / count as f64).round() as i64;
+    Dot { weights: vec![weight; cells.len()], inputs: cells, bias: 0 }
+}
+
+impl Reduce {
+    fn axes(&self, rank: usize) -> Result<Vec<usize>, String> {
+        let axes: Vec<usize> = match &self.axes {
+            None => (0..rank).collect(),
+            Some(a) => a
+                .iter()
+                .map(|&v| {
+                    let v = if v < 0 { v + rank as i64 } else { v };
+                    (0..rank as i64).contains(&v).then_some(v as usize).ok_or_else(|| format!("axis {v} is out of range for rank {rank}"))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(axes)
+    }
+}
+
+impl Op for Reduce {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let s = inputs[0];
+        let axes = self.axes(s.len())?;
+        Ok(s.iter()
+            .enumerate()
+            .filter_map(|(d, &n)| match (axes.contains(&d), self.keepdims) {
+                (true, true) => Some(1),
+                (true, false) => None,
+                (false, _) => Some(n),
+            })
+            .collect())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let axes = self.axes(x.shape.len()).map_err(Error::Shape)?;
+        let st = strides(&x.shape);
+        let kept: Vec<usize> = (0..x.shape.len()).filter(|d| !axes.contains(d)).collect();
+        let mut groups: Vec<Vec<Wire>> = vec![Vec::new(); shape.iter().product()];
+        for (i, v) in x.data.iter().enumerate() {
+            let key = kept.iter().fold(0, |acc, &d| acc * x.shape[d] + (i / st[d]) % x.shape[d]);
+            groups[key].push(v.clone());
+        }
+        let bits = arith.shape().limb_bits;
+        if self.mean {
+            let products = groups.into_iter().map(|g| {
+                let n = g.len();
+                mean_of(g, n, bits)
+            });
+            let sums = arith.dot(products.collect())?;
+            let out = arith.element(ElementOp { rescale: true, relu: false }, sums.into_iter().map(|s| (s, None)).collect())?;
+            Ok(Tensor::new(shape, out))
+        } else {
+            let products = groups.into_iter().map(|g| Dot { weights: vec![1; g.len()], inputs: g, bias: 0 }).collect();
+            Ok(Tensor::new(shape, arith.dot(products)?))
+        }
+    }
+}

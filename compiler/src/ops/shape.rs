@@ -1,0 +1,190 @@
+//! Ops that only move values: no constraints, the wires are rearranged.
+
+use super::{NodeCtx, Op};
+use crate::arith::{Arith, Wire};
+use crate::tensor::{strides, Tensor};
+use crate::Error;
+
+#[derive(Debug)]
+pub enum Rearrange {
+    Identity,
+    Flatten(i64),
+    /// ONNX Reshape's target: 0 copies the input's dimension, -1 is inferred.
+    Reshape(Vec<i64>),
+    Squeeze(Option<Vec<i64>>),
+    Unsqueeze(Vec<i64>),
+    Transpose(Option<Vec<usize>>),
+}
+
+#[derive(Debug)]
+pub struct Concat {
+    axis: i64,
+}
+
+fn axes_input(ctx: &NodeCtx) -> Result<Option<Vec<i64>>, String> {
+    Ok(match ctx.constant(1) {
+        Some(t) => Some(t.data.iter().map(|v| *v as i64).collect()),
+        None => ctx.ints("axes")?,
+    })
+}
+
+pub fn identity(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Rearrange::Identity))
+}
+
+pub fn flatten(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Rearrange::Flatten(ctx.int("axis", 1)?)))
+}
+
+pub fn reshape(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let shape = ctx.require_constant(1, "shape")?;
+    if ctx.int("allowzero", 0)? != 0 {
+        return Err("allowzero = 1 is not supported".into());
+    }
+    Ok(Box::new(Rearrange::Reshape(shape.data.iter().map(|v| *v as i64).collect())))
+}
+
+pub fn squeeze(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Rearrange::Squeeze(axes_input(ctx)?)))
+}
+
+pub fn unsqueeze(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Rearrange::Unsqueeze(axes_input(ctx)?.ok_or("axes are required")?)))
+}
+
+pub fn transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Rearrange::Transpose(ctx.ints("perm")?.map(|p| p.iter().map(|v| *v as usize).collect()))))
+}
+
+pub fn concat(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if (0..ctx.node.inputs.len()).any(|i| ctx.constant(i).is_some()) {
+        return Err("constant operands of Concat are not supported".into());
+    }
+    Ok(Box::new(Concat { axis: ctx.int("axis", 0)? }))
+}
+
+fn axis(a: i64, rank: usize) -> Result<usize, String> {
+    let v = if a < 0 { a + rank as i64 } else { a };
+    (0..rank as i64).contains(&v).then_some(v as usize).ok_or_else(|| format!("axis {a} is out of range for rank {rank}"))
+}
+
+impl Op for Rearrange {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let s = inputs[0];
+        let total: usize = s.iter().product();
+        match self {
+            Rearrange::Identity => Ok(s.to_vec()),
+            Rearrange::Flatten(a) => {
+                let a = if *a == s.len() as i64 { s.len() } else { axis(*a, s.len())? };
+                Ok(vec![s[..a].iter().product(), s[a..].iter().product()])
+            }
+            Rearrange::Reshape(target) => {
+                let mut out: Vec<usize> = Vec::new();
+                let mut infer = None;
+                for (i, &d) in target.iter().enumerate() {
+                    match d {
+                        0 => out.push(*s.get(i).ok_or("a 0 in the target shape has no input dimension to copy")?),
+                        -1 if infer.is_none() => {
+                            infer = Some(i);
+                            out.push(1);
+                        }
+                        d if d > 0 => out.push(d as usize),
+                        d => return Err(format!("invalid target dimension {d}")),
+                    }
+                }
+                let known: usize = out.iter().product();
+                if let Some(i) = infer {
+                    if known == 0 || total % known != 0 {
+                        return Err(format!("cannot reshape {s:?} to {target:?}"));
+                    }
+                    out[i] = total / known;
+                }
+                if out.iter().product::<usize>() != total {
+                    return Err(format!("cannot reshape {s:?} ({total} values) to {out:?}"));
+                }
+                Ok(out)
+            }
+            Rearrange::Squeeze(axes) => {
+                let axes: Vec<usize> = match axes {
+                    None => (0..s.len()).filter(|&d| s[d] == 1).collect(),
+                    Some(a) => a.iter().map(|&a| axis(a, s.len())).collect::<Result<_, _>>()?,
+                };
+                if let Some(&d) = axes.iter().find(|&&d| s[d] != 1) {
+                    return Err(format!("cannot squeeze axis {d} of size {}", s[d]));
+                }
+                Ok(s.iter().enumerate().filter(|(d, _)| !axes.contains(d)).map(|(_, &n)| n).collect())
+            }
+            Rearrange::Unsqueeze(axes) => {
+                let rank = s.len() + axes.len();
+                let axes: Vec<usize> = axes.iter().map(|&a| axis(a, rank)).collect::<Result<_, _>>()?;
+                let mut rest = s.iter();
+                Ok((0..rank).map(|d| if axes.contains(&d) { 1 } else { *rest.next().unwrap_or(&1) }).collect())
+            }
+            Rearrange::Transpose(perm) => {
+                let perm = self.permutation(perm.as_deref(), s.len())?;
+                Ok(perm.iter().map(|&p| s[p]).collect())
+            }
+        }
+    }
+
+    fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        match self {
+            Rearrange::Transpose(perm) => {
+                let perm = self.permutation(perm.as_deref(), x.shape.len()).map_err(Error::Shape)?;
+                let (in_st, out_st) = (strides(&x.shape), strides(&shape));
+                let data = (0..x.len())
+                    .map(|o| {
+                        let src: usize = (0..shape.len()).map(|d| (o / out_st[d]) % shape[d] * in_st[perm[d]]).sum();
+                        x.data[src].clone()
+                    })
+                    .collect();
+                Ok(Tensor::new(shape, data))
+            }
+            _ => Ok(x.clone().reshape(shape)),
+        }
+    }
+}
+
+impl Rearrange {
+    fn permutation(&self, perm: Option<&[usize]>, rank: usize) -> Result<Vec<usize>, String> {
+        let perm: Vec<usize> = perm.map_or_else(|| (0..rank).rev().collect(), <[usize]>::to_vec);
+        let mut sorted = perm.clone();
+        sorted.sort();
+        if sorted != (0..rank).collect::<Vec<_>>() {
+            return Err(format!("perm {perm:?} is not a permutation of 0..{rank}"));
+        }
+        Ok(perm)
+    }
+}
+
+impl Op for Concat {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let first = inputs[0];
+        let a = axis(self.axis, first.len())?;
+        let mut out = first.to_vec();
+        for s in &inputs[1..] {
+            if s.len() != first.len() || (0..s.len()).any(|d| d != a && s[d] != first[d]) {
+                return Err(format!("cannot concatenate shapes {first:?} and {s:?} on axis {a}"));
+            }
+            out[a] += s[a];
+        }
+        Ok(out)
+    }
+
+    fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
+        let shape = self.output_shape(&shapes).map_err(Error::Shape)?;
+        let a = axis(self.axis, shape.len()).map_err(Error::Shape)?;
+        let outer: usize = shape[..a].iter().product();
+        let mut data = Vec::with_capacity(shape.iter().product());
+        for o in 0..outer {
+            for t in inputs {
+                let block: usize = t.shape[a..].iter().product();
+                data.extend_from_slice(&t.data[o * block..(o + 1) * block]);
+            }
+        }
+        Ok(Tensor::new(shape, data))
+    }
+}

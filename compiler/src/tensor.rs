@@ -1,0 +1,39 @@
+//! A dense row-major tensor of any element type.
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor<T> {
+    pub shape: Vec<usize>,
+    pub data: Vec<T>,
+}
+
+impl<T: Clone> Tensor<T> {
+    pub fn new(shape: Vec<usize>, data: Vec<T>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len(), "shape {shape:?} does not match the data");
+        Self { shape, data }
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    pub fn reshape(self, shape: Vec<usize>) -> Self {
+        Self::new(shape, self.data)
+    }
+
+    pub fn map<U: Clone>(&self, f: impl Fn(&T) -> U) -> Tensor<U> {
+        Tensor::new(self.shape.clone(), self.data.iter().map(f).collect())
+    }
+}
+
+/// Row-major strides of `shape`.
+pub fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}

@@ -1,0 +1,361 @@
+//! The GPU backend: MSM and NTT as WGSL compute shaders, run through wgpu's Vulkan backend.
+//!
+//! One device with its compiled pipelines and caches serves the whole process; [`Gpu::new`]
+//! hands out handles to it. Field elements cross to the device in arkworks's own Montgomery
+//! form (the shaders use the same R = 2^256), MSM bases stay on the device for as long as their
+//! proving key is in use ([`Bases::id`]), and NTT twiddles stay there per domain.
+
+mod msm;
+mod ntt;
+
+use crate::backend::{Backend, Bases, Cpu, Domain};
+use ark_bn254::{Fr, G1Projective};
+use ark_ff::{BigInt, Fp256, MontBackend, MontConfig};
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock};
+use wgpu::util::DeviceExt;
+
+/// Which implementation of the heavy kernels proves: `--backend cpu|gpu|auto`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackendChoice {
+    Cpu,
+    Gpu,
+    /// The GPU when there is a hardware adapter, the CPU otherwise.
+    #[default]
+    Auto,
+}
+
+impl FromStr for BackendChoice {
+    type Err = GpuError;
+
+    fn from_str(s: &str) -> Result<Self, GpuError> {
+        match s.to_ascii_lowercase().as_str() {
+            "cpu" => Ok(Self::Cpu),
+            "gpu" => Ok(Self::Gpu),
+            "auto" => Ok(Self::Auto),
+            _ => Err(GpuError::UnknownBackend(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for BackendChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Cpu => "cpu",
+            Self::Gpu => "gpu",
+            Self::Auto => "auto",
+        })
+    }
+}
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error(
+        "no Vulkan adapter found: install a Vulkan driver (on a machine without a GPU, Mesa's \
+         lavapipe: apt-get install mesa-vulkan-drivers)"
+    )]
+    NoAdapter,
+    #[error("no Vulkan adapter's name contains {wanted:?} (WGPU_ADAPTER_NAME); the adapters are: {found}")]
+    NoAdapterNamed { wanted: String, found: String },
+    #[error("the adapter {adapter} refused a device: {reason}")]
+    Device { adapter: String, reason: String },
+    #[error("unknown backend {0:?}: expected cpu, gpu or auto")]
+    UnknownBackend(String),
+}
+
+/// The backend for a choice. `Auto` takes the GPU only when its adapter is real hardware: a
+/// software one (lavapipe) is slower than arkworks on the same cores, so `Auto` then proves on
+/// the CPU and says so in one line on stderr, as it does when there is no adapter at all.
+pub fn select(choice: BackendChoice) -> Result<Box<dyn Backend>, GpuError> {
+    match choice {
+        BackendChoice::Cpu => Ok(Box::new(Cpu)),
+        BackendChoice::Gpu => Ok(Box::new(Gpu::new()?)),
+        BackendChoice::Auto => match probe() {
+            Ok(info) if info.device_type != wgpu::DeviceType::Cpu => Ok(Box::new(Gpu::new()?)),
+            Ok(info) => {
+                eprintln!(
+                    "notice: the only GPU adapter, {}, is a software renderer; proving on the CPU \
+                     (--backend gpu uses it anyway)",
+                    info.name
+                );
+                Ok(Box::new(Cpu))
+            }
+            Err(e) => {
+                eprintln!("notice: {e}; proving on the CPU");
+                Ok(Box::new(Cpu))
+            }
+        },
+    }
+}
+
+/// A handle to the process's GPU device.
+#[derive(Clone)]
+pub struct Gpu {
+    context: Arc<Context>,
+    msm_chunk: usize,
+}
+
+impl Gpu {
+    /// The process's device on the best Vulkan adapter (discrete before integrated before
+    /// software), or the one whose name contains `WGPU_ADAPTER_NAME`; created on first use.
+    pub fn new() -> Result<Self, GpuError> {
+        static CONTEXT: OnceLock<Result<Arc<Context>, GpuError>> = OnceLock::new();
+        let context = CONTEXT.get_or_init(|| Context::new().map(Arc::new)).clone()?;
+        Ok(Self { msm_chunk: context.max_msm_chunk, context })
+    }
+
+    pub fn debug_b0() -> Option<G1Projective> { msm::DEBUG_B0.with(|x| *x.borrow()) }
+    pub fn adapter(&self) -> &wgpu::AdapterInfo {
+        &self.context.info
+    }
+
+    /// Splits MSMs into device passes of at most `points` points (never more than the device's
+    /// binding limits allow), for shorter dispatches or to exercise the splitting.
+    pub fn with_msm_chunk(self, points: usize) -> Self {
+        assert!(points > 0, "an MSM chunk needs at least one point");
+        Self { msm_chunk: points.min(self.context.max_msm_chunk), ..self }
+    }
+}
+
+impl Backend for Gpu {
+    fn name(&self) -> String {
+        format!("gpu ({}, {:?})", self.context.info.name, self.context.info.backend)
+    }
+
+    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
+        self.msm_on_device(bases, scalars)
+    }
+
+    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
+        self.ntt(domain, values, false)
+    }
+
+    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
+        self.ntt(domain, values, true)
+    }
+}
+
+/// Everything that lives as long as the process: the device, its pipelines and the data kept
+/// on it between calls.
+struct Context {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    max_binding: u64,
+    max_msm_chunk: usize,
+    msm: msm::Pipelines,
+    ntt: ntt::Pipelines,
+    /// The bases of the proving key in use; another key's replace them.
+    bases: Mutex<Option<Arc<msm::DeviceBases>>>,
+    /// Twiddles and coset factors by domain size and offset.
+    domains: Mutex<HashMap<(u64, Fr), Arc<ntt::Tables>>>,
+}
+
+/// Invocations per workgroup of every kernel but the single-workgroup scan.
+const WORKGROUP: u32 = 64;
+
+fn adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter, GpuError> {
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
+    match std::env::var("WGPU_ADAPTER_NAME") {
+        Ok(wanted) => {
+            let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+            let index = names.iter().position(|name| name.to_lowercase().contains(&wanted.to_lowercase()));
+            match index {
+                Some(i) => Ok(adapters.into_iter().nth(i).expect("index of an adapter")),
+                None => Err(GpuError::NoAdapterNamed { wanted, found: names.join(", ") }),
+            }
+        }
+        Err(_) => adapters
+            .into_iter()
+            .min_by_key(|a| match a.get_info().device_type {
+                wgpu::DeviceType::DiscreteGpu => 0,
+                wgpu::DeviceType::IntegratedGpu => 1,
+                wgpu::DeviceType::VirtualGpu => 2,
+                wgpu::DeviceType::Other => 3,
+                wgpu::DeviceType::Cpu => 4,
+            })
+            .ok_or(GpuError::NoAdapter),
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    // Vulkan only: the fallback to GL would lose storage-buffer limits without a word.
+    wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::VULKAN,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    })
+}
+
+/// The adapter that [`Gpu::new`] would take, without creating a device.
+fn probe() -> Result<wgpu::AdapterInfo, GpuError> {
+    adapter(&instance()).map(|a| a.get_info())
+}
+
+impl Context {
+    fn new() -> Result<Self, GpuError> {
+        let adapter = adapter(&instance())?;
+        let info = adapter.get_info();
+        let available = adapter.limits();
+        // WebGPU's defaults, but buffers as large as the adapter allows.
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: available.max_storage_buffer_binding_size,
+            max_buffer_size: available.max_buffer_size,
+            ..wgpu::Limits::default()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("zkinfer"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
+        let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        Ok(Self {
+            msm: msm::Pipelines::new(&device),
+            ntt: ntt::Pipelines::new(&device),
+            max_msm_chunk: msm::max_chunk(max_binding),
+            device,
+            queue,
+            info,
+            max_binding,
+            bases: Mutex::new(None),
+            domains: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn storage(&self, label: &str, words: usize) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: 4 * words as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn storage_init(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytemuck::cast_slice(words),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        })
+    }
+
+    fn uniform<T: bytemuck::Pod>(&self, params: &T) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("params"),
+            contents: bytemuck::bytes_of(params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+    }
+
+    fn bind(&self, pipeline: &wgpu::ComputePipeline, buffers: &[(u32, &wgpu::Buffer)]) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .map(|&(binding, buffer)| wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    }
+
+    /// Submits `encoder` with a copy of the first `words` words of `buffer` back to the host,
+    /// and waits for them.
+    fn finish_and_read(&self, mut encoder: wgpu::CommandEncoder, buffer: &wgpu::Buffer, words: usize) -> Vec<u32> {
+        let bytes = 4 * words as u64;
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
+        self.queue.submit([encoder.finish()]);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+        self.device.poll(wgpu::PollType::wait_indefinitely()).expect("GPU device lost");
+        receiver.recv().expect("map callback ran").expect("mapping the readback buffer");
+        let words = bytemuck::cast_slice(&staging.slice(..).get_mapped_range().expect("mapped readback")).to_vec();
+        staging.unmap();
+        words
+    }
+}
+
+fn pipeline(device: &wgpu::Device, module: &wgpu::ShaderModule, entry: &str) -> wgpu::ComputePipeline {
+    let _t = std::time::Instant::now(); struct D(std::time::Instant, String); impl Drop for D { fn drop(&mut self) { eprintln!("PROBE {} {:?}", self.1, self.0.elapsed()); } } let _d = D(_t, entry.to_string());
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(entry),
+        layout: None,
+        module,
+        entry_point: Some(entry),
+        compilation_options: Default::default(),
+        cache: None,
+    })
+}
+
+/// Runs `invocations` invocations of a 64-wide kernel, in rows of at most 65,535 workgroups.
+fn dispatch(
+    pass: &mut wgpu::ComputePass,
+    pipeline: &wgpu::ComputePipeline,
+    bind_group: &wgpu::BindGroup,
+    invocations: usize,
+) {
+    const MAX_GROUPS: usize = 65_535;
+    let groups = invocations.div_ceil(WORKGROUP as usize);
+    if groups == 0 {
+        return;
+    }
+    let x = groups.min(MAX_GROUPS);
+    let y = groups.div_ceil(x);
+    assert!(y <= MAX_GROUPS, "a dispatch of {invocations} invocations is too large");
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind_group, &[]);
+    pass.dispatch_workgroups(x as u32, y as u32, 1);
+}
+
+const LIMBS_WGSL: &str = include_str!("limbs.wgsl");
+const FIELD_WGSL: &str = include_str!("field.wgsl");
+const CURVE_WGSL: &str = include_str!("curve.wgsl");
+
+/// The field template instantiated for one of the two BN254 fields (`name` "fq" or "fr").
+fn field_wgsl<T: MontConfig<4>>(name: &str) -> String {
+    let limbs = |x: &BigInt<4>| {
+        let words = to_words(x);
+        let limbs: Vec<String> = words.iter().flat_map(|w| [w & 0xffff, w >> 16]).map(|l| format!("{l}u")).collect();
+        format!("Limbs({})", limbs.join(", "))
+    };
+    let upper = name.to_uppercase();
+    format!(
+        "const {upper}_MODULUS = {};\nconst {upper}_ONE = {};\nconst {upper}_INV: u32 = {}u;\n{}",
+        limbs(&T::MODULUS),
+        limbs(&T::R),
+        T::INV & 0xffff,
+        FIELD_WGSL.replace("FIELD", &upper).replace("field", name),
+    )
+}
+
+fn to_words(x: &BigInt<4>) -> [u32; 8] {
+    let mut words = [0; 8];
+    for (pair, limb) in words.chunks_mut(2).zip(x.0) {
+        pair[0] = limb as u32;
+        pair[1] = (limb >> 32) as u32;
+    }
+    words
+}
+
+/// An element's Montgomery form as the device stores it.
+fn element_words<T: MontConfig<4>>(x: &Fp256<MontBackend<T, 4>>) -> [u32; 8] {
+    to_words(&x.0)
+}
+
+fn element_from_words<T: MontConfig<4>>(words: &[u32]) -> Fp256<MontBackend<T, 4>> {
+    let limb = |i: usize| words[2 * i] as u64 | (words[2 * i + 1] as u64) << 32;
+    Fp256::new_unchecked(BigInt([limb(0), limb(1), limb(2), limb(3)]))
+}

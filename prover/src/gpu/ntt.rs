@@ -1,0 +1,148 @@
+//! Host side of the NTT: twiddles and coset factors uploaded once per domain, one dispatch per
+//! butterfly stage (see ntt.wgsl).
+
+use super::{dispatch, element_from_words, element_words, field_wgsl, pipeline, Gpu, LIMBS_WGSL};
+use crate::backend::{Backend, Cpu, Domain};
+use ark_bn254::{Fr, FrConfig};
+use ark_ff::{Field, One, Zero};
+use ark_poly::EvaluationDomain;
+use rayon::prelude::*;
+use std::sync::Arc;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    log_n: u32,
+    half: u32,
+    stride: u32,
+}
+
+pub(super) struct Pipelines {
+    bit_reverse: wgpu::ComputePipeline,
+    butterfly: wgpu::ComputePipeline,
+    scale: wgpu::ComputePipeline,
+    scale_all: wgpu::ComputePipeline,
+}
+
+impl Pipelines {
+    pub(super) fn new(device: &wgpu::Device) -> Self {
+        let source =
+            [LIMBS_WGSL, &field_wgsl::<FrConfig>("fr"), include_str!("ntt.wgsl")].concat();
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("ntt"),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        Self {
+            bit_reverse: pipeline(device, &module, "bit_reverse"),
+            butterfly: pipeline(device, &module, "butterfly"),
+            scale: pipeline(device, &module, "scale"),
+            scale_all: pipeline(device, &module, "scale_all"),
+        }
+    }
+}
+
+/// One domain's constants on the device.
+pub(super) struct Tables {
+    /// w^k and w^-k for k < n/2.
+    forward: wgpu::Buffer,
+    inverse: wgpu::Buffer,
+    /// Before a forward transform on a coset g H, the coefficients' factors g^i; after an
+    /// inverse one, 1/n g^-i (1/n alone for the subgroup H).
+    before_forward: Option<wgpu::Buffer>,
+    after_inverse: wgpu::Buffer,
+}
+
+/// `base^i` for i < len, in parallel runs.
+fn powers(base: Fr, len: usize) -> Vec<Fr> {
+    const RUN: usize = 1 << 12;
+    let mut out = vec![Fr::zero(); len];
+    out.par_chunks_mut(RUN).enumerate().for_each(|(run, chunk)| {
+        let mut x = base.pow([(run * RUN) as u64]);
+        for slot in chunk {
+            *slot = x;
+            x *= base;
+        }
+    });
+    out
+}
+
+impl Gpu {
+    pub(super) fn ntt(&self, domain: &Domain, values: &mut Vec<Fr>, inverse: bool) {
+        let n = domain.size();
+        values.resize(n, Fr::zero());
+        if n == 1 {
+            // The only factors, 1/n and g^0, are one.
+            return;
+        }
+        if (32 * n) as u64 > self.context.max_binding {
+            // Beyond one binding the transform would need a four-step split across buffers.
+            return if inverse { Cpu.ifft(domain, values) } else { Cpu.fft(domain, values) };
+        }
+        let tables = self.tables(domain);
+        let context = &self.context;
+        let p = &context.ntt;
+        let mut words = vec![0u32; 8 * n];
+        words.par_chunks_mut(8).zip(values.par_iter()).for_each(|(w, v)| w.copy_from_slice(&element_words(v)));
+        let buffer = context.storage_init("ntt values", &words);
+        let log_n = domain.log_size_of_group;
+        let params = |half: u32| Params { n: n as u32, log_n, half, stride: n as u32 / (2 * half) };
+
+        let mut encoder = context.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            let uniform = context.uniform(&params(1));
+            let scale = |pass: &mut wgpu::ComputePass, factors: &wgpu::Buffer, per_element: bool| {
+                let pipeline = if per_element { &p.scale } else { &p.scale_all };
+                let bind = context.bind(pipeline, &[(0, &uniform), (1, &buffer), (3, factors)]);
+                dispatch(pass, pipeline, &bind, n);
+            };
+            if let (false, Some(factors)) = (inverse, &tables.before_forward) {
+                scale(&mut pass, factors, true);
+            }
+            let bind = context.bind(&p.bit_reverse, &[(0, &uniform), (1, &buffer)]);
+            dispatch(&mut pass, &p.bit_reverse, &bind, n);
+            let twiddles = if inverse { &tables.inverse } else { &tables.forward };
+            for s in 0..log_n {
+                let uniform = context.uniform(&params(1 << s));
+                let bind = context.bind(&p.butterfly, &[(0, &uniform), (1, &buffer), (2, twiddles)]);
+                dispatch(&mut pass, &p.butterfly, &bind, n / 2);
+            }
+            if inverse {
+                scale(&mut pass, &tables.after_inverse, tables.before_forward.is_some());
+            }
+        }
+        let words = context.finish_and_read(encoder, &buffer, 8 * n);
+        values.par_iter_mut().zip(words.par_chunks(8)).for_each(|(v, w)| *v = element_from_words(w));
+    }
+
+    fn tables(&self, domain: &Domain) -> Arc<Tables> {
+        let key = (domain.size, domain.coset_offset());
+        let mut domains = self.context.domains.lock().expect("domain cache");
+        if let Some(tables) = domains.get(&key) {
+            return tables.clone();
+        }
+        let n = domain.size();
+        let upload = |label: &str, elements: &[Fr]| {
+            let mut words = vec![0u32; 8 * elements.len()];
+            words.par_chunks_mut(8).zip(elements).for_each(|(w, e)| w.copy_from_slice(&element_words(e)));
+            self.context.storage_init(label, &words)
+        };
+        let offset = domain.coset_offset();
+        let coset = !offset.is_one();
+        let tables = Arc::new(Tables {
+            forward: upload("twiddles", &powers(domain.group_gen(), n / 2)),
+            inverse: upload("inverse twiddles", &powers(domain.group_gen_inv(), n / 2)),
+            before_forward: coset.then(|| upload("coset powers", &powers(offset, n))),
+            after_inverse: if coset {
+                let mut factors = powers(domain.coset_offset_inv(), n);
+                factors.par_iter_mut().for_each(|f| *f *= domain.size_inv());
+                upload("inverse coset powers", &factors)
+            } else {
+                upload("1/n", &[domain.size_inv()])
+            },
+        });
+        domains.insert(key, tables.clone());
+        tables
+    }
+}

@@ -1,0 +1,128 @@
+//! The files zkinfer reads and writes: input JSON (EZKL's format), the compiled directory,
+//! and the proof JSON a person can read.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use zkinfer_compiler::Settings;
+use zkinfer_verifier::encoding::{fr_to_bytes, Reader};
+use zkinfer_verifier::Fr;
+
+/// `{"input_data": [[...flat floats...]]}`, as EZKL reads it.
+#[derive(Deserialize)]
+struct InputFile {
+    input_data: Vec<Vec<f32>>,
+}
+
+pub fn read_input(path: &Path) -> Result<Vec<f32>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: InputFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an input file of the form {{\"input_data\": [[...floats...]]}}", path.display()))?;
+    match file.input_data.as_slice() {
+        [one] => Ok(one.clone()),
+        other => bail!("{}: input_data must hold exactly one flat list of floats (the model has one input), it holds {}", path.display(), other.len()),
+    }
+}
+
+/// `settings.json` in a compiled directory: the settings that rebuild the circuit and a
+/// report of what compilation chose and measured.
+#[derive(Serialize, Deserialize)]
+pub struct SettingsFile {
+    pub settings: Settings,
+    pub report: Report,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Report {
+    pub k: u32,
+    pub rows_used: usize,
+    pub usable_rows: usize,
+    pub advice_columns: usize,
+    pub fixed_columns: usize,
+    pub lookups: usize,
+    pub permutation_columns: usize,
+    pub max_degree: usize,
+    pub input_shape: Vec<usize>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub public_values: usize,
+    /// The largest magnitude a range check saw on the calibration data, and the bound the
+    /// circuit allows.
+    pub calibration_largest: i64,
+    pub range_bound: i64,
+    pub calibration_samples: usize,
+}
+
+pub fn read_settings(dir: &Path) -> Result<SettingsFile> {
+    let path = dir.join("settings.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {} (run `zkinfer compile` first)", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+pub const PROTOCOL: &str = "zkinfer-plonk-kzg-bn254-keccak/1";
+
+#[derive(Serialize, Deserialize)]
+pub struct ProofFile {
+    pub version: u32,
+    pub protocol: String,
+    pub vk_digest: String,
+    /// Public inputs per instance column, 32-byte big-endian hex.
+    pub instances: Vec<Vec<String>>,
+    /// The model's outputs dequantized, for people; the instances are what is proven.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<Output>,
+    pub proof: String,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Output {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f64>,
+}
+
+pub fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+pub fn unhex(s: &str, what: &str) -> Result<Vec<u8>> {
+    hex::decode(s.strip_prefix("0x").unwrap_or(s)).with_context(|| format!("{what} is not hex"))
+}
+
+impl ProofFile {
+    pub fn new(vk_digest: &[u8; 32], instances: &[Vec<Fr>], outputs: Vec<Output>, proof: &[u8]) -> Self {
+        ProofFile {
+            version: 1,
+            protocol: PROTOCOL.into(),
+            vk_digest: hex0x(vk_digest),
+            instances: instances.iter().map(|c| c.iter().map(|v| hex0x(&fr_to_bytes(v))).collect()).collect(),
+            outputs,
+            proof: hex0x(proof),
+        }
+    }
+
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let file: ProofFile = serde_json::from_str(&text).with_context(|| format!("{} is not a zkinfer proof file", path.display()))?;
+        if file.version != 1 || file.protocol != PROTOCOL {
+            bail!("{}: proof file version {} / protocol {:?}; this zkinfer reads version 1 / {PROTOCOL}", path.display(), file.version, file.protocol);
+        }
+        Ok(file)
+    }
+
+    pub fn instances(&self) -> Result<Vec<Vec<Fr>>> {
+        self.instances
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|h| {
+                        let bytes = unhex(h, "a public input")?;
+                        let mut r = Reader::new(&bytes, "public input");
+                        let v = r.fr()?;
+                        r.finish()?;
+                        Ok(v)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,832 @@
+//! A Solidity verifier for one verifying key, and the calldata that calls it.
+//!
+//! [`solidity_verifier`] writes a self-contained contract whose
+//! `verifyProof(bytes proof, uint256[] instances)` replays [`crate::verify`] on the EVM: the
+//! proof bytes are exactly those of [`crate::Proof::to_bytes`], and since the proof lists its
+//! parts in transcript order, every Keccak challenge is one hash over a region of memory. The
+//! identities are generated from the key's expressions; the openings are one MSM through the
+//! `ecMul`/`ecAdd` precompiles (one multiplication per committed polynomial, however many
+//! rotations open it) and one two-pair pairing.
+//!
+//! A deployed verifier serves one model, so the number of public values in each instance
+//! column is fixed into the contract: `instances` holds the columns concatenated, column by
+//! column, with exactly the lengths given to [`solidity_verifier`].
+
+mod yul;
+
+use crate::description::{Layout, Opening, Poly};
+use crate::encoding::{fr_to_bytes, g1_to_bytes, g2_to_bytes};
+use crate::error::Error;
+use crate::expression::{ColumnKind, Expression, Query};
+use crate::proof::{Proof, PROOF_MAGIC};
+use crate::transcript::keccak256;
+use crate::vk::VerifyingKey;
+use ark_bn254::{Fq, Fr, G1Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInteger, Field, PrimeField};
+use yul::{fr_hex, hex, word_hex, Builder, Value};
+
+pub const CONTRACT_NAME: &str = "ZkinferVerifier";
+pub const VERIFY_PROOF_SIGNATURE: &str = "verifyProof(bytes,uint256[])";
+
+/// The first four bytes of the calldata of `verifyProof`.
+pub fn verify_proof_selector() -> [u8; 4] {
+    keccak256(VERIFY_PROOF_SIGNATURE.as_bytes())[..4].try_into().unwrap()
+}
+
+/// The ABI-encoded call `verifyProof(proof, instances)`, with the instance columns
+/// concatenated in order.
+pub fn calldata(proof: &[u8], instances: &[Vec<Fr>]) -> Vec<u8> {
+    let word = |v: usize| {
+        let mut w = [0u8; 32];
+        w[24..].copy_from_slice(&(v as u64).to_be_bytes());
+        w
+    };
+    let padded = proof.len().div_ceil(32) * 32;
+    let values: Vec<&Fr> = instances.iter().flatten().collect();
+    let mut out = verify_proof_selector().to_vec();
+    out.extend_from_slice(&word(0x40));
+    out.extend_from_slice(&word(0x40 + 32 + padded));
+    out.extend_from_slice(&word(proof.len()));
+    out.extend_from_slice(proof);
+    out.resize(out.len() + padded - proof.len(), 0);
+    out.extend_from_slice(&word(values.len()));
+    values.iter().for_each(|v| out.extend_from_slice(&fr_to_bytes(v)));
+    out
+}
+
+/// The Solidity source of a verifier for `vk` whose instance columns hold `instance_lengths`
+/// values each.
+///
+/// `verifyProof` returns true exactly when [`crate::verify`] accepts the same proof and
+/// instances, and false for every rejected proof: wrong length or magic, a scalar not below
+/// the field order, a point off the curve or a failed check. It reverts only when the calldata
+/// is not an ABI encoding of `(bytes, uint256[])`.
+pub fn solidity_verifier(vk: &VerifyingKey, instance_lengths: &[usize]) -> Result<String, Error> {
+    let d = &vk.description;
+    if instance_lengths.len() != d.num_instance {
+        return Err(Error::PublicInputs(format!(
+            "{} instance column lengths given, the circuit has {} instance columns",
+            instance_lengths.len(),
+            d.num_instance
+        )));
+    }
+    let rows = vk.layout().usable_rows;
+    if let Some((i, n)) = instance_lengths.iter().enumerate().find(|(_, n)| **n > rows) {
+        return Err(Error::PublicInputs(format!("instance column {i} has {n} values, at most {rows} fit")));
+    }
+    Ok(Generator::new(vk, instance_lengths).contract())
+}
+
+/// Where a commitment comes from.
+#[derive(Clone, Copy)]
+enum Point {
+    /// Bytes of the proof, at this offset.
+    Proof(usize),
+    Key(G1Affine),
+}
+
+/// Byte offsets of the parts of an encoded proof (see [`Proof::to_bytes`]).
+#[derive(Clone, Copy)]
+struct ProofLayout {
+    len: usize,
+    num_advice: usize,
+    num_lookups: usize,
+    num_products: usize,
+    num_quotient: usize,
+    evals: usize,
+    num_evals: usize,
+    witnesses: usize,
+}
+
+impl ProofLayout {
+    fn new(vk: &VerifyingKey) -> Self {
+        let (d, layout) = (&vk.description, vk.layout());
+        let num_points = d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.num_quotient_pieces();
+        let evals = PROOF_MAGIC.len() + 64 * num_points;
+        Self {
+            len: Proof::encoded_len(layout, d.num_advice, d.lookups.len()),
+            num_advice: d.num_advice,
+            num_lookups: d.lookups.len(),
+            num_products: layout.num_products,
+            num_quotient: layout.num_quotient_pieces(),
+            evals,
+            num_evals: layout.openings.len(),
+            witnesses: evals + 32 * layout.openings.len(),
+        }
+    }
+
+    /// The k-th commitment: advice, multiplicities, products, running sums, quotient pieces.
+    fn point(&self, k: usize) -> usize {
+        PROOF_MAGIC.len() + 64 * k
+    }
+
+    fn commitment(&self, poly: Poly) -> usize {
+        let (a, l, p) = (self.num_advice, self.num_lookups, self.num_products);
+        self.point(match poly {
+            Poly::Advice(i) => i,
+            Poly::Multiplicity(i) => a + i,
+            Poly::PermutationProduct(j) => a + l + j,
+            Poly::RunningSum(i) => a + l + p + i,
+            Poly::Fixed(_) | Poly::Sigma(_) => unreachable!("committed in the key"),
+        })
+    }
+
+    fn quotient(&self, i: usize) -> usize {
+        self.point(self.num_advice + 2 * self.num_lookups + self.num_products + i)
+    }
+
+    fn eval(&self, o: usize) -> usize {
+        self.evals + 32 * o
+    }
+
+    fn witness(&self, j: usize) -> usize {
+        self.witnesses + 64 * j
+    }
+}
+
+/// Memory: the precompile buffers at fixed addresses, then the words and regions below.
+///
+/// 0x80..0xc0 holds the MSM accumulator and 0xc0..0x120 the input `(x, y, s)` of `ecMul`, whose
+/// output lands on `(x, y)`, so `ecAdd` reads accumulator and product as one 128-byte input.
+/// `modexp` uses 0x80..0x140 while no MSM is under way.
+#[derive(Clone, Copy)]
+struct Memory {
+    theta: usize,
+    beta: usize,
+    gamma: usize,
+    kappa: usize,
+    y: usize,
+    x: usize,
+    v: usize,
+    u: usize,
+    x_n: usize,
+    l_first: usize,
+    l_last: usize,
+    l_active: usize,
+    quotient: usize,
+    eval_sum: usize,
+    lookup_input: usize,
+    lookup_table: usize,
+    u_powers: usize,
+    v_powers: usize,
+    instance_evals: usize,
+    /// Denominators to invert, then their inverses.
+    denominators: usize,
+    num_denominators: usize,
+    prefix: usize,
+    pairing: usize,
+    /// The transcript's first input: the key digest, then per instance column its length and
+    /// its values. It ends where the proof's commitments begin: `proof + 4`.
+    transcript: usize,
+    /// A copy of the proof; its 4-byte magic is overwritten by the last public input.
+    proof: usize,
+    /// Spilled subexpressions; last, as their number is known only after generation.
+    scratch: usize,
+}
+
+/// Indented lines of Yul.
+struct Code {
+    lines: Vec<String>,
+    indent: usize,
+}
+
+impl Code {
+    fn line(&mut self, s: impl AsRef<str>) {
+        for l in s.as_ref().lines() {
+            self.lines.push(format!("{}{l}", "    ".repeat(self.indent)));
+        }
+    }
+
+    /// A block of its own, so its locals leave the stack at its end.
+    fn block(&mut self, body: impl FnOnce(&mut Code)) {
+        self.line("{");
+        self.indent += 1;
+        body(self);
+        self.indent -= 1;
+        self.line("}");
+    }
+
+    /// Emits the statements `b` collected, then `code`.
+    fn statement(&mut self, b: &mut Builder, code: String) {
+        std::mem::take(&mut b.statements).iter().for_each(|s| self.line(s));
+        self.line(code);
+        b.reset();
+    }
+
+    /// `acc = acc * y + c`, as [`crate::constraints::Constraints::combine`] does.
+    fn push(&mut self, b: &mut Builder, c: Value) {
+        self.statement(b, format!("acc := addmod(mulmod(acc, y, r), {}, r)", c.code));
+    }
+}
+
+/// Where the values the identities read are in memory.
+#[derive(Clone, Copy)]
+struct Values<'a> {
+    layout: &'a Layout,
+    proof: ProofLayout,
+    mem: Memory,
+}
+
+impl Values<'_> {
+    fn eval(&self, poly: Poly, rotation: i32) -> Value {
+        Value::word(self.mem.proof + self.proof.eval(self.layout.opening_index(poly, rotation)))
+    }
+
+    fn cell(&self, q: Query) -> Value {
+        let (c, r) = (q.column.index, q.rotation);
+        match q.column.kind {
+            ColumnKind::Advice => self.eval(Poly::Advice(c), r),
+            ColumnKind::Fixed => self.eval(Poly::Fixed(c), r),
+            ColumnKind::Instance => {
+                let k = self.layout.instance_queries.iter().position(|&k| k == (c, r)).expect("instance queries are listed");
+                Value::word(self.mem.instance_evals + 32 * k)
+            }
+        }
+    }
+
+    fn expression(&self, b: &mut Builder, e: &Expression) -> Value {
+        match e {
+            Expression::Constant(c) => Value::constant(*c),
+            Expression::Cell(q) => self.cell(*q),
+            Expression::Neg(a) => {
+                let a = self.expression(b, a);
+                b.neg(a)
+            }
+            Expression::Sum(l, r) => {
+                let (l, r) = (self.expression(b, l), self.expression(b, r));
+                b.add(l, r)
+            }
+            Expression::Product(l, r) => {
+                let (l, r) = (self.expression(b, l), self.expression(b, r));
+                b.mul(l, r)
+            }
+            Expression::Scaled(a, c) => {
+                let a = self.expression(b, a);
+                b.mul(a, Value::constant(*c))
+            }
+        }
+    }
+}
+
+struct Generator<'a> {
+    vk: &'a VerifyingKey,
+    layout: &'a Layout,
+    lengths: &'a [usize],
+    proof: ProofLayout,
+    mem: Memory,
+    /// For each instance query of the layout, the index of its first denominator.
+    instance_denominators: Vec<usize>,
+    code: Code,
+    ec_mul: usize,
+    ec_add: usize,
+}
+
+impl<'a> Generator<'a> {
+    fn new(vk: &'a VerifyingKey, lengths: &'a [usize]) -> Self {
+        let layout = vk.layout();
+        let proof = ProofLayout::new(vk);
+        let mut next = 0x140;
+        let mut alloc = |words: usize| {
+            let at = next;
+            next += 32 * words;
+            at
+        };
+        let [theta, beta, gamma, kappa, y, x, v, u, x_n] = [(); 9].map(|_| alloc(1));
+        let [l_first, l_last, l_active, quotient, eval_sum, lookup_input, lookup_table] = [(); 7].map(|_| alloc(1));
+        let u_powers = alloc(layout.rotations.len());
+        let v_powers = alloc(num_v_powers(layout));
+        let instance_evals = alloc(layout.instance_queries.len());
+        // x - 1 for row 0; x - omega^i for the last-row marker and the blinding rows; one per
+        // public value and instance query; the vanishing polynomial.
+        let mut num_denominators = 1 + (layout.n - layout.usable_rows);
+        let mut instance_denominators = Vec::new();
+        for &(c, _) in &layout.instance_queries {
+            instance_denominators.push(num_denominators);
+            num_denominators += lengths[c];
+        }
+        num_denominators += 1;
+        let denominators = alloc(num_denominators);
+        let prefix = alloc(num_denominators);
+        let pairing = alloc(12);
+        let transcript = alloc(1 + lengths.len() + lengths.iter().sum::<usize>());
+        let proof_at = next - PROOF_MAGIC.len();
+        let scratch = (proof_at + proof.len).div_ceil(32) * 32;
+        let mem = Memory {
+            theta,
+            beta,
+            gamma,
+            kappa,
+            y,
+            x,
+            v,
+            u,
+            x_n,
+            l_first,
+            l_last,
+            l_active,
+            quotient,
+            eval_sum,
+            lookup_input,
+            lookup_table,
+            u_powers,
+            v_powers,
+            instance_evals,
+            denominators,
+            num_denominators,
+            prefix,
+            pairing,
+            transcript,
+            proof: proof_at,
+            scratch,
+        };
+        let code = Code { lines: Vec::new(), indent: 3 };
+        Self { vk, layout, lengths, proof, mem, instance_denominators, code, ec_mul: 0, ec_add: 0 }
+    }
+
+    fn values(&self) -> Values<'a> {
+        Values { layout: self.layout, proof: self.proof, mem: self.mem }
+    }
+
+    fn contract(mut self) -> String {
+        self.checks();
+        self.transcript();
+        self.lagrange();
+        self.constraints();
+        self.opening();
+        let body = self.code.lines.join("\n");
+        format!("{}{body}\n        }}\n    }}\n}}\n", self.header())
+    }
+
+    fn header(&self) -> String {
+        let d = &self.vk.description;
+        let mut functions = vec![
+            "function reject() {\n    mstore(0, 0)\n    return(0, 0x20)\n}",
+            "// Adds s times the point at 0xc0 to the accumulator at 0x80.\nfunction mulAcc(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0xc0, 0x40)) { reject() }\n    if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { reject() }\n}",
+            "// Sets the accumulator to s times the point at 0xc0.\nfunction mulSet(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0x80, 0x40)) { reject() }\n}",
+            "// 1/a = a^(r-2), through the modexp precompile; callers never pass 0.\nfunction invert(a) -> inverse {\n    mstore(0x80, 0x20)\n    mstore(0xa0, 0x20)\n    mstore(0xc0, 0x20)\n    mstore(0xe0, a)\n    mstore(0x100, sub(R, 2))\n    mstore(0x120, R)\n    if iszero(staticcall(gas(), 0x05, 0x80, 0xc0, 0x80, 0x20)) { reject() }\n    inverse := mload(0x80)\n}",
+            "// Keccak-256 of the digest d followed by len bytes at a; the word before a is\n// overwritten for the hash and then restored.\nfunction absorb(d, a, len) -> digest {\n    let before := sub(a, 0x20)\n    let saved := mload(before)\n    mstore(before, d)\n    digest := keccak256(before, add(len, 0x20))\n    mstore(before, saved)\n}",
+        ];
+        if !self.unopened_advice().is_empty() {
+            functions.push("function requireOnCurve(a) {\n    let x := mload(a)\n    let y := mload(add(a, 0x20))\n    if iszero(and(lt(x, Q), lt(y, Q))) { reject() }\n    if or(x, y) {\n        if iszero(eq(mulmod(y, y, Q), addmod(mulmod(x, mulmod(x, x, Q), Q), 3, Q))) { reject() }\n    }\n}");
+        }
+        let functions: Vec<String> =
+            functions.iter().map(|f| f.lines().map(|l| format!("            {l}\n")).collect()).collect();
+        let warning = if self.vk.insecure_srs {
+            "/// WARNING: the key comes from an insecure development SRS (`srs gen`): its toxic value was\n\
+             /// known to one machine, so proofs under it convince nobody but their maker.\n"
+        } else {
+            ""
+        };
+        let digest: String = self.vk.digest().iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "// SPDX-License-Identifier: MIT OR Apache-2.0\n\
+             // Generated by zkinfer from a verifying key; regenerate it rather than edit it.\n\
+             pragma solidity ^0.8.20;\n\
+             \n\
+             /// @title zkinfer verifier for one circuit (PLONKish, KZG on BN254, Keccak transcript)\n\
+             /// @notice 2^{k} rows; {adv} advice, {fix} fixed and {inst} instance columns; {lookups} lookups.\n\
+             /// `instances` holds the instance columns concatenated, with {lengths:?} values each.\n\
+             /// `verifyProof` returns false for every proof the zkinfer verifier rejects (including\n\
+             /// malformed proofs and non-canonical encodings) and reverts only on calldata that is not\n\
+             /// ABI-encoded. One verification makes {muls} ecMul, {adds} ecAdd, one 2-pair pairing and\n\
+             /// one modexp call.\n\
+             {warning}\
+             contract {CONTRACT_NAME} {{\n\
+             \x20   /// Keccak-256 of the verifying key's bytes; the transcript starts from it.\n\
+             \x20   bytes32 public constant VK_DIGEST = 0x{digest};\n\
+             \x20   uint256 internal constant R = {r};\n\
+             \x20   uint256 internal constant Q = {q};\n\
+             \n\
+             \x20   function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {{\n\
+             \x20       assembly {{\n\
+             {functions}",
+            k = d.k,
+            adv = d.num_advice,
+            fix = d.num_fixed,
+            inst = d.num_instance,
+            lookups = d.lookups.len(),
+            lengths = self.lengths,
+            muls = self.ec_mul,
+            adds = self.ec_add,
+            r = modulus_hex::<Fr>(),
+            q = modulus_hex::<Fq>(),
+            functions = functions.join("\n"),
+        )
+    }
+
+    fn unopened_advice(&self) -> Vec<usize> {
+        (0..self.vk.description.num_advice)
+            .filter(|&i| !self.layout.openings.iter().any(|o| o.poly == Poly::Advice(i)))
+            .collect()
+    }
+
+    /// Lengths, magic, canonical scalars, and the points that no precompile will see.
+    fn checks(&mut self) {
+        let (m, p) = (self.mem, self.proof);
+        let num_values: usize = self.lengths.iter().sum();
+        let c = &mut self.code;
+        c.line("let r := R");
+        c.line(format!("if iszero(and(eq(proof.length, {}), eq(instances.length, {num_values}))) {{ reject() }}", p.len));
+        c.line(format!("calldatacopy({}, proof.offset, {})", hex(m.proof), p.len));
+        c.line(format!("if iszero(eq(shr(224, mload({})), {})) {{ reject() }}", hex(m.proof), word_hex(PROOF_MAGIC)));
+        c.line("// The transcript's first input; it ends where the proof's commitments start.");
+        c.line(format!("mstore({}, 0x{})", hex(m.transcript), self.vk.digest().iter().map(|b| format!("{b:02x}")).collect::<String>()));
+        let mut at = m.transcript + 32;
+        let mut first = 0;
+        for &n in self.lengths {
+            c.line(format!("mstore({}, {n})", hex(at)));
+            if n > 0 {
+                c.line(format!("calldatacopy({}, add(instances.offset, {}), {})", hex(at + 32), hex(32 * first), hex(32 * n)));
+            }
+            at += 32 * (n + 1);
+            first += n;
+        }
+        let evals = m.proof + p.evals;
+        c.block(|c| {
+            c.line("// Public inputs and evaluations must be canonical scalars.");
+            c.line("let ok := 1");
+            for (from, to) in [(m.transcript + 32, at), (evals, evals + 32 * p.num_evals)] {
+                if to > from {
+                    c.line(format!(
+                        "for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{ ok := and(ok, lt(mload(a), r)) }}",
+                        hex(from),
+                        hex(to)
+                    ));
+                }
+            }
+            c.line("if iszero(ok) { reject() }");
+        });
+        // Every other point goes through ecMul, ecAdd or the pairing, which fail on points off
+        // the curve and on coordinates not below the base field order.
+        for i in self.unopened_advice() {
+            self.code.line(format!("requireOnCurve({})", hex(m.proof + p.point(i))));
+        }
+    }
+
+    fn transcript(&mut self) {
+        let (m, p) = (self.mem, self.proof);
+        let products_start = p.point(p.num_advice + p.num_lookups);
+        let quotient_start = p.quotient(0);
+        let segments = [
+            (products_start, quotient_start, m.y),
+            (quotient_start, p.evals, m.x),
+            (p.evals, p.witnesses, m.v),
+            (p.witnesses, p.len, m.u),
+        ];
+        self.code.block(|c| {
+            c.line(format!("let d := keccak256({}, {})", hex(m.transcript), hex(m.proof + products_start - m.transcript)));
+            c.line(format!("mstore({}, mod(d, r))", hex(m.theta)));
+            for slot in [m.beta, m.gamma, m.kappa] {
+                c.line(format!("mstore(0, d)\nd := keccak256(0, 0x20)\nmstore({}, mod(d, r))", hex(slot)));
+            }
+            for (from, to, slot) in segments {
+                c.line(format!("d := absorb(d, {}, {})\nmstore({}, mod(d, r))", hex(m.proof + from), hex(to - from), hex(slot)));
+            }
+        });
+    }
+
+    /// x^n; the Lagrange values the identities use; the public inputs' evaluations; the
+    /// inverse of the vanishing polynomial. One field inversion serves all denominators.
+    fn lagrange(&mut self) {
+        let m = self.mem;
+        let layout = self.layout;
+        let omega = fr_hex(&layout.omega);
+        let (den, count) = (m.denominators, m.num_denominators);
+        let omega_usable = fr_hex(&layout.omega.pow([layout.usable_rows as u64]));
+        let tail_end = den + 32 * (1 + layout.n - layout.usable_rows);
+        let n_inv = fr_hex(&Fr::from(layout.n as u64).inverse().unwrap());
+        let mut column_values = Vec::new();
+        let mut at = m.transcript + 64;
+        for &n in self.lengths {
+            column_values.push(at);
+            at += 32 * (n + 1);
+        }
+        let instances: Vec<(usize, i32, usize, usize)> = layout
+            .instance_queries
+            .iter()
+            .enumerate()
+            .map(|(k, &(c, rotation))| (c, rotation, self.lengths[c], den + 32 * self.instance_denominators[k]))
+            .collect();
+        self.code.block(|c| {
+            c.line(format!("let x := mload({})", hex(m.x)));
+            c.line(format!(
+                "let xn := x\nfor {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ xn := mulmod(xn, xn, r) }}\nmstore({}, xn)",
+                layout.k,
+                hex(m.x_n)
+            ));
+            c.line("let vanishing := addmod(xn, sub(r, 1), r)\nif iszero(vanishing) { reject() }");
+            c.line(format!("mstore({}, addmod(x, sub(r, 1), r))", hex(den)));
+            c.line("// The last-row marker and the blinding rows.");
+            c.line(format!(
+                "{{\n    let w := {omega_usable}\n    for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{\n        mstore(a, addmod(x, sub(r, w), r))\n        w := mulmod(w, {omega}, r)\n    }}\n}}",
+                hex(den + 32),
+                hex(tail_end),
+            ));
+            for &(column, rotation, n, at) in instances.iter().filter(|i| i.2 > 0) {
+                let z = if rotation == 0 { "x".to_string() } else { format!("mulmod(x, {}, r)", fr_hex(&layout.rotate(rotation))) };
+                c.line(format!("// Instance column {column} at rotation {rotation}."));
+                c.line(format!(
+                    "{{\n    let z := {z}\n    let w := 1\n    for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{\n        mstore(a, addmod(z, sub(r, w), r))\n        w := mulmod(w, {omega}, r)\n    }}\n}}",
+                    hex(at),
+                    hex(at + 32 * n),
+                ));
+            }
+            let last = den + 32 * (count - 1);
+            c.line(format!("mstore({}, vanishing)", hex(last)));
+            c.line(format!(
+                "{{\n    // Montgomery's batch inversion: prefix products, one inversion, a backward pass.\n    let p := 1\n    for {{ let i := 0 }} lt(i, {size}) {{ i := add(i, 0x20) }} {{\n        mstore(add({pre}, i), p)\n        p := mulmod(p, mload(add({den}, i)), r)\n    }}\n    p := invert(p)\n    for {{ let i := {size} }} i {{}} {{\n        i := sub(i, 0x20)\n        let a := add({den}, i)\n        let d := mload(a)\n        mstore(a, mulmod(p, mload(add({pre}, i)), r))\n        p := mulmod(p, d, r)\n    }}\n}}",
+                size = hex(32 * count),
+                pre = hex(m.prefix),
+                den = hex(den)
+            ));
+            c.line("// L_i(z) = omega^i (x^n - 1) / (n (z - omega^i))");
+            c.line(format!("let scale := mulmod(vanishing, {n_inv}, r)"));
+            c.line(format!("mstore({}, mulmod(scale, mload({}), r))", hex(m.l_first), hex(den)));
+            c.line(format!(
+                "{{\n    let w := {omega_usable}\n    mstore({}, mulmod(scale, mulmod(w, mload({}), r), r))\n    // 1 - the Lagrange values of the last-row marker and the blinding rows\n    let s := 0\n    for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{\n        s := addmod(s, mulmod(w, mload(a), r), r)\n        w := mulmod(w, {omega}, r)\n    }}\n    mstore({}, addmod(1, sub(r, mulmod(scale, s, r)), r))\n}}",
+                hex(m.l_last),
+                hex(den + 32),
+                hex(den + 32),
+                hex(tail_end),
+                hex(m.l_active)
+            ));
+            for (k, &(column, _, n, at)) in instances.iter().enumerate() {
+                let slot = m.instance_evals + 32 * k;
+                if n == 0 {
+                    c.line(format!("mstore({}, 0)", hex(slot)));
+                    continue;
+                }
+                c.line(format!(
+                    "{{\n    let w := 1\n    let s := 0\n    for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 0x20) }} {{\n        s := addmod(s, mulmod(mload(add({}, i)), mulmod(w, mload(add({}, i)), r), r), r)\n        w := mulmod(w, {omega}, r)\n    }}\n    mstore({}, mulmod(scale, s, r))\n}}",
+                    hex(32 * n),
+                    hex(column_values[column]),
+                    hex(at),
+                    hex(slot)
+                ));
+            }
+        });
+    }
+
+    /// Every identity at x, combined with powers of y, divided by the vanishing polynomial.
+    fn constraints(&mut self) {
+        let (m, values, vk, layout) = (self.mem, self.values(), self.vk, self.layout);
+        let d = &vk.description;
+        let (l_first, l_last, l_active) = (Value::word(m.l_first), Value::word(m.l_last), Value::word(m.l_active));
+        let mut b = Builder::new(m.scratch);
+        let z = |j: usize, rotation: i32| values.eval(Poly::PermutationProduct(j), rotation);
+        self.code.block(|c| {
+            c.line(format!("let y := mload({})\nlet acc := 0", hex(m.y)));
+            for gate in &d.gates {
+                c.line(format!("// gate '{}'", gate.name.replace(['\n', '\r'], " ")));
+                for poly in &gate.polys {
+                    let e = values.expression(&mut b, poly);
+                    c.push(&mut b, e);
+                }
+            }
+
+            let products = layout.num_products;
+            if products > 0 {
+                c.line("// permutation");
+                let one_minus = b.sub(Value::constant(Fr::from(1u64)), z(0, 0));
+                let e = b.mul(l_first.clone(), one_minus);
+                c.push(&mut b, e);
+                let z_end = z(products - 1, 0);
+                let square = b.mul(z_end.clone(), z_end.clone());
+                let diff = b.sub(square, z_end);
+                let e = b.mul(l_last.clone(), diff);
+                c.push(&mut b, e);
+                for j in 1..products {
+                    let diff = b.sub(z(j, 0), z(j - 1, layout.usable_rows as i32));
+                    let e = b.mul(l_first.clone(), diff);
+                    c.push(&mut b, e);
+                }
+                c.block(|c| {
+                    c.line(format!("// beta delta^i x for column i, delta^0 = 1\nlet bx := mulmod(mload({}), mload({}), r)", hex(m.beta), hex(m.x)));
+                    let columns = &d.permutation;
+                    for j in 0..products {
+                        c.block(|c| {
+                        c.line(format!("let left := {}\nlet right := {}", z(j, 1).code, z(j, 0).code));
+                        for (i, &column) in columns.iter().enumerate().skip(j * layout.chunk).take(layout.chunk) {
+                            let a = values.cell(Query { column, rotation: 0 });
+                            let sigma = values.eval(Poly::Sigma(i), 0);
+                            c.line(format!(
+                                "{{\n    let a := addmod({}, mload({}), r)\n    left := mulmod(left, addmod(a, mulmod(mload({}), {}, r), r), r)\n    right := mulmod(right, addmod(a, bx, r), r)\n}}\nbx := mulmod(bx, {}, r)",
+                                a.code,
+                                hex(m.gamma),
+                                hex(m.beta),
+                                sigma.code,
+                                fr_hex(&Layout::permutation_shift(1))
+                            ));
+                        }
+                        let e = b.mul(l_active.clone(), Value::raw("addmod(left, sub(r, right), r)"));
+                        c.push(&mut b, e);
+                        });
+                    }
+                });
+            }
+
+            let (theta, kappa) = (Value::word(m.theta), Value::word(m.kappa));
+            for (l, lookup) in d.lookups.iter().enumerate() {
+                c.line(format!("// lookup '{}'", lookup.name.replace(['\n', '\r'], " ")));
+                let phi = values.eval(Poly::RunningSum(l), 0);
+                let e = b.mul(l_first.clone(), phi.clone());
+                c.push(&mut b, e);
+                let e = b.mul(l_last.clone(), phi.clone());
+                c.push(&mut b, e);
+                // The tuples compressed with powers of theta, shifted by kappa.
+                for (exprs, slot) in [(&lookup.inputs, m.lookup_input), (&lookup.table, m.lookup_table)] {
+                    let mut compressed = values.expression(&mut b, &exprs[0]);
+                    for e in &exprs[1..] {
+                        let scaled = b.mul(compressed, theta.clone());
+                        let e = values.expression(&mut b, e);
+                        compressed = b.add(scaled, e);
+                    }
+                    let shifted = b.add(compressed, kappa.clone());
+                    c.statement(&mut b, format!("mstore({}, {})", hex(slot), shifted.code));
+                }
+                let (f, t) = (Value::word(m.lookup_input), Value::word(m.lookup_table));
+                let step = b.sub(values.eval(Poly::RunningSum(l), 1), phi);
+                let step_f = b.mul(step, f.clone());
+                let step_ft = b.mul(step_f, t.clone());
+                let mf = b.mul(values.eval(Poly::Multiplicity(l), 0), f);
+                let q = values.expression(&mut b, &lookup.selector);
+                let qt = b.mul(q, t);
+                let lhs = b.sub(step_ft, mf);
+                let lhs = b.add(lhs, qt);
+                let e = b.mul(l_active.clone(), lhs);
+                c.push(&mut b, e);
+            }
+            let inverse = m.denominators + 32 * (m.num_denominators - 1);
+            c.line(format!("mstore({}, mulmod(acc, mload({}), r))", hex(m.quotient), hex(inverse)));
+        });
+    }
+
+    /// Loads a commitment into the ecMul input.
+    fn load(&mut self, point: Point) {
+        let (x, y) = match point {
+            Point::Proof(offset) => {
+                let at = self.mem.proof + offset;
+                (format!("mload({})", hex(at)), format!("mload({})", hex(at + 32)))
+            }
+            Point::Key(p) => {
+                let bytes = g1_to_bytes(&p);
+                (word_hex(&bytes[..32]), word_hex(&bytes[32..]))
+            }
+        };
+        self.code.line(format!("mstore(0xc0, {x})\nmstore(0xe0, {y})"));
+    }
+
+    /// Adds `scalar` (None: one) times `point` to the accumulator, or sets it when `first`.
+    fn term(&mut self, point: Point, scalar: Option<String>, first: bool) {
+        self.load(point);
+        let line = match (scalar, first) {
+            (Some(s), true) => {
+                self.ec_mul += 1;
+                format!("mulSet({s})")
+            }
+            (Some(s), false) => {
+                self.ec_mul += 1;
+                self.ec_add += 1;
+                format!("mulAcc({s})")
+            }
+            (None, true) => "mstore(0x80, mload(0xc0))\nmstore(0xa0, mload(0xe0))".into(),
+            (None, false) => {
+                self.ec_add += 1;
+                "if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { reject() }".into()
+            }
+        };
+        self.code.line(line);
+    }
+
+    /// The batched KZG check: with F_j, E_j the v-combined commitments and evaluations at
+    /// p_j = omega^(rotation j) x and W_j its witness,
+    /// e(sum u^j W_j, [tau]_2) = e(sum u^j (F_j - E_j G + p_j W_j), [1]_2).
+    fn opening(&mut self) {
+        let (m, p, layout) = (self.mem, self.proof, self.layout);
+        let groups: Vec<Vec<(usize, Opening)>> = layout
+            .rotations
+            .iter()
+            .map(|&r| layout.openings.iter().copied().enumerate().filter(|(_, o)| o.rotation == r).collect())
+            .collect();
+        let j0 = layout.rotations.iter().position(|&r| r == 0).expect("the quotient is opened at rotation 0");
+        let m0 = groups[j0].len();
+        let upow = |j: usize| format!("mload({})", hex(m.u_powers + 32 * j));
+        let vpow = |i: usize| format!("mload({})", hex(m.v_powers + 32 * i));
+        let eval = |o: usize| format!("mload({})", hex(m.proof + p.eval(o)));
+        let powers = |name: &str, of: usize, at: usize, count: usize| {
+            format!(
+                "{{\n    let {name} := mload({})\n    let p := 1\n    for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{\n        mstore(a, p)\n        p := mulmod(p, {name}, r)\n    }}\n}}",
+                hex(of),
+                hex(at),
+                hex(at + 32 * count)
+            )
+        };
+        self.code.line(powers("u", m.u, m.u_powers, layout.rotations.len()));
+        self.code.line(powers("v", m.v, m.v_powers, num_v_powers(layout)));
+        self.code.block(|c| {
+            c.line("// The evaluations combined as the commitments are: E = sum_j u^j sum_i v^i e_ji.");
+            c.line(format!("let v := mload({})\nlet es := 0", hex(m.v)));
+            for (j, group) in groups.iter().enumerate() {
+                c.block(|c| {
+                    // Horner's rule from the last opening; at rotation 0 the quotient comes last.
+                    let mut rest = group.iter().rev().map(|(o, _)| eval(*o));
+                    let last = if j == j0 { format!("mload({})", hex(m.quotient)) } else { rest.next().expect("no empty group") };
+                    c.line(format!("let e := {last}"));
+                    rest.for_each(|next| c.line(format!("e := addmod(mulmod(e, v, r), {next}, r)")));
+                    c.line(if j == 0 { "es := e".to_string() } else { format!("es := addmod(es, mulmod(e, {}, r), r)", upow(j)) });
+                });
+            }
+            c.line(format!("mstore({}, es)", hex(m.eval_sum)));
+        });
+
+        self.code.line("// left = sum_j u^j W_j");
+        self.load(Point::Proof(p.witness(0)));
+        self.code.line("mstore(0x80, mload(0xc0))\nmstore(0xa0, mload(0xe0))");
+        for j in 1..layout.rotations.len() {
+            self.term(Point::Proof(p.witness(j)), Some(upow(j)), false);
+        }
+        let pair = |at: usize, g2: &[u8]| {
+            let mut s = format!("mstore({}, mload(0x80))\nmstore({}, mload(0xa0))", hex(at), hex(at + 32));
+            for (w, chunk) in g2.chunks(32).enumerate() {
+                s += &format!("\nmstore({}, {})", hex(at + 64 + 32 * w), word_hex(chunk));
+            }
+            s
+        };
+        self.code.line(pair(m.pairing, &g2_to_bytes(&self.vk.s_g2)));
+
+        self.code.line("// right = sum_j u^j (F_j + p_j W_j) - E G, one ecMul per committed polynomial");
+        // A polynomial opened at several points gets one scalar: the sum of its u^j v^i.
+        let mut polys: Vec<(Poly, Vec<(usize, usize)>)> = Vec::new();
+        for (j, group) in groups.iter().enumerate() {
+            for (i, (_, o)) in group.iter().enumerate() {
+                match polys.iter_mut().find(|(poly, _)| *poly == o.poly) {
+                    Some((_, uses)) => uses.push((j, i)),
+                    None => polys.push((o.poly, vec![(j, i)])),
+                }
+            }
+        }
+        let mut first = true;
+        for (poly, uses) in polys {
+            let point = match poly {
+                Poly::Fixed(i) => Point::Key(self.vk.fixed_commitments[i]),
+                Poly::Sigma(i) => Point::Key(self.vk.sigma_commitments[i]),
+                poly => Point::Proof(p.commitment(poly)),
+            };
+            if matches!(point, Point::Key(k) if k.is_zero()) {
+                continue;
+            }
+            let scalar = (uses != [(0, 0)]).then(|| {
+                uses.iter()
+                    .map(|&(j, i)| match (j, i) {
+                        (0, 0) => "1".to_string(),
+                        (0, i) => vpow(i),
+                        (j, 0) => upow(j),
+                        (j, i) => format!("mulmod({}, {}, r)", upow(j), vpow(i)),
+                    })
+                    .reduce(|a, b| format!("addmod({a}, {b}, r)"))
+                    .expect("every polynomial is opened")
+            });
+            self.term(point, scalar, first);
+            first = false;
+        }
+        self.code.line(format!("// quotient pieces: u^j0 v^m0 x^(n i) H_i\nlet s := mulmod({}, {}, r)", upow(j0), vpow(m0)));
+        for i in 0..p.num_quotient {
+            if i > 0 {
+                self.code.line(format!("s := mulmod(s, mload({}), r)", hex(m.x_n)));
+            }
+            self.term(Point::Proof(p.quotient(i)), Some("s".into()), first);
+            first = false;
+        }
+        for (j, &rotation) in layout.rotations.iter().enumerate() {
+            let point = if rotation == 0 {
+                format!("mload({})", hex(m.x))
+            } else {
+                format!("mulmod({}, mload({}), r)", fr_hex(&layout.rotate(rotation)), hex(m.x))
+            };
+            let scalar = if j == 0 { point } else { format!("mulmod({}, {point}, r)", upow(j)) };
+            self.term(Point::Proof(p.witness(j)), Some(scalar), false);
+        }
+        self.term(Point::Key(G1Affine::generator()), Some(format!("sub(r, mload({}))", hex(m.eval_sum))), false);
+        self.code.line(pair(m.pairing + 0xc0, &g2_to_bytes(&-self.vk.g2)));
+        self.code.line("// e(left, [tau]_2) e(right, -[1]_2) = 1");
+        self.code.line(format!(
+            "let ok := staticcall(gas(), 0x08, {}, 0x180, 0, 0x20)\nmstore(0, and(ok, mload(0)))\nreturn(0, 0x20)",
+            hex(m.pairing)
+        ));
+    }
+}
+
+/// Powers of v the openings use: up to the largest group, counting the quotient at rotation 0.
+fn num_v_powers(layout: &Layout) -> usize {
+    layout
+        .rotations
+        .iter()
+        .map(|&r| layout.openings.iter().filter(|o| o.rotation == r).count() + (r == 0) as usize)
+        .max()
+        .unwrap_or(1)
+}
+
+fn modulus_hex<F: PrimeField>() -> String {
+    word_hex(&F::MODULUS.to_bytes_be())
+}
