@@ -1,13 +1,17 @@
 //! The two heavy kernels of proving, MSM over G1 and NTTs over Fr, through each
 //! [`Backend`] and through arkworks called directly, at 2^12 to 2^18 elements.
 //!
-//! `cargo bench --bench kernels`; a criterion filter such as `-- msm` picks one group.
+//! `cargo bench --bench kernels`; a criterion filter such as `-- msm` picks one group;
+//! `ZKINFER_BENCH_CLOCK=cpu` measures process CPU time instead of wall time (see `clock.rs`).
+
+#[path = "clock.rs"]
+mod clock;
 
 use ark_bn254::{Fr, G1Projective};
 use ark_ec::VariableBaseMSM;
 use ark_ff::{FftField, UniformRand};
 use ark_poly::EvaluationDomain;
-use criterion::measurement::WallTime;
+use criterion::measurement::Measurement;
 use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
 use std::time::Duration;
@@ -21,15 +25,16 @@ fn backends() -> Vec<Box<dyn Backend>> {
     vec![Box::new(Cpu)]
 }
 
-fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
+fn group<'a, M: Measurement>(c: &'a mut Criterion<M>, name: &str) -> BenchmarkGroup<'a, M> {
+    // Separate names keep criterion from comparing CPU-time results with wall-time ones.
+    let mut group = c.benchmark_group(if clock::cpu_clock() { format!("{name} (cpu time)") } else { name.to_string() });
     // Ten samples (criterion's minimum) keep the whole run to a few minutes on two cores;
     // criterion stretches the measurement time where ten samples do not fit.
     group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
     group
 }
 
-fn msm(c: &mut Criterion, backends: &[Box<dyn Backend>]) {
+fn msm<M: Measurement>(c: &mut Criterion<M>, backends: &[Box<dyn Backend>]) {
     let max = 1 << LOG_SIZES[LOG_SIZES.len() - 1];
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
     // Distinct points cheaply: the SRS is one fixed-base batch multiplication.
@@ -90,7 +95,7 @@ impl Transform {
     }
 }
 
-fn ntt(c: &mut Criterion, backends: &[Box<dyn Backend>], transform: Transform) {
+fn ntt<M: Measurement>(c: &mut Criterion<M>, backends: &[Box<dyn Backend>], transform: Transform) {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2);
     let mut group = group(c, transform.name());
     for log_n in LOG_SIZES {
@@ -111,12 +116,19 @@ fn ntt(c: &mut Criterion, backends: &[Box<dyn Backend>], transform: Transform) {
     group.finish();
 }
 
-fn main() {
+fn run<M: Measurement>(mut c: Criterion<M>) {
     let backends = backends();
-    let mut c = Criterion::default().configure_from_args();
     msm(&mut c, &backends);
     for transform in [Transform::Fft, Transform::Ifft, Transform::CosetFft] {
         ntt(&mut c, &backends, transform);
     }
     c.final_summary();
+}
+
+fn main() {
+    if clock::cpu_clock() {
+        run(Criterion::default().with_measurement(clock::CpuTime).configure_from_args());
+    } else {
+        run(Criterion::default().configure_from_args());
+    }
 }

@@ -2,7 +2,8 @@
 //! circuit of `circuit.rs` (10 advice columns, degree-4 constraints, one lookup, one copy
 //! per row) filled to its last usable row.
 //!
-//! `cargo bench --bench proving`; `ZKINFER_BENCH_K=10-16` picks the sizes (default 10-18).
+//! `cargo bench --bench proving`; `ZKINFER_BENCH_K=10-16` picks the sizes (default 10-18);
+//! `ZKINFER_BENCH_CLOCK=cpu` has criterion measure process CPU time (see `clock.rs`).
 //!
 //! Three parts:
 //! 1. each size in a child process of its own (this binary run again with `ZKINFER_BENCH_CHILD`
@@ -13,9 +14,12 @@
 
 #[path = "circuit.rs"]
 mod circuit;
+#[path = "clock.rs"]
+mod clock;
 
 use ark_bn254::{Fr, G1Projective};
 use circuit::BenchCircuit;
+use criterion::measurement::Measurement;
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 use rand::SeedableRng;
 use std::process::Command;
@@ -38,14 +42,26 @@ fn main() {
         return;
     }
     let sizes = sizes();
+    one_process_per_size(sizes.clone());
+    let mut rng = Rng::seed_from_u64(0);
+    let srs = Srs::generate_insecure(1 << *sizes.end(), &mut rng);
+    let criterion_sizes = sizes.clone().filter(|&k| k <= CRITERION_MAX_K);
+    if clock::cpu_clock() {
+        prove_criterion(Criterion::default().with_measurement(clock::CpuTime).configure_from_args(), &srs, criterion_sizes, &mut rng);
+    } else {
+        prove_criterion(Criterion::default().configure_from_args(), &srs, criterion_sizes, &mut rng);
+    }
+    prove_timed(&srs, sizes.filter(|&k| k > CRITERION_MAX_K), &mut rng);
+}
 
+/// Part 1: runs this binary again for each size and prints the rows they print as two tables.
+fn one_process_per_size(sizes: impl Iterator<Item = u32>) {
     let (mut time, mut memory) = (String::new(), String::new());
-    for k in sizes.clone() {
+    for k in sizes {
         let out = Command::new(std::env::current_exe().expect("the running binary"))
             .env(CHILD, k.to_string())
             .output()
             .expect("the benchmark binary runs again");
-        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "the child process for k = {k} failed:\n{}", String::from_utf8_lossy(&out.stderr));
         for line in String::from_utf8(out.stdout).expect("the child prints text").lines() {
             match line.split_once('|') {
@@ -56,46 +72,49 @@ fn main() {
         }
     }
     println!("# One proof per size, each in a process of its own; CPU seconds are summed over threads\n");
-    println!("| k | usable rows | keygen wall s | keygen CPU s | prove wall s | prove CPU s | CPU s in MSM | coset FFT | iFFT | synthesis | witness check | rest |");
+    println!(
+        "| k | usable rows | keygen wall s | keygen CPU s | prove wall s | prove CPU s | CPU s (calls) in MSM | coset FFT | iFFT | \
+         synthesis | witness check | rest |"
+    );
     println!("|{}\n{time}", "---|".repeat(12));
     println!("# Peak resident memory of that proof (VmHWM reset to VmRSS just before proving)\n");
     println!("| k | RSS before proving MiB | peak while proving MiB | growth MiB | extended-coset polynomials MiB |");
     println!("|{}\n{memory}", "---|".repeat(5));
+}
 
-    let mut rng = Rng::seed_from_u64(0);
-    let srs = Srs::generate_insecure(1 << *sizes.end(), &mut rng);
-    let mut c = Criterion::default().configure_from_args();
-    let mut group = c.benchmark_group("prove");
+/// Part 2.
+fn prove_criterion<M: Measurement>(mut c: Criterion<M>, srs: &Srs, sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
+    // A separate name keeps criterion from comparing CPU-time results with wall-time ones.
+    let mut group = c.benchmark_group(if clock::cpu_clock() { "prove (cpu time)" } else { "prove" });
     group.sampling_mode(SamplingMode::Flat).sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
-    for k in sizes.clone().filter(|&k| k <= CRITERION_MAX_K) {
+    for k in sizes {
         let circuit = BenchCircuit::new(k, k as u64);
         let instances = circuit.instances();
-        let pk = keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
+        let pk = keygen(srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
         group.bench_function(BenchmarkId::new(Cpu.name(), format!("2^{k}")), |b| {
-            b.iter(|| prove(&pk, &circuit, &instances, &Cpu, &mut rng, ProveOptions::default()).expect("prove"))
+            b.iter(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove"))
         });
     }
     group.finish();
     c.final_summary();
+}
 
-    let manual: Vec<u32> = sizes.filter(|&k| k > CRITERION_MAX_K).collect();
-    if !manual.is_empty() {
-        println!("\n# Proving time by plain timer, {MANUAL_RUNS} proofs per size\n");
-        println!("| k | min s | mean s | mean CPU s |\n|---|---|---|---|");
-    }
-    for k in manual {
+/// Part 3.
+fn prove_timed(srs: &Srs, sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
+    let mut header = Some(format!("\n# Proving time by plain timer, {MANUAL_RUNS} proofs per size\n\n| k | min wall s | mean wall s | mean CPU s |\n|---|---|---|---|"));
+    for k in sizes {
+        if let Some(h) = header.take() {
+            println!("{h}");
+        }
         let circuit = BenchCircuit::new(k, k as u64);
         let instances = circuit.instances();
-        let pk = keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
-        let (mut min, mut total, cpu_start) = (f64::INFINITY, 0.0, cpu_s());
-        for _ in 0..MANUAL_RUNS {
-            let start = Instant::now();
-            prove(&pk, &circuit, &instances, &Cpu, &mut rng, ProveOptions::default()).expect("prove");
-            let t = start.elapsed().as_secs_f64();
-            (min, total) = (min.min(t), total + t);
-        }
-        let runs = MANUAL_RUNS as f64;
-        println!("| {k} | {min:.2} | {:.2} | {:.2} |", total / runs, (cpu_s() - cpu_start) / runs);
+        let pk = keygen(srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
+        let runs: Vec<Spent> = (0..MANUAL_RUNS)
+            .map(|_| measure(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove")).1)
+            .collect();
+        let min = runs.iter().map(|t| t.wall).fold(f64::INFINITY, f64::min);
+        let mean = |f: fn(&Spent) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
+        println!("| {k} | {min:.2} | {:.2} | {:.2} |", mean(|t| t.wall), mean(|t| t.cpu));
     }
 }
 
@@ -126,7 +145,6 @@ fn measure_one(k: u32) {
     let timed = Timed::new(&Cpu);
     let (proof, prove_t) = measure(|| prove(&pk, &circuit, &instances, &timed, &mut rng, ProveOptions::default()).expect("prove"));
     let peak = status_kib("VmHWM");
-    { let st = std::fs::read_to_string("/proc/self/stat").unwrap(); let f: Vec<&str> = st[st.rfind(')').unwrap()+1..].split_whitespace().collect(); eprintln!("DEBUG stat utime {} stime {} schedstat {} prove {}/{}", f[11], f[12], cpu_s(), prove_t.wall, prove_t.cpu); for t in std::fs::read_dir("/proc/self/task").unwrap() { let t = t.unwrap(); eprintln!("{:?} {}", t.file_name(), std::fs::read_to_string(t.path().join("schedstat")).unwrap()); } }
     zkinfer_verifier::verify(&pk.vk, &instances, &proof).expect("the benchmark's proof verifies");
 
     // The two single-threaded steps `prove` starts with, done again alone to split its time.
@@ -144,15 +162,18 @@ fn measure_one(k: u32) {
     let kernels = [&timed.msm, &timed.fft, &timed.ifft].map(|t| *t.lock().expect("no panics while timing"));
     let rest = prove_t.cpu - kernels.iter().chain([&synthesis_t, &check_t]).map(|t| t.cpu).sum::<f64>();
     println!(
-        "time| {k} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {rest:.2} |",
+        "time| {k} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} ({}) | {:.2} ({}) | {:.2} ({}) | {:.2} | {:.2} | {rest:.2} |",
         layout.usable_rows,
         keygen_t.wall,
         keygen_t.cpu,
         prove_t.wall,
         prove_t.cpu,
         kernels[0].cpu,
+        kernels[0].calls,
         kernels[1].cpu,
+        kernels[1].calls,
         kernels[2].cpu,
+        kernels[2].calls,
         synthesis_t.cpu,
         check_t.cpu,
     );
@@ -173,28 +194,18 @@ fn measure_one(k: u32) {
     );
 }
 
-/// Wall time and CPU time (all threads) spent on a piece of work, in seconds.
+/// Wall time and CPU time (all threads) spent on `calls` pieces of work, in seconds.
 #[derive(Clone, Copy, Default)]
 struct Spent {
     wall: f64,
     cpu: f64,
+    calls: usize,
 }
 
 fn measure<T>(f: impl FnOnce() -> T) -> (T, Spent) {
-    let (wall, cpu) = (Instant::now(), cpu_s());
+    let (wall, cpu) = (Instant::now(), clock::cpu_time());
     let out = f();
-    (out, Spent { wall: wall.elapsed().as_secs_f64(), cpu: cpu_s() - cpu })
-}
-
-/// CPU time of this process's live threads, from each thread's schedstat (nanoseconds on a
-/// CPU). On a shared machine it is steadier than wall time.
-fn cpu_s() -> f64 {
-    let tasks = std::fs::read_dir("/proc/self/task").expect("/proc/self/task");
-    let ns: u64 = tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
-        .map(|s| s.split_whitespace().next().and_then(|f| f.parse::<u64>().ok()).expect("schedstat starts with run time"))
-        .sum();
-    ns as f64 * 1e-9
+    (out, Spent { wall: wall.elapsed().as_secs_f64(), cpu: (clock::cpu_time() - cpu).as_secs_f64(), calls: 1 })
 }
 
 /// A line of /proc/self/status in KiB.
@@ -224,6 +235,7 @@ impl<'a> Timed<'a> {
         let mut total = total.lock().expect("no panics while timing");
         total.wall += spent.wall;
         total.cpu += spent.cpu;
+        total.calls += 1;
         out
     }
 }

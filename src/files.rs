@@ -4,7 +4,7 @@
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use zkinfer_compiler::Settings;
+use zkinfer_compiler::{Report, Settings};
 use zkinfer_verifier::encoding::{fr_to_bytes, Reader};
 use zkinfer_verifier::Fr;
 
@@ -30,26 +30,6 @@ pub fn read_input(path: &Path) -> Result<Vec<f32>> {
 pub struct SettingsFile {
     pub settings: Settings,
     pub report: Report,
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct Report {
-    pub k: u32,
-    pub rows_used: usize,
-    pub usable_rows: usize,
-    pub advice_columns: usize,
-    pub fixed_columns: usize,
-    pub lookups: usize,
-    pub permutation_columns: usize,
-    pub max_degree: usize,
-    pub input_shape: Vec<usize>,
-    pub output_shapes: Vec<Vec<usize>>,
-    pub public_values: usize,
-    /// The largest magnitude a range check saw on the calibration data, and the bound the
-    /// circuit allows.
-    pub calibration_largest: i64,
-    pub range_bound: i64,
-    pub calibration_samples: usize,
 }
 
 pub fn read_settings(dir: &Path) -> Result<SettingsFile> {

@@ -5,13 +5,12 @@ mod files;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use files::{read_input, read_settings, Output, ProofFile, Report, SettingsFile};
+use files::{read_input, read_settings, Output, ProofFile, SettingsFile};
 use rand::rngs::OsRng;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkinfer_circuits::Synthesis;
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{Model, Settings, Visibility};
+use zkinfer_compiler::{CompileOptions, Model, Report, Visibility};
 use zkinfer_prover::gpu::{select, BackendChoice};
 use zkinfer_prover::{keygen, proving_key_for, prove, ProveOptions, Srs};
 use zkinfer_verifier::VerifyingKey;
@@ -167,20 +166,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Rows the instance column needs: the outputs, then the input when public.
-fn public_values(model: &Model) -> usize {
-    let outputs: usize = model.output_shapes().iter().map(|s| s.iter().product::<usize>()).sum();
-    outputs + if model.settings.input_visibility == Visibility::Public { model.input_len() } else { 0 }
-}
-
-fn compile(path: &Path, out: &Path, calibration: Option<&Path>, visibility: Visibility, scale: u32, width: Option<usize>) -> Result<()> {
-    if !(2..=12).contains(&scale) {
-        bail!("--scale {scale}: choose 2 to 12 (the range table has 2^scale rows)");
-    }
+fn compile(path: &Path, out: &Path, calibration: Option<&Path>, input_visibility: Visibility, scale_bits: u32, width: Option<usize>) -> Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let widest = (62 / scale as usize).min(8);
-    let probe = Model::from_onnx(&bytes, Settings { scale_bits: scale, width: width.unwrap_or(8), limbs: widest, input_visibility: visibility })?;
-
     let samples: Vec<Vec<f32>> = match calibration {
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -189,51 +176,7 @@ fn compile(path: &Path, out: &Path, calibration: Option<&Path>, visibility: Visi
         }
         None => Vec::new(),
     };
-    let mut largest = 0;
-    for (i, s) in samples.iter().enumerate() {
-        let x = probe.quantize_input(s).with_context(|| format!("calibration sample {i}"))?;
-        largest = largest.max(probe.evaluate(&x).with_context(|| format!("calibration sample {i}"))?.1);
-    }
-    // Twice the largest value seen, so inputs a little beyond the calibration data still prove.
-    let limbs = if samples.is_empty() {
-        (24 / scale as usize).max(2)
-    } else {
-        (2..=widest).find(|&m| 1i64 << (m * scale as usize - 1) > 2 * largest).context("calibration values exceed every range")?
-    };
-
-    let widths: Vec<usize> = width.map_or(vec![8, 16, 32], |w| vec![w]);
-    let mut best: Option<(u64, Settings, Report)> = None;
-    for w in widths {
-        let settings = Settings { scale_bits: scale, width: w, limbs, input_visibility: visibility };
-        let model = Model::from_onnx(&bytes, settings.clone())?;
-        let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, false)?;
-        let k = synthesis.min_k(public_values(&model));
-        let d = synthesis.cs.description(k);
-        let layout = d.layout();
-        // Prover work grows with committed columns times rows (see ../shared/CIRCUIT-COSTS.md).
-        let committed = d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.extension;
-        let cost = committed as u64 * layout.n as u64 * layout.extension as u64;
-        let report = Report {
-            k,
-            rows_used: synthesis.rows,
-            usable_rows: layout.usable_rows,
-            advice_columns: d.num_advice,
-            fixed_columns: d.num_fixed,
-            lookups: d.lookups.len(),
-            permutation_columns: d.permutation.len(),
-            max_degree: layout.degree,
-            input_shape: model.input_shape.clone(),
-            output_shapes: model.output_shapes(),
-            public_values: public_values(&model),
-            calibration_largest: largest,
-            range_bound: settings.shape().bound(),
-            calibration_samples: samples.len(),
-        };
-        if best.as_ref().is_none_or(|(c, _, _)| cost < *c) {
-            best = Some((cost, settings, report));
-        }
-    }
-    let (_, settings, report) = best.expect("at least one width");
+    let (settings, report) = zkinfer_compiler::compile(&bytes, &CompileOptions { scale_bits, input_visibility, width }, &samples)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     write(&out.join("model.onnx"), &bytes)?;
     println!(
@@ -245,7 +188,7 @@ fn compile(path: &Path, out: &Path, calibration: Option<&Path>, visibility: Visi
         report.fixed_columns,
         settings.width,
         report.range_bound,
-        scale
+        scale_bits
     );
     if samples.is_empty() {
         println!("no --calibration: using the default range; calibrate to size it to your data");

@@ -3,7 +3,7 @@
 //! range checks) and [`Synthesize`] lays out the same steps as gadgets.
 
 use crate::Error;
-use zkinfer_circuits::gadgets::{to_i64, DotProduct, ElementOp, MlConfig, Shape};
+use zkinfer_circuits::gadgets::{divide_rounded, to_i64, DotProduct, ElementOp, Function, FunctionTable, MlConfig, Shape};
 use zkinfer_circuits::{AssignedCell, Layouter, Value};
 
 /// A value flowing between ops: its integer (unknown during key generation) and, when
@@ -34,6 +34,10 @@ pub trait Arith {
     fn element(&mut self, op: ElementOp, items: Vec<(Wire, Option<Wire>)>) -> Result<Vec<Wire>, Error>;
     /// `c0 * a + c1 * b` per item.
     fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error>;
+    /// `f(x)` per item from the lookup table; see [`FunctionTable`].
+    fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error>;
+    /// `round(n * 2^scale_bits / d)` per item `(n, d)`, for a computed `d >= 1`.
+    fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error>;
 }
 
 /// Integer evaluation with the circuit's range checks; records the largest magnitude an
@@ -81,6 +85,22 @@ impl Arith for Evaluate {
     fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error> {
         Ok(items.iter().map(|(a, c0, b, c1)| Wire::known(known(a) * c0 + known(b) * c1)).collect())
     }
+
+    fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        let table = FunctionTable::new(f, self.shape.limb_bits);
+        items.iter().map(|x| table.witness(known(x), self.shape.limbs).map(|w| Wire::known(w.out)).map_err(Error::Range)).collect()
+    }
+
+    fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error> {
+        items
+            .iter()
+            .map(|(n, d)| {
+                let (q, _) = divide_rounded(self.shape, known(n), known(d)).map_err(Error::Range)?;
+                self.largest = self.largest.max(known(d)).max(q.abs());
+                Ok(Wire::known(q))
+            })
+            .collect()
+    }
 }
 
 /// Lays out the steps as gadgets.
@@ -119,5 +139,15 @@ impl Arith for Synthesize<'_> {
     fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error> {
         let items: Vec<_> = items.iter().map(|(a, c0, b, c1)| (cell(a), *c0, cell(b), *c1)).collect();
         Ok(self.config.linear(self.layouter, &items)?.into_iter().map(wire).collect())
+    }
+
+    fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        let items: Vec<_> = items.iter().map(cell).collect();
+        Ok(self.config.function(self.layouter, f, &items)?.into_iter().map(wire).collect())
+    }
+
+    fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error> {
+        let items: Vec<_> = items.iter().map(|(n, d)| (cell(n), cell(d))).collect();
+        Ok(self.config.divide(self.layouter, &items)?.into_iter().map(wire).collect())
     }
 }

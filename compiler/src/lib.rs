@@ -8,10 +8,12 @@ pub mod ops;
 pub mod tensor;
 
 use arith::{Arith, Evaluate, Wire};
+use circuit::ModelCircuit;
 use ops::{NodeCtx, Op};
 use serde::{Deserialize, Serialize};
 use tensor::Tensor;
 use zkinfer_circuits::gadgets::Shape;
+use zkinfer_circuits::Synthesis;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -144,6 +146,12 @@ impl Model {
         self.input_shape.iter().product()
     }
 
+    /// Public values: the outputs, then the input when it is public.
+    pub fn public_values(&self) -> usize {
+        let outputs: usize = self.output_shapes().iter().map(|s| s.iter().product::<usize>()).sum();
+        outputs + if self.settings.input_visibility == Visibility::Public { self.input_len() } else { 0 }
+    }
+
     pub fn output_shapes(&self) -> Vec<Vec<usize>> {
         self.outputs.iter().map(|(_, id)| if *id == 0 { self.input_shape.clone() } else { self.nodes[id - 1].shape.clone() }).collect()
     }
@@ -201,4 +209,93 @@ impl Model {
     pub fn dequantize(&self, v: i64) -> f64 {
         v as f64 / (1u64 << self.settings.scale_bits) as f64
     }
+}
+
+/// What compilation chose and measured, saved beside the settings for people to read.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub k: u32,
+    pub rows_used: usize,
+    pub usable_rows: usize,
+    pub advice_columns: usize,
+    pub fixed_columns: usize,
+    pub lookups: usize,
+    pub permutation_columns: usize,
+    pub max_degree: usize,
+    pub input_shape: Vec<usize>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub public_values: usize,
+    /// The largest magnitude a range check saw on the calibration data, and the bound the
+    /// circuit allows.
+    pub calibration_largest: i64,
+    pub range_bound: i64,
+    pub calibration_samples: usize,
+}
+
+pub struct CompileOptions {
+    pub scale_bits: u32,
+    pub input_visibility: Visibility,
+    /// Inputs per dot-product row; `None` tries several and keeps the cheapest.
+    pub width: Option<usize>,
+}
+
+/// Chooses the settings for a model: the value range from calibration samples (twice the
+/// largest value seen, so inputs a little beyond them still prove; without samples, 24 bits)
+/// and the layout width with the lowest proving cost.
+pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>]) -> Result<(Settings, Report), Error> {
+    let scale = options.scale_bits;
+    if !(2..=12).contains(&scale) {
+        return Err(Error::Input(format!("scale {scale}: choose 2 to 12 (the range table has 2^scale rows)")));
+    }
+    let widest = (62 / scale as usize).min(8);
+    let settings = |width: usize, limbs: usize| Settings { scale_bits: scale, width, limbs, input_visibility: options.input_visibility };
+    let probe = Model::from_onnx(bytes, settings(options.width.unwrap_or(8), widest))?;
+    let mut largest = 0;
+    for (i, sample) in calibration.iter().enumerate() {
+        let x = probe.quantize_input(sample).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?;
+        largest = largest.max(probe.evaluate(&x).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?.1);
+    }
+    let limbs = if calibration.is_empty() {
+        (24 / scale as usize).max(2)
+    } else {
+        (2..=widest)
+            .find(|&m| 1i64 << (m * scale as usize - 1) > 2 * largest)
+            .ok_or_else(|| Error::Range(format!("calibration reached {largest}, beyond every range the circuit supports")))?
+    };
+
+    let mut best: Option<(u64, Settings, Report)> = None;
+    for width in options.width.map_or(vec![8, 16, 32], |w| vec![w]) {
+        let settings = settings(width, limbs);
+        let model = Model::from_onnx(bytes, settings.clone())?;
+        let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, false)?;
+        let public_values = model.public_values();
+        let k = synthesis.min_k(public_values);
+        let d = synthesis.cs.description(k);
+        let layout = d.layout();
+        // Prover work grows with committed columns times the extended domain (see
+        // docs/circuits.md).
+        let committed = d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.extension;
+        let cost = committed as u64 * layout.n as u64 * layout.extension as u64;
+        let report = Report {
+            k,
+            rows_used: synthesis.rows,
+            usable_rows: layout.usable_rows,
+            advice_columns: d.num_advice,
+            fixed_columns: d.num_fixed,
+            lookups: d.lookups.len(),
+            permutation_columns: d.permutation.len(),
+            max_degree: layout.degree,
+            input_shape: model.input_shape.clone(),
+            output_shapes: model.output_shapes(),
+            public_values,
+            calibration_largest: largest,
+            range_bound: settings.shape().bound(),
+            calibration_samples: calibration.len(),
+        };
+        if best.as_ref().is_none_or(|(c, _, _)| cost < *c) {
+            best = Some((cost, settings, report));
+        }
+    }
+    let (_, settings, report) = best.expect("at least one width is tried");
+    Ok((settings, report))
 }

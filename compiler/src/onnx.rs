@@ -75,8 +75,10 @@ fn attribute(a: &onnx_protobuf::AttributeProto) -> Result<Attribute, String> {
 pub fn parse(bytes: &[u8]) -> Result<RawGraph, Error> {
     let model = ModelProto::parse_from_bytes(bytes).map_err(|e| Error::Onnx(format!("not a valid ONNX protobuf: {e}")))?;
     let graph = model.graph.as_ref().ok_or_else(|| Error::Onnx("the model has no graph".into()))?;
-    if graph.node.is_empty() {
-        return Err(Error::Onnx("the graph has no nodes (is the file an ONNX model?)".into()));
+    // Protobuf decoding accepts a file cut at a field boundary; a model always names its
+    // opsets, nodes and outputs, so their absence means a damaged or foreign file.
+    if model.opset_import.is_empty() || graph.node.is_empty() || graph.output.is_empty() {
+        return Err(Error::Onnx("the model lacks its opset, nodes or outputs (is the file truncated, or not ONNX?)".into()));
     }
     let mut constants = HashMap::new();
     for t in &graph.initializer {

@@ -8,16 +8,21 @@
 //! - `element`: rescaling by `2^limb_bits` with an exact, range-checked remainder, the range
 //!   check of the result by `limbs` limbs and ReLU from the top limb's sign bit, all in
 //!   `limbs + 1` rows (max is `b + relu(a - b)` through the same gate);
-//! - `linear`: `c0 * a + c1 * b` for additions and products with constants.
-//! The range table holds every `limb_bits`-bit value with its top bit, so one small table
-//! serves every range check and sign.
+//! - `linear`: `c0 * a + c1 * b` for additions and products with constants;
+//! - `function`: a nonlinear [`Function`] by table lookup with linear interpolation, its
+//!   limit outside the table's interval, in `limbs + 4` rows;
+//! - `divide`: rounded division by a computed divisor, in `3 * limbs` rows.
+//! One table serves every lookup: rows tagged 0 hold every `limb_bits`-bit value with its top
+//! bit (range checks and signs), rows tagged with a function hold its samples. No gate reads
+//! a row more than `limbs` below its own, so the circuit is opened at no more points than the
+//! element gate already needs.
 
 use crate::cs::{Advice, ConstraintSystem, Fixed, Instance, Selector, TableColumn};
-use crate::layouter::{AssignedCell, Layouter};
+use crate::layouter::{AssignedCell, Layouter, Region};
 use crate::value::Value;
 use crate::{constant, Error};
 use ark_bn254::Fr;
-use ark_ff::{BigInteger, PrimeField, Zero};
+use ark_ff::{BigInteger, Field, PrimeField, Zero};
 use zkinfer_verifier::Expression;
 
 /// The column layout: how many inputs a dot-product row takes and how values are range
@@ -70,6 +75,14 @@ pub struct MlConfig {
     q_el: Selector,
     q_rc: Selector,
     q_lin: Selector,
+    q_fn_sample: Selector,
+    q_fn_out: Selector,
+    q_range: Selector,
+    q_div: Selector,
+    /// Which part of the table a looked-up row belongs to: 0 for range checks, else a
+    /// function's tag.
+    tag: Fixed,
+    t_tag: TableColumn,
     t_value: TableColumn,
     t_msb: TableColumn,
     pub instance: Instance,
@@ -96,12 +109,14 @@ pub fn to_i64(f: Fr) -> Option<i64> {
 impl MlConfig {
     pub fn configure(cs: &mut ConstraintSystem, shape: Shape) -> Self {
         assert!(shape.width >= 5, "the element gate keeps its constants in the first five weight columns");
+        assert!(shape.limbs >= 2, "the function gate splits a value into a table index and at least one limb above it");
         let a: Vec<Advice> = (0..shape.width).map(|_| cs.advice_column()).collect();
         let (acc, rc, rc_msb) = (cs.advice_column(), cs.advice_column(), cs.advice_column());
         let w: Vec<Fixed> = (0..shape.width).map(|_| cs.fixed_column()).collect();
         let (keep, bias) = (cs.fixed_column(), cs.fixed_column());
-        let [q_dot, q_el, q_rc, q_lin] = [(); 4].map(|_| cs.selector());
-        let (t_value, t_msb) = (cs.table_column(), cs.table_column());
+        let [q_dot, q_el, q_rc, q_lin, q_fn_sample, q_fn_out, q_range, q_div] = [(); 8].map(|_| cs.selector());
+        let tag = cs.fixed_column();
+        let (t_tag, t_value, t_msb) = (cs.table_column(), cs.table_column(), cs.table_column());
         let instance = cs.instance_column();
         for col in a.iter().chain([&acc]) {
             cs.enable_equality(*col);
@@ -115,33 +130,118 @@ impl MlConfig {
         let (half, div, exact, relu, sub) = (w[0].cur(), w[1].cur(), w[2].cur(), w[3].cur(), w[4].cur());
         let (x, y, out, other) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur());
         let q = q_el.expr();
-        let base = Fr::from(1u64 << shape.limb_bits);
-        let limbs = (1..=shape.limbs as i32)
-            .rev()
-            .fold(Expression::Constant(Fr::zero()), |e, i| e * base + rc.rot(i));
+        let bits = shape.limb_bits;
+        let base = Fr::from(1u64 << bits);
+        // `sum rc[first + i] * 2^(bits * i)` over `count` limbs.
+        let limbs_from = |first: i32, count: usize| {
+            (first..first + count as i32).rev().fold(Expression::Constant(Fr::zero()), |e, i| e * base + rc.rot(i))
+        };
         cs.create_gate(
             "element",
             vec![
                 q.clone() * (x - other.clone() * sub.clone() + half - y.clone() * div - rc.cur()),
                 q.clone() * exact * rc.cur(),
-                q.clone() * (y.clone() + Expression::Constant(fr(shape.bound())) - limbs),
+                q.clone() * (y.clone() + Expression::Constant(fr(shape.bound())) - limbs_from(1, shape.limbs)),
                 q.clone() * (out - y.clone() + relu * y * (constant(1) - rc_msb.rot(shape.limbs as i32)) - other * sub),
             ],
         );
         cs.create_gate("linear", vec![q_lin.expr() * (a[2].cur() - w[0].cur() * a[0].cur() - w[1].cur() * a[1].cur())]);
-        cs.lookup("range", q_rc.expr(), vec![(rc.cur(), t_value), (rc_msb.cur(), t_msb)]);
-        Self { shape, a, acc, rc, rc_msb, w, keep, bias, q_dot, q_el, q_rc, q_lin, t_value, t_msb, instance }
+
+        // A function lookup spans two blocks (see `function`). The sample block: `x` splits
+        // as `x * step_scale + offset = fine + 2^bits * index + interval_scale * above`
+        // (`interval_scale = 2^(bits + grid)`),
+        // with `fine` range checked, `index` and `index + 1` looked up with the function's
+        // tag (so both samples come from the table, and `index < 2^grid`), and `above`
+        // passed on to be decomposed in the output block.
+        let q = q_fn_sample.expr();
+        let (x, sample, slope_fine, above) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur());
+        let (step_scale, offset, interval_scale) = (w[0].cur(), w[1].cur(), w[2].cur());
+        cs.create_gate(
+            "function samples",
+            vec![
+                q.clone() * (x * step_scale + offset - rc.cur() - rc.rot(1) * base - above * interval_scale),
+                q.clone() * (rc.rot(2) - rc.rot(1) - constant(1)),
+                q.clone() * (sample - rc_msb.rot(1)),
+                q * (slope_fine - (rc_msb.rot(2) - rc_msb.rot(1)) * rc.cur()),
+            ],
+        );
+        // The output block: `above` in `limbs - 1` limbs (its sign from the top limb), the
+        // interpolation `slope * fine + half = 2^bits * t + rem` with `rem` and `t + half`
+        // range checked, then the sample plus `t` when `above` is 0, the function's limit
+        // below or above the table's interval otherwise (above may be forbidden).
+        let q = q_fn_out.expr();
+        let (above, sample, slope_fine, in_table, inverse) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur(), a[4].cur());
+        let (below_limit, limit_span, forbid_above) = (w[0].cur(), w[1].cur(), w[2].cur());
+        let high = shape.limbs as i32 - 1;
+        let half = Expression::Constant(fr(1 << (bits - 1)));
+        let t = rc.rot(high + 1) - half.clone();
+        let nonnegative = rc_msb.rot(high - 1);
+        let outside = constant(1) - in_table.clone();
+        cs.create_gate(
+            "function output",
+            vec![
+                q.clone() * (above.clone() + Expression::Constant(fr(1i64 << (bits as usize * (shape.limbs - 1) - 1))) - limbs_from(0, shape.limbs - 1)),
+                q.clone() * (slope_fine + half - t.clone() * base - rc.rot(high)),
+                q.clone() * (in_table.clone() - constant(1) + above.clone() * inverse),
+                q.clone() * above * in_table.clone(),
+                q.clone() * (acc.cur() - in_table * (sample + t) - outside.clone() * (below_limit + nonnegative.clone() * limit_span)),
+                q * outside * nonnegative * forbid_above,
+            ],
+        );
+
+        // Range checks of `a[0] + offset` in `limbs` limbs, and the division
+        // `2^(bits + 1) * n + d = 2 * d * q + r`, `0 <= r < 2 * d`: `r` (this row's range
+        // check), `2d - 1 - r` and `q + bound` are range checked, so q is the rounded quotient.
+        cs.create_gate("range", vec![q_range.expr() * (a[0].cur() + w[0].cur() - limbs_from(0, shape.limbs))]);
+        let (r, n, d, quotient, r_gap) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur(), a[4].cur());
+        cs.create_gate(
+            "divide",
+            vec![
+                q_div.expr() * (n * fr(1 << (bits + 1)) + d.clone() - quotient * d.clone() * constant(2) - r.clone()),
+                q_div.expr() * (d * constant(2) - constant(1) - r - r_gap),
+            ],
+        );
+
+        cs.lookup("table", q_rc.expr(), vec![(tag.cur(), t_tag), (rc.cur(), t_value), (rc_msb.cur(), t_msb)]);
+        Self {
+            shape,
+            a,
+            acc,
+            rc,
+            rc_msb,
+            w,
+            keep,
+            bias,
+            q_dot,
+            q_el,
+            q_rc,
+            q_lin,
+            q_fn_sample,
+            q_fn_out,
+            q_range,
+            q_div,
+            tag,
+            t_tag,
+            t_value,
+            t_msb,
+            instance,
+        }
     }
 
-    /// Rows the range table takes.
+    /// Rows the lookup table takes: the range rows and every function's samples.
     pub fn table_rows(&self) -> usize {
-        1 << self.shape.limb_bits
+        (1 << self.shape.limb_bits) + Function::ALL.iter().map(|f| FunctionTable::new(*f, self.shape.limb_bits).samples.len()).sum::<usize>()
     }
 
     pub fn load_table(&self, layouter: &mut Layouter) -> Result<(), Error> {
         let bits = self.shape.limb_bits;
-        let rows: Vec<Vec<Fr>> = (0..1u64 << bits).map(|v| vec![Fr::from(v), Fr::from(v >> (bits - 1))]).collect();
-        layouter.assign_table("range", &[self.t_value, self.t_msb], &rows)
+        let range = (0..1u64 << bits).map(|v| vec![Fr::zero(), Fr::from(v), Fr::from(v >> (bits - 1))]);
+        let samples = Function::ALL.into_iter().flat_map(|f| {
+            let table = FunctionTable::new(f, bits);
+            (0..table.samples.len()).map(move |i| vec![Fr::from(f.tag()), Fr::from(i as u64), fr(table.samples[i])])
+        });
+        let rows: Vec<Vec<Fr>> = range.chain(samples).collect();
+        layouter.assign_table("lookup", &[self.t_tag, self.t_value, self.t_msb], &rows)
     }
 
     /// Places private values, `width` to a row, with no constraint of their own.
@@ -258,6 +358,117 @@ impl MlConfig {
         })
     }
 
+    /// Looks up one row of the table: `tag` 0 with a range-checked `value` and its top bit,
+    /// or a function's tag with a sample index and the sample.
+    fn table_row(&self, region: &mut Region, row: usize, tag: u64, entry: Value<(i64, i64)>) -> Result<(), Error> {
+        region.enable_selector(self.q_rc, row);
+        region.assign_fixed(self.tag, row, Fr::from(tag));
+        region.assign_advice(self.rc, row, entry.map(|(v, _)| fr(v)))?;
+        region.assign_advice(self.rc_msb, row, entry.map(|(_, second)| fr(second)))?;
+        Ok(())
+    }
+
+    /// A range-checked limb: the value and its top bit.
+    fn limb(&self, v: i64) -> (i64, i64) {
+        (v, v >> (self.shape.limb_bits - 1))
+    }
+
+    /// `f(x)` per input, `limbs + 4` rows each: a sample block of three rows (the fine part
+    /// of `x` and the two samples around it), then an output block of `limbs + 1` rows (the
+    /// part of `x` beyond the table, and the interpolation's remainder and step).
+    pub fn function(&self, layouter: &mut Layouter, f: Function, inputs: &[AssignedCell]) -> Result<Vec<AssignedCell>, Error> {
+        let Shape { limb_bits: bits, limbs, .. } = self.shape;
+        let table = FunctionTable::new(f, bits);
+        let step_scale = 1i64 << (bits - table.step_bits);
+        let (span, forbid) = match table.above {
+            Some(above) => (above - table.below, 0),
+            None => (0, 1),
+        };
+        let above_bound = 1i64 << (bits as usize * (limbs - 1) - 1);
+        let mask = (1i64 << bits) - 1;
+        layouter.assign_region("function", |region| {
+            let mut outputs = Vec::with_capacity(inputs.len());
+            for (i, x) in inputs.iter().enumerate() {
+                let row = i * (limbs + 4);
+                let w = x
+                    .value
+                    .map(|v| -> Result<_, Error> { table.witness(to_i64(v).ok_or_else(out_of_range)?, limbs).map_err(Error::Synthesis) })
+                    .transpose()?;
+
+                region.enable_selector(self.q_fn_sample, row);
+                region.assign_fixed(self.w[0], row, fr(step_scale));
+                region.assign_fixed(self.w[1], row, fr(-table.start * step_scale));
+                region.assign_fixed(self.w[2], row, fr(1 << (bits + table.grid)));
+                region.copy_advice(x, self.a[0], row)?;
+                let sample = region.assign_advice(self.a[1], row, w.map(|w| fr(w.sample)))?;
+                let slope_fine = region.assign_advice(self.a[2], row, w.map(|w| fr(w.slope_fine)))?;
+                let above = region.assign_advice(self.a[3], row, w.map(|w| fr(w.above)))?;
+                self.table_row(region, row, 0, w.map(|w| self.limb(w.fine)))?;
+                self.table_row(region, row + 1, f.tag(), w.map(|w| (w.index, w.sample)))?;
+                self.table_row(region, row + 2, f.tag(), w.map(|w| (w.index + 1, w.next_sample)))?;
+
+                let row = row + 3;
+                region.enable_selector(self.q_fn_out, row);
+                for (col, v) in self.w[..3].iter().zip([table.below, span, forbid]) {
+                    region.assign_fixed(*col, row, fr(v));
+                }
+                region.copy_advice(&above, self.a[0], row)?;
+                region.copy_advice(&sample, self.a[1], row)?;
+                region.copy_advice(&slope_fine, self.a[2], row)?;
+                region.assign_advice(self.a[3], row, w.map(|w| Fr::from((w.above == 0) as u64)))?;
+                region.assign_advice(self.a[4], row, w.map(|w| fr(w.above).inverse().unwrap_or(Fr::zero())))?;
+                outputs.push(region.assign_advice(self.acc, row, w.map(|w| fr(w.out)))?);
+                for j in 0..limbs - 1 {
+                    self.table_row(region, row + j, 0, w.map(|w| self.limb(((w.above + above_bound) >> (bits as usize * j)) & mask)))?;
+                }
+                self.table_row(region, row + limbs - 1, 0, w.map(|w| self.limb(w.rem)))?;
+                self.table_row(region, row + limbs, 0, w.map(|w| self.limb(w.t + (1 << (bits - 1)))))?;
+            }
+            Ok(outputs)
+        })
+    }
+
+    /// `round(n * 2^limb_bits / d)` (half up) per item `(n, d)`, for `d >= 1`; `3 * limbs`
+    /// rows each: range checks of the remainder, of its gap to `2d`, and of the quotient.
+    pub fn divide(&self, layouter: &mut Layouter, items: &[(AssignedCell, AssignedCell)]) -> Result<Vec<AssignedCell>, Error> {
+        let Shape { limb_bits: bits, limbs, .. } = self.shape;
+        let bound = self.shape.bound();
+        let mask = (1i64 << bits) - 1;
+        layouter.assign_region("divide", |region| {
+            let mut outputs = Vec::with_capacity(items.len());
+            for (i, (n, d)) in items.iter().enumerate() {
+                let row = i * 3 * limbs;
+                let w = n
+                    .value
+                    .zip(d.value)
+                    .map(|(n, d)| -> Result<_, Error> {
+                        let (n, d) = (to_i64(n).ok_or_else(out_of_range)?, to_i64(d).ok_or_else(out_of_range)?);
+                        let (q, r) = divide_rounded(self.shape, n, d).map_err(Error::Synthesis)?;
+                        Ok((q, r, 2 * d - 1 - r))
+                    })
+                    .transpose()?;
+                region.enable_selector(self.q_div, row);
+                let r = region.assign_advice(self.a[0], row, w.map(|(_, r, _)| fr(r)))?;
+                region.copy_advice(n, self.a[1], row)?;
+                region.copy_advice(d, self.a[2], row)?;
+                let q = region.assign_advice(self.a[3], row, w.map(|(q, _, _)| fr(q)))?;
+                let gap = region.assign_advice(self.a[4], row, w.map(|(_, _, gap)| fr(gap)))?;
+                for (block, (cell, offset)) in [(r, 0), (gap, 0), (q, bound)].into_iter().enumerate() {
+                    let start = row + block * limbs;
+                    region.enable_selector(self.q_range, start);
+                    region.assign_fixed(self.w[0], start, fr(offset));
+                    let value = if block == 0 { cell.value } else { region.copy_advice(&cell, self.a[0], start)?.value };
+                    let value = value.map(|v| to_i64(v + fr(offset)).expect("checked by divide_rounded"));
+                    for j in 0..limbs {
+                        self.table_row(region, start + j, 0, value.map(|v| self.limb((v >> (bits as usize * j)) & mask)))?;
+                    }
+                }
+                outputs.push(q);
+            }
+            Ok(outputs)
+        })
+    }
+
     /// Makes `cells` public inputs `offset..offset + cells.len()`.
     pub fn expose(&self, layouter: &mut Layouter, cells: &[AssignedCell], offset: usize) -> Result<(), Error> {
         cells.iter().enumerate().try_for_each(|(i, c)| layouter.constrain_instance(c.cell, self.instance, offset + i))
@@ -273,4 +484,250 @@ pub struct DotProduct {
 
 fn out_of_range() -> Error {
     Error::Synthesis("a value does not fit in 64 bits".into())
+}
+
+/// `round(n * 2^limb_bits / d)`, rounding half up, and the remainder `r` of
+/// `2^(limb_bits + 1) * n + d = 2 * d * q + r`: the division gadget's integer semantics.
+pub fn divide_rounded(shape: Shape, n: i64, d: i64) -> Result<(i64, i64), String> {
+    if d < 1 {
+        return Err(format!("divisor {d} is not positive"));
+    }
+    let top = 1i128 << (shape.limb_bits as usize * shape.limbs);
+    let numerator = ((n as i128) << (shape.limb_bits + 1)) + d as i128;
+    let (q, r) = (numerator.div_euclid(2 * d as i128), numerator.rem_euclid(2 * d as i128));
+    let bound = shape.bound() as i128;
+    if 2 * d as i128 > top {
+        return Err(format!("divisor {d} is outside the circuit's range (at most {})", top / 2));
+    }
+    if q < -bound || q >= bound {
+        return Err(format!("quotient {q} is outside the circuit's range [-{bound}, {bound})"));
+    }
+    Ok((q as i64, r as i64))
+}
+
+/// A nonlinear function held in the lookup table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    Sigmoid,
+    Tanh,
+    Exp,
+}
+
+impl Function {
+    pub const ALL: [Function; 3] = [Function::Sigmoid, Function::Tanh, Function::Exp];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Sigmoid => "Sigmoid",
+            Function::Tanh => "Tanh",
+            Function::Exp => "Exp",
+        }
+    }
+
+    /// Table rows tagged 0 are range checks.
+    fn tag(self) -> u64 {
+        Self::ALL.iter().position(|f| *f == self).expect("every function is in ALL") as u64 + 1
+    }
+
+    fn eval(self, x: f64) -> f64 {
+        match self {
+            Function::Sigmoid => 1.0 / (1.0 + exp(-x)),
+            Function::Tanh => 1.0 - 2.0 / (exp(2.0 * x) + 1.0),
+            Function::Exp => exp(x),
+        }
+    }
+
+    /// `log2` of the sampled interval's length (real units): beyond the interval the
+    /// fixed-point output is its limit to within half a step of `2^-bits`. Sigmoid and Tanh
+    /// are sampled on `[-L/2, L/2)`; Exp on `(-L, 0]` shifted up by one sample, since the
+    /// softmax's largest input is exactly 0.
+    fn interval_bits(self, bits: u32) -> u32 {
+        let ln2 = std::f64::consts::LN_2;
+        let length = match self {
+            // sigmoid(-x) < e^-x < 2^-(bits + 1) for x > (bits + 1) ln 2.
+            Function::Sigmoid => 2.0 * (bits + 1) as f64 * ln2,
+            // 1 - tanh(x) < 2 e^-2x < 2^-(bits + 1) for x > (bits + 2) ln 2 / 2.
+            Function::Tanh => (bits + 2) as f64 * ln2,
+            // e^-x < 2^-(bits + 1) for x > (bits + 1) ln 2, plus one sample (at most 1).
+            Function::Exp => (bits + 1) as f64 * ln2 + 1.0,
+        };
+        (0..).find(|b| (1u64 << b) as f64 >= length).expect("a power of two exceeds any length")
+    }
+
+    /// The fixed-point outputs below and above the interval; `None` where there is no limit
+    /// (Exp), and inputs there are refused.
+    fn limits(self, bits: u32) -> (i64, Option<i64>) {
+        let one = 1i64 << bits;
+        match self {
+            Function::Sigmoid => (0, Some(one)),
+            Function::Tanh => (-one, Some(one)),
+            Function::Exp => (0, None),
+        }
+    }
+}
+
+/// `e^x` from `+ - * /` alone: table entries are fixed in the verifying key, so they must come
+/// out bit for bit the same wherever keys and proofs are made, which libm's `exp` does not
+/// promise. `e^x = (e^(x / 2^10))^(2^10)`, the inner power by its Taylor series.
+fn exp(x: f64) -> f64 {
+    let y = x / 1024.0;
+    let (mut term, mut sum) = (1.0, 1.0);
+    for k in 1..=12 {
+        term *= y / k as f64;
+        sum += term;
+    }
+    (0..10).fold(sum, |p, _| p * p)
+}
+
+/// One function's samples at scale `2^bits`: `samples[i] = round(f(start + i * 2^step_bits)
+/// * 2^bits)` (inputs in fixed point) for `i` in `0..=2^grid`. An input `x` in the interval
+/// `[start, start + 2^(step_bits + grid))` is `start + index * 2^step_bits + r` with
+/// `0 <= r < 2^step_bits`, and its output `samples[index] + round(r * slope / 2^step_bits)`,
+/// `slope = samples[index + 1] - samples[index]`.
+#[derive(Clone, Debug)]
+pub struct FunctionTable {
+    pub function: Function,
+    bits: u32,
+    grid: u32,
+    step_bits: u32,
+    start: i64,
+    pub samples: Vec<i64>,
+    below: i64,
+    above: Option<i64>,
+}
+
+/// The values one lookup lays out.
+#[derive(Clone, Copy, Debug)]
+pub struct FunctionWitness {
+    pub out: i64,
+    /// `r * 2^(bits - step_bits)`: the fine part, scaled to fill one limb.
+    fine: i64,
+    index: i64,
+    sample: i64,
+    next_sample: i64,
+    slope_fine: i64,
+    /// How many intervals the input lies above the table's (negative: below).
+    above: i64,
+    t: i64,
+    rem: i64,
+}
+
+impl FunctionTable {
+    /// `2^(bits - 2) + 1` samples (more if the interval needs them, or an interpolation step
+    /// would not fit one limb): with three functions the table stays within the
+    /// `2^(bits + 1)` rows the range table already forces, and the chords are within half a
+    /// fixed-point step of the curves from scale 8 on.
+    pub fn new(function: Function, bits: u32) -> Self {
+        let interval = function.interval_bits(bits);
+        (bits.saturating_sub(2).max(interval)..=interval + bits)
+            .map(|grid| Self::with_grid(function, bits, grid))
+            .find(Self::steps_fit)
+            .expect("one sample per fixed-point step needs no interpolation")
+    }
+
+    fn with_grid(function: Function, bits: u32, grid: u32) -> Self {
+        let interval = function.interval_bits(bits);
+        let step_bits = interval + bits - grid;
+        let start = match function {
+            Function::Exp => (1i64 << step_bits) - (1i64 << (interval + bits)),
+            Function::Sigmoid | Function::Tanh => -(1i64 << (interval + bits - 1)),
+        };
+        let scale = (1u64 << bits) as f64;
+        let samples = (0..=1i64 << grid).map(|i| (function.eval((start + (i << step_bits)) as f64 / scale) * scale).round() as i64).collect();
+        let (below, above) = function.limits(bits);
+        Self { function, bits, grid, step_bits, start, samples, below, above }
+    }
+
+    /// Whether every interpolation step `t` fits one limb, `[-2^(bits-1), 2^(bits-1))`.
+    fn steps_fit(&self) -> bool {
+        self.step_bits == 0 || self.samples.windows(2).all(|s| (s[1] - s[0]).abs() < 1 << (self.bits - 1))
+    }
+
+    /// The lookup's witness for input `x` (fixed point) in a circuit of `limbs` limbs.
+    pub fn witness(&self, x: i64, limbs: usize) -> Result<FunctionWitness, String> {
+        let bits = self.bits;
+        let real = |v: i64| v as f64 / (1u64 << bits) as f64;
+        let u = x as i128 - self.start as i128;
+        let above = u.div_euclid(1 << (self.step_bits + self.grid));
+        let above_bound = 1i128 << (bits as usize * (limbs - 1) - 1);
+        if above < -above_bound || above >= above_bound {
+            return Err(format!("{} input {} is outside the circuit's range", self.function.name(), real(x)));
+        }
+        let index = (u >> self.step_bits).rem_euclid(1 << self.grid) as i64;
+        let fine = (u.rem_euclid(1 << self.step_bits) as i64) << (bits - self.step_bits);
+        let (sample, next_sample) = (self.samples[index as usize], self.samples[index as usize + 1]);
+        let slope_fine = (next_sample - sample) * fine;
+        let rounded = slope_fine + (1 << (bits - 1));
+        let (t, rem) = (rounded.div_euclid(1 << bits), rounded.rem_euclid(1 << bits));
+        let out = match (above, self.above) {
+            (0, _) => sample + t,
+            (a, _) if a < 0 => self.below,
+            (_, Some(limit)) => limit,
+            (_, None) => {
+                let end = self.start + (1 << (self.step_bits + self.grid));
+                return Err(format!(
+                    "{} input {} is at or above {}, the end of its lookup table (softmax keeps Exp's inputs at or below 0)",
+                    self.function.name(),
+                    real(x),
+                    real(end)
+                ));
+            }
+        };
+        Ok(FunctionWitness { out, fine, index, sample, next_sample, slope_fine, above: above as i64, t, rem })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every scale the compiler accepts has tables whose interpolation steps fit one limb,
+    /// that fit beside the range table in the rows it already forces (from scale 7 on), and
+    /// whose outputs are close to the function: half a fixed-point step from rounding each
+    /// sample, half from rounding the interpolation, and the chord's distance to the curve
+    /// (under half a step from scale 8 on; coarser scales have relatively fewer samples).
+    #[test]
+    fn tables_fit_every_scale() {
+        for bits in 2..=12u32 {
+            let rows = (1usize << bits) + Function::ALL.iter().map(|f| FunctionTable::new(*f, bits).samples.len()).sum::<usize>();
+            assert!(bits < 7 || rows < 1 << (bits + 1), "scale {bits}: {rows} table rows");
+            for f in Function::ALL {
+                let table = FunctionTable::new(f, bits);
+                assert!(table.steps_fit() && table.step_bits <= bits, "scale {bits}: {f:?}");
+                let scale = (1u64 << bits) as f64;
+                let mut worst = 0f64;
+                let end = if f == Function::Exp { 1 } else { 12 << bits };
+                for x in -(12 << bits)..end {
+                    let out = table.witness(x, 24 / bits as usize).unwrap().out;
+                    let exact = match f {
+                        Function::Sigmoid => 1.0 / (1.0 + (-(x as f64) / scale).exp()),
+                        Function::Tanh => (x as f64 / scale).tanh(),
+                        Function::Exp => (x as f64 / scale).exp(),
+                    };
+                    worst = worst.max((out as f64 - exact * scale).abs());
+                }
+                assert!(worst <= if bits >= 8 { 1.5 } else { 3.0 }, "scale {bits}: {f:?} is off by {worst} steps");
+            }
+        }
+    }
+
+    #[test]
+    fn exp_refuses_inputs_above_its_table() {
+        let table = FunctionTable::new(Function::Exp, 8);
+        assert_eq!(table.witness(0, 2).unwrap().out, 256);
+        let err = table.witness(256, 2).unwrap_err();
+        assert!(err.contains("Exp input 1 is at or above 0.125"), "{err}");
+        assert_eq!(FunctionTable::new(Function::Sigmoid, 8).witness(40 << 8, 2).unwrap().out, 256);
+        assert!(FunctionTable::new(Function::Sigmoid, 8).witness(1 << 20, 2).unwrap_err().contains("outside the circuit's range"));
+    }
+
+    #[test]
+    fn division_rounds_half_up() {
+        let shape = Shape { width: 8, limb_bits: 8, limbs: 2 };
+        assert_eq!(divide_rounded(shape, 1, 3).unwrap().0, 85); // 256 / 3 = 85.33
+        assert_eq!(divide_rounded(shape, 2, 3).unwrap().0, 171); // 170.67
+        assert_eq!(divide_rounded(shape, 1, 512).unwrap().0, 1); // 0.5 rounds up
+        assert!(divide_rounded(shape, 1, 0).is_err());
+        assert!(divide_rounded(shape, 1, 1 << 16).unwrap_err().contains("divisor"));
+    }
 }

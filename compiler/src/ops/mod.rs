@@ -5,6 +5,7 @@
 mod conv;
 mod elementwise;
 mod gemm;
+mod nonlinear;
 mod pool;
 mod shape;
 
@@ -89,9 +90,10 @@ impl NodeCtx<'_> {
 type Constructor = fn(&NodeCtx) -> Result<Box<dyn Op>, String>;
 
 /// Every supported ONNX op. Constant, Identity, Dropout and the shape-only ops need no
-/// constraints; the others lower to the dot, element and linear gadgets.
+/// constraints; the others lower to the gadgets of [`Arith`].
 pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Add", elementwise::add),
+    ("ArgMax", nonlinear::argmax),
     ("AveragePool", pool::average_pool),
     ("BatchNormalization", elementwise::batch_norm),
     ("Clip", elementwise::clip),
@@ -99,19 +101,25 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Conv", conv::conv),
     ("Div", elementwise::div),
     ("Dropout", shape::identity),
+    ("Exp", nonlinear::exp),
     ("Flatten", shape::flatten),
     ("Gemm", gemm::gemm),
     ("GlobalAveragePool", pool::global_average_pool),
     ("Identity", shape::identity),
+    ("LeakyRelu", nonlinear::leaky_relu),
     ("MatMul", gemm::matmul),
     ("MaxPool", pool::max_pool),
     ("Mul", elementwise::mul),
+    ("PRelu", nonlinear::prelu),
     ("ReduceMean", pool::reduce_mean),
     ("ReduceSum", pool::reduce_sum),
     ("Relu", elementwise::relu),
     ("Reshape", shape::reshape),
+    ("Sigmoid", nonlinear::sigmoid),
+    ("Softmax", nonlinear::softmax),
     ("Squeeze", shape::squeeze),
     ("Sub", elementwise::sub),
+    ("Tanh", nonlinear::tanh),
     ("Transpose", shape::transpose),
     ("Unsqueeze", shape::unsqueeze),
 ];

@@ -11,6 +11,7 @@ mod ntt;
 use crate::backend::{Backend, Bases, Cpu, Domain};
 use ark_bn254::{Fr, G1Projective};
 use ark_ff::{BigInt, Fp256, MontBackend, MontConfig};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
@@ -106,7 +107,6 @@ impl Gpu {
         Ok(Self { msm_chunk: context.max_msm_chunk, context })
     }
 
-    pub fn debug_b0() -> Option<G1Projective> { msm::DEBUG_B0.with(|x| *x.borrow()) }
     pub fn adapter(&self) -> &wgpu::AdapterInfo {
         &self.context.info
     }
@@ -214,9 +214,10 @@ impl Context {
         }))
         .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
         let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        let (msm, ntt) = rayon::join(|| msm::Pipelines::new(&device), || ntt::Pipelines::new(&device));
         Ok(Self {
-            msm: msm::Pipelines::new(&device),
-            ntt: ntt::Pipelines::new(&device),
+            msm,
+            ntt,
             max_msm_chunk: msm::max_chunk(max_binding),
             device,
             queue,
@@ -231,7 +232,7 @@ impl Context {
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: 4 * words as u64,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         })
     }
@@ -242,6 +243,13 @@ impl Context {
             contents: bytemuck::cast_slice(words),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         })
+    }
+
+    /// A storage buffer holding `elements` in their Montgomery form.
+    fn upload<T: MontConfig<4>>(&self, label: &str, elements: &[Fp256<MontBackend<T, 4>>]) -> wgpu::Buffer {
+        let mut words = vec![0u32; 8 * elements.len()];
+        words.par_chunks_mut(8).zip(elements).for_each(|(w, e)| w.copy_from_slice(&to_words(&e.0)));
+        self.storage_init(label, &words)
     }
 
     fn uniform<T: bytemuck::Pod>(&self, params: &T) -> wgpu::Buffer {
@@ -288,16 +296,27 @@ impl Context {
     }
 }
 
-fn pipeline(device: &wgpu::Device, module: &wgpu::ShaderModule, entry: &str) -> wgpu::ComputePipeline {
-    let _t = std::time::Instant::now(); struct D(std::time::Instant, String); impl Drop for D { fn drop(&mut self) { eprintln!("PROBE {} {:?}", self.1, self.0.elapsed()); } } let _d = D(_t, entry.to_string());
-    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some(entry),
-        layout: None,
-        module,
-        entry_point: Some(entry),
-        compilation_options: Default::default(),
-        cache: None,
-    })
+/// The module's entry points as pipelines, compiled in parallel: lavapipe takes many seconds
+/// over each kernel that adds points.
+fn pipelines<const N: usize>(
+    device: &wgpu::Device,
+    module: &wgpu::ShaderModule,
+    entries: [&str; N],
+) -> [wgpu::ComputePipeline; N] {
+    let pipelines: Vec<wgpu::ComputePipeline> = entries
+        .par_iter()
+        .map(|entry| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        })
+        .collect();
+    pipelines.try_into().unwrap_or_else(|_| unreachable!("one pipeline per entry point"))
 }
 
 /// Runs `invocations` invocations of a 64-wide kernel, in rows of at most 65,535 workgroups.
@@ -341,6 +360,8 @@ fn field_wgsl<T: MontConfig<4>>(name: &str) -> String {
     )
 }
 
+/// Little-endian u32 words of little-endian u64 limbs. Applied to an element's `.0`, where
+/// arkworks keeps its Montgomery form, this is how the device stores the element.
 fn to_words(x: &BigInt<4>) -> [u32; 8] {
     let mut words = [0; 8];
     for (pair, limb) in words.chunks_mut(2).zip(x.0) {
@@ -348,11 +369,6 @@ fn to_words(x: &BigInt<4>) -> [u32; 8] {
         pair[1] = (limb >> 32) as u32;
     }
     words
-}
-
-/// An element's Montgomery form as the device stores it.
-fn element_words<T: MontConfig<4>>(x: &Fp256<MontBackend<T, 4>>) -> [u32; 8] {
-    to_words(&x.0)
 }
 
 fn element_from_words<T: MontConfig<4>>(words: &[u32]) -> Fp256<MontBackend<T, 4>> {

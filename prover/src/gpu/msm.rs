@@ -2,7 +2,7 @@
 //! that fit the binding limits, one bucket-method pass per chunk (see msm.wgsl), and the
 //! windows' sums combined on the host.
 
-use super::{dispatch, element_from_words, element_words, field_wgsl, pipeline, Context, Gpu, CURVE_WGSL, LIMBS_WGSL};
+use super::{dispatch, element_from_words, field_wgsl, pipelines, to_words, Context, Gpu, CURVE_WGSL, LIMBS_WGSL};
 use crate::backend::Bases;
 use ark_bn254::{Fq, FqConfig, Fr, FrConfig, G1Projective};
 use ark_ec::{AdditiveGroup, AffineRepr};
@@ -12,11 +12,15 @@ use std::sync::Arc;
 
 /// Buckets weighed by one invocation of `weigh`.
 const SEGMENT: u32 = 32;
-/// Partial sums added by one invocation of `fold` after the buckets.
+/// As in msm.wgsl: the most terms one invocation of `fold` adds, the levels of pieces of RUN
+/// above the points, the partial sums of a window added by one invocation.
+const RUN: u32 = 128;
+const MAX_LEVEL: usize = 3;
 const FAN: u32 = 16;
-/// `fold` sums the points of each bucket rather than partial sums.
+/// What `fold` sums, as in msm.wgsl.
 const FOLD_BUCKETS: u32 = 0;
-const FOLD_PARTIALS: u32 = 1;
+const FOLD_PIECES: u32 = 1;
+const FOLD_WINDOWS: u32 = 2;
 /// Words per affine base (x, y) and per projective point (X, Y, Z).
 const BASE_WORDS: usize = 16;
 const POINT_WORDS: usize = 24;
@@ -30,8 +34,8 @@ struct Params {
     buckets: u32,
     segment: u32,
     mode: u32,
+    level: u32,
     len: u32,
-    fan: u32,
 }
 
 pub(super) struct Pipelines {
@@ -56,13 +60,9 @@ impl Pipelines {
             label: Some("msm"),
             source: wgpu::ShaderSource::Wgsl(source.into()),
         });
-        Self {
-            decompose: pipeline(device, &module, "decompose"),
-            scan: pipeline(device, &module, "scan"),
-            scatter: pipeline(device, &module, "scatter"),
-            fold: pipeline(device, &module, "fold"),
-            weigh: pipeline(device, &module, "weigh"),
-        }
+        let [decompose, scan, scatter, fold, weigh] =
+            pipelines(device, &module, ["decompose", "scan", "scatter", "fold", "weigh"]);
+        Self { decompose, scan, scatter, fold, weigh }
     }
 }
 
@@ -85,17 +85,23 @@ fn windows(window_bits: u32) -> u32 {
     255u32.div_ceil(window_bits)
 }
 
-/// The largest power-of-two chunk whose bases, digits and sorted entries each fit one binding
-/// of `max_binding` bytes.
+/// The largest power-of-two chunk, at most 2^26 points so that indices fit in u32, whose
+/// buffers each fit one binding of `max_binding` bytes: bases, digits and sorted entries, bucket
+/// sums, and the first level of pieces of the longest buckets.
 pub(super) fn max_chunk(max_binding: u64) -> usize {
     (4..=26)
         .rev()
-        .map(|log| 1usize << log)
+        .map(|log| 1u64 << log)
         .find(|&n| {
-            let digits = 4 * n as u64 * windows(window_bits(n)) as u64;
-            (4 * BASE_WORDS * n) as u64 <= max_binding && digits <= max_binding
+            let window_bits = window_bits(n as usize);
+            let windows = windows(window_bits) as u64;
+            let buckets = windows << (window_bits - 1);
+            let point = 4 * POINT_WORDS as u64;
+            [4 * BASE_WORDS as u64 * n, 4 * windows * n, point * buckets, point * (windows * n / RUN as u64 + buckets)]
+                .iter()
+                .all(|&bytes| bytes <= max_binding)
         })
-        .expect("a device binds at least 1 MiB")
+        .expect("a device binds at least 1 MiB") as usize
 }
 
 impl Gpu {
@@ -132,8 +138,8 @@ impl Gpu {
                 words.par_chunks_mut(BASE_WORDS).zip(points).for_each(|(w, p)| {
                     // The identity stays (0, 0), which is not on the curve.
                     if !p.is_zero() {
-                        w[..8].copy_from_slice(&element_words(&p.x));
-                        w[8..].copy_from_slice(&element_words(&p.y));
+                        w[..8].copy_from_slice(&to_words(&p.x.0));
+                        w[8..].copy_from_slice(&to_words(&p.y.0));
                     }
                 });
                 self.context.storage_init("bases", &words)
@@ -154,71 +160,82 @@ impl Context {
         let segment = SEGMENT.min(buckets);
         let segments = buckets / segment;
         let total_buckets = (windows * buckets) as usize;
-        let params = Params { n: n as u32, window_bits, windows, buckets, segment, mode: FOLD_BUCKETS, len: 0, fan: FAN };
+        let params =
+            Params { n: n as u32, window_bits, windows, buckets, segment, mode: FOLD_BUCKETS, level: 0, len: 0 };
 
-        let mut words = vec![0u32; 8 * n];
-        words.par_chunks_mut(8).zip(scalars).for_each(|(w, s)| w.copy_from_slice(&element_words(s)));
-        let scalars = self.storage_init("scalars", &words);
+        let scalars = self.upload("scalars", scalars);
         let digits = self.storage("digits", windows as usize * n);
         let counts = self.storage("counts", total_buckets);
-        let offsets = self.storage("offsets", total_buckets);
+        let offsets = self.storage("offsets", (MAX_LEVEL + 1) * total_buckets);
         let cursors = self.storage("cursors", total_buckets);
         let entries = self.storage("entries", windows as usize * n);
-        // Bucket sums, then every other round of partial sums; and the segments' sums, then the
-        // rounds between.
-        let partial = [
-            self.storage("partial sums", POINT_WORDS * total_buckets),
-            self.storage("partial sums", POINT_WORDS * (windows * segments) as usize),
-        ];
-
+        let totals = self.storage("totals", MAX_LEVEL + 2);
         let uniform = self.uniform(&params);
         let p = &self.msm;
+        let bind = |pipeline: &wgpu::ComputePipeline, uniform: &wgpu::Buffer, buffers: &[(u32, &wgpu::Buffer)]| {
+            let mut entries = vec![(0, uniform)];
+            entries.extend_from_slice(buffers);
+            self.bind(pipeline, &entries)
+        };
+
+        // Sort the digits into buckets, and learn how long the longest bucket is.
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        let mut out = 1;
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            let bind = |pipeline: &wgpu::ComputePipeline, uniform: &wgpu::Buffer, buffers: &[(u32, &wgpu::Buffer)]| {
-                let mut entries = vec![(0, uniform)];
-                entries.extend_from_slice(buffers);
-                self.bind(pipeline, &entries)
-            };
             let decompose = bind(&p.decompose, &uniform, &[(1, &scalars), (3, &digits), (4, &counts)]);
             dispatch(&mut pass, &p.decompose, &decompose, n);
-            let scan = bind(&p.scan, &uniform, &[(4, &counts), (5, &offsets), (6, &cursors)]);
+            let scan = bind(&p.scan, &uniform, &[(4, &counts), (5, &offsets), (6, &cursors), (8, &totals)]);
             pass.set_pipeline(&p.scan);
             pass.set_bind_group(0, &scan, &[]);
             pass.dispatch_workgroups(1, 1, 1);
             let scatter = bind(&p.scatter, &uniform, &[(3, &digits), (6, &cursors), (7, &entries)]);
             dispatch(&mut pass, &p.scatter, &scatter, n);
-            let fold = |uniform: &wgpu::Buffer, from: usize| {
-                let inputs = [(2, bases), (5, &offsets), (6, &cursors), (7, &entries)];
-                bind(&p.fold, uniform, &[&inputs[..], &[(8, &partial[from]), (9, &partial[1 - from])]].concat())
-            };
-            dispatch(&mut pass, &p.fold, &fold(&uniform, 1), total_buckets);
-            let weigh = bind(&p.weigh, &uniform, &[(8, &partial[0]), (9, &partial[1])]);
-            dispatch(&mut pass, &p.weigh, &weigh, (windows * segments) as usize);
+        }
+        let totals_read = self.finish_and_read(encoder, &totals, MAX_LEVEL + 2);
+        let largest = totals_read[MAX_LEVEL + 1];
+        // Levels of pieces until every bucket has at most RUN items.
+        let levels = std::iter::successors(Some(largest), |k| Some(k.div_ceil(RUN))).take_while(|&k| k > RUN).count();
 
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        let windows_out;
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            let fold = |uniform: &wgpu::Buffer, from: &wgpu::Buffer, to: &wgpu::Buffer| {
+                let inputs = [(2, bases), (4, &counts), (5, &offsets), (7, &entries), (8, &totals)];
+                bind(&p.fold, uniform, &[&inputs[..], &[(9, from), (10, to)]].concat())
+            };
+            // Pieces of RUN items, level by level, each level in a buffer of its own. Level 0 reads
+            // the points, and the unused input slot takes the digits, which are done with.
+            let pieces: Vec<wgpu::Buffer> = (1..=levels)
+                .map(|level| self.storage("bucket pieces", POINT_WORDS * totals_read[level] as usize))
+                .collect();
+            for level in 0..levels {
+                let uniform = self.uniform(&Params { mode: FOLD_PIECES, level: level as u32, ..params });
+                let from = if level == 0 { &digits } else { &pieces[level - 1] };
+                let bind = fold(&uniform, from, &pieces[level]);
+                dispatch(&mut pass, &p.fold, &bind, totals_read[level + 1] as usize);
+            }
+            let bucket_sums = self.storage("bucket sums", POINT_WORDS * total_buckets);
+            let last_level = self.uniform(&Params { level: levels as u32, ..params });
+            let from = pieces.last().unwrap_or(&digits);
+            dispatch(&mut pass, &p.fold, &fold(&last_level, from, &bucket_sums), total_buckets);
+
+            let mut partial = self.storage("segment sums", POINT_WORDS * (windows * segments) as usize);
+            let weigh = bind(&p.weigh, &uniform, &[(9, &bucket_sums), (10, &partial)]);
+            dispatch(&mut pass, &p.weigh, &weigh, (windows * segments) as usize);
+            // Runs of FAN partial sums per window until one is left, reusing the buckets' buffer.
+            let mut spare = bucket_sums;
             let mut len = segments;
             while len > 1 {
-                let uniform = self.uniform(&Params { mode: FOLD_PARTIALS, len, ..params });
+                let uniform = self.uniform(&Params { mode: FOLD_WINDOWS, len, ..params });
                 let out_len = len.div_ceil(FAN);
-                dispatch(&mut pass, &p.fold, &fold(&uniform, out), (windows * out_len) as usize);
-                out = 1 - out;
+                dispatch(&mut pass, &p.fold, &fold(&uniform, &partial, &spare), (windows * out_len) as usize);
+                std::mem::swap(&mut partial, &mut spare);
                 len = out_len;
             }
+            windows_out = partial;
         }
-        if std::env::var("MSM_DEBUG").is_ok() {
-            let e = self.finish_and_read(self.device.create_command_encoder(&Default::default()), &entries, windows as usize * n);
-            let c = self.finish_and_read(self.device.create_command_encoder(&Default::default()), &counts, total_buckets);
-            let o = self.finish_and_read(self.device.create_command_encoder(&Default::default()), &offsets, total_buckets);
-            let b = self.finish_and_read(self.device.create_command_encoder(&Default::default()), &partial[0], POINT_WORDS * total_buckets);
-            eprintln!("counts[0..4] {:?} offsets[0..4] {:?}", &c[..4], &o[..4]);
-            let mut idx: Vec<u32> = e[..c[0] as usize].to_vec(); idx.sort(); idx.dedup();
-            eprintln!("bucket 0 distinct entries {} first {:?}", idx.len(), &idx[..4.min(idx.len())]);
-            let b0 = from_homogeneous(&b[..24]);
-            DEBUG_B0.with(|x| *x.borrow_mut() = Some(b0));
-        }
-        let words = self.finish_and_read(encoder, &partial[out], POINT_WORDS * windows as usize);
+        let words = self.finish_and_read(encoder, &windows_out, POINT_WORDS * windows as usize);
 
         // Horner's rule over the windows, most significant first.
         words.chunks(POINT_WORDS).rev().fold(G1Projective::zero(), |mut acc, w| {
@@ -230,7 +247,6 @@ impl Context {
     }
 }
 
-thread_local! { pub static DEBUG_B0: std::cell::RefCell<Option<G1Projective>> = std::cell::RefCell::new(None); }
 /// A device point (X : Y : Z), x = X / Z, as arkworks's Jacobian (X Z, Y Z^2, Z).
 fn from_homogeneous(words: &[u32]) -> G1Projective {
     let [x, y, z]: [Fq; 3] = std::array::from_fn(|i| element_from_words(&words[8 * i..8 * i + 8]));

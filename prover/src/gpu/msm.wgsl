@@ -1,9 +1,10 @@
 // Pippenger's bucket method with signed windows for one chunk of an MSM:
 //   decompose: scalars -> signed window digits, and the number of points per bucket;
-//   scan:      bucket counts -> where each bucket's points start in `entries`;
+//   scan:      bucket counts -> where each bucket's points start in `entries`, and where the
+//              pieces of each bucket start at every level (see fold);
 //   scatter:   point indices sorted by bucket (a counting sort);
-//   fold:      one invocation per bucket sums its points, and later passes sum runs of
-//              partial sums until one point per window is left;
+//   fold:      sums of at most RUN points or partial sums: pieces of long buckets level by
+//              level, then one sum per bucket, and later the windows' partial sums;
 //   weigh:     each invocation weighs a run of a window's bucket sums, sum_k k S_k.
 // The host combines the windows' sums (Horner's rule over 2^window_bits).
 
@@ -16,13 +17,28 @@ struct Params {
     buckets: u32,
     // buckets weighed by one invocation of weigh
     segment: u32,
-    // what fold sums: FOLD_BUCKETS, or runs of `fan` of the `len` partial sums of each window
+    // what fold sums (FOLD_*), from which level
     mode: u32,
+    level: u32,
+    // partial sums per window for FOLD_WINDOWS
     len: u32,
-    fan: u32,
 }
 
+// No invocation adds more than RUN terms: a bucket with more points is summed in pieces of
+// RUN, those pieces' sums in pieces of RUN at the next level, and so on. This keeps every
+// invocation short whatever the scalars, and under lavapipe's limit of 65,535 loop iterations
+// per invocation, past which it silently leaves loops.
+const RUN: u32 = 128u;
+// Levels of pieces above the points; RUN^(MAX_LEVEL + 1) exceeds any chunk.
+const MAX_LEVEL: u32 = 3u;
+const FAN: u32 = 16u;
+
+// fold: invocation j sums the items of bucket j at `level` (at most RUN of them)...
 const FOLD_BUCKETS: u32 = 0u;
+// ...or the j-th piece of RUN items at `level` over all buckets...
+const FOLD_PIECES: u32 = 1u;
+// ...or a run of FAN of a window's `len` partial sums.
+const FOLD_WINDOWS: u32 = 2u;
 
 // A digit is a global bucket index (window * buckets + |digit| - 1) with NEGATIVE set for a
 // negative digit, or NO_DIGIT.
@@ -37,14 +53,26 @@ const NEGATIVE: u32 = 0x80000000u;
 // digits[window * n + i]
 @group(0) @binding(3) var<storage, read_write> digits: array<u32>;
 @group(0) @binding(4) var<storage, read_write> counts: array<atomic<u32>>;
+// offsets[level * buckets in all + bucket]: where the bucket's items start at each level.
 @group(0) @binding(5) var<storage, read_write> offsets: array<u32>;
 // Start from the offsets and end as each bucket's end.
 @group(0) @binding(6) var<storage, read_write> cursors: array<atomic<u32>>;
 // Point index << 1 | negative, grouped by bucket.
 @group(0) @binding(7) var<storage, read_write> entries: array<u32>;
+// Items at each level, then the largest bucket's count.
+@group(0) @binding(8) var<storage, read_write> totals: array<u32>;
 // Projective points, 24 words each.
-@group(0) @binding(8) var<storage, read> partial_in: array<u32>;
-@group(0) @binding(9) var<storage, read_write> partial_out: array<u32>;
+@group(0) @binding(9) var<storage, read> partial_in: array<u32>;
+@group(0) @binding(10) var<storage, read_write> partial_out: array<u32>;
+
+// Items of a bucket with `count` points at `level`.
+fn level_count(count: u32, level: u32) -> u32 {
+    var k = count;
+    for (var l = 0u; l < level; l++) {
+        k = (k + RUN - 1u) / RUN;
+    }
+    return k;
+}
 
 fn load_scalar(i: u32) -> Limbs {
     var w: Words;
@@ -136,36 +164,57 @@ fn decompose(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
     }
 }
 
-var<workgroup> run_sums: array<u32, 256>;
+var<workgroup> run_sums: array<array<u32, 256>, 4>;
+var<workgroup> largest: atomic<u32>;
 
-// An exclusive prefix sum of the bucket counts by one workgroup, each invocation owning a
-// contiguous run of buckets.
+// Exclusive prefix sums of the bucket counts, and of the piece counts at every level, by one
+// workgroup whose invocations each own a contiguous run of buckets.
 @compute @workgroup_size(256)
 fn scan(@builtin(local_invocation_index) t: u32) {
     let total = params.windows * params.buckets;
     let per = (total + 255u) / 256u;
     let start = min(t * per, total);
     let end = min(start + per, total);
-    var sum = 0u;
+    var sums: array<u32, 4>;
+    var most = 0u;
     for (var b = start; b < end; b++) {
-        sum += atomicLoad(&counts[b]);
-    }
-    run_sums[t] = sum;
-    workgroupBarrier();
-    if (t == 0u) {
-        var acc = 0u;
-        for (var k = 0u; k < 256u; k++) {
-            let c = run_sums[k];
-            run_sums[k] = acc;
-            acc += c;
+        var k = atomicLoad(&counts[b]);
+        most = max(most, k);
+        for (var l = 0u; l <= MAX_LEVEL; l++) {
+            sums[l] += k;
+            k = (k + RUN - 1u) / RUN;
         }
     }
+    for (var l = 0u; l <= MAX_LEVEL; l++) {
+        run_sums[l][t] = sums[l];
+    }
+    atomicMax(&largest, most);
     workgroupBarrier();
-    var acc = run_sums[t];
+    if (t <= MAX_LEVEL) {
+        var acc = 0u;
+        for (var k = 0u; k < 256u; k++) {
+            let c = run_sums[t][k];
+            run_sums[t][k] = acc;
+            acc += c;
+        }
+        totals[t] = acc;
+    }
+    workgroupBarrier();
+    if (t == 0u) {
+        totals[MAX_LEVEL + 1u] = atomicLoad(&largest);
+    }
+    var acc: array<u32, 4>;
+    for (var l = 0u; l <= MAX_LEVEL; l++) {
+        acc[l] = run_sums[l][t];
+    }
     for (var b = start; b < end; b++) {
-        offsets[b] = acc;
-        atomicStore(&cursors[b], acc);
-        acc += atomicLoad(&counts[b]);
+        var k = atomicLoad(&counts[b]);
+        atomicStore(&cursors[b], acc[0]);
+        for (var l = 0u; l <= MAX_LEVEL; l++) {
+            offsets[l * total + b] = acc[l];
+            acc[l] += k;
+            k = (k + RUN - 1u) / RUN;
+        }
     }
 }
 
@@ -187,27 +236,52 @@ fn scatter(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(64)
 fn fold(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let j = invocation_index(id, groups);
+    let total = params.windows * params.buckets;
     var start: u32;
     var end: u32;
-    if (params.mode == FOLD_BUCKETS) {
-        if (j >= params.windows * params.buckets) {
-            return;
-        }
-        start = offsets[j];
-        end = atomicLoad(&cursors[j]);
-    } else {
-        let out_len = (params.len + params.fan - 1u) / params.fan;
+    if (params.mode == FOLD_WINDOWS) {
+        let out_len = (params.len + FAN - 1u) / FAN;
         if (j >= params.windows * out_len) {
             return;
         }
         let first = (j / out_len) * params.len;
-        start = first + (j % out_len) * params.fan;
-        end = min(start + params.fan, first + params.len);
+        start = first + (j % out_len) * FAN;
+        end = min(start + FAN, first + params.len);
+    } else {
+        var bucket = j;
+        var piece = 0u;
+        if (params.mode == FOLD_BUCKETS) {
+            if (j >= total) {
+                return;
+            }
+        } else {
+            if (j >= totals[params.level + 1u]) {
+                return;
+            }
+            // The last bucket whose pieces start at or before j holds piece j.
+            let row = (params.level + 1u) * total;
+            var lo = 0u;
+            var hi = total - 1u;
+            while (lo < hi) {
+                let mid = (lo + hi + 1u) / 2u;
+                if (offsets[row + mid] <= j) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1u;
+                }
+            }
+            bucket = lo;
+            piece = j - offsets[row + bucket];
+        }
+        let first = offsets[params.level * total + bucket];
+        start = first + piece * RUN;
+        end = min(start + RUN, first + level_count(atomicLoad(&counts[bucket]), params.level));
     }
+    let points = params.mode != FOLD_WINDOWS && params.level == 0u;
     var sum = point_identity();
     for (var k = start; k < end; k++) {
         var term: Point;
-        if (params.mode == FOLD_BUCKETS) {
+        if (points) {
             let entry = entries[k];
             term = load_base(entry >> 1u, (entry & 1u) == 1u);
         } else {

@@ -1,7 +1,7 @@
 //! Host side of the NTT: twiddles and coset factors uploaded once per domain, one dispatch per
 //! butterfly stage (see ntt.wgsl).
 
-use super::{dispatch, element_from_words, element_words, field_wgsl, pipeline, Gpu, LIMBS_WGSL};
+use super::{dispatch, element_from_words, field_wgsl, pipelines, Gpu, LIMBS_WGSL};
 use crate::backend::{Backend, Cpu, Domain};
 use ark_bn254::{Fr, FrConfig};
 use ark_ff::{Field, One, Zero};
@@ -27,18 +27,14 @@ pub(super) struct Pipelines {
 
 impl Pipelines {
     pub(super) fn new(device: &wgpu::Device) -> Self {
-        let source =
-            [LIMBS_WGSL, &field_wgsl::<FrConfig>("fr"), include_str!("ntt.wgsl")].concat();
+        let source = [LIMBS_WGSL, &field_wgsl::<FrConfig>("fr"), include_str!("ntt.wgsl")].concat();
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("ntt"),
             source: wgpu::ShaderSource::Wgsl(source.into()),
         });
-        Self {
-            bit_reverse: pipeline(device, &module, "bit_reverse"),
-            butterfly: pipeline(device, &module, "butterfly"),
-            scale: pipeline(device, &module, "scale"),
-            scale_all: pipeline(device, &module, "scale_all"),
-        }
+        let [bit_reverse, butterfly, scale, scale_all] =
+            pipelines(device, &module, ["bit_reverse", "butterfly", "scale", "scale_all"]);
+        Self { bit_reverse, butterfly, scale, scale_all }
     }
 }
 
@@ -76,15 +72,14 @@ impl Gpu {
             return;
         }
         if (32 * n) as u64 > self.context.max_binding {
-            // Beyond one binding the transform would need a four-step split across buffers.
+            // Beyond one binding the transform would need a four-step split across buffers; no
+            // adapter we know of binds less than 2^22 elements, the extended domain of 2^20 rows.
             return if inverse { Cpu.ifft(domain, values) } else { Cpu.fft(domain, values) };
         }
         let tables = self.tables(domain);
         let context = &self.context;
         let p = &context.ntt;
-        let mut words = vec![0u32; 8 * n];
-        words.par_chunks_mut(8).zip(values.par_iter()).for_each(|(w, v)| w.copy_from_slice(&element_words(v)));
-        let buffer = context.storage_init("ntt values", &words);
+        let buffer = context.upload("ntt values", values);
         let log_n = domain.log_size_of_group;
         let params = |half: u32| Params { n: n as u32, log_n, half, stride: n as u32 / (2 * half) };
 
@@ -123,11 +118,7 @@ impl Gpu {
             return tables.clone();
         }
         let n = domain.size();
-        let upload = |label: &str, elements: &[Fr]| {
-            let mut words = vec![0u32; 8 * elements.len()];
-            words.par_chunks_mut(8).zip(elements).for_each(|(w, e)| w.copy_from_slice(&element_words(e)));
-            self.context.storage_init(label, &words)
-        };
+        let upload = |label, elements: &[Fr]| self.context.upload(label, elements);
         let offset = domain.coset_offset();
         let coset = !offset.is_one();
         let tables = Arc::new(Tables {

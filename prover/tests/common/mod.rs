@@ -49,10 +49,13 @@ impl TestCircuit {
         if cheat == Cheat::Gate {
             c[rows / 2] += Fr::from(1u64);
         }
-        let d = c.iter().scan(Fr::from(0u64), |acc, c| {
-            *acc += c;
-            Some(*acc)
-        }).collect();
+        let d = c
+            .iter()
+            .scan(Fr::from(0u64), |acc, c| {
+                *acc += c;
+                Some(*acc)
+            })
+            .collect();
         let mut e: Vec<Fr> = a[1..].to_vec();
         if cheat == Cheat::Copy {
             e[rows / 3] += Fr::from(1u64);
@@ -104,7 +107,10 @@ impl Circuit for TestCircuit {
             cs.enable_equality(col);
         }
         cs.enable_equality(public);
-        cs.create_gate("mul", vec![q_mul.expr() * (a.cur() * b.cur() - c.cur()), q_mul.expr() * (s.cur() * s.cur() - t.cur())]);
+        cs.create_gate(
+            "mul",
+            vec![q_mul.expr() * (a.cur() * b.cur() - c.cur()), q_mul.expr() * (s.cur() * s.cur() - t.cur())],
+        );
         cs.create_gate(
             "accumulate",
             vec![q_acc.expr() * (d.cur() - d.prev() - c.cur()), q_start.expr() * (d.cur() - c.cur())],

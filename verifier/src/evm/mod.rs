@@ -26,12 +26,12 @@ use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, Field, PrimeField};
 use yul::{fr_hex, hex, word_hex, Builder, Value};
 
+/// The name of the contract [`solidity_verifier`] writes.
 pub const CONTRACT_NAME: &str = "ZkinferVerifier";
-pub const VERIFY_PROOF_SIGNATURE: &str = "verifyProof(bytes,uint256[])";
 
 /// The first four bytes of the calldata of `verifyProof`.
-pub fn verify_proof_selector() -> [u8; 4] {
-    keccak256(VERIFY_PROOF_SIGNATURE.as_bytes())[..4].try_into().unwrap()
+fn selector() -> [u8; 4] {
+    keccak256(b"verifyProof(bytes,uint256[])")[..4].try_into().unwrap()
 }
 
 /// The ABI-encoded call `verifyProof(proof, instances)`, with the instance columns
@@ -44,7 +44,7 @@ pub fn calldata(proof: &[u8], instances: &[Vec<Fr>]) -> Vec<u8> {
     };
     let padded = proof.len().div_ceil(32) * 32;
     let values: Vec<&Fr> = instances.iter().flatten().collect();
-    let mut out = verify_proof_selector().to_vec();
+    let mut out = selector().to_vec();
     out.extend_from_slice(&word(0x40));
     out.extend_from_slice(&word(0x40 + 32 + padded));
     out.extend_from_slice(&word(proof.len()));
@@ -58,10 +58,11 @@ pub fn calldata(proof: &[u8], instances: &[Vec<Fr>]) -> Vec<u8> {
 /// The Solidity source of a verifier for `vk` whose instance columns hold `instance_lengths`
 /// values each.
 ///
-/// `verifyProof` returns true exactly when [`crate::verify`] accepts the same proof and
-/// instances, and false for every rejected proof: wrong length or magic, a scalar not below
-/// the field order, a point off the curve or a failed check. It reverts only when the calldata
-/// is not an ABI encoding of `(bytes, uint256[])`.
+/// `verifyProof` returns true exactly when [`crate::verify`] accepts the same proof for
+/// instance columns of these lengths, and false for every other input: a wrong length or
+/// magic, a public input or evaluation not below the scalar field order, a point off the
+/// curve, a failed check. It reverts only when the calldata is not an ABI encoding of
+/// `(bytes, uint256[])`.
 pub fn solidity_verifier(vk: &VerifyingKey, instance_lengths: &[usize]) -> Result<String, Error> {
     let d = &vk.description;
     if instance_lengths.len() != d.num_instance {
@@ -79,7 +80,7 @@ pub fn solidity_verifier(vk: &VerifyingKey, instance_lengths: &[usize]) -> Resul
 }
 
 /// Where a commitment comes from.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Point {
     /// Bytes of the proof, at this offset.
     Proof(usize),
@@ -179,7 +180,8 @@ struct Memory {
     /// The transcript's first input: the key digest, then per instance column its length and
     /// its values. It ends where the proof's commitments begin: `proof + 4`.
     transcript: usize,
-    /// A copy of the proof; its 4-byte magic is overwritten by the last public input.
+    /// A copy of the proof; the end of the transcript's first input overwrites its 4-byte
+    /// magic once that is checked.
     proof: usize,
     /// Spilled subexpressions; last, as their number is known only after generation.
     scratch: usize,
@@ -239,7 +241,12 @@ impl Values<'_> {
             ColumnKind::Advice => self.eval(Poly::Advice(c), r),
             ColumnKind::Fixed => self.eval(Poly::Fixed(c), r),
             ColumnKind::Instance => {
-                let k = self.layout.instance_queries.iter().position(|&k| k == (c, r)).expect("instance queries are listed");
+                let k = self
+                    .layout
+                    .instance_queries
+                    .iter()
+                    .position(|&k| k == (c, r))
+                    .expect("instance queries are listed");
                 Value::word(self.mem.instance_evals + 32 * k)
             }
         }
@@ -427,17 +434,25 @@ impl<'a> Generator<'a> {
         let num_values: usize = self.lengths.iter().sum();
         let c = &mut self.code;
         c.line("let r := R");
-        c.line(format!("if iszero(and(eq(proof.length, {}), eq(instances.length, {num_values}))) {{ reject() }}", p.len));
+        c.line(format!(
+            "if iszero(and(eq(proof.length, {}), eq(instances.length, {num_values}))) {{ reject() }}",
+            p.len
+        ));
         c.line(format!("calldatacopy({}, proof.offset, {})", hex(m.proof), p.len));
         c.line(format!("if iszero(eq(shr(224, mload({})), {})) {{ reject() }}", hex(m.proof), word_hex(PROOF_MAGIC)));
         c.line("// The transcript's first input; it ends where the proof's commitments start.");
-        c.line(format!("mstore({}, 0x{})", hex(m.transcript), self.vk.digest().iter().map(|b| format!("{b:02x}")).collect::<String>()));
+        c.line(format!("mstore({}, {})", hex(m.transcript), word_hex(self.vk.digest())));
         let mut at = m.transcript + 32;
         let mut first = 0;
         for &n in self.lengths {
             c.line(format!("mstore({}, {n})", hex(at)));
             if n > 0 {
-                c.line(format!("calldatacopy({}, add(instances.offset, {}), {})", hex(at + 32), hex(32 * first), hex(32 * n)));
+                c.line(format!(
+                    "calldatacopy({}, add(instances.offset, {}), {})",
+                    hex(at + 32),
+                    hex(32 * first),
+                    hex(32 * n)
+                ));
             }
             at += 32 * (n + 1);
             first += n;
@@ -475,13 +490,22 @@ impl<'a> Generator<'a> {
             (p.witnesses, p.len, m.u),
         ];
         self.code.block(|c| {
-            c.line(format!("let d := keccak256({}, {})", hex(m.transcript), hex(m.proof + products_start - m.transcript)));
+            c.line(format!(
+                "let d := keccak256({}, {})",
+                hex(m.transcript),
+                hex(m.proof + products_start - m.transcript)
+            ));
             c.line(format!("mstore({}, mod(d, r))", hex(m.theta)));
             for slot in [m.beta, m.gamma, m.kappa] {
                 c.line(format!("mstore(0, d)\nd := keccak256(0, 0x20)\nmstore({}, mod(d, r))", hex(slot)));
             }
             for (from, to, slot) in segments {
-                c.line(format!("d := absorb(d, {}, {})\nmstore({}, mod(d, r))", hex(m.proof + from), hex(to - from), hex(slot)));
+                c.line(format!(
+                    "d := absorb(d, {}, {})\nmstore({}, mod(d, r))",
+                    hex(m.proof + from),
+                    hex(to - from),
+                    hex(slot)
+                ));
             }
         });
     }
@@ -619,7 +643,8 @@ impl<'a> Generator<'a> {
                                 fr_hex(&Layout::permutation_shift(1))
                             ));
                         }
-                        let e = b.mul(l_active.clone(), Value::raw("addmod(left, sub(r, right), r)"));
+                        let difference = b.sub(Value::raw("left"), Value::raw("right"));
+                        let e = b.mul(l_active.clone(), difference);
                         c.push(&mut b, e);
                         });
                     }
@@ -731,10 +756,18 @@ impl<'a> Generator<'a> {
                 c.block(|c| {
                     // Horner's rule from the last opening; at rotation 0 the quotient comes last.
                     let mut rest = group.iter().rev().map(|(o, _)| eval(*o));
-                    let last = if j == j0 { format!("mload({})", hex(m.quotient)) } else { rest.next().expect("no empty group") };
+                    let last = if j == j0 {
+                        format!("mload({})", hex(m.quotient))
+                    } else {
+                        rest.next().expect("no empty group")
+                    };
                     c.line(format!("let e := {last}"));
                     rest.for_each(|next| c.line(format!("e := addmod(mulmod(e, v, r), {next}, r)")));
-                    c.line(if j == 0 { "es := e".to_string() } else { format!("es := addmod(es, mulmod(e, {}, r), r)", upow(j)) });
+                    c.line(if j == 0 {
+                        "es := e".to_string()
+                    } else {
+                        format!("es := addmod(es, mulmod(e, {}, r), r)", upow(j))
+                    });
                 });
             }
             c.line(format!("mstore({}, es)", hex(m.eval_sum)));
@@ -756,26 +789,28 @@ impl<'a> Generator<'a> {
         self.code.line(pair(m.pairing, &g2_to_bytes(&self.vk.s_g2)));
 
         self.code.line("// right = sum_j u^j (F_j + p_j W_j) - E G, one ecMul per committed polynomial");
-        // A polynomial opened at several points gets one scalar: the sum of its u^j v^i.
-        let mut polys: Vec<(Poly, Vec<(usize, usize)>)> = Vec::new();
+        // One scalar per distinct commitment: the sum of u^j v^i over its openings, so a
+        // polynomial opened at several points, or key commitments that are equal (selectors
+        // enabled on the same rows), cost one ecMul. The identity costs nothing.
+        let mut terms: Vec<(Point, Vec<(usize, usize)>)> = Vec::new();
         for (j, group) in groups.iter().enumerate() {
             for (i, (_, o)) in group.iter().enumerate() {
-                match polys.iter_mut().find(|(poly, _)| *poly == o.poly) {
+                let point = match o.poly {
+                    Poly::Fixed(c) => Point::Key(self.vk.fixed_commitments[c]),
+                    Poly::Sigma(c) => Point::Key(self.vk.sigma_commitments[c]),
+                    poly => Point::Proof(p.commitment(poly)),
+                };
+                if matches!(point, Point::Key(k) if k.is_zero()) {
+                    continue;
+                }
+                match terms.iter_mut().find(|(t, _)| *t == point) {
                     Some((_, uses)) => uses.push((j, i)),
-                    None => polys.push((o.poly, vec![(j, i)])),
+                    None => terms.push((point, vec![(j, i)])),
                 }
             }
         }
         let mut first = true;
-        for (poly, uses) in polys {
-            let point = match poly {
-                Poly::Fixed(i) => Point::Key(self.vk.fixed_commitments[i]),
-                Poly::Sigma(i) => Point::Key(self.vk.sigma_commitments[i]),
-                poly => Point::Proof(p.commitment(poly)),
-            };
-            if matches!(point, Point::Key(k) if k.is_zero()) {
-                continue;
-            }
+        for (point, uses) in terms {
             let scalar = (uses != [(0, 0)]).then(|| {
                 uses.iter()
                     .map(|&(j, i)| match (j, i) {
@@ -790,7 +825,11 @@ impl<'a> Generator<'a> {
             self.term(point, scalar, first);
             first = false;
         }
-        self.code.line(format!("// quotient pieces: u^j0 v^m0 x^(n i) H_i\nlet s := mulmod({}, {}, r)", upow(j0), vpow(m0)));
+        self.code.line(format!(
+            "// quotient pieces: u^j0 v^m0 x^(n i) H_i\nlet s := mulmod({}, {}, r)",
+            upow(j0),
+            vpow(m0)
+        ));
         for i in 0..p.num_quotient {
             if i > 0 {
                 self.code.line(format!("s := mulmod(s, mload({}), r)", hex(m.x_n)));
@@ -829,4 +868,26 @@ fn num_v_powers(layout: &Layout) -> usize {
 
 fn modulus_hex<F: PrimeField>() -> String {
     word_hex(&F::MODULUS.to_bytes_be())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calldata_is_the_abi_encoding_of_verify_proof() {
+        let data = calldata(&[0xaa; 33], &[vec![Fr::from(7u64)], vec![Fr::from(8u64), -Fr::from(1u64)]]);
+        let word = |i: usize| &data[4 + 32 * i..4 + 32 * (i + 1)];
+        // The selector solc reports for verifyProof(bytes,uint256[]).
+        assert_eq!(data[..4], [0x1e, 0x8e, 0x1e, 0x13]);
+        assert_eq!(word(0)[31], 0x40, "offset of the proof");
+        assert_eq!(word(1)[31], 0x40 + 32 + 64, "offset of the instances");
+        assert_eq!(word(2)[31], 33, "proof length");
+        assert_eq!(word(3), [0xaa; 32]);
+        assert_eq!(word(4)[..2], [0xaa, 0], "the proof is padded with zeros");
+        assert_eq!(word(5)[31], 3, "instance columns are concatenated");
+        assert_eq!(word(6)[31], 7);
+        assert_eq!(word(8), fr_to_bytes(&-Fr::from(1u64)));
+        assert_eq!(data.len(), 4 + 32 * 9);
+    }
 }

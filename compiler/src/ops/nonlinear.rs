@@ -1,0 +1,206 @@
+//! Nonlinear ops. Sigmoid, Tanh and Exp are table lookups; Softmax subtracts each lane's
+//! maximum (so Exp's inputs are at most 0), sums the exponentials and divides; LeakyRelu and
+//! PRelu are `relu(x) + slope * (x - relu(x))`; ArgMax marks where each lane reaches its
+//! maximum and counts the positions before the first mark.
+
+use super::{broadcast, NodeCtx, Op};
+use crate::arith::{Arith, Dot, Wire};
+use crate::tensor::{strides, Tensor};
+use crate::Error;
+use zkinfer_circuits::gadgets::{ElementOp, Function};
+
+const RELU: ElementOp = ElementOp { rescale: false, relu: true };
+
+#[derive(Debug)]
+pub struct Lookup {
+    function: Function,
+}
+
+#[derive(Debug)]
+pub struct Softmax {
+    axis: i64,
+}
+
+/// LeakyRelu (one slope) and PRelu (constant slopes broadcast to the input).
+#[derive(Debug)]
+pub struct Leaky {
+    slope: Tensor<f32>,
+    scale_bits: u32,
+}
+
+#[derive(Debug)]
+pub struct ArgMax {
+    axis: i64,
+    keepdims: bool,
+    /// `select_last_index`: ties go to the last maximum instead of the first.
+    last: bool,
+}
+
+pub fn sigmoid(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Lookup { function: Function::Sigmoid }))
+}
+
+pub fn tanh(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Lookup { function: Function::Tanh }))
+}
+
+pub fn exp(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Lookup { function: Function::Exp }))
+}
+
+/// Opset 13's Softmax along one axis (earlier opsets flatten from `axis` on, which is the
+/// same for the usual `[1, N]` input).
+pub fn softmax(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Softmax { axis: ctx.int("axis", -1)? }))
+}
+
+pub fn leaky_relu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Leaky { slope: Tensor::new(vec![], vec![ctx.float("alpha", 0.01)?]), scale_bits: ctx.scale_bits }))
+}
+
+pub fn prelu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Leaky { slope: ctx.require_constant(1, "slope")?.clone(), scale_bits: ctx.scale_bits }))
+}
+
+pub fn argmax(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(ArgMax { axis: ctx.int("axis", 0)?, keepdims: ctx.int("keepdims", 1)? != 0, last: ctx.int("select_last_index", 0)? != 0 }))
+}
+
+fn axis_of(axis: i64, rank: usize) -> Result<usize, String> {
+    let a = if axis < 0 { axis + rank as i64 } else { axis };
+    (0..rank as i64).contains(&a).then_some(a as usize).ok_or_else(|| format!("axis {axis} is out of range for rank {rank}"))
+}
+
+/// The flat indices of every lane along `axis`, each in order along it; lanes come in the
+/// row-major order of the other dimensions.
+fn lanes(shape: &[usize], axis: usize) -> Vec<Vec<usize>> {
+    let stride = strides(shape)[axis];
+    let n = shape[axis];
+    (0..shape.iter().product::<usize>()).filter(|i| (i / stride) % n == 0).map(|i| (0..n).map(|k| i + k * stride).collect()).collect()
+}
+
+/// Each lane's maximum, `m + relu(x - m)`, one position at a time for all lanes at once.
+fn lane_maxima(arith: &mut dyn Arith, lanes: &[Vec<Wire>]) -> Result<Vec<Wire>, Error> {
+    let mut best: Vec<Wire> = lanes.iter().map(|l| l[0].clone()).collect();
+    for k in 1..lanes[0].len() {
+        best = arith.element(RELU, lanes.iter().zip(best).map(|(l, m)| (l[k].clone(), Some(m))).collect())?;
+    }
+    Ok(best)
+}
+
+impl Op for Lookup {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        Ok(Tensor::new(x.shape.clone(), arith.function(self.function, x.data.clone())?))
+    }
+}
+
+impl Op for Softmax {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        axis_of(self.axis, inputs[0].len())?;
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let axis = axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?;
+        let n = x.shape[axis];
+        let lanes = lanes(&x.shape, axis);
+        let values: Vec<Vec<Wire>> = lanes.iter().map(|l| l.iter().map(|&i| x.data[i].clone()).collect()).collect();
+        let maxima = lane_maxima(arith, &values)?;
+        let shifted = values.iter().zip(&maxima).flat_map(|(l, m)| l.iter().map(move |v| (v.clone(), 1, m.clone(), -1)));
+        let shifted = arith.linear(shifted.collect())?;
+        let exps = arith.function(Function::Exp, shifted)?;
+        let sums = arith.dot(exps.chunks(n).map(|e| Dot { inputs: e.to_vec(), weights: vec![1; n], bias: 0 }).collect())?;
+        let shares = exps.chunks(n).zip(&sums).flat_map(|(e, s)| e.iter().map(move |v| (v.clone(), s.clone()))).collect();
+        let shares = arith.divide(shares)?;
+        let mut data = x.data.clone();
+        for (lane, q) in lanes.iter().zip(shares.chunks(n)) {
+            lane.iter().zip(q).for_each(|(&i, v)| data[i] = v.clone());
+        }
+        Ok(Tensor::new(x.shape.clone(), data))
+    }
+}
+
+impl Op for Leaky {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        broadcast(&self.slope, inputs[0])?;
+        Ok(inputs[0].to_vec())
+    }
+
+    /// `((2^s - a) relu(x) + a x) / 2^s` with the slope `a` at scale `2^s`: exact for
+    /// `x >= 0`, `a x` rounded once otherwise.
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let slopes = broadcast(&self.slope, &x.shape).map_err(Error::Shape)?;
+        let one = 1i64 << self.scale_bits;
+        let positive = arith.element(RELU, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+        let products = x
+            .data
+            .iter()
+            .zip(positive)
+            .zip(&slopes)
+            .map(|((x, p), a)| {
+                let a = (*a as f64 * one as f64).round() as i64;
+                Dot { inputs: vec![p, x.clone()], weights: vec![one - a, a], bias: 0 }
+            })
+            .collect();
+        let sums = arith.dot(products)?;
+        let out = arith.element(ElementOp { rescale: true, relu: false }, sums.into_iter().map(|s| (s, None)).collect())?;
+        Ok(Tensor::new(x.shape.clone(), out))
+    }
+}
+
+impl Op for ArgMax {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let s = inputs[0];
+        let axis = axis_of(self.axis, s.len())?;
+        if s[axis] == 0 {
+            return Err(format!("axis {axis} of shape {s:?} is empty"));
+        }
+        Ok(s.iter().enumerate().filter_map(|(d, &n)| if d != axis { Some(n) } else { self.keepdims.then_some(1) }).collect())
+    }
+
+    /// The index comes out at the activation scale (`index * 2^s`), so it dequantizes to the
+    /// index itself.
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let axis = axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?;
+        let n = x.shape[axis];
+        // Ties go to the first maximum in the order scanned: reversed for the last one.
+        let values: Vec<Vec<Wire>> = lanes(&x.shape, axis)
+            .iter()
+            .map(|l| {
+                let mut lane: Vec<Wire> = l.iter().map(|&i| x.data[i].clone()).collect();
+                if self.last {
+                    lane.reverse();
+                }
+                lane
+            })
+            .collect();
+        let maxima = lane_maxima(arith, &values)?;
+        // Values are integers and `x - m <= 0`, so `relu(x - m + 1)` is 1 exactly at a maximum.
+        let gaps = values.iter().zip(&maxima).flat_map(|(l, m)| l.iter().map(|v| Dot { inputs: vec![v.clone(), m.clone()], weights: vec![1, -1], bias: 1 }));
+        let gaps = arith.dot(gaps.collect())?;
+        let at_max = arith.element(RELU, gaps.into_iter().map(|g| (g, None)).collect())?;
+        // `seen[k]`: whether a maximum occurs at or before position k; 0 before the first.
+        let mut seen: Vec<Vec<Wire>> = at_max.chunks(n).map(|l| vec![l[0].clone()]).collect();
+        for k in 1..n {
+            let items = at_max.chunks(n).zip(&seen).map(|(l, s)| (l[k].clone(), Some(s[k - 1].clone()))).collect();
+            for (s, v) in seen.iter_mut().zip(arith.element(RELU, items)?) {
+                s.push(v);
+            }
+        }
+        // The first maximum's position is the number of zeros in `seen`; scanned from the end,
+        // its index is `n - 1` minus that.
+        let one = 1i64 << arith.shape().limb_bits;
+        let (weight, bias) = if self.last { (one, -one) } else { (-one, n as i64 * one) };
+        let index = arith.dot(seen.into_iter().map(|s| Dot { weights: vec![weight; n], inputs: s, bias }).collect())?;
+        Ok(Tensor::new(shape, index))
+    }
+}

@@ -1,0 +1,345 @@
+//! The generated Solidity verifier, compiled by the solc pinned in `verifier/sol` and run in an
+//! in-memory EVM (revm): it accepts the proofs the native verifier accepts and nothing else.
+//! Prints the gas of each verification and the deployed code size.
+//!
+//! Needs `node` and `npm`; `npm ci` runs in `verifier/sol` when its `node_modules` is missing.
+
+#[path = "../prover/tests/common/mod.rs"]
+mod common;
+
+use ark_bn254::Fr;
+use ark_ff::{BigInteger, PrimeField};
+use common::{Cheat, TestCircuit};
+use rand::SeedableRng;
+use revm::context::TxEnv;
+use revm::context_interface::result::{ExecutionResult, Output};
+use revm::database::{CacheDB, EmptyDB};
+use revm::handler::MainnetContext;
+use revm::primitives::{Address, TxKind};
+use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext, MainnetEvm};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use zkinfer_compiler::circuit::ModelCircuit;
+use zkinfer_compiler::{Model, Settings, Visibility};
+use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, ProvingKey, Srs};
+use zkinfer_verifier::evm::{calldata, solidity_verifier, CONTRACT_NAME};
+use zkinfer_verifier::{verify, VerifyingKey};
+
+/// EIP-170.
+const MAX_CODE_SIZE: usize = 24_576;
+const CALLER: Address = Address::repeat_byte(0x11);
+
+fn rng() -> rand_chacha::ChaCha20Rng {
+    rand_chacha::ChaCha20Rng::seed_from_u64(11)
+}
+
+fn sol_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/sol")
+}
+
+/// Compiles `source` with the pinned solc; returns the creation code.
+fn compile(source: &str, name: &str) -> Vec<u8> {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    {
+        let _guard = INSTALL.lock().unwrap();
+        if !sol_dir().join("node_modules/solc").exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(sol_dir())
+                .status()
+                .expect("npm is installed");
+            assert!(status.success(), "npm ci failed in verifier/sol");
+        }
+    }
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.sol"));
+    std::fs::write(&file, source).unwrap();
+    let out = Command::new("node")
+        .arg(sol_dir().join("compile.js"))
+        .arg(&file)
+        .arg(CONTRACT_NAME)
+        .output()
+        .expect("node is installed");
+    assert!(out.status.success(), "solc failed on {}:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    hex::decode(json["bytecode"].as_str().unwrap()).unwrap()
+}
+
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Accepted,
+    ReturnedFalse,
+    Reverted,
+}
+
+struct Chain {
+    evm: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
+    nonce: u64,
+}
+
+impl Chain {
+    fn new() -> Self {
+        Self { evm: Context::mainnet().with_db(CacheDB::<EmptyDB>::default()).build_mainnet(), nonce: 0 }
+    }
+
+    fn transact(&mut self, kind: TxKind, data: Vec<u8>) -> ExecutionResult {
+        let tx = TxEnv::builder()
+            .caller(CALLER)
+            .kind(kind)
+            .data(data.into())
+            .gas_limit(15_000_000)
+            .nonce(self.nonce)
+            .build()
+            .unwrap();
+        self.nonce += 1;
+        self.evm.transact_commit(tx).unwrap()
+    }
+
+    /// Deploys creation code; returns the address and the size of the deployed code.
+    fn deploy(&mut self, code: Vec<u8>) -> (Address, usize) {
+        match self.transact(TxKind::Create, code) {
+            ExecutionResult::Success { output: Output::Create(code, Some(address)), .. } => (address, code.len()),
+            other => panic!("deployment failed: {other:?}"),
+        }
+    }
+
+    /// Calls `verifyProof`; returns the verdict and the gas the transaction used.
+    fn verify(&mut self, verifier: Address, data: Vec<u8>) -> (Verdict, u64) {
+        match self.transact(TxKind::Call(verifier), data) {
+            ExecutionResult::Success { output: Output::Call(out), gas, .. } => {
+                let mut word = [0u8; 32];
+                assert_eq!(out.len(), 32, "verifyProof returns one word");
+                word[31] = 1;
+                let verdict = if out[..] == word {
+                    Verdict::Accepted
+                } else {
+                    word[31] = 0;
+                    assert_eq!(out[..], word, "verifyProof returns a bool");
+                    Verdict::ReturnedFalse
+                };
+                (verdict, gas.tx_gas_used())
+            }
+            ExecutionResult::Revert { gas, .. } => (Verdict::Reverted, gas.tx_gas_used()),
+            ExecutionResult::Halt { reason, .. } => panic!("verifyProof halted: {reason:?}"),
+            other => panic!("unexpected result {other:?}"),
+        }
+    }
+}
+
+/// The gas a transaction pays for its calldata (EIP-2028), to separate it from execution.
+fn calldata_gas(data: &[u8]) -> u64 {
+    data.iter().map(|&b| if b == 0 { 4 } else { 16 }).sum()
+}
+
+struct Fixture {
+    pk: ProvingKey,
+    circuit: TestCircuit,
+    proof: Vec<u8>,
+}
+
+fn fixture(srs: &Srs, rows: usize, cheat: Cheat) -> Fixture {
+    let circuit = TestCircuit::new(rows, cheat, rows as u64);
+    let pk = keygen(srs, &circuit.shape(), None, &Cpu).unwrap();
+    let options = ProveOptions { check_witness: cheat == Cheat::None };
+    let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), options).unwrap();
+    Fixture { pk, circuit, proof }
+}
+
+fn srs() -> &'static Srs {
+    static SRS: OnceLock<Srs> = OnceLock::new();
+    SRS.get_or_init(|| Srs::generate_insecure(1 << 10, &mut rng()))
+}
+
+/// Generates, compiles and deploys the verifier of `vk` for instance columns of the lengths of
+/// `instances`; returns its address, its code size and its source.
+fn deploy_verifier(
+    chain: &mut Chain,
+    vk: &VerifyingKey,
+    instances: &[Vec<Fr>],
+    name: &str,
+) -> (Address, usize, String) {
+    let lengths: Vec<usize> = instances.iter().map(Vec::len).collect();
+    let source = solidity_verifier(vk, &lengths).unwrap();
+    let (address, size) = chain.deploy(compile(&source, name));
+    (address, size, source)
+}
+
+#[test]
+fn verifier_accepts_valid_proofs_within_the_code_size_limit() {
+    let mut chain = Chain::new();
+    for (k, rows) in [(5, 20), (8, 200)] {
+        let f = fixture(srs(), rows, Cheat::None);
+        assert_eq!(f.pk.vk.description.k, k);
+        let (verifier, size, source) =
+            deploy_verifier(&mut chain, &f.pk.vk, &f.circuit.instances(), &format!("accepts_k{k}"));
+        assert!(size < MAX_CODE_SIZE, "k = {k}: deployed code of {size} bytes exceeds EIP-170");
+        let data = calldata(&f.proof, &f.circuit.instances());
+        let (verdict, gas) = chain.verify(verifier, data.clone());
+        assert_eq!(verdict, Verdict::Accepted, "k = {k}");
+        report(&format!("test circuit, k = {k}"), gas, &data, f.proof.len(), size, &source);
+    }
+}
+
+fn report(name: &str, gas: u64, calldata: &[u8], proof_len: usize, size: usize, source: &str) {
+    let calls = source.lines().find(|l| l.contains("ecMul,")).unwrap_or_default();
+    let calls = calls.split("makes ").nth(1).unwrap_or_default().trim_end_matches(" and");
+    println!(
+        "{name}: verifyProof transaction {gas} gas ({} execution, {} calldata, proof {proof_len} bytes); \
+         deployed code {size} bytes; {calls}",
+        gas - 21_000 - calldata_gas(calldata),
+        calldata_gas(calldata),
+    );
+}
+
+/// The models in `fixtures/` small enough for a test (2^9 and 2^10 rows), compiled with the
+/// CLI's defaults for uncalibrated models: outputs public, input private.
+#[test]
+fn verifier_accepts_bundled_model_proofs() {
+    let mut chain = Chain::new();
+    let mut deployed = Vec::new();
+    for name in ["tiny_mlp", "digits_mlp"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+        let settings = Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: Visibility::Private };
+        let model = Model::from_onnx(&std::fs::read(dir.join("model.onnx")).unwrap(), settings).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("input.json")).unwrap()).unwrap();
+        let input: Vec<f32> = serde_json::from_value(json["input_data"][0].clone()).unwrap();
+        let x = model.quantize_input(&input).unwrap();
+        let (outputs, _) = model.evaluate(&x).unwrap();
+        let instances = ModelCircuit::instances(&model, &x, &outputs);
+        let pk = keygen(srs(), &ModelCircuit { model: &model, input: None }, None, &Cpu).unwrap();
+        let circuit = ModelCircuit { model: &model, input: Some(&x) };
+        let proof = prove(&pk, &circuit, &instances, &Cpu, &mut rng(), ProveOptions::default()).unwrap();
+
+        let (verifier, size, source) = deploy_verifier(&mut chain, &pk.vk, &instances, name);
+        assert!(size < MAX_CODE_SIZE, "{name}: deployed code of {size} bytes exceeds EIP-170");
+        let data = calldata(&proof, &instances);
+        let (verdict, gas) = chain.verify(verifier, data.clone());
+        assert_eq!(verdict, Verdict::Accepted, "{name}");
+        let mut changed = instances.clone();
+        changed[0][0] += Fr::from(1u64);
+        assert_eq!(
+            chain.verify(verifier, calldata(&proof, &changed)).0,
+            Verdict::ReturnedFalse,
+            "{name}: changed output"
+        );
+        report(&format!("{name} (2^{} rows)", pk.vk.description.k), gas, &data, proof.len(), size, &source);
+        deployed.push((verifier, pk.vk, proof, instances));
+    }
+    // Both models have the same circuit shape, so their proofs have the same length; each
+    // verifier still rejects the other model's proof, with its own model's outputs.
+    let [(tiny, tiny_vk, tiny_proof, tiny_instances), (digits, digits_vk, digits_proof, digits_instances)] =
+        <[_; 2]>::try_from(deployed).ok().unwrap();
+    assert_eq!(tiny_proof.len(), digits_proof.len());
+    assert!(verify(&digits_vk, &digits_instances, &tiny_proof).is_err());
+    assert_eq!(chain.verify(digits, calldata(&tiny_proof, &digits_instances)).0, Verdict::ReturnedFalse);
+    assert!(verify(&tiny_vk, &tiny_instances, &digits_proof).is_err());
+    assert_eq!(chain.verify(tiny, calldata(&digits_proof, &tiny_instances)).0, Verdict::ReturnedFalse);
+}
+
+/// `value + modulus` as a 32-byte word: the same residue, not canonically encoded.
+fn plus_modulus<F: PrimeField>(word: &[u8]) -> [u8; 32] {
+    let mut sum = [0u8; 32];
+    let modulus = F::MODULUS.to_bytes_be();
+    let mut carry = 0u16;
+    for i in (0..32).rev() {
+        let s = word[i] as u16 + modulus[i] as u16 + carry;
+        sum[i] = s as u8;
+        carry = s >> 8;
+    }
+    assert_eq!(carry, 0);
+    sum
+}
+
+#[test]
+fn verifier_rejects_what_the_native_verifier_rejects() {
+    let mut chain = Chain::new();
+    let f = fixture(srs(), 20, Cheat::None);
+    let vk = &f.pk.vk;
+    let instances = f.circuit.instances();
+    let (verifier, _, _) = deploy_verifier(&mut chain, vk, &instances, "rejects");
+    let layout = vk.layout();
+    let d = &vk.description;
+    let points = d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.num_quotient_pieces();
+    let evals = 4 + 64 * points;
+    let witnesses = evals + 32 * layout.openings.len();
+
+    let mut cases: Vec<(String, Vec<u8>, Vec<Vec<Fr>>)> = Vec::new();
+    let mut with = |name: &str, edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut proof = f.proof.clone();
+        edit(&mut proof);
+        cases.push((name.to_string(), proof, instances.clone()));
+    };
+    with("flipped byte in the magic", &|p| p[0] ^= 1);
+    with("flipped byte in an advice commitment", &|p| p[4 + 63] ^= 1);
+    with("flipped byte in a quotient commitment", &|p| p[evals - 1] ^= 1);
+    with("flipped byte in an evaluation", &|p| p[evals + 31] ^= 1);
+    with("flipped byte in the last witness", &|p| p[witnesses + 100] ^= 0x80);
+    with("evaluation plus r", &|p| {
+        let e = plus_modulus::<Fr>(&p[evals..evals + 32]);
+        p[evals..evals + 32].copy_from_slice(&e);
+    });
+    with("commitment x plus q", &|p| {
+        let x = plus_modulus::<ark_bn254::Fq>(&p[4..36]);
+        p[4..36].copy_from_slice(&x);
+    });
+    with("commitment replaced by the identity", &|p| p[4..68].fill(0));
+    with("truncated by one byte", &|p| {
+        p.pop();
+    });
+    with("truncated to the commitments", &|p| p.truncate(evals));
+    with("one extra word", &|p| p.extend_from_slice(&[0; 32]));
+    with("empty", &|p| p.clear());
+    // Every 41st byte flipped, across the whole proof.
+    for i in (1..f.proof.len()).step_by(41) {
+        with(&format!("flipped byte {i}"), &|p| p[i] ^= 0x04);
+    }
+
+    let mut changed = instances.clone();
+    changed[0][0] += Fr::from(1u64);
+    cases.push(("changed public output".into(), f.proof.clone(), changed));
+    let swapped = vec![vec![instances[0][1], instances[0][0]]];
+    cases.push(("swapped public inputs".into(), f.proof.clone(), swapped));
+    let other = fixture(srs(), 200, Cheat::None);
+    assert_eq!(other.proof.len(), f.proof.len(), "same shape, so only the checks can tell them apart");
+    cases.push(("proof of the same circuit at k = 8".into(), other.proof.clone(), other.circuit.instances()));
+    for cheat in [Cheat::Gate, Cheat::Copy, Cheat::Lookup] {
+        let bad = fixture(srs(), 20, cheat);
+        cases.push((format!("cheating prover: {cheat:?}"), bad.proof, bad.circuit.instances()));
+    }
+
+    let mut rejected = 0;
+    for (name, proof, instances) in &cases {
+        let native = verify(vk, instances, proof);
+        let (verdict, _) = chain.verify(verifier, calldata(proof, instances));
+        assert_eq!(verdict == Verdict::Accepted, native.is_ok(), "{name}: native {native:?}, EVM {verdict:?}");
+        if native.is_err() {
+            assert_eq!(verdict, Verdict::ReturnedFalse, "{name}: rejections return false rather than revert");
+            rejected += 1;
+        }
+    }
+    assert_eq!(rejected, cases.len(), "every mutation is rejected");
+
+    // What has no native counterpart: a public input that is not a canonical scalar, and a
+    // number of public inputs other than the one fixed into the contract.
+    let mut data = calldata(&f.proof, &instances);
+    let last = data.len() - 32;
+    let bumped = plus_modulus::<Fr>(&data[last..]);
+    data[last..].copy_from_slice(&bumped);
+    assert_eq!(chain.verify(verifier, data).0, Verdict::ReturnedFalse, "public input plus r");
+    let three = vec![vec![instances[0][0], instances[0][1], Fr::from(0u64)]];
+    assert_eq!(chain.verify(verifier, calldata(&f.proof, &three)).0, Verdict::ReturnedFalse, "three public inputs");
+    // Calldata that is not ABI-encoded reverts.
+    let data = calldata(&f.proof, &instances);
+    assert_eq!(chain.verify(verifier, data[..100].to_vec()).0, Verdict::Reverted, "cut calldata");
+    // The valid proof, last, to show the verifier still accepts it.
+    assert_eq!(chain.verify(verifier, calldata(&f.proof, &instances)).0, Verdict::Accepted);
+}
+
+#[test]
+fn generator_refuses_instance_lengths_that_do_not_fit() {
+    let f = fixture(srs(), 20, Cheat::None);
+    let vk = &f.pk.vk;
+    assert!(solidity_verifier(vk, &[]).unwrap_err().to_string().contains("0 instance column lengths given"));
+    let too_many = vk.layout().usable_rows + 1;
+    assert!(solidity_verifier(vk, &[too_many]).unwrap_err().to_string().contains("at most"));
+}

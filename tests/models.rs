@@ -1,0 +1,126 @@
+//! The bundled models end to end: compile, prove, verify, and compare with onnxruntime.
+
+use rand::SeedableRng;
+use serde_json::Value;
+use std::path::PathBuf;
+use zkinfer_compiler::circuit::ModelCircuit;
+use zkinfer_compiler::{compile, CompileOptions, Model, Visibility};
+use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
+use zkinfer_verifier::{verify, Error as VerifyError};
+
+fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+}
+
+fn json(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(path)).unwrap()).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+}
+
+fn model(name: &str, visibility: Visibility) -> Model {
+    let bytes = std::fs::read(fixture(&format!("{name}/model.onnx"))).unwrap();
+    let calibration = vec![floats(&json(&format!("{name}/input.json"))["input_data"][0])];
+    let options = CompileOptions { scale_bits: 8, input_visibility: visibility, width: None };
+    let (settings, _) = compile(&bytes, &options, &calibration).unwrap();
+    Model::from_onnx(&bytes, settings).unwrap()
+}
+
+fn argmax(v: &[i64]) -> usize {
+    (0..v.len()).max_by_key(|&i| v[i]).unwrap()
+}
+
+/// Compiles, proves the sample input and verifies; the proven outputs are within `tolerance`
+/// of onnxruntime's; a proof of a changed output is rejected.
+fn prove_and_verify(name: &str, tolerance: f64, visibility: Visibility) {
+    let model = model(name, visibility);
+    let input = floats(&json(&format!("{name}/input.json"))["input_data"][0]);
+    let x = model.quantize_input(&input).unwrap();
+    let (outputs, _) = model.evaluate(&x).unwrap();
+    let expected = floats(&json(&format!("{name}/output.json"))["output_data"][0]);
+    for (q, e) in outputs[0].data.iter().zip(&expected) {
+        let got = model.dequantize(*q);
+        assert!((got - *e as f64).abs() <= tolerance, "{name}: {got} vs onnxruntime {e}");
+    }
+
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    let circuit = ModelCircuit { model: &model, input: Some(&x) };
+    let shape = ModelCircuit { model: &model, input: None };
+    let srs = Srs::generate_insecure(1 << 13, &mut rng);
+    let pk = keygen(&srs, &shape, None, &Cpu).unwrap();
+    let instances = ModelCircuit::instances(&model, &x, &outputs);
+    let proof = prove(&pk, &circuit, &instances, &Cpu, &mut rng, ProveOptions::default()).unwrap();
+    verify(&pk.vk, &instances, &proof).unwrap();
+
+    let mut lie = instances.clone();
+    lie[0][argmax(&outputs[0].data)] += zkinfer_verifier::Fr::from(1u64);
+    assert!(matches!(verify(&pk.vk, &lie, &proof), Err(VerifyError::Rejected(_))), "{name}: a changed output must be rejected");
+}
+
+#[test]
+fn tiny_mlp_proves() {
+    prove_and_verify("tiny_mlp", 0.02, Visibility::Private);
+}
+
+#[test]
+fn digits_mlp_proves_with_a_public_input() {
+    prove_and_verify("digits_mlp", 0.08, Visibility::Public);
+}
+
+#[test]
+fn digits_cnn_proves() {
+    prove_and_verify("digits_cnn", 0.08, Visibility::Private);
+}
+
+/// On held-out digits the quantized model predicts onnxruntime's class; a few images sit
+/// within quantization error of a tie, so a handful may differ.
+fn predictions_match(name: &str, upsample: bool) {
+    let model = model(name, Visibility::Private);
+    let test = json("digits_test.json");
+    let expected: Vec<usize> = json(&format!("{name}/test_predictions.json"))["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let images = test["images"].as_array().unwrap();
+    assert!(images.len() >= 100);
+    let mut agree = 0;
+    for (image, want) in images.iter().zip(&expected) {
+        let mut pixels = floats(image);
+        if upsample {
+            pixels = upsample_28(&pixels);
+        }
+        let (out, _) = model.evaluate(&model.quantize_input(&pixels).unwrap()).unwrap();
+        agree += (argmax(&out[0].data) == *want) as usize;
+    }
+    assert!(agree + 2 >= images.len(), "{name}: {agree} of {} predictions match onnxruntime", images.len());
+}
+
+/// The fixtures' MNIST-shaped input: each 8x8 pixel repeated 3x3, with a 2-pixel border.
+fn upsample_28(p: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0; 28 * 28];
+    for y in 0..24 {
+        for x in 0..24 {
+            out[(y + 2) * 28 + x + 2] = p[(y / 3) * 8 + x / 3];
+        }
+    }
+    out
+}
+
+#[test]
+fn digits_mlp_predictions_match_onnxruntime() {
+    predictions_match("digits_mlp", false);
+}
+
+#[test]
+fn digits_cnn_predictions_match_onnxruntime() {
+    predictions_match("digits_cnn", false);
+}
+
+#[test]
+fn mnist_mlp_predictions_match_onnxruntime() {
+    predictions_match("mnist_mlp", true);
+}
