@@ -77,6 +77,21 @@ enum Command {
         #[arg(long = "vk")]
         vk_flag: Option<PathBuf>,
     },
+    /// Write a Solidity verifier contract for a verifying key.
+    EvmVerifier {
+        vk: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Public values per proof; read from settings.json beside the key when absent.
+        #[arg(long)]
+        public_values: Option<usize>,
+    },
+    /// Write the calldata of `verifyProof(bytes, uint256[])` for a proof file, as hex.
+    EvmCalldata {
+        proof: PathBuf,
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
     /// The quantized model's output, without proving.
     Run {
         dir: PathBuf,
@@ -149,6 +164,30 @@ fn run(cli: Cli) -> Result<()> {
                 _ => bail!("usage: zkinfer verify VK PROOF.json, or zkinfer verify --vk VK PROOF.json"),
             };
             verify_command(&vk, &proof)?
+        }
+        Command::EvmVerifier { vk, out, public_values } => {
+            let key = VerifyingKey::from_bytes(&std::fs::read(&vk).with_context(|| format!("reading {}", vk.display()))?)?;
+            let count = match public_values {
+                Some(n) => n,
+                None => read_settings(vk.parent().unwrap_or(Path::new(".")))
+                    .context("give --public-values, or keep settings.json beside the key")?
+                    .report
+                    .public_values,
+            };
+            let source = zkinfer_verifier::evm::solidity_verifier(&key, &[count])?;
+            write(&out, source.as_bytes())?;
+            if key.insecure_srs {
+                eprintln!("{INSECURE}");
+            }
+            println!("wrote {} (contract {}, {count} public values)", out.display(), zkinfer_verifier::evm::CONTRACT_NAME);
+        }
+        Command::EvmCalldata { proof, out } => {
+            let file = ProofFile::read(&proof)?;
+            let calldata = zkinfer_verifier::evm::calldata(&files::unhex(&file.proof, "proof")?, &file.instances()?);
+            match out {
+                Some(path) => write(&path, files::hex0x(&calldata).as_bytes())?,
+                None => println!("{}", files::hex0x(&calldata)),
+            }
         }
         Command::Run { dir, input } => {
             let (model, _) = load_model(&dir)?;

@@ -1,0 +1,188 @@
+//! The GPU backend against the CPU one: MSMs and NTTs on random and edge-case inputs up to
+//! 2^14, and whole proofs made on the GPU. They run on any Vulkan adapter (in CI, Mesa's
+//! lavapipe on the CPU). Without one they fail, unless ZKINFER_SKIP_GPU_TESTS=1 says that the
+//! machine has no Vulkan driver on purpose.
+
+mod common;
+
+use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_ec::{AffineRepr, PrimeGroup, ScalarMul};
+use ark_ff::{FftField, Field, One, UniformRand, Zero};
+use ark_poly::EvaluationDomain;
+use common::{Cheat, TestCircuit};
+use rand::SeedableRng;
+use zkinfer_prover::backend::{Bases, Domain};
+use zkinfer_prover::gpu::{select, BackendChoice, Gpu};
+use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
+
+fn rng() -> rand_chacha::ChaCha20Rng {
+    rand_chacha::ChaCha20Rng::seed_from_u64(11)
+}
+
+fn gpu() -> Option<Gpu> {
+    match Gpu::new() {
+        Ok(gpu) => {
+            eprintln!("GPU tests on {}", gpu.name());
+            Some(gpu)
+        }
+        Err(e) if std::env::var("ZKINFER_SKIP_GPU_TESTS").is_ok_and(|v| v == "1") => {
+            eprintln!("GPU test skipped (ZKINFER_SKIP_GPU_TESTS=1): {e}");
+            None
+        }
+        Err(e) => panic!(
+            "{e}\nThe GPU tests need a Vulkan adapter (CI installs Mesa's lavapipe); set \
+             ZKINFER_SKIP_GPU_TESTS=1 to skip them on a machine without one."
+        ),
+    }
+}
+
+/// Scalars at the edges of the field and of the signed windows: zero, small values, powers of
+/// two on window boundaries, values that make every window digit borrow, and r - 1, r - 2.
+fn edge_scalars() -> Vec<Fr> {
+    let two = Fr::from(2u64);
+    let mut scalars = vec![-Fr::one(), Fr::zero(), Fr::one(), -two, two, -Fr::one() / two, Fr::from(u64::MAX)];
+    for bits in [8, 15, 16, 17, 64, 128, 252, 253] {
+        scalars.extend([two.pow([bits]), two.pow([bits]) - Fr::one(), -two.pow([bits])]);
+    }
+    scalars
+}
+
+/// `n` random bases with the identity, a repeated point and a point with its negation among
+/// the first few.
+fn bases(n: usize) -> Bases {
+    let mut rng = rng();
+    let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    let mut points = G1Projective::generator().batch_mul(&scalars);
+    points[1] = G1Affine::zero();
+    points[4] = points[3];
+    points[5] = -points[3];
+    points[n - 1] = G1Affine::zero();
+    Bases::new(points)
+}
+
+#[test]
+fn msm_matches_the_cpu_on_random_and_edge_inputs() {
+    let Some(gpu) = gpu() else { return };
+    let n = 1 << 14;
+    let bases = bases(n);
+    let mut rng = rng();
+    let edges = edge_scalars();
+    let mut scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    scalars[..edges.len()].copy_from_slice(&edges);
+    for (i, e) in edges.iter().enumerate() {
+        scalars[(i * 997 + 500) % n] = *e;
+    }
+    for len in [1, 2, 3, 6, 100, 1 << 10, 1 << 12, n] {
+        assert_eq!(gpu.msm(&bases, &scalars[..len]), Cpu.msm(&bases, &scalars[..len]), "{len} scalars");
+    }
+    assert!(gpu.msm(&bases, &[]).is_zero());
+}
+
+#[test]
+fn msm_matches_the_cpu_on_structured_scalars() {
+    let Some(gpu) = gpu() else { return };
+    let n = 1 << 10;
+    let bases = bases(n);
+    let sparse: Vec<Fr> = (0..n).map(|i| if i % 97 == 3 { -Fr::from(i as u64) } else { Fr::zero() }).collect();
+    let cases = [
+        ("all zero", vec![Fr::zero(); n]),
+        // Every point in the same bucket of every window.
+        ("all r - 1", vec![-Fr::one(); n]),
+        ("all one", vec![Fr::one(); n]),
+        ("all 2^253", vec![Fr::from(2u64).pow([253]); n]),
+        ("sparse", sparse),
+    ];
+    for (name, scalars) in cases {
+        assert_eq!(gpu.msm(&bases, &scalars), Cpu.msm(&bases, &scalars), "{name}");
+    }
+
+    // A bucket of more than RUN^2 = 2^14 points is summed in pieces of pieces.
+    let n = (1 << 14) + 1;
+    let bases = self::bases(n);
+    let ones = vec![Fr::one(); n];
+    assert_eq!(gpu.msm(&bases, &ones), Cpu.msm(&bases, &ones), "2^14 + 1 ones");
+}
+
+#[test]
+fn msm_split_into_chunks_matches_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let gpu = gpu.with_msm_chunk(1000);
+    let n = 3500;
+    let bases = bases(n);
+    let mut rng = rng();
+    let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    for len in [999, 1000, 1001, n] {
+        assert_eq!(gpu.msm(&bases, &scalars[..len]), Cpu.msm(&bases, &scalars[..len]), "{len} scalars");
+    }
+}
+
+#[test]
+fn ntt_matches_the_cpu_on_subgroups_and_cosets() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = rng();
+    for log in [0, 1, 2, 10, 14] {
+        let subgroup = Domain::new(1 << log).unwrap();
+        for domain in [subgroup, subgroup.get_coset(Fr::GENERATOR).unwrap()] {
+            let n = domain.size();
+            let mut values: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+            let edges = [-Fr::one(), Fr::zero(), -Fr::from(2u64)];
+            values[..edges.len().min(n)].copy_from_slice(&edges[..edges.len().min(n)]);
+            let short = values[..n.div_ceil(3)].to_vec();
+            let at = format!("size 2^{log}, offset {}", domain.coset_offset());
+            for input in [&values, &short] {
+                let (mut on_gpu, mut on_cpu) = (input.clone(), input.clone());
+                gpu.fft(&domain, &mut on_gpu);
+                Cpu.fft(&domain, &mut on_cpu);
+                assert_eq!(on_gpu, on_cpu, "fft of {} values, {at}", input.len());
+                let (mut on_gpu, mut on_cpu) = (input.clone(), input.clone());
+                gpu.ifft(&domain, &mut on_gpu);
+                Cpu.ifft(&domain, &mut on_cpu);
+                assert_eq!(on_gpu, on_cpu, "ifft of {} values, {at}", input.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_proof_made_on_the_gpu_verifies_and_equals_the_cpu_proof() {
+    let Some(gpu) = gpu() else { return };
+    let srs = Srs::generate_insecure(1 << 10, &mut rng());
+    let circuit = TestCircuit::new(200, Cheat::None, 3);
+    let pk = keygen(&srs, &circuit.shape(), None, &gpu).unwrap();
+    let proof = prove(&pk, &circuit, &circuit.instances(), &gpu, &mut rng(), ProveOptions::default()).unwrap();
+    zkinfer_verifier::verify(&pk.vk, &circuit.instances(), &proof).unwrap();
+
+    // Same randomness, same arithmetic: the CPU makes the same key and the same bytes.
+    let cpu_pk = keygen(&srs, &circuit.shape(), None, &Cpu).unwrap();
+    assert_eq!(pk.vk.to_bytes(), cpu_pk.vk.to_bytes());
+    let cpu_proof = prove(&cpu_pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap();
+    assert_eq!(proof, cpu_proof);
+
+    let cheat = TestCircuit::new(200, Cheat::Gate, 3);
+    let unchecked = ProveOptions { check_witness: false };
+    let bad = prove(&pk, &cheat, &cheat.instances(), &gpu, &mut rng(), unchecked).unwrap();
+    assert!(zkinfer_verifier::verify(&pk.vk, &cheat.instances(), &bad).is_err());
+}
+
+#[test]
+fn backend_choice_parses_and_selects() {
+    assert_eq!("cpu".parse::<BackendChoice>().unwrap(), BackendChoice::Cpu);
+    assert_eq!("GPU".parse::<BackendChoice>().unwrap(), BackendChoice::Gpu);
+    assert_eq!("auto".parse::<BackendChoice>().unwrap(), BackendChoice::Auto);
+    let unknown = "tpu".parse::<BackendChoice>().unwrap_err().to_string();
+    assert_eq!(unknown, "unknown backend \"tpu\": expected cpu, gpu or auto");
+    assert!(select(BackendChoice::Cpu).unwrap().name().starts_with("cpu ("));
+
+    let Some(gpu) = gpu() else {
+        assert!(select(BackendChoice::Gpu).is_err());
+        assert!(select(BackendChoice::Auto).unwrap().name().starts_with("cpu ("));
+        return;
+    };
+    assert_eq!(select(BackendChoice::Gpu).unwrap().name(), gpu.name());
+    let auto = select(BackendChoice::Auto).unwrap().name();
+    if gpu.adapter().device_type == wgpu::DeviceType::Cpu {
+        assert!(auto.starts_with("cpu ("), "auto picked {auto} over a software adapter");
+    } else {
+        assert_eq!(auto, gpu.name());
+    }
+}

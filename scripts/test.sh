@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing (scripts/setup.sh), then the Rust workspace (the
+# GPU kernels run on Mesa lavapipe when there is no GPU; the EVM tests compile with solc from
+# verifier/sol and run in revm), then the WASM verifier in Node and in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+# A 0700 runtime directory keeps Mesa's Vulkan driver quiet.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+cargo test --workspace --release
+npm --prefix verifier/js run build
+npm --prefix verifier/js test
