@@ -74,6 +74,16 @@ fn digits_cnn_proves() {
     prove_and_verify("digits_cnn", 0.08, Visibility::Private);
 }
 
+#[test]
+fn sigmoid_tanh_mlp_proves() {
+    prove_and_verify("sigmoid_tanh_mlp", 0.1, Visibility::Private);
+}
+
+#[test]
+fn softmax_bn_proves() {
+    prove_and_verify("softmax_bn", 0.02, Visibility::Private);
+}
+
 /// On held-out digits the quantized model predicts onnxruntime's class; a few images sit
 /// within quantization error of a tie, so a handful may differ.
 fn predictions_match(name: &str, upsample: bool) {
@@ -118,6 +128,12 @@ fn digits_mlp_predictions_match_onnxruntime() {
 #[test]
 fn digits_cnn_predictions_match_onnxruntime() {
     predictions_match("digits_cnn", false);
+}
+
+#[test]
+fn sigmoid_tanh_and_softmax_predictions_match_onnxruntime() {
+    predictions_match("sigmoid_tanh_mlp", false);
+    predictions_match("softmax_bn", false);
 }
 
 #[test]

@@ -3,12 +3,12 @@
 //! witnesses changed after synthesis that the constraints must reject.
 
 use onnx_protobuf::{attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::Dimension};
-use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, TensorProto, ValueInfoProto};
+use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
 use protobuf::MessageField;
 use std::path::PathBuf;
 use zkinfer_circuits::{check, ColumnKind, Columns, Failure, Fr, MockProver, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{Error, Model, Settings, Visibility};
+use zkinfer_compiler::{CompileOptions, Error, Model, Visibility};
 
 fn fixture(path: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(path);
@@ -38,17 +38,10 @@ fn floats(v: &[f64]) -> Vec<f32> {
     v.iter().map(|x| *x as f32).collect()
 }
 
-/// What `zkinfer compile` chooses at scale 2^8 and width 8: the fewest limbs that hold twice
-/// the largest value the calibration samples reach.
+/// Compiled as `zkinfer compile --calibration` does, at scale 2^8 and width 8.
 fn compile(bytes: &[u8], calibration: &[Vec<f32>]) -> Result<Model, Error> {
-    let settings = |limbs| Settings { scale_bits: 8, width: 8, limbs, input_visibility: Visibility::Private };
-    let probe = Model::from_onnx(bytes, settings(7))?;
-    let mut largest = 0;
-    for sample in calibration {
-        largest = largest.max(probe.evaluate(&probe.quantize_input(sample)?)?.1);
-    }
-    let limbs = (2..=7).find(|&m| 1i64 << (m * 8 - 1) > 2 * largest).expect("calibration fits 7 limbs");
-    Model::from_onnx(bytes, settings(limbs))
+    let options = CompileOptions { scale_bits: 8, input_visibility: Visibility::Private, width: Some(8) };
+    Model::from_onnx(bytes, zkinfer_compiler::compile(bytes, &options, calibration)?.0)
 }
 
 fn fixture_model(name: &str) -> (Model, Vec<f32>) {
@@ -68,7 +61,7 @@ fn mock_prove(model: &Model, x: &[i64]) -> Result<(), Vec<Failure>> {
 }
 
 /// Synthesizes the honest witness, then adds one to the cell behind public output `i` and to
-/// that public value, as a prover claiming another output would: the failures that follows.
+/// that public value, as a prover claiming another output would: the failures that follow.
 fn failures_after_changing_output(model: &Model, x: &[i64], i: usize) -> Vec<Failure> {
     let (outputs, _) = model.evaluate(x).unwrap();
     let mut instances = ModelCircuit::instances(model, x, &outputs);
@@ -169,7 +162,7 @@ fn float_attribute(name: &str, v: f32) -> AttributeProto {
     a
 }
 
-/// A one-node model `op(input, constants...)` with input shape `shape`.
+/// A one-node opset-13 model `op(input, constants...)` with input shape `shape`.
 fn one_op(op: &str, attributes: Vec<AttributeProto>, constants: &[(Vec<i64>, Vec<f32>)], shape: &[i64]) -> Vec<u8> {
     let mut graph = GraphProto::new();
     let mut node = NodeProto::new();
@@ -202,6 +195,9 @@ fn one_op(op: &str, attributes: Vec<AttributeProto>, constants: &[(Vec<i64>, Vec
     output.name = "output".into();
     graph.output.push(output);
     let mut model = ModelProto::new();
+    let mut opset = OperatorSetIdProto::new();
+    opset.version = 13;
+    model.opset_import.push(opset);
     model.graph = MessageField::some(graph);
     model.write_to_bytes().unwrap()
 }

@@ -3,6 +3,7 @@
 use crate::encoding::{fr_to_bytes, Reader};
 use crate::error::{malformed, Error};
 use ark_bn254::Fr;
+use ark_ff::Zero;
 use core::ops::{Add, Mul, Neg, Sub};
 
 /// The kind of a column: fixed (set at key generation), advice (the prover's witness),
@@ -79,7 +80,15 @@ impl Expression {
             Expression::Cell(q) => cell(*q),
             Expression::Neg(a) => -a.evaluate(cell),
             Expression::Sum(a, b) => a.evaluate(cell) + b.evaluate(cell),
-            Expression::Product(a, b) => a.evaluate(cell) * b.evaluate(cell),
+            // Gates put their selector first: a zero selector skips the rest of the gate.
+            Expression::Product(a, b) => {
+                let a = a.evaluate(cell);
+                if a.is_zero() {
+                    a
+                } else {
+                    a * b.evaluate(cell)
+                }
+            }
             Expression::Scaled(a, c) => a.evaluate(cell) * c,
         }
     }

@@ -516,7 +516,7 @@ pub enum Function {
 impl Function {
     pub const ALL: [Function; 3] = [Function::Sigmoid, Function::Tanh, Function::Exp];
 
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Function::Sigmoid => "Sigmoid",
             Function::Tanh => "Tanh",
@@ -586,12 +586,12 @@ fn exp(x: f64) -> f64 {
 /// `slope = samples[index + 1] - samples[index]`.
 #[derive(Clone, Debug)]
 pub struct FunctionTable {
-    pub function: Function,
+    function: Function,
     bits: u32,
     grid: u32,
     step_bits: u32,
     start: i64,
-    pub samples: Vec<i64>,
+    samples: Vec<i64>,
     below: i64,
     above: Option<i64>,
 }
