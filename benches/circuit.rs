@@ -36,7 +36,7 @@ impl BenchCircuit {
     pub fn new(k: u32, seed: u64) -> Self {
         let rows = Self::usable_rows(k);
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
-        let mut w: Vec<Vec<Fr>> = vec![Vec::with_capacity(rows); ADVICE];
+        let mut w: Vec<Vec<Fr>> = (0..ADVICE).map(|_| Vec::with_capacity(rows)).collect();
         let mut carry = Fr::from(0u64);
         for _ in 0..rows {
             let [a, b, c] = [(); 3].map(|_| Fr::from(rng.gen_range(0..RANGE)));

@@ -30,7 +30,7 @@ use zkinfer_prover::backend::{Bases, Domain};
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
 
 const CHILD: &str = "ZKINFER_BENCH_CHILD";
-/// Larger sizes are timed by hand, `MANUAL_RUNS` proofs each.
+/// Sizes above this are timed by hand: ten criterion samples would take minutes each.
 const CRITERION_MAX_K: u32 = 16;
 const MANUAL_RUNS: usize = 3;
 
@@ -82,7 +82,7 @@ fn one_process_per_size(sizes: impl Iterator<Item = u32>) {
     println!("|{}\n{memory}", "---|".repeat(5));
 }
 
-/// Part 2.
+/// Part 2: criterion, with key generation outside the measured loop.
 fn prove_criterion<M: Measurement>(mut c: Criterion<M>, srs: &Srs, sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
     // A separate name keeps criterion from comparing CPU-time results with wall-time ones.
     let mut group = c.benchmark_group(if clock::cpu_clock() { "prove (cpu time)" } else { "prove" });
@@ -99,7 +99,7 @@ fn prove_criterion<M: Measurement>(mut c: Criterion<M>, srs: &Srs, sizes: impl I
     c.final_summary();
 }
 
-/// Part 3.
+/// Part 3: a plain timer, `MANUAL_RUNS` proofs per size.
 fn prove_timed(srs: &Srs, sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
     let mut header = Some(format!("\n# Proving time by plain timer, {MANUAL_RUNS} proofs per size\n\n| k | min wall s | mean wall s | mean CPU s |\n|---|---|---|---|"));
     for k in sizes {
