@@ -3,6 +3,8 @@
 # for demos only), prove one inference on a held-out digit, and verify the proof.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A 0700 runtime directory keeps Mesa's Vulkan driver quiet when --backend auto looks for a GPU.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 cargo build --release -q
 z=target/release/zkinfer
 out=${1:-target/demo}

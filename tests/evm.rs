@@ -339,7 +339,7 @@ fn verifier_rejects_what_the_native_verifier_rejects() {
 fn generator_refuses_instance_lengths_that_do_not_fit() {
     let f = fixture(srs(), 20, Cheat::None);
     let vk = &f.pk.vk;
-    assert!(solidity_verifier(vk, &[]).unwrap_err().to_string().contains("0 instance column lengths given"));
+    assert!(solidity_verifier(vk, &[]).unwrap_err().to_string().contains("0 instance columns given"));
     let too_many = vk.layout().usable_rows + 1;
     assert!(solidity_verifier(vk, &[too_many]).unwrap_err().to_string().contains("at most"));
 }

@@ -22,17 +22,18 @@ pub fn absorb_instances(transcript: &mut Transcript, instances: &[Vec<Fr>]) {
 
 /// Checks the number of instance columns and that each fits in the usable rows.
 pub fn check_instances(vk: &VerifyingKey, instances: &[Vec<Fr>]) -> Result<(), Error> {
+    check_instance_lengths(vk, &instances.iter().map(Vec::len).collect::<Vec<_>>())
+}
+
+/// [`check_instances`] from the column lengths alone.
+pub fn check_instance_lengths(vk: &VerifyingKey, lengths: &[usize]) -> Result<(), Error> {
     let d = &vk.description;
-    if instances.len() != d.num_instance {
-        return Err(Error::PublicInputs(format!(
-            "{} instance columns given, the circuit has {}",
-            instances.len(),
-            d.num_instance
-        )));
+    if lengths.len() != d.num_instance {
+        return Err(Error::PublicInputs(format!("{} instance columns given, the circuit has {}", lengths.len(), d.num_instance)));
     }
     let rows = vk.layout().usable_rows;
-    if let Some((i, c)) = instances.iter().enumerate().find(|(_, c)| c.len() > rows) {
-        return Err(Error::PublicInputs(format!("instance column {i} has {} values, at most {rows} fit", c.len())));
+    if let Some((i, n)) = lengths.iter().enumerate().find(|(_, n)| **n > rows) {
+        return Err(Error::PublicInputs(format!("instance column {i} has {n} values, at most {rows} fit")));
     }
     Ok(())
 }

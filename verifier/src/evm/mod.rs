@@ -64,18 +64,7 @@ pub fn calldata(proof: &[u8], instances: &[Vec<Fr>]) -> Vec<u8> {
 /// curve, a failed check. It reverts only when the calldata is not an ABI encoding of
 /// `(bytes, uint256[])`.
 pub fn solidity_verifier(vk: &VerifyingKey, instance_lengths: &[usize]) -> Result<String, Error> {
-    let d = &vk.description;
-    if instance_lengths.len() != d.num_instance {
-        return Err(Error::PublicInputs(format!(
-            "{} instance column lengths given, the circuit has {} instance columns",
-            instance_lengths.len(),
-            d.num_instance
-        )));
-    }
-    let rows = vk.layout().usable_rows;
-    if let Some((i, n)) = instance_lengths.iter().enumerate().find(|(_, n)| **n > rows) {
-        return Err(Error::PublicInputs(format!("instance column {i} has {n} values, at most {rows} fit")));
-    }
+    crate::verify::check_instance_lengths(vk, instance_lengths)?;
     Ok(Generator::new(vk, instance_lengths).contract())
 }
 
