@@ -37,12 +37,18 @@ pub struct Columns<'a> {
 }
 
 impl Columns<'_> {
-    fn get(&self, q: Query, row: usize) -> Fr {
-        let col = match q.column.kind {
-            ColumnKind::Fixed => &self.fixed[q.column.index],
-            ColumnKind::Advice => &self.advice[q.column.index],
-            ColumnKind::Instance => &self.instance[q.column.index],
-        };
+    /// All rows of `column`.
+    pub fn column(&self, column: zkinfer_verifier::Column) -> &[Fr] {
+        match column.kind {
+            ColumnKind::Fixed => &self.fixed[column.index],
+            ColumnKind::Advice => &self.advice[column.index],
+            ColumnKind::Instance => &self.instance[column.index],
+        }
+    }
+
+    /// The cell `q` reads from `row`, wrapping around.
+    pub fn get(&self, q: Query, row: usize) -> Fr {
+        let col = self.column(q.column);
         let n = col.len() as i64;
         col[(row as i64 + q.rotation as i64).rem_euclid(n) as usize]
     }

@@ -217,14 +217,14 @@ pub fn prove<C: Circuit>(
 /// (the first table row holding that tuple). Inputs missing from the table are left out;
 /// the honest prover has already refused such a witness.
 fn multiplicities(lookup: &zkinfer_verifier::Lookup, columns: &Columns, usable: usize, n: usize) -> Vec<Fr> {
-    let tuple = |exprs: &[Expression], row: usize| -> Vec<Fr> { exprs.iter().map(|e| e.evaluate(&|q| cell(columns, q, row))).collect() };
+    let tuple = |exprs: &[Expression], row: usize| -> Vec<Fr> { exprs.iter().map(|e| e.evaluate(&|q| columns.get(q, row))).collect() };
     let mut index: HashMap<Vec<Fr>, usize> = HashMap::new();
     for row in 0..usable {
         index.entry(tuple(&lookup.table, row)).or_insert(row);
     }
     let mut m = vec![Fr::zero(); n];
     for row in 0..usable {
-        let q = lookup.selector.evaluate(&|q| cell(columns, q, row));
+        let q = lookup.selector.evaluate(&|q| columns.get(q, row));
         if !q.is_zero() {
             if let Some(&j) = index.get(&tuple(&lookup.inputs, row)) {
                 m[j] += q;
@@ -232,15 +232,6 @@ fn multiplicities(lookup: &zkinfer_verifier::Lookup, columns: &Columns, usable: 
         }
     }
     m
-}
-
-fn cell(columns: &Columns, q: Query, row: usize) -> Fr {
-    let col = match q.column.kind {
-        ColumnKind::Fixed => &columns.fixed[q.column.index],
-        ColumnKind::Advice => &columns.advice[q.column.index],
-        ColumnKind::Instance => &columns.instance[q.column.index],
-    };
-    col[(row as i64 + q.rotation as i64).rem_euclid(col.len() as i64) as usize]
 }
 
 /// Grand products over chunks of permutation columns: `z_j[r+1] = z_j[r] * prod (a + beta
@@ -259,7 +250,7 @@ fn permutation_products(pk: &ProvingKey, columns: &Columns, beta: Fr, gamma: Fr,
         for (offset, column) in chunk.iter().enumerate() {
             let i = j * layout.chunk + offset;
             let shift = zkinfer_verifier::Layout::permutation_shift(i);
-            let values = cell_column(columns, *column);
+            let values = columns.column(*column);
             let sigma = &pk.sigma[i].values;
             numerator.par_iter_mut().zip(denominator.par_iter_mut()).enumerate().for_each(|(r, (num, den))| {
                 *num *= values[r] + beta * shift * omegas[r] + gamma;
@@ -280,14 +271,6 @@ fn permutation_products(pk: &ProvingKey, columns: &Columns, beta: Fr, gamma: Fr,
     out
 }
 
-fn cell_column<'a>(columns: &'a Columns, column: zkinfer_verifier::Column) -> &'a [Fr] {
-    match column.kind {
-        ColumnKind::Fixed => &columns.fixed[column.index],
-        ColumnKind::Advice => &columns.advice[column.index],
-        ColumnKind::Instance => &columns.instance[column.index],
-    }
-}
-
 /// LogUp running sum: `phi[0] = 0`, `phi[r+1] = phi[r] + m[r] / (t[r] + kappa) - q[r] /
 /// (f[r] + kappa)`; it returns to 0 at the last-row marker when every input is in the table.
 fn running_sum(
@@ -301,7 +284,7 @@ fn running_sum(
 ) -> Vec<Fr> {
     let n = m.len();
     let compress = |exprs: &[Expression], row: usize| {
-        exprs.iter().fold(Fr::zero(), |acc, e| acc * theta + e.evaluate(&|q| cell(columns, q, row))) + kappa
+        exprs.iter().fold(Fr::zero(), |acc, e| acc * theta + e.evaluate(&|q| columns.get(q, row))) + kappa
     };
     let mut inputs: Vec<Fr> = (0..usable).into_par_iter().map(|r| compress(&lookup.inputs, r)).collect();
     let mut tables: Vec<Fr> = (0..usable).into_par_iter().map(|r| compress(&lookup.table, r)).collect();
@@ -310,7 +293,7 @@ fn running_sum(
     let mut phi = Vec::with_capacity(n);
     phi.push(Fr::zero());
     for r in 0..usable {
-        let q = lookup.selector.evaluate(&|q| cell(columns, q, r));
+        let q = lookup.selector.evaluate(&|q| columns.get(q, r));
         let next = phi[r] + m[r] * tables[r] - q * inputs[r];
         phi.push(next);
     }
