@@ -3,7 +3,8 @@
 //! range checks) and [`Synthesize`] lays out the same steps as gadgets.
 
 use crate::Error;
-use zkinfer_circuits::gadgets::{divide_rounded, to_i64, DotProduct, ElementOp, Function, FunctionTable, MlConfig, Shape};
+use std::collections::HashMap;
+use zkinfer_circuits::gadgets::{divide_rounded, to_i64, Coefficient, DotProduct, ElementOp, Function, FunctionTable, MlConfig, ParamDot, Shape};
 use zkinfer_circuits::{AssignedCell, Layouter, Value};
 
 /// A value flowing between ops: its integer (unknown during key generation) and, when
@@ -20,11 +21,37 @@ impl Wire {
     }
 }
 
+/// A coefficient of a dot product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coef {
+    /// A constant of the op's own definition (an averaging weight, a clipping bound, the
+    /// 1 of an addition): always in the verifying key.
+    Const(i64),
+    /// One of the model's parameters (a weight, a bias): in the verifying key under
+    /// `ParamVisibility::Fixed`, a witness under `Private`. `id` names the parameter, so
+    /// every use of it reads the same cell.
+    Param { id: usize, value: i64 },
+}
+
+impl Coef {
+    pub fn value(&self) -> i64 {
+        match self {
+            Coef::Const(v) | Coef::Param { value: v, .. } => *v,
+        }
+    }
+}
+
 /// One dot product over wires: `bias + sum inputs[i] * weights[i]`.
 pub struct Dot {
     pub inputs: Vec<Wire>,
-    pub weights: Vec<i64>,
-    pub bias: i64,
+    pub weights: Vec<Coef>,
+    pub bias: Coef,
+}
+
+impl Dot {
+    fn has_params(&self) -> bool {
+        self.weights.iter().chain([&self.bias]).any(|c| matches!(c, Coef::Param { .. }))
+    }
 }
 
 pub trait Arith {
@@ -38,6 +65,8 @@ pub trait Arith {
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error>;
     /// `round(n * 2^scale_bits / d)` per item `(n, d)`, for a computed `d >= 1`.
     fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error>;
+    /// A wire that holds `value` in every proof.
+    fn constant(&mut self, value: i64) -> Result<Wire, Error>;
 }
 
 /// Integer evaluation with the circuit's range checks; records the largest magnitude an
@@ -61,7 +90,7 @@ impl Arith for Evaluate {
         products
             .iter()
             .map(|p| {
-                let sum = p.inputs.iter().zip(&p.weights).fold(p.bias as i128, |acc, (x, w)| acc + known(x) as i128 * *w as i128);
+                let sum = p.inputs.iter().zip(&p.weights).fold(p.bias.value() as i128, |acc, (x, w)| acc + known(x) as i128 * w.value() as i128);
                 i64::try_from(sum).map(Wire::known).map_err(|_| Error::Range(format!("a dot product reached {sum}, beyond 64 bits")))
             })
             .collect()
@@ -101,12 +130,26 @@ impl Arith for Evaluate {
             })
             .collect()
     }
+
+    fn constant(&mut self, value: i64) -> Result<Wire, Error> {
+        Ok(Wire::known(value))
+    }
 }
 
 /// Lays out the steps as gadgets.
 pub struct Synthesize<'a> {
-    pub config: &'a MlConfig,
-    pub layouter: &'a mut Layouter,
+    config: &'a MlConfig,
+    layouter: &'a mut Layouter,
+    /// Under private parameters: the cell of every parameter placed so far, and the cell
+    /// holding 1 that biases and constant coefficients multiply.
+    params: HashMap<usize, AssignedCell>,
+    one: Option<AssignedCell>,
+}
+
+impl<'a> Synthesize<'a> {
+    pub fn new(config: &'a MlConfig, layouter: &'a mut Layouter) -> Self {
+        Synthesize { config, layouter, params: HashMap::new(), one: None }
+    }
 }
 
 fn cell(w: &Wire) -> AssignedCell {
@@ -124,11 +167,39 @@ impl Arith for Synthesize<'_> {
     }
 
     fn dot(&mut self, products: Vec<Dot>) -> Result<Vec<Wire>, Error> {
-        let products: Vec<DotProduct> = products
-            .into_iter()
-            .map(|p| DotProduct { inputs: p.inputs.iter().map(cell).collect(), weights: p.weights, bias: p.bias })
+        if !self.config.shape.private_params || !products.iter().any(Dot::has_params) {
+            let products: Vec<DotProduct> = products
+                .into_iter()
+                .map(|p| DotProduct { inputs: p.inputs.iter().map(cell).collect(), weights: p.weights.iter().map(Coef::value).collect(), bias: p.bias.value() })
+                .collect();
+            return Ok(self.config.dot(self.layouter, &products)?.into_iter().map(wire).collect());
+        }
+        let one = match self.one {
+            Some(one) => one,
+            None => *self.one.insert(self.config.constant(self.layouter, 1)?),
+        };
+        let coefficient = |c: &Coef| match *c {
+            Coef::Const(c) => Coefficient::Constant(c),
+            Coef::Param { id, value } => Coefficient::Param { id, value },
+        };
+        let products: Vec<ParamDot> = products
+            .iter()
+            .map(|p| {
+                let mut inputs: Vec<AssignedCell> = p.inputs.iter().map(cell).collect();
+                let mut coefficients: Vec<Coefficient> = p.weights.iter().map(coefficient).collect();
+                // A parameter bias is a parameter weight on the cell holding 1.
+                let bias = match p.bias {
+                    Coef::Const(b) => b,
+                    Coef::Param { .. } => {
+                        inputs.push(one);
+                        coefficients.push(coefficient(&p.bias));
+                        0
+                    }
+                };
+                ParamDot { inputs, coefficients, bias }
+            })
             .collect();
-        Ok(self.config.dot(self.layouter, &products)?.into_iter().map(wire).collect())
+        Ok(self.config.param_dot(self.layouter, &one, &mut self.params, &products)?.into_iter().map(wire).collect())
     }
 
     fn element(&mut self, op: ElementOp, items: Vec<(Wire, Option<Wire>)>) -> Result<Vec<Wire>, Error> {
@@ -149,5 +220,9 @@ impl Arith for Synthesize<'_> {
     fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error> {
         let items: Vec<_> = items.iter().map(|(n, d)| (cell(n), cell(d))).collect();
         Ok(self.config.divide(self.layouter, &items)?.into_iter().map(wire).collect())
+    }
+
+    fn constant(&mut self, value: i64) -> Result<Wire, Error> {
+        Ok(wire(self.config.constant(self.layouter, value)?))
     }
 }

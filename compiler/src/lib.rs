@@ -40,6 +40,19 @@ pub enum Visibility {
     Public,
 }
 
+/// Where the model's parameters (weights, biases) live.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamVisibility {
+    /// In fixed columns: the verifying key commits to them, so a proof is of this model.
+    #[default]
+    Fixed,
+    /// In advice cells, hidden by the proof's blinding: the verifying key reveals only the
+    /// model's shape, and a proof shows the output of some parameters of that shape that the
+    /// prover knows (see docs/circuits.md).
+    Private,
+}
+
 /// The choices compilation makes; saved beside the model so setup and proving rebuild the
 /// same circuit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,11 +65,14 @@ pub struct Settings {
     /// Limbs per range check: values lie in `[-2^(limbs*scale_bits-1), 2^(limbs*scale_bits-1))`.
     pub limbs: usize,
     pub input_visibility: Visibility,
+    /// Absent from settings written before parameters could be private.
+    #[serde(default)]
+    pub param_visibility: ParamVisibility,
 }
 
 impl Settings {
     pub fn shape(&self) -> Shape {
-        Shape { width: self.width, limb_bits: self.scale_bits, limbs: self.limbs }
+        Shape { width: self.width, limb_bits: self.scale_bits, limbs: self.limbs, private_params: self.param_visibility == ParamVisibility::Private }
     }
 }
 
@@ -86,6 +102,7 @@ impl Model {
     pub fn from_onnx(bytes: &[u8], settings: Settings) -> Result<Self, Error> {
         let mut graph = onnx::parse(bytes)?;
         graph.fold_batch_norms(settings.scale_bits);
+        let params = std::cell::Cell::new(0);
 
         let producer = |name: &str| graph.nodes.iter().position(|n| n.outputs.iter().any(|o| o == name));
         let mut needed = vec![false; graph.nodes.len()];
@@ -107,7 +124,7 @@ impl Model {
         let mut nodes: Vec<Node> = Vec::new();
         let mut shapes: Vec<Vec<usize>> = vec![graph.input.1.clone()];
         for raw in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).map(|(r, _)| r) {
-            let ctx = NodeCtx { node: raw, constants: &graph.constants, scale_bits: settings.scale_bits };
+            let ctx = NodeCtx { node: raw, constants: &graph.constants, scale_bits: settings.scale_bits, params: &params };
             let mut op = ops::build(&ctx)?;
             let mut inputs = Vec::new();
             for name in raw.inputs.iter().filter(|n| !n.is_empty() && !graph.constants.contains_key(*n)) {
@@ -158,10 +175,25 @@ impl Model {
 
     /// Runs every node on `arith`, naming the node in any error.
     pub fn run(&self, arith: &mut dyn Arith, input: Tensor<Wire>) -> Result<Vec<Tensor<Wire>>, Error> {
-        let mut values: Vec<Tensor<Wire>> = vec![input];
+        self.each_node(input, |node, inputs| node.op.apply(arith, inputs))
+    }
+
+    /// The model in floats with its ONNX constants, as onnxruntime runs it: the reference
+    /// beside which `zkinfer run` shows the quantized output. BatchNormalization folded into
+    /// a Conv or Gemm changes the float rounding by about one part in 10^7.
+    pub fn evaluate_float(&self, input: &[f32]) -> Result<Vec<Tensor<f32>>, Error> {
+        self.check_input_len(input)?;
+        let input = Tensor::new(self.input_shape.clone(), input.to_vec());
+        self.each_node(input, |node, inputs| node.op.eval_float(inputs))
+    }
+
+    /// Evaluates the nodes in order with `apply`, naming the node in any error; returns the
+    /// graph's outputs.
+    fn each_node<T: Clone>(&self, input: Tensor<T>, mut apply: impl FnMut(&Node, &[&Tensor<T>]) -> Result<Tensor<T>, Error>) -> Result<Vec<Tensor<T>>, Error> {
+        let mut values: Vec<Tensor<T>> = vec![input];
         for node in &self.nodes {
-            let inputs: Vec<&Tensor<Wire>> = node.inputs.iter().map(|&i| &values[i]).collect();
-            let out = node.op.apply(arith, &inputs).map_err(|e| match e {
+            let inputs: Vec<&Tensor<T>> = node.inputs.iter().map(|&i| &values[i]).collect();
+            let out = apply(node, &inputs).map_err(|e| match e {
                 Error::Range(m) | Error::Shape(m) => Error::Node { op: node.op_type.clone(), node: node.name.clone(), message: m },
                 Error::Circuit(c) => Error::Node { op: node.op_type.clone(), node: node.name.clone(), message: c.to_string() },
                 other => other,
@@ -171,8 +203,7 @@ impl Model {
         Ok(self.outputs.iter().map(|(_, id)| values[*id].clone()).collect())
     }
 
-    /// Fixed-point input: `round(x * 2^scale_bits)`, refusing values the circuit cannot hold.
-    pub fn quantize_input(&self, input: &[f32]) -> Result<Vec<i64>, Error> {
+    fn check_input_len(&self, input: &[f32]) -> Result<(), Error> {
         if input.len() != self.input_len() {
             return Err(Error::Input(format!(
                 "the model takes {} values (shape {:?}), the input has {}",
@@ -181,6 +212,12 @@ impl Model {
                 input.len()
             )));
         }
+        Ok(())
+    }
+
+    /// Fixed-point input: `round(x * 2^scale_bits)`, refusing values the circuit cannot hold.
+    pub fn quantize_input(&self, input: &[f32]) -> Result<Vec<i64>, Error> {
+        self.check_input_len(input)?;
         let bound = self.settings.shape().bound();
         input
             .iter()
@@ -235,6 +272,7 @@ pub struct Report {
 pub struct CompileOptions {
     pub scale_bits: u32,
     pub input_visibility: Visibility,
+    pub param_visibility: ParamVisibility,
     /// Inputs per dot-product row; `None` tries several and keeps the cheapest.
     pub width: Option<usize>,
 }
@@ -248,7 +286,13 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         return Err(Error::Input(format!("scale {scale}: choose 2 to 12 (the range table has 2^scale rows)")));
     }
     let widest = (62 / scale as usize).min(8);
-    let settings = |width: usize, limbs: usize| Settings { scale_bits: scale, width, limbs, input_visibility: options.input_visibility };
+    let settings = |width: usize, limbs: usize| Settings {
+        scale_bits: scale,
+        width,
+        limbs,
+        input_visibility: options.input_visibility,
+        param_visibility: options.param_visibility,
+    };
     let probe = Model::from_onnx(bytes, settings(options.width.unwrap_or(8), widest))?;
     let mut largest = 0;
     for (i, sample) in calibration.iter().enumerate() {

@@ -38,7 +38,7 @@ pub struct RawGraph {
 fn tensor(t: &TensorProto) -> Result<Tensor<f32>, String> {
     let shape: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d).map_err(|_| format!("negative dimension {d}"))).collect::<Result<_, _>>()?;
     let raw = |width: usize| -> Result<Vec<&[u8]>, String> {
-        if t.raw_data.len() % width != 0 {
+        if !t.raw_data.len().is_multiple_of(width) {
             return Err(format!("tensor '{}' has {} raw bytes, not a multiple of {width}", t.name, t.raw_data.len()));
         }
         Ok(t.raw_data.chunks(width).collect())
@@ -160,7 +160,7 @@ impl RawGraph {
         while i < self.nodes.len() {
             if self.nodes[i].op_type == "BatchNormalization" {
                 if let Some(p) = self.producer_for_fold(i) {
-                    let ctx = NodeCtx { node: &self.nodes[i], constants: &self.constants, scale_bits };
+                    let ctx = NodeCtx { node: &self.nodes[i], constants: &self.constants, scale_bits, params: &std::cell::Cell::new(0) };
                     if let Ok((a, b)) = batch_norm_affine(&ctx) {
                         if self.fold_into(p, &a, &b) {
                             let bn = self.nodes.remove(i);

@@ -37,3 +37,23 @@ pub fn strides(shape: &[usize]) -> Vec<usize> {
     }
     s
 }
+
+/// The tensor whose element at `(o_0, o_1, ..)` is `x[sources[0][o_0], sources[1][o_1], ..]`,
+/// or `fill` where a source is `None`: slicing and padding as index maps, one per axis.
+pub fn gather<T: Clone>(x: &Tensor<T>, sources: &[Vec<Option<usize>>], fill: Option<&T>) -> Tensor<T> {
+    let shape: Vec<usize> = sources.iter().map(Vec::len).collect();
+    let (in_strides, out_strides) = (strides(&x.shape), strides(&shape));
+    let data = (0..shape.iter().product())
+        .map(|o| {
+            let mut src = Some(0);
+            for d in 0..shape.len() {
+                src = src.zip(sources[d][(o / out_strides[d]) % shape[d]]).map(|(s, i)| s + i * in_strides[d]);
+            }
+            match src {
+                Some(i) => x.data[i].clone(),
+                None => fill.expect("a fill value wherever an index map has a gap").clone(),
+            }
+        })
+        .collect();
+    Tensor::new(shape, data)
+}

@@ -5,6 +5,8 @@
 //! - `dot`: one row adds `width` products of advice inputs with fixed weights to a running
 //!   accumulator, so a dot product of length `l` costs `ceil(l / width)` rows and chains into
 //!   the next with no gap;
+//! - `param dot` (only with private parameters): the same with the weights in advice cells,
+//!   `width / 2` input and weight pairs a row, each product masked by a fixed factor;
 //! - `element`: rescaling by `2^limb_bits` with an exact, range-checked remainder, the range
 //!   check of the result by `limbs` limbs and ReLU from the top limb's sign bit, all in
 //!   `limbs + 1` rows (max is `b + relu(a - b)` through the same gate);
@@ -12,6 +14,7 @@
 //! - `function`: a nonlinear [`Function`] by table lookup with linear interpolation, its
 //!   limit outside the table's interval, in `limbs + 4` rows;
 //! - `divide`: rounded division by a computed divisor, in `3 * limbs` rows.
+//!
 //! One table serves every lookup: rows tagged 0 hold every `limb_bits`-bit value with its top
 //! bit (range checks and signs), rows tagged with a function hold its samples. No gate reads
 //! a row more than `limbs` below its own, so the circuit is opened at no more points than the
@@ -23,15 +26,18 @@ use crate::value::Value;
 use crate::{constant, Error};
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, Field, PrimeField, Zero};
+use std::collections::HashMap;
 use zkinfer_verifier::Expression;
 
-/// The column layout: how many inputs a dot-product row takes and how values are range
-/// checked.
+/// The column layout: how many inputs a dot-product row takes, how values are range
+/// checked, and whether the model's parameters are witnesses (the `param dot` gate) rather
+/// than fixed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
     pub width: usize,
     pub limb_bits: u32,
     pub limbs: usize,
+    pub private_params: bool,
 }
 
 impl Shape {
@@ -79,6 +85,7 @@ pub struct MlConfig {
     q_fn_out: Selector,
     q_range: Selector,
     q_div: Selector,
+    q_param_dot: Option<Selector>,
     /// Which part of the table a looked-up row belongs to: 0 for range checks, else a
     /// function's tag.
     tag: Fixed,
@@ -125,6 +132,17 @@ impl MlConfig {
 
         let dot = a.iter().zip(&w).fold(acc.next() - keep.cur() * acc.cur() - bias.cur(), |e, (a, w)| e - a.cur() * w.cur());
         cs.create_gate("dot", vec![q_dot.expr() * dot]);
+        // Private parameters: input `a[i]` pairs with the weight cell `a[half + i]`, and the
+        // fixed `w[i]` is 1 for a parameter, a constant `c` times a copy of the cell holding 1,
+        // or 0 for an empty slot (whose advice cells are then free). Degree 4, as the element
+        // gate already is.
+        let q_param_dot = shape.private_params.then(|| {
+            let q = cs.selector();
+            let half = shape.width / 2;
+            let sum = (0..half).fold(acc.next() - keep.cur() * acc.cur() - bias.cur(), |e, i| e - a[i].cur() * a[half + i].cur() * w[i].cur());
+            cs.create_gate("param dot", vec![q.expr() * sum]);
+            q
+        });
 
         // Element constants live in the weight columns, which are free on element rows.
         let (half, div, exact, relu, sub) = (w[0].cur(), w[1].cur(), w[2].cur(), w[3].cur(), w[4].cur());
@@ -220,6 +238,7 @@ impl MlConfig {
             q_fn_out,
             q_range,
             q_div,
+            q_param_dot,
             tag,
             t_tag,
             t_value,
@@ -291,6 +310,74 @@ impl MlConfig {
                 outputs.extend(result);
             }
             Ok(outputs)
+        })
+    }
+
+    /// Dot products whose coefficients are witnesses, as `dot` lays them out but with
+    /// `width / 2` inputs a row, each beside its coefficient's cell. A parameter's first use
+    /// places its cell (recorded in `placed` under its id); every later use copies it, so one
+    /// parameter holds one value throughout the proof. `one` is a cell holding 1, copied beside
+    /// each constant coefficient.
+    pub fn param_dot(
+        &self,
+        layouter: &mut Layouter,
+        one: &AssignedCell,
+        placed: &mut HashMap<usize, AssignedCell>,
+        products: &[ParamDot],
+    ) -> Result<Vec<AssignedCell>, Error> {
+        let q = self.q_param_dot.ok_or_else(|| Error::Synthesis("the circuit was configured with fixed parameters".into()))?;
+        let half = self.shape.width / 2;
+        layouter.assign_region("param dot", |region| {
+            let mut row = 0;
+            region.assign_advice(self.acc, 0, Value::known(Fr::zero()))?;
+            let mut outputs = Vec::with_capacity(products.len());
+            for p in products {
+                if p.inputs.is_empty() || p.inputs.len() != p.coefficients.len() {
+                    return Err(Error::Synthesis(format!(
+                        "a dot product needs as many coefficients as inputs, at least one ({} inputs, {} coefficients)",
+                        p.inputs.len(),
+                        p.coefficients.len()
+                    )));
+                }
+                let mut value = Value::known(fr(p.bias));
+                let mut result = None;
+                for (c, (xs, cs)) in p.inputs.chunks(half).zip(p.coefficients.chunks(half)).enumerate() {
+                    region.enable_selector(q, row);
+                    region.assign_fixed(self.keep, row, if c == 0 { Fr::zero() } else { Fr::from(1u64) });
+                    region.assign_fixed(self.bias, row, if c == 0 { fr(p.bias) } else { Fr::zero() });
+                    for (k, (x, coefficient)) in xs.iter().zip(cs).enumerate() {
+                        region.copy_advice(x, self.a[k], row)?;
+                        let (factor, weight) = match coefficient {
+                            Coefficient::Constant(c) => (*c, region.copy_advice(one, self.a[half + k], row)?),
+                            Coefficient::Param { id, value } => match placed.get(id) {
+                                Some(cell) => (1, region.copy_advice(cell, self.a[half + k], row)?),
+                                None => {
+                                    let cell = region.assign_advice(self.a[half + k], row, Value::known(fr(*value)))?;
+                                    placed.insert(*id, cell);
+                                    (1, cell)
+                                }
+                            },
+                        };
+                        region.assign_fixed(self.w[k], row, fr(factor));
+                        value = value.zip(x.value).zip(weight.value).map(|((acc, x), w)| acc + x * w * fr(factor));
+                    }
+                    row += 1;
+                    result = Some(region.assign_advice(self.acc, row, value)?);
+                }
+                outputs.extend(result);
+            }
+            Ok(outputs)
+        })
+    }
+
+    /// A cell that holds `value` in every proof: the dot gate with no inputs and bias
+    /// `value`; two rows.
+    pub fn constant(&self, layouter: &mut Layouter, value: i64) -> Result<AssignedCell, Error> {
+        layouter.assign_region("constant", |region| {
+            region.enable_selector(self.q_dot, 0);
+            region.assign_fixed(self.bias, 0, fr(value));
+            region.assign_advice(self.acc, 0, Value::known(Fr::zero()))?;
+            region.assign_advice(self.acc, 1, Value::known(fr(value)))
         })
     }
 
@@ -480,6 +567,22 @@ pub struct DotProduct {
     pub inputs: Vec<AssignedCell>,
     pub weights: Vec<i64>,
     pub bias: i64,
+}
+
+/// One dot product with witness coefficients: `bias + sum inputs[i] * coefficients[i]`,
+/// the bias fixed.
+pub struct ParamDot {
+    pub inputs: Vec<AssignedCell>,
+    pub coefficients: Vec<Coefficient>,
+    pub bias: i64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Coefficient {
+    /// A constant of the computation, in a fixed column.
+    Constant(i64),
+    /// A parameter of the model, a witness; `id` names it across products.
+    Param { id: usize, value: i64 },
 }
 
 fn out_of_range() -> Error {
@@ -723,7 +826,7 @@ mod tests {
 
     #[test]
     fn division_rounds_half_up() {
-        let shape = Shape { width: 8, limb_bits: 8, limbs: 2 };
+        let shape = Shape { width: 8, limb_bits: 8, limbs: 2, private_params: false };
         assert_eq!(divide_rounded(shape, 1, 3).unwrap().0, 85); // 256 / 3 = 85.33
         assert_eq!(divide_rounded(shape, 2, 3).unwrap().0, 171); // 170.67
         assert_eq!(divide_rounded(shape, 1, 512).unwrap().0, 1); // 0.5 rounds up

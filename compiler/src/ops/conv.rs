@@ -1,18 +1,19 @@
 //! 2-D convolution (strides, padding, dilation, groups): one dot product per output over
 //! the input cells its window covers (padding contributes nothing), then a rescale.
 
-use super::{NodeCtx, Op};
-use crate::arith::{Arith, Dot, Wire};
+use super::{Constant, NodeCtx, Op};
+use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
 use zkinfer_circuits::gadgets::ElementOp;
 
 #[derive(Debug)]
 pub struct Conv {
-    /// [out_channels][in_channels / group][kh][kw], quantized.
-    weights: Vec<i64>,
+    /// [out_channels][in_channels / group][kh][kw].
+    weights: Constant,
     weight_shape: [usize; 4],
-    bias: Vec<i64>,
+    /// The bias and, per output channel, the entry it adds (ONNX broadcasts B).
+    bias: Option<(Constant, Vec<usize>)>,
     window: Window,
     group: usize,
     relu: bool,
@@ -97,17 +98,42 @@ pub fn conv(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         return Err(format!("group = {group} does not divide the {} output channels", w.shape[0]));
     }
     let bias = match ctx.constant(2) {
-        None => vec![0; w.shape[0]],
-        Some(b) => super::broadcast(b, &[w.shape[0]])?.iter().map(|v| ctx.quantize(*v, 2 * ctx.scale_bits)).collect(),
+        None => None,
+        Some(b) => Some((ctx.param(b.clone()), super::broadcast(&b.shape, &[w.shape[0]])?)),
     };
     Ok(Box::new(Conv {
-        weights: w.data.iter().map(|v| ctx.quantize(*v, ctx.scale_bits)).collect(),
+        weights: ctx.param(w.clone()),
         weight_shape,
         bias,
         window: Window::from_ctx(ctx, [w.shape[2], w.shape[3]])?,
         group: group as usize,
         relu: false,
     }))
+}
+
+impl Conv {
+    /// Calls `f` for every output in row-major order with its output channel and its taps:
+    /// (input index, weight index) for each in-bounds input cell of its window.
+    fn for_each_output(&self, input: &[usize], output: &[usize], mut f: impl FnMut(usize, &[(usize, usize)])) {
+        let (h, w) = (input[2], input[3]);
+        let [m, cg, kh, kw] = self.weight_shape;
+        let per_group = m / self.group;
+        let mut taps = Vec::new();
+        for oc in 0..m {
+            let g = oc / per_group;
+            for oy in 0..output[2] {
+                for ox in 0..output[3] {
+                    taps.clear();
+                    for ic in 0..cg {
+                        for (y, xx, ky, kx) in self.window.taps(h, w, oy, ox) {
+                            taps.push((((g * cg + ic) * h + y) * w + xx, ((oc * cg + ic) * kh + ky) * kw + kx));
+                        }
+                    }
+                    f(oc, &taps);
+                }
+            }
+        }
+    }
 }
 
 impl Op for Conv {
@@ -126,27 +152,29 @@ impl Op for Conv {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let (h, w) = (x.shape[2], x.shape[3]);
-        let [m, cg, kh, kw] = self.weight_shape;
-        let per_group = m / self.group;
+        let bits = arith.shape().limb_bits;
         let mut products = Vec::with_capacity(shape.iter().product());
-        for oc in 0..m {
-            let g = oc / per_group;
-            for oy in 0..shape[2] {
-                for ox in 0..shape[3] {
-                    let mut dot = Dot { inputs: Vec::new(), weights: Vec::new(), bias: self.bias[oc] };
-                    for ic in 0..cg {
-                        for (y, xx, ky, kx) in self.window.taps(h, w, oy, ox) {
-                            dot.inputs.push(x.data[((g * cg + ic) * h + y) * w + xx].clone());
-                            dot.weights.push(self.weights[((oc * cg + ic) * kh + ky) * kw + kx]);
-                        }
-                    }
-                    products.push(dot);
-                }
-            }
-        }
+        self.for_each_output(&x.shape, &shape, |oc, taps| {
+            products.push(Dot {
+                inputs: taps.iter().map(|&(i, _)| x.data[i].clone()).collect(),
+                weights: taps.iter().map(|&(_, w)| self.weights.coef(w, bits)).collect(),
+                bias: self.bias.as_ref().map_or(Coef::Const(0), |(b, index)| b.coef(index[oc], 2 * bits)),
+            })
+        });
         let acc = arith.dot(products)?;
         let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
+        Ok(Tensor::new(shape, out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let mut out = Vec::with_capacity(shape.iter().product());
+        self.for_each_output(&x.shape, &shape, |oc, taps| {
+            let bias = self.bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[oc]] as f64);
+            let y = taps.iter().fold(bias, |acc, &(i, w)| acc + x.data[i] as f64 * self.weights.values.data[w] as f64);
+            out.push((if self.relu { y.max(0.0) } else { y }) as f32);
+        });
         Ok(Tensor::new(shape, out))
     }
 

@@ -1,8 +1,8 @@
 //! Element-wise ops. With a constant operand they become one-input dot products (the
 //! constant broadcast into weights or biases); two computed operands use the linear gate.
 
-use super::{broadcast, NodeCtx, Op};
-use crate::arith::{Arith, Dot, Wire};
+use super::{broadcast, Constant, NodeCtx, Op};
+use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
 use zkinfer_circuits::gadgets::ElementOp;
@@ -11,9 +11,8 @@ use zkinfer_circuits::gadgets::ElementOp;
 /// is at the activation scale, so the product is rescaled, and `bias` at the product scale.
 #[derive(Debug)]
 pub struct Affine {
-    weight: Tensor<f32>,
-    bias: Tensor<f32>,
-    scale_bits: u32,
+    weight: Constant,
+    bias: Constant,
     /// Per-channel constants (BatchNormalization) broadcast along axis 1, not numpy-style.
     per_channel: bool,
     rescale: bool,
@@ -31,24 +30,17 @@ pub struct Relu;
 
 #[derive(Debug)]
 pub struct Clip {
-    min: Option<i64>,
-    max: Option<i64>,
+    min: Option<f32>,
+    max: Option<f32>,
 }
 
-fn scalar(x: f32) -> Tensor<f32> {
-    Tensor::new(vec![], vec![x])
-}
-
-/// `a + b`, `a - b` with at most one constant operand.
+/// `a + b`, `a - b` with at most one constant operand, which is a parameter (a bias).
 fn add_sub(ctx: &NodeCtx, sign: f32) -> Result<Box<dyn Op>, String> {
+    let affine = |weight: f32, bias: Constant| Affine { weight: Constant::scalar(weight), bias, per_channel: false, rescale: false, relu: false };
     match (ctx.constant(0), ctx.constant(1)) {
         (None, None) => Ok(Box::new(Linear { c0: 1, c1: if sign > 0.0 { 1 } else { -1 } })),
-        (None, Some(c)) => {
-            Ok(Box::new(Affine { weight: scalar(1.0), bias: c.map(|v| sign * v), scale_bits: ctx.scale_bits, per_channel: false, rescale: false, relu: false }))
-        }
-        (Some(c), None) => {
-            Ok(Box::new(Affine { weight: scalar(sign), bias: c.clone(), scale_bits: ctx.scale_bits, per_channel: false, rescale: false, relu: false }))
-        }
+        (None, Some(c)) => Ok(Box::new(affine(1.0, ctx.param(c.map(|v| sign * v))))),
+        (Some(c), None) => Ok(Box::new(affine(sign, ctx.param(c.clone())))),
         (Some(_), Some(_)) => Err("both operands are constants; constant-fold the model before export".into()),
     }
 }
@@ -70,8 +62,8 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
     if reciprocal && c.data.contains(&0.0) {
         return Err("division by a constant zero".into());
     }
-    let weight = if reciprocal { c.map(|v| 1.0 / v) } else { c.clone() };
-    Ok(Box::new(Affine { weight, bias: scalar(0.0), scale_bits: ctx.scale_bits, per_channel: false, rescale: true, relu: false }))
+    let weight = ctx.param(if reciprocal { c.map(|v| 1.0 / v) } else { c.clone() });
+    Ok(Box::new(Affine { weight, bias: Constant::scalar(0.0), per_channel: false, rescale: true, relu: false }))
 }
 
 pub fn mul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -87,7 +79,7 @@ pub fn div(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 /// stand-alone form.
 pub fn batch_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let (a, b) = super::super::onnx::batch_norm_affine(ctx)?;
-    Ok(Box::new(Affine { weight: a, bias: b, scale_bits: ctx.scale_bits, per_channel: true, rescale: true, relu: false }))
+    Ok(Box::new(Affine { weight: ctx.param(a), bias: ctx.param(b), per_channel: true, rescale: true, relu: false }))
 }
 
 pub fn relu(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -95,50 +87,51 @@ pub fn relu(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 pub fn clip(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    let bound = |attr: &str, input: usize| -> Result<Option<i64>, String> {
+    let bound = |attr: &str, input: usize| -> Result<Option<f32>, String> {
         let v = match ctx.constant(input) {
             Some(t) if t.data.len() == 1 => Some(t.data[0]),
             Some(_) => return Err(format!("{attr} must be a scalar")),
             None if ctx.node.inputs.get(input).is_some_and(|n| !n.is_empty()) => return Err(format!("{attr} must be a constant")),
             None => ctx.node.attributes.contains_key(attr).then(|| ctx.float(attr, 0.0)).transpose()?,
         };
-        Ok(v.filter(|v| v.is_finite() && v.abs() < 1e30).map(|v| ctx.quantize(v, ctx.scale_bits)))
+        Ok(v.filter(|v| v.is_finite() && v.abs() < 1e30))
     };
     Ok(Box::new(Clip { min: bound("min", 1)?, max: bound("max", 2)? }))
 }
 
+impl Affine {
+    /// For each element of `shape`, the entries of the weight and the bias it uses.
+    fn indices(&self, shape: &[usize]) -> Result<(Vec<usize>, Vec<usize>), String> {
+        if self.per_channel {
+            let channels = self.weight.values.len();
+            if shape.len() < 2 || shape[1] != channels {
+                return Err(format!("input {shape:?} does not have {channels} channels on axis 1"));
+            }
+            let inner: usize = shape[2..].iter().product();
+            let index: Vec<usize> = (0..shape.iter().product()).map(|i| (i / inner) % channels).collect();
+            Ok((index.clone(), index))
+        } else {
+            Ok((broadcast(&self.weight.values.shape, shape)?, broadcast(&self.bias.values.shape, shape)?))
+        }
+    }
+}
+
 impl Op for Affine {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        let s = inputs[0];
-        if self.per_channel {
-            if s.len() < 2 || s[1] != self.weight.len() {
-                return Err(format!("input {s:?} does not have {} channels on axis 1", self.weight.len()));
-            }
-        } else {
-            broadcast(&self.weight, s)?;
-            broadcast(&self.bias, s)?;
-        }
-        Ok(s.to_vec())
+        self.indices(inputs[0])?;
+        Ok(inputs[0].to_vec())
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let (weights, biases) = if self.per_channel {
-            let inner: usize = x.shape[2..].iter().product();
-            let at = |t: &Tensor<f32>| (0..x.len()).map(|i| t.data[(i / inner) % x.shape[1]]).collect::<Vec<f32>>();
-            (at(&self.weight), at(&self.bias))
-        } else {
-            (broadcast(&self.weight, &x.shape).map_err(Error::Shape)?, broadcast(&self.bias, &x.shape).map_err(Error::Shape)?)
-        };
-        let s = self.scale_bits;
+        let (weights, biases) = self.indices(&x.shape).map_err(Error::Shape)?;
+        let s = arith.shape().limb_bits;
         let (weight_bits, bias_bits) = if self.rescale { (s, 2 * s) } else { (0, s) };
-        let q = |v: f32, bits: u32| (v as f64 * (1u64 << bits) as f64).round() as i64;
         let products = x
             .data
             .iter()
             .zip(weights.iter().zip(&biases))
-            .map(|(x, (w, b))| Dot { inputs: vec![x.clone()], weights: vec![q(*w, weight_bits)], bias: q(*b, bias_bits) })
+            .map(|(x, (&w, &b))| Dot { inputs: vec![x.clone()], weights: vec![self.weight.coef(w, weight_bits)], bias: self.bias.coef(b, bias_bits) })
             .collect();
         let mut out = arith.dot(products)?;
         if self.rescale || self.relu {
@@ -146,6 +139,17 @@ impl Op for Affine {
             out = arith.element(op, out.into_iter().map(|v| (v, None)).collect())?;
         }
         Ok(Tensor::new(x.shape.clone(), out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let (weights, biases) = self.indices(&x.shape).map_err(Error::Shape)?;
+        let (w, b) = (&self.weight.values.data, &self.bias.values.data);
+        let out = x.data.iter().zip(weights.iter().zip(&biases)).map(|(x, (&i, &j))| {
+            let y = *x as f64 * w[i] as f64 + b[j] as f64;
+            (if self.relu { y.max(0.0) } else { y }) as f32
+        });
+        Ok(Tensor::new(x.shape.clone(), out.collect()))
     }
 
     fn fuse_relu(&mut self) -> bool {
@@ -168,6 +172,12 @@ impl Op for Linear {
         let items = a.data.iter().zip(&b.data).map(|(a, b)| (a.clone(), self.c0, b.clone(), self.c1)).collect();
         Ok(Tensor::new(shape, arith.linear(items)?))
     }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let (a, b) = (inputs[0], inputs[1]);
+        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
+        Ok(Tensor::new(shape, a.data.iter().zip(&b.data).map(|(a, b)| self.c0 as f32 * a + self.c1 as f32 * b).collect()))
+    }
 }
 
 impl Op for Relu {
@@ -180,6 +190,10 @@ impl Op for Relu {
         let out = arith.element(ElementOp { rescale: false, relu: true }, x.data.iter().map(|v| (v.clone(), None)).collect())?;
         Ok(Tensor::new(x.shape.clone(), out))
     }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|v| v.max(0.0)))
+    }
 }
 
 impl Op for Clip {
@@ -190,18 +204,27 @@ impl Op for Clip {
     /// `max(x, lo) = lo + relu(x - lo)` and `min(y, hi) = hi - relu(hi - y)`.
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
+        let bits = arith.shape().limb_bits;
         let mut y = x.data.clone();
         let relu = ElementOp { rescale: false, relu: true };
         for (bound, sign) in [(self.min, 1), (self.max, -1)] {
             if let Some(c) = bound {
+                let c = super::quantize(c, bits);
                 let shift = |v: Vec<Wire>, arith: &mut dyn Arith| {
-                    arith.dot(v.into_iter().map(|w| Dot { inputs: vec![w], weights: vec![sign], bias: -sign * c }).collect())
+                    arith.dot(v.into_iter().map(|w| Dot { inputs: vec![w], weights: vec![Coef::Const(sign)], bias: Coef::Const(-sign * c) }).collect())
                 };
                 let d = shift(y, arith)?;
                 let r = arith.element(relu, d.into_iter().map(|v| (v, None)).collect())?;
-                y = arith.dot(r.into_iter().map(|w| Dot { inputs: vec![w], weights: vec![sign], bias: c }).collect())?;
+                y = arith.dot(r.into_iter().map(|w| Dot { inputs: vec![w], weights: vec![Coef::Const(sign)], bias: Coef::Const(c) }).collect())?;
             }
         }
         Ok(Tensor::new(x.shape.clone(), y))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&v| {
+            let v = self.min.map_or(v, |lo| v.max(lo));
+            self.max.map_or(v, |hi| v.min(hi))
+        }))
     }
 }

@@ -1,18 +1,20 @@
-//! Gemm and MatMul with a constant right-hand side: dot products with weights in fixed
-//! columns, a bias at the product's scale, then one rescale (fused with a following Relu).
+//! Gemm and MatMul with a constant right-hand side: dot products with the weights as
+//! coefficients (fixed columns, or witnesses under private parameters), a bias at the
+//! product's scale, then one rescale (fused with a following Relu).
 
-use super::{NodeCtx, Op};
-use crate::arith::{Arith, Dot, Wire};
+use super::{Constant, NodeCtx, Op};
+use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
 use zkinfer_circuits::gadgets::ElementOp;
 
 #[derive(Debug)]
 pub struct Dense {
-    /// `weights[j]` holds the weights of output `j`, one per input feature.
-    weights: Vec<Vec<i64>>,
-    bias: Vec<i64>,
-    inputs: usize,
+    /// `[outputs, inputs]`: row `j` holds the weights of output `j`.
+    weights: Constant,
+    /// The bias (`None` when the node has none) and, per output, the entry it adds (ONNX
+    /// broadcasts C).
+    bias: Option<(Constant, Vec<usize>)>,
     pub(crate) relu: bool,
 }
 
@@ -29,12 +31,12 @@ pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let trans_b = ctx.int("transB", 0)? != 0;
     let (k, n) = if trans_b { (b.shape[1], b.shape[0]) } else { (b.shape[0], b.shape[1]) };
     let at = |i: usize, j: usize| if trans_b { b.data[j * k + i] } else { b.data[i * n + j] };
-    let weights = (0..n).map(|j| (0..k).map(|i| ctx.quantize(alpha * at(i, j), ctx.scale_bits)).collect()).collect();
+    let weights = (0..n).flat_map(|j| (0..k).map(move |i| alpha * at(i, j))).collect();
     let bias = match ctx.constant(2) {
-        None => vec![0; n],
-        Some(c) => super::broadcast(c, &[n])?.iter().map(|v| ctx.quantize(beta * v, 2 * ctx.scale_bits)).collect(),
+        None => None,
+        Some(c) => Some((ctx.param(c.map(|v| beta * v)), super::broadcast(&c.shape, &[n])?)),
     };
-    Ok(Box::new(Dense { weights, bias, inputs: k, relu: false }))
+    Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights)), bias, relu: false }))
 }
 
 pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -43,32 +45,62 @@ pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         return Err(format!("B must be 2-D, got shape {:?}", b.shape));
     }
     let (k, n) = (b.shape[0], b.shape[1]);
-    let weights = (0..n).map(|j| (0..k).map(|i| ctx.quantize(b.data[i * n + j], ctx.scale_bits)).collect()).collect();
-    Ok(Box::new(Dense { weights, bias: vec![0; n], inputs: k, relu: false }))
+    let weights = (0..n).flat_map(|j| (0..k).map(move |i| b.data[i * n + j])).collect();
+    Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights)), bias: None, relu: false }))
+}
+
+impl Dense {
+    fn inputs(&self) -> usize {
+        self.weights.values.shape[1]
+    }
+
+    fn outputs(&self) -> usize {
+        self.weights.values.shape[0]
+    }
 }
 
 impl Op for Dense {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let s = inputs[0];
-        if s.iter().product::<usize>() != self.inputs || s.last() != Some(&self.inputs) {
-            return Err(format!("input shape {s:?} does not end in the {} features the weights expect", self.inputs));
+        if s.iter().product::<usize>() != self.inputs() || s.last() != Some(&self.inputs()) {
+            return Err(format!("input shape {s:?} does not end in the {} features the weights expect", self.inputs()));
         }
         let mut out = s.to_vec();
-        *out.last_mut().unwrap() = self.weights.len();
+        *out.last_mut().unwrap() = self.outputs();
         Ok(out)
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let products = self
-            .weights
-            .iter()
-            .zip(&self.bias)
-            .map(|(w, b)| Dot { inputs: x.data.clone(), weights: w.clone(), bias: *b })
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let bits = arith.shape().limb_bits;
+        let k = self.inputs();
+        let products = (0..self.outputs())
+            .map(|j| Dot {
+                inputs: x.data.clone(),
+                weights: (0..k).map(|i| self.weights.coef(j * k + i, bits)).collect(),
+                bias: self.bias.as_ref().map_or(Coef::Const(0), |(b, index)| b.coef(index[j], 2 * bits)),
+            })
             .collect();
         let acc = arith.dot(products)?;
         let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
-        Ok(Tensor::new(self.output_shape(&[&x.shape]).map_err(Error::Shape)?, out))
+        Ok(Tensor::new(shape, out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let w = &self.weights.values.data;
+        let out = w
+            .chunks(self.inputs())
+            .enumerate()
+            .map(|(j, row)| {
+                let bias = self.bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[j]] as f64);
+                let y = row.iter().zip(&x.data).fold(bias, |acc, (w, x)| acc + *w as f64 * *x as f64);
+                (if self.relu { y.max(0.0) } else { y }) as f32
+            })
+            .collect();
+        Ok(Tensor::new(shape, out))
     }
 
     fn fuse_relu(&mut self) -> bool {

@@ -1,18 +1,21 @@
 //! The op registry. Each op lives in one module with its shape rule, its quantized semantics
-//! (written once against [`Arith`]) and so its gadgets; adding an op is one module and one
-//! line in [`REGISTRY`].
+//! (written once against [`Arith`], and so its gadgets) and its float semantics; adding an op
+//! is one module and one line in [`REGISTRY`].
 
 mod conv;
 mod elementwise;
 mod gemm;
 mod nonlinear;
+mod pad;
 mod pool;
 mod shape;
+mod slice;
 
-use crate::arith::{Arith, Wire};
+use crate::arith::{Arith, Coef, Wire};
 use crate::onnx::{Attribute, RawNode};
-use crate::tensor::Tensor;
+use crate::tensor::{strides, Tensor};
 use crate::Error;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Debug;
 
@@ -21,6 +24,9 @@ pub trait Op: Debug + Send + Sync {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String>;
     /// Quantized semantics over the dynamic inputs.
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error>;
+    /// Float semantics over the dynamic inputs with the model's float constants, as
+    /// onnxruntime computes them: the reference that shows what quantization costs.
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error>;
     /// Makes the op's final rescale also apply ReLU, so a following Relu costs nothing.
     fn fuse_relu(&mut self) -> bool {
         false
@@ -28,11 +34,46 @@ pub trait Op: Debug + Send + Sync {
 }
 
 /// What an op's constructor sees of its node: attributes, constant inputs (initializers and
-/// Constant nodes, as floats) and the fixed-point scale for quantizing them.
+/// Constant nodes, as floats), the fixed-point scale for quantizing them, and the count of
+/// the model's parameters so far, from which [`NodeCtx::param`] numbers new ones.
 pub struct NodeCtx<'a> {
     pub node: &'a RawNode,
     pub constants: &'a HashMap<String, Tensor<f32>>,
     pub scale_bits: u32,
+    pub params: &'a Cell<usize>,
+}
+
+/// `round(x * 2^bits)`.
+pub fn quantize(x: f32, bits: u32) -> i64 {
+    (x as f64 * (1u64 << bits) as f64).round() as i64
+}
+
+/// A constant tensor of an op in the model's floats. The model's parameters (weights,
+/// biases) carry an id per entry, which names the entry's cell under private parameters;
+/// constants of the op's own definition have none and always sit in the verifying key.
+#[derive(Clone, Debug)]
+pub struct Constant {
+    pub values: Tensor<f32>,
+    first_param: Option<usize>,
+}
+
+impl Constant {
+    pub fn fixed(values: Tensor<f32>) -> Self {
+        Constant { values, first_param: None }
+    }
+
+    pub fn scalar(value: f32) -> Self {
+        Self::fixed(Tensor::new(vec![], vec![value]))
+    }
+
+    /// Entry `i` at scale `2^bits`, as a dot-product coefficient.
+    pub fn coef(&self, i: usize, bits: u32) -> Coef {
+        let value = quantize(self.values.data[i], bits);
+        match self.first_param {
+            Some(first) => Coef::Param { id: first + i, value },
+            None => Coef::Const(value),
+        }
+    }
 }
 
 impl NodeCtx<'_> {
@@ -81,9 +122,25 @@ impl NodeCtx<'_> {
         self.constant(i).ok_or_else(|| format!("input {i} ({what}) must be a constant initializer"))
     }
 
-    /// `round(x * 2^bits)`.
-    pub fn quantize(&self, x: f32, bits: u32) -> i64 {
-        (x as f64 * (1u64 << bits) as f64).round() as i64
+    /// Input `i`, which must be a constant when the node gives it; `None` when it does not.
+    pub fn optional_constant(&self, i: usize, what: &str) -> Result<Option<&Tensor<f32>>, String> {
+        match self.node.inputs.get(i).filter(|n| !n.is_empty()) {
+            None => Ok(None),
+            Some(_) => self.require_constant(i, what).map(Some),
+        }
+    }
+
+    /// [`NodeCtx::optional_constant`] as integers (axes, indices, pads). Integer inputs arrive
+    /// as floats; `as` saturates INT64_MAX and INT64_MIN, which ONNX uses for "to the end".
+    pub fn int_input(&self, i: usize, what: &str) -> Result<Option<Vec<i64>>, String> {
+        Ok(self.optional_constant(i, what)?.map(|t| t.data.iter().map(|v| *v as i64).collect()))
+    }
+
+    /// Makes `values` parameters of the model, numbered after those before.
+    pub fn param(&self, values: Tensor<f32>) -> Constant {
+        let first = self.params.get();
+        self.params.set(first + values.len());
+        Constant { values, first_param: Some(first) }
     }
 }
 
@@ -111,11 +168,13 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("MaxPool", pool::max_pool),
     ("Mul", elementwise::mul),
     ("PRelu", nonlinear::prelu),
+    ("Pad", pad::pad),
     ("ReduceMean", pool::reduce_mean),
     ("ReduceSum", pool::reduce_sum),
     ("Relu", elementwise::relu),
     ("Reshape", shape::reshape),
     ("Sigmoid", nonlinear::sigmoid),
+    ("Slice", slice::slice),
     ("Softmax", nonlinear::softmax),
     ("Squeeze", shape::squeeze),
     ("Sub", elementwise::sub),
@@ -138,25 +197,29 @@ pub fn build(ctx: &NodeCtx) -> Result<Box<dyn Op>, Error> {
     constructor(ctx).map_err(|message| Error::Node { op: node.op_type.clone(), node: node.name.clone(), message })
 }
 
-/// Broadcasts a constant (per ONNX's numpy rules) to `shape`, in row-major order.
-pub fn broadcast(c: &Tensor<f32>, shape: &[usize]) -> Result<Vec<f32>, String> {
-    if c.shape.len() > shape.len() {
-        return Err(format!("cannot broadcast shape {:?} to {shape:?}", c.shape));
+/// For each element of `shape` in row-major order, the index of the element of a tensor of
+/// shape `from` that broadcasts (per ONNX's numpy rules) onto it.
+pub fn broadcast(from: &[usize], shape: &[usize]) -> Result<Vec<usize>, String> {
+    if from.len() > shape.len() {
+        return Err(format!("cannot broadcast shape {from:?} to {shape:?}"));
     }
-    let pad = shape.len() - c.shape.len();
-    let cs: Vec<usize> = std::iter::repeat(1).take(pad).chain(c.shape.iter().copied()).collect();
+    let pad = shape.len() - from.len();
+    let cs: Vec<usize> = std::iter::repeat_n(1, pad).chain(from.iter().copied()).collect();
     for (a, b) in cs.iter().zip(shape) {
         if *a != 1 && a != b {
-            return Err(format!("cannot broadcast shape {:?} to {shape:?}", c.shape));
+            return Err(format!("cannot broadcast shape {from:?} to {shape:?}"));
         }
     }
-    let strides = crate::tensor::strides(&cs);
-    let out_strides = crate::tensor::strides(shape);
+    let from_strides = strides(&cs);
+    let out_strides = strides(shape);
     let total: usize = shape.iter().product();
     Ok((0..total)
-        .map(|i| {
-            let idx: usize = (0..shape.len()).map(|d| if cs[d] == 1 { 0 } else { (i / out_strides[d]) % shape[d] * strides[d] }).sum();
-            c.data[idx]
-        })
+        .map(|i| (0..shape.len()).map(|d| if cs[d] == 1 { 0 } else { (i / out_strides[d]) % shape[d] * from_strides[d] }).sum())
         .collect())
+}
+
+/// A normalized axis: `a` counts from the end when negative.
+pub fn axis(a: i64, rank: usize) -> Result<usize, String> {
+    let v = if a < 0 { a + rank as i64 } else { a };
+    (0..rank as i64).contains(&v).then_some(v as usize).ok_or_else(|| format!("axis {a} is out of range for rank {rank}"))
 }

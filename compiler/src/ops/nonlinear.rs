@@ -3,8 +3,8 @@
 //! PRelu are `relu(x) + slope * (x - relu(x))`; ArgMax marks where each lane reaches its
 //! maximum and counts the positions before the first mark.
 
-use super::{broadcast, NodeCtx, Op};
-use crate::arith::{Arith, Dot, Wire};
+use super::{axis as axis_of, broadcast, Constant, NodeCtx, Op};
+use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
 use zkinfer_circuits::gadgets::{ElementOp, Function};
@@ -21,11 +21,11 @@ pub struct Softmax {
     axis: i64,
 }
 
-/// LeakyRelu (one slope) and PRelu (constant slopes broadcast to the input).
+/// LeakyRelu (one slope, a constant of the op) and PRelu (slopes that are parameters,
+/// broadcast to the input).
 #[derive(Debug)]
 pub struct Leaky {
-    slope: Tensor<f32>,
-    scale_bits: u32,
+    slope: Constant,
 }
 
 #[derive(Debug)]
@@ -55,20 +55,15 @@ pub fn softmax(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 pub fn leaky_relu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Leaky { slope: Tensor::new(vec![], vec![ctx.float("alpha", 0.01)?]), scale_bits: ctx.scale_bits }))
+    Ok(Box::new(Leaky { slope: Constant::scalar(ctx.float("alpha", 0.01)?) }))
 }
 
 pub fn prelu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Leaky { slope: ctx.require_constant(1, "slope")?.clone(), scale_bits: ctx.scale_bits }))
+    Ok(Box::new(Leaky { slope: ctx.param(ctx.require_constant(1, "slope")?.clone()) }))
 }
 
 pub fn argmax(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(ArgMax { axis: ctx.int("axis", 0)?, keepdims: ctx.int("keepdims", 1)? != 0, last: ctx.int("select_last_index", 0)? != 0 }))
-}
-
-fn axis_of(axis: i64, rank: usize) -> Result<usize, String> {
-    let a = if axis < 0 { axis + rank as i64 } else { axis };
-    (0..rank as i64).contains(&a).then_some(a as usize).ok_or_else(|| format!("axis {axis} is out of range for rank {rank}"))
 }
 
 /// The flat indices of every lane along `axis`, each in order along it; lanes come in the
@@ -76,7 +71,7 @@ fn axis_of(axis: i64, rank: usize) -> Result<usize, String> {
 fn lanes(shape: &[usize], axis: usize) -> Vec<Vec<usize>> {
     let stride = strides(shape)[axis];
     let n = shape[axis];
-    (0..shape.iter().product::<usize>()).filter(|i| (i / stride) % n == 0).map(|i| (0..n).map(|k| i + k * stride).collect()).collect()
+    (0..shape.iter().product::<usize>()).filter(|i| (i / stride).is_multiple_of(n)).map(|i| (0..n).map(|k| i + k * stride).collect()).collect()
 }
 
 /// Each lane's maximum, `m + relu(x - m)`, one position at a time for all lanes at once.
@@ -97,6 +92,15 @@ impl Op for Lookup {
         let x = inputs[0];
         Ok(Tensor::new(x.shape.clone(), arith.function(self.function, x.data.clone())?))
     }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let f = match self.function {
+            Function::Sigmoid => |x: f64| 1.0 / (1.0 + (-x).exp()),
+            Function::Tanh => f64::tanh,
+            Function::Exp => f64::exp,
+        };
+        Ok(inputs[0].map(|&x| f(x as f64) as f32))
+    }
 }
 
 impl Op for Softmax {
@@ -115,7 +119,7 @@ impl Op for Softmax {
         let shifted = values.iter().zip(&maxima).flat_map(|(l, m)| l.iter().map(move |v| (v.clone(), 1, m.clone(), -1)));
         let shifted = arith.linear(shifted.collect())?;
         let exps = arith.function(Function::Exp, shifted)?;
-        let sums = arith.dot(exps.chunks(n).map(|e| Dot { inputs: e.to_vec(), weights: vec![1; n], bias: 0 }).collect())?;
+        let sums = arith.dot(exps.chunks(n).map(|e| Dot { inputs: e.to_vec(), weights: vec![Coef::Const(1); n], bias: Coef::Const(0) }).collect())?;
         let shares = exps.chunks(n).zip(&sums).flat_map(|(e, s)| e.iter().map(move |v| (v.clone(), s.clone()))).collect();
         let shares = arith.divide(shares)?;
         let mut data = x.data.clone();
@@ -124,34 +128,52 @@ impl Op for Softmax {
         }
         Ok(Tensor::new(x.shape.clone(), data))
     }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let axis = axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?;
+        let mut data = x.data.clone();
+        for lane in lanes(&x.shape, axis) {
+            let max = lane.iter().map(|&i| x.data[i] as f64).fold(f64::NEG_INFINITY, f64::max);
+            let exps: Vec<f64> = lane.iter().map(|&i| (x.data[i] as f64 - max).exp()).collect();
+            let sum: f64 = exps.iter().sum();
+            lane.iter().zip(exps).for_each(|(&i, e)| data[i] = (e / sum) as f32);
+        }
+        Ok(Tensor::new(x.shape.clone(), data))
+    }
 }
 
 impl Op for Leaky {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        broadcast(&self.slope, inputs[0])?;
+        broadcast(&self.slope.values.shape, inputs[0])?;
         Ok(inputs[0].to_vec())
     }
 
-    /// `((2^s - a) relu(x) + a x) / 2^s` with the slope `a` at scale `2^s`: exact for
-    /// `x >= 0`, `a x` rounded once otherwise.
+    /// `(2^s relu(x) + a (x - relu(x))) / 2^s` with the slope `a` at scale `2^s`: exact for
+    /// `x >= 0`, `a x` rounded once otherwise. The slope multiplies a cell of its own, so a
+    /// PRelu slope is one coefficient, which private parameters can hold as a witness.
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let slopes = broadcast(&self.slope, &x.shape).map_err(Error::Shape)?;
-        let one = 1i64 << self.scale_bits;
+        let slopes = broadcast(&self.slope.values.shape, &x.shape).map_err(Error::Shape)?;
+        let bits = arith.shape().limb_bits;
         let positive = arith.element(RELU, x.data.iter().map(|v| (v.clone(), None)).collect())?;
-        let products = x
-            .data
-            .iter()
-            .zip(positive)
+        let negative = arith.linear(x.data.iter().zip(&positive).map(|(x, p)| (x.clone(), 1, p.clone(), -1)).collect())?;
+        let products = positive
+            .into_iter()
+            .zip(negative)
             .zip(&slopes)
-            .map(|((x, p), a)| {
-                let a = (*a as f64 * one as f64).round() as i64;
-                Dot { inputs: vec![p, x.clone()], weights: vec![one - a, a], bias: 0 }
-            })
+            .map(|((p, n), &a)| Dot { inputs: vec![p, n], weights: vec![Coef::Const(1 << bits), self.slope.coef(a, bits)], bias: Coef::Const(0) })
             .collect();
         let sums = arith.dot(products)?;
         let out = arith.element(ElementOp { rescale: true, relu: false }, sums.into_iter().map(|s| (s, None)).collect())?;
         Ok(Tensor::new(x.shape.clone(), out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let slopes = broadcast(&self.slope.values.shape, &x.shape).map_err(Error::Shape)?;
+        let out = x.data.iter().zip(slopes).map(|(&x, a)| if x < 0.0 { self.slope.values.data[a] * x } else { x });
+        Ok(Tensor::new(x.shape.clone(), out.collect()))
     }
 }
 
@@ -185,7 +207,9 @@ impl Op for ArgMax {
             .collect();
         let maxima = lane_maxima(arith, &values)?;
         // Values are integers and `x - m <= 0`, so `relu(x - m + 1)` is 1 exactly at a maximum.
-        let gaps = values.iter().zip(&maxima).flat_map(|(l, m)| l.iter().map(|v| Dot { inputs: vec![v.clone(), m.clone()], weights: vec![1, -1], bias: 1 }));
+        let gaps = values.iter().zip(&maxima).flat_map(|(l, m)| {
+            l.iter().map(|v| Dot { inputs: vec![v.clone(), m.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(1) })
+        });
         let gaps = arith.dot(gaps.collect())?;
         let at_max = arith.element(RELU, gaps.into_iter().map(|g| (g, None)).collect())?;
         // `seen[k]`: whether a maximum occurs at or before position k; 0 before the first.
@@ -200,7 +224,22 @@ impl Op for ArgMax {
         // its index is `n - 1` minus that.
         let one = 1i64 << arith.shape().limb_bits;
         let (weight, bias) = if self.last { (one, -one) } else { (-one, n as i64 * one) };
-        let index = arith.dot(seen.into_iter().map(|s| Dot { weights: vec![weight; n], inputs: s, bias }).collect())?;
+        let index = arith.dot(seen.into_iter().map(|s| Dot { weights: vec![Coef::Const(weight); n], inputs: s, bias: Coef::Const(bias) }).collect())?;
+        Ok(Tensor::new(shape, index))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let axis = axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?;
+        let index = lanes(&x.shape, axis)
+            .into_iter()
+            .map(|lane| {
+                let best = lane.iter().map(|&i| x.data[i]).fold(f32::NEG_INFINITY, f32::max);
+                let mut hits = (0..lane.len()).filter(|&k| x.data[lane[k]] == best);
+                (if self.last { hits.next_back() } else { hits.next() }).unwrap_or(0) as f32
+            })
+            .collect();
         Ok(Tensor::new(shape, index))
     }
 }

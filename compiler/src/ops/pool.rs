@@ -4,7 +4,7 @@
 
 use super::conv::Window;
 use super::{NodeCtx, Op};
-use crate::arith::{Arith, Dot, Wire};
+use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
 use zkinfer_circuits::gadgets::ElementOp;
@@ -52,8 +52,8 @@ pub fn global_average_pool(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 fn reduce(ctx: &NodeCtx, mean: bool) -> Result<Box<dyn Op>, String> {
-    let axes = match ctx.constant(1) {
-        Some(t) => Some(t.data.iter().map(|v| *v as i64).collect()),
+    let axes = match ctx.int_input(1, "axes")? {
+        Some(axes) => Some(axes),
         None => ctx.ints("axes")?,
     };
     if ctx.int("noop_with_empty_axes", 0)? != 0 {
@@ -87,15 +87,7 @@ impl Op for MaxPool {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let (h, w) = (x.shape[2], x.shape[3]);
-        let mut windows: Vec<Vec<Wire>> = Vec::new();
-        for c in 0..shape[1] {
-            for oy in 0..shape[2] {
-                for ox in 0..shape[3] {
-                    windows.push(self.window.taps(h, w, oy, ox).into_iter().map(|(y, xx, _, _)| x.data[(c * h + y) * w + xx].clone()).collect());
-                }
-            }
-        }
+        let windows: Vec<Vec<Wire>> = windows(&self.window, &x.shape, &shape).iter().map(|win| win.iter().map(|&i| x.data[i].clone()).collect()).collect();
         let mut best: Vec<Wire> = windows.iter().map(|win| win[0].clone()).collect();
         let longest = windows.iter().map(Vec::len).max().unwrap_or(0);
         for step in 1..longest {
@@ -108,6 +100,27 @@ impl Op for MaxPool {
         }
         Ok(Tensor::new(shape, best))
     }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let out = windows(&self.window, &x.shape, &shape).iter().map(|win| win.iter().map(|&i| x.data[i]).fold(f32::NEG_INFINITY, f32::max)).collect();
+        Ok(Tensor::new(shape, out))
+    }
+}
+
+/// The input indices each output of a 2-D window op covers, outputs in row-major order.
+fn windows(window: &Window, input: &[usize], output: &[usize]) -> Vec<Vec<usize>> {
+    let (h, w) = (input[2], input[3]);
+    let mut out = Vec::with_capacity(output.iter().product());
+    for c in 0..output[1] {
+        for oy in 0..output[2] {
+            for ox in 0..output[3] {
+                out.push(window.taps(h, w, oy, ox).into_iter().map(|(y, xx, _, _)| (c * h + y) * w + xx).collect());
+            }
+        }
+    }
+    out
 }
 
 impl Op for AveragePool {
@@ -125,37 +138,62 @@ impl Op for AveragePool {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let (h, w) = (x.shape[2], x.shape[3]);
         let bits = arith.shape().limb_bits;
-        let mut products = Vec::new();
-        for c in 0..shape[1] {
-            for oy in 0..shape[2] {
-                for ox in 0..shape[3] {
-                    let (cells, count): (Vec<Wire>, usize) = match &self.window {
-                        None => ((0..h * w).map(|i| x.data[c * h * w + i].clone()).collect(), h * w),
-                        Some(win) => {
-                            let taps = win.taps(h, w, oy, ox);
-                            let count = if self.count_include_pad { win.kernel[0] * win.kernel[1] } else { taps.len() };
-                            (taps.into_iter().map(|(y, xx, _, _)| x.data[(c * h + y) * w + xx].clone()).collect(), count)
-                        }
-                    };
-                    products.push(mean_of(cells, count, bits));
-                }
-            }
-        }
-        let sums = arith.dot(products)?;
+        let products =
+            self.windows(&x.shape, &shape).into_iter().map(|(cells, count)| mean_of(cells.iter().map(|&i| x.data[i].clone()).collect(), count, bits));
+        let sums = arith.dot(products.collect())?;
         let out = arith.element(ElementOp { rescale: true, relu: false }, sums.into_iter().map(|s| (s, None)).collect())?;
         Ok(Tensor::new(shape, out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let out = self.windows(&x.shape, &shape).into_iter().map(|(cells, count)| (cells.iter().map(|&i| x.data[i] as f64).sum::<f64>() / count as f64) as f32);
+        Ok(Tensor::new(shape, out.collect()))
+    }
+}
+
+impl AveragePool {
+    /// Per output: the input indices it averages and the count it divides by.
+    fn windows(&self, input: &[usize], output: &[usize]) -> Vec<(Vec<usize>, usize)> {
+        let (h, w) = (input[2], input[3]);
+        match &self.window {
+            None => (0..output[1]).map(|c| ((c * h * w..(c + 1) * h * w).collect(), h * w)).collect(),
+            Some(win) => {
+                let count = win.kernel[0] * win.kernel[1];
+                windows(win, input, output)
+                    .into_iter()
+                    .map(|cells| {
+                        let n = if self.count_include_pad { count } else { cells.len() };
+                        (cells, n)
+                    })
+                    .collect()
+            }
+        }
     }
 }
 
 /// `sum(cells) / count` as a dot product at twice the scale, to be rescaled.
 fn mean_of(cells: Vec<Wire>, count: usize, bits: u32) -> Dot {
     let weight = ((1u64 << bits) as f64 / count as f64).round() as i64;
-    Dot { weights: vec![weight; cells.len()], inputs: cells, bias: 0 }
+    Dot { weights: vec![Coef::Const(weight); cells.len()], inputs: cells, bias: Coef::Const(0) }
 }
 
 impl Reduce {
+    /// Per output, the input indices it reduces.
+    fn groups(&self, input: &[usize], output: &[usize]) -> Result<Vec<Vec<usize>>, String> {
+        let axes = self.axes(input.len())?;
+        let st = strides(input);
+        let kept: Vec<usize> = (0..input.len()).filter(|d| !axes.contains(d)).collect();
+        let mut groups = vec![Vec::new(); output.iter().product()];
+        for i in 0..input.iter().product() {
+            let key = kept.iter().fold(0, |acc, &d| acc * input[d] + (i / st[d]) % input[d]);
+            groups[key].push(i);
+        }
+        Ok(groups)
+    }
+
     fn axes(&self, rank: usize) -> Result<Vec<usize>, String> {
         let axes: Vec<usize> = match &self.axes {
             None => (0..rank).collect(),
@@ -188,26 +226,27 @@ impl Op for Reduce {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let axes = self.axes(x.shape.len()).map_err(Error::Shape)?;
-        let st = strides(&x.shape);
-        let kept: Vec<usize> = (0..x.shape.len()).filter(|d| !axes.contains(d)).collect();
-        let mut groups: Vec<Vec<Wire>> = vec![Vec::new(); shape.iter().product()];
-        for (i, v) in x.data.iter().enumerate() {
-            let key = kept.iter().fold(0, |acc, &d| acc * x.shape[d] + (i / st[d]) % x.shape[d]);
-            groups[key].push(v.clone());
-        }
+        let groups = self.groups(&x.shape, &shape).map_err(Error::Shape)?;
         let bits = arith.shape().limb_bits;
+        let cells = |g: &[usize]| g.iter().map(|&i| x.data[i].clone()).collect::<Vec<Wire>>();
         if self.mean {
-            let products = groups.into_iter().map(|g| {
-                let n = g.len();
-                mean_of(g, n, bits)
-            });
-            let sums = arith.dot(products.collect())?;
+            let sums = arith.dot(groups.iter().map(|g| mean_of(cells(g), g.len(), bits)).collect())?;
             let out = arith.element(ElementOp { rescale: true, relu: false }, sums.into_iter().map(|s| (s, None)).collect())?;
             Ok(Tensor::new(shape, out))
         } else {
-            let products = groups.into_iter().map(|g| Dot { weights: vec![1; g.len()], inputs: g, bias: 0 }).collect();
+            let products = groups.iter().map(|g| Dot { weights: vec![Coef::Const(1); g.len()], inputs: cells(g), bias: Coef::Const(0) }).collect();
             Ok(Tensor::new(shape, arith.dot(products)?))
         }
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let groups = self.groups(&x.shape, &shape).map_err(Error::Shape)?;
+        let out = groups.iter().map(|g| {
+            let sum: f64 = g.iter().map(|&i| x.data[i] as f64).sum();
+            (if self.mean { sum / g.len() as f64 } else { sum }) as f32
+        });
+        Ok(Tensor::new(shape, out.collect()))
     }
 }

@@ -1,6 +1,6 @@
 //! Ops that only move values: no constraints, the wires are rearranged.
 
-use super::{NodeCtx, Op};
+use super::{axis, NodeCtx, Op};
 use crate::arith::{Arith, Wire};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
@@ -21,11 +21,12 @@ pub struct Concat {
     axis: i64,
 }
 
+/// Opset 13 moved `axes` from an attribute to input 1.
 fn axes_input(ctx: &NodeCtx) -> Result<Option<Vec<i64>>, String> {
-    Ok(match ctx.constant(1) {
-        Some(t) => Some(t.data.iter().map(|v| *v as i64).collect()),
-        None => ctx.ints("axes")?,
-    })
+    match ctx.int_input(1, "axes")? {
+        Some(axes) => Ok(Some(axes)),
+        None => ctx.ints("axes"),
+    }
 }
 
 pub fn identity(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -63,11 +64,6 @@ pub fn concat(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Concat { axis: ctx.int("axis", 0)? }))
 }
 
-fn axis(a: i64, rank: usize) -> Result<usize, String> {
-    let v = if a < 0 { a + rank as i64 } else { a };
-    (0..rank as i64).contains(&v).then_some(v as usize).ok_or_else(|| format!("axis {a} is out of range for rank {rank}"))
-}
-
 impl Op for Rearrange {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let s = inputs[0];
@@ -94,7 +90,7 @@ impl Op for Rearrange {
                 }
                 let known: usize = out.iter().product();
                 if let Some(i) = infer {
-                    if known == 0 || total % known != 0 {
+                    if known == 0 || !total.is_multiple_of(known) {
                         return Err(format!("cannot reshape {s:?} to {target:?}"));
                     }
                     out[i] = total / known;
@@ -128,7 +124,16 @@ impl Op for Rearrange {
     }
 
     fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let x = inputs[0];
+        self.rearrange(inputs[0])
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.rearrange(inputs[0])
+    }
+}
+
+impl Rearrange {
+    fn rearrange<T: Clone>(&self, x: &Tensor<T>) -> Result<Tensor<T>, Error> {
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
         match self {
             Rearrange::Transpose(perm) => {
@@ -145,9 +150,7 @@ impl Op for Rearrange {
             _ => Ok(x.clone().reshape(shape)),
         }
     }
-}
 
-impl Rearrange {
     fn permutation(&self, perm: Option<&[usize]>, rank: usize) -> Result<Vec<usize>, String> {
         let perm: Vec<usize> = perm.map_or_else(|| (0..rank).rev().collect(), <[usize]>::to_vec);
         let mut sorted = perm.clone();
@@ -174,6 +177,16 @@ impl Op for Concat {
     }
 
     fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        self.concat(inputs)
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.concat(inputs)
+    }
+}
+
+impl Concat {
+    fn concat<T: Clone>(&self, inputs: &[&Tensor<T>]) -> Result<Tensor<T>, Error> {
         let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
         let shape = self.output_shape(&shapes).map_err(Error::Shape)?;
         let a = axis(self.axis, shape.len()).map_err(Error::Shape)?;
