@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use zkinfer_compiler::{Report, Settings};
+use zkinfer_circuits::gadgets::to_i64;
 use zkinfer_verifier::encoding::{fr_to_bytes, Reader};
 use zkinfer_verifier::Fr;
 
@@ -47,7 +48,8 @@ pub struct ProofFile {
     pub vk_digest: String,
     /// Public inputs per instance column, 32-byte big-endian hex.
     pub instances: Vec<Vec<String>>,
-    /// The model's outputs dequantized, for people; the instances are what is proven.
+    /// The model's outputs dequantized, for people; the instances are what is proven. The
+    /// outputs are the first public values of column 0, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<Output>,
     pub proof: String,
@@ -57,6 +59,10 @@ pub struct ProofFile {
 pub struct Output {
     pub name: String,
     pub shape: Vec<usize>,
+    /// Fixed point: `values[i] * 2^scale_bits` is the signed integer the public value encodes.
+    /// Absent in files written before it was recorded; then the values cannot be checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_bits: Option<u32>,
     pub values: Vec<f64>,
 }
 
@@ -104,5 +110,42 @@ impl ProofFile {
                     .collect()
             })
             .collect()
+    }
+
+    /// Checks that every dequantized output is the public value it stands for. Returns false
+    /// when the outputs carry no scale, so there is nothing to check them against.
+    pub fn check_outputs(&self, instances: &[Vec<Fr>]) -> Result<bool> {
+        let scaled = self.outputs.iter().filter(|o| o.scale_bits.is_some()).count();
+        if scaled == 0 {
+            return Ok(false);
+        }
+        if scaled != self.outputs.len() {
+            bail!("some outputs carry scale_bits and some do not");
+        }
+        let public = instances.first().map(Vec::as_slice).unwrap_or_default();
+        let mut at = 0;
+        for o in &self.outputs {
+            let scale_bits = o.scale_bits.expect("checked above");
+            if o.values.len() != o.shape.iter().product::<usize>() {
+                bail!("output '{}' has {} values for shape {:?}", o.name, o.values.len(), o.shape);
+            }
+            if scale_bits > 62 {
+                bail!("output '{}' has scale_bits {scale_bits}; fixed-point scales stop at 62", o.name);
+            }
+            let scale = (1u64 << scale_bits) as f64;
+            for (i, &value) in o.values.iter().enumerate() {
+                let Some(&proven) = public.get(at) else {
+                    bail!("the outputs hold more values than the {} public values of the proof", public.len());
+                };
+                let q = to_i64(proven).with_context(|| format!("public value {at} is not a fixed-point number"))?;
+                // `value * scale` is exact; the tolerance only absorbs a decimal parser that is
+                // off by an ulp or two.
+                if (value * scale - q as f64).abs() > 4.0 * f64::EPSILON * (q.unsigned_abs() as f64).max(1.0) {
+                    bail!("output '{}'[{i}] says {value}, but the proven public value is {} ({q} at scale 2^-{scale_bits})", o.name, q as f64 / scale);
+                }
+                at += 1;
+            }
+        }
+        Ok(true)
     }
 }

@@ -1,16 +1,20 @@
 //! The zkinfer command line: compile an ONNX model into a circuit, set up keys, prove an
 //! inference, verify a proof.
 
+mod done;
 mod files;
+mod term;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use done::{Calldata, Compiled, ContractWritten, Done, KeysWritten, ProveSeconds, Proved, Ran, SrsWritten, Verified};
 use files::{read_input, read_settings, Output, ProofFile, SettingsFile};
 use rand::rngs::OsRng;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use term::Term;
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Model, Report, Visibility};
+use zkinfer_compiler::{CompileOptions, Model, ParamVisibility, Report, Visibility};
 use zkinfer_prover::gpu::{select, BackendChoice};
 use zkinfer_prover::{keygen, proving_key_for, prove, ProveOptions, Srs};
 use zkinfer_verifier::VerifyingKey;
@@ -18,6 +22,9 @@ use zkinfer_verifier::VerifyingKey;
 #[derive(Parser)]
 #[command(name = "zkinfer", version, about = "Prove that an ONNX model computed an output, without revealing its input")]
 struct Cli {
+    /// Print one JSON object on stdout (errors included) instead of text, and no spinners.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +47,10 @@ enum Command {
         calibration: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "private")]
         input_visibility: VisibilityArg,
+        /// Weights and biases fixed in the verifying key, or private witnesses known only to
+        /// the prover (the key then reveals only the model's shape).
+        #[arg(long, value_enum, default_value = "fixed")]
+        param_visibility: ParamVisibilityArg,
         /// Fixed-point scale: values are multiples of 2^-scale.
         #[arg(long, default_value_t = 8)]
         scale: u32,
@@ -92,7 +103,7 @@ enum Command {
         #[arg(short, long)]
         out: Option<PathBuf>,
     },
-    /// The quantized model's output, without proving.
+    /// The quantized model's output beside the float model's, without proving.
     Run {
         dir: PathBuf,
         #[arg(long)]
@@ -125,45 +136,76 @@ enum VisibilityArg {
     Public,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ParamVisibilityArg {
+    Fixed,
+    Private,
+}
+
 const INSECURE: &str = "WARNING: development SRS: its secret was known to one machine; anyone holding it can forge proofs. Use `zkinfer srs import` with a real ceremony file for anything that matters.";
 
 fn main() {
-    if let Err(e) = run(Cli::parse()) {
-        eprintln!("error: {e:#}");
+    let cli = Cli::parse();
+    let term = Term::new(cli.json);
+    let verifying = matches!(cli.command, Command::Verify { .. });
+    let printed = match run(cli.command, &term) {
+        Ok(done) if term.json => term.print(&format!("{}\n", serde_json::to_string(&done).expect("results serialize"))),
+        Ok(done) => term.print(&done.to_string()),
+        Err(e) => {
+            let message = format!("{e:#}");
+            if term.json {
+                let mut object = serde_json::json!({ "error": message });
+                if verifying {
+                    object["verified"] = false.into();
+                }
+                let _ = term.print(&format!("{object}\n"));
+            } else {
+                term.warn(&format!("error: {message}"));
+            }
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = printed {
+        term.warn(&format!("error: writing the result: {e}"));
         std::process::exit(1);
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+fn run(command: Command, term: &Term) -> Result<Done> {
+    Ok(match command {
         Command::Srs { command: SrsCommand::Gen { k, out } } => {
-            eprintln!("{INSECURE}");
-            let srs = Srs::generate_insecure(1 << k, &mut OsRng);
+            term.warn(INSECURE);
+            let srs = term.step(&format!("generating an insecure SRS for 2^{k} rows"), || Srs::generate_insecure(1 << k, &mut OsRng));
             write(&out, &srs.to_bytes())?;
-            println!("wrote {} (2^{k} rows, insecure)", out.display());
+            Done::Srs(SrsWritten { path: out, k, insecure: true, from: None })
         }
         Command::Srs { command: SrsCommand::Import { ptau, k, out } } => {
             let bytes = std::fs::read(&ptau).with_context(|| format!("reading {}", ptau.display()))?;
-            let srs = Srs::from_ptau(&bytes, 1 << k)?;
+            let srs = term.step(&format!("importing {} for 2^{k} rows", ptau.display()), || Srs::from_ptau(&bytes, 1 << k))?;
             write(&out, &srs.to_bytes())?;
-            println!("wrote {} (2^{k} rows, from {})", out.display(), ptau.display());
+            Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
-        Command::Compile { model, out, calibration, input_visibility, scale, width } => {
-            let visibility = match input_visibility {
+        Command::Compile { model, out, calibration, input_visibility, param_visibility, scale, width } => {
+            let input_visibility = match input_visibility {
                 VisibilityArg::Private => Visibility::Private,
                 VisibilityArg::Public => Visibility::Public,
             };
-            compile(&model, &out, calibration.as_deref(), visibility, scale, width)?
+            let param_visibility = match param_visibility {
+                ParamVisibilityArg::Fixed => ParamVisibility::Fixed,
+                ParamVisibilityArg::Private => ParamVisibility::Private,
+            };
+            let options = CompileOptions { scale_bits: scale, input_visibility, param_visibility, width };
+            Done::Compiled(compile(term, model, out, calibration.as_deref(), &options)?)
         }
-        Command::Setup { dir, srs, dev_srs, backend } => setup(&dir, srs.as_deref(), dev_srs, backend)?,
-        Command::Prove { dir, input, out, backend } => prove_command(&dir, &input, &out, backend)?,
+        Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),
+        Command::Prove { dir, input, out, backend } => Done::Proved(prove_command(term, &dir, &input, out, backend)?),
         Command::Verify { vk_path, proof, vk_flag } => {
             let (vk, proof) = match (vk_flag, vk_path, proof) {
                 (Some(vk), Some(proof), None) => (vk, proof),
                 (None, Some(vk), Some(proof)) => (vk, proof),
                 _ => bail!("usage: zkinfer verify VK PROOF.json, or zkinfer verify --vk VK PROOF.json"),
             };
-            verify_command(&vk, &proof)?
+            Done::Verified(verify_command(term, &vk, &proof)?)
         }
         Command::EvmVerifier { vk, out, public_values } => {
             let key = VerifyingKey::from_bytes(&std::fs::read(&vk).with_context(|| format!("reading {}", vk.display()))?)?;
@@ -177,36 +219,41 @@ fn run(cli: Cli) -> Result<()> {
             let source = zkinfer_verifier::evm::solidity_verifier(&key, &[count])?;
             write(&out, source.as_bytes())?;
             if key.insecure_srs {
-                eprintln!("{INSECURE}");
+                term.warn(INSECURE);
             }
-            println!("wrote {} (contract {}, {count} public values)", out.display(), zkinfer_verifier::evm::CONTRACT_NAME);
+            Done::EvmVerifier(ContractWritten { path: out, contract: zkinfer_verifier::evm::CONTRACT_NAME, public_values: count, insecure_srs: key.insecure_srs })
         }
         Command::EvmCalldata { proof, out } => {
             let file = ProofFile::read(&proof)?;
-            let calldata = zkinfer_verifier::evm::calldata(&files::unhex(&file.proof, "proof")?, &file.instances()?);
-            match out {
-                Some(path) => write(&path, files::hex0x(&calldata).as_bytes())?,
-                None => println!("{}", files::hex0x(&calldata)),
+            let calldata = files::hex0x(&zkinfer_verifier::evm::calldata(&files::unhex(&file.proof, "proof")?, &file.instances()?));
+            if let Some(path) = &out {
+                write(path, calldata.as_bytes())?;
             }
+            Done::EvmCalldata(Calldata { path: out, calldata })
         }
         Command::Run { dir, input } => {
             let (model, _) = load_model(&dir)?;
-            let x = model.quantize_input(&read_input(&input)?)?;
-            let (outputs, _) = model.evaluate(&x)?;
-            for o in outputs_of(&model, &outputs) {
-                println!("{} {:?}: {:?}", o.name, o.shape, o.values);
-            }
+            let input = read_input(&input)?;
+            let x = model.quantize_input(&input)?;
+            let (outputs, _) = term.step("running the quantized model", || model.evaluate(&x))?;
+            let float = model.evaluate_float(&input)?;
+            let float_outputs = model
+                .outputs
+                .iter()
+                .zip(float)
+                .map(|((name, _), t)| Output { name: name.clone(), shape: t.shape, scale_bits: None, values: t.data.iter().map(|v| widen(*v)).collect() })
+                .collect();
+            Done::Ran(Ran { outputs: outputs_of(&model, &outputs), float_outputs })
         }
-    }
-    Ok(())
+    })
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-fn compile(path: &Path, out: &Path, calibration: Option<&Path>, input_visibility: Visibility, scale_bits: u32, width: Option<usize>) -> Result<()> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+fn compile(term: &Term, model: PathBuf, out: PathBuf, calibration: Option<&Path>, options: &CompileOptions) -> Result<Compiled> {
+    let bytes = std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;
     let samples: Vec<Vec<f32>> = match calibration {
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -215,26 +262,13 @@ fn compile(path: &Path, out: &Path, calibration: Option<&Path>, input_visibility
         }
         None => Vec::new(),
     };
-    let (settings, report) = zkinfer_compiler::compile(&bytes, &CompileOptions { scale_bits, input_visibility, width }, &samples)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let (settings, report) = term.step(&format!("compiling {}", model.display()), || zkinfer_compiler::compile(&bytes, options, &samples))?;
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     write(&out.join("model.onnx"), &bytes)?;
-    println!(
-        "compiled {}: 2^{} rows ({} used), {} advice / {} fixed columns, width {}, range ±{} at scale 2^{}",
-        path.display(),
-        report.k,
-        report.rows_used,
-        report.advice_columns,
-        report.fixed_columns,
-        settings.width,
-        report.range_bound,
-        scale_bits
-    );
-    if samples.is_empty() {
-        println!("no --calibration: using the default range; calibrate to size it to your data");
-    }
-    write(&out.join("settings.json"), serde_json::to_string_pretty(&SettingsFile { settings, report })?.as_bytes())?;
-    println!("wrote {}/settings.json", out.display());
-    Ok(())
+    let settings_file = out.join("settings.json");
+    let file = SettingsFile { settings, report };
+    write(&settings_file, serde_json::to_string_pretty(&file)?.as_bytes())?;
+    Ok(Compiled { model, settings_file, settings: file.settings, report: file.report })
 }
 
 fn load_model(dir: &Path) -> Result<(Model, Report)> {
@@ -244,26 +278,30 @@ fn load_model(dir: &Path) -> Result<(Model, Report)> {
     Ok((Model::from_onnx(&bytes, settings)?, report))
 }
 
-fn setup(dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backend: BackendChoice) -> Result<()> {
+fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backend: BackendChoice) -> Result<KeysWritten> {
     let (model, report) = load_model(dir)?;
+    let k = report.k;
     let srs = match (srs_path, dev_srs) {
         (Some(p), false) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            Srs::from_bytes(&bytes)?.truncate(1 << report.k)?
+            term.step(&format!("reading the SRS {}", p.display()), || Srs::from_bytes(&bytes)?.truncate(1 << k))?
         }
-        (None, true) => Srs::generate_insecure(1 << report.k, &mut OsRng),
+        (None, true) => term.step(&format!("generating an insecure SRS for 2^{k} rows"), || Srs::generate_insecure(1 << k, &mut OsRng)),
         _ => bail!("give --srs FILE (from `zkinfer srs import`) or --dev-srs"),
     };
     if srs.is_insecure() {
-        eprintln!("{INSECURE}");
+        term.warn(INSECURE);
     }
     let backend = select(backend)?;
     let start = Instant::now();
-    let pk = keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(report.k), backend.as_ref())?;
-    write(&dir.join("vk.bin"), &pk.vk.to_bytes())?;
-    write(&dir.join("srs.bin"), &srs.to_bytes())?;
-    println!("keys for 2^{} rows in {:.2?} on {}; wrote {}/vk.bin and {}/srs.bin", report.k, start.elapsed(), backend.name(), dir.display(), dir.display());
-    Ok(())
+    let pk = term.step(&format!("generating keys for 2^{k} rows on {}", backend.name()), || {
+        keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), backend.as_ref())
+    })?;
+    let keygen_time = start.elapsed();
+    let (vk, srs_file) = (dir.join("vk.bin"), dir.join("srs.bin"));
+    write(&vk, &pk.vk.to_bytes())?;
+    write(&srs_file, &srs.to_bytes())?;
+    Ok(KeysWritten { vk, srs: srs_file, k, backend: backend.name().to_string(), insecure_srs: srs.is_insecure(), keygen_time })
 }
 
 fn outputs_of(model: &Model, outputs: &[zkinfer_compiler::tensor::Tensor<i64>]) -> Vec<Output> {
@@ -271,53 +309,71 @@ fn outputs_of(model: &Model, outputs: &[zkinfer_compiler::tensor::Tensor<i64>]) 
         .outputs
         .iter()
         .zip(outputs)
-        .map(|((name, _), t)| Output { name: name.clone(), shape: t.shape.clone(), values: t.data.iter().map(|v| model.dequantize(*v)).collect() })
+        .map(|((name, _), t)| Output {
+            name: name.clone(),
+            shape: t.shape.clone(),
+            scale_bits: Some(model.settings.scale_bits),
+            values: t.data.iter().map(|v| model.dequantize(*v)).collect(),
+        })
         .collect()
 }
 
-fn prove_command(dir: &Path, input: &Path, out: &Path, backend: BackendChoice) -> Result<()> {
+/// The `f64` that prints as `v` does: a bare cast would print an `f32`'s binary expansion
+/// (0.1f32 as 0.10000000149011612).
+fn widen(v: f32) -> f64 {
+    v.to_string().parse().expect("an f32 prints as a decimal")
+}
+
+fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: BackendChoice) -> Result<Proved> {
     let (model, _) = load_model(dir)?;
     let x = model.quantize_input(&read_input(input)?)?;
     // The quantized run makes every range check the circuit makes, so a value outside the
     // compiled range is named here, before any proving work.
-    let (outputs, _) = model.evaluate(&x).context("the input cannot be proven with this compiled model")?;
+    let start = Instant::now();
+    let (outputs, _) = term.step("running the quantized model", || model.evaluate(&x)).context("the input cannot be proven with this compiled model")?;
+    let evaluate = start.elapsed();
     let vk = VerifyingKey::from_bytes(&std::fs::read(dir.join("vk.bin")).context("reading vk.bin (run `zkinfer setup` first)")?)?;
     let srs = Srs::from_bytes(&std::fs::read(dir.join("srs.bin")).context("reading srs.bin (run `zkinfer setup` first)")?)?;
     if srs.is_insecure() {
-        eprintln!("{INSECURE}");
+        term.warn(INSECURE);
     }
     let backend = select(backend)?;
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let start = Instant::now();
-    let pk = proving_key_for(&srs, &ModelCircuit { model: &model, input: None }, vk, backend.as_ref())?;
+    let pk = term.step("rebuilding the proving key", || proving_key_for(&srs, &ModelCircuit { model: &model, input: None }, vk, backend.as_ref()))?;
     let keys = start.elapsed();
     let instances = ModelCircuit::instances(&model, &x, &outputs);
-    let proof = prove(&pk, &circuit, &instances, backend.as_ref(), &mut OsRng, ProveOptions::default())?;
+    let start = Instant::now();
+    let proof = term.step(&format!("proving on {} (witness, commitments, openings)", backend.name()), || {
+        prove(&pk, &circuit, &instances, backend.as_ref(), &mut OsRng, ProveOptions::default())
+    })?;
+    let proving = start.elapsed();
     let file = ProofFile::new(pk.vk.digest(), &instances, outputs_of(&model, &outputs), &proof);
-    write(out, serde_json::to_string_pretty(&file)?.as_bytes())?;
-    for o in &file.outputs {
-        println!("{} {:?}: {:?}", o.name, o.shape, o.values);
-    }
-    println!("proved in {:.2?} (keys loaded in {keys:.2?}) on {}; wrote {} ({} proof bytes)", start.elapsed(), backend.name(), out.display(), proof.len());
-    Ok(())
+    write(&out, serde_json::to_string_pretty(&file)?.as_bytes())?;
+    Ok(Proved {
+        proof_file: out,
+        proof_bytes: proof.len(),
+        outputs: file.outputs,
+        backend: backend.name().to_string(),
+        insecure_srs: srs.is_insecure(),
+        seconds: ProveSeconds { evaluate, keys, prove: proving },
+    })
 }
 
-fn verify_command(vk_path: &Path, proof_path: &Path) -> Result<()> {
+fn verify_command(term: &Term, vk_path: &Path, proof_path: &Path) -> Result<Verified> {
     let vk = VerifyingKey::from_bytes(&std::fs::read(vk_path).with_context(|| format!("reading {}", vk_path.display()))?)?;
     let file = ProofFile::read(proof_path)?;
     if files::unhex(&file.vk_digest, "vk_digest")? != vk.digest() {
         bail!("rejected: the proof was made for a different verifying key (digest {}, this key's is {})", file.vk_digest, files::hex0x(vk.digest()));
     }
     let proof = files::unhex(&file.proof, "proof")?;
+    let instances = file.instances()?;
     let start = Instant::now();
-    zkinfer_verifier::verify(&vk, &file.instances()?, &proof).context("rejected")?;
-    let took = start.elapsed();
-    for o in &file.outputs {
-        println!("{} {:?}: {:?}", o.name, o.shape, o.values);
-    }
+    zkinfer_verifier::verify(&vk, &instances, &proof).context("rejected")?;
+    let verify_time = start.elapsed();
+    let outputs_checked = file.check_outputs(&instances).context("rejected: the proof is valid, but its outputs are not the proven public values")?;
     if vk.insecure_srs {
-        eprintln!("{INSECURE}");
+        term.warn(INSECURE);
     }
-    println!("verified ({took:.2?})");
-    Ok(())
+    Ok(Verified { verified: true, error: None, outputs: file.outputs, outputs_checked, insecure_srs: vk.insecure_srs, verify_time })
 }

@@ -1,10 +1,22 @@
-//! The command line as a user meets it: the main job end to end, and clear errors.
+//! The command line as a user meets it: the main job end to end, clear errors, `--json`,
+//! pipes and terminals.
 
+use ark_bn254::Fr;
+use ark_ff::PrimeField;
+use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn zkinfer(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).output().unwrap()
+}
+
+/// Runs with `--json` and parses stdout, which must be exactly one JSON object.
+fn zkinfer_json(args: &[&str]) -> (Output, Value) {
+    let o = zkinfer(&[&["--json"], args].concat());
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{args:?}: stdout is not one JSON value ({e}): {}", text(&o)));
+    assert!(v.is_object(), "{args:?}: {v}");
+    (o, v)
 }
 
 fn fixture(path: &str) -> String {
@@ -23,32 +35,170 @@ fn temp(name: &str) -> PathBuf {
 
 #[test]
 fn compile_setup_prove_verify_and_reject_a_tampered_proof() {
-    let dir = temp("e2e");
-    let d = dir.to_str().unwrap();
-    let input = fixture("tiny_mlp/input.json");
-    let steps: [&[&str]; 3] = [
-        &["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--calibration", &input],
-        &["setup", d, "--dev-srs", "--backend", "cpu"],
-        &["prove", d, "--input", &input, "-o", &format!("{d}/proof.json"), "--backend", "cpu"],
-    ];
-    for args in steps {
-        let o = zkinfer(args);
-        assert!(o.status.success(), "{args:?}: {}", text(&o));
-    }
+    let d = tiny_proof("e2e");
     let vk = format!("{d}/vk.bin");
-    let proof = format!("{d}/proof.json");
-    let o = zkinfer(&["verify", &vk, &proof]);
+    let o = zkinfer(&["verify", &vk, &format!("{d}/proof.json")]);
     assert!(o.status.success() && text(&o).contains("verified"), "{}", text(&o));
     assert!(text(&o).contains("development SRS"), "the insecure SRS is named: {}", text(&o));
 
-    let mut file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
-    let hex = file["proof"].as_str().unwrap().to_string();
-    let flipped = if hex.ends_with('0') { "1" } else { "0" };
-    file["proof"] = format!("{}{flipped}", &hex[..hex.len() - 1]).into();
-    let tampered = format!("{d}/tampered.json");
-    std::fs::write(&tampered, file.to_string()).unwrap();
+    let tampered = edit_proof(&d, "tampered", flip_last_digit);
     let o = zkinfer(&["verify", "--vk", &vk, &tampered]);
     assert!(!o.status.success() && text(&o).contains("rejected"), "{}", text(&o));
+}
+
+/// Compiles tiny_mlp, sets up and proves; returns the directory.
+fn tiny_proof(name: &str) -> String {
+    let dir = temp(name);
+    let d = dir.to_str().unwrap().to_string();
+    let input = fixture("tiny_mlp/input.json");
+    for args in [
+        vec!["compile", &fixture("tiny_mlp/model.onnx"), "-o", &d, "--calibration", &input],
+        vec!["setup", &d, "--dev-srs", "--backend", "cpu"],
+        vec!["prove", &d, "--input", &input, "-o", &format!("{d}/proof.json"), "--backend", "cpu"],
+    ] {
+        let o = zkinfer(&args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+    }
+    d
+}
+
+fn edit_proof(d: &str, name: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(format!("{d}/proof.json")).unwrap()).unwrap();
+    edit(&mut file);
+    let path = format!("{d}/{name}.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    path
+}
+
+fn flip_last_digit(file: &mut Value) {
+    let hex = file["proof"].as_str().unwrap();
+    let flipped = if hex.ends_with('0') { "1" } else { "0" };
+    file["proof"] = format!("{}{flipped}", &hex[..hex.len() - 1]).into();
+}
+
+#[test]
+fn json_output_is_one_object_per_command() {
+    let dir = temp("json");
+    let d = dir.to_str().unwrap();
+    let input = fixture("tiny_mlp/input.json");
+    let proof = format!("{d}/proof.json");
+
+    let (o, v) = zkinfer_json(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--calibration", &input]);
+    assert!(o.status.success() && v["report"]["k"].as_u64().is_some() && v["settings"]["scale_bits"] == 8, "{v}");
+    let (o, v) = zkinfer_json(&["setup", d, "--dev-srs", "--backend", "cpu"]);
+    assert!(o.status.success() && v["vk"] == format!("{d}/vk.bin") && v["insecure_srs"] == true, "{v}");
+    assert!(v["keygen_seconds"].as_f64().is_some(), "{v}");
+    let (o, v) = zkinfer_json(&["prove", d, "--input", &input, "-o", &proof, "--backend", "cpu"]);
+    assert!(o.status.success() && v["proof_file"] == proof.as_str() && v["proof_bytes"].as_u64() > Some(0), "{v}");
+    assert!(["evaluate", "keys", "prove"].iter().all(|s| v["seconds"][s].as_f64().is_some()), "{v}");
+    assert_eq!(v["outputs"][0]["shape"], serde_json::json!([1, 3]), "{v}");
+
+    let (o, v) = zkinfer_json(&["verify", &format!("{d}/vk.bin"), &proof]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(v["verified"] == true && v["error"].is_null() && v["outputs_checked"] == true, "{v}");
+    let (o, v) = zkinfer_json(&["run", d, "--input", &input]);
+    assert!(o.status.success() && v["outputs"][0]["values"].as_array().map(Vec::len) == Some(3), "{v}");
+    let onnxruntime: Value = serde_json::from_str(&std::fs::read_to_string(fixture("tiny_mlp/output.json")).unwrap()).unwrap();
+    let floats: Vec<f64> = serde_json::from_value(v["float_outputs"][0]["values"].clone()).unwrap();
+    let reference: Vec<f64> = serde_json::from_value(onnxruntime["output_data"][0].clone()).unwrap();
+    assert!(floats.len() == 3 && floats.iter().zip(&reference).all(|(a, b)| (a - b).abs() < 1e-5), "{floats:?} vs onnxruntime's {reference:?}");
+
+    let tampered = edit_proof(d, "tampered", flip_last_digit);
+    let (o, v) = zkinfer_json(&["verify", "--vk", &format!("{d}/vk.bin"), &tampered]);
+    assert!(!o.status.success() && v["verified"] == false && v["error"].as_str().unwrap().contains("rejected"), "{v}");
+    let (o, v) = zkinfer_json(&["run", d, "--input", &fixture("errors/malformed_input.json")]);
+    assert!(!o.status.success() && v["error"].as_str().unwrap().contains("is not an input file") && v.get("verified").is_none(), "{v}");
+}
+
+#[test]
+fn private_parameters_are_chosen_at_compile_time() {
+    let dir = temp("params");
+    let d = dir.to_str().unwrap();
+    let (o, v) = zkinfer_json(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--param-visibility", "private"]);
+    assert!(o.status.success() && v["settings"]["param_visibility"] == "private", "{}", text(&o));
+    let o = zkinfer(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--param-visibility", "secret"]);
+    assert!(!o.status.success() && text(&o).contains("possible values: fixed, private"), "{}", text(&o));
+}
+
+#[test]
+fn verify_checks_the_dequantized_outputs_against_the_public_values() {
+    let d = tiny_proof("outputs");
+    let vk = format!("{d}/vk.bin");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(format!("{d}/proof.json")).unwrap()).unwrap();
+    let output = &file["outputs"][0];
+    assert_eq!(output["scale_bits"], 8, "{output}");
+    // Each float times 2^scale_bits is the signed integer its public value encodes.
+    let values: Vec<f64> = serde_json::from_value(output["values"].clone()).unwrap();
+    let instances: Vec<String> = serde_json::from_value(file["instances"][0].clone()).unwrap();
+    assert_eq!(values.len(), instances.len());
+    for (value, hex) in values.iter().zip(&instances) {
+        let q = value * 256.0;
+        assert_eq!(q.fract(), 0.0, "{value} is not a multiple of 2^-8");
+        let expected = if q < 0.0 { -Fr::from(-q as u64) } else { Fr::from(q as u64) };
+        assert_eq!(Fr::from_be_bytes_mod_order(&hex::decode(&hex[2..]).unwrap()), expected, "{value} vs {hex}");
+    }
+
+    let o = zkinfer(&["verify", &vk, &format!("{d}/proof.json")]);
+    assert!(o.status.success() && text(&o).contains("outputs match the proven public values"), "{}", text(&o));
+
+    let lying = edit_proof(&d, "lying", |f| {
+        let v = f["outputs"][0]["values"][1].as_f64().unwrap();
+        f["outputs"][0]["values"][1] = (v + 1.0 / 256.0).into();
+    });
+    let o = zkinfer(&["verify", &vk, &lying]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("rejected") && text(&o).contains("output 'output'[1]"), "{}", text(&o));
+
+    let unscaled = edit_proof(&d, "unscaled", |f| {
+        f["outputs"][0].as_object_mut().unwrap().remove("scale_bits");
+    });
+    let o = zkinfer(&["verify", &vk, &unscaled]);
+    assert!(o.status.success() && text(&o).contains("not checked"), "{}", text(&o));
+    let (o, v) = zkinfer_json(&["verify", &vk, &unscaled]);
+    assert!(o.status.success() && v["verified"] == true && v["outputs_checked"] == false, "{v}");
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_panic_and_keeps_the_exit_code() {
+    let d = tiny_proof("pipe");
+    let tampered = edit_proof(&d, "tampered", |f| f["instances"][0][0] = format!("0x{:064x}", 1).into());
+    let closed = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).stdout(writer).stderr(Stdio::piped()).output().unwrap()
+    };
+    let input = fixture("tiny_mlp/input.json");
+    for args in [vec!["run", &d, "--input", &input], vec!["--json", "verify", &format!("{d}/vk.bin"), &format!("{d}/proof.json")]] {
+        let o = closed(&args);
+        assert!(o.status.success() && !text(&o).contains("panicked"), "{args:?}: {:?} {}", o.status, text(&o));
+    }
+    let o = closed(&["verify", &format!("{d}/vk.bin"), &tampered]);
+    assert!(o.status.code() == Some(1) && !text(&o).contains("panicked"), "{:?} {}", o.status, text(&o));
+}
+
+#[test]
+fn spinners_only_on_a_terminal_and_never_with_json() {
+    let d = tiny_proof("spinners");
+    let setup = ["setup", &d, "--dev-srs", "--backend", "cpu"];
+    let o = zkinfer(&setup);
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("generating keys") && !stderr.contains('\r') && !stderr.contains('\x1b'), "{stderr:?}");
+
+    // `script` runs the command on a pseudo-terminal, as a person at a shell would.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped the terminal half: no `script` (util-linux) on this machine");
+        return;
+    }
+    let on_terminal = |args: &str| {
+        let o = Command::new("script").args(["-qec", &format!("{} {args}", env!("CARGO_BIN_EXE_zkinfer")), "/dev/null"]).output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let shown = on_terminal(&setup.join(" "));
+    assert!(shown.contains("generating keys for 2^"), "{shown:?}");
+    let json = on_terminal(&format!("--json {}", setup.join(" ")));
+    assert!(!json.contains("generating keys") && json.contains("\"keygen_seconds\""), "{json:?}");
 }
 
 #[test]
@@ -76,4 +226,5 @@ fn bad_inputs_are_clear_errors() {
     assert!(!o.status.success() && text(&o).contains("is not an input file"), "{}", text(&o));
     let o = zkinfer(&["run", d, "--input", &fixture("tiny_mlp/input.json")]);
     assert!(o.status.success() && text(&o).contains("output [1, 3]"), "{}", text(&o));
+    assert!(text(&o).contains("output [1, 3] in floats: ") && text(&o).contains("largest quantization error: "), "{}", text(&o));
 }

@@ -1,0 +1,207 @@
+//! What each command did: written as text for people, or as one JSON object (`--json`).
+
+use crate::files::Output;
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+use zkinfer_compiler::{ParamVisibility, Report, Settings};
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Done {
+    Srs(SrsWritten),
+    Compiled(Compiled),
+    Setup(KeysWritten),
+    Proved(Proved),
+    Verified(Verified),
+    EvmVerifier(ContractWritten),
+    EvmCalldata(Calldata),
+    Ran(Ran),
+}
+
+#[derive(Serialize)]
+pub struct SrsWritten {
+    pub path: PathBuf,
+    pub k: u32,
+    pub insecure: bool,
+    /// The ceremony file it was imported from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+pub struct Compiled {
+    pub model: PathBuf,
+    pub settings_file: PathBuf,
+    pub settings: Settings,
+    pub report: Report,
+}
+
+#[derive(Serialize)]
+pub struct KeysWritten {
+    pub vk: PathBuf,
+    pub srs: PathBuf,
+    pub k: u32,
+    pub backend: String,
+    pub insecure_srs: bool,
+    #[serde(rename = "keygen_seconds", serialize_with = "seconds")]
+    pub keygen_time: Duration,
+}
+
+#[derive(Serialize)]
+pub struct Proved {
+    pub proof_file: PathBuf,
+    pub proof_bytes: usize,
+    pub outputs: Vec<Output>,
+    pub backend: String,
+    pub insecure_srs: bool,
+    pub seconds: ProveSeconds,
+}
+
+#[derive(Serialize)]
+pub struct ProveSeconds {
+    /// The quantized model on integers, with its range checks.
+    #[serde(serialize_with = "seconds")]
+    pub evaluate: Duration,
+    /// The proving key rebuilt from the SRS and the verifying key.
+    #[serde(serialize_with = "seconds")]
+    pub keys: Duration,
+    /// Witness, commitments and openings.
+    #[serde(serialize_with = "seconds")]
+    pub prove: Duration,
+}
+
+#[derive(Serialize)]
+pub struct Verified {
+    pub verified: bool,
+    /// Always present, so that a reader finds the same keys whether the proof passed or not.
+    pub error: Option<String>,
+    pub outputs: Vec<Output>,
+    /// Whether the dequantized outputs were checked against the proven public values (files
+    /// without scales cannot be).
+    pub outputs_checked: bool,
+    pub insecure_srs: bool,
+    #[serde(rename = "verify_seconds", serialize_with = "seconds")]
+    pub verify_time: Duration,
+}
+
+#[derive(Serialize)]
+pub struct ContractWritten {
+    pub path: PathBuf,
+    pub contract: &'static str,
+    pub public_values: usize,
+    pub insecure_srs: bool,
+}
+
+#[derive(Serialize)]
+pub struct Calldata {
+    /// Where it was written; printed instead when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    pub calldata: String,
+}
+
+#[derive(Serialize)]
+pub struct Ran {
+    pub outputs: Vec<Output>,
+    /// The model in floats, as onnxruntime runs it: what quantization costs, before proving.
+    pub float_outputs: Vec<Output>,
+}
+
+impl Ran {
+    /// The largest difference between a quantized output and its float counterpart.
+    fn largest_error(&self) -> f64 {
+        let pairs = self.outputs.iter().zip(&self.float_outputs).flat_map(|(q, f)| q.values.iter().zip(&f.values));
+        pairs.map(|(q, f)| (q - f).abs()).fold(0.0, f64::max)
+    }
+}
+
+fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+fn outputs(f: &mut fmt::Formatter, outputs: &[Output]) -> fmt::Result {
+    for o in outputs {
+        writeln!(f, "{} {:?}: {:?}", o.name, o.shape, o.values)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Done {
+    /// Lines for people, each ending in a newline.
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Done::Srs(s) => match &s.from {
+                Some(ptau) => writeln!(f, "wrote {} (2^{} rows, from {})", s.path.display(), s.k, ptau.display()),
+                None => writeln!(f, "wrote {} (2^{} rows, insecure)", s.path.display(), s.k),
+            },
+            Done::Compiled(c) => {
+                let (r, s) = (&c.report, &c.settings);
+                writeln!(
+                    f,
+                    "compiled {}: 2^{} rows ({} used), {} advice / {} fixed columns, width {}, range ±{} at scale 2^{}",
+                    c.model.display(),
+                    r.k,
+                    r.rows_used,
+                    r.advice_columns,
+                    r.fixed_columns,
+                    s.width,
+                    r.range_bound,
+                    s.scale_bits
+                )?;
+                if s.param_visibility == ParamVisibility::Private {
+                    writeln!(f, "parameters private: the verifying key holds only the model's shape")?;
+                }
+                if r.calibration_samples == 0 {
+                    writeln!(f, "no --calibration: using the default range; calibrate to size it to your data")?;
+                }
+                writeln!(f, "wrote {}", c.settings_file.display())
+            }
+            Done::Setup(k) => writeln!(
+                f,
+                "keys for 2^{} rows in {:.2?} on {}; wrote {} and {}",
+                k.k,
+                k.keygen_time,
+                k.backend,
+                k.vk.display(),
+                k.srs.display()
+            ),
+            Done::Proved(p) => {
+                outputs(f, &p.outputs)?;
+                let s = &p.seconds;
+                writeln!(
+                    f,
+                    "proved in {:.2?} (quantized run {:.2?}, keys loaded in {:.2?}) on {}; wrote {} ({} proof bytes)",
+                    s.prove,
+                    s.evaluate,
+                    s.keys,
+                    p.backend,
+                    p.proof_file.display(),
+                    p.proof_bytes
+                )
+            }
+            Done::Verified(v) => {
+                outputs(f, &v.outputs)?;
+                match (v.outputs.is_empty(), v.outputs_checked) {
+                    (true, _) => {}
+                    (false, true) => writeln!(f, "outputs match the proven public values")?,
+                    (false, false) => writeln!(f, "outputs carry no scale_bits: not checked against the proven public values")?,
+                }
+                writeln!(f, "verified ({:.2?})", v.verify_time)
+            }
+            Done::EvmVerifier(c) => writeln!(f, "wrote {} (contract {}, {} public values)", c.path.display(), c.contract, c.public_values),
+            Done::EvmCalldata(c) => match &c.path {
+                Some(path) => writeln!(f, "wrote {}", path.display()),
+                None => writeln!(f, "{}", c.calldata),
+            },
+            Done::Ran(r) => {
+                outputs(f, &r.outputs)?;
+                for o in &r.float_outputs {
+                    writeln!(f, "{} {:?} in floats: {:?}", o.name, o.shape, o.values)?;
+                }
+                writeln!(f, "largest quantization error: {:.6}", r.largest_error())
+            }
+        }
+    }
+}
