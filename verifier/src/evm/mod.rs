@@ -6,7 +6,8 @@
 //! parts in transcript order, every Keccak challenge is one hash over a region of memory. The
 //! identities are generated from the key's expressions; the openings are one MSM through the
 //! `ecMul`/`ecAdd` precompiles (one multiplication per committed polynomial, however many
-//! rotations open it) and one two-pair pairing.
+//! rotations open it) and one two-pair pairing. `docs/evm.md` measures where the gas goes and
+//! what this protocol's floor is.
 //!
 //! A deployed verifier serves one model, so the number of public values in each instance
 //! column is fixed into the contract: `instances` holds the columns concatenated, column by
@@ -448,17 +449,15 @@ impl<'a> Generator<'a> {
         }
         let evals = m.proof + p.evals;
         c.block(|c| {
+            // A loop for the public inputs, whose number the model sets; the evaluations are
+            // unrolled, a third of the gas of a loop.
             c.line("// Public inputs and evaluations must be canonical scalars.");
-            c.line("let ok := 1");
-            for (from, to) in [(m.transcript + 32, at), (evals, evals + 32 * p.num_evals)] {
-                if to > from {
-                    c.line(format!(
-                        "for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{ ok := and(ok, lt(mload(a), r)) }}",
-                        hex(from),
-                        hex(to)
-                    ));
-                }
-            }
+            c.line(format!(
+                "let ok := 1\nfor {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{ ok := and(ok, lt(mload(a), r)) }}",
+                hex(m.transcript + 32),
+                hex(at)
+            ));
+            (0..p.num_evals).for_each(|o| c.line(format!("ok := and(ok, lt(mload({}), r))", hex(evals + 32 * o))));
             c.line("if iszero(ok) { reject() }");
         });
         // Every other point goes through ecMul, ecAdd or the pairing, which fail on points off
@@ -506,8 +505,8 @@ impl<'a> Generator<'a> {
         let layout = self.layout;
         let omega = fr_hex(&layout.omega);
         let (den, count) = (m.denominators, m.num_denominators);
-        let omega_usable = fr_hex(&layout.omega.pow([layout.usable_rows as u64]));
-        let tail_end = den + 32 * (1 + layout.n - layout.usable_rows);
+        // omega^i for the last-row marker and the blinding rows.
+        let tail: Vec<Fr> = (layout.usable_rows..layout.n).map(|i| layout.omega.pow([i as u64])).collect();
         let n_inv = fr_hex(&Fr::from(layout.n as u64).inverse().unwrap());
         let mut column_values = Vec::new();
         let mut at = m.transcript + 64;
@@ -523,19 +522,15 @@ impl<'a> Generator<'a> {
             .collect();
         self.code.block(|c| {
             c.line(format!("let x := mload({})", hex(m.x)));
-            c.line(format!(
-                "let xn := x\nfor {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ xn := mulmod(xn, xn, r) }}\nmstore({}, xn)",
-                layout.k,
-                hex(m.x_n)
-            ));
+            c.line("let xn := x");
+            (0..layout.k).for_each(|_| c.line("xn := mulmod(xn, xn, r)"));
+            c.line(format!("mstore({}, xn)", hex(m.x_n)));
             c.line("let vanishing := addmod(xn, sub(r, 1), r)\nif iszero(vanishing) { reject() }");
             c.line(format!("mstore({}, addmod(x, sub(r, 1), r))", hex(den)));
-            c.line("// The last-row marker and the blinding rows.");
-            c.line(format!(
-                "{{\n    let w := {omega_usable}\n    for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{\n        mstore(a, addmod(x, sub(r, w), r))\n        w := mulmod(w, {omega}, r)\n    }}\n}}",
-                hex(den + 32),
-                hex(tail_end),
-            ));
+            c.line("// The last-row marker and the blinding rows, unrolled: their number is the circuit's.");
+            for (i, w) in tail.iter().enumerate() {
+                c.line(format!("mstore({}, addmod(x, {}, r))", hex(den + 32 * (1 + i)), fr_hex(&-*w)));
+            }
             for &(column, rotation, n, at) in instances.iter().filter(|i| i.2 > 0) {
                 let z = if rotation == 0 { "x".to_string() } else { format!("mulmod(x, {}, r)", fr_hex(&layout.rotate(rotation))) };
                 c.line(format!("// Instance column {column} at rotation {rotation}."));
@@ -548,22 +543,21 @@ impl<'a> Generator<'a> {
             let last = den + 32 * (count - 1);
             c.line(format!("mstore({}, vanishing)", hex(last)));
             c.line(format!(
-                "{{\n    // Montgomery's batch inversion: prefix products, one inversion, a backward pass.\n    let p := 1\n    for {{ let i := 0 }} lt(i, {size}) {{ i := add(i, 0x20) }} {{\n        mstore(add({pre}, i), p)\n        p := mulmod(p, mload(add({den}, i)), r)\n    }}\n    p := invert(p)\n    for {{ let i := {size} }} i {{}} {{\n        i := sub(i, 0x20)\n        let a := add({den}, i)\n        let d := mload(a)\n        mstore(a, mulmod(p, mload(add({pre}, i)), r))\n        p := mulmod(p, d, r)\n    }}\n}}",
-                size = hex(32 * count),
-                pre = hex(m.prefix),
+                "{{\n    // Montgomery's batch inversion: prefix products, one inversion, a backward pass.\n    let p := 1\n    for {{ let a := {den} }} lt(a, {end}) {{ a := add(a, 0x20) }} {{\n        mstore(add(a, {shift}), p)\n        p := mulmod(p, mload(a), r)\n    }}\n    p := invert(p)\n    for {{ let a := {end} }} gt(a, {den}) {{}} {{\n        a := sub(a, 0x20)\n        let d := mload(a)\n        mstore(a, mulmod(p, mload(add(a, {shift})), r))\n        p := mulmod(p, d, r)\n    }}\n}}",
+                end = hex(den + 32 * count),
+                shift = hex(m.prefix - den),
                 den = hex(den)
             ));
             c.line("// L_i(z) = omega^i (x^n - 1) / (n (z - omega^i))");
             c.line(format!("let scale := mulmod(vanishing, {n_inv}, r)"));
             c.line(format!("mstore({}, mulmod(scale, mload({}), r))", hex(m.l_first), hex(den)));
-            c.line(format!(
-                "{{\n    let w := {omega_usable}\n    mstore({}, mulmod(scale, mulmod(w, mload({}), r), r))\n    // 1 - the Lagrange values of the last-row marker and the blinding rows\n    let s := 0\n    for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{\n        s := addmod(s, mulmod(w, mload(a), r), r)\n        w := mulmod(w, {omega}, r)\n    }}\n    mstore({}, addmod(1, sub(r, mulmod(scale, s, r)), r))\n}}",
-                hex(m.l_last),
-                hex(den + 32),
-                hex(den + 32),
-                hex(tail_end),
-                hex(m.l_active)
-            ));
+            c.block(|c| {
+                let term = |i: usize| format!("mulmod({}, mload({}), r)", fr_hex(&tail[i]), hex(den + 32 * (1 + i)));
+                c.line(format!("let s := {}\nmstore({}, mulmod(scale, s, r))", term(0), hex(m.l_last)));
+                c.line("// 1 - the Lagrange values of the last-row marker and the blinding rows");
+                (1..tail.len()).for_each(|i| c.line(format!("s := addmod(s, {}, r)", term(i))));
+                c.line(format!("mstore({}, addmod(1, sub(r, mulmod(scale, s, r)), r))", hex(m.l_active)));
+            });
             for (k, &(column, _, n, at)) in instances.iter().enumerate() {
                 let slot = m.instance_evals + 32 * k;
                 if n == 0 {
@@ -728,16 +722,20 @@ impl<'a> Generator<'a> {
         let upow = |j: usize| format!("mload({})", hex(m.u_powers + 32 * j));
         let vpow = |i: usize| format!("mload({})", hex(m.v_powers + 32 * i));
         let eval = |o: usize| format!("mload({})", hex(m.proof + p.eval(o)));
-        let powers = |name: &str, of: usize, at: usize, count: usize| {
-            format!(
-                "{{\n    let {name} := mload({})\n    let p := 1\n    for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{\n        mstore(a, p)\n        p := mulmod(p, {name}, r)\n    }}\n}}",
-                hex(of),
-                hex(at),
-                hex(at + 32 * count)
-            )
+        // Unrolled: a loop costs more than twice as much per power.
+        let powers = |c: &mut Code, of: usize, at: usize, count: usize| {
+            c.block(|c| {
+                c.line(format!("let b := mload({})\nlet p := b\nmstore({}, 1)", hex(of), hex(at)));
+                for i in 1..count {
+                    if i > 1 {
+                        c.line("p := mulmod(p, b, r)");
+                    }
+                    c.line(format!("mstore({}, p)", hex(at + 32 * i)));
+                }
+            })
         };
-        self.code.line(powers("u", m.u, m.u_powers, layout.rotations.len()));
-        self.code.line(powers("v", m.v, m.v_powers, num_v_powers(layout)));
+        powers(&mut self.code, m.u, m.u_powers, layout.rotations.len());
+        powers(&mut self.code, m.v, m.v_powers, num_v_powers(layout));
         self.code.block(|c| {
             c.line("// The evaluations combined as the commitments are: E = sum_j u^j sum_i v^i e_ji.");
             c.line(format!("let v := mload({})\nlet es := 0", hex(m.v)));
