@@ -249,7 +249,7 @@ fn setup(dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backend: BackendCho
     let srs = match (srs_path, dev_srs) {
         (Some(p), false) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            Srs::from_bytes(&bytes)?.truncate(1 << report.k)?
+            Srs::from_bytes(&bytes)?.for_rows(report.k)?
         }
         (None, true) => Srs::generate_insecure(1 << report.k, &mut OsRng),
         _ => bail!("give --srs FILE (from `zkinfer srs import`) or --dev-srs"),
