@@ -44,14 +44,13 @@ fn main() {
     let sizes = sizes();
     one_process_per_size(sizes.clone());
     let mut rng = Rng::seed_from_u64(0);
-    let srs = Srs::generate_insecure(1 << *sizes.end(), &mut rng);
     let criterion_sizes = sizes.clone().filter(|&k| k <= CRITERION_MAX_K);
     if clock::cpu_clock() {
-        prove_criterion(Criterion::default().with_measurement(clock::CpuTime).configure_from_args(), &srs, criterion_sizes, &mut rng);
+        prove_criterion(Criterion::default().with_measurement(clock::CpuTime).configure_from_args(), criterion_sizes, &mut rng);
     } else {
-        prove_criterion(Criterion::default().configure_from_args(), &srs, criterion_sizes, &mut rng);
+        prove_criterion(Criterion::default().configure_from_args(), criterion_sizes, &mut rng);
     }
-    prove_timed(&srs, sizes.filter(|&k| k > CRITERION_MAX_K), &mut rng);
+    prove_timed(sizes.filter(|&k| k > CRITERION_MAX_K), &mut rng);
 }
 
 /// Part 1: runs this binary again for each size and prints the rows they print as two tables.
@@ -83,14 +82,16 @@ fn one_process_per_size(sizes: impl Iterator<Item = u32>) {
 }
 
 /// Part 2: criterion, with key generation outside the measured loop.
-fn prove_criterion<M: Measurement>(mut c: Criterion<M>, srs: &Srs, sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
+fn prove_criterion<M: Measurement>(mut c: Criterion<M>, sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
     // A separate name keeps criterion from comparing CPU-time results with wall-time ones.
     let mut group = c.benchmark_group(if clock::cpu_clock() { "prove (cpu time)" } else { "prove" });
     group.sampling_mode(SamplingMode::Flat).sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     for k in sizes {
         let circuit = BenchCircuit::new(k, k as u64);
         let instances = circuit.instances();
-        let pk = keygen(srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
+        // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_rows`).
+        let srs = Srs::generate_insecure(1 << k, rng);
+        let pk = keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
         group.bench_function(BenchmarkId::new(Cpu.name(), format!("2^{k}")), |b| {
             b.iter(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove"))
         });
@@ -100,7 +101,7 @@ fn prove_criterion<M: Measurement>(mut c: Criterion<M>, srs: &Srs, sizes: impl I
 }
 
 /// Part 3: a plain timer, `MANUAL_RUNS` proofs per size.
-fn prove_timed(srs: &Srs, sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
+fn prove_timed(sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
     let mut header = Some(format!("\n# Proving time by plain timer, {MANUAL_RUNS} proofs per size\n\n| k | min wall s | mean wall s | mean CPU s |\n|---|---|---|---|"));
     for k in sizes {
         if let Some(h) = header.take() {
@@ -108,7 +109,9 @@ fn prove_timed(srs: &Srs, sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
         }
         let circuit = BenchCircuit::new(k, k as u64);
         let instances = circuit.instances();
-        let pk = keygen(srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
+        // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_rows`).
+        let srs = Srs::generate_insecure(1 << k, rng);
+        let pk = keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
         let runs: Vec<Spent> = (0..MANUAL_RUNS)
             .map(|_| measure(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove")).1)
             .collect();

@@ -284,7 +284,9 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
     let srs = match (srs_path, dev_srs) {
         (Some(p), false) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            term.step(&format!("reading the SRS {}", p.display()), || Srs::from_bytes(&bytes)?.truncate(1 << k))?
+            // The SRS cut to the circuit, with the Lagrange basis of its rows that proving uses
+            // (a G1 FFT: seconds at 2^13, once here instead of at every proof).
+            term.step(&format!("reading the SRS {} and computing its Lagrange basis for 2^{k} rows", p.display()), || Srs::from_bytes(&bytes)?.for_rows(k))?
         }
         (None, true) => term.step(&format!("generating an insecure SRS for 2^{k} rows"), || Srs::generate_insecure(1 << k, &mut OsRng)),
         _ => bail!("give --srs FILE (from `zkinfer srs import`) or --dev-srs"),

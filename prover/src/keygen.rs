@@ -2,7 +2,7 @@
 //! and keeps what the prover needs in every form it uses them.
 
 use crate::backend::{Backend, Bases, Domain};
-use crate::srs::Srs;
+use crate::srs::{lagrange_basis, Srs};
 use crate::Error;
 use ark_bn254::{Fr, G1Projective};
 use ark_ec::CurveGroup;
@@ -11,13 +11,10 @@ use ark_poly::EvaluationDomain;
 use zkinfer_circuits::{Cell, Circuit, Synthesis};
 use zkinfer_verifier::{ColumnKind, Layout, VerifyingKey};
 
-/// A polynomial in the three forms the prover uses.
-pub struct Committed {
-    /// Values on the rows (the Lagrange basis of the domain).
-    pub values: Vec<Fr>,
-    pub coeffs: Vec<Fr>,
-    /// Values on the extended coset where the quotient is computed.
-    pub coset: Vec<Fr>,
+/// Columns in the two forms the prover keeps: values on the rows and coefficients.
+pub struct Polys {
+    pub values: Vec<Vec<Fr>>,
+    pub coeffs: Vec<Vec<Fr>>,
 }
 
 /// The domains of a circuit of `2^k` rows.
@@ -25,6 +22,11 @@ pub struct Domains {
     pub rows: Domain,
     /// The coset `g * <omega_ext>` of size `extension * n` on which the quotient is divided.
     pub extended: Domain,
+    /// The extended coset as `extension` cosets of the rows' subgroup, `g zeta^j <omega>` with
+    /// `zeta` generating the extended subgroup: its point `j + extension * i` is point `i` of
+    /// part `j`. The quotient is evaluated one part at a time, so only n values of each
+    /// column are alive at once instead of `extension * n`.
+    pub parts: Vec<Domain>,
     pub extension: usize,
 }
 
@@ -34,33 +36,37 @@ impl Domains {
         let extended = Domain::new(layout.n * layout.extension)
             .and_then(|d| d.get_coset(Fr::GENERATOR))
             .expect("the extended domain fits in the two-adic subgroup");
-        Self { rows, extended, extension: layout.extension }
+        let parts = extended
+            .elements()
+            .take(layout.extension)
+            .map(|offset| rows.get_coset(offset).expect("coset offsets are nonzero"))
+            .collect();
+        Self { rows, extended, parts, extension: layout.extension }
     }
 
-    /// Coefficients and extended-coset values of a polynomial given by its row values.
-    pub fn forms(&self, backend: &dyn Backend, values: Vec<Fr>) -> Committed {
+    /// Coefficients of polynomials given by their row values, in place.
+    pub fn interpolate(&self, backend: &dyn Backend, columns: &mut [Vec<Fr>]) {
+        columns.iter_mut().for_each(|c| backend.ifft(&self.rows, c));
+    }
+
+    pub fn polys(&self, backend: &dyn Backend, values: Vec<Vec<Fr>>) -> Polys {
         let mut coeffs = values.clone();
-        backend.ifft(&self.rows, &mut coeffs);
-        let coset = self.coset(backend, &coeffs);
-        Committed { values, coeffs, coset }
-    }
-
-    pub fn coset(&self, backend: &dyn Backend, coeffs: &[Fr]) -> Vec<Fr> {
-        let mut coset = coeffs.to_vec();
-        backend.fft(&self.extended, &mut coset);
-        coset
+        self.interpolate(backend, &mut coeffs);
+        Polys { values, coeffs }
     }
 }
 
 pub struct ProvingKey {
     pub vk: VerifyingKey,
+    /// [tau^i]_1, i <= n: commitments to coefficients (quotient pieces, opening witnesses).
     pub(crate) bases: Bases,
+    /// [L_i(tau)]_1: commitments to row values (witness columns, fixed columns, permutation).
+    pub(crate) lagrange: Bases,
     pub(crate) domains: Domains,
-    pub(crate) fixed: Vec<Committed>,
-    pub(crate) sigma: Vec<Committed>,
-    pub(crate) l_first: Vec<Fr>,
-    pub(crate) l_last: Vec<Fr>,
-    pub(crate) l_active: Vec<Fr>,
+    pub(crate) fixed: Polys,
+    pub(crate) sigma: Polys,
+    /// Coefficients of l_first, l_last and l_active, in that order.
+    pub(crate) markers: Vec<Vec<Fr>>,
 }
 
 /// Number of public-input rows a circuit uses: one past the last instance cell it copies.
@@ -110,31 +116,34 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backe
         )));
     }
     let bases = Bases::new(srs.g1()[..=n].to_vec());
+    let lagrange = Bases::new(match srs.lagrange(n) {
+        Some(l) => l.to_vec(),
+        None => lagrange_basis(&srs.g1()[..n]),
+    });
     let domains = Domains::new(&layout);
 
-    let fixed: Vec<Committed> = synthesis.fixed.into_iter().map(|v| domains.forms(backend, v)).collect();
-    let sigma_values = permutation(&description.permutation, &synthesis.copies, &layout)?;
-    let sigma: Vec<Committed> = sigma_values.into_iter().map(|v| domains.forms(backend, v)).collect();
+    let fixed = domains.polys(backend, synthesis.fixed);
+    let sigma = domains.polys(backend, permutation(&description.permutation, &synthesis.copies, &layout)?);
 
     let marker = |rows: &mut dyn Iterator<Item = usize>| {
         let mut v = vec![Fr::zero(); n];
         rows.for_each(|r| v[r] = Fr::one());
-        domains.forms(backend, v).coset
+        v
     };
-    let l_first = marker(&mut std::iter::once(0));
-    let l_last = marker(&mut std::iter::once(layout.usable_rows));
-    let l_active = marker(&mut (0..layout.usable_rows));
+    let mut markers =
+        vec![marker(&mut std::iter::once(0)), marker(&mut std::iter::once(layout.usable_rows)), marker(&mut (0..layout.usable_rows))];
+    domains.interpolate(backend, &mut markers);
 
     let vk = match vk {
         Some(vk) => vk,
         None => {
-            let commit = |c: &Committed| backend.msm(&bases, &c.coeffs);
-            let fixed_commitments = G1Projective::normalize_batch(&fixed.iter().map(commit).collect::<Vec<_>>());
-            let sigma_commitments = G1Projective::normalize_batch(&sigma.iter().map(commit).collect::<Vec<_>>());
+            let commit = |values: &Vec<Fr>| backend.msm(&lagrange, values);
+            let fixed_commitments = G1Projective::normalize_batch(&fixed.values.iter().map(commit).collect::<Vec<_>>());
+            let sigma_commitments = G1Projective::normalize_batch(&sigma.values.iter().map(commit).collect::<Vec<_>>());
             VerifyingKey::new(description, srs.is_insecure(), fixed_commitments, sigma_commitments, srs.g2(), srs.s_g2())
         }
     };
-    Ok(ProvingKey { vk, bases, domains, fixed, sigma, l_first, l_last, l_active })
+    Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, markers })
 }
 
 /// The permutation polynomials' row values: cell (i, r) maps to the next cell of its copy

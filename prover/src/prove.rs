@@ -1,12 +1,12 @@
 //! The prover. Rounds, challenges and identities follow `docs/protocol.md`.
 
 use crate::backend::Backend;
-use crate::keygen::{Committed, ProvingKey};
+use crate::keygen::ProvingKey;
 use crate::poly::{divide_by_linear, evaluate};
 use crate::Error;
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::CurveGroup;
-use ark_ff::{batch_inversion, FftField, Field, One, UniformRand, Zero};
+use ark_ff::{batch_inversion, Field, One, UniformRand, Zero};
 use ark_poly::EvaluationDomain;
 use rand::RngCore;
 use rayon::prelude::*;
@@ -49,7 +49,7 @@ pub fn prove<C: Circuit>(
 
     let mut synthesis = Synthesis::run(circuit, true)?;
     synthesis.pad(d.k, instances.iter().map(Vec::len).max().unwrap_or(0))?;
-    if synthesis.cs.description(d.k) != *d || synthesis.fixed.iter().zip(&pk.fixed).any(|(a, b)| *a != b.values) {
+    if synthesis.cs.description(d.k) != *d || synthesis.fixed != pk.fixed.values {
         return Err(Error::Circuit("the circuit is not the one the proving key was made for".into()));
     }
     let instance: Vec<Vec<Fr>> = instances
@@ -64,8 +64,7 @@ pub fn prove<C: Circuit>(
     for col in advice.iter_mut() {
         col[usable..].iter_mut().for_each(|v| *v = Fr::rand(rng));
     }
-    let fixed_values: Vec<Vec<Fr>> = pk.fixed.iter().map(|c| c.values.clone()).collect();
-    let columns = Columns { fixed: &fixed_values, advice: &advice, instance: &instance };
+    let columns = Columns { fixed: &pk.fixed.values, advice: &advice, instance: &instance };
     if options.check_witness {
         let failures = check(d, usable, &columns, &synthesis.copies);
         if !failures.is_empty() {
@@ -73,20 +72,20 @@ pub fn prove<C: Circuit>(
         }
     }
 
+    // Witness columns are committed from their row values: activations are small integers,
+    // cheap scalars for an MSM, where their coefficients would be full-size.
     let domains = &pk.domains;
-    let commit_all = |polys: &[&Committed]| -> Vec<G1Affine> {
-        G1Projective::normalize_batch(&polys.iter().map(|p| backend.msm(&pk.bases, &p.coeffs)).collect::<Vec<_>>())
+    let commit_all = |columns: &[Vec<Fr>]| -> Vec<G1Affine> {
+        G1Projective::normalize_batch(&columns.iter().map(|c| backend.msm(&pk.lagrange, c)).collect::<Vec<_>>())
     };
 
     // Round 1: advice columns and lookup multiplicities.
-    let mut multiplicity_values: Vec<Vec<Fr>> = d.lookups.iter().map(|l| multiplicities(l, &columns, usable, n)).collect();
-    for m in multiplicity_values.iter_mut() {
+    let mut multiplicity: Vec<Vec<Fr>> = d.lookups.iter().map(|l| multiplicities(l, &columns, usable, n)).collect();
+    for m in multiplicity.iter_mut() {
         m[usable..].iter_mut().for_each(|v| *v = Fr::rand(rng));
     }
-    let advice: Vec<Committed> = advice.into_iter().map(|v| domains.forms(backend, v)).collect();
-    let multiplicity: Vec<Committed> = multiplicity_values.into_iter().map(|v| domains.forms(backend, v)).collect();
-    let advice_commitments = commit_all(&advice.iter().collect::<Vec<_>>());
-    let multiplicity_commitments = commit_all(&multiplicity.iter().collect::<Vec<_>>());
+    let advice_commitments = commit_all(&advice);
+    let multiplicity_commitments = commit_all(&multiplicity);
 
     let mut transcript = Transcript::new(vk.digest());
     absorb_instances(&mut transcript, instances);
@@ -97,56 +96,56 @@ pub fn prove<C: Circuit>(
     let kappa = transcript.challenge();
 
     // Round 2: permutation grand products and LogUp running sums.
-    let advice_values: Vec<Vec<Fr>> = advice.iter().map(|c| c.values.clone()).collect();
-    let columns = Columns { fixed: &fixed_values, advice: &advice_values, instance: &instance };
-    let products: Vec<Committed> = permutation_products(pk, &columns, beta, gamma, rng)
-        .into_iter()
-        .map(|v| domains.forms(backend, v))
-        .collect();
-    let running_sums: Vec<Committed> = d
+    let mut products = permutation_products(pk, &columns, beta, gamma, rng);
+    let mut running_sums: Vec<Vec<Fr>> = d
         .lookups
         .iter()
         .zip(&multiplicity)
-        .map(|(l, m)| domains.forms(backend, running_sum(l, &columns, &m.values, theta, kappa, usable, rng)))
+        .map(|(l, m)| running_sum(l, &columns, m, theta, kappa, usable, rng))
         .collect();
-    let product_commitments = commit_all(&products.iter().collect::<Vec<_>>());
-    let running_sum_commitments = commit_all(&running_sums.iter().collect::<Vec<_>>());
+    let product_commitments = commit_all(&products);
+    let running_sum_commitments = commit_all(&running_sums);
     product_commitments.iter().chain(&running_sum_commitments).for_each(|p| transcript.absorb_g1(p));
     let y = transcript.challenge();
 
     // Round 3: the quotient h = (combined identities) / (X^n - 1), evaluated pointwise on the
-    // extended coset, interpolated, split into pieces of n coefficients and blinded so that
-    // the pieces are random but still sum (with powers of x^n) to h.
-    let instance_cosets: Vec<Vec<Fr>> = instance
-        .iter()
-        .map(|v| {
-            let mut c = v.clone();
-            backend.ifft(&domains.rows, &mut c);
-            domains.coset(backend, &c)
-        })
-        .collect();
-    let ext = domains.extended.size();
-    let points: Vec<Fr> = domains.extended.elements().collect();
-    let g_n = Fr::GENERATOR.pow([n as u64]);
-    let mut vanishing_inv: Vec<Fr> =
-        (0..domains.extension).map(|j| g_n * domains.extended.group_gen().pow([(j * n) as u64]) - Fr::one()).collect();
-    batch_inversion(&mut vanishing_inv);
+    // extended coset one part at a time, interpolated, split into pieces of n coefficients and
+    // blinded so that the pieces are random but still sum (with powers of x^n) to h.
+    // From here on every column is needed in coefficient form only.
+    let mut instance = instance;
+    for group in [&mut advice, &mut multiplicity, &mut products, &mut running_sums, &mut instance] {
+        domains.interpolate(backend, group);
+    }
     let constraints = Constraints::new(d, layout, Challenges { theta, beta, gamma, kappa, y });
-    let coset = CosetValues {
-        pk,
-        advice: &advice,
-        instance: &instance_cosets,
-        products: &products,
-        multiplicity: &multiplicity,
-        running_sums: &running_sums,
-        points: &points,
-        extension: domains.extension,
-        size: ext,
-    };
-    let mut h: Vec<Fr> = (0..ext)
-        .into_par_iter()
-        .map(|j| constraints.combine(&coset.at(j)) * vanishing_inv[j % domains.extension])
-        .collect();
+    let extension = domains.extension;
+    let mut h = vec![Fr::zero(); extension * n];
+    for (j, part) in domains.parts.iter().enumerate() {
+        let on_part = |polys: &[Vec<Fr>]| -> Vec<Vec<Fr>> {
+            polys
+                .iter()
+                .map(|c| {
+                    let mut v = c.clone();
+                    backend.fft(part, &mut v);
+                    v
+                })
+                .collect()
+        };
+        let values = PartValues {
+            advice: on_part(&advice),
+            fixed: on_part(&pk.fixed.coeffs),
+            instance: on_part(&instance),
+            sigma: on_part(&pk.sigma.coeffs),
+            products: on_part(&products),
+            multiplicity: on_part(&multiplicity),
+            running_sums: on_part(&running_sums),
+            markers: on_part(&pk.markers),
+            points: part.elements().collect(),
+        };
+        // X^n - 1 is the constant offset^n - 1 on a coset of the rows' subgroup.
+        let vanishing_inv = (part.coset_offset_pow_size() - Fr::one()).inverse().expect("the coset avoids the rows");
+        let part_h: Vec<Fr> = (0..n).into_par_iter().map(|i| constraints.combine(&values.at(i)) * vanishing_inv).collect();
+        part_h.into_iter().enumerate().for_each(|(i, v)| h[j + extension * i] = v);
+    }
     backend.ifft(&domains.extended, &mut h);
     let pieces = layout.num_quotient_pieces();
     let mut quotient: Vec<Vec<Fr>> = h.chunks(n).map(|c| c.to_vec()).collect();
@@ -163,12 +162,12 @@ pub fn prove<C: Circuit>(
     // Round 4: evaluations.
     let coeffs_of = |poly: Poly| -> &[Fr] {
         match poly {
-            Poly::Advice(i) => &advice[i].coeffs,
-            Poly::Fixed(i) => &pk.fixed[i].coeffs,
-            Poly::Sigma(i) => &pk.sigma[i].coeffs,
-            Poly::PermutationProduct(j) => &products[j].coeffs,
-            Poly::Multiplicity(l) => &multiplicity[l].coeffs,
-            Poly::RunningSum(l) => &running_sums[l].coeffs,
+            Poly::Advice(i) => &advice[i],
+            Poly::Fixed(i) => &pk.fixed.coeffs[i],
+            Poly::Sigma(i) => &pk.sigma.coeffs[i],
+            Poly::PermutationProduct(j) => &products[j],
+            Poly::Multiplicity(l) => &multiplicity[l],
+            Poly::RunningSum(l) => &running_sums[l],
         }
     };
     let evals: Vec<Fr> = layout.openings.par_iter().map(|o| evaluate(coeffs_of(o.poly), layout.rotate(o.rotation) * x)).collect();
@@ -251,7 +250,7 @@ fn permutation_products(pk: &ProvingKey, columns: &Columns, beta: Fr, gamma: Fr,
             let i = j * layout.chunk + offset;
             let shift = zkinfer_verifier::Layout::permutation_shift(i);
             let values = columns.column(*column);
-            let sigma = &pk.sigma[i].values;
+            let sigma = &pk.sigma.values[i];
             numerator.par_iter_mut().zip(denominator.par_iter_mut()).enumerate().for_each(|(r, (num, den))| {
                 *num *= values[r] + beta * shift * omegas[r] + gamma;
                 *den *= values[r] + beta * sigma[r] + gamma;
@@ -301,70 +300,71 @@ fn running_sum(
     phi
 }
 
-/// Every polynomial's values on the extended coset, read at one point.
-struct CosetValues<'a> {
-    pk: &'a ProvingKey,
-    advice: &'a [Committed],
-    instance: &'a [Vec<Fr>],
-    products: &'a [Committed],
-    multiplicity: &'a [Committed],
-    running_sums: &'a [Committed],
-    points: &'a [Fr],
-    extension: usize,
-    size: usize,
+/// Every polynomial's values on one part of the extended coset.
+struct PartValues {
+    advice: Vec<Vec<Fr>>,
+    fixed: Vec<Vec<Fr>>,
+    instance: Vec<Vec<Fr>>,
+    sigma: Vec<Vec<Fr>>,
+    products: Vec<Vec<Fr>>,
+    multiplicity: Vec<Vec<Fr>>,
+    running_sums: Vec<Vec<Fr>>,
+    /// l_first, l_last, l_active
+    markers: Vec<Vec<Fr>>,
+    points: Vec<Fr>,
 }
 
-impl<'a> CosetValues<'a> {
-    fn at(&'a self, j: usize) -> AtPoint<'a> {
-        AtPoint { c: self, j }
+impl PartValues {
+    fn at(&self, i: usize) -> AtPoint<'_> {
+        AtPoint { c: self, i }
     }
 }
 
 struct AtPoint<'a> {
-    c: &'a CosetValues<'a>,
-    j: usize,
+    c: &'a PartValues,
+    i: usize,
 }
 
 impl AtPoint<'_> {
-    /// The index of `omega^rotation` times this point: a row rotation is `extension` steps
-    /// on the extended coset.
+    /// The index of `omega^rotation` times this point: a coset of the rows' subgroup is closed
+    /// under multiplication by omega.
     fn index(&self, rotation: i32) -> usize {
-        let size = self.c.size as i64;
-        (self.j as i64 + rotation as i64 * self.c.extension as i64).rem_euclid(size) as usize
+        let n = self.c.points.len() as i64;
+        (self.i as i64 + rotation as i64).rem_euclid(n) as usize
     }
 }
 
 impl PointValues for AtPoint<'_> {
     fn x(&self) -> Fr {
-        self.c.points[self.j]
+        self.c.points[self.i]
     }
     fn cell(&self, q: Query) -> Fr {
         let i = self.index(q.rotation);
         match q.column.kind {
-            ColumnKind::Advice => self.c.advice[q.column.index].coset[i],
-            ColumnKind::Fixed => self.c.pk.fixed[q.column.index].coset[i],
+            ColumnKind::Advice => self.c.advice[q.column.index][i],
+            ColumnKind::Fixed => self.c.fixed[q.column.index][i],
             ColumnKind::Instance => self.c.instance[q.column.index][i],
         }
     }
     fn sigma(&self, i: usize) -> Fr {
-        self.c.pk.sigma[i].coset[self.j]
+        self.c.sigma[i][self.i]
     }
     fn product(&self, j: usize, rotation: i32) -> Fr {
-        self.c.products[j].coset[self.index(rotation)]
+        self.c.products[j][self.index(rotation)]
     }
     fn multiplicity(&self, l: usize) -> Fr {
-        self.c.multiplicity[l].coset[self.j]
+        self.c.multiplicity[l][self.i]
     }
     fn running_sum(&self, l: usize, rotation: i32) -> Fr {
-        self.c.running_sums[l].coset[self.index(rotation)]
+        self.c.running_sums[l][self.index(rotation)]
     }
     fn l_first(&self) -> Fr {
-        self.c.pk.l_first[self.j]
+        self.c.markers[0][self.i]
     }
     fn l_last(&self) -> Fr {
-        self.c.pk.l_last[self.j]
+        self.c.markers[1][self.i]
     }
     fn l_active(&self) -> Fr {
-        self.c.pk.l_active[self.j]
+        self.c.markers[2][self.i]
     }
 }

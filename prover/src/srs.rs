@@ -11,7 +11,9 @@ use ark_bn254::{Bn254, Fq, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::pairing::Pairing;
 use ark_ec::scalar_mul::ScalarMul;
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
-use ark_ff::{BigInt, PrimeField, UniformRand, Zero};
+use crate::backend::Domain;
+use ark_ff::{BigInt, Field, One, PrimeField, UniformRand, Zero};
+use ark_poly::EvaluationDomain;
 use rand::RngCore;
 use rayon::prelude::*;
 use zkinfer_verifier::encoding::{g1_to_bytes, g2_to_bytes, Reader};
@@ -19,7 +21,7 @@ use zkinfer_verifier::encoding::{g1_to_bytes, g2_to_bytes, Reader};
 /// Magic bytes that open our own SRS files.
 pub const SRS_MAGIC: [u8; 8] = *b"ZKINFSRS";
 /// The version of our SRS file format this code reads and writes.
-pub const SRS_VERSION: u32 = 1;
+pub const SRS_VERSION: u32 = 2;
 
 /// Upper bound on the points an SRS file may declare, so a hostile length cannot make us
 /// allocate without bound before the truncation check (2^28 is the largest public ceremony).
@@ -65,14 +67,21 @@ pub struct Srs {
     s_g2: G2Affine,
     /// true for a dev SRS from `generate_insecure` (the toxic value was known to this machine)
     insecure: bool,
+    /// [L_i(tau)]_1 for the Lagrange basis of the 2^k-row domain when `g1.len() == 2^k + 1`.
+    /// Committing to a column from its row values needs these; the prover's activations are
+    /// small integers, and an MSM of small scalars is an order of magnitude cheaper than one
+    /// of the full-size coefficients.
+    lagrange: Option<Vec<G1Affine>>,
 }
 
 impl Srs {
     /// A development SRS from a tau drawn here. Never use it where soundness matters: anyone who
     /// saw this process's memory could have kept tau.
     pub fn generate_insecure(max_degree: usize, rng: &mut impl RngCore) -> Srs {
+        let rows = max_degree.is_power_of_two().then_some(max_degree);
+        // tau must not be a row of the domain, where the Lagrange formula below divides by 0.
         let mut tau = Fr::rand(rng);
-        while tau.is_zero() {
+        while tau.is_zero() || rows.is_some_and(|n| tau.pow([n as u64]).is_one()) {
             tau = Fr::rand(rng);
         }
         let mut powers = Vec::with_capacity(max_degree + 1);
@@ -85,9 +94,19 @@ impl Srs {
         // scalars, runs on rayon and normalizes with a single batched inversion.
         let g1 = G1Projective::generator().batch_mul(&powers);
         let s_g2 = (G2Projective::generator() * tau).into_affine();
+        // L_i(tau) = omega^i (tau^n - 1) / (n (tau - omega^i)): with tau at hand the Lagrange
+        // basis costs as little as the powers, where `with_lagrange` needs a G1 FFT.
+        let lagrange = rows.map(|n| {
+            let domain = Domain::new(n).expect("the SRS size fits BN254's two-adic subgroup");
+            let mut denominators: Vec<Fr> = domain.elements().map(|w| Fr::from(n as u64) * (tau - w)).collect();
+            ark_ff::batch_inversion(&mut denominators);
+            let numerator = tau.pow([n as u64]) - Fr::one();
+            let values: Vec<Fr> = domain.elements().zip(&denominators).map(|(w, d)| w * numerator * d).collect();
+            G1Projective::generator().batch_mul(&values)
+        });
         // tau and its powers go out of scope here without zeroizing: the SRS is labelled
         // insecure anyway, what matters is that nothing keeps them.
-        Srs { g1, g2: G2Affine::generator(), s_g2, insecure: true }
+        Srs { g1, g2: G2Affine::generator(), s_g2, insecure: true, lagrange }
     }
 
     /// Imports the first `max_degree + 1` powers of a snarkjs `.ptau` file (phase 1, with or
@@ -153,7 +172,7 @@ impl Srs {
         check_powers(&g1, &g2, &s_g2)?;
         let mut g1 = g1;
         g1.truncate(needed);
-        Ok(Srs { g1, g2, s_g2, insecure: false })
+        Ok(Srs { g1, g2, s_g2, insecure: false, lagrange: None })
     }
 
     pub fn max_degree(&self) -> usize {
@@ -181,24 +200,41 @@ impl Srs {
         if max_degree >= self.g1.len() {
             return Err(SrsError::TooSmall { available: self.g1.len(), needed: max_degree as u128 + 1 });
         }
-        Ok(Srs { g1: self.g1[..=max_degree].to_vec(), g2: self.g2, s_g2: self.s_g2, insecure: self.insecure })
+        let lagrange = self.lagrange.as_ref().filter(|l| l.len() == max_degree).cloned();
+        Ok(Srs { g1: self.g1[..=max_degree].to_vec(), g2: self.g2, s_g2: self.s_g2, insecure: self.insecure, lagrange })
+    }
+
+    /// The SRS a circuit of 2^k rows needs: powers up to degree 2^k (the blinded quotient
+    /// pieces have one coefficient past n) and the Lagrange basis of its rows, computed here
+    /// by a G1 FFT when the SRS does not carry it already.
+    pub fn for_rows(&self, k: u32) -> Result<Srs, SrsError> {
+        let mut srs = self.truncate(1 << k)?;
+        if srs.lagrange.is_none() {
+            srs.lagrange = Some(lagrange_basis(&srs.g1[..1 << k]));
+        }
+        Ok(srs)
+    }
+
+    /// The Lagrange basis of the `n`-row domain, if this SRS carries it.
+    pub fn lagrange(&self, n: usize) -> Option<&[G1Affine]> {
+        self.lagrange.as_deref().filter(|l| l.len() == n)
     }
 
     /// Layout: magic `ZKINFSRS`, u32 BE version, u8 insecure flag, u32 BE point count, the G1
-    /// points (64 bytes each), [1]_2 and [tau]_2 (128 bytes each); points in EVM encoding.
+    /// powers (64 bytes each), [1]_2 and [tau]_2 (128 bytes each), u8 Lagrange flag and, when
+    /// it is 1, the Lagrange basis of the rows (point count - 1 points); points in EVM encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + 4 + 1 + 4 + self.g1.len() * G1_BYTES + 2 * G2_BYTES);
+        let lagrange = self.lagrange.as_deref().unwrap_or_default();
+        let mut out = Vec::with_capacity(8 + 4 + 1 + 4 + (self.g1.len() + lagrange.len()) * G1_BYTES + 2 * G2_BYTES + 1);
         out.extend_from_slice(&SRS_MAGIC);
         out.extend_from_slice(&SRS_VERSION.to_be_bytes());
         out.push(self.insecure as u8);
         out.extend_from_slice(&(self.g1.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.resize(start + self.g1.len() * G1_BYTES, 0);
-        out[start..].par_chunks_exact_mut(G1_BYTES).zip(self.g1.par_iter()).for_each(|(dst, p)| {
-            dst.copy_from_slice(&g1_to_bytes(p));
-        });
+        write_g1(&mut out, &self.g1);
         out.extend_from_slice(&g2_to_bytes(&self.g2));
         out.extend_from_slice(&g2_to_bytes(&self.s_g2));
+        out.push(self.lagrange.is_some() as u8);
+        write_g1(&mut out, lagrange);
         out
     }
 
@@ -224,29 +260,55 @@ impl Srs {
         if n == 0 {
             return Err(SrsError::Malformed("the SRS has no G1 points".into()));
         }
-        let start = r.position();
-        r.take(n * G1_BYTES)?;
-        // Each point gets a Reader over the file up to its end, advanced to its start, so the
-        // errors keep file offsets while the decoding runs in parallel.
-        let g1: Vec<G1Affine> = (0..n)
-            .into_par_iter()
-            .map(|i| -> Result<G1Affine, SrsError> {
-                let at = start + i * G1_BYTES;
-                let mut pr = Reader::new(&bytes[..at + G1_BYTES], "SRS file");
-                pr.take(at)?;
-                let p = pr.g1()?;
-                if p.is_zero() {
-                    return Err(SrsError::Inconsistent(format!("g1[{i}] is the point at infinity")));
-                }
-                Ok(p)
-            })
-            .collect::<Result<_, _>>()?;
+        let g1 = read_g1(&mut r, bytes, n, "g1")?;
         let g2 = r.g2()?;
         let s_g2 = r.g2()?;
+        let lagrange = match r.u8()? {
+            0 => None,
+            1 if (n - 1).is_power_of_two() => Some(read_g1(&mut r, bytes, n - 1, "lagrange")?),
+            1 => return Err(SrsError::Malformed(format!("a Lagrange basis needs 2^k + 1 powers, the file has {n}"))),
+            f => return Err(SrsError::Malformed(format!("Lagrange flag is {f}, expected 0 or 1"))),
+        };
         r.finish()?;
         check_generators(&g1, &g2)?;
-        Ok(Srs { g1, g2, s_g2, insecure })
+        Ok(Srs { g1, g2, s_g2, insecure, lagrange })
     }
+}
+
+fn write_g1(out: &mut Vec<u8>, points: &[G1Affine]) {
+    let start = out.len();
+    out.resize(start + points.len() * G1_BYTES, 0);
+    out[start..].par_chunks_exact_mut(G1_BYTES).zip(points.par_iter()).for_each(|(dst, p)| {
+        dst.copy_from_slice(&g1_to_bytes(p));
+    });
+}
+
+/// `n` points that are not the identity, from the reader's position on.
+fn read_g1(r: &mut Reader, bytes: &[u8], n: usize, what: &str) -> Result<Vec<G1Affine>, SrsError> {
+    let start = r.position();
+    r.take(n * G1_BYTES)?;
+    // Each point gets a Reader over the file up to its end, advanced to its start, so the
+    // errors keep file offsets while the decoding runs in parallel.
+    (0..n)
+        .into_par_iter()
+        .map(|i| -> Result<G1Affine, SrsError> {
+            let at = start + i * G1_BYTES;
+            let mut pr = Reader::new(&bytes[..at + G1_BYTES], "SRS file");
+            pr.take(at)?;
+            let p = pr.g1()?;
+            if p.is_zero() {
+                return Err(SrsError::Inconsistent(format!("{what}[{i}] is the point at infinity")));
+            }
+            Ok(p)
+        })
+        .collect()
+}
+
+/// [L_i(tau)]_1 from [tau^i]_1 for i < n: the inverse FFT of the powers, in G1.
+pub(crate) fn lagrange_basis(powers: &[G1Affine]) -> Vec<G1Affine> {
+    let domain = Domain::new(powers.len()).expect("the row count is a power of two that fits BN254's two-adic subgroup");
+    let points: Vec<G1Projective> = powers.par_iter().map(|p| p.into_group()).collect();
+    G1Projective::normalize_batch(&domain.ifft(&points))
 }
 
 /// Our verifier hard-codes the standard generators, so an SRS built on other bases would make

@@ -167,7 +167,7 @@ fn insecure_srs_round_trips() {
     }
 
     let bytes = srs.to_bytes();
-    assert_eq!(bytes.len(), 8 + 4 + 1 + 4 + 101 * 64 + 2 * 128);
+    assert_eq!(bytes.len(), 8 + 4 + 1 + 4 + 101 * 64 + 2 * 128 + 1);
     let back = Srs::from_bytes(&bytes).unwrap();
     assert_eq!(back, srs);
     assert!(back.is_insecure());
@@ -183,6 +183,47 @@ fn insecure_srs_round_trips() {
     assert_eq!(small.s_g2(), srs.s_g2());
 }
 
+/// [L_i(tau)]_1 must satisfy sum_i L_i(tau) omega^(i j) = tau^j for every j < n, i.e. the
+/// MSM of the Lagrange basis with a column's row values equals the commitment to its
+/// coefficients. Checked for the dev SRS (computed from tau), for the G1 FFT of an imported
+/// SRS, and through the file format.
+#[test]
+fn lagrange_bases_commit_to_row_values() {
+    use ark_bn254::{Fr, G1Projective};
+    use ark_ec::VariableBaseMSM;
+    use ark_ff::UniformRand;
+    use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let n = 64;
+    let domain = Radix2EvaluationDomain::<Fr>::new(n).unwrap();
+    let coeffs: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    let values = domain.fft(&coeffs);
+    let agrees = |srs: &Srs| {
+        let lagrange = srs.lagrange(n).expect("the SRS carries the Lagrange basis of its rows");
+        G1Projective::msm_unchecked(lagrange, &values) == G1Projective::msm_unchecked(&srs.g1()[..n], &coeffs)
+    };
+
+    let dev = Srs::generate_insecure(n, &mut rng);
+    assert!(agrees(&dev));
+    assert!(Srs::generate_insecure(n + 1, &mut rng).lagrange(n).is_none());
+    assert!(dev.truncate(n / 2).unwrap().lagrange(n / 2).is_none(), "a prefix's rows differ");
+    let back = Srs::from_bytes(&dev.to_bytes()).unwrap();
+    assert_eq!(back, dev);
+    assert!(agrees(&back));
+
+    let imported = Srs::from_ptau(PTAU, 512).unwrap();
+    assert!(imported.lagrange(512).is_none());
+    let sized = imported.for_rows(6).unwrap();
+    assert_eq!(sized.max_degree(), n);
+    assert!(agrees(&sized));
+    assert_eq!(Srs::from_bytes(&sized.to_bytes()).unwrap(), sized);
+
+    // A Lagrange flag on a point count that is not 2^k + 1 is a framing error.
+    let mut odd = Srs::generate_insecure(9, &mut rng).to_bytes();
+    *odd.last_mut().unwrap() = 1;
+    assert!(Srs::from_bytes(&odd).unwrap_err().to_string().contains("Lagrange basis needs 2^k + 1 powers"));
+}
+
 #[test]
 fn from_bytes_rejects_bad_framing() {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
@@ -194,8 +235,8 @@ fn from_bytes_rejects_bad_framing() {
     assert!(msg(&b).contains("magic"), "{}", msg(&b));
 
     let mut b = bytes.clone();
-    b[11] = 2;
-    assert!(msg(&b).contains("version 2"), "{}", msg(&b));
+    b[11] = 1;
+    assert!(msg(&b).contains("version 1"), "{}", msg(&b));
 
     let mut b = bytes.clone();
     b[12] = 7;

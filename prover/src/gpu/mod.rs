@@ -147,8 +147,8 @@ struct Context {
     max_msm_chunk: usize,
     msm: msm::Pipelines,
     ntt: ntt::Pipelines,
-    /// The bases of the proving key in use; another key's replace them.
-    bases: Mutex<Option<Arc<msm::DeviceBases>>>,
+    /// The bases of the proving key in use, oldest first; another key's replace them.
+    bases: Mutex<Vec<Arc<msm::DeviceBases>>>,
     /// Twiddles and coset factors by domain size and offset.
     domains: Mutex<HashMap<(u64, Fr), Arc<ntt::Tables>>>,
 }
@@ -223,7 +223,7 @@ impl Context {
             queue,
             info,
             max_binding,
-            bases: Mutex::new(None),
+            bases: Mutex::new(Vec::with_capacity(msm::BASE_SETS)),
             domains: Mutex::new(HashMap::new()),
         })
     }

@@ -67,6 +67,9 @@ impl Pipelines {
 }
 
 /// A proving key's bases on the device, in buffers of `chunk` points.
+/// Sets of bases kept on the device: the two of one proving key.
+pub(super) const BASE_SETS: usize = 2;
+
 pub(super) struct DeviceBases {
     id: u64,
     chunk: usize,
@@ -125,11 +128,14 @@ impl Gpu {
 
     fn device_bases(&self, bases: &Bases) -> Arc<DeviceBases> {
         let mut cached = self.context.bases.lock().expect("bases cache");
-        if let Some(b) = cached.as_ref().filter(|b| b.id == bases.id() && b.chunk == self.msm_chunk) {
+        if let Some(b) = cached.iter().find(|b| b.id == bases.id() && b.chunk == self.msm_chunk) {
             return b.clone();
         }
-        // Free the previous key's bases before the new ones take their place.
-        *cached = None;
+        // A proving key has two sets (monomial and Lagrange); free the oldest set of another
+        // key before the new one takes its place.
+        if cached.len() == BASE_SETS {
+            cached.remove(0);
+        }
         let buffers = bases
             .points()
             .chunks(self.msm_chunk)
@@ -146,7 +152,7 @@ impl Gpu {
             })
             .collect();
         let device_bases = Arc::new(DeviceBases { id: bases.id(), chunk: self.msm_chunk, buffers });
-        *cached = Some(device_bases.clone());
+        cached.push(device_bases.clone());
         device_bases
     }
 }
