@@ -61,7 +61,8 @@ enum Command {
     /// Make the proving and verifying keys of a compiled model.
     Setup {
         dir: PathBuf,
-        /// A powers-of-tau file from `zkinfer srs import` or `zkinfer srs gen`.
+        /// A powers-of-tau file: a snarkjs .ptau (prepared or not), or one from `zkinfer srs
+        /// import` or `zkinfer srs gen`.
         #[arg(long, conflicts_with = "dev_srs")]
         srs: Option<PathBuf>,
         /// Generate an INSECURE development SRS on the spot.
@@ -284,12 +285,16 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
     let srs = match (srs_path, dev_srs) {
         (Some(p), false) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            // The SRS cut to the circuit, with the Lagrange basis of its rows that proving uses
-            // (a G1 FFT: seconds at 2^13, once here instead of at every proof).
-            term.step(&format!("reading the SRS {} and computing its Lagrange basis for 2^{k} rows", p.display()), || Srs::from_bytes(&bytes)?.for_rows(k))?
+            // The SRS cut to the circuit, with the Lagrange basis of its rows that proving uses:
+            // read from a prepared ptau file, or else a G1 FFT (seconds at 2^13), once here
+            // instead of at every proof.
+            term.step(&format!("reading the SRS {} and its Lagrange basis for 2^{k} rows", p.display()), || -> Result<Srs> {
+                let srs = if bytes.starts_with(b"ptau") { Srs::from_ptau(&bytes, 1 << k)? } else { Srs::from_bytes(&bytes)? };
+                Ok(srs.for_rows(k)?)
+            })?
         }
         (None, true) => term.step(&format!("generating an insecure SRS for 2^{k} rows"), || Srs::generate_insecure(1 << k, &mut OsRng)),
-        _ => bail!("give --srs FILE (from `zkinfer srs import`) or --dev-srs"),
+        _ => bail!("give --srs FILE (a snarkjs .ptau, or from `zkinfer srs import`) or --dev-srs"),
     };
     if srs.is_insecure() {
         term.warn(INSECURE);

@@ -46,6 +46,22 @@ fn compile_setup_prove_verify_and_reject_a_tampered_proof() {
     assert!(!o.status.success() && text(&o).contains("rejected"), "{}", text(&o));
 }
 
+/// A snarkjs ceremony file goes straight into setup; the keys are not marked insecure.
+#[test]
+fn setup_takes_a_snarkjs_ptau_file() {
+    let d = temp("ptau");
+    let dir = d.display().to_string();
+    assert!(zkinfer(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", &dir, "--calibration", &fixture("tiny_mlp/input.json")]).status.success());
+    let o = zkinfer(&["setup", &dir, "--srs", &fixture("ptau/test_power10.ptau"), "--backend", "cpu"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let proof = format!("{dir}/proof.json");
+    let o = zkinfer(&["prove", &dir, "--input", &fixture("tiny_mlp/input.json"), "-o", &proof, "--backend", "cpu"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = zkinfer(&["verify", &format!("{dir}/vk.bin"), &proof]);
+    assert!(o.status.success() && text(&o).contains("verified"), "{}", text(&o));
+    assert!(!text(&o).contains("development SRS"), "{}", text(&o));
+}
+
 /// Compiles tiny_mlp, sets up and proves; returns the directory.
 fn tiny_proof(name: &str) -> String {
     let dir = temp(name);

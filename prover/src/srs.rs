@@ -110,7 +110,9 @@ impl Srs {
     }
 
     /// Imports the first `max_degree + 1` powers of a snarkjs `.ptau` file (phase 1, with or
-    /// without `preparephase2`). The file is untrusted: every problem is an error, never a panic.
+    /// without `preparephase2`). When `max_degree` is a power of two and the file was prepared,
+    /// the Lagrange basis of that many rows comes from the file too (see `for_rows`). The file
+    /// is untrusted: every problem is an error, never a panic.
     pub fn from_ptau(bytes: &[u8], max_degree: usize) -> Result<Srs, SrsError> {
         let needed = max_degree.checked_add(1).ok_or_else(|| SrsError::Ptau("max_degree overflows".into()))?;
         let sections = ptau_sections(bytes)?;
@@ -172,7 +174,11 @@ impl Srs {
         check_powers(&g1, &g2, &s_g2)?;
         let mut g1 = g1;
         g1.truncate(needed);
-        Ok(Srs { g1, g2, s_g2, insecure: false, lagrange: None })
+        let lagrange = match sections.find(PTAU_LAGRANGE_G1) {
+            Some(section) if max_degree.is_power_of_two() => Some(ptau_lagrange(section, &g1[..max_degree])?),
+            _ => None,
+        };
+        Ok(Srs { g1, g2, s_g2, insecure: false, lagrange })
     }
 
     pub fn max_degree(&self) -> usize {
@@ -345,6 +351,36 @@ fn check_powers(g1: &[G1Affine], g2: &G2Affine, s_g2: &G2Affine) -> Result<(), S
     }
 }
 
+/// snarkjs's `prepare phase2` adds this section: [L_i(tau)]_1 for the domains of 2^0, 2^1, ...
+/// rows, one after the other, so the 2^k-row basis starts at point 2^k - 1.
+const PTAU_LAGRANGE_G1: u32 = 12;
+
+/// The Lagrange basis of `powers.len()` rows from a prepared ptau file, checked against the
+/// powers with one random combination: sum r_i [L_i(tau)]_1 = sum c_j [tau^j]_1 for the
+/// coefficients c of the polynomial with values r. A basis computed with another root of unity,
+/// in another order or for another tau fails it, and would otherwise give keys whose proofs
+/// never verify.
+fn ptau_lagrange(section: &[u8], powers: &[G1Affine]) -> Result<Vec<G1Affine>, SrsError> {
+    let n = powers.len();
+    let at = (n - 1) * G1_BYTES;
+    let bytes = section
+        .get(at..at + n * G1_BYTES)
+        .ok_or_else(|| SrsError::Ptau(format!("the Lagrange section ({PTAU_LAGRANGE_G1}) has no basis for {n} rows")))?;
+    let lagrange: Vec<G1Affine> = bytes
+        .par_chunks_exact(G1_BYTES)
+        .enumerate()
+        .map(|(i, c)| ptau_g1(c).ok_or_else(|| SrsError::Ptau(format!("Lagrange point {i} of {n} rows is not on the curve or has a coordinate not below q"))))
+        .collect::<Result<_, _>>()?;
+    let mut rng = rand::thread_rng();
+    let r: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+    let mut coeffs: Vec<Fr> = r.iter().map(|v| Fr::from(*v)).collect();
+    Domain::new(n).expect("the row count is a power of two that fits BN254's two-adic subgroup").ifft_in_place(&mut coeffs);
+    if G1Projective::msm_u64(&lagrange, &r) != G1Projective::msm_unchecked(powers, &coeffs) {
+        return Err(SrsError::Inconsistent(format!("the ptau file's Lagrange basis for {n} rows does not match its powers of tau")));
+    }
+    Ok(lagrange)
+}
+
 /// The sections of a ptau file by id. snarkjs rejects duplicated sections, and so do we.
 struct PtauSections<'a> {
     by_id: Vec<(u32, &'a [u8])>,
@@ -352,11 +388,11 @@ struct PtauSections<'a> {
 
 impl<'a> PtauSections<'a> {
     fn get(&self, id: u32, name: &str) -> Result<&'a [u8], SrsError> {
-        self.by_id
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, s)| *s)
-            .ok_or_else(|| SrsError::Ptau(format!("section {id} ({name}) is missing")))
+        self.find(id).ok_or_else(|| SrsError::Ptau(format!("section {id} ({name}) is missing")))
+    }
+
+    fn find(&self, id: u32) -> Option<&'a [u8]> {
+        self.by_id.iter().find(|(i, _)| *i == id).map(|(_, s)| *s)
     }
 }
 

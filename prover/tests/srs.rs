@@ -10,6 +10,8 @@ use rand_chacha::ChaCha20Rng;
 use zkinfer_prover::srs::{Srs, SrsError};
 
 const PTAU: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/ptau/test_power10.ptau"));
+/// Another ceremony, of power 8, after snarkjs's `prepare phase2` (Lagrange sections 12..15).
+const PREPARED: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/ptau/test_power8_final.ptau"));
 
 /// Where the tauG1 section's data starts in the fixture: 12-byte file header, section 1
 /// (12-byte section header + 44 bytes), then section 2's own 12-byte header.
@@ -218,6 +220,20 @@ fn lagrange_bases_commit_to_row_values() {
     assert!(agrees(&sized));
     assert_eq!(Srs::from_bytes(&sized.to_bytes()).unwrap(), sized);
 
+    // A prepared ptau file carries the basis for every power of two; the import takes it
+    // (checked against the powers) instead of computing it.
+    for k in [5, 7] {
+        let prepared = Srs::from_ptau(PREPARED, 1 << k).unwrap();
+        let lagrange = prepared.lagrange(1 << k).expect("a prepared file gives the basis");
+        assert_eq!(lagrange, Srs::from_ptau(PREPARED, 1 << k).unwrap().for_rows(k).unwrap().lagrange(1 << k).unwrap());
+        let mut computed = Srs::from_ptau(PREPARED, (1 << k) + 1).unwrap().truncate(1 << k).unwrap();
+        assert!(computed.lagrange(1 << k).is_none());
+        computed = computed.for_rows(k).unwrap();
+        assert_eq!(computed, prepared, "the file's basis is the one a G1 FFT gives");
+    }
+    assert!(Srs::from_ptau(PREPARED, 100).unwrap().lagrange(100).is_none());
+    assert!(Srs::from_ptau(PTAU, 64).unwrap().lagrange(64).is_none(), "an unprepared file has none");
+
     // A Lagrange flag on a point count that is not 2^k + 1 is a framing error.
     let mut odd = Srs::generate_insecure(9, &mut rng).to_bytes();
     *odd.last_mut().unwrap() = 1;
@@ -330,4 +346,39 @@ fn proofs_verify_under_the_snarkjs_srs() {
     // 2^10 rows need degree 1024, one more than the ceremony holds.
     let Err(err) = keygen(&srs, &circuit.shape(), Some(10), &Cpu) else { panic!("2^10 rows keyed under 1024 points") };
     assert!(err.to_string().contains("degree 1023, a circuit of 2^10 rows needs degree 1024"), "{err}");
+}
+
+/// Where section 12 (the Lagrange bases) starts in the prepared fixture, found by walking the
+/// section headers.
+fn lagrange_section_at(bytes: &[u8]) -> usize {
+    let mut at = 12;
+    loop {
+        let id = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u64::from_le_bytes(bytes[at + 4..at + 12].try_into().unwrap()) as usize;
+        if id == 12 {
+            return at + 12;
+        }
+        at += 12 + len;
+    }
+}
+
+#[test]
+fn a_bad_lagrange_section_is_an_error() {
+    let start = lagrange_section_at(PREPARED);
+    // The basis of 2^4 rows starts at point 2^4 - 1.
+    let point = |i: usize| start + (15 + i) * 64;
+    let mut off_curve = PREPARED.to_vec();
+    off_curve[point(3) + 5] ^= 1;
+    let err = no_panic("off-curve Lagrange point", || Srs::from_ptau(&off_curve, 16)).unwrap_err();
+    assert!(err.to_string().contains("Lagrange point 3 of 16 rows"), "{err}");
+
+    let mut swapped = PREPARED.to_vec();
+    let (a, b) = (point(2), point(9));
+    let tmp: Vec<u8> = swapped[a..a + 64].to_vec();
+    swapped.copy_within(b..b + 64, a);
+    swapped[b..b + 64].copy_from_slice(&tmp);
+    let err = no_panic("swapped Lagrange points", || Srs::from_ptau(&swapped, 16)).unwrap_err();
+    assert!(err.to_string().contains("Lagrange basis for 16 rows does not match its powers of tau"), "{err}");
+    // Other sizes do not read the damaged points.
+    assert!(Srs::from_ptau(&swapped, 32).is_ok());
 }
