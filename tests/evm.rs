@@ -248,8 +248,8 @@ fn report(name: &str, chain: &Chain, vk: &VerifyingKey, gas: u64, calldata: &[u8
         "{name}: {gas} gas = 21000 base + {calldata} calldata + {execution} execution: ecMul {}, ecAdd {}, \
          pairing {}, modexp {}, keccak {}, other {} before the MSM + {} in it; memory {} words; \
          deployed code {size} bytes\n  commitments: {} advice, {} multiplicity, {} product, {} running sum, \
-         {} quotient, {} witness in the proof; {} fixed + {} sigma in the key, {} distinct non-zero; \
-         {} evaluations at {} rotations",
+         {} quotient, 2 opening witnesses in the proof; {} fixed + {} sigma in the key, {} distinct non-zero; \
+         {} evaluations at {} rotations in rotation sets {}",
         call(7),
         call(6),
         call(8),
@@ -263,12 +263,12 @@ fn report(name: &str, chain: &Chain, vk: &VerifyingKey, gas: u64, calldata: &[u8
         layout.num_products,
         d.lookups.len(),
         layout.num_quotient_pieces(),
-        layout.rotations.len(),
         d.num_fixed,
         d.permutation.len(),
         key.len(),
         layout.openings.len(),
         layout.rotations.len(),
+        layout.rotation_sets.iter().map(|s| format!("{:?} ({})", s.rotations, s.polys.len())).collect::<Vec<_>>().join(", "),
     );
 }
 
@@ -378,7 +378,7 @@ fn verifier_rejects_what_the_native_verifier_rejects() {
     let d = &vk.description;
     let points = d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.num_quotient_pieces();
     let evals = 4 + 64 * points;
-    let witnesses = evals + 32 * layout.openings.len();
+    let w = evals + 32 * layout.openings.len();
 
     let mut cases: Vec<(String, Vec<u8>, Vec<Vec<Fr>>)> = Vec::new();
     let mut with = |name: &str, edit: &dyn Fn(&mut Vec<u8>)| {
@@ -390,7 +390,16 @@ fn verifier_rejects_what_the_native_verifier_rejects() {
     with("flipped byte in an advice commitment", &|p| p[4 + 63] ^= 1);
     with("flipped byte in a quotient commitment", &|p| p[evals - 1] ^= 1);
     with("flipped byte in an evaluation", &|p| p[evals + 31] ^= 1);
-    with("flipped byte in the last witness", &|p| p[witnesses + 100] ^= 0x80);
+    with("flipped byte in W", &|p| p[w + 40] ^= 0x80);
+    with("flipped byte in W'", &|p| p[w + 100] ^= 0x80);
+    with("W and W' swapped", &|p| {
+        let (first, second) = p[w..].split_at_mut(64);
+        first.swap_with_slice(second);
+    });
+    with("evaluations 0 and 1 swapped", &|p| {
+        let (first, second) = p[evals..].split_at_mut(32);
+        first.swap_with_slice(&mut second[..32]);
+    });
     with("evaluation plus r", &|p| {
         let e = plus_modulus::<Fr>(&p[evals..evals + 32]);
         p[evals..evals + 32].copy_from_slice(&e);

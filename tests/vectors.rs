@@ -17,7 +17,7 @@ use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
 use zkinfer_verifier::encoding::{fr_to_bytes, Reader};
 use zkinfer_verifier::{verify, Error, VerifyingKey};
 
-const PROTOCOL: &str = "zkinfer-plonk-kzg-bn254-keccak/1";
+const PROTOCOL: &str = "zkinfer-plonk-kzg-bn254-keccak/2";
 
 #[derive(Clone, Serialize, Deserialize)]
 struct ProofFile {
@@ -147,7 +147,7 @@ fn regenerate() {
 
     // The last byte of the first evaluation: still a field element, so the proof stays well formed.
     let layout = vk.layout();
-    let first_eval = proof.len() - 64 * layout.rotations.len() - 32 * layout.openings.len();
+    let first_eval = proof.len() - 64 * 2 - 32 * layout.openings.len();
     let mut tampered = proof.clone();
     tampered[first_eval + 31] ^= 1;
     let mut wrong_instance = instances.clone();
@@ -155,6 +155,8 @@ fn regenerate() {
     // The y coordinate of the first advice commitment.
     let mut off_curve = proof.clone();
     off_curve[4 + 63] ^= 1;
+    let mut previous_version = proof.clone();
+    previous_version[3] = 1;
     let mut unreduced = Fr::MODULUS;
     assert!(!unreduced.add_with_carry(&instances[0][1].into_bigint()));
     let mut non_canonical = valid.clone();
@@ -182,6 +184,12 @@ fn regenerate() {
             Verdict::Malformed,
             "the first advice commitment is not on the curve",
             file(&instances, &off_curve),
+        ),
+        (
+            "previous_version.json",
+            Verdict::Malformed,
+            "the proof format version set to 1 (one KZG witness per rotation), which this verifier no longer reads",
+            file(&instances, &previous_version),
         ),
         (
             "non_canonical_instance.json",

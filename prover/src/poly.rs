@@ -26,6 +26,20 @@ pub fn divide_by_linear(coeffs: &[Fr], z: Fr) -> Vec<Fr> {
     out
 }
 
+/// The quotient of `f` by `prod (X - p)` over `points`, the remainder dropped: dividing by one
+/// factor after the other leaves the remainders behind.
+pub fn divide_by_vanishing(coeffs: &[Fr], points: &[Fr]) -> Vec<Fr> {
+    points.iter().fold(coeffs.to_vec(), |q, p| divide_by_linear(&q, *p))
+}
+
+/// `acc += scale * f`, extending `acc` with zeros where `f` is longer.
+pub fn add_scaled(acc: &mut Vec<Fr>, f: &[Fr], scale: Fr) {
+    if acc.len() < f.len() {
+        acc.resize(f.len(), Fr::zero());
+    }
+    acc.par_iter_mut().zip(f.par_iter()).for_each(|(a, c)| *a += scale * c);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +53,35 @@ mod tests {
         let q = divide_by_linear(&f, z);
         // f(w) - f(z) = q(w) (w - z)
         assert_eq!(evaluate(&f, w) - evaluate(&f, z), evaluate(&q, w) * (w - z));
+    }
+
+    #[test]
+    fn division_by_a_vanishing_polynomial_leaves_a_low_degree_remainder() {
+        let mut rng = rand::thread_rng();
+        let f: Vec<Fr> = (0..1000).map(|_| Fr::rand(&mut rng)).collect();
+        let points: Vec<Fr> = (0..3).map(|_| Fr::rand(&mut rng)).collect();
+        let q = divide_by_vanishing(&f, &points);
+        assert_eq!(q.len(), f.len() - 3);
+        // f - q Z agrees with f on the points and has degree < 3: three values fix it, so
+        // it agrees with its interpolant everywhere.
+        let remainder = |z: Fr| evaluate(&f, z) - evaluate(&q, z) * points.iter().map(|p| z - p).product::<Fr>();
+        let lagrange = |z: Fr| -> Fr {
+            (0..3)
+                .map(|i| {
+                    let others = (0..3).filter(|&k| k != i);
+                    let basis: Fr = others.clone().map(|k| (z - points[k]) / (points[i] - points[k])).product();
+                    evaluate(&f, points[i]) * basis
+                })
+                .sum()
+        };
+        let w = Fr::rand(&mut rng);
+        assert_eq!(remainder(w), lagrange(w));
+    }
+
+    #[test]
+    fn add_scaled_extends_the_accumulator() {
+        let mut g = vec![Fr::from(5u64)];
+        add_scaled(&mut g, &[Fr::from(1u64), Fr::from(2u64)], Fr::from(3u64));
+        assert_eq!(g, [Fr::from(8u64), Fr::from(6u64)]);
     }
 }

@@ -1,8 +1,8 @@
 //! The prover. Rounds, challenges and identities follow `docs/protocol.md`.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Bases};
 use crate::keygen::ProvingKey;
-use crate::poly::{divide_by_linear, evaluate};
+use crate::poly::{add_scaled, divide_by_linear, divide_by_vanishing, evaluate};
 use crate::Error;
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::CurveGroup;
@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use zkinfer_circuits::{check, Circuit, Columns, Synthesis};
 use zkinfer_verifier::constraints::{Challenges, Constraints, PointValues};
 use zkinfer_verifier::description::Poly;
+use zkinfer_verifier::opening;
 use zkinfer_verifier::transcript::Transcript;
 use zkinfer_verifier::verify::{absorb_instances, check_instances};
 use zkinfer_verifier::{ColumnKind, Expression, Proof, Query};
@@ -173,32 +174,25 @@ pub fn prove<C: Circuit>(
     let evals: Vec<Fr> = layout.openings.par_iter().map(|o| evaluate(coeffs_of(o.poly), layout.rotate(o.rotation) * x)).collect();
     evals.iter().for_each(|e| transcript.absorb_fr(e));
     let v = transcript.challenge();
+    let u = transcript.challenge();
 
-    // Round 5: one KZG witness per point for the v-combination of the polynomials opened there.
+    // Round 5: the multi-point opening of every polynomial on the set of its rotations, the
+    // quotient sum x^(n i) h_i on the set [0].
     let x_n = x.pow([n as u64]);
-    let opening_witnesses: Vec<G1Projective> = layout
-        .rotations
+    let mut quotient_sum = Vec::new();
+    let mut x_ni = Fr::one();
+    for q in &quotient {
+        add_scaled(&mut quotient_sum, q, x_ni);
+        x_ni *= x_n;
+    }
+    let points: Vec<Fr> = layout.rotations.iter().map(|&r| layout.rotate(r) * x).collect();
+    let mut sets: Vec<(Vec<usize>, Vec<&[Fr]>)> = layout
+        .rotation_sets
         .iter()
-        .map(|&rotation| {
-            let mut combined = vec![Fr::zero(); n + 1];
-            let mut v_i = Fr::one();
-            let mut add = |coeffs: &[Fr], scale: Fr| {
-                combined.par_iter_mut().zip(coeffs.par_iter()).for_each(|(acc, c)| *acc += scale * c);
-            };
-            for o in layout.openings.iter().filter(|o| o.rotation == rotation) {
-                add(coeffs_of(o.poly), v_i);
-                v_i *= v;
-            }
-            if rotation == 0 {
-                let mut x_ni = Fr::one();
-                for q in &quotient {
-                    add(q, v_i * x_ni);
-                    x_ni *= x_n;
-                }
-            }
-            backend.msm(&pk.bases, &divide_by_linear(&combined, layout.rotate(rotation) * x))
-        })
+        .map(|set| (set.rotations.iter().map(|&r| layout.rotation_index(r)).collect(), set.polys.iter().map(|&p| coeffs_of(p)).collect()))
         .collect();
+    sets[layout.quotient_set].1.push(&quotient_sum);
+    let (w, w_prime) = open(backend, &pk.bases, &points, &sets, v, u, &mut transcript)?;
 
     let proof = Proof {
         advice: advice_commitments,
@@ -207,9 +201,61 @@ pub fn prove<C: Circuit>(
         running_sums: running_sum_commitments,
         quotient: quotient_commitments,
         evals,
-        opening_witnesses: G1Projective::normalize_batch(&opening_witnesses),
+        w,
+        w_prime,
     };
     Ok(proof.to_bytes())
+}
+
+/// The multi-point opening (SHPLONK; `zkinfer_verifier::opening` states the equations) of
+/// each set's polynomials, given by coefficients, at its points (indices into `points`), after
+/// `v` and `u` are drawn: commits `W`, absorbs it, draws `zeta` and commits `W'`. It does not
+/// need the claimed values: the remainders it drops are their interpolants.
+fn open(
+    backend: &dyn Backend,
+    bases: &Bases,
+    points: &[Fr],
+    sets: &[(Vec<usize>, Vec<&[Fr]>)],
+    v: Fr,
+    u: Fr,
+    transcript: &mut Transcript,
+) -> Result<(G1Affine, G1Affine), Error> {
+    let combined: Vec<Vec<Fr>> = sets
+        .iter()
+        .map(|(_, polys)| {
+            let mut f = Vec::new();
+            let mut v_t = Fr::one();
+            for p in polys {
+                add_scaled(&mut f, p, v_t);
+                v_t *= v;
+            }
+            f
+        })
+        .collect();
+    let mut h = Vec::new();
+    let mut u_s = Fr::one();
+    for ((set, _), f) in sets.iter().zip(&combined) {
+        let at: Vec<Fr> = set.iter().map(|&j| points[j]).collect();
+        add_scaled(&mut h, &divide_by_vanishing(f, &at), u_s);
+        u_s *= u;
+    }
+    let w = backend.msm(bases, &h).into_affine();
+    transcript.absorb_g1(&w);
+    let zeta = transcript.challenge();
+
+    let set_points: Vec<&[usize]> = sets.iter().map(|(set, _)| set.as_slice()).collect();
+    let (factors, h_factor) = opening::factors(points, &set_points, zeta)?;
+    let mut l = Vec::new();
+    let mut u_s = Fr::one();
+    for (f, factor) in combined.iter().zip(factors) {
+        add_scaled(&mut l, f, u_s * factor);
+        u_s *= u;
+    }
+    add_scaled(&mut l, &h, -h_factor);
+    // L(zeta) = 0, so the constant terms that L omits (the values r_S(zeta)) change nothing
+    // in its quotient by X - zeta.
+    let w_prime = backend.msm(bases, &divide_by_linear(&l, zeta)).into_affine();
+    Ok((w, w_prime))
 }
 
 /// `m[j]` = the selector-weighted count of usable rows whose input tuple equals table row j
@@ -366,5 +412,87 @@ impl PointValues for AtPoint<'_> {
     }
     fn l_active(&self) -> Fr {
         self.c.markers[2][self.i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cpu, Srs};
+    use ark_ec::AffineRepr;
+    use rand::SeedableRng;
+    use zkinfer_verifier::opening::{Claim, OpeningSet};
+
+    /// Random polynomials opened on sets of one, two and three of four points: the true claims
+    /// verify; a false claim does not, even with the opening computed for it, and neither
+    /// do swapped values, points or witnesses.
+    #[test]
+    fn the_opening_proves_true_claims_only() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let srs = Srs::generate_insecure(128, &mut rng);
+        let bases = Bases::new(srs.g1().to_vec());
+        let points: Vec<Fr> = (0..4).map(|_| Fr::rand(&mut rng)).collect();
+        let set_points = [vec![1, 2, 3], vec![0], vec![0, 1]];
+        let polys: Vec<Vec<Vec<Fr>>> =
+            (0..3).map(|s| (0..2 + s).map(|i| (0..40 + 10 * i).map(|_| Fr::rand(&mut rng)).collect()).collect()).collect();
+        let truth: Vec<Vec<Vec<Fr>>> = polys
+            .iter()
+            .zip(&set_points)
+            .map(|(ps, at)| ps.iter().map(|f| at.iter().map(|&j| evaluate(f, points[j])).collect()).collect())
+            .collect();
+
+        // Opens with challenges drawn from the claimed values, as a prover would for them.
+        let run = |points: &[Fr], claimed: &[Vec<Vec<Fr>>], edit: &dyn Fn(&mut G1Affine, &mut G1Affine)| {
+            let mut transcript = Transcript::new(&[7; 32]);
+            claimed.iter().flatten().flatten().for_each(|e| transcript.absorb_fr(e));
+            let (v, u) = (transcript.challenge(), transcript.challenge());
+            let sets: Vec<(Vec<usize>, Vec<&[Fr]>)> =
+                set_points.iter().zip(&polys).map(|(at, ps)| (at.clone(), ps.iter().map(Vec::as_slice).collect())).collect();
+            let (mut w, mut w_prime) = open(&Cpu, &bases, points, &sets, v, u, &mut transcript).unwrap();
+            edit(&mut w, &mut w_prime);
+            let mut transcript = Transcript::new(&[7; 32]);
+            claimed.iter().flatten().flatten().for_each(|e| transcript.absorb_fr(e));
+            let (v, u) = (transcript.challenge(), transcript.challenge());
+            transcript.absorb_g1(&w);
+            let zeta = transcript.challenge();
+            let claims: Vec<OpeningSet> = set_points
+                .iter()
+                .zip(&polys)
+                .zip(claimed)
+                .map(|((at, ps), values)| OpeningSet {
+                    points: at.clone(),
+                    claims: ps
+                        .iter()
+                        .zip(values)
+                        .map(|(f, e)| Claim { commitment: vec![(Cpu.msm(&bases, f).into_affine(), Fr::one())], values: e.clone() })
+                        .collect(),
+                })
+                .collect();
+            zkinfer_verifier::opening::verify(points, &claims, v, u, zeta, w, w_prime, srs.g2(), srs.s_g2())
+        };
+        let keep = |_: &mut G1Affine, _: &mut G1Affine| {};
+        run(&points, &truth, &keep).unwrap();
+
+        for s in 0..truth.len() {
+            for t in 0..truth[s].len() {
+                for j in 0..truth[s][t].len() {
+                    let mut claimed = truth.clone();
+                    claimed[s][t][j] += Fr::one();
+                    assert!(run(&points, &claimed, &keep).is_err(), "set {s}, polynomial {t}, point {j}");
+                }
+                let mut claimed = truth.clone();
+                claimed[s][t].reverse();
+                if claimed != truth {
+                    assert!(run(&points, &claimed, &keep).is_err(), "set {s}, polynomial {t}: values reversed");
+                }
+            }
+        }
+        let mut swapped = points.clone();
+        swapped.swap(1, 2);
+        assert!(run(&swapped, &truth, &keep).is_err(), "points 1 and 2 swapped");
+        assert!(run(&points, &truth, &|w, w_prime| std::mem::swap(w, w_prime)).is_err(), "W and W' swapped");
+        let g = G1Affine::generator();
+        assert!(run(&points, &truth, &|w, _| *w = (*w + g).into_affine()).is_err(), "W + G");
+        assert!(run(&points, &truth, &|_, w_prime| *w_prime = (*w_prime + g).into_affine()).is_err(), "W' + G");
     }
 }

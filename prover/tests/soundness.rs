@@ -84,7 +84,7 @@ fn points(p: &mut Proof) -> Vec<&mut G1Affine> {
         .chain(&mut p.products)
         .chain(&mut p.running_sums)
         .chain(&mut p.quotient)
-        .chain(&mut p.opening_witnesses)
+        .chain([&mut p.w, &mut p.w_prime])
         .collect()
 }
 
@@ -187,6 +187,22 @@ fn flipping_any_byte_of_a_proof_is_an_error() {
 }
 
 #[test]
+fn a_proof_of_another_format_version_is_named_as_such() {
+    let h = honest();
+    let (vk, instances) = (&h.pk.vk, h.circuit.instances());
+    // Version 1 had one opening witness per rotation, so its proofs were longer.
+    let mut old = h.proof.clone();
+    old[3] = 1;
+    old.extend_from_slice(&[0; 64 * 2]);
+    let err = refusal(vk, &instances, &old, "a version 1 proof");
+    assert!(matches!(&err, Error::Malformed(m) if m.contains("proof format version 1; this verifier reads version 2")), "{err:?}");
+    let mut other = h.proof.clone();
+    other[0] = b'X';
+    let err = refusal(vk, &instances, &other, "bad magic");
+    assert!(matches!(&err, Error::Malformed(m) if m.contains("not a zkinfer proof")), "{err:?}");
+}
+
+#[test]
 fn rearranged_or_replaced_proof_parts_are_rejected() {
     let h = honest();
     let (vk, instances) = (&h.pk.vk, h.circuit.instances());
@@ -203,8 +219,8 @@ fn rearranged_or_replaced_proof_parts_are_rejected() {
     p.quotient.swap(0, 1);
     check(&p, "quotient pieces 0 and 1 swapped");
     let mut p = proof.clone();
-    p.opening_witnesses.swap(0, 1);
-    check(&p, "opening witnesses 0 and 1 swapped");
+    std::mem::swap(&mut p.w, &mut p.w_prime);
+    check(&p, "opening witnesses W and W' swapped");
 
     // Each point replaced by the generator and by the identity, each evaluation moved by one.
     let count = points(&mut proof.clone()).len();
@@ -219,6 +235,57 @@ fn rearranged_or_replaced_proof_parts_are_rejected() {
         let mut p = proof.clone();
         p.evals[i] += Fr::from(1u64);
         check(&p, &format!("evaluation {i} plus one"));
+    }
+}
+
+/// The multi-point opening binds each evaluation to its polynomial and its point: a changed
+/// value at any rotation of any rotation set, two values of one polynomial swapped between its
+/// points, values swapped between two polynomials of a set, and a changed `W` or `W'` are all
+/// rejected.
+#[test]
+fn the_opening_rejects_wrong_evaluations_and_witnesses() {
+    let h = honest();
+    let (vk, instances) = (&h.pk.vk, h.circuit.instances());
+    let layout = vk.layout();
+    let proof = parse(vk, &h.proof);
+    let check = |p: &Proof, what: &str| assert_rejected(vk, &instances, &p.to_bytes(), what);
+    // Sets of one rotation (most columns), two (advice d at -1 and 0; the last grand product and
+    // the running sums) and three (the first grand product, also at the last usable row), as
+    // docs/protocol.md §12 lists them.
+    let last = layout.usable_rows as i32;
+    let sets: Vec<&[i32]> = layout.rotation_sets.iter().map(|s| s.rotations.as_slice()).collect();
+    assert_eq!(sets, [&[0][..], &[-1, 0], &[0, 1, last], &[0, 1]]);
+
+    for set in &layout.rotation_sets {
+        for &poly in &set.polys {
+            let index = |rotation: i32| layout.opening_index(poly, rotation);
+            for &rotation in &set.rotations {
+                let mut p = proof.clone();
+                p.evals[index(rotation)] -= Fr::from(2u64);
+                check(&p, &format!("{poly:?} at rotation {rotation} minus two"));
+            }
+            for (a, b) in set.rotations.iter().zip(&set.rotations[1..]) {
+                let mut p = proof.clone();
+                p.evals.swap(index(*a), index(*b));
+                check(&p, &format!("{poly:?}: values at rotations {a} and {b} swapped"));
+            }
+        }
+        if let [first, second, ..] = set.polys[..] {
+            let mut p = proof.clone();
+            p.evals.swap(layout.opening_index(first, set.rotations[0]), layout.opening_index(second, set.rotations[0]));
+            check(&p, &format!("{first:?} and {second:?} swapped at rotation {}", set.rotations[0]));
+        }
+    }
+
+    let (g, w, w_prime) = (G1Affine::generator(), proof.w, proof.w_prime);
+    for (what, w, w_prime) in [
+        ("W + G", (w + g).into_affine(), w_prime),
+        ("W' + G", w, (w_prime + g).into_affine()),
+        ("W' doubled", w, (w_prime + w_prime).into_affine()),
+        ("W' = W", w, w),
+        ("W and W' negated", -w, -w_prime),
+    ] {
+        check(&Proof { w, w_prime, ..proof.clone() }, what);
     }
 }
 

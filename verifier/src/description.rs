@@ -65,6 +65,17 @@ pub struct Opening {
     pub rotation: i32,
 }
 
+/// The polynomials opened at exactly the same rotations. The multi-point opening combines
+/// them into one polynomial per set (docs/protocol.md §3.7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationSet {
+    /// Ascending.
+    pub rotations: Vec<i32>,
+    /// In order of first appearance in `Layout::openings`. The quotient, opened at rotation 0
+    /// only, is not listed: it comes after these in the set `Layout::quotient_set`.
+    pub polys: Vec<Poly>,
+}
+
 /// Everything derived from the description that prover and verifier must agree on.
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -90,6 +101,11 @@ pub struct Layout {
     pub openings: Vec<Opening>,
     /// The distinct rotations opened, ascending; the quotient is opened at rotation 0.
     pub rotations: Vec<i32>,
+    /// Every opened polynomial in exactly one set: the one of all its rotations. In order of
+    /// first appearance in `openings`, then the set `[0]` if no polynomial has it.
+    pub rotation_sets: Vec<RotationSet>,
+    /// The index of the set `[0]` in `rotation_sets`, where the quotient is opened.
+    pub quotient_set: usize,
 }
 
 impl CircuitDescription {
@@ -342,6 +358,23 @@ impl CircuitDescription {
         let mut rotations: Vec<i32> = openings.iter().map(|o| o.rotation).chain([0]).collect();
         rotations.sort();
         rotations.dedup();
+        let mut rotation_sets: Vec<RotationSet> = Vec::new();
+        for o in &openings {
+            let mut set: Vec<i32> = openings.iter().filter(|p| p.poly == o.poly).map(|p| p.rotation).collect();
+            set.sort();
+            match rotation_sets.iter_mut().find(|s| s.rotations == set) {
+                Some(s) if s.polys.contains(&o.poly) => {}
+                Some(s) => s.polys.push(o.poly),
+                None => rotation_sets.push(RotationSet { rotations: set, polys: vec![o.poly] }),
+            }
+        }
+        let quotient_set = match rotation_sets.iter().position(|s| s.rotations == [0]) {
+            Some(i) => i,
+            None => {
+                rotation_sets.push(RotationSet { rotations: vec![0], polys: vec![] });
+                rotation_sets.len() - 1
+            }
+        };
 
         Layout {
             k,
@@ -358,6 +391,8 @@ impl CircuitDescription {
             instance_queries: instance,
             openings,
             rotations,
+            rotation_sets,
+            quotient_set,
         }
     }
 }
@@ -375,6 +410,11 @@ impl Layout {
 
     pub fn num_quotient_pieces(&self) -> usize {
         self.extension
+    }
+
+    /// Index of `rotation` in `rotations`.
+    pub fn rotation_index(&self, rotation: i32) -> usize {
+        self.rotations.binary_search(&rotation).expect("every opened rotation is listed")
     }
 
     /// Index into the evaluations of the opening of `poly` at `rotation`.

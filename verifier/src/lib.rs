@@ -9,6 +9,7 @@ pub mod encoding;
 pub mod error;
 pub mod evm;
 pub mod expression;
+pub mod opening;
 pub mod proof;
 pub mod transcript;
 pub mod verify;
@@ -16,7 +17,7 @@ pub mod vk;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use description::{CircuitDescription, Gate, Layout, Lookup};
+pub use description::{CircuitDescription, Gate, Layout, Lookup, RotationSet};
 pub use error::Error;
 pub use expression::{Column, ColumnKind, Expression, Query};
 pub use proof::Proof;

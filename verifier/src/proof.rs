@@ -1,11 +1,11 @@
-//! The proof: commitments, evaluations and opening witnesses in transcript order.
+//! The proof: commitments, evaluations and the two opening witnesses, in transcript order.
 
 use crate::description::Layout;
 use crate::encoding::{fr_to_bytes, g1_to_bytes, Reader};
 use crate::error::{malformed, Error};
 use ark_bn254::{Fr, G1Affine};
 
-pub const PROOF_MAGIC: &[u8; 4] = b"ZKP\x01";
+pub const PROOF_MAGIC: &[u8; 4] = b"ZKP\x02";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proof {
@@ -16,14 +16,16 @@ pub struct Proof {
     pub quotient: Vec<G1Affine>,
     /// One per `Layout::openings`, in that order.
     pub evals: Vec<Fr>,
-    /// One KZG witness per `Layout::rotations`, in that order.
-    pub opening_witnesses: Vec<G1Affine>,
+    /// The multi-point opening's witnesses (`crate::opening`): `W`, committed before the
+    /// opening point `zeta` is drawn, and `W'`, the KZG witness at `zeta`.
+    pub w: G1Affine,
+    pub w_prime: G1Affine,
 }
 
 impl Proof {
     /// The exact encoded length of a proof for this layout.
     pub fn encoded_len(layout: &Layout, num_advice: usize, num_lookups: usize) -> usize {
-        let points = num_advice + 2 * num_lookups + layout.num_products + layout.num_quotient_pieces() + layout.rotations.len();
+        let points = num_advice + 2 * num_lookups + layout.num_products + layout.num_quotient_pieces() + 2;
         4 + 64 * points + 32 * layout.openings.len()
     }
 
@@ -33,19 +35,26 @@ impl Proof {
             group.iter().for_each(|p| out.extend_from_slice(&g1_to_bytes(p)));
         }
         self.evals.iter().for_each(|e| out.extend_from_slice(&fr_to_bytes(e)));
-        self.opening_witnesses.iter().for_each(|p| out.extend_from_slice(&g1_to_bytes(p)));
+        out.extend_from_slice(&g1_to_bytes(&self.w));
+        out.extend_from_slice(&g1_to_bytes(&self.w_prime));
         out
     }
 
     pub fn from_bytes(bytes: &[u8], layout: &Layout, num_advice: usize, num_lookups: usize) -> Result<Self, Error> {
+        // The version first: a proof of another version also has another length.
+        match bytes.get(..4) {
+            Some(magic) if magic == PROOF_MAGIC => {}
+            Some([b'Z', b'K', b'P', version]) => {
+                return Err(malformed(format!("proof format version {version}; this verifier reads version {}", PROOF_MAGIC[3])))
+            }
+            _ => return Err(malformed("not a zkinfer proof (bad magic)")),
+        }
         let expected = Self::encoded_len(layout, num_advice, num_lookups);
         if bytes.len() != expected {
             return Err(malformed(format!("proof has {} bytes; this verifying key expects {expected}", bytes.len())));
         }
         let mut r = Reader::new(bytes, "proof");
-        if r.take(4)? != PROOF_MAGIC {
-            return Err(malformed("not a zkinfer proof (bad magic or version)"));
-        }
+        r.take(4)?;
         let mut points = |n: usize| (0..n).map(|_| r.g1()).collect::<Result<Vec<_>, _>>();
         let advice = points(num_advice)?;
         let multiplicities = points(num_lookups)?;
@@ -53,8 +62,8 @@ impl Proof {
         let running_sums = points(num_lookups)?;
         let quotient = points(layout.num_quotient_pieces())?;
         let evals = (0..layout.openings.len()).map(|_| r.fr()).collect::<Result<_, _>>()?;
-        let opening_witnesses = (0..layout.rotations.len()).map(|_| r.g1()).collect::<Result<_, _>>()?;
+        let (w, w_prime) = (r.g1()?, r.g1()?);
         r.finish()?;
-        Ok(Proof { advice, multiplicities, products, running_sums, quotient, evals, opening_witnesses })
+        Ok(Proof { advice, multiplicities, products, running_sums, quotient, evals, w, w_prime })
     }
 }

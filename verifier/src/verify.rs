@@ -1,15 +1,15 @@
-//! The verifier: replays the transcript, checks the quotient identity at `x` and the batched
-//! KZG openings with one pairing equation.
+//! The verifier: replays the transcript, checks the quotient identity at `x` and every
+//! claimed evaluation with one multi-point KZG opening (`crate::opening`).
 
 use crate::constraints::{Challenges, Constraints, PointValues};
 use crate::description::{Layout, Poly};
 use crate::error::Error;
 use crate::expression::{ColumnKind, Query};
+use crate::opening::{self, Claim, OpeningSet};
 use crate::proof::Proof;
 use crate::transcript::Transcript;
 use crate::vk::VerifyingKey;
-use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
-use ark_ec::{pairing::Pairing, AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_bn254::{Fr, G1Affine};
 use ark_ff::{Field, One, Zero};
 
 /// Absorbs the public inputs: per instance column, its length then its values.
@@ -58,14 +58,16 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
     let x = transcript.challenge();
     proof.evals.iter().for_each(|e| transcript.absorb_fr(e));
     let v = transcript.challenge();
-    proof.opening_witnesses.iter().for_each(|p| transcript.absorb_g1(p));
     let u = transcript.challenge();
+    transcript.absorb_g1(&proof.w);
+    let zeta = transcript.challenge();
 
     let n = layout.n;
     let x_n = x.pow([n as u64]);
     let vanishing = x_n - Fr::one();
-    if vanishing.is_zero() {
-        return Err(Error::Rejected("the evaluation point fell in the domain"));
+    // x = 0 would merge all the opening points into one.
+    if vanishing.is_zero() || x.is_zero() {
+        return Err(Error::Rejected("the evaluation point fell in the domain or on zero"));
     }
 
     // Lagrange values at x of row 0, the last-row marker and the blinding rows, and of each
@@ -93,50 +95,27 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
     let numerator = Constraints::new(d, layout, challenges).combine(&values);
     let quotient_eval = numerator * vanishing.inverse().unwrap();
 
-    // One pairing equation for all points: with F_j, E_j the v-combined commitments and
-    // evaluations at point p_j and W_j its witness,
-    //   e(sum u^j W_j, [tau]_2) = e(sum u^j (F_j - E_j G + p_j W_j), [1]_2).
-    let mut bases: Vec<G1Affine> = Vec::new();
-    let mut scalars: Vec<Fr> = Vec::new();
-    let mut eval_sum = Fr::zero();
-    let mut u_j = Fr::one();
-    for (j, &rotation) in layout.rotations.iter().enumerate() {
-        let mut v_i = Fr::one();
-        for (o, opening) in layout.openings.iter().enumerate().filter(|(_, o)| o.rotation == rotation) {
-            bases.push(commitment(vk, &proof, opening.poly));
-            scalars.push(u_j * v_i);
-            eval_sum += u_j * v_i * proof.evals[o];
-            v_i *= v;
-        }
-        if rotation == 0 {
-            let mut x_ni = Fr::one();
-            for h in &proof.quotient {
-                bases.push(*h);
-                scalars.push(u_j * v_i * x_ni);
-                x_ni *= x_n;
-            }
-            eval_sum += u_j * v_i * quotient_eval;
-        }
-        bases.push(proof.opening_witnesses[j]);
-        scalars.push(u_j * layout.rotate(rotation) * x);
-        u_j *= u;
-    }
-    bases.push(G1Affine::generator());
-    scalars.push(-eval_sum);
-    let right = G1Projective::msm(&bases, &scalars).expect("equal lengths");
-
-    let mut left = G1Projective::zero();
-    let mut u_j = Fr::one();
-    for w in &proof.opening_witnesses {
-        left += *w * u_j;
-        u_j *= u;
-    }
-    let check = Bn254::multi_pairing([left.into_affine(), (-right).into_affine()], [vk.s_g2, vk.g2]);
-    if check.is_zero() {
-        Ok(())
-    } else {
-        Err(Error::Rejected("the opening check failed"))
-    }
+    // Every claim, the quotient's included, in one multi-point opening.
+    let points: Vec<Fr> = layout.rotations.iter().map(|&r| layout.rotate(r) * x).collect();
+    let quotient: Vec<(G1Affine, Fr)> =
+        proof.quotient.iter().zip(core::iter::successors(Some(Fr::one()), |p| Some(*p * x_n))).map(|(h, s)| (*h, s)).collect();
+    let mut sets: Vec<OpeningSet> = layout
+        .rotation_sets
+        .iter()
+        .map(|set| OpeningSet {
+            points: set.rotations.iter().map(|&r| layout.rotation_index(r)).collect(),
+            claims: set
+                .polys
+                .iter()
+                .map(|&poly| Claim {
+                    commitment: vec![(commitment(vk, &proof, poly), Fr::one())],
+                    values: set.rotations.iter().map(|&r| proof.evals[layout.opening_index(poly, r)]).collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    sets[layout.quotient_set].claims.push(Claim { commitment: quotient, values: vec![quotient_eval] });
+    opening::verify(&points, &sets, v, u, zeta, proof.w, proof.w_prime, vk.g2, vk.s_g2)
 }
 
 fn commitment(vk: &VerifyingKey, proof: &Proof, poly: Poly) -> G1Affine {

@@ -15,7 +15,7 @@
 
 mod yul;
 
-use crate::description::{Layout, Opening, Poly};
+use crate::description::{Layout, Poly};
 use crate::encoding::{fr_to_bytes, g1_to_bytes, g2_to_bytes};
 use crate::error::Error;
 use crate::expression::{ColumnKind, Expression, Query};
@@ -87,7 +87,8 @@ struct ProofLayout {
     num_quotient: usize,
     evals: usize,
     num_evals: usize,
-    witnesses: usize,
+    /// The opening witness W; W' follows it.
+    w: usize,
 }
 
 impl ProofLayout {
@@ -103,7 +104,7 @@ impl ProofLayout {
             num_quotient: layout.num_quotient_pieces(),
             evals,
             num_evals: layout.openings.len(),
-            witnesses: evals + 32 * layout.openings.len(),
+            w: evals + 32 * layout.openings.len(),
         }
     }
 
@@ -131,8 +132,8 @@ impl ProofLayout {
         self.evals + 32 * o
     }
 
-    fn witness(&self, j: usize) -> usize {
-        self.witnesses + 64 * j
+    fn w_prime(&self) -> usize {
+        self.w + 64
     }
 }
 
@@ -151,6 +152,7 @@ struct Memory {
     x: usize,
     v: usize,
     u: usize,
+    zeta: usize,
     x_n: usize,
     l_first: usize,
     l_last: usize,
@@ -161,8 +163,15 @@ struct Memory {
     lookup_table: usize,
     u_powers: usize,
     v_powers: usize,
+    /// `zeta - omega^rotation x` for each rotation of the layout.
+    differences: usize,
+    /// `u^s Z_{T\S_s}(zeta) / Z_{T\S_0}(zeta)` for each rotation set `s > 0`.
+    set_scales: usize,
+    /// `Z_T(zeta)`, then divided by `Z_{T\S_0}(zeta)`.
+    h_factor: usize,
     instance_evals: usize,
-    /// Denominators to invert, then their inverses.
+    /// Denominators to invert, then their inverses; the last three are x, `Z_{T\S_0}(zeta)`
+    /// and the vanishing polynomial at x.
     denominators: usize,
     num_denominators: usize,
     prefix: usize,
@@ -175,6 +184,24 @@ struct Memory {
     proof: usize,
     /// Spilled subexpressions; last, as their number is known only after generation.
     scratch: usize,
+}
+
+impl Memory {
+    fn inverse(&self, from_end: usize) -> usize {
+        self.denominators + 32 * (self.num_denominators - from_end)
+    }
+
+    fn x_inverse(&self) -> usize {
+        self.inverse(3)
+    }
+
+    fn normalizer_inverse(&self) -> usize {
+        self.inverse(2)
+    }
+
+    fn vanishing_inverse(&self) -> usize {
+        self.inverse(1)
+    }
 }
 
 /// Indented lines of Yul.
@@ -289,20 +316,23 @@ impl<'a> Generator<'a> {
             next += 32 * words;
             at
         };
-        let [theta, beta, gamma, kappa, y, x, v, u, x_n] = [(); 9].map(|_| alloc(1));
+        let [theta, beta, gamma, kappa, y, x, v, u, zeta, x_n] = [(); 10].map(|_| alloc(1));
         let [l_first, l_last, l_active, quotient, eval_sum, lookup_input, lookup_table] = [(); 7].map(|_| alloc(1));
-        let u_powers = alloc(layout.rotations.len());
+        let u_powers = alloc(layout.rotation_sets.len());
         let v_powers = alloc(num_v_powers(layout));
+        let differences = alloc(layout.rotations.len());
+        let set_scales = alloc(layout.rotation_sets.len());
+        let h_factor = alloc(1);
         let instance_evals = alloc(layout.instance_queries.len());
         // x - 1 for row 0; x - omega^i for the last-row marker and the blinding rows; one per
-        // public value and instance query; the vanishing polynomial.
+        // public value and instance query; x, Z_{T\S_0}(zeta), the vanishing polynomial.
         let mut num_denominators = 1 + (layout.n - layout.usable_rows);
         let mut instance_denominators = Vec::new();
         for &(c, _) in &layout.instance_queries {
             instance_denominators.push(num_denominators);
             num_denominators += lengths[c];
         }
-        num_denominators += 1;
+        num_denominators += 3;
         let denominators = alloc(num_denominators);
         let prefix = alloc(num_denominators);
         let pairing = alloc(12);
@@ -318,6 +348,7 @@ impl<'a> Generator<'a> {
             x,
             v,
             u,
+            zeta,
             x_n,
             l_first,
             l_last,
@@ -328,6 +359,9 @@ impl<'a> Generator<'a> {
             lookup_table,
             u_powers,
             v_powers,
+            differences,
+            set_scales,
+            h_factor,
             instance_evals,
             denominators,
             num_denominators,
@@ -471,11 +505,12 @@ impl<'a> Generator<'a> {
         let (m, p) = (self.mem, self.proof);
         let products_start = p.point(p.num_advice + p.num_lookups);
         let quotient_start = p.quotient(0);
-        let segments = [
-            (products_start, quotient_start, m.y),
-            (quotient_start, p.evals, m.x),
-            (p.evals, p.witnesses, m.v),
-            (p.witnesses, p.len, m.u),
+        // Each proof segment is absorbed, then the challenges listed are squeezed in a row.
+        let segments: [(usize, usize, &[usize]); 4] = [
+            (products_start, quotient_start, &[m.y]),
+            (quotient_start, p.evals, &[m.x]),
+            (p.evals, p.w, &[m.v, m.u]),
+            (p.w, p.w_prime(), &[m.zeta]),
         ];
         self.code.block(|c| {
             c.line(format!(
@@ -483,17 +518,21 @@ impl<'a> Generator<'a> {
                 hex(m.transcript),
                 hex(m.proof + products_start - m.transcript)
             ));
+            let squeeze = |c: &mut Code, slot: usize| {
+                c.line(format!("mstore(0, d)\nd := keccak256(0, 0x20)\nmstore({}, mod(d, r))", hex(slot)))
+            };
             c.line(format!("mstore({}, mod(d, r))", hex(m.theta)));
             for slot in [m.beta, m.gamma, m.kappa] {
-                c.line(format!("mstore(0, d)\nd := keccak256(0, 0x20)\nmstore({}, mod(d, r))", hex(slot)));
+                squeeze(c, slot);
             }
-            for (from, to, slot) in segments {
+            for (from, to, slots) in segments {
                 c.line(format!(
                     "d := absorb(d, {}, {})\nmstore({}, mod(d, r))",
                     hex(m.proof + from),
                     hex(to - from),
-                    hex(slot)
+                    hex(slots[0])
                 ));
+                slots[1..].iter().for_each(|&slot| squeeze(c, slot));
             }
         });
     }
@@ -525,7 +564,7 @@ impl<'a> Generator<'a> {
             c.line("let xn := x");
             (0..layout.k).for_each(|_| c.line("xn := mulmod(xn, xn, r)"));
             c.line(format!("mstore({}, xn)", hex(m.x_n)));
-            c.line("let vanishing := addmod(xn, sub(r, 1), r)\nif iszero(vanishing) { reject() }");
+            c.line("let vanishing := addmod(xn, sub(r, 1), r)");
             c.line(format!("mstore({}, addmod(x, sub(r, 1), r))", hex(den)));
             c.line("// The last-row marker and the blinding rows, unrolled: their number is the circuit's.");
             for (i, w) in tail.iter().enumerate() {
@@ -540,8 +579,23 @@ impl<'a> Generator<'a> {
                     hex(at + 32 * n),
                 ));
             }
-            let last = den + 32 * (count - 1);
-            c.line(format!("mstore({}, vanishing)", hex(last)));
+            c.block(|c| {
+                c.line("// The opening: zeta minus each point, Z_T(zeta) and the normalizer Z_{T\\S_0}(zeta).");
+                c.line(format!("let zeta := mload({})", hex(m.zeta)));
+                for (j, &rotation) in layout.rotations.iter().enumerate() {
+                    let point = if rotation == 0 { "x".to_string() } else { format!("mulmod(x, {}, r)", fr_hex(&layout.rotate(rotation))) };
+                    c.line(format!("mstore({}, addmod(zeta, sub(r, {point}), r))", hex(m.differences + 32 * j)));
+                }
+                let difference = |j: usize| format!("mload({})", hex(m.differences + 32 * j));
+                let first = &layout.rotation_sets[0].rotations;
+                let outside = (0..layout.rotations.len()).filter(|&j| !first.contains(&layout.rotations[j]));
+                c.line(format!("let zt := {}", product((0..layout.rotations.len()).map(difference))));
+                c.line(format!("mstore({}, zt)", hex(m.h_factor)));
+                c.line(format!("mstore({}, x)\nmstore({}, {})", hex(m.x_inverse()), hex(m.normalizer_inverse()), product(outside.map(difference))));
+                c.line("// x^n = 1 or x = 0 or zeta on an opening point: the denominators are not all invertible.");
+                c.line("if iszero(mulmod(mulmod(vanishing, x, r), zt, r)) { reject() }");
+            });
+            c.line(format!("mstore({}, vanishing)", hex(m.vanishing_inverse())));
             c.line(format!(
                 "{{\n    // Montgomery's batch inversion: prefix products, one inversion, a backward pass.\n    let p := 1\n    for {{ let a := {den} }} lt(a, {end}) {{ a := add(a, 0x20) }} {{\n        mstore(add(a, {shift}), p)\n        p := mulmod(p, mload(a), r)\n    }}\n    p := invert(p)\n    for {{ let a := {end} }} gt(a, {den}) {{}} {{\n        a := sub(a, 0x20)\n        let d := mload(a)\n        mstore(a, mulmod(p, mload(add(a, {shift})), r))\n        p := mulmod(p, d, r)\n    }}\n}}",
                 end = hex(den + 32 * count),
@@ -665,8 +719,7 @@ impl<'a> Generator<'a> {
                 let e = b.mul(l_active.clone(), lhs);
                 c.push(&mut b, e);
             }
-            let inverse = m.denominators + 32 * (m.num_denominators - 1);
-            c.line(format!("mstore({}, mulmod(acc, mload({}), r))", hex(m.quotient), hex(inverse)));
+            c.line(format!("mstore({}, mulmod(acc, mload({}), r))", hex(m.quotient), hex(m.vanishing_inverse())));
         });
     }
 
@@ -707,20 +760,18 @@ impl<'a> Generator<'a> {
         self.code.line(line);
     }
 
-    /// The batched KZG check: with F_j, E_j the v-combined commitments and evaluations at
-    /// p_j = omega^(rotation j) x and W_j its witness,
-    /// e(sum u^j W_j, [tau]_2) = e(sum u^j (F_j - E_j G + p_j W_j), [1]_2).
+    /// The multi-point opening (`crate::opening`): with `scale_s = u^s Z_{T\S_s}(zeta) /
+    /// Z_{T\S_0}(zeta)` for rotation set `s`,
+    /// e(W', [tau]_2) = e(sum_s scale_s sum_t v^t C_st - E G - Z_T(zeta)/Z_{T\S_0}(zeta) W + zeta W', [1]_2)
+    /// where E is the sum over the sets of `scale_s` times the value at zeta of the polynomial
+    /// interpolating the set's combined evaluations.
     fn opening(&mut self) {
         let (m, p, layout) = (self.mem, self.proof, self.layout);
-        let groups: Vec<Vec<(usize, Opening)>> = layout
-            .rotations
-            .iter()
-            .map(|&r| layout.openings.iter().copied().enumerate().filter(|(_, o)| o.rotation == r).collect())
-            .collect();
-        let j0 = layout.rotations.iter().position(|&r| r == 0).expect("the quotient is opened at rotation 0");
-        let m0 = groups[j0].len();
-        let upow = |j: usize| format!("mload({})", hex(m.u_powers + 32 * j));
-        let vpow = |i: usize| format!("mload({})", hex(m.v_powers + 32 * i));
+        let sets = &layout.rotation_sets;
+        let upow = |s: usize| format!("mload({})", hex(m.u_powers + 32 * s));
+        let vpow = |t: usize| format!("mload({})", hex(m.v_powers + 32 * t));
+        let scale = |s: usize| (s > 0).then(|| format!("mload({})", hex(m.set_scales + 32 * s)));
+        let difference = |j: usize| format!("mload({})", hex(m.differences + 32 * j));
         let eval = |o: usize| format!("mload({})", hex(m.proof + p.eval(o)));
         // Unrolled: a loop costs more than twice as much per power.
         let powers = |c: &mut Code, of: usize, at: usize, count: usize| {
@@ -734,55 +785,70 @@ impl<'a> Generator<'a> {
                 }
             })
         };
-        powers(&mut self.code, m.u, m.u_powers, layout.rotations.len());
+        powers(&mut self.code, m.u, m.u_powers, sets.len());
         powers(&mut self.code, m.v, m.v_powers, num_v_powers(layout));
         self.code.block(|c| {
-            c.line("// The evaluations combined as the commitments are: E = sum_j u^j sum_i v^i e_ji.");
-            c.line(format!("let v := mload({})\nlet es := 0", hex(m.v)));
-            for (j, group) in groups.iter().enumerate() {
+            c.line(format!("// scale_s, and Z_T(zeta) / Z_{{T\\S_0}}(zeta)\nlet ni := mload({})", hex(m.normalizer_inverse())));
+            for (s, set) in sets.iter().enumerate().skip(1) {
+                let outside = product(layout.rotations.iter().enumerate().filter(|(_, r)| !set.rotations.contains(r)).map(|(j, _)| difference(j)));
+                c.line(format!("mstore({}, mulmod({}, mulmod({outside}, ni, r), r))", hex(m.set_scales + 32 * s), upow(s)));
+            }
+            c.line(format!("mstore({}, mulmod(mload({}), ni, r))", hex(m.h_factor), hex(m.h_factor)));
+        });
+        self.code.block(|c| {
+            c.line("// E = sum_s scale_s r_s(zeta), r_s interpolating the set's combined evaluations");
+            c.line(format!("let v := mload({})\nlet es := 0\nlet xi := mload({})", hex(m.v), hex(m.x_inverse())));
+            for (s, set) in sets.iter().enumerate() {
                 c.block(|c| {
-                    // Horner's rule from the last opening; at rotation 0 the quotient comes last.
-                    let mut rest = group.iter().rev().map(|(o, _)| eval(*o));
-                    let last = if j == j0 {
-                        format!("mload({})", hex(m.quotient))
-                    } else {
-                        rest.next().expect("no empty group")
-                    };
-                    c.line(format!("let e := {last}"));
-                    rest.for_each(|next| c.line(format!("e := addmod(mulmod(e, v, r), {next}, r)")));
-                    c.line(if j == 0 {
-                        "es := e".to_string()
-                    } else {
-                        format!("es := addmod(es, mulmod(e, {}, r), r)", upow(j))
+                    c.line("let vs := 0");
+                    for &rotation in &set.rotations {
+                        // Horner's rule from the last polynomial; the quotient comes last.
+                        let mut rest = set.polys.iter().rev().map(|&poly| eval(layout.opening_index(poly, rotation)));
+                        let last = if s == layout.quotient_set {
+                            format!("mload({})", hex(m.quotient))
+                        } else {
+                            rest.next().expect("no empty set")
+                        };
+                        // The Lagrange basis of the set at zeta without its factor x^-(|S| - 1):
+                        // c_p prod_{q != p} (zeta - omega^q x), c_p = 1 / prod_{q != p} (omega^p - omega^q).
+                        let others: Vec<i32> = set.rotations.iter().copied().filter(|&q| q != rotation).collect();
+                        let c_p = others
+                            .iter()
+                            .map(|&q| layout.rotate(rotation) - layout.rotate(q))
+                            .product::<Fr>()
+                            .inverse()
+                            .expect("distinct rotations");
+                        let mut weight: Vec<String> = others.iter().map(|&q| difference(layout.rotation_index(q))).collect();
+                        if c_p != Fr::from(1u64) {
+                            weight.push(fr_hex(&c_p));
+                        }
+                        c.block(|c| {
+                            c.line(format!("let e := {last}"));
+                            rest.for_each(|next| c.line(format!("e := addmod(mulmod(e, v, r), {next}, r)")));
+                            c.line(if weight.is_empty() {
+                                "vs := addmod(vs, e, r)".to_string()
+                            } else {
+                                format!("vs := addmod(vs, mulmod(e, {}, r), r)", product(weight.into_iter()))
+                            });
+                        });
+                    }
+                    (1..set.rotations.len()).for_each(|_| c.line("vs := mulmod(vs, xi, r)"));
+                    c.line(match scale(s) {
+                        None => "es := addmod(es, vs, r)".to_string(),
+                        Some(scale) => format!("es := addmod(es, mulmod(vs, {scale}, r), r)"),
                     });
                 });
             }
             c.line(format!("mstore({}, es)", hex(m.eval_sum)));
         });
 
-        self.code.line("// left = sum_j u^j W_j");
-        self.load(Point::Proof(p.witness(0)));
-        self.code.line("mstore(0x80, mload(0xc0))\nmstore(0xa0, mload(0xe0))");
-        for j in 1..layout.rotations.len() {
-            self.term(Point::Proof(p.witness(j)), Some(upow(j)), false);
-        }
-        let pair = |at: usize, g2: &[u8]| {
-            let mut s = format!("mstore({}, mload(0x80))\nmstore({}, mload(0xa0))", hex(at), hex(at + 32));
-            for (w, chunk) in g2.chunks(32).enumerate() {
-                s += &format!("\nmstore({}, {})", hex(at + 64 + 32 * w), word_hex(chunk));
-            }
-            s
-        };
-        self.code.line(pair(m.pairing, &g2_to_bytes(&self.vk.s_g2)));
-
-        self.code.line("// right = sum_j u^j (F_j + p_j W_j) - E G, one ecMul per committed polynomial");
-        // One scalar per distinct commitment: the sum of u^j v^i over its openings, so a
-        // polynomial opened at several points, or key commitments that are equal (selectors
-        // enabled on the same rows), cost one ecMul. The identity costs nothing.
+        self.code.line("// [L] + zeta W', one ecMul per committed polynomial");
+        // One scalar per distinct commitment: key commitments that are equal (selectors enabled
+        // on the same rows) cost one ecMul. The identity costs nothing.
         let mut terms: Vec<(Point, Vec<(usize, usize)>)> = Vec::new();
-        for (j, group) in groups.iter().enumerate() {
-            for (i, (_, o)) in group.iter().enumerate() {
-                let point = match o.poly {
+        for (s, set) in sets.iter().enumerate() {
+            for (t, &poly) in set.polys.iter().enumerate() {
+                let point = match poly {
                     Poly::Fixed(c) => Point::Key(self.vk.fixed_commitments[c]),
                     Poly::Sigma(c) => Point::Key(self.vk.sigma_commitments[c]),
                     poly => Point::Proof(p.commitment(poly)),
@@ -790,33 +856,31 @@ impl<'a> Generator<'a> {
                 if matches!(point, Point::Key(k) if k.is_zero()) {
                     continue;
                 }
-                match terms.iter_mut().find(|(t, _)| *t == point) {
-                    Some((_, uses)) => uses.push((j, i)),
-                    None => terms.push((point, vec![(j, i)])),
+                match terms.iter_mut().find(|(q, _)| *q == point) {
+                    Some((_, uses)) => uses.push((s, t)),
+                    None => terms.push((point, vec![(s, t)])),
                 }
             }
         }
+        let scalar = |s: usize, t: usize| match (scale(s), t) {
+            (None, 0) => "1".to_string(),
+            (None, t) => vpow(t),
+            (Some(scale), 0) => scale,
+            (Some(scale), t) => format!("mulmod({scale}, {}, r)", vpow(t)),
+        };
         let mut first = true;
         for (point, uses) in terms {
             let scalar = (uses != [(0, 0)]).then(|| {
                 uses.iter()
-                    .map(|&(j, i)| match (j, i) {
-                        (0, 0) => "1".to_string(),
-                        (0, i) => vpow(i),
-                        (j, 0) => upow(j),
-                        (j, i) => format!("mulmod({}, {}, r)", upow(j), vpow(i)),
-                    })
+                    .map(|&(s, t)| scalar(s, t))
                     .reduce(|a, b| format!("addmod({a}, {b}, r)"))
                     .expect("every polynomial is opened")
             });
             self.term(point, scalar, first);
             first = false;
         }
-        self.code.line(format!(
-            "// quotient pieces: u^j0 v^m0 x^(n i) H_i\nlet s := mulmod({}, {}, r)",
-            upow(j0),
-            vpow(m0)
-        ));
+        let qs = layout.quotient_set;
+        self.code.line(format!("// quotient pieces: scale v^t x^(n i) H_i\nlet s := {}", scalar(qs, sets[qs].polys.len())));
         for i in 0..p.num_quotient {
             if i > 0 {
                 self.code.line(format!("s := mulmod(s, mload({}), r)", hex(m.x_n)));
@@ -824,18 +888,20 @@ impl<'a> Generator<'a> {
             self.term(Point::Proof(p.quotient(i)), Some("s".into()), first);
             first = false;
         }
-        for (j, &rotation) in layout.rotations.iter().enumerate() {
-            let point = if rotation == 0 {
-                format!("mload({})", hex(m.x))
-            } else {
-                format!("mulmod({}, mload({}), r)", fr_hex(&layout.rotate(rotation)), hex(m.x))
-            };
-            let scalar = if j == 0 { point } else { format!("mulmod({}, {point}, r)", upow(j)) };
-            self.term(Point::Proof(p.witness(j)), Some(scalar), false);
-        }
+        self.term(Point::Proof(p.w), Some(format!("sub(r, mload({}))", hex(m.h_factor))), false);
+        self.term(Point::Proof(p.w_prime()), Some(format!("mload({})", hex(m.zeta))), false);
         self.term(Point::Key(G1Affine::generator()), Some(format!("sub(r, mload({}))", hex(m.eval_sum))), false);
-        self.code.line(pair(m.pairing + 0xc0, &g2_to_bytes(&-self.vk.g2)));
-        self.code.line("// e(left, [tau]_2) e(right, -[1]_2) = 1");
+        let pair = |at: usize, x: String, y: String, g2: &[u8]| {
+            let mut s = format!("mstore({}, {x})\nmstore({}, {y})", hex(at), hex(at + 32));
+            for (w, chunk) in g2.chunks(32).enumerate() {
+                s += &format!("\nmstore({}, {})", hex(at + 64 + 32 * w), word_hex(chunk));
+            }
+            s
+        };
+        let w_prime = m.proof + p.w_prime();
+        self.code.line(pair(m.pairing, format!("mload({})", hex(w_prime)), format!("mload({})", hex(w_prime + 32)), &g2_to_bytes(&self.vk.s_g2)));
+        self.code.line(pair(m.pairing + 0xc0, "mload(0x80)".into(), "mload(0xa0)".into(), &g2_to_bytes(&-self.vk.g2)));
+        self.code.line("// e(W', [tau]_2) e([L] + zeta W', -[1]_2) = 1");
         self.code.line(format!(
             "let ok := staticcall(gas(), 0x08, {}, 0x180, 0, 0x20)\nmstore(0, and(ok, mload(0)))\nreturn(0, 0x20)",
             hex(m.pairing)
@@ -843,12 +909,19 @@ impl<'a> Generator<'a> {
     }
 }
 
-/// Powers of v the openings use: up to the largest group, counting the quotient at rotation 0.
+/// The product of Yul words, as one expression.
+fn product(mut factors: impl Iterator<Item = String>) -> String {
+    let first = factors.next().unwrap_or_else(|| "1".into());
+    factors.fold(first, |acc, f| format!("mulmod({acc}, {f}, r)"))
+}
+
+/// Powers of v the openings use: up to the largest set, counting the quotient.
 fn num_v_powers(layout: &Layout) -> usize {
     layout
-        .rotations
+        .rotation_sets
         .iter()
-        .map(|&r| layout.openings.iter().filter(|o| o.rotation == r).count() + (r == 0) as usize)
+        .enumerate()
+        .map(|(s, set)| set.polys.len() + (s == layout.quotient_set) as usize)
         .max()
         .unwrap_or(1)
 }
