@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use term::Term;
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Model, ParamVisibility, Report, Visibility};
+use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Report, Visibility};
 use zkinfer_prover::gpu::{select, BackendChoice};
 use zkinfer_prover::{keygen, proving_key_for, prove, ProveOptions, Srs};
 use zkinfer_verifier::VerifyingKey;
@@ -54,9 +54,13 @@ enum Command {
         /// Fixed-point scale: values are multiples of 2^-scale.
         #[arg(long, default_value_t = 8)]
         scale: u32,
-        /// Inputs per dot-product row; chosen by cost when absent.
+        /// Inputs per dot-product row (at least 5); chosen for --optimize when absent.
         #[arg(long)]
         width: Option<usize>,
+        /// What the width is chosen for: `proving` (the least proving time) or `evm` (the
+        /// least gas of the Solidity verifier, with at most twice the rows).
+        #[arg(long, default_value = "proving", conflicts_with = "width")]
+        optimize: Optimize,
     },
     /// Make the proving and verifying keys of a compiled model.
     Setup {
@@ -186,7 +190,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
             write(&out, &srs.to_bytes())?;
             Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
-        Command::Compile { model, out, calibration, input_visibility, param_visibility, scale, width } => {
+        Command::Compile { model, out, calibration, input_visibility, param_visibility, scale, width, optimize } => {
             let input_visibility = match input_visibility {
                 VisibilityArg::Private => Visibility::Private,
                 VisibilityArg::Public => Visibility::Public,
@@ -195,7 +199,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
                 ParamVisibilityArg::Fixed => ParamVisibility::Fixed,
                 ParamVisibilityArg::Private => ParamVisibility::Private,
             };
-            let options = CompileOptions { scale_bits: scale, input_visibility, param_visibility, width };
+            let options = CompileOptions { scale_bits: scale, input_visibility, param_visibility, width, optimize };
             Done::Compiled(compile(term, model, out, calibration.as_deref(), &options)?)
         }
         Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),

@@ -4,7 +4,7 @@ use rand::SeedableRng;
 use serde_json::Value;
 use std::path::PathBuf;
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{compile, CompileOptions, Model, ParamVisibility, Visibility};
+use zkinfer_compiler::{compile, CompileOptions, Model, Optimize, ParamVisibility, Visibility};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
 use zkinfer_verifier::{verify, Error as VerifyError};
 
@@ -20,10 +20,10 @@ fn floats(v: &Value) -> Vec<f32> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
 }
 
-fn model(name: &str, visibility: Visibility, params: ParamVisibility) -> Model {
+fn model(name: &str, visibility: Visibility, params: ParamVisibility, optimize: Optimize) -> Model {
     let bytes = std::fs::read(fixture(&format!("{name}/model.onnx"))).unwrap();
     let calibration = vec![floats(&json(&format!("{name}/input.json"))["input_data"][0])];
-    let options = CompileOptions { scale_bits: 8, input_visibility: visibility, param_visibility: params, width: None };
+    let options = CompileOptions { scale_bits: 8, input_visibility: visibility, param_visibility: params, width: None, optimize };
     let (settings, _) = compile(&bytes, &options, &calibration).unwrap();
     Model::from_onnx(&bytes, settings).unwrap()
 }
@@ -34,8 +34,8 @@ fn argmax(v: &[i64]) -> usize {
 
 /// Compiles, proves the sample input and verifies; the proven outputs are within `tolerance`
 /// of onnxruntime's; a proof of a changed output is rejected. Returns the verifying key.
-fn prove_and_verify(name: &str, tolerance: f64, visibility: Visibility, params: ParamVisibility) -> zkinfer_verifier::VerifyingKey {
-    let model = model(name, visibility, params);
+fn prove_and_verify(name: &str, tolerance: f64, visibility: Visibility, params: ParamVisibility, optimize: Optimize) -> zkinfer_verifier::VerifyingKey {
+    let model = model(name, visibility, params, optimize);
     let input = floats(&json(&format!("{name}/input.json"))["input_data"][0]);
     let x = model.quantize_input(&input).unwrap();
     let (outputs, _) = model.evaluate(&x).unwrap();
@@ -62,51 +62,59 @@ fn prove_and_verify(name: &str, tolerance: f64, visibility: Visibility, params: 
 
 #[test]
 fn tiny_mlp_proves() {
-    prove_and_verify("tiny_mlp", 0.02, Visibility::Private, ParamVisibility::Fixed);
+    prove_and_verify("tiny_mlp", 0.02, Visibility::Private, ParamVisibility::Fixed, Optimize::Proving);
 }
 
 #[test]
 fn digits_mlp_proves_with_a_public_input() {
-    prove_and_verify("digits_mlp", 0.08, Visibility::Public, ParamVisibility::Fixed);
+    prove_and_verify("digits_mlp", 0.08, Visibility::Public, ParamVisibility::Fixed, Optimize::Proving);
 }
 
 #[test]
 fn digits_cnn_proves() {
-    prove_and_verify("digits_cnn", 0.08, Visibility::Private, ParamVisibility::Fixed);
+    prove_and_verify("digits_cnn", 0.08, Visibility::Private, ParamVisibility::Fixed, Optimize::Proving);
 }
 
 #[test]
 fn sigmoid_tanh_mlp_proves() {
-    prove_and_verify("sigmoid_tanh_mlp", 0.1, Visibility::Private, ParamVisibility::Fixed);
+    prove_and_verify("sigmoid_tanh_mlp", 0.1, Visibility::Private, ParamVisibility::Fixed, Optimize::Proving);
 }
 
 #[test]
 fn softmax_bn_proves() {
-    prove_and_verify("softmax_bn", 0.02, Visibility::Private, ParamVisibility::Fixed);
+    prove_and_verify("softmax_bn", 0.02, Visibility::Private, ParamVisibility::Fixed, Optimize::Proving);
 }
 
 #[test]
 fn slice_pad_proves() {
-    prove_and_verify("slice_pad", 0.03, Visibility::Private, ParamVisibility::Fixed);
+    prove_and_verify("slice_pad", 0.03, Visibility::Private, ParamVisibility::Fixed, Optimize::Proving);
+}
+
+/// The layout for on-chain verification: width 5 at 2^10 rows, where proving takes width 16
+/// at 2^9.
+#[test]
+fn digits_mlp_proves_with_the_evm_layout() {
+    assert_eq!(model("digits_mlp", Visibility::Private, ParamVisibility::Fixed, Optimize::Evm).settings.width, 5);
+    prove_and_verify("digits_mlp", 0.08, Visibility::Private, ParamVisibility::Fixed, Optimize::Evm);
 }
 
 #[test]
 fn digits_cnn_proves_with_private_parameters() {
-    prove_and_verify("digits_cnn", 0.08, Visibility::Private, ParamVisibility::Private);
+    prove_and_verify("digits_cnn", 0.08, Visibility::Private, ParamVisibility::Private, Optimize::Proving);
 }
 
 /// tiny_mlp and tiny_mlp_reweighted differ only in their weights: with private parameters
 /// their verifying keys are the same bytes, so a key reveals the shape and not the weights.
 #[test]
 fn private_parameters_keep_the_weights_out_of_the_verifying_key() {
-    let vk = prove_and_verify("tiny_mlp", 0.02, Visibility::Private, ParamVisibility::Private);
+    let vk = prove_and_verify("tiny_mlp", 0.02, Visibility::Private, ParamVisibility::Private, Optimize::Proving);
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
     let srs = Srs::generate_insecure(1 << 13, &mut rng);
     let key = |name: &str, settings| {
         let model = Model::from_onnx(&std::fs::read(fixture(&format!("{name}/model.onnx"))).unwrap(), settings).unwrap();
         keygen(&srs, &ModelCircuit { model: &model, input: None }, None, &Cpu).unwrap().vk.to_bytes()
     };
-    let private = model("tiny_mlp", Visibility::Private, ParamVisibility::Private).settings;
+    let private = model("tiny_mlp", Visibility::Private, ParamVisibility::Private, Optimize::Proving).settings;
     assert!(key("tiny_mlp", private.clone()) == vk.to_bytes());
     assert!(key("tiny_mlp_reweighted", private.clone()) == vk.to_bytes(), "the verifying key depends on private weights");
     let fixed = zkinfer_compiler::Settings { param_visibility: ParamVisibility::Fixed, ..private };
@@ -116,7 +124,7 @@ fn private_parameters_keep_the_weights_out_of_the_verifying_key() {
 /// On held-out digits the quantized model predicts onnxruntime's class; a few images sit
 /// within quantization error of a tie, so a handful may differ.
 fn predictions_match(name: &str, upsample: bool) {
-    let model = model(name, Visibility::Private, ParamVisibility::Fixed);
+    let model = model(name, Visibility::Private, ParamVisibility::Fixed, Optimize::Proving);
     let test = json("digits_test.json");
     let expected: Vec<usize> = json(&format!("{name}/test_predictions.json"))["predictions"]
         .as_array()

@@ -3,6 +3,7 @@
 
 pub mod arith;
 pub mod circuit;
+pub mod cost;
 pub mod onnx;
 pub mod ops;
 pub mod tensor;
@@ -267,23 +268,70 @@ pub struct Report {
     pub calibration_largest: i64,
     pub range_bound: i64,
     pub calibration_samples: usize,
+    /// What the width was chosen for; `None` when it was given. Reports written before the
+    /// choice existed read as `None`.
+    #[serde(default)]
+    pub width_chosen_for: Option<Optimize>,
+    /// The cost model's estimates for this layout (docs/circuits.md): CPU seconds of one
+    /// proof on the 2-core development machine, and gas of one call to the Solidity verifier.
+    #[serde(default)]
+    pub estimated_prove_cpu_seconds: f64,
+    #[serde(default)]
+    pub estimated_verify_gas: u64,
+}
+
+/// What `compile` chooses the width for when none is given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimize {
+    /// The least proving time.
+    #[default]
+    Proving,
+    /// The least gas of the Solidity verifier (fewer committed columns), among layouts with at
+    /// most twice the rows of the `Proving` choice.
+    Evm,
+}
+
+impl std::str::FromStr for Optimize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "proving" => Ok(Self::Proving),
+            "evm" => Ok(Self::Evm),
+            _ => Err(format!("'{s}': choose proving or evm")),
+        }
+    }
 }
 
 pub struct CompileOptions {
     pub scale_bits: u32,
     pub input_visibility: Visibility,
     pub param_visibility: ParamVisibility,
-    /// Inputs per dot-product row; `None` tries several and keeps the cheapest.
+    /// Inputs per dot-product row; `None` chooses it for `optimize`.
     pub width: Option<usize>,
+    pub optimize: Optimize,
 }
+
+/// The cost model is within about 10% of measured proving times (docs/circuits.md): within
+/// that margin of the fastest layout, the narrowest is chosen for its smaller key and proof.
+const PROVING_MARGIN: f64 = 1.1;
+
+/// The widths `compile` chooses from. Below 5 the element gate has no room for its constants;
+/// past 64 the Solidity verifier, which holds the key's commitments in its code, would outgrow
+/// EIP-170's 24,576 bytes (docs/evm.md).
+const WIDTHS: std::ops::RangeInclusive<usize> = 5..=64;
 
 /// Chooses the settings for a model: the value range from calibration samples (twice the
 /// largest value seen, so inputs a little beyond them still prove; without samples, 24 bits)
-/// and the layout width with the lowest proving cost.
+/// and the layout width for `options.optimize` (see docs/circuits.md).
 pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>]) -> Result<(Settings, Report), Error> {
     let scale = options.scale_bits;
     if !(2..=12).contains(&scale) {
         return Err(Error::Input(format!("scale {scale}: choose 2 to 12 (the range table has 2^scale rows)")));
+    }
+    if let Some(width) = options.width.filter(|w| *w < *WIDTHS.start()) {
+        return Err(Error::Input(format!("width {width}: choose at least {} (the element gate keeps 5 constants in the weight columns)", WIDTHS.start())));
     }
     let widest = (62 / scale as usize).min(8);
     let settings = |width: usize, limbs: usize| Settings {
@@ -307,8 +355,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             .ok_or_else(|| Error::Range(format!("calibration reached {largest}, beyond every range the circuit supports")))?
     };
 
-    let mut best: Option<(u64, Settings, Report)> = None;
-    for width in options.width.map_or(vec![8, 16, 32], |w| vec![w]) {
+    let lay_out = |width: usize| -> Result<(Settings, Report), Error> {
         let settings = settings(width, limbs);
         let model = Model::from_onnx(bytes, settings.clone())?;
         let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, false)?;
@@ -316,10 +363,6 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         let k = synthesis.min_k(public_values);
         let d = synthesis.cs.description(k);
         let layout = d.layout();
-        // Prover work grows with committed columns times the extended domain (see
-        // docs/circuits.md).
-        let committed = d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.extension;
-        let cost = committed as u64 * layout.n as u64 * layout.extension as u64;
         let report = Report {
             k,
             rows_used: synthesis.rows,
@@ -335,11 +378,64 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             calibration_largest: largest,
             range_bound: settings.shape().bound(),
             calibration_samples: calibration.len(),
+            width_chosen_for: None,
+            estimated_prove_cpu_seconds: cost::prove_seconds(&d),
+            estimated_verify_gas: cost::verify_gas(&d, &synthesis.fixed, public_values),
         };
-        if best.as_ref().is_none_or(|(c, _, _)| cost < *c) {
-            best = Some((cost, settings, report));
+        Ok((settings, report))
+    };
+    match options.width {
+        Some(width) => lay_out(width),
+        None => choose_width(options.optimize, lay_out),
+    }
+}
+
+/// The layout for `optimize` among the narrowest width at each circuit size (a narrower
+/// layout of the same `2^k` rows has fewer columns of every kind, so it is cheaper to prove
+/// and to verify): for proving, the narrowest within `PROVING_MARGIN` of the fastest; for the
+/// EVM, the least gas with at most one more `k` than that.
+fn choose_width(optimize: Optimize, lay_out: impl Fn(usize) -> Result<(Settings, Report), Error>) -> Result<(Settings, Report), Error> {
+    let mut layouts: std::collections::BTreeMap<usize, (Settings, Report)> = Default::default();
+    let mut k_at = |width: usize| -> Result<u32, Error> {
+        Ok(match layouts.entry(width) {
+            std::collections::btree_map::Entry::Occupied(e) => e.get().1.k,
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(lay_out(width)?).1.k,
+        })
+    };
+    let (narrowest, widest) = (*WIDTHS.start(), *WIDTHS.end());
+    let (k_narrowest, k_widest) = (k_at(narrowest)?, k_at(widest)?);
+    let mut candidates = Vec::new();
+    for k in k_widest.min(k_narrowest)..=k_widest.max(k_narrowest) {
+        // Rows shrink as the width grows: the narrowest width that fits in 2^k rows.
+        let (mut low, mut high) = (narrowest, widest);
+        while low < high {
+            let mid = (low + high) / 2;
+            if k_at(mid)? <= k {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        if !candidates.contains(&high) {
+            candidates.push(high);
         }
     }
-    let (_, settings, report) = best.expect("at least one width is tried");
+    let report = |width: &usize| &layouts[width].1;
+    let time = |width: &usize| report(width).estimated_prove_cpu_seconds;
+    let fastest = candidates.iter().map(time).fold(f64::INFINITY, f64::min);
+    let proving = *candidates.iter().filter(|w| time(w) <= PROVING_MARGIN * fastest).min().expect("the fastest layout qualifies");
+    let chosen = match optimize {
+        Optimize::Proving => proving,
+        Optimize::Evm => {
+            let most_rows = report(&proving).k + 1;
+            *candidates
+                .iter()
+                .filter(|w| report(w).k <= most_rows)
+                .min_by(|a, b| report(a).estimated_verify_gas.cmp(&report(b).estimated_verify_gas).then(time(a).total_cmp(&time(b))))
+                .expect("the proving layout qualifies")
+        }
+    };
+    let (settings, mut report) = layouts.remove(&chosen).expect("every candidate was laid out");
+    report.width_chosen_for = Some(optimize);
     Ok((settings, report))
 }

@@ -10,7 +10,8 @@
 //! - `element`: rescaling by `2^limb_bits` with an exact, range-checked remainder, the range
 //!   check of the result by `limbs` limbs and ReLU from the top limb's sign bit, all in
 //!   `limbs + 1` rows (max is `b + relu(a - b)` through the same gate);
-//! - `linear`: `c0 * a + c1 * b` for additions and products with constants;
+//! - `linear`: `c0 * a + c1 * b` for additions and products with constants, through the dot
+//!   gate;
 //! - `function`: a nonlinear [`Function`] by table lookup with linear interpolation, its
 //!   limit outside the table's interval, in `limbs + 4` rows;
 //! - `divide`: rounded division by a computed divisor, in `3 * limbs` rows.
@@ -76,19 +77,17 @@ pub struct MlConfig {
     rc_msb: Advice,
     w: Vec<Fixed>,
     keep: Fixed,
+    /// The dot gate's bias on dot rows; on lookup rows, which part of the table the row
+    /// belongs to (0 for range checks, else a function's tag). No row is both.
     bias: Fixed,
     q_dot: Selector,
     q_el: Selector,
     q_rc: Selector,
-    q_lin: Selector,
     q_fn_sample: Selector,
     q_fn_out: Selector,
     q_range: Selector,
     q_div: Selector,
     q_param_dot: Option<Selector>,
-    /// Which part of the table a looked-up row belongs to: 0 for range checks, else a
-    /// function's tag.
-    tag: Fixed,
     t_tag: TableColumn,
     t_value: TableColumn,
     t_msb: TableColumn,
@@ -121,8 +120,7 @@ impl MlConfig {
         let (acc, rc, rc_msb) = (cs.advice_column(), cs.advice_column(), cs.advice_column());
         let w: Vec<Fixed> = (0..shape.width).map(|_| cs.fixed_column()).collect();
         let (keep, bias) = (cs.fixed_column(), cs.fixed_column());
-        let [q_dot, q_el, q_rc, q_lin, q_fn_sample, q_fn_out, q_range, q_div] = [(); 8].map(|_| cs.selector());
-        let tag = cs.fixed_column();
+        let [q_dot, q_el, q_rc, q_fn_sample, q_fn_out, q_range, q_div] = [(); 7].map(|_| cs.selector());
         let (t_tag, t_value, t_msb) = (cs.table_column(), cs.table_column(), cs.table_column());
         let instance = cs.instance_column();
         for col in a.iter().chain([&acc]) {
@@ -163,7 +161,6 @@ impl MlConfig {
                 q.clone() * (out - y.clone() + relu * y * (constant(1) - rc_msb.rot(shape.limbs as i32)) - other * sub),
             ],
         );
-        cs.create_gate("linear", vec![q_lin.expr() * (a[2].cur() - w[0].cur() * a[0].cur() - w[1].cur() * a[1].cur())]);
 
         // A function lookup spans two blocks (see `function`). The sample block: `x` splits
         // as `x * step_scale + offset = fine + 2^bits * index + interval_scale * above`
@@ -220,7 +217,8 @@ impl MlConfig {
             ],
         );
 
-        cs.lookup("table", q_rc.expr(), vec![(tag.cur(), t_tag), (rc.cur(), t_value), (rc_msb.cur(), t_msb)]);
+        // The tag shares the bias column: dot rows never look anything up.
+        cs.lookup("table", q_rc.expr(), vec![(bias.cur(), t_tag), (rc.cur(), t_value), (rc_msb.cur(), t_msb)]);
         Self {
             shape,
             a,
@@ -233,13 +231,11 @@ impl MlConfig {
             q_dot,
             q_el,
             q_rc,
-            q_lin,
             q_fn_sample,
             q_fn_out,
             q_range,
             q_div,
             q_param_dot,
-            tag,
             t_tag,
             t_value,
             t_msb,
@@ -426,30 +422,18 @@ impl MlConfig {
         })
     }
 
-    /// `c0 * a + c1 * b` per item, one row each.
+    /// `c0 * a + c1 * b` per item: dot products of two inputs, chained, so one row each and
+    /// one more at the end (a gate of its own would cost a selector column).
     pub fn linear(&self, layouter: &mut Layouter, items: &[(AssignedCell, i64, AssignedCell, i64)]) -> Result<Vec<AssignedCell>, Error> {
-        layouter.assign_region("linear", |region| {
-            items
-                .iter()
-                .enumerate()
-                .map(|(row, (a, c0, b, c1))| {
-                    region.enable_selector(self.q_lin, row);
-                    region.assign_fixed(self.w[0], row, fr(*c0));
-                    region.assign_fixed(self.w[1], row, fr(*c1));
-                    region.copy_advice(a, self.a[0], row)?;
-                    region.copy_advice(b, self.a[1], row)?;
-                    let v = a.value.zip(b.value).map(|(a, b)| a * fr(*c0) + b * fr(*c1));
-                    region.assign_advice(self.a[2], row, v)
-                })
-                .collect()
-        })
+        let products: Vec<DotProduct> = items.iter().map(|(a, c0, b, c1)| DotProduct { inputs: vec![*a, *b], weights: vec![*c0, *c1], bias: 0 }).collect();
+        self.dot(layouter, &products)
     }
 
     /// Looks up one row of the table: `tag` 0 with a range-checked `value` and its top bit,
     /// or a function's tag with a sample index and the sample.
     fn table_row(&self, region: &mut Region, row: usize, tag: u64, entry: Value<(i64, i64)>) -> Result<(), Error> {
         region.enable_selector(self.q_rc, row);
-        region.assign_fixed(self.tag, row, Fr::from(tag));
+        region.assign_fixed(self.bias, row, Fr::from(tag));
         region.assign_advice(self.rc, row, entry.map(|(v, _)| fr(v)))?;
         region.assign_advice(self.rc_msb, row, entry.map(|(_, second)| fr(second)))?;
         Ok(())

@@ -1,0 +1,108 @@
+//! What a layout costs: the prover's CPU time, from its work per column and row, and the gas
+//! of one call to the Solidity verifier. docs/circuits.md has the measurements behind the
+//! constants.
+
+use zkinfer_circuits::{CircuitDescription, Expression, Fr};
+
+/// The prover's unit costs, in CPU microseconds per row of the circuit (2^k rows), fitted to
+/// proofs of the bundled models at widths 5 to 64 and 2^9 to 2^15 rows on the 2-core
+/// development machine.
+mod micros {
+    /// One FFT of a column over the rows' size, per row: the quotient takes one per column and
+    /// coset part, interpolation one per witness column.
+    pub const FFT: f64 = 0.34;
+    /// A full-size MSM over `2^k` points costs `MSM_K / k` per point: Pippenger's windows
+    /// widen with `k`.
+    pub const MSM_K: f64 = 124.0;
+    /// Committing a column of small integers (advice, multiplicities) from its row values.
+    pub const SMALL_MSM: f64 = 0.15;
+    /// One multiplication in the gate identities, per point of the extended coset.
+    pub const GATE_MULTIPLICATION: f64 = 0.025;
+    /// One permutation column's factors in the grand-product identity, per point of the
+    /// extended coset.
+    pub const PERMUTATION_POINT: f64 = 0.40;
+    /// One permutation column's factors in the grand products, per row.
+    pub const PERMUTATION_ROW: f64 = 0.24;
+    /// One evaluation of a polynomial at an opening point.
+    pub const EVALUATION: f64 = 0.033;
+}
+
+/// Gas of the Solidity verifier, from docs/evm.md's unit costs.
+mod gas {
+    /// 21,000 base, the pairing (113,000), the one `modexp`, Keccak, the transcript, the
+    /// identities and the opening's interpolation.
+    pub const BASE: u64 = 151_500;
+    /// An `ecMul` and an `ecAdd` with their calls.
+    pub const MSM_TERM: u64 = 6_485;
+    /// 64 bytes of calldata.
+    pub const PROOF_POINT: u64 = 1_000;
+    /// 32 bytes of calldata, the range check and its use in the identities.
+    pub const EVALUATION: u64 = 570;
+    /// Calldata and its share of the transcript and the instance evaluation.
+    pub const PUBLIC_VALUE: u64 = 1_000;
+}
+
+/// Estimated CPU seconds of one proof (docs/circuits.md, "Choosing the width").
+pub fn prove_seconds(d: &CircuitDescription) -> f64 {
+    use micros::*;
+    let layout = d.layout();
+    let e = layout.extension as f64;
+    let (advice, fixed, instance) = (d.num_advice as f64, d.num_fixed as f64, d.num_instance as f64);
+    let (sigma, products, lookups) = (d.permutation.len() as f64, layout.num_products as f64, d.lookups.len() as f64);
+    // Witness columns are interpolated and then evaluated on each of the e coset parts; key
+    // columns (fixed, sigma and the three row markers) only evaluated; the quotient's e n
+    // values interpolated (about e FFTs over n).
+    let ffts = (advice + products + 2.0 * lookups + instance) * (e + 1.0) + (fixed + sigma + 3.0) * e + e;
+    // Grand products, running sums, quotient pieces and the opening's two witnesses.
+    let msms = products + lookups + e + 2.0;
+    let per_row = ffts * FFT
+        + msms * MSM_K / d.k as f64
+        + (advice + lookups) * SMALL_MSM
+        + e * GATE_MULTIPLICATION * gate_multiplications(d) as f64
+        + sigma * (e * PERMUTATION_POINT + PERMUTATION_ROW)
+        + layout.openings.len() as f64 * EVALUATION;
+    per_row * layout.n as f64 * 1e-6
+}
+
+/// Estimated gas of one `verifyProof` call, with `fixed` the circuit's fixed columns (their
+/// values on the rows): key commitments that are the identity cost nothing and equal ones
+/// one `ecMul`, as in the generated contract.
+pub fn verify_gas(d: &CircuitDescription, fixed: &[Vec<Fr>], public_values: usize) -> u64 {
+    use gas::*;
+    let layout = d.layout();
+    let proof_commitments = (d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.extension) as u64;
+    let key_commitments = (distinct_non_zero(fixed) + d.permutation.len()) as u64;
+    // The opening check's right side: every commitment, the witnesses `W` and `W'` and `E G`,
+    // less the one commitment whose scalar is 1.
+    let msm_terms = proof_commitments + key_commitments + 2;
+    BASE + MSM_TERM * msm_terms
+        + PROOF_POINT * (proof_commitments + 2)
+        + EVALUATION * layout.openings.len() as u64
+        + PUBLIC_VALUE * public_values as u64
+}
+
+fn gate_multiplications(d: &CircuitDescription) -> usize {
+    fn count(e: &Expression) -> usize {
+        match e {
+            Expression::Constant(_) | Expression::Cell(_) => 0,
+            Expression::Neg(a) => count(a),
+            Expression::Scaled(a, _) => 1 + count(a),
+            Expression::Sum(a, b) => count(a) + count(b),
+            Expression::Product(a, b) => 1 + count(a) + count(b),
+        }
+    }
+    d.gates.iter().flat_map(|g| &g.polys).map(count).sum()
+}
+
+/// Columns that are not all zero, counting equal columns once.
+fn distinct_non_zero(columns: &[Vec<Fr>]) -> usize {
+    let zero = Fr::from(0u64);
+    let mut seen: Vec<&[Fr]> = Vec::new();
+    for c in columns {
+        let c = &c[..c.iter().rposition(|v| *v != zero).map_or(0, |i| i + 1)];
+        if !c.is_empty() && !seen.contains(&c) {
+            seen.push(c);
+        }
+    }
+    seen.len()
+}

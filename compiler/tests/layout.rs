@@ -1,0 +1,94 @@
+//! The width `compile` chooses: by the proving cost model, or by the Solidity verifier's gas.
+
+mod common;
+
+use common::*;
+use zkinfer_circuits::Synthesis;
+use zkinfer_compiler::circuit::ModelCircuit;
+use zkinfer_compiler::{compile, CompileOptions, Error, Model, Optimize, ParamVisibility, Report, Settings, Visibility};
+
+fn options(width: Option<usize>, optimize: Optimize, params: ParamVisibility) -> CompileOptions {
+    CompileOptions { scale_bits: 8, input_visibility: Visibility::Private, param_visibility: params, width, optimize }
+}
+
+/// A fixture compiled on its sample input.
+fn compiled(name: &str, width: Option<usize>, optimize: Optimize, params: ParamVisibility) -> Result<(Settings, Report), Error> {
+    compile(&fixture_bytes(&format!("{name}/model.onnx")), &options(width, optimize, params), &[fixture_input(name)])
+}
+
+/// Commitments the verifier reads: advice, fixed, permutation (sigma) and grand-product
+/// columns.
+fn committed_columns(name: &str, settings: &Settings, report: &Report) -> usize {
+    let model = Model::from_onnx(&fixture_bytes(&format!("{name}/model.onnx")), settings.clone()).unwrap();
+    let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, false).unwrap();
+    let products = synthesis.cs.description(report.k).layout().num_products;
+    report.advice_columns + report.fixed_columns + report.permutation_columns + products
+}
+
+#[test]
+fn evm_layouts_commit_fewer_columns_for_less_gas() {
+    for name in ["mnist_mlp", "digits_cnn"] {
+        let (proving_settings, proving) = compiled(name, None, Optimize::Proving, ParamVisibility::Fixed).unwrap();
+        let (evm_settings, evm) = compiled(name, None, Optimize::Evm, ParamVisibility::Fixed).unwrap();
+        assert_eq!((proving.width_chosen_for, evm.width_chosen_for), (Some(Optimize::Proving), Some(Optimize::Evm)));
+        let (p, e) = (committed_columns(name, &proving_settings, &proving), committed_columns(name, &evm_settings, &evm));
+        assert!(e < p, "{name}: {e} committed columns for the EVM, {p} for proving");
+        assert!(evm.estimated_verify_gas < proving.estimated_verify_gas, "{name}: {evm:?} vs {proving:?}");
+        assert!(evm.k <= proving.k + 1, "{name}: 2^{} rows for the EVM, 2^{} for proving", evm.k, proving.k);
+    }
+}
+
+/// Against every width laid out one by one: the chosen width is the narrowest whose estimated
+/// proving time is within 10% of the fastest, and no width has less gas within one more `k`.
+#[test]
+fn the_chosen_widths_are_the_best_of_every_width() {
+    for (name, params) in [("digits_mlp", ParamVisibility::Fixed), ("softmax_bn", ParamVisibility::Fixed), ("digits_mlp", ParamVisibility::Private)] {
+        let every: Vec<(usize, Report)> = (5..=64).map(|w| (w, compiled(name, Some(w), Optimize::Proving, params).unwrap().1)).collect();
+        let fastest = every.iter().map(|(_, r)| r.estimated_prove_cpu_seconds).fold(f64::INFINITY, f64::min);
+        let narrowest_fast = every.iter().find(|(_, r)| r.estimated_prove_cpu_seconds <= 1.1 * fastest).unwrap();
+        let (settings, proving) = compiled(name, None, Optimize::Proving, params).unwrap();
+        assert_eq!(settings.width, narrowest_fast.0, "{name} ({params:?})");
+        assert_eq!(proving.estimated_prove_cpu_seconds, narrowest_fast.1.estimated_prove_cpu_seconds);
+
+        let least_gas = every.iter().filter(|(_, r)| r.k <= proving.k + 1).map(|(_, r)| r.estimated_verify_gas).min().unwrap();
+        let (_, evm) = compiled(name, None, Optimize::Evm, params).unwrap();
+        assert_eq!(evm.estimated_verify_gas, least_gas, "{name} ({params:?})");
+    }
+}
+
+#[test]
+fn a_given_width_is_kept_and_a_narrow_one_refused() {
+    let (settings, report) = compiled("tiny_mlp", Some(7), Optimize::Evm, ParamVisibility::Fixed).unwrap();
+    assert_eq!((settings.width, report.width_chosen_for), (7, None));
+    assert_eq!(report.advice_columns, 7 + 3);
+    let err = compiled("tiny_mlp", Some(4), Optimize::Proving, ParamVisibility::Fixed).unwrap_err().to_string();
+    assert!(err.contains("width 4: choose at least 5"), "{err}");
+}
+
+/// The layouts the compiler chooses for the fixtures (widths 5 to 25, fixed or private
+/// parameters) hold on the sample inputs.
+#[test]
+fn chosen_layouts_hold() {
+    for name in ["tiny_mlp", "digits_mlp", "digits_cnn", "sigmoid_tanh_mlp", "softmax_bn", "slice_pad"] {
+        for optimize in [Optimize::Proving, Optimize::Evm] {
+            for params in [ParamVisibility::Fixed, ParamVisibility::Private] {
+                let (settings, _) = compiled(name, None, optimize, params).unwrap();
+                let model = Model::from_onnx(&fixture_bytes(&format!("{name}/model.onnx")), settings).unwrap();
+                let x = model.quantize_input(&fixture_input(name)).unwrap();
+                mock_prove(&model, &x).unwrap_or_else(|f| panic!("{name} ({optimize:?}, {params:?}): {f:?}"));
+            }
+        }
+    }
+}
+
+/// Reports written before the width choice existed still read.
+#[test]
+fn older_reports_read() {
+    let (_, report) = compiled("tiny_mlp", None, Optimize::Proving, ParamVisibility::Fixed).unwrap();
+    let mut json = serde_json::to_value(&report).unwrap();
+    for field in ["width_chosen_for", "estimated_prove_cpu_seconds", "estimated_verify_gas"] {
+        json.as_object_mut().unwrap().remove(field);
+    }
+    let old: Report = serde_json::from_value(json).unwrap();
+    assert_eq!((old.k, old.width_chosen_for, old.estimated_verify_gas), (report.k, None, 0));
+}
