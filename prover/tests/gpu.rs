@@ -1,5 +1,5 @@
 //! The GPU backend against the CPU one: MSMs and NTTs on random and edge-case inputs up to
-//! 2^14, and whole proofs made on the GPU. They run on any Vulkan adapter (in CI, Mesa's
+//! 2^14, whole proofs made on the GPU, and the backend's counters of calls, bytes and time. They run on any Vulkan adapter (in CI, Mesa's
 //! lavapipe on the CPU). Without one they fail, unless ZKINFER_SKIP_GPU_TESTS=1 says that the
 //! machine has no Vulkan driver on purpose.
 
@@ -12,7 +12,7 @@ use ark_poly::EvaluationDomain;
 use common::{Cheat, TestCircuit};
 use rand::SeedableRng;
 use zkinfer_prover::backend::{Bases, Domain};
-use zkinfer_prover::gpu::{select, BackendChoice, Gpu};
+use zkinfer_prover::gpu::{select, BackendChoice, Gpu, GpuStats, KernelClock};
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
 
 fn rng() -> rand_chacha::ChaCha20Rng {
@@ -164,6 +164,71 @@ fn a_proof_made_on_the_gpu_verifies_and_equals_the_cpu_proof() {
     assert!(zkinfer_verifier::verify(&pk.vk, &cheat.instances(), &bad).is_err());
 }
 
+/// The device times of one handle's calls: per kind they add up to the total, and by stage too
+/// where the clock times each dispatch.
+fn assert_times_add_up(stats: &GpuStats, stages: &[&str]) {
+    assert_eq!(stats.msm.kernel + stats.ntt.kernel, stats.kernel);
+    match stats.clock {
+        KernelClock::Wall => assert_eq!(stats.kernel, stats.wait, "without timestamps kernel time is the wait"),
+        KernelClock::Passes => assert!(stats.stages.is_empty()),
+        KernelClock::Dispatches => {
+            assert_eq!(stats.stages.values().sum::<std::time::Duration>(), stats.kernel);
+            let names: Vec<&str> = stats.stages.keys().copied().collect();
+            assert!(stages.iter().all(|s| names.contains(s)), "stages {names:?} lack some of {stages:?}");
+        }
+    }
+}
+
+#[test]
+fn stats_count_calls_bytes_and_device_time() {
+    let Some(gpu) = gpu() else { return };
+    let fresh = gpu.stats();
+    assert_eq!(fresh, GpuStats { clock: fresh.clock, ..GpuStats::default() }, "a new handle's counters start at zero");
+    eprintln!("kernel clock on {}: {:?}", gpu.name(), fresh.clock);
+
+    let n = 1 << 10;
+    let bases = bases(n);
+    let mut rng = rng();
+    let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    assert_eq!(gpu.msm(&bases, &scalars), Cpu.msm(&bases, &scalars));
+    let one = gpu.stats();
+    assert_eq!((one.msm.calls, one.ntt.calls, one.submissions), (1, 0, 2), "one MSM chunk is two submissions");
+    assert_eq!(one.upload.bytes, 32 * n as u64, "32-byte scalars");
+    assert_eq!(one.upload_cached.bytes, 64 * n as u64, "new bases, sent once as 64-byte points");
+    // The window sums, 96 bytes for each of 4 to 64 windows, and 20 bytes of bucket sizes.
+    assert!((20 + 96 * 4..=20 + 96 * 64).contains(&one.readback.bytes), "MSM readback {} bytes", one.readback.bytes);
+    assert_times_add_up(&one, &["msm decompose", "msm scan", "msm scatter", "msm fold buckets", "msm weigh"]);
+
+    assert_eq!(gpu.clone().msm(&bases, &scalars[..100]), Cpu.msm(&bases, &scalars[..100]));
+    let two = gpu.stats();
+    assert_eq!((two.msm.calls, two.submissions), (2, 4), "clones share their counters");
+    assert_eq!(two.upload.bytes - one.upload.bytes, 32 * 100);
+    // The tests beside this one may have had other keys' bases replace these on the device.
+    let sent_again = two.upload_cached.bytes - one.upload_cached.bytes;
+    assert!(sent_again == 0 || sent_again == 64 * n as u64, "bases sent again: {sent_again} bytes");
+    assert!(two.msm.wall > one.msm.wall);
+    assert_eq!(Gpu::new().unwrap().stats().msm.calls, 0, "a new handle counts on its own");
+
+    gpu.reset_stats();
+    assert_eq!(gpu.stats(), fresh);
+    // A domain no other test uses, so that its tables are sent here, with the first transform.
+    let n = 64;
+    let domain = Domain::new(n).unwrap().get_coset(Fr::from(1_234_567u64)).unwrap();
+    let mut values: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    gpu.fft(&domain, &mut values);
+    gpu.ifft(&domain, &mut values);
+    let ntt = gpu.stats();
+    assert_eq!((ntt.msm.calls, ntt.ntt.calls, ntt.submissions), (0, 2, 2), "one submission per NTT");
+    assert_eq!(ntt.upload.bytes, 2 * 32 * n as u64);
+    assert_eq!(ntt.readback.bytes, 2 * 32 * n as u64);
+    // w^k and w^-k for k < n/2, then the coset factors g^i and g^-i / n.
+    assert_eq!(ntt.upload_cached.bytes, 32 * (n / 2 + n / 2 + n + n) as u64);
+    assert_times_add_up(&ntt, &["ntt coset factors", "ntt bit reverse", "ntt butterfly", "ntt inverse factors"]);
+    let line = ntt.to_string();
+    eprintln!("{line}");
+    assert!(line.starts_with("msm 0 calls") && line.contains("ntt 2 calls"), "{line}");
+}
+
 #[test]
 fn backend_choice_parses_and_selects() {
     assert_eq!("cpu".parse::<BackendChoice>().unwrap(), BackendChoice::Cpu);
@@ -180,7 +245,7 @@ fn backend_choice_parses_and_selects() {
     };
     assert_eq!(select(BackendChoice::Gpu).unwrap().name(), gpu.name());
     let auto = select(BackendChoice::Auto).unwrap().name();
-    if gpu.adapter().device_type == wgpu::DeviceType::Cpu {
+    if gpu.is_software() {
         assert!(auto.starts_with("cpu ("), "auto picked {auto} over a software adapter");
     } else {
         assert_eq!(auto, gpu.name());

@@ -3,10 +3,14 @@
 //! One device with its compiled pipelines and caches serves the whole process; [`Gpu::new`]
 //! hands out handles to it. Field elements cross to the device in arkworks's own Montgomery
 //! form (the shaders use the same R = 2^256), MSM bases stay on the device for as long as their
-//! proving key is in use ([`Bases::id`]), and NTT twiddles stay there per domain.
+//! proving key is in use ([`Bases::id`]), and NTT twiddles stay there per domain. Each handle
+//! counts its calls, bytes and device time ([`Gpu::stats`]).
 
 mod msm;
 mod ntt;
+mod stats;
+
+pub use stats::{Calls, GpuStats, KernelClock, Transfer};
 
 use crate::backend::{Backend, Bases, Cpu, Domain};
 use ark_bn254::{Fr, G1Projective};
@@ -16,6 +20,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 use wgpu::util::DeviceExt;
 
 /// Which implementation of the heavy kernels proves: `--backend cpu|gpu|auto`.
@@ -64,6 +69,8 @@ pub enum GpuError {
     Device { adapter: String, reason: String },
     #[error("unknown backend {0:?}: expected cpu, gpu or auto")]
     UnknownBackend(String),
+    #[error("ZKINFER_GPU_CLOCK={0:?}: expected wall, passes or dispatches")]
+    UnknownClock(String),
 }
 
 /// The backend for a choice. `Auto` takes the GPU only when its adapter is real hardware: a
@@ -91,24 +98,58 @@ pub fn select(choice: BackendChoice) -> Result<Box<dyn Backend>, GpuError> {
     }
 }
 
-/// A handle to the process's GPU device.
+/// A handle to the process's GPU device, with counters of its own.
 #[derive(Clone)]
 pub struct Gpu {
     context: Arc<Context>,
     msm_chunk: usize,
+    /// Shared by the handle's clones, so that a clone boxed as a [`Backend`] counts for all.
+    stats: Arc<Mutex<GpuStats>>,
 }
 
 impl Gpu {
-    /// The process's device on the best Vulkan adapter (discrete before integrated before
-    /// software), or the one whose name contains `WGPU_ADAPTER_NAME`; created on first use.
+    /// A handle to the process's device on the best Vulkan adapter (discrete before integrated
+    /// before software), or the one whose name contains `WGPU_ADAPTER_NAME`; the device is
+    /// created on first use. The handle's counters start at zero.
     pub fn new() -> Result<Self, GpuError> {
         static CONTEXT: OnceLock<Result<Arc<Context>, GpuError>> = OnceLock::new();
         let context = CONTEXT.get_or_init(|| Context::new().map(Arc::new)).clone()?;
-        Ok(Self { msm_chunk: context.max_msm_chunk, context })
+        let stats = Arc::new(Mutex::new(GpuStats { clock: context.clock, ..GpuStats::default() }));
+        Ok(Self { msm_chunk: context.max_msm_chunk, context, stats })
     }
 
     pub fn adapter(&self) -> &wgpu::AdapterInfo {
         &self.context.info
+    }
+
+    /// Whether the adapter is a software renderer (lavapipe), slower than the CPU backend.
+    pub fn is_software(&self) -> bool {
+        self.context.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// What this handle and its clones have done since [`Gpu::new`] or [`Gpu::reset_stats`].
+    pub fn stats(&self) -> GpuStats {
+        self.stats.lock().expect("GPU stats").clone()
+    }
+
+    pub fn reset_stats(&self) {
+        *self.stats.lock().expect("GPU stats") = GpuStats { clock: self.context.clock, ..GpuStats::default() };
+    }
+
+    fn count(&self, update: impl FnOnce(&mut GpuStats)) {
+        update(&mut self.stats.lock().expect("GPU stats"));
+    }
+
+    /// Runs one backend call, counting it and its wall time under `kind`.
+    fn call<T>(&self, kind: Kernel, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        self.count(|s| {
+            let calls = kind.calls(s);
+            calls.calls += 1;
+            calls.wall += start.elapsed();
+        });
+        out
     }
 
     /// Splits MSMs into device passes of at most `points` points (never more than the device's
@@ -125,16 +166,39 @@ impl Backend for Gpu {
     }
 
     fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
-        self.msm_on_device(bases, scalars)
+        self.call(Kernel::Msm, || self.msm_on_device(bases, scalars))
     }
 
     fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        self.ntt(domain, values, false)
+        self.call(Kernel::Ntt, || self.ntt(domain, values, false))
     }
 
     fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        self.ntt(domain, values, true)
+        self.call(Kernel::Ntt, || self.ntt(domain, values, true))
     }
+}
+
+/// The kernel kind a submission or call is counted under.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Msm,
+    Ntt,
+}
+
+impl Kernel {
+    fn calls(self, stats: &mut GpuStats) -> &mut Calls {
+        match self {
+            Kernel::Msm => &mut stats.msm,
+            Kernel::Ntt => &mut stats.ntt,
+        }
+    }
+}
+
+/// Whether an upload is a call's input or data kept on the device across calls.
+#[derive(Clone, Copy)]
+enum Upload {
+    Input,
+    Cached,
 }
 
 /// Everything that lives as long as the process: the device, its pipelines and the data kept
@@ -143,6 +207,7 @@ struct Context {
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
+    clock: KernelClock,
     max_binding: u64,
     max_msm_chunk: usize,
     msm: msm::Pipelines,
@@ -155,6 +220,9 @@ struct Context {
 
 /// Invocations per workgroup of every kernel but the single-workgroup scan.
 const WORKGROUP: u32 = 64;
+/// Timestamps one pass can write: one at its start and one after each dispatch. The longest
+/// pass, an NTT of 2^26 elements, has 29 dispatches.
+const TIMESTAMPS: u32 = 64;
 
 fn adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter, GpuError> {
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
@@ -193,10 +261,37 @@ fn probe() -> Result<wgpu::AdapterInfo, GpuError> {
     adapter(&instance()).map(|a| a.get_info())
 }
 
+/// The best clock `features` allow, or the one `ZKINFER_GPU_CLOCK` asks for if that is less.
+fn clock(features: wgpu::Features) -> Result<KernelClock, GpuError> {
+    let best = if features.contains(wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES) {
+        KernelClock::Dispatches
+    } else if features.contains(wgpu::Features::TIMESTAMP_QUERY) {
+        KernelClock::Passes
+    } else {
+        KernelClock::Wall
+    };
+    let asked = match std::env::var("ZKINFER_GPU_CLOCK") {
+        Err(_) => return Ok(best),
+        Ok(asked) => match asked.to_ascii_lowercase().as_str() {
+            "wall" => KernelClock::Wall,
+            "passes" => KernelClock::Passes,
+            "dispatches" => KernelClock::Dispatches,
+            _ => return Err(GpuError::UnknownClock(asked)),
+        },
+    };
+    Ok(best.min(asked))
+}
+
 impl Context {
     fn new() -> Result<Self, GpuError> {
         let adapter = adapter(&instance())?;
         let info = adapter.get_info();
+        let clock = clock(adapter.features())?;
+        let required_features = match clock {
+            KernelClock::Wall => wgpu::Features::empty(),
+            KernelClock::Passes => wgpu::Features::TIMESTAMP_QUERY,
+            KernelClock::Dispatches => wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES,
+        };
         let available = adapter.limits();
         // WebGPU's defaults, but buffers as large as the adapter allows.
         let limits = wgpu::Limits {
@@ -206,7 +301,7 @@ impl Context {
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("zkinfer"),
-            required_features: wgpu::Features::empty(),
+            required_features,
             required_limits: limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -222,6 +317,7 @@ impl Context {
             device,
             queue,
             info,
+            clock,
             max_binding,
             bases: Mutex::new(Vec::with_capacity(msm::BASE_SETS)),
             domains: Mutex::new(HashMap::new()),
@@ -235,21 +331,6 @@ impl Context {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         })
-    }
-
-    fn storage_init(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
-        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: bytemuck::cast_slice(words),
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        })
-    }
-
-    /// A storage buffer holding `elements` in their Montgomery form.
-    fn upload<T: MontConfig<4>>(&self, label: &str, elements: &[Fp256<MontBackend<T, 4>>]) -> wgpu::Buffer {
-        let mut words = vec![0u32; 8 * elements.len()];
-        words.par_chunks_mut(8).zip(elements).for_each(|(w, e)| w.copy_from_slice(&to_words(&e.0)));
-        self.storage_init(label, &words)
     }
 
     fn uniform<T: bytemuck::Pod>(&self, params: &T) -> wgpu::Buffer {
@@ -271,28 +352,167 @@ impl Context {
             entries: &entries,
         })
     }
+}
 
-    /// Submits `encoder` with a copy of the first `words` words of `buffer` back to the host,
-    /// and waits for them.
-    fn finish_and_read(&self, mut encoder: wgpu::CommandEncoder, buffer: &wgpu::Buffer, words: usize) -> Vec<u32> {
+impl Gpu {
+    /// A storage buffer of `words` words, zero until `fill` writes them, counted as an upload of
+    /// `kind`.
+    fn upload_words(&self, label: &str, words: usize, kind: Upload, fill: impl FnOnce(&mut [u32])) -> wgpu::Buffer {
+        let start = Instant::now();
+        let mut host = vec![0u32; words];
+        fill(&mut host);
+        let buffer = self.context.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytemuck::cast_slice(&host),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        });
+        let time = start.elapsed();
+        self.count(|s| match kind {
+            Upload::Input => s.upload.add(4 * words, time),
+            Upload::Cached => s.upload_cached.add(4 * words, time),
+        });
+        buffer
+    }
+
+    /// A storage buffer holding `elements` in their Montgomery form.
+    fn upload<T: MontConfig<4>>(&self, label: &str, elements: &[Fp256<MontBackend<T, 4>>], kind: Upload) -> wgpu::Buffer {
+        self.upload_words(label, 8 * elements.len(), kind, |words| {
+            words.par_chunks_mut(8).zip(elements).for_each(|(w, e)| w.copy_from_slice(&to_words(&e.0)));
+        })
+    }
+
+    /// Records one compute pass with `record`, submits it with a copy of the first `words` words
+    /// of the buffer that `record` returns, waits for the device and returns those words. The
+    /// submission, its times and the bytes read back count under `kind`.
+    fn submit(&self, kind: Kernel, words: usize, record: impl FnOnce(&mut Pass) -> wgpu::Buffer) -> Vec<u32> {
+        let context = &self.context;
+        let clock = context.clock;
+        let queries = (clock != KernelClock::Wall).then(|| {
+            context.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: TIMESTAMPS,
+            })
+        });
+        let mut encoder = context.device.create_command_encoder(&Default::default());
+        let (buffer, stages) = {
+            let timestamp_writes = queries.as_ref().map(|query_set| wgpu::ComputePassTimestampWrites {
+                query_set,
+                beginning_of_pass_write_index: Some(0),
+                end_of_pass_write_index: (clock == KernelClock::Passes).then_some(1),
+            });
+            let mut pass = Pass {
+                pass: encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes }),
+                queries: queries.as_ref().filter(|_| clock == KernelClock::Dispatches),
+                stages: Vec::new(),
+            };
+            let buffer = record(&mut pass);
+            (buffer, pass.stages)
+        };
+        let timestamps = match clock {
+            KernelClock::Wall => 0,
+            KernelClock::Passes => 2,
+            KernelClock::Dispatches => stages.len() + 1,
+        };
+        // The timestamps come back behind the data, in the same mapping.
         let bytes = 4 * words as u64;
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+        let stamp_bytes = 8 * timestamps as u64;
+        let staging = context.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: bytes,
+            size: bytes + stamp_bytes,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
-        self.queue.submit([encoder.finish()]);
+        encoder.copy_buffer_to_buffer(&buffer, 0, &staging, 0, bytes);
+        if let Some(query_set) = &queries {
+            let resolved = context.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("resolved timestamps"),
+                size: stamp_bytes,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            encoder.resolve_query_set(query_set, 0..timestamps as u32, &resolved, 0);
+            encoder.copy_buffer_to_buffer(&resolved, 0, &staging, bytes, stamp_bytes);
+        }
+
+        let submitted = Instant::now();
+        context.queue.submit([encoder.finish()]);
         let (sender, receiver) = std::sync::mpsc::channel();
         staging.slice(..).map_async(wgpu::MapMode::Read, move |result| {
             let _ = sender.send(result);
         });
-        self.device.poll(wgpu::PollType::wait_indefinitely()).expect("GPU device lost");
+        context.device.poll(wgpu::PollType::wait_indefinitely()).expect("GPU device lost");
         receiver.recv().expect("map callback ran").expect("mapping the readback buffer");
-        let words = bytemuck::cast_slice(&staging.slice(..).get_mapped_range().expect("mapped readback")).to_vec();
+        let wait = submitted.elapsed();
+        let (words, ticks) = {
+            let view = staging.slice(..).get_mapped_range().expect("mapped readback");
+            let (data, stamps) = view.split_at(bytes as usize);
+            let ticks: Vec<u64> =
+                stamps.chunks(8).map(|t| u64::from_le_bytes(t.try_into().expect("8-byte timestamps"))).collect();
+            (bytemuck::cast_slice::<u8, u32>(data).to_vec(), ticks)
+        };
         staging.unmap();
+        let readback = submitted.elapsed() - wait;
+
+        let period = f64::from(context.queue.get_timestamp_period());
+        let between = |pair: &[u64]| Duration::from_nanos((pair[1].saturating_sub(pair[0]) as f64 * period) as u64);
+        self.count(|s| {
+            let kernel = match clock {
+                KernelClock::Wall => wait,
+                _ => ticks.windows(2).map(between).sum(),
+            };
+            for (stage, pair) in stages.iter().zip(ticks.windows(2)) {
+                *s.stages.entry(stage).or_default() += between(pair);
+            }
+            s.submissions += 1;
+            s.wait += wait;
+            s.kernel += kernel;
+            kind.calls(s).kernel += kernel;
+            s.readback.add(bytes as usize, readback);
+        });
         words
+    }
+}
+
+/// A compute pass being recorded, with a timestamp after each dispatch where the clock is
+/// [`KernelClock::Dispatches`].
+struct Pass<'a> {
+    pass: wgpu::ComputePass<'a>,
+    queries: Option<&'a wgpu::QuerySet>,
+    stages: Vec<&'static str>,
+}
+
+impl Pass<'_> {
+    /// Runs `invocations` invocations of a 64-wide kernel, in rows of at most 65,535 workgroups.
+    fn dispatch(
+        &mut self,
+        stage: &'static str,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        invocations: usize,
+    ) {
+        const MAX_GROUPS: usize = 65_535;
+        let groups = invocations.div_ceil(WORKGROUP as usize);
+        if groups == 0 {
+            return;
+        }
+        let x = groups.min(MAX_GROUPS);
+        let y = groups.div_ceil(x);
+        assert!(y <= MAX_GROUPS, "a dispatch of {invocations} invocations is too large");
+        self.workgroups(stage, pipeline, bind_group, x as u32, y as u32);
+    }
+
+    /// `x` by `y` workgroups of `pipeline`, timed as `stage`.
+    fn workgroups(&mut self, stage: &'static str, pipeline: &wgpu::ComputePipeline, bind_group: &wgpu::BindGroup, x: u32, y: u32) {
+        self.pass.set_pipeline(pipeline);
+        self.pass.set_bind_group(0, bind_group, &[]);
+        self.pass.dispatch_workgroups(x, y, 1);
+        if let Some(queries) = self.queries {
+            self.stages.push(stage);
+            let index = self.stages.len() as u32;
+            assert!(index < TIMESTAMPS, "more dispatches in one pass than timestamps");
+            self.pass.write_timestamp(queries, index);
+        }
     }
 }
 
@@ -317,26 +537,6 @@ fn pipelines<const N: usize>(
         })
         .collect();
     pipelines.try_into().unwrap_or_else(|_| unreachable!("one pipeline per entry point"))
-}
-
-/// Runs `invocations` invocations of a 64-wide kernel, in rows of at most 65,535 workgroups.
-fn dispatch(
-    pass: &mut wgpu::ComputePass,
-    pipeline: &wgpu::ComputePipeline,
-    bind_group: &wgpu::BindGroup,
-    invocations: usize,
-) {
-    const MAX_GROUPS: usize = 65_535;
-    let groups = invocations.div_ceil(WORKGROUP as usize);
-    if groups == 0 {
-        return;
-    }
-    let x = groups.min(MAX_GROUPS);
-    let y = groups.div_ceil(x);
-    assert!(y <= MAX_GROUPS, "a dispatch of {invocations} invocations is too large");
-    pass.set_pipeline(pipeline);
-    pass.set_bind_group(0, bind_group, &[]);
-    pass.dispatch_workgroups(x as u32, y as u32, 1);
 }
 
 const LIMBS_WGSL: &str = include_str!("limbs.wgsl");

@@ -2,7 +2,7 @@
 //! that fit the binding limits, one bucket-method pass per chunk (see msm.wgsl), and the
 //! windows' sums combined on the host.
 
-use super::{dispatch, element_from_words, field_wgsl, pipelines, to_words, Context, Gpu, CURVE_WGSL, LIMBS_WGSL};
+use super::{element_from_words, field_wgsl, pipelines, to_words, Gpu, Kernel, Upload, CURVE_WGSL, LIMBS_WGSL};
 use crate::backend::Bases;
 use ark_bn254::{Fq, FqConfig, Fr, FrConfig, G1Projective};
 use ark_ec::{AdditiveGroup, AffineRepr};
@@ -122,7 +122,7 @@ impl Gpu {
         scalars
             .chunks(self.msm_chunk)
             .zip(&device_bases.buffers)
-            .map(|(scalars, bases)| self.context.msm_chunk(bases, scalars))
+            .map(|(scalars, bases)| self.chunk_msm(bases, scalars))
             .sum()
     }
 
@@ -140,15 +140,15 @@ impl Gpu {
             .points()
             .chunks(self.msm_chunk)
             .map(|points| {
-                let mut words = vec![0u32; BASE_WORDS * points.len()];
-                words.par_chunks_mut(BASE_WORDS).zip(points).for_each(|(w, p)| {
-                    // The identity stays (0, 0), which is not on the curve.
-                    if !p.is_zero() {
-                        w[..8].copy_from_slice(&to_words(&p.x.0));
-                        w[8..].copy_from_slice(&to_words(&p.y.0));
-                    }
-                });
-                self.context.storage_init("bases", &words)
+                self.upload_words("bases", BASE_WORDS * points.len(), Upload::Cached, |words| {
+                    words.par_chunks_mut(BASE_WORDS).zip(points).for_each(|(w, p)| {
+                        // The identity stays (0, 0), which is not on the curve.
+                        if !p.is_zero() {
+                            w[..8].copy_from_slice(&to_words(&p.x.0));
+                            w[8..].copy_from_slice(&to_words(&p.y.0));
+                        }
+                    })
+                })
             })
             .collect();
         let device_bases = Arc::new(DeviceBases { id: bases.id(), chunk: self.msm_chunk, buffers });
@@ -157,8 +157,9 @@ impl Gpu {
     }
 }
 
-impl Context {
-    fn msm_chunk(&self, bases: &wgpu::Buffer, scalars: &[Fr]) -> G1Projective {
+impl Gpu {
+    /// One chunk of an MSM: sorting into buckets in one submission, summing in a second.
+    fn chunk_msm(&self, bases: &wgpu::Buffer, scalars: &[Fr]) -> G1Projective {
         let n = scalars.len();
         let window_bits = window_bits(n);
         let windows = windows(window_bits);
@@ -169,43 +170,37 @@ impl Context {
         let params =
             Params { n: n as u32, window_bits, windows, buckets, segment, mode: FOLD_BUCKETS, level: 0, len: 0 };
 
-        let scalars = self.upload("scalars", scalars);
-        let digits = self.storage("digits", windows as usize * n);
-        let counts = self.storage("counts", total_buckets);
-        let offsets = self.storage("offsets", (MAX_LEVEL + 1) * total_buckets);
-        let cursors = self.storage("cursors", total_buckets);
-        let entries = self.storage("entries", windows as usize * n);
-        let totals = self.storage("totals", MAX_LEVEL + 2);
-        let uniform = self.uniform(&params);
-        let p = &self.msm;
+        let scalars = self.upload("scalars", scalars, Upload::Input);
+        let context = &self.context;
+        let digits = context.storage("digits", windows as usize * n);
+        let counts = context.storage("counts", total_buckets);
+        let offsets = context.storage("offsets", (MAX_LEVEL + 1) * total_buckets);
+        let cursors = context.storage("cursors", total_buckets);
+        let entries = context.storage("entries", windows as usize * n);
+        let totals = context.storage("totals", MAX_LEVEL + 2);
+        let uniform = context.uniform(&params);
+        let p = &context.msm;
         let bind = |pipeline: &wgpu::ComputePipeline, uniform: &wgpu::Buffer, buffers: &[(u32, &wgpu::Buffer)]| {
             let mut entries = vec![(0, uniform)];
             entries.extend_from_slice(buffers);
-            self.bind(pipeline, &entries)
+            context.bind(pipeline, &entries)
         };
 
         // Sort the digits into buckets, and learn how long the longest bucket is.
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
+        let totals_read = self.submit(Kernel::Msm, MAX_LEVEL + 2, |pass| {
             let decompose = bind(&p.decompose, &uniform, &[(1, &scalars), (3, &digits), (4, &counts)]);
-            dispatch(&mut pass, &p.decompose, &decompose, n);
+            pass.dispatch("msm decompose", &p.decompose, &decompose, n);
             let scan = bind(&p.scan, &uniform, &[(4, &counts), (5, &offsets), (6, &cursors), (8, &totals)]);
-            pass.set_pipeline(&p.scan);
-            pass.set_bind_group(0, &scan, &[]);
-            pass.dispatch_workgroups(1, 1, 1);
+            pass.workgroups("msm scan", &p.scan, &scan, 1, 1);
             let scatter = bind(&p.scatter, &uniform, &[(3, &digits), (6, &cursors), (7, &entries)]);
-            dispatch(&mut pass, &p.scatter, &scatter, n);
-        }
-        let totals_read = self.finish_and_read(encoder, &totals, MAX_LEVEL + 2);
+            pass.dispatch("msm scatter", &p.scatter, &scatter, n);
+            totals.clone()
+        });
         let largest = totals_read[MAX_LEVEL + 1];
         // Levels of pieces until every bucket has at most RUN items.
         let levels = std::iter::successors(Some(largest), |k| Some(k.div_ceil(RUN))).take_while(|&k| k > RUN).count();
 
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        let windows_out;
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
+        let words = self.submit(Kernel::Msm, POINT_WORDS * windows as usize, |pass| {
             let fold = |uniform: &wgpu::Buffer, from: &wgpu::Buffer, to: &wgpu::Buffer| {
                 let inputs = [(2, bases), (4, &counts), (5, &offsets), (7, &entries), (8, &totals)];
                 bind(&p.fold, uniform, &[&inputs[..], &[(9, from), (10, to)]].concat())
@@ -213,35 +208,34 @@ impl Context {
             // Pieces of RUN items, level by level, each level in a buffer of its own. Level 0 reads
             // the points, and the unused input slot takes the digits, which are done with.
             let pieces: Vec<wgpu::Buffer> = (1..=levels)
-                .map(|level| self.storage("bucket pieces", POINT_WORDS * totals_read[level] as usize))
+                .map(|level| context.storage("bucket pieces", POINT_WORDS * totals_read[level] as usize))
                 .collect();
             for level in 0..levels {
-                let uniform = self.uniform(&Params { mode: FOLD_PIECES, level: level as u32, ..params });
+                let uniform = context.uniform(&Params { mode: FOLD_PIECES, level: level as u32, ..params });
                 let from = if level == 0 { &digits } else { &pieces[level - 1] };
                 let bind = fold(&uniform, from, &pieces[level]);
-                dispatch(&mut pass, &p.fold, &bind, totals_read[level + 1] as usize);
+                pass.dispatch("msm fold pieces", &p.fold, &bind, totals_read[level + 1] as usize);
             }
-            let bucket_sums = self.storage("bucket sums", POINT_WORDS * total_buckets);
-            let last_level = self.uniform(&Params { level: levels as u32, ..params });
+            let bucket_sums = context.storage("bucket sums", POINT_WORDS * total_buckets);
+            let last_level = context.uniform(&Params { level: levels as u32, ..params });
             let from = pieces.last().unwrap_or(&digits);
-            dispatch(&mut pass, &p.fold, &fold(&last_level, from, &bucket_sums), total_buckets);
+            pass.dispatch("msm fold buckets", &p.fold, &fold(&last_level, from, &bucket_sums), total_buckets);
 
-            let mut partial = self.storage("segment sums", POINT_WORDS * (windows * segments) as usize);
+            let mut partial = context.storage("segment sums", POINT_WORDS * (windows * segments) as usize);
             let weigh = bind(&p.weigh, &uniform, &[(9, &bucket_sums), (10, &partial)]);
-            dispatch(&mut pass, &p.weigh, &weigh, (windows * segments) as usize);
+            pass.dispatch("msm weigh", &p.weigh, &weigh, (windows * segments) as usize);
             // Runs of FAN partial sums per window until one is left, reusing the buckets' buffer.
             let mut spare = bucket_sums;
             let mut len = segments;
             while len > 1 {
-                let uniform = self.uniform(&Params { mode: FOLD_WINDOWS, len, ..params });
+                let uniform = context.uniform(&Params { mode: FOLD_WINDOWS, len, ..params });
                 let out_len = len.div_ceil(FAN);
-                dispatch(&mut pass, &p.fold, &fold(&uniform, &partial, &spare), (windows * out_len) as usize);
+                pass.dispatch("msm fold windows", &p.fold, &fold(&uniform, &partial, &spare), (windows * out_len) as usize);
                 std::mem::swap(&mut partial, &mut spare);
                 len = out_len;
             }
-            windows_out = partial;
-        }
-        let words = self.finish_and_read(encoder, &windows_out, POINT_WORDS * windows as usize);
+            partial
+        });
 
         // Horner's rule over the windows, most significant first.
         words.chunks(POINT_WORDS).rev().fold(G1Projective::zero(), |mut acc, w| {

@@ -1,7 +1,7 @@
 //! Host side of the NTT: twiddles and coset factors uploaded once per domain, one dispatch per
 //! butterfly stage (see ntt.wgsl).
 
-use super::{dispatch, element_from_words, field_wgsl, pipelines, Gpu, LIMBS_WGSL};
+use super::{element_from_words, field_wgsl, pipelines, Gpu, Kernel, Pass, Upload, LIMBS_WGSL};
 use crate::backend::{Backend, Cpu, Domain};
 use ark_bn254::{Fr, FrConfig};
 use ark_ff::{Field, One, Zero};
@@ -79,35 +79,33 @@ impl Gpu {
         let tables = self.tables(domain);
         let context = &self.context;
         let p = &context.ntt;
-        let buffer = context.upload("ntt values", values);
+        let buffer = self.upload("ntt values", values, Upload::Input);
         let log_n = domain.log_size_of_group;
         let params = |half: u32| Params { n: n as u32, log_n, half, stride: n as u32 / (2 * half) };
 
-        let mut encoder = context.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
+        let words = self.submit(Kernel::Ntt, 8 * n, |pass| {
             let uniform = context.uniform(&params(1));
-            let scale = |pass: &mut wgpu::ComputePass, factors: &wgpu::Buffer, per_element: bool| {
+            let scale = |pass: &mut Pass, stage, factors: &wgpu::Buffer, per_element: bool| {
                 let pipeline = if per_element { &p.scale } else { &p.scale_all };
                 let bind = context.bind(pipeline, &[(0, &uniform), (1, &buffer), (3, factors)]);
-                dispatch(pass, pipeline, &bind, n);
+                pass.dispatch(stage, pipeline, &bind, n);
             };
             if let (false, Some(factors)) = (inverse, &tables.before_forward) {
-                scale(&mut pass, factors, true);
+                scale(pass, "ntt coset factors", factors, true);
             }
             let bind = context.bind(&p.bit_reverse, &[(0, &uniform), (1, &buffer)]);
-            dispatch(&mut pass, &p.bit_reverse, &bind, n);
+            pass.dispatch("ntt bit reverse", &p.bit_reverse, &bind, n);
             let twiddles = if inverse { &tables.inverse } else { &tables.forward };
             for s in 0..log_n {
                 let uniform = context.uniform(&params(1 << s));
                 let bind = context.bind(&p.butterfly, &[(0, &uniform), (1, &buffer), (2, twiddles)]);
-                dispatch(&mut pass, &p.butterfly, &bind, n / 2);
+                pass.dispatch("ntt butterfly", &p.butterfly, &bind, n / 2);
             }
             if inverse {
-                scale(&mut pass, &tables.after_inverse, tables.before_forward.is_some());
+                scale(pass, "ntt inverse factors", &tables.after_inverse, tables.before_forward.is_some());
             }
-        }
-        let words = context.finish_and_read(encoder, &buffer, 8 * n);
+            buffer.clone()
+        });
         values.par_iter_mut().zip(words.par_chunks(8)).for_each(|(v, w)| *v = element_from_words(w));
     }
 
@@ -118,7 +116,7 @@ impl Gpu {
             return tables.clone();
         }
         let n = domain.size();
-        let upload = |label, elements: &[Fr]| self.context.upload(label, elements);
+        let upload = |label, elements: &[Fr]| self.upload(label, elements, Upload::Cached);
         let offset = domain.coset_offset();
         let coset = !offset.is_one();
         let tables = Arc::new(Tables {
