@@ -140,7 +140,7 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backe
             let commit = |values: &Vec<Fr>| backend.msm(&lagrange, values);
             let fixed_commitments = G1Projective::normalize_batch(&fixed.values.iter().map(commit).collect::<Vec<_>>());
             let sigma_commitments = G1Projective::normalize_batch(&sigma.values.iter().map(commit).collect::<Vec<_>>());
-            VerifyingKey::new(description, srs.is_insecure(), fixed_commitments, sigma_commitments, srs.g2(), srs.s_g2())
+            VerifyingKey::new(description, srs.is_insecure(), fixed_commitments, sigma_commitments, srs.g2(), srs.s_g2())?
         }
     };
     Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, markers })

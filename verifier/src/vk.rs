@@ -26,6 +26,8 @@ pub struct VerifyingKey {
 }
 
 impl VerifyingKey {
+    /// Fails on a description the protocol cannot run (its layout would not exist) or
+    /// commitments that do not match its column counts, as `from_bytes` does.
     pub fn new(
         description: CircuitDescription,
         insecure_srs: bool,
@@ -33,11 +35,21 @@ impl VerifyingKey {
         sigma_commitments: Vec<G1Affine>,
         g2: G2Affine,
         s_g2: G2Affine,
-    ) -> Self {
+    ) -> Result<Self, Error> {
+        description.validate()?;
+        if fixed_commitments.len() != description.num_fixed || sigma_commitments.len() != description.permutation.len() {
+            return Err(malformed(format!(
+                "verifying key: {} fixed and {} permutation commitments for a circuit of {} fixed and {} permutation columns",
+                fixed_commitments.len(),
+                sigma_commitments.len(),
+                description.num_fixed,
+                description.permutation.len()
+            )));
+        }
         let layout = description.layout();
         let mut vk = Self { description, insecure_srs, fixed_commitments, sigma_commitments, g2, s_g2, layout, digest: [0; 32] };
         vk.digest = keccak256(&vk.to_bytes());
-        vk
+        Ok(vk)
     }
 
     pub fn layout(&self) -> &Layout {
@@ -83,8 +95,30 @@ impl VerifyingKey {
         let g2 = r.g2()?;
         let s_g2 = r.g2()?;
         r.finish()?;
-        let vk = Self::new(description, insecure_srs, fixed_commitments, sigma_commitments, g2, s_g2);
+        let vk = Self::new(description, insecure_srs, fixed_commitments, sigma_commitments, g2, s_g2)?;
         debug_assert_eq!(vk.to_bytes(), bytes);
         Ok(vk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::AffineRepr;
+
+    fn description(k: u32) -> CircuitDescription {
+        CircuitDescription { k, num_fixed: 1, num_advice: 1, num_instance: 0, gates: vec![], lookups: vec![], permutation: vec![] }
+    }
+
+    #[test]
+    fn new_refuses_what_from_bytes_refuses() {
+        let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
+        let vk = VerifyingKey::new(description(4), true, vec![g1], vec![], g2, g2).unwrap();
+        assert_eq!(VerifyingKey::from_bytes(&vk.to_bytes()).unwrap().digest(), vk.digest());
+        // 2^2 rows cannot hold the blinding rows: an error, not an underflow in the layout.
+        let err = VerifyingKey::new(description(2), true, vec![g1], vec![], g2, g2).unwrap_err();
+        assert!(err.to_string().contains("blinding rows"), "{err}");
+        let err = VerifyingKey::new(description(4), true, vec![], vec![], g2, g2).unwrap_err();
+        assert!(err.to_string().contains("0 fixed and 0 permutation commitments for a circuit of 1 fixed"), "{err}");
     }
 }
