@@ -1,5 +1,9 @@
 //! The bundled models end to end: compile, prove, verify, and compare with onnxruntime.
 
+#[path = "../compiler/tests/common/mnist.rs"]
+mod mnist;
+
+use mnist::upsample_28;
 use rand::SeedableRng;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -144,17 +148,6 @@ fn predictions_match(name: &str, upsample: bool) {
         agree += (argmax(&out[0].data) == *want) as usize;
     }
     assert!(agree + 2 >= images.len(), "{name}: {agree} of {} predictions match onnxruntime", images.len());
-}
-
-/// The fixtures' MNIST-shaped input: each 8x8 pixel repeated 3x3, with a 2-pixel border.
-fn upsample_28(p: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0; 28 * 28];
-    for y in 0..24 {
-        for x in 0..24 {
-            out[(y + 2) * 28 + x + 2] = p[(y / 3) * 8 + x / 3];
-        }
-    }
-    out
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::mnist::upsample_28;
 use common::*;
 use std::path::PathBuf;
 use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility};
@@ -40,17 +41,6 @@ fn float_evaluation_matches_onnxruntime_on_every_fixture() {
         assert_eq!(outputs[0].shape, shape.iter().map(|d| *d as usize).collect::<Vec<_>>(), "{name}");
         assert_close(name, &outputs[0].data, &numbers(&fixture(&format!("{name}/output.json")), "output_data"));
     }
-}
-
-/// The fixtures' MNIST-shaped input: each 8x8 pixel repeated 3x3, with a 2-pixel border.
-fn upsample_28(p: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0; 28 * 28];
-    for y in 0..24 {
-        for x in 0..24 {
-            out[(y + 2) * 28 + x + 2] = p[(y / 3) * 8 + x / 3];
-        }
-    }
-    out
 }
 
 #[test]

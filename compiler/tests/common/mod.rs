@@ -4,6 +4,8 @@
 // Each test file uses its own part of this module.
 #![allow(dead_code)]
 
+pub mod mnist;
+
 use onnx_protobuf::{attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::Dimension};
 use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
 use protobuf::MessageField;
