@@ -116,6 +116,7 @@ fn measure(name: &str, gpu: Option<&Gpu>, runs: usize) -> Row {
         param_visibility: ParamVisibility::Fixed,
         width: None,
         optimize: Optimize::Proving,
+        pack: None,
     };
     let (settings, report) = compile(&bytes, &options, std::slice::from_ref(&input)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let model = Model::from_onnx(&bytes, settings).expect("a compiled model loads");
@@ -125,7 +126,7 @@ fn measure(name: &str, gpu: Option<&Gpu>, runs: usize) -> Row {
     let instances = ModelCircuit::instances(&model, &x, &outputs);
     let k = report.k;
     let srs = Srs::generate_insecure(1 << k, &mut Rng::seed_from_u64(k as u64));
-    let pk = keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), &Cpu).expect("keygen");
+    let pk = keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), model.settings.pack, &Cpu).expect("keygen");
 
     let proof = |backend: &dyn Backend, seed: u64| -> (Vec<u8>, Duration) {
         let start = Instant::now();

@@ -91,7 +91,7 @@ fn prove_criterion<M: Measurement>(mut c: Criterion<M>, sizes: impl Iterator<Ite
         let instances = circuit.instances();
         // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_rows`).
         let srs = Srs::generate_insecure(1 << k, rng);
-        let pk = keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
+        let pk = keygen(&srs, &circuit.shape(), Some(k), 1, &Cpu).expect("keygen");
         group.bench_function(BenchmarkId::new(Cpu.name(), format!("2^{k}")), |b| {
             b.iter(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove"))
         });
@@ -111,7 +111,7 @@ fn prove_timed(sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
         let instances = circuit.instances();
         // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_rows`).
         let srs = Srs::generate_insecure(1 << k, rng);
-        let pk = keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen");
+        let pk = keygen(&srs, &circuit.shape(), Some(k), 1, &Cpu).expect("keygen");
         let runs: Vec<Spent> = (0..MANUAL_RUNS)
             .map(|_| measure(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove")).1)
             .collect();
@@ -138,7 +138,7 @@ fn measure_one(k: u32) {
     let srs = Srs::generate_insecure(1 << k, &mut rng);
     let circuit = BenchCircuit::new(k, k as u64);
     let instances = circuit.instances();
-    let (pk, keygen_t) = measure(|| keygen(&srs, &circuit.shape(), Some(k), &Cpu).expect("keygen"));
+    let (pk, keygen_t) = measure(|| keygen(&srs, &circuit.shape(), Some(k), 1, &Cpu).expect("keygen"));
     let d = &pk.vk.description;
     let layout = pk.vk.layout();
 

@@ -61,6 +61,11 @@ enum Command {
         /// least gas of the Solidity verifier, with at most twice the rows).
         #[arg(long, default_value = "proving", conflicts_with = "width")]
         optimize: Optimize,
+        /// Polynomials per commitment, a power of two up to 64: more makes the Solidity
+        /// verifier cheaper and the prover slower (docs/evm.md). Default: 1 with `--optimize
+        /// proving`, 16 with `--optimize evm`.
+        #[arg(long)]
+        pack: Option<usize>,
     },
     /// Make the proving and verifying keys of a compiled model.
     Setup {
@@ -190,7 +195,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
             write(&out, &srs.to_bytes())?;
             Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
-        Command::Compile { model, out, calibration, input_visibility, param_visibility, scale, width, optimize } => {
+        Command::Compile { model, out, calibration, input_visibility, param_visibility, scale, width, optimize, pack } => {
             let input_visibility = match input_visibility {
                 VisibilityArg::Private => Visibility::Private,
                 VisibilityArg::Public => Visibility::Public,
@@ -199,7 +204,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
                 ParamVisibilityArg::Fixed => ParamVisibility::Fixed,
                 ParamVisibilityArg::Private => ParamVisibility::Private,
             };
-            let options = CompileOptions { scale_bits: scale, input_visibility, param_visibility, width, optimize };
+            let options = CompileOptions { scale_bits: scale, input_visibility, param_visibility, width, optimize, pack };
             Done::Compiled(compile(term, model, out, calibration.as_deref(), &options)?)
         }
         Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),
@@ -286,6 +291,9 @@ fn load_model(dir: &Path) -> Result<(Model, Report)> {
 fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backend: BackendChoice) -> Result<KeysWritten> {
     let (model, report) = load_model(dir)?;
     let k = report.k;
+    let pack = model.settings.pack;
+    // Packed commitments have degree below pack n (docs/protocol.md §3.7).
+    let powers = (pack << k) + 1;
     let srs = match (srs_path, dev_srs) {
         (Some(p), false) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
@@ -293,11 +301,13 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
             // read from a prepared ptau file, or else a G1 FFT (seconds at 2^13), once here
             // instead of at every proof.
             term.step(&format!("reading the SRS {} and its Lagrange basis for 2^{k} rows", p.display()), || -> Result<Srs> {
-                let srs = if bytes.starts_with(b"ptau") { Srs::from_ptau(&bytes, 1 << k)? } else { Srs::from_bytes(&bytes)? };
-                Ok(srs.for_rows(k)?)
+                let srs = if bytes.starts_with(b"ptau") { Srs::from_ptau(&bytes, powers - 1)? } else { Srs::from_bytes(&bytes)? };
+                Ok(srs.for_circuit(k, powers)?)
             })?
         }
-        (None, true) => term.step(&format!("generating an insecure SRS for 2^{k} rows"), || Srs::generate_insecure(1 << k, &mut OsRng)),
+        (None, true) => term.step(&format!("generating an insecure SRS for 2^{k} rows"), || {
+            Ok::<_, anyhow::Error>(Srs::generate_insecure(powers - 1, &mut OsRng).for_circuit(k, powers)?)
+        })?,
         _ => bail!("give --srs FILE (a snarkjs .ptau, or from `zkinfer srs import`) or --dev-srs"),
     };
     if srs.is_insecure() {
@@ -306,7 +316,7 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
     let backend = select(backend)?;
     let start = Instant::now();
     let pk = term.step(&format!("generating keys for 2^{k} rows on {}", backend.name()), || {
-        keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), backend.as_ref())
+        keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), pack, backend.as_ref())
     })?;
     let keygen_time = start.elapsed();
     let (vk, srs_file) = (dir.join("vk.bin"), dir.join("srs.bin"));

@@ -188,7 +188,7 @@ struct Fixture {
 
 fn fixture(srs: &Srs, rows: usize, cheat: Cheat) -> Fixture {
     let circuit = TestCircuit::new(rows, cheat, rows as u64);
-    let pk = keygen(srs, &circuit.shape(), None, &Cpu).unwrap();
+    let pk = keygen(srs, &circuit.shape(), None, 1, &Cpu).unwrap();
     let options = ProveOptions { check_witness: cheat == Cheat::None };
     let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), options).unwrap();
     Fixture { pk, circuit, proof }
@@ -241,15 +241,15 @@ fn report(name: &str, chain: &Chain, vk: &VerifyingKey, gas: u64, calldata: &[u8
     let msm = execution - precompiles - p.keccak - scalar;
     let call = |i: usize| format!("{} ({}x)", p.precompiles[i].0, p.precompiles[i].1);
     let (d, layout) = (&vk.description, vk.layout());
-    let mut key: Vec<_> = vk.fixed_commitments.iter().chain(&vk.sigma_commitments).filter(|c| !c.is_zero()).collect();
+    let mut key: Vec<_> = vk.key_commitments.iter().filter(|c| !c.is_zero()).collect();
     key.sort_by_key(|c| zkinfer_verifier::encoding::g1_to_bytes(c));
     key.dedup();
     println!(
         "{name}: {gas} gas = 21000 base + {calldata} calldata + {execution} execution: ecMul {}, ecAdd {}, \
          pairing {}, modexp {}, keccak {}, other {} before the MSM + {} in it; memory {} words; \
-         deployed code {size} bytes\n  commitments: {} advice, {} multiplicity, {} product, {} running sum, \
-         {} quotient, 2 opening witnesses in the proof; {} fixed + {} sigma in the key, {} distinct non-zero; \
-         {} evaluations at {} rotations in rotation sets {}",
+         deployed code {size} bytes\n  packing {}: {} advice, {} multiplicity, {} product, {} running sum in \
+         {} commitments, {} quotient, 2 opening witnesses in the proof; {} fixed + {} sigma in {} key commitments, \
+         {} distinct non-zero; {} evaluations at {} rotations in point sets (t, rotations) {}",
         call(7),
         call(6),
         call(8),
@@ -258,17 +258,20 @@ fn report(name: &str, chain: &Chain, vk: &VerifyingKey, gas: u64, calldata: &[u8
         scalar,
         msm,
         p.memory_words,
+        vk.pack,
         d.num_advice,
         d.lookups.len(),
         layout.num_products,
         d.lookups.len(),
+        zkinfer_verifier::Proof::num_commitments(layout),
         layout.num_quotient_pieces(),
         d.num_fixed,
         d.permutation.len(),
+        vk.key_commitments.len(),
         key.len(),
         layout.openings.len(),
         layout.rotations.len(),
-        layout.rotation_sets.iter().map(|s| format!("{:?} ({})", s.rotations, s.polys.len())).collect::<Vec<_>>().join(", "),
+        layout.point_sets.iter().map(|s| format!("({}, {:?}): {}", s.t, s.rotations, s.commitments.len())).collect::<Vec<_>>().join(", "),
     );
 }
 
@@ -282,14 +285,14 @@ struct ModelFixture {
 
 fn model_fixture(srs: &Srs, name: &str) -> ModelFixture {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
-    let settings = Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: Visibility::Private, param_visibility: ParamVisibility::Fixed };
+    let settings = Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: Visibility::Private, param_visibility: ParamVisibility::Fixed, pack: 1 };
     let model = Model::from_onnx(&std::fs::read(dir.join("model.onnx")).unwrap(), settings).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("input.json")).unwrap()).unwrap();
     let input: Vec<f32> = serde_json::from_value(json["input_data"][0].clone()).unwrap();
     let x = model.quantize_input(&input).unwrap();
     let (outputs, _) = model.evaluate(&x).unwrap();
     let instances = ModelCircuit::instances(&model, &x, &outputs);
-    let pk = keygen(srs, &ModelCircuit { model: &model, input: None }, None, &Cpu).unwrap();
+    let pk = keygen(srs, &ModelCircuit { model: &model, input: None }, None, model.settings.pack, &Cpu).unwrap();
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let proof = prove(&pk, &circuit, &instances, &Cpu, &mut rng(), ProveOptions::default()).unwrap();
     ModelFixture { pk, proof, instances }

@@ -27,7 +27,7 @@ fn floats(v: &Value) -> Vec<f32> {
 fn model(name: &str, visibility: Visibility, params: ParamVisibility, optimize: Optimize) -> Model {
     let bytes = std::fs::read(fixture(&format!("{name}/model.onnx"))).unwrap();
     let calibration = vec![floats(&json(&format!("{name}/input.json"))["input_data"][0])];
-    let options = CompileOptions { scale_bits: 8, input_visibility: visibility, param_visibility: params, width: None, optimize };
+    let options = CompileOptions { scale_bits: 8, input_visibility: visibility, param_visibility: params, width: None, optimize, pack: None };
     let (settings, _) = compile(&bytes, &options, &calibration).unwrap();
     Model::from_onnx(&bytes, settings).unwrap()
 }
@@ -53,7 +53,7 @@ fn prove_and_verify(name: &str, tolerance: f64, visibility: Visibility, params: 
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let shape = ModelCircuit { model: &model, input: None };
     let srs = Srs::generate_insecure(1 << 13, &mut rng);
-    let pk = keygen(&srs, &shape, None, &Cpu).unwrap();
+    let pk = keygen(&srs, &shape, None, 1, &Cpu).unwrap();
     let instances = ModelCircuit::instances(&model, &x, &outputs);
     let proof = prove(&pk, &circuit, &instances, &Cpu, &mut rng, ProveOptions::default()).unwrap();
     verify(&pk.vk, &instances, &proof).unwrap();
@@ -116,7 +116,7 @@ fn private_parameters_keep_the_weights_out_of_the_verifying_key() {
     let srs = Srs::generate_insecure(1 << 13, &mut rng);
     let key = |name: &str, settings| {
         let model = Model::from_onnx(&std::fs::read(fixture(&format!("{name}/model.onnx"))).unwrap(), settings).unwrap();
-        keygen(&srs, &ModelCircuit { model: &model, input: None }, None, &Cpu).unwrap().vk.to_bytes()
+        keygen(&srs, &ModelCircuit { model: &model, input: None }, None, model.settings.pack, &Cpu).unwrap().vk.to_bytes()
     };
     let private = model("tiny_mlp", Visibility::Private, ParamVisibility::Private, Optimize::Proving).settings;
     assert!(key("tiny_mlp", private.clone()) == vk.to_bytes());

@@ -117,14 +117,14 @@ fn regenerate() {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
     let srs = Srs::generate_insecure(1 << 8, &mut rng);
     let circuit = TestCircuit::new(20, Cheat::None, 1);
-    let pk = keygen(&srs, &circuit.shape(), None, &Cpu).unwrap();
+    let pk = keygen(&srs, &circuit.shape(), None, 1, &Cpu).unwrap();
     let instances = circuit.instances();
     let proof = prove(&pk, &circuit, &instances, &Cpu, &mut rng, ProveOptions::default()).unwrap();
 
     // Another circuit of the same shape (fewer rows, so other fixed columns): its proof has the
     // right length and valid points, and must fail only the cryptographic checks.
     let other = TestCircuit::new(16, Cheat::None, 2);
-    let other_pk = keygen(&srs, &other.shape(), None, &Cpu).unwrap();
+    let other_pk = keygen(&srs, &other.shape(), None, 1, &Cpu).unwrap();
     let other_proof = prove(&other_pk, &other, &other.instances(), &Cpu, &mut rng, ProveOptions::default()).unwrap();
     assert_eq!(other_pk.vk.description.k, pk.vk.description.k);
     assert_eq!(other_proof.len(), proof.len());

@@ -2,7 +2,7 @@
 //! of one call to the Solidity verifier. docs/circuits.md has the measurements behind the
 //! constants.
 
-use zkinfer_circuits::{CircuitDescription, Expression, Fr};
+use zkinfer_circuits::{CircuitDescription, Expression, Fr, Layout, Poly, Round};
 
 /// The prover's unit costs, in CPU microseconds per row of the circuit (2^k rows), fitted to
 /// proofs of the bundled models at widths 5 to 64 and 2^9 to 2^15 rows on the 2-core
@@ -43,9 +43,8 @@ mod gas {
 }
 
 /// Estimated CPU seconds of one proof (docs/circuits.md, "Choosing the width").
-pub fn prove_seconds(d: &CircuitDescription) -> f64 {
+pub fn prove_seconds(layout: &Layout, d: &CircuitDescription) -> f64 {
     use micros::*;
-    let layout = d.layout();
     let e = layout.extension as f64;
     let (advice, fixed, instance) = (d.num_advice as f64, d.num_fixed as f64, d.num_instance as f64);
     let (sigma, products, lookups) = (d.permutation.len() as f64, layout.num_products as f64, d.lookups.len() as f64);
@@ -53,11 +52,16 @@ pub fn prove_seconds(d: &CircuitDescription) -> f64 {
     // columns (fixed, sigma and the three row markers) only evaluated; the quotient's e n
     // values interpolated (about e FFTs over n).
     let ffts = (advice + products + 2.0 * lookups + instance) * (e + 1.0) + (fixed + sigma + 3.0) * e + e;
-    // Grand products, running sums, quotient pieces and the opening's two witnesses.
-    let msms = products + lookups + e + 2.0;
+    // Grand products, running sums, quotient pieces and the opening's two witnesses, in units
+    // of n points; a packed commitment of t polynomials is an MSM of t n full-size scalars,
+    // and the witnesses have the degree of the largest one.
+    let witness = |packed: bool| layout.commitments_of(Round::Witness).filter(|c| (c.t > 1) == packed).map(|c| c.t as f64).sum::<f64>();
+    let argument = layout.commitments_of(Round::Argument).map(|c| c.t as f64).sum::<f64>();
+    let widest = (layout.srs_powers() / layout.n) as f64;
+    let msms = argument + witness(true) + e + 2.0 * widest;
     let per_row = ffts * FFT
         + msms * MSM_K / d.k as f64
-        + (advice + lookups) * SMALL_MSM
+        + witness(false) * SMALL_MSM
         + e * GATE_MULTIPLICATION * gate_multiplications(d) as f64
         + sigma * (e * PERMUTATION_POINT + PERMUTATION_ROW)
         + layout.openings.len() as f64 * EVALUATION;
@@ -65,13 +69,20 @@ pub fn prove_seconds(d: &CircuitDescription) -> f64 {
 }
 
 /// Estimated gas of one `verifyProof` call, with `fixed` the circuit's fixed columns (their
-/// values on the rows): key commitments that are the identity cost nothing and equal ones
-/// one `ecMul`, as in the generated contract.
-pub fn verify_gas(d: &CircuitDescription, fixed: &[Vec<Fr>], public_values: usize) -> u64 {
+/// values on the rows): key commitments of one fixed column that is all zero cost nothing and
+/// equal ones one `ecMul`, as in the generated contract.
+pub fn verify_gas(layout: &Layout, fixed: &[Vec<Fr>], public_values: usize) -> u64 {
     use gas::*;
-    let layout = d.layout();
-    let proof_commitments = (d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.extension) as u64;
-    let key_commitments = (distinct_non_zero(fixed) + d.permutation.len()) as u64;
+    let proof_commitments = (layout.commitments.iter().filter(|c| c.round != Round::Key).count() + layout.num_quotient_pieces()) as u64;
+    let single_fixed: Vec<Vec<Fr>> = layout
+        .commitments_of(Round::Key)
+        .filter_map(|c| match c.polys[..] {
+            [Poly::Fixed(i)] => Some(fixed[i].clone()),
+            _ => None,
+        })
+        .collect();
+    let other_keys = layout.commitments_of(Round::Key).count() - single_fixed.len();
+    let key_commitments = (distinct_non_zero(&single_fixed) + other_keys) as u64;
     // The opening check's right side: every commitment, the witnesses `W` and `W'` and `E G`,
     // less the one commitment whose scalar is 1.
     let msm_terms = proof_commitments + key_commitments + 2;

@@ -69,6 +69,15 @@ pub struct Settings {
     /// Absent from settings written before parameters could be private.
     #[serde(default)]
     pub param_visibility: ParamVisibility,
+    /// At most this many polynomials share a commitment (a power of two; docs/protocol.md
+    /// §3.7): 1 proves fastest, more makes the Solidity verifier cheaper. Absent from settings
+    /// written before packing, which had none.
+    #[serde(default = "no_packing")]
+    pub pack: usize,
+}
+
+fn no_packing() -> usize {
+    1
 }
 
 impl Settings {
@@ -311,7 +320,14 @@ pub struct CompileOptions {
     /// Inputs per dot-product row; `None` chooses it for `optimize`.
     pub width: Option<usize>,
     pub optimize: Optimize,
+    /// Polynomials per commitment; `None` chooses it for `optimize`: 1 for proving,
+    /// `EVM_PACK` for the EVM.
+    pub pack: Option<usize>,
 }
+
+/// The packing `--optimize evm` chooses (docs/evm.md): enough for a model's key to fit in one
+/// or two commitments.
+pub const EVM_PACK: usize = 16;
 
 /// The cost model is within about 10% of measured proving times (docs/circuits.md): within
 /// that margin of the fastest layout, the narrowest is chosen for its smaller key and proof.
@@ -333,6 +349,14 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
     if let Some(width) = options.width.filter(|w| *w < *WIDTHS.start()) {
         return Err(Error::Input(format!("width {width}: choose at least {} (the element gate keeps 5 constants in the weight columns)", WIDTHS.start())));
     }
+    let pack = match (options.pack, options.optimize) {
+        (Some(pack), _) if !pack.is_power_of_two() || pack > zkinfer_circuits::MAX_PACK => {
+            return Err(Error::Input(format!("pack {pack}: choose a power of two up to {}", zkinfer_circuits::MAX_PACK)))
+        }
+        (Some(pack), _) => pack,
+        (None, Optimize::Proving) => 1,
+        (None, Optimize::Evm) => EVM_PACK,
+    };
     let widest = (62 / scale as usize).min(8);
     let settings = |width: usize, limbs: usize| Settings {
         scale_bits: scale,
@@ -340,6 +364,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         limbs,
         input_visibility: options.input_visibility,
         param_visibility: options.param_visibility,
+        pack,
     };
     let probe = Model::from_onnx(bytes, settings(options.width.unwrap_or(8), widest))?;
     let mut largest = 0;
@@ -362,7 +387,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         let public_values = model.public_values();
         let k = synthesis.min_k(public_values);
         let d = synthesis.cs.description(k);
-        let layout = d.layout();
+        let layout = d.layout(pack);
         let report = Report {
             k,
             rows_used: synthesis.rows,
@@ -379,8 +404,8 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             range_bound: settings.shape().bound(),
             calibration_samples: calibration.len(),
             width_chosen_for: None,
-            estimated_prove_cpu_seconds: cost::prove_seconds(&d),
-            estimated_verify_gas: cost::verify_gas(&d, &synthesis.fixed, public_values),
+            estimated_prove_cpu_seconds: cost::prove_seconds(&layout, &d),
+            estimated_verify_gas: cost::verify_gas(&layout, &synthesis.fixed, public_values),
         };
         Ok((settings, report))
     };

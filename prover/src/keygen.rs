@@ -2,6 +2,7 @@
 //! and keeps what the prover needs in every form it uses them.
 
 use crate::backend::{Backend, Bases, Domain};
+use crate::poly::pack;
 use crate::srs::{lagrange_basis, Srs};
 use crate::Error;
 use ark_bn254::{Fr, G1Projective};
@@ -9,7 +10,8 @@ use ark_ec::CurveGroup;
 use ark_ff::{FftField, One, Zero};
 use ark_poly::EvaluationDomain;
 use zkinfer_circuits::{Cell, Circuit, Synthesis};
-use zkinfer_verifier::{ColumnKind, Layout, VerifyingKey};
+use zkinfer_verifier::description::Poly;
+use zkinfer_verifier::{ColumnKind, Commitment, Layout, Round, VerifyingKey};
 
 /// Columns in the two forms the prover keeps: values on the rows and coefficients.
 pub struct Polys {
@@ -58,7 +60,8 @@ impl Domains {
 
 pub struct ProvingKey {
     pub vk: VerifyingKey,
-    /// [tau^i]_1, i <= n: commitments to coefficients (quotient pieces, opening witnesses).
+    /// [tau^i]_1, i < `Layout::srs_powers`: commitments to coefficients (packed polynomials,
+    /// quotient pieces, opening witnesses).
     pub(crate) bases: Bases,
     /// [L_i(tau)]_1: commitments to row values (witness columns, fixed columns, permutation).
     pub(crate) lagrange: Bases,
@@ -81,18 +84,30 @@ pub fn instance_rows(synthesis: &Synthesis) -> usize {
         .unwrap_or(0)
 }
 
-/// Builds proving and verifying keys at `2^k` rows, or the smallest k that fits.
-pub fn keygen<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backend) -> Result<ProvingKey, Error> {
-    build(srs, circuit, k, backend, None)
+/// Builds proving and verifying keys at `2^k` rows, or the smallest k that fits, with at
+/// most `pack` polynomials (a power of two) in one commitment: 1 for the fastest prover, more
+/// for fewer commitments and so cheaper verification on the EVM (docs/protocol.md §3.7).
+pub fn keygen<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, backend: &dyn Backend) -> Result<ProvingKey, Error> {
+    build(srs, circuit, k, pack, backend, None)
 }
 
 /// Rebuilds the proving key of `vk` without recomputing its commitments (the MSMs are most
 /// of key generation); fails if `circuit` is not the circuit `vk` was made for.
 pub fn proving_key_for<C: Circuit>(srs: &Srs, circuit: &C, vk: VerifyingKey, backend: &dyn Backend) -> Result<ProvingKey, Error> {
-    build(srs, circuit, Some(vk.description.k), backend, Some(vk))
+    build(srs, circuit, Some(vk.description.k), vk.pack, backend, Some(vk))
 }
 
-fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backend, vk: Option<VerifyingKey>) -> Result<ProvingKey, Error> {
+fn build<C: Circuit>(
+    srs: &Srs,
+    circuit: &C,
+    k: Option<u32>,
+    pack: usize,
+    backend: &dyn Backend,
+    vk: Option<VerifyingKey>,
+) -> Result<ProvingKey, Error> {
+    if !pack.is_power_of_two() || pack > zkinfer_verifier::vk::MAX_PACK {
+        return Err(Error::Circuit(format!("packing {pack} is not a power of two up to {}", zkinfer_verifier::vk::MAX_PACK)));
+    }
     let mut synthesis = Synthesis::run(circuit, false)?;
     let instance_rows = instance_rows(&synthesis);
     let k = k.unwrap_or_else(|| synthesis.min_k(instance_rows));
@@ -107,15 +122,17 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backe
             return Err(Error::Srs("the SRS is not the one the verifying key was made with".into()));
         }
     }
-    let layout = description.layout();
+    let layout = description.layout(pack);
     let n = layout.n;
-    if srs.max_degree() < n {
+    let powers = layout.srs_powers();
+    if srs.max_degree() < powers - 1 {
         return Err(Error::Srs(format!(
-            "the SRS holds powers up to degree {}, a circuit of 2^{k} rows needs degree {n}",
-            srs.max_degree()
+            "the SRS holds powers up to degree {}, a circuit of 2^{k} rows packed by {pack} needs degree {}",
+            srs.max_degree(),
+            powers - 1
         )));
     }
-    let bases = Bases::new(srs.g1()[..=n].to_vec());
+    let bases = Bases::new(srs.g1()[..powers].to_vec());
     let lagrange = Bases::new(match srs.lagrange(n) {
         Some(l) => l.to_vec(),
         None => lagrange_basis(&srs.g1()[..n]),
@@ -137,13 +154,43 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, backend: &dyn Backe
     let vk = match vk {
         Some(vk) => vk,
         None => {
-            let commit = |values: &Vec<Fr>| backend.msm(&lagrange, values);
-            let fixed_commitments = G1Projective::normalize_batch(&fixed.values.iter().map(commit).collect::<Vec<_>>());
-            let sigma_commitments = G1Projective::normalize_batch(&sigma.values.iter().map(commit).collect::<Vec<_>>());
-            VerifyingKey::new(description, srs.is_insecure(), fixed_commitments, sigma_commitments, srs.g2(), srs.s_g2())?
+            let polys = |poly: Poly| -> &Polys {
+                match poly {
+                    Poly::Fixed(_) => &fixed,
+                    _ => &sigma,
+                }
+            };
+            let index = |poly: Poly| match poly {
+                Poly::Fixed(i) | Poly::Sigma(i) => i,
+                _ => unreachable!("the key holds fixed and permutation polynomials"),
+            };
+            let commitments: Vec<G1Projective> = layout
+                .commitments_of(Round::Key)
+                .map(|c| commit(backend, &bases, &lagrange, c, |p| &polys(p).values[index(p)], |p| &polys(p).coeffs[index(p)]))
+                .collect();
+            let key_commitments = G1Projective::normalize_batch(&commitments);
+            VerifyingKey::new(description, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
         }
     };
     Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, markers })
+}
+
+/// Commits to `c`: a single polynomial from its row values (cheap for small integers), a
+/// packed one from its members' coefficients.
+pub(crate) fn commit<'a, 'b>(
+    backend: &dyn Backend,
+    bases: &Bases,
+    lagrange: &Bases,
+    c: &Commitment,
+    values: impl Fn(Poly) -> &'a [Fr],
+    coeffs: impl Fn(Poly) -> &'b [Fr],
+) -> G1Projective {
+    if c.t == 1 {
+        backend.msm(lagrange, values(c.polys[0]))
+    } else {
+        let members: Vec<&[Fr]> = c.polys.iter().map(|&p| coeffs(p)).collect();
+        backend.msm(bases, &pack(&members, c.t))
+    }
 }
 
 /// The permutation polynomials' row values: cell (i, r) maps to the next cell of its copy

@@ -26,10 +26,35 @@ pub fn divide_by_linear(coeffs: &[Fr], z: Fr) -> Vec<Fr> {
     out
 }
 
-/// The quotient of `f` by `prod (X - p)` over `points`, the remainder dropped: dividing by one
-/// factor after the other leaves the remainders behind.
-pub fn divide_by_vanishing(coeffs: &[Fr], points: &[Fr]) -> Vec<Fr> {
-    points.iter().fold(coeffs.to_vec(), |q, p| divide_by_linear(&q, *p))
+/// The quotient of `f` by `X^t - c`, the remainder dropped.
+fn divide_by_binomial(coeffs: &[Fr], t: usize, c: Fr) -> Vec<Fr> {
+    if coeffs.len() <= t {
+        return Vec::new();
+    }
+    let mut rest = coeffs.to_vec();
+    let mut out = vec![Fr::zero(); coeffs.len() - t];
+    for i in (t..coeffs.len()).rev() {
+        let top = rest[i];
+        out[i - t] = top;
+        rest[i - t] += c * top;
+    }
+    out
+}
+
+/// The quotient of `f` by `prod (X^t - p)` over `points`, the remainder dropped: dividing by
+/// one factor after the other leaves the remainders behind.
+pub fn divide_by_vanishing(coeffs: &[Fr], points: &[Fr], t: usize) -> Vec<Fr> {
+    points.iter().fold(coeffs.to_vec(), |q, p| if t == 1 { divide_by_linear(&q, *p) } else { divide_by_binomial(&q, t, *p) })
+}
+
+/// `sum_i X^i f_i(X^t)` for the polynomials `f_i` (at most `t`), given by coefficients.
+pub fn pack(members: &[&[Fr]], t: usize) -> Vec<Fr> {
+    let len = members.iter().map(|f| f.len()).max().unwrap_or(0);
+    let mut g = vec![Fr::zero(); t * len];
+    for (i, f) in members.iter().enumerate() {
+        f.iter().enumerate().for_each(|(j, c)| g[i + t * j] = *c);
+    }
+    g
 }
 
 /// `acc += scale * f`, extending `acc` with zeros where `f` is longer.
@@ -60,7 +85,7 @@ mod tests {
         let mut rng = rand::thread_rng();
         let f: Vec<Fr> = (0..1000).map(|_| Fr::rand(&mut rng)).collect();
         let points: Vec<Fr> = (0..3).map(|_| Fr::rand(&mut rng)).collect();
-        let q = divide_by_vanishing(&f, &points);
+        let q = divide_by_vanishing(&f, &points, 1);
         assert_eq!(q.len(), f.len() - 3);
         // f - q Z agrees with f on the points and has degree < 3: three values fix it, so
         // it agrees with its interpolant everywhere.
@@ -76,6 +101,26 @@ mod tests {
         };
         let w = Fr::rand(&mut rng);
         assert_eq!(remainder(w), lagrange(w));
+    }
+
+    /// A packed polynomial modulo `X^t - p` is `sum_i X^i f_i(p)`: dividing leaves that
+    /// remainder, for every factor of the vanishing polynomial.
+    #[test]
+    fn packing_leaves_the_members_values_as_remainders() {
+        let mut rng = rand::thread_rng();
+        let t = 4;
+        let members: Vec<Vec<Fr>> = (0..3).map(|i| (0..50 + i).map(|_| Fr::rand(&mut rng)).collect()).collect();
+        let refs: Vec<&[Fr]> = members.iter().map(Vec::as_slice).collect();
+        let g = pack(&refs, t);
+        let points: Vec<Fr> = (0..2).map(|_| Fr::rand(&mut rng)).collect();
+        let q = divide_by_vanishing(&g, &points, t);
+        let z = Fr::rand(&mut rng);
+        let zt = ark_ff::Field::pow(&z, [t as u64]);
+        let remainder = evaluate(&g, z) - evaluate(&q, z) * points.iter().map(|p| zt - p).product::<Fr>();
+        // Lagrange in X^t over the points of the remainders sum_i z^i f_i(p).
+        let at = |j: usize| members.iter().enumerate().map(|(i, f)| ark_ff::Field::pow(&z, [i as u64]) * evaluate(f, points[j])).sum::<Fr>();
+        let expected = at(0) * (zt - points[1]) / (points[0] - points[1]) + at(1) * (zt - points[0]) / (points[1] - points[0]);
+        assert_eq!(remainder, expected);
     }
 
     #[test]

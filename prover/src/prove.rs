@@ -1,8 +1,8 @@
 //! The prover. Rounds, challenges and identities follow `docs/protocol.md`.
 
 use crate::backend::{Backend, Bases};
-use crate::keygen::ProvingKey;
-use crate::poly::{add_scaled, divide_by_linear, divide_by_vanishing, evaluate};
+use crate::keygen::{commit, ProvingKey};
+use crate::poly::{add_scaled, divide_by_linear, divide_by_vanishing, evaluate, pack};
 use crate::Error;
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::CurveGroup;
@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use zkinfer_circuits::{check, Circuit, Columns, Synthesis};
 use zkinfer_verifier::constraints::{Challenges, Constraints, PointValues};
-use zkinfer_verifier::description::Poly;
+use zkinfer_verifier::description::{Poly, Round};
 use zkinfer_verifier::opening;
 use zkinfer_verifier::transcript::Transcript;
 use zkinfer_verifier::verify::{absorb_instances, check_instances};
@@ -73,24 +73,24 @@ pub fn prove<C: Circuit>(
         }
     }
 
-    // Witness columns are committed from their row values: activations are small integers,
-    // cheap scalars for an MSM, where their coefficients would be full-size.
+    // A witness column committed alone is committed from its row values: activations are
+    // small integers, cheap scalars for an MSM, where their coefficients would be full-size.
+    // Packed ones need their members' coefficients.
     let domains = &pk.domains;
-    let commit_all = |columns: &[Vec<Fr>]| -> Vec<G1Affine> {
-        G1Projective::normalize_batch(&columns.iter().map(|c| backend.msm(&pk.lagrange, c)).collect::<Vec<_>>())
-    };
-
     // Round 1: advice columns and lookup multiplicities.
     let mut multiplicity: Vec<Vec<Fr>> = d.lookups.iter().map(|l| multiplicities(l, &columns, usable, n)).collect();
     for m in multiplicity.iter_mut() {
         m[usable..].iter_mut().for_each(|v| *v = Fr::rand(rng));
     }
-    let advice_commitments = commit_all(&advice);
-    let multiplicity_commitments = commit_all(&multiplicity);
+    let witness_commitments = commit_round(pk, backend, Round::Witness, &|p| match p {
+        Poly::Advice(i) => &advice[i],
+        Poly::Multiplicity(l) => &multiplicity[l],
+        _ => unreachable!("the witness round commits advice and multiplicities"),
+    });
 
     let mut transcript = Transcript::new(vk.digest());
     absorb_instances(&mut transcript, instances);
-    advice_commitments.iter().chain(&multiplicity_commitments).for_each(|p| transcript.absorb_g1(p));
+    witness_commitments.iter().for_each(|p| transcript.absorb_g1(p));
     let theta = transcript.challenge();
     let beta = transcript.challenge();
     let gamma = transcript.challenge();
@@ -104,14 +104,18 @@ pub fn prove<C: Circuit>(
         .zip(&multiplicity)
         .map(|(l, m)| running_sum(l, &columns, m, theta, kappa, usable, rng))
         .collect();
-    let product_commitments = commit_all(&products);
-    let running_sum_commitments = commit_all(&running_sums);
-    product_commitments.iter().chain(&running_sum_commitments).for_each(|p| transcript.absorb_g1(p));
+    let argument_commitments = commit_round(pk, backend, Round::Argument, &|p| match p {
+        Poly::PermutationProduct(j) => &products[j],
+        Poly::RunningSum(l) => &running_sums[l],
+        _ => unreachable!("the argument round commits products and running sums"),
+    });
+    argument_commitments.iter().for_each(|p| transcript.absorb_g1(p));
     let y = transcript.challenge();
 
     // Round 3: the quotient h = (combined identities) / (X^n - 1), evaluated pointwise on the
-    // extended coset one part at a time, interpolated, split into pieces of n coefficients and
-    // blinded so that the pieces are random but still sum (with powers of x^n) to h.
+    // extended coset one part at a time, interpolated, split into pieces of `quotient_span * n`
+    // coefficients and blinded so that the pieces are random but still sum (with powers of
+    // x^(span n)) to h.
     // From here on every column is needed in coefficient form only.
     let mut instance = instance;
     for group in [&mut advice, &mut multiplicity, &mut products, &mut running_sums, &mut instance] {
@@ -149,7 +153,8 @@ pub fn prove<C: Circuit>(
     }
     backend.ifft(&domains.extended, &mut h);
     let pieces = layout.num_quotient_pieces();
-    let mut quotient: Vec<Vec<Fr>> = h.chunks(n).map(|c| c.to_vec()).collect();
+    let span = layout.quotient_span * n;
+    let mut quotient: Vec<Vec<Fr>> = h.chunks(span).map(|c| c.to_vec()).collect();
     for i in 0..pieces - 1 {
         let b = Fr::rand(rng);
         quotient[i].push(b);
@@ -176,29 +181,35 @@ pub fn prove<C: Circuit>(
     let v = transcript.challenge();
     let u = transcript.challenge();
 
-    // Round 5: the multi-point opening of every polynomial on the set of its rotations, the
-    // quotient sum x^(n i) h_i on the set [0].
-    let x_n = x.pow([n as u64]);
+    // Round 5: the multi-point opening of every commitment on its point set, the quotient sum
+    // x^(span n i) h_i on the set (1, [0]).
+    let x_span = x.pow([span as u64]);
     let mut quotient_sum = Vec::new();
-    let mut x_ni = Fr::one();
+    let mut x_si = Fr::one();
     for q in &quotient {
-        add_scaled(&mut quotient_sum, q, x_ni);
-        x_ni *= x_n;
+        add_scaled(&mut quotient_sum, q, x_si);
+        x_si *= x_span;
     }
     let points: Vec<Fr> = layout.rotations.iter().map(|&r| layout.rotate(r) * x).collect();
-    let mut sets: Vec<(Vec<usize>, Vec<&[Fr]>)> = layout
-        .rotation_sets
+    let committed: Vec<Vec<Fr>> = layout
+        .commitments
         .iter()
-        .map(|set| (set.rotations.iter().map(|&r| layout.rotation_index(r)).collect(), set.polys.iter().map(|&p| coeffs_of(p)).collect()))
+        .map(|c| pack(&c.polys.iter().map(|&p| coeffs_of(p)).collect::<Vec<_>>(), c.t))
         .collect();
-    sets[layout.quotient_set].1.push(&quotient_sum);
+    let mut sets: Vec<OpenedSet> = layout
+        .point_sets
+        .iter()
+        .map(|set| OpenedSet {
+            t: set.t,
+            points: set.rotations.iter().map(|&r| layout.rotation_index(r)).collect(),
+            polys: set.commitments.iter().map(|&c| committed[c].as_slice()).collect(),
+        })
+        .collect();
+    sets[layout.quotient_set].polys.push(&quotient_sum);
     let (w, w_prime) = open(backend, &pk.bases, &points, &sets, v, u, &mut transcript)?;
 
     let proof = Proof {
-        advice: advice_commitments,
-        multiplicities: multiplicity_commitments,
-        products: product_commitments,
-        running_sums: running_sum_commitments,
+        commitments: witness_commitments.into_iter().chain(argument_commitments).collect(),
         quotient: quotient_commitments,
         evals,
         w,
@@ -207,25 +218,52 @@ pub fn prove<C: Circuit>(
     Ok(proof.to_bytes())
 }
 
+/// The commitments of `round`, from the row values of its polynomials.
+fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values: &dyn Fn(Poly) -> &'a [Fr]) -> Vec<G1Affine> {
+    let layout = pk.vk.layout();
+    let packed: Vec<(Poly, Vec<Fr>)> = layout
+        .commitments_of(round)
+        .filter(|c| c.t > 1)
+        .flat_map(|c| c.polys.iter())
+        .map(|&p| {
+            let mut coeffs = values(p).to_vec();
+            backend.ifft(&pk.domains.rows, &mut coeffs);
+            (p, coeffs)
+        })
+        .collect();
+    let coeffs = |p: Poly| -> &[Fr] { &packed.iter().find(|(q, _)| *q == p).expect("packed members are interpolated").1 };
+    let points: Vec<G1Projective> =
+        layout.commitments_of(round).map(|c| commit(backend, &pk.bases, &pk.lagrange, c, values, coeffs)).collect();
+    G1Projective::normalize_batch(&points)
+}
+
+/// Committed polynomials, by coefficients (packed ones packed), opened on the same points.
+struct OpenedSet<'a> {
+    t: usize,
+    /// Indices into the opening's points.
+    points: Vec<usize>,
+    polys: Vec<&'a [Fr]>,
+}
+
 /// The multi-point opening (SHPLONK; `zkinfer_verifier::opening` states the equations) of
-/// each set's polynomials, given by coefficients, at its points (indices into `points`), after
-/// `v` and `u` are drawn: commits `W`, absorbs it, draws `zeta` and commits `W'`. It does not
-/// need the claimed values: the remainders it drops are their interpolants.
+/// each set's polynomials, after `v` and `u` are drawn: commits `W`, absorbs it, draws `zeta`
+/// and commits `W'`. It does not need the claimed values: the remainders it drops are their
+/// interpolants.
 fn open(
     backend: &dyn Backend,
     bases: &Bases,
     points: &[Fr],
-    sets: &[(Vec<usize>, Vec<&[Fr]>)],
+    sets: &[OpenedSet],
     v: Fr,
     u: Fr,
     transcript: &mut Transcript,
 ) -> Result<(G1Affine, G1Affine), Error> {
     let combined: Vec<Vec<Fr>> = sets
         .iter()
-        .map(|(_, polys)| {
+        .map(|set| {
             let mut f = Vec::new();
             let mut v_t = Fr::one();
-            for p in polys {
+            for p in &set.polys {
                 add_scaled(&mut f, p, v_t);
                 v_t *= v;
             }
@@ -234,16 +272,16 @@ fn open(
         .collect();
     let mut h = Vec::new();
     let mut u_s = Fr::one();
-    for ((set, _), f) in sets.iter().zip(&combined) {
-        let at: Vec<Fr> = set.iter().map(|&j| points[j]).collect();
-        add_scaled(&mut h, &divide_by_vanishing(f, &at), u_s);
+    for (set, f) in sets.iter().zip(&combined) {
+        let at: Vec<Fr> = set.points.iter().map(|&j| points[j]).collect();
+        add_scaled(&mut h, &divide_by_vanishing(f, &at, set.t), u_s);
         u_s *= u;
     }
     let w = backend.msm(bases, &h).into_affine();
     transcript.absorb_g1(&w);
     let zeta = transcript.challenge();
 
-    let set_points: Vec<&[usize]> = sets.iter().map(|(set, _)| set.as_slice()).collect();
+    let set_points: Vec<(usize, &[usize])> = sets.iter().map(|s| (s.t, s.points.as_slice())).collect();
     let (factors, h_factor) = opening::factors(points, &set_points, zeta)?;
     let mut l = Vec::new();
     let mut u_s = Fr::one();
@@ -446,8 +484,11 @@ mod tests {
             let mut transcript = Transcript::new(&[7; 32]);
             claimed.iter().flatten().flatten().for_each(|e| transcript.absorb_fr(e));
             let (v, u) = (transcript.challenge(), transcript.challenge());
-            let sets: Vec<(Vec<usize>, Vec<&[Fr]>)> =
-                set_points.iter().zip(&polys).map(|(at, ps)| (at.clone(), ps.iter().map(Vec::as_slice).collect())).collect();
+            let sets: Vec<OpenedSet> = set_points
+                .iter()
+                .zip(&polys)
+                .map(|(at, ps)| OpenedSet { t: 1, points: at.clone(), polys: ps.iter().map(Vec::as_slice).collect() })
+                .collect();
             let (mut w, mut w_prime) = open(&Cpu, &bases, points, &sets, v, u, &mut transcript).unwrap();
             edit(&mut w, &mut w_prime);
             let mut transcript = Transcript::new(&[7; 32]);
@@ -460,11 +501,15 @@ mod tests {
                 .zip(&polys)
                 .zip(claimed)
                 .map(|((at, ps), values)| OpeningSet {
+                    t: 1,
                     points: at.clone(),
                     claims: ps
                         .iter()
                         .zip(values)
-                        .map(|(f, e)| Claim { commitment: vec![(Cpu.msm(&bases, f).into_affine(), Fr::one())], values: e.clone() })
+                        .map(|(f, e)| Claim {
+                            commitment: vec![(Cpu.msm(&bases, f).into_affine(), Fr::one())],
+                            values: e.iter().map(|v| vec![*v]).collect(),
+                        })
                         .collect(),
                 })
                 .collect();

@@ -21,7 +21,7 @@ use zkinfer_verifier::encoding::{g1_to_bytes, g2_to_bytes, Reader};
 /// Magic bytes that open our own SRS files.
 pub const SRS_MAGIC: [u8; 8] = *b"ZKINFSRS";
 /// The version of our SRS file format this code reads and writes.
-pub const SRS_VERSION: u32 = 2;
+pub const SRS_VERSION: u32 = 3;
 
 /// Upper bound on the points an SRS file may declare, so a hostile length cannot make us
 /// allocate without bound before the truncation check (2^28 is the largest public ceremony).
@@ -67,7 +67,7 @@ pub struct Srs {
     s_g2: G2Affine,
     /// true for a dev SRS from `generate_insecure` (the toxic value was known to this machine)
     insecure: bool,
-    /// [L_i(tau)]_1 for the Lagrange basis of the 2^k-row domain when `g1.len() == 2^k + 1`.
+    /// [L_i(tau)]_1 for the Lagrange basis of a 2^k-row domain, `2^k < g1.len()`.
     /// Committing to a column from its row values needs these; the prover's activations are
     /// small integers, and an MSM of small scalars is an order of magnitude cheaper than one
     /// of the full-size coefficients.
@@ -111,7 +111,7 @@ impl Srs {
 
     /// Imports the first `max_degree + 1` powers of a snarkjs `.ptau` file (phase 1, with or
     /// without `preparephase2`). When `max_degree` is a power of two and the file was prepared,
-    /// the Lagrange basis of that many rows comes from the file too (see `for_rows`). The file
+    /// the Lagrange basis of that many rows comes from the file too (see `for_circuit`). The file
     /// is untrusted: every problem is an error, never a panic.
     pub fn from_ptau(bytes: &[u8], max_degree: usize) -> Result<Srs, SrsError> {
         let needed = max_degree.checked_add(1).ok_or_else(|| SrsError::Ptau("max_degree overflows".into()))?;
@@ -206,17 +206,19 @@ impl Srs {
         if max_degree >= self.g1.len() {
             return Err(SrsError::TooSmall { available: self.g1.len(), needed: max_degree as u128 + 1 });
         }
-        let lagrange = self.lagrange.as_ref().filter(|l| l.len() == max_degree).cloned();
+        // The basis of n rows depends on the first n powers only.
+        let lagrange = self.lagrange.as_ref().filter(|l| l.len() <= max_degree).cloned();
         Ok(Srs { g1: self.g1[..=max_degree].to_vec(), g2: self.g2, s_g2: self.s_g2, insecure: self.insecure, lagrange })
     }
 
-    /// The SRS a circuit of 2^k rows needs: powers up to degree 2^k (the blinded quotient
-    /// pieces have one coefficient past n) and the Lagrange basis of its rows, computed here
-    /// by a G1 FFT when the SRS does not carry it already.
-    pub fn for_rows(&self, k: u32) -> Result<Srs, SrsError> {
-        let mut srs = self.truncate(1 << k)?;
-        if srs.lagrange.is_none() {
-            srs.lagrange = Some(lagrange_basis(&srs.g1[..1 << k]));
+    /// The SRS a circuit of 2^k rows needs: `powers` powers (`Layout::srs_powers`: 2^k + 1
+    /// unpacked, as the blinded quotient pieces have one coefficient past n) and the Lagrange
+    /// basis of its rows, computed here by a G1 FFT when the SRS does not carry it already.
+    pub fn for_circuit(&self, k: u32, powers: usize) -> Result<Srs, SrsError> {
+        let n = 1 << k;
+        let mut srs = self.truncate(powers.max(n + 1) - 1)?;
+        if srs.lagrange(n).is_none() {
+            srs.lagrange = Some(lagrange_basis(&srs.g1[..n]));
         }
         Ok(srs)
     }
@@ -228,7 +230,8 @@ impl Srs {
 
     /// Layout: magic `ZKINFSRS`, u32 BE version, u8 insecure flag, u32 BE point count, the G1
     /// powers (64 bytes each), [1]_2 and [tau]_2 (128 bytes each), u8 Lagrange flag and, when
-    /// it is 1, the Lagrange basis of the rows (point count - 1 points); points in EVM encoding.
+    /// it is 1, u32 BE the number of rows (a power of two below the point count) and their
+    /// Lagrange basis; points in EVM encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let lagrange = self.lagrange.as_deref().unwrap_or_default();
         let mut out = Vec::with_capacity(8 + 4 + 1 + 4 + (self.g1.len() + lagrange.len()) * G1_BYTES + 2 * G2_BYTES + 1);
@@ -240,6 +243,9 @@ impl Srs {
         out.extend_from_slice(&g2_to_bytes(&self.g2));
         out.extend_from_slice(&g2_to_bytes(&self.s_g2));
         out.push(self.lagrange.is_some() as u8);
+        if self.lagrange.is_some() {
+            out.extend_from_slice(&(lagrange.len() as u32).to_be_bytes());
+        }
         write_g1(&mut out, lagrange);
         out
     }
@@ -271,8 +277,13 @@ impl Srs {
         let s_g2 = r.g2()?;
         let lagrange = match r.u8()? {
             0 => None,
-            1 if (n - 1).is_power_of_two() => Some(read_g1(&mut r, bytes, n - 1, "lagrange")?),
-            1 => return Err(SrsError::Malformed(format!("a Lagrange basis needs 2^k + 1 powers, the file has {n}"))),
+            1 => {
+                let rows = r.u32()? as usize;
+                if !rows.is_power_of_two() || rows >= n {
+                    return Err(SrsError::Malformed(format!("a Lagrange basis of {rows} rows with {n} powers: rows must be a power of two below the powers")));
+                }
+                Some(read_g1(&mut r, bytes, rows, "lagrange")?)
+            }
             f => return Err(SrsError::Malformed(format!("Lagrange flag is {f}, expected 0 or 1"))),
         };
         r.finish()?;

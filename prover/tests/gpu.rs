@@ -148,12 +148,12 @@ fn a_proof_made_on_the_gpu_verifies_and_equals_the_cpu_proof() {
     let Some(gpu) = gpu() else { return };
     let srs = Srs::generate_insecure(1 << 10, &mut rng());
     let circuit = TestCircuit::new(200, Cheat::None, 3);
-    let pk = keygen(&srs, &circuit.shape(), None, &gpu).unwrap();
+    let pk = keygen(&srs, &circuit.shape(), None, 1, &gpu).unwrap();
     let proof = prove(&pk, &circuit, &circuit.instances(), &gpu, &mut rng(), ProveOptions::default()).unwrap();
     zkinfer_verifier::verify(&pk.vk, &circuit.instances(), &proof).unwrap();
 
     // Same randomness, same arithmetic: the CPU makes the same key and the same bytes.
-    let cpu_pk = keygen(&srs, &circuit.shape(), None, &Cpu).unwrap();
+    let cpu_pk = keygen(&srs, &circuit.shape(), None, 1, &Cpu).unwrap();
     assert_eq!(pk.vk.to_bytes(), cpu_pk.vk.to_bytes());
     let cpu_proof = prove(&cpu_pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap();
     assert_eq!(proof, cpu_proof);

@@ -18,12 +18,33 @@ fn proofs_verify_from_2_4_to_2_12_rows() {
     let srs = Srs::generate_insecure(1 << 12, &mut rng());
     for (k, rows) in [(4, 8), (5, 20), (8, 200), (10, 1000), (12, 4000)] {
         let circuit = TestCircuit::new(rows, Cheat::None, k as u64);
-        let pk = keygen(&srs, &circuit.shape(), None, &Cpu).unwrap();
+        let pk = keygen(&srs, &circuit.shape(), None, 1, &Cpu).unwrap();
         assert_eq!(pk.vk.description.k, k, "smallest k for {rows} rows");
         let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap();
         let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap();
         verify(&vk, &circuit.instances(), &proof).unwrap_or_else(|e| panic!("k = {k}: {e}"));
         assert!(vk.insecure_srs);
+    }
+}
+
+/// Packed commitments (docs/protocol.md §3.7): every packing up to one commitment for all
+/// the key's polynomials proves and verifies, with fewer commitments as the packing grows.
+#[test]
+fn packed_proofs_verify() {
+    let srs = Srs::generate_insecure(1 << 12, &mut rng());
+    let circuit = TestCircuit::new(200, Cheat::None, 3);
+    let mut previous = usize::MAX;
+    for pack in [1, 2, 4, 8] {
+        let pk = keygen(&srs, &circuit.shape(), None, pack, &Cpu).unwrap();
+        let layout = pk.vk.layout();
+        assert!(layout.commitments.len() < previous, "pack {pack}: {} commitments", layout.commitments.len());
+        previous = layout.commitments.len();
+        let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap();
+        let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap();
+        verify(&vk, &circuit.instances(), &proof).unwrap_or_else(|e| panic!("pack {pack}: {e}"));
+        let mut wrong = circuit.instances();
+        wrong[0][0] += ark_bn254::Fr::from(1u64);
+        assert!(verify(&vk, &wrong, &proof).is_err(), "pack {pack}: a wrong public input");
     }
 }
 

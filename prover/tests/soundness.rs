@@ -45,7 +45,7 @@ fn honest() -> &'static Honest {
     static HONEST: OnceLock<Honest> = OnceLock::new();
     HONEST.get_or_init(|| {
         let circuit = TestCircuit::new(ROWS, Cheat::None, 1);
-        let pk = keygen(srs(), &circuit.shape(), None, &Cpu).unwrap();
+        let pk = keygen(srs(), &circuit.shape(), None, 1, &Cpu).unwrap();
         assert_eq!(pk.vk.description.k, 5);
         let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(1), ProveOptions::default()).unwrap();
         verify(&pk.vk, &circuit.instances(), &proof).unwrap();
@@ -296,19 +296,19 @@ fn a_proof_does_not_verify_under_another_key() {
 
     // More rows need a larger k. The proof's length does not depend on k, so it decodes and
     // the check itself must fail.
-    let bigger = keygen(srs(), &TestCircuit::new(40, Cheat::None, 1).shape(), None, &Cpu).unwrap();
+    let bigger = keygen(srs(), &TestCircuit::new(40, Cheat::None, 1).shape(), None, 1, &Cpu).unwrap();
     assert_eq!(bigger.vk.description.k, 6);
     assert_rejected(&bigger.vk, &instances, proof, "key of a circuit with k = 6");
 
     // One row fewer at the same k: the same description, only the selectors differ.
-    let fewer = keygen(srs(), &TestCircuit::new(ROWS - 1, Cheat::None, 1).shape(), None, &Cpu).unwrap();
+    let fewer = keygen(srs(), &TestCircuit::new(ROWS - 1, Cheat::None, 1).shape(), None, 1, &Cpu).unwrap();
     assert_eq!(fewer.vk.description, h.pk.vk.description);
     assert_ne!(fewer.vk.fixed_commitments, h.pk.vk.fixed_commitments);
     assert_rejected(&fewer.vk, &instances, proof, "key of a circuit with one row fewer");
 
     // The same circuit under another SRS.
     let other_srs = Srs::generate_insecure(1 << 7, &mut rng(101));
-    let other = keygen(&other_srs, &h.circuit.shape(), None, &Cpu).unwrap();
+    let other = keygen(&other_srs, &h.circuit.shape(), None, 1, &Cpu).unwrap();
     assert_rejected(&other.vk, &instances, proof, "key made from another SRS");
 }
 

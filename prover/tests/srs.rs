@@ -215,7 +215,7 @@ fn lagrange_bases_commit_to_row_values() {
 
     let imported = Srs::from_ptau(PTAU, 512).unwrap();
     assert!(imported.lagrange(512).is_none());
-    let sized = imported.for_rows(6).unwrap();
+    let sized = imported.for_circuit(6, n + 1).unwrap();
     assert_eq!(sized.max_degree(), n);
     assert!(agrees(&sized));
     assert_eq!(Srs::from_bytes(&sized.to_bytes()).unwrap(), sized);
@@ -225,19 +225,29 @@ fn lagrange_bases_commit_to_row_values() {
     for k in [5, 7] {
         let prepared = Srs::from_ptau(PREPARED, 1 << k).unwrap();
         let lagrange = prepared.lagrange(1 << k).expect("a prepared file gives the basis");
-        assert_eq!(lagrange, Srs::from_ptau(PREPARED, 1 << k).unwrap().for_rows(k).unwrap().lagrange(1 << k).unwrap());
+        assert_eq!(lagrange, Srs::from_ptau(PREPARED, 1 << k).unwrap().for_circuit(k, (1 << k) + 1).unwrap().lagrange(1 << k).unwrap());
         let mut computed = Srs::from_ptau(PREPARED, (1 << k) + 1).unwrap().truncate(1 << k).unwrap();
         assert!(computed.lagrange(1 << k).is_none());
-        computed = computed.for_rows(k).unwrap();
+        computed = computed.for_circuit(k, (1 << k) + 1).unwrap();
         assert_eq!(computed, prepared, "the file's basis is the one a G1 FFT gives");
     }
     assert!(Srs::from_ptau(PREPARED, 100).unwrap().lagrange(100).is_none());
     assert!(Srs::from_ptau(PTAU, 64).unwrap().lagrange(64).is_none(), "an unprepared file has none");
 
-    // A Lagrange flag on a point count that is not 2^k + 1 is a framing error.
-    let mut odd = Srs::generate_insecure(9, &mut rng).to_bytes();
-    *odd.last_mut().unwrap() = 1;
-    assert!(Srs::from_bytes(&odd).unwrap_err().to_string().contains("Lagrange basis needs 2^k + 1 powers"));
+    // A basis of more rows than powers, or of rows that are not a power of two, is a framing
+    // error; a basis of fewer rows than the powers is the packed circuits' case.
+    for rows in [3u32, 16] {
+        let mut odd = Srs::generate_insecure(9, &mut rng).to_bytes();
+        *odd.last_mut().unwrap() = 1;
+        odd.extend_from_slice(&rows.to_be_bytes());
+        assert!(Srs::from_bytes(&odd).unwrap_err().to_string().contains("rows must be a power of two below the powers"), "{rows}");
+    }
+    let packed = dev.truncate(n).unwrap().for_circuit(5, 4 * 32).unwrap_err();
+    assert!(packed.to_string().contains("128"), "{packed}");
+    let larger = Srs::generate_insecure(4 * n, &mut rng);
+    let packed = larger.for_circuit(6, 2 * n + 1).unwrap();
+    assert_eq!((packed.max_degree(), packed.lagrange(n).map(<[_]>::len)), (2 * n, Some(n)));
+    assert_eq!(Srs::from_bytes(&packed.to_bytes()).unwrap(), packed);
 }
 
 #[test]
@@ -330,7 +340,7 @@ fn proofs_verify_under_the_snarkjs_srs() {
 
     let srs = Srs::from_ptau(PTAU, 1023).unwrap();
     let circuit = TestCircuit::new(400, Cheat::None, 9);
-    let pk = keygen(&srs, &circuit.shape(), None, &Cpu).unwrap();
+    let pk = keygen(&srs, &circuit.shape(), None, 1, &Cpu).unwrap();
     assert_eq!(pk.vk.description.k, 9);
     let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap();
     assert!(!vk.insecure_srs);
@@ -340,11 +350,11 @@ fn proofs_verify_under_the_snarkjs_srs() {
 
     // The proof is bound to the ceremony's tau: the same circuit keyed under another SRS
     // rejects it.
-    let other = keygen(&Srs::generate_insecure(1023, &mut rng), &circuit.shape(), None, &Cpu).unwrap();
+    let other = keygen(&Srs::generate_insecure(1023, &mut rng), &circuit.shape(), None, 1, &Cpu).unwrap();
     assert!(matches!(verify(&other.vk, &circuit.instances(), &proof), Err(zkinfer_verifier::Error::Rejected(_))));
 
     // 2^10 rows need degree 1024, one more than the ceremony holds.
-    let Err(err) = keygen(&srs, &circuit.shape(), Some(10), &Cpu) else { panic!("2^10 rows keyed under 1024 points") };
+    let Err(err) = keygen(&srs, &circuit.shape(), Some(10), 1, &Cpu) else { panic!("2^10 rows keyed under 1024 points") };
     assert!(err.to_string().contains("degree 1023, a circuit of 2^10 rows needs degree 1024"), "{err}");
 }
 

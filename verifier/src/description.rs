@@ -65,15 +65,42 @@ pub struct Opening {
     pub rotation: i32,
 }
 
-/// The polynomials opened at exactly the same rotations. The multi-point opening combines
-/// them into one polynomial per set (docs/protocol.md §3.7).
+/// Which message of the protocol carries a commitment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Round {
+    /// The verifying key: fixed and permutation polynomials.
+    Key,
+    /// The proof's first round: advice columns and lookup multiplicities.
+    Witness,
+    /// The proof's second round: grand products and running sums.
+    Argument,
+}
+
+/// Polynomials committed together, packed as `g(X) = sum_i X^i f_i(X^t)` (fflonk's packing,
+/// docs/protocol.md §3.7): `f_i(y)` for all `i < t` are the coefficients of `g` modulo
+/// `X^t - y`, so one commitment serves `t` polynomials opened at the same points.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RotationSet {
+pub struct Commitment {
+    pub round: Round,
+    /// At most `t`; the missing members are zero.
+    pub polys: Vec<Poly>,
+    /// The packing factor, a power of two; 1 for a polynomial committed on its own.
+    pub t: usize,
+    /// The index in `Layout::point_sets` of the set it is opened on; `None` for an advice
+    /// column that no constraint reads.
+    pub set: Option<usize>,
+}
+
+/// Commitments opened on the same points: the `t`-th roots of `omega^r x` for each rotation
+/// `r`, so the vanishing polynomial of the set is `prod_r (X^t - omega^r x)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointSet {
+    pub t: usize,
     /// Ascending.
     pub rotations: Vec<i32>,
-    /// In order of first appearance in `Layout::openings`. The quotient, opened at rotation 0
-    /// only, is not listed: it comes after these in the set `Layout::quotient_set`.
-    pub polys: Vec<Poly>,
+    /// Indices into `Layout::commitments`, ascending. The quotient, opened at rotation 0 with
+    /// `t = 1`, is not listed: it comes after these in the set `Layout::quotient_set`.
+    pub commitments: Vec<usize>,
 }
 
 /// Everything derived from the description that prover and verifier must agree on.
@@ -84,9 +111,13 @@ pub struct Layout {
     pub omega: Fr,
     /// Maximum constraint degree the quotient supports: `extension + 1`.
     pub degree: usize,
-    /// The quotient is evaluated on a coset of size `extension * n` and split into
-    /// `extension` pieces.
+    /// The quotient is evaluated on a coset of size `extension * n`.
     pub extension: usize,
+    /// The largest number of polynomials in one commitment (a power of two).
+    pub pack: usize,
+    /// The quotient is committed in pieces of `quotient_span * n` coefficients:
+    /// `min(extension, pack)`.
+    pub quotient_span: usize,
     /// Permutation columns per grand-product polynomial.
     pub chunk: usize,
     pub num_products: usize,
@@ -101,10 +132,12 @@ pub struct Layout {
     pub openings: Vec<Opening>,
     /// The distinct rotations opened, ascending; the quotient is opened at rotation 0.
     pub rotations: Vec<i32>,
-    /// Every opened polynomial in exactly one set: the one of all its rotations. In order of
-    /// first appearance in `openings`, then the set `[0]` if no polynomial has it.
-    pub rotation_sets: Vec<RotationSet>,
-    /// The index of the set `[0]` in `rotation_sets`, where the quotient is opened.
+    /// The key's commitments, then the proof's two rounds, each in the order of its first
+    /// polynomial (§3.7).
+    pub commitments: Vec<Commitment>,
+    /// In order of first appearance in `commitments`, then `(1, [0])` if none has it.
+    pub point_sets: Vec<PointSet>,
+    /// The index of the set `(1, [0])` in `point_sets`, where the quotient is opened.
     pub quotient_set: usize,
 }
 
@@ -304,7 +337,9 @@ impl CircuitDescription {
         most.max(3) + 2
     }
 
-    pub fn layout(&self) -> Layout {
+    /// The layout when at most `pack` polynomials (a power of two) share a commitment.
+    pub fn layout(&self, pack: usize) -> Layout {
+        debug_assert!(pack.is_power_of_two());
         let k = self.k;
         let n = 1usize << k;
         let extension = (self.required_degree() - 1).next_power_of_two();
@@ -358,21 +393,57 @@ impl CircuitDescription {
         let mut rotations: Vec<i32> = openings.iter().map(|o| o.rotation).chain([0]).collect();
         rotations.sort();
         rotations.dedup();
-        let mut rotation_sets: Vec<RotationSet> = Vec::new();
-        for o in &openings {
-            let mut set: Vec<i32> = openings.iter().filter(|p| p.poly == o.poly).map(|p| p.rotation).collect();
+        // Each polynomial joins the first commitment of its round with its rotations and room
+        // left, in the order the rounds list their polynomials.
+        let rotations_of = |poly: Poly| -> Vec<i32> {
+            let mut set: Vec<i32> = openings.iter().filter(|o| o.poly == poly).map(|o| o.rotation).collect();
             set.sort();
-            match rotation_sets.iter_mut().find(|s| s.rotations == set) {
-                Some(s) if s.polys.contains(&o.poly) => {}
-                Some(s) => s.polys.push(o.poly),
-                None => rotation_sets.push(RotationSet { rotations: set, polys: vec![o.poly] }),
+            set
+        };
+        let rounds: [(Round, Vec<Poly>); 3] = [
+            (Round::Key, (0..self.num_fixed).map(Poly::Fixed).chain((0..self.permutation.len()).map(Poly::Sigma)).collect()),
+            (
+                Round::Witness,
+                (0..self.num_advice).map(Poly::Advice).chain((0..self.lookups.len()).map(Poly::Multiplicity)).collect(),
+            ),
+            (
+                Round::Argument,
+                (0..num_products).map(Poly::PermutationProduct).chain((0..self.lookups.len()).map(Poly::RunningSum)).collect(),
+            ),
+        ];
+        let mut groups: Vec<(Round, Vec<i32>, Vec<Poly>)> = Vec::new();
+        for (round, polys) in rounds {
+            let first = groups.len();
+            for poly in polys {
+                let rotations = rotations_of(poly);
+                let open = groups[first..]
+                    .iter_mut()
+                    .find(|(_, r, members)| !rotations.is_empty() && *r == rotations && members.len() < pack);
+                match open {
+                    Some((_, _, members)) => members.push(poly),
+                    None => groups.push((round, rotations, vec![poly])),
+                }
             }
         }
-        let quotient_set = match rotation_sets.iter().position(|s| s.rotations == [0]) {
+        let mut point_sets: Vec<PointSet> = Vec::new();
+        let mut commitments = Vec::new();
+        for (round, rotations, polys) in groups {
+            let t = polys.len().next_power_of_two();
+            let set = (!rotations.is_empty()).then(|| {
+                let index = point_sets.iter().position(|s| s.t == t && s.rotations == rotations).unwrap_or_else(|| {
+                    point_sets.push(PointSet { t, rotations, commitments: vec![] });
+                    point_sets.len() - 1
+                });
+                point_sets[index].commitments.push(commitments.len());
+                index
+            });
+            commitments.push(Commitment { round, polys, t, set });
+        }
+        let quotient_set = match point_sets.iter().position(|s| s.t == 1 && s.rotations == [0]) {
             Some(i) => i,
             None => {
-                rotation_sets.push(RotationSet { rotations: vec![0], polys: vec![] });
-                rotation_sets.len() - 1
+                point_sets.push(PointSet { t: 1, rotations: vec![0], commitments: vec![] });
+                point_sets.len() - 1
             }
         };
 
@@ -382,6 +453,8 @@ impl CircuitDescription {
             omega: Fr::get_root_of_unity(n as u64).expect("BN254 has 2^28-th roots of unity"),
             degree,
             extension,
+            pack,
+            quotient_span: extension.min(pack),
             chunk,
             num_products,
             blinding_rows,
@@ -391,7 +464,8 @@ impl CircuitDescription {
             instance_queries: instance,
             openings,
             rotations,
-            rotation_sets,
+            commitments,
+            point_sets,
             quotient_set,
         }
     }
@@ -409,7 +483,20 @@ impl Layout {
     }
 
     pub fn num_quotient_pieces(&self) -> usize {
-        self.extension
+        self.extension / self.quotient_span
+    }
+
+    /// The commitments a message carries, in order.
+    pub fn commitments_of(&self, round: Round) -> impl Iterator<Item = &Commitment> {
+        self.commitments.iter().filter(move |c| c.round == round)
+    }
+
+    /// The largest degree of a committed polynomial plus one: the SRS powers of tau, from
+    /// `tau^0`, that key generation and proving need. A packed commitment has degree below
+    /// `t n`; a quotient piece has `quotient_span n + 1` coefficients (§7's blinding).
+    pub fn srs_powers(&self) -> usize {
+        let t = self.commitments.iter().map(|c| c.t).max().unwrap_or(1);
+        (t * self.n).max(self.quotient_span * self.n + 1)
     }
 
     /// Index of `rotation` in `rotations`.

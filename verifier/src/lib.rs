@@ -17,7 +17,7 @@ pub mod vk;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use description::{CircuitDescription, Gate, Layout, Lookup, RotationSet};
+pub use description::{CircuitDescription, Commitment, Gate, Layout, Lookup, PointSet, Poly, Round};
 pub use error::Error;
 pub use expression::{Column, ColumnKind, Expression, Query};
 pub use proof::Proof;

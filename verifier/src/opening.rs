@@ -3,9 +3,14 @@
 //! polynomials" (2020), §4. `docs/protocol.md` (§6 round 5, §10 step 8) specifies it for
 //! zkinfer; the prover's half is `zkinfer_prover::prove`.
 //!
+//! A commitment may pack `t` polynomials as `g(X) = sum_i X^i f_i(X^t)` (fflonk, Gabizon and
+//! Williamson 2021): a set then opens at the `t`-th roots of each of its points `p`, and the
+//! remainder of `g` modulo `X^t - p` is `sum_i X^i f_i(p)`, the claimed values, so its factor
+//! of `Z_S` is `X^t - p` and no root is ever computed. With `t = 1` this is plain SHPLONK.
+//!
 //! The polynomials opened on the same set `S` of points are combined with powers of `v` into
 //! `F_S`, with `E_S` their combined claimed values and `r_S` the polynomial of degree
-//! `< |S|` interpolating `E_S` on `S`. The sets are combined with powers of `u`:
+//! `< t |S|` that `F_S` leaves modulo `Z_S`. The sets are combined with powers of `u`:
 //!
 //! ```text
 //! h = sum_S u^S (F_S - r_S) / Z_S            W  = [h]
@@ -24,29 +29,37 @@ use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::{pairing::Pairing, AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{Field, One, Zero};
 
-/// Polynomials opened on the same points.
+/// Commitments opened on the same points.
 pub struct OpeningSet {
+    /// The packing factor of its commitments.
+    pub t: usize,
     /// Indices into the points of the opening, distinct.
     pub points: Vec<usize>,
     pub claims: Vec<Claim>,
 }
 
-/// A committed polynomial and the values claimed for it.
+/// A commitment and the values claimed for the polynomials it packs.
 pub struct Claim {
     /// The commitment, as a linear combination of G1 points.
     pub commitment: Vec<(G1Affine, Fr)>,
-    /// The value at each point of its set, in the set's order.
-    pub values: Vec<Fr>,
+    /// At each point of its set, in the set's order, the value of each packed polynomial
+    /// (at most `t`; the missing ones are zero).
+    pub values: Vec<Vec<Fr>>,
 }
 
-/// For each set `S` (given by its points), the factor `Z_{T\S}(zeta) / Z_{T\S_0}(zeta)` of
-/// `F_S` in `L`, and the factor `Z_T(zeta) / Z_{T\S_0}(zeta)` of `h`.
-pub fn factors(points: &[Fr], sets: &[&[usize]], zeta: Fr) -> Result<(Vec<Fr>, Fr), Error> {
-    let differences: Vec<Fr> = points.iter().map(|p| zeta - p).collect();
-    let outside = |set: &[usize]| -> Fr {
-        differences.iter().enumerate().filter(|(j, _)| !set.contains(j)).map(|(_, d)| *d).product()
+/// For each set `S` (given by its packing factor and points), the factor
+/// `Z_{T\S}(zeta) / Z_{T\S_0}(zeta)` of `F_S` in `L`, and the factor `Z_T(zeta) / Z_{T\S_0}(zeta)`
+/// of `h`. `T` is the union of the sets' factors `X^t - p`.
+pub fn factors(points: &[Fr], sets: &[(usize, &[usize])], zeta: Fr) -> Result<(Vec<Fr>, Fr), Error> {
+    let mut all_factors: Vec<(usize, usize)> = sets.iter().flat_map(|(t, set)| set.iter().map(|&j| (*t, j))).collect();
+    all_factors.sort();
+    all_factors.dedup();
+    let differences: Vec<((usize, usize), Fr)> =
+        all_factors.iter().map(|&(t, j)| ((t, j), zeta.pow([t as u64]) - points[j])).collect();
+    let outside = |(t, set): &(usize, &[usize])| -> Fr {
+        differences.iter().filter(|((u, j), _)| !(u == t && set.contains(j))).map(|(_, d)| *d).product()
     };
-    let all: Fr = differences.iter().product();
+    let all: Fr = differences.iter().map(|(_, d)| *d).product();
     let normalizer = match sets.first() {
         Some(first) if !all.is_zero() => outside(first).inverse().expect("a factor of a non-zero product"),
         _ => return Err(Error::Rejected("the opening point fell on an evaluation point")),
@@ -69,7 +82,7 @@ pub fn verify(
     g2: G2Affine,
     s_g2: G2Affine,
 ) -> Result<(), Error> {
-    let set_points: Vec<&[usize]> = sets.iter().map(|s| s.points.as_slice()).collect();
+    let set_points: Vec<(usize, &[usize])> = sets.iter().map(|s| (s.t, s.points.as_slice())).collect();
     let (factors, h_factor) = factors(points, &set_points, zeta)?;
     // [L] + zeta W' as one MSM: the combined commitments, then r(zeta) G, W and W'.
     let mut bases = Vec::new();
@@ -85,11 +98,15 @@ pub fn verify(
                 bases.push(*base);
                 scalars.push(scale * v_t * c);
             }
-            combined.iter_mut().zip(&claim.values).for_each(|(acc, e)| *acc += v_t * e);
+            // The remainder modulo X^t - p at zeta: sum_i zeta^i f_i(p).
+            let remainders = claim.values.iter().map(|members| members.iter().rev().fold(Fr::zero(), |acc, e| acc * zeta + e));
+            combined.iter_mut().zip(remainders).for_each(|(acc, e)| *acc += v_t * e);
             v_t *= v;
         }
+        // The remainders modulo the factors X^t - p, joined by the Chinese remainder theorem:
+        // Lagrange interpolation in X^t.
         let at: Vec<Fr> = set.points.iter().map(|&j| points[j]).collect();
-        value += scale * interpolate(&at, &combined, zeta)?;
+        value += scale * interpolate(&at, &combined, zeta.pow([set.t as u64]))?;
         u_s *= u;
     }
     bases.extend([G1Affine::generator(), w, w_prime]);

@@ -1,18 +1,17 @@
 //! The proof: commitments, evaluations and the two opening witnesses, in transcript order.
 
-use crate::description::Layout;
+use crate::description::{Layout, Round};
 use crate::encoding::{fr_to_bytes, g1_to_bytes, Reader};
 use crate::error::{malformed, Error};
 use ark_bn254::{Fr, G1Affine};
 
-pub const PROOF_MAGIC: &[u8; 4] = b"ZKP\x02";
+pub const PROOF_MAGIC: &[u8; 4] = b"ZKP\x03";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proof {
-    pub advice: Vec<G1Affine>,
-    pub multiplicities: Vec<G1Affine>,
-    pub products: Vec<G1Affine>,
-    pub running_sums: Vec<G1Affine>,
+    /// The commitments of `Round::Witness`, then of `Round::Argument`, as
+    /// `Layout::commitments` lists them.
+    pub commitments: Vec<G1Affine>,
     pub quotient: Vec<G1Affine>,
     /// One per `Layout::openings`, in that order.
     pub evals: Vec<Fr>,
@@ -24,14 +23,19 @@ pub struct Proof {
 
 impl Proof {
     /// The exact encoded length of a proof for this layout.
-    pub fn encoded_len(layout: &Layout, num_advice: usize, num_lookups: usize) -> usize {
-        let points = num_advice + 2 * num_lookups + layout.num_products + layout.num_quotient_pieces() + 2;
+    pub fn encoded_len(layout: &Layout) -> usize {
+        let points = Self::num_commitments(layout) + layout.num_quotient_pieces() + 2;
         4 + 64 * points + 32 * layout.openings.len()
+    }
+
+    /// The commitments of the two witness rounds.
+    pub fn num_commitments(layout: &Layout) -> usize {
+        layout.commitments.iter().filter(|c| c.round != Round::Key).count()
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = PROOF_MAGIC.to_vec();
-        for group in [&self.advice, &self.multiplicities, &self.products, &self.running_sums, &self.quotient] {
+        for group in [&self.commitments, &self.quotient] {
             group.iter().for_each(|p| out.extend_from_slice(&g1_to_bytes(p)));
         }
         self.evals.iter().for_each(|e| out.extend_from_slice(&fr_to_bytes(e)));
@@ -40,7 +44,7 @@ impl Proof {
         out
     }
 
-    pub fn from_bytes(bytes: &[u8], layout: &Layout, num_advice: usize, num_lookups: usize) -> Result<Self, Error> {
+    pub fn from_bytes(bytes: &[u8], layout: &Layout) -> Result<Self, Error> {
         // The version first: a proof of another version also has another length.
         match bytes.get(..4) {
             Some(magic) if magic == PROOF_MAGIC => {}
@@ -49,21 +53,18 @@ impl Proof {
             }
             _ => return Err(malformed("not a zkinfer proof (bad magic)")),
         }
-        let expected = Self::encoded_len(layout, num_advice, num_lookups);
+        let expected = Self::encoded_len(layout);
         if bytes.len() != expected {
             return Err(malformed(format!("proof has {} bytes; this verifying key expects {expected}", bytes.len())));
         }
         let mut r = Reader::new(bytes, "proof");
         r.take(4)?;
         let mut points = |n: usize| (0..n).map(|_| r.g1()).collect::<Result<Vec<_>, _>>();
-        let advice = points(num_advice)?;
-        let multiplicities = points(num_lookups)?;
-        let products = points(layout.num_products)?;
-        let running_sums = points(num_lookups)?;
+        let commitments = points(Self::num_commitments(layout))?;
         let quotient = points(layout.num_quotient_pieces())?;
         let evals = (0..layout.openings.len()).map(|_| r.fr()).collect::<Result<_, _>>()?;
         let (w, w_prime) = (r.g1()?, r.g1()?);
         r.finish()?;
-        Ok(Proof { advice, multiplicities, products, running_sums, quotient, evals, w, w_prime })
+        Ok(Proof { commitments, quotient, evals, w, w_prime })
     }
 }

@@ -2,7 +2,7 @@
 //! claimed evaluation with one multi-point KZG opening (`crate::opening`).
 
 use crate::constraints::{Challenges, Constraints, PointValues};
-use crate::description::{Layout, Poly};
+use crate::description::{Layout, Poly, Round};
 use crate::error::Error;
 use crate::expression::{ColumnKind, Query};
 use crate::opening::{self, Claim, OpeningSet};
@@ -43,16 +43,17 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
     check_instances(vk, instances)?;
     let d = &vk.description;
     let layout = vk.layout();
-    let proof = Proof::from_bytes(proof, layout, d.num_advice, d.lookups.len())?;
+    let proof = Proof::from_bytes(proof, layout)?;
+    let witness_count = layout.commitments_of(Round::Witness).count();
 
     let mut transcript = Transcript::new(vk.digest());
     absorb_instances(&mut transcript, instances);
-    proof.advice.iter().chain(&proof.multiplicities).for_each(|p| transcript.absorb_g1(p));
+    proof.commitments[..witness_count].iter().for_each(|p| transcript.absorb_g1(p));
     let theta = transcript.challenge();
     let beta = transcript.challenge();
     let gamma = transcript.challenge();
     let kappa = transcript.challenge();
-    proof.products.iter().chain(&proof.running_sums).for_each(|p| transcript.absorb_g1(p));
+    proof.commitments[witness_count..].iter().for_each(|p| transcript.absorb_g1(p));
     let y = transcript.challenge();
     proof.quotient.iter().for_each(|p| transcript.absorb_g1(p));
     let x = transcript.challenge();
@@ -97,36 +98,40 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
 
     // Every claim, the quotient's included, in one multi-point opening.
     let points: Vec<Fr> = layout.rotations.iter().map(|&r| layout.rotate(r) * x).collect();
+    let span = x.pow([(layout.quotient_span * n) as u64]);
     let quotient: Vec<(G1Affine, Fr)> =
-        proof.quotient.iter().zip(core::iter::successors(Some(Fr::one()), |p| Some(*p * x_n))).map(|(h, s)| (*h, s)).collect();
+        proof.quotient.iter().zip(core::iter::successors(Some(Fr::one()), |p| Some(*p * span))).map(|(h, s)| (*h, s)).collect();
+    // Key commitments come first in the layout's list, then the proof's in proof order.
+    let commitment = |i: usize| -> G1Affine {
+        let keys = vk.key_commitments.len();
+        if i < keys {
+            vk.key_commitments[i]
+        } else {
+            proof.commitments[i - keys]
+        }
+    };
     let mut sets: Vec<OpeningSet> = layout
-        .rotation_sets
+        .point_sets
         .iter()
         .map(|set| OpeningSet {
+            t: set.t,
             points: set.rotations.iter().map(|&r| layout.rotation_index(r)).collect(),
             claims: set
-                .polys
+                .commitments
                 .iter()
-                .map(|&poly| Claim {
-                    commitment: vec![(commitment(vk, &proof, poly), Fr::one())],
-                    values: set.rotations.iter().map(|&r| proof.evals[layout.opening_index(poly, r)]).collect(),
+                .map(|&c| Claim {
+                    commitment: vec![(commitment(c), Fr::one())],
+                    values: set
+                        .rotations
+                        .iter()
+                        .map(|&r| layout.commitments[c].polys.iter().map(|&poly| proof.evals[layout.opening_index(poly, r)]).collect())
+                        .collect(),
                 })
                 .collect(),
         })
         .collect();
-    sets[layout.quotient_set].claims.push(Claim { commitment: quotient, values: vec![quotient_eval] });
+    sets[layout.quotient_set].claims.push(Claim { commitment: quotient, values: vec![vec![quotient_eval]] });
     opening::verify(&points, &sets, v, u, zeta, proof.w, proof.w_prime, vk.g2, vk.s_g2)
-}
-
-fn commitment(vk: &VerifyingKey, proof: &Proof, poly: Poly) -> G1Affine {
-    match poly {
-        Poly::Advice(i) => proof.advice[i],
-        Poly::Fixed(i) => vk.fixed_commitments[i],
-        Poly::Sigma(i) => vk.sigma_commitments[i],
-        Poly::PermutationProduct(j) => proof.products[j],
-        Poly::Multiplicity(l) => proof.multiplicities[l],
-        Poly::RunningSum(l) => proof.running_sums[l],
-    }
 }
 
 /// `L_i(omega^r x) = omega^i (x^n - 1) / (n (omega^r x - omega^i))` for the rows and

@@ -1,14 +1,16 @@
 //! The verifying key: the circuit description, the commitments fixed at key generation and
 //! the two G2 points of the SRS.
 
-use crate::description::{CircuitDescription, Layout};
+use crate::description::{CircuitDescription, Layout, Round};
 use crate::encoding::{g1_to_bytes, g2_to_bytes, Reader};
 use crate::error::{malformed, Error};
 use crate::transcript::keccak256;
 use ark_bn254::{G1Affine, G2Affine};
 
 pub const VK_MAGIC: &[u8; 4] = b"ZKVK";
-pub const VK_VERSION: u32 = 1;
+pub const VK_VERSION: u32 = 2;
+/// The most polynomials one commitment may pack.
+pub const MAX_PACK: usize = 64;
 
 #[derive(Clone, Debug)]
 pub struct VerifyingKey {
@@ -16,8 +18,10 @@ pub struct VerifyingKey {
     /// True when the SRS came from `srs gen`: its toxic value was known to one machine, so
     /// proofs under this key convince nobody but their maker.
     pub insecure_srs: bool,
-    pub fixed_commitments: Vec<G1Affine>,
-    pub sigma_commitments: Vec<G1Affine>,
+    /// At most this many polynomials (a power of two) share a commitment (`Layout::pack`).
+    pub pack: usize,
+    /// The commitments of `Round::Key` in `Layout::commitments`.
+    pub key_commitments: Vec<G1Affine>,
     /// `[1]_2` and `[tau]_2`.
     pub g2: G2Affine,
     pub s_g2: G2Affine,
@@ -26,28 +30,30 @@ pub struct VerifyingKey {
 }
 
 impl VerifyingKey {
-    /// Fails on a description the protocol cannot run (its layout would not exist) or
-    /// commitments that do not match its column counts, as `from_bytes` does.
+    /// Fails on a description the protocol cannot run (its layout would not exist), a packing
+    /// that is not a power of two up to `MAX_PACK`, or commitments that do not match the
+    /// layout's, as `from_bytes` does.
     pub fn new(
         description: CircuitDescription,
         insecure_srs: bool,
-        fixed_commitments: Vec<G1Affine>,
-        sigma_commitments: Vec<G1Affine>,
+        pack: usize,
+        key_commitments: Vec<G1Affine>,
         g2: G2Affine,
         s_g2: G2Affine,
     ) -> Result<Self, Error> {
         description.validate()?;
-        if fixed_commitments.len() != description.num_fixed || sigma_commitments.len() != description.permutation.len() {
+        check_pack(pack)?;
+        let layout = description.layout(pack);
+        let expected = layout.commitments_of(Round::Key).count();
+        if key_commitments.len() != expected {
             return Err(malformed(format!(
-                "verifying key: {} fixed and {} permutation commitments for a circuit of {} fixed and {} permutation columns",
-                fixed_commitments.len(),
-                sigma_commitments.len(),
+                "verifying key: {} key commitments; this circuit's {} fixed and {} permutation columns packed by {pack} take {expected}",
+                key_commitments.len(),
                 description.num_fixed,
                 description.permutation.len()
             )));
         }
-        let layout = description.layout();
-        let mut vk = Self { description, insecure_srs, fixed_commitments, sigma_commitments, g2, s_g2, layout, digest: [0; 32] };
+        let mut vk = Self { description, insecure_srs, pack, key_commitments, g2, s_g2, layout, digest: [0; 32] };
         vk.digest = keccak256(&vk.to_bytes());
         Ok(vk)
     }
@@ -66,8 +72,9 @@ impl VerifyingKey {
         out.extend_from_slice(VK_MAGIC);
         out.extend_from_slice(&VK_VERSION.to_be_bytes());
         out.push(self.insecure_srs as u8);
+        out.extend_from_slice(&(self.pack as u32).to_be_bytes());
         self.description.write(&mut out);
-        for p in self.fixed_commitments.iter().chain(&self.sigma_commitments) {
+        for p in &self.key_commitments {
             out.extend_from_slice(&g1_to_bytes(p));
         }
         out.extend_from_slice(&g2_to_bytes(&self.g2));
@@ -89,16 +96,25 @@ impl VerifyingKey {
             1 => true,
             b => return Err(malformed(format!("verifying key: SRS flag {b} is neither 0 nor 1"))),
         };
+        let pack = r.u32()? as usize;
+        check_pack(pack)?;
         let description = CircuitDescription::read(&mut r)?;
-        let fixed_commitments = (0..description.num_fixed).map(|_| r.g1()).collect::<Result<_, _>>()?;
-        let sigma_commitments = (0..description.permutation.len()).map(|_| r.g1()).collect::<Result<_, _>>()?;
+        let count = description.layout(pack).commitments_of(Round::Key).count();
+        let key_commitments = (0..count).map(|_| r.g1()).collect::<Result<_, _>>()?;
         let g2 = r.g2()?;
         let s_g2 = r.g2()?;
         r.finish()?;
-        let vk = Self::new(description, insecure_srs, fixed_commitments, sigma_commitments, g2, s_g2)?;
+        let vk = Self::new(description, insecure_srs, pack, key_commitments, g2, s_g2)?;
         debug_assert_eq!(vk.to_bytes(), bytes);
         Ok(vk)
     }
+}
+
+fn check_pack(pack: usize) -> Result<(), Error> {
+    if !pack.is_power_of_two() || pack > MAX_PACK {
+        return Err(malformed(format!("verifying key: packing {pack} is not a power of two up to {MAX_PACK}")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -113,12 +129,14 @@ mod tests {
     #[test]
     fn new_refuses_what_from_bytes_refuses() {
         let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
-        let vk = VerifyingKey::new(description(4), true, vec![g1], vec![], g2, g2).unwrap();
+        let vk = VerifyingKey::new(description(4), true, 1, vec![g1], g2, g2).unwrap();
         assert_eq!(VerifyingKey::from_bytes(&vk.to_bytes()).unwrap().digest(), vk.digest());
         // 2^2 rows cannot hold the blinding rows: an error, not an underflow in the layout.
-        let err = VerifyingKey::new(description(2), true, vec![g1], vec![], g2, g2).unwrap_err();
+        let err = VerifyingKey::new(description(2), true, 1, vec![g1], g2, g2).unwrap_err();
         assert!(err.to_string().contains("blinding rows"), "{err}");
-        let err = VerifyingKey::new(description(4), true, vec![], vec![], g2, g2).unwrap_err();
-        assert!(err.to_string().contains("0 fixed and 0 permutation commitments for a circuit of 1 fixed"), "{err}");
+        let err = VerifyingKey::new(description(4), true, 1, vec![], g2, g2).unwrap_err();
+        assert!(err.to_string().contains("0 key commitments; this circuit's 1 fixed and 0 permutation columns packed by 1 take 1"), "{err}");
+        let err = VerifyingKey::new(description(4), true, 3, vec![g1], g2, g2).unwrap_err();
+        assert!(err.to_string().contains("packing 3 is not a power of two"), "{err}");
     }
 }

@@ -15,7 +15,7 @@
 
 mod yul;
 
-use crate::description::{Layout, Poly};
+use crate::description::{Layout, Poly, Round};
 use crate::encoding::{fr_to_bytes, g1_to_bytes, g2_to_bytes};
 use crate::error::Error;
 use crate::expression::{ColumnKind, Expression, Query};
@@ -81,9 +81,9 @@ enum Point {
 #[derive(Clone, Copy)]
 struct ProofLayout {
     len: usize,
-    num_advice: usize,
-    num_lookups: usize,
-    num_products: usize,
+    /// Commitments of the witness round; those of the argument round follow.
+    num_witness: usize,
+    num_commitments: usize,
     num_quotient: usize,
     evals: usize,
     num_evals: usize,
@@ -93,14 +93,13 @@ struct ProofLayout {
 
 impl ProofLayout {
     fn new(vk: &VerifyingKey) -> Self {
-        let (d, layout) = (&vk.description, vk.layout());
-        let num_points = d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.num_quotient_pieces();
-        let evals = PROOF_MAGIC.len() + 64 * num_points;
+        let layout = vk.layout();
+        let num_commitments = Proof::num_commitments(layout);
+        let evals = PROOF_MAGIC.len() + 64 * (num_commitments + layout.num_quotient_pieces());
         Self {
-            len: Proof::encoded_len(layout, d.num_advice, d.lookups.len()),
-            num_advice: d.num_advice,
-            num_lookups: d.lookups.len(),
-            num_products: layout.num_products,
+            len: Proof::encoded_len(layout),
+            num_witness: layout.commitments_of(Round::Witness).count(),
+            num_commitments,
             num_quotient: layout.num_quotient_pieces(),
             evals,
             num_evals: layout.openings.len(),
@@ -108,24 +107,13 @@ impl ProofLayout {
         }
     }
 
-    /// The k-th commitment: advice, multiplicities, products, running sums, quotient pieces.
+    /// The k-th point: the two rounds' commitments, then the quotient pieces.
     fn point(&self, k: usize) -> usize {
         PROOF_MAGIC.len() + 64 * k
     }
 
-    fn commitment(&self, poly: Poly) -> usize {
-        let (a, l, p) = (self.num_advice, self.num_lookups, self.num_products);
-        self.point(match poly {
-            Poly::Advice(i) => i,
-            Poly::Multiplicity(i) => a + i,
-            Poly::PermutationProduct(j) => a + l + j,
-            Poly::RunningSum(i) => a + l + p + i,
-            Poly::Fixed(_) | Poly::Sigma(_) => unreachable!("committed in the key"),
-        })
-    }
-
     fn quotient(&self, i: usize) -> usize {
-        self.point(self.num_advice + 2 * self.num_lookups + self.num_products + i)
+        self.point(self.num_commitments + i)
     }
 
     fn eval(&self, o: usize) -> usize {
@@ -163,9 +151,9 @@ struct Memory {
     lookup_table: usize,
     u_powers: usize,
     v_powers: usize,
-    /// `zeta - omega^rotation x` for each rotation of the layout.
+    /// `zeta^t - omega^r x` for each factor `(t, r)` of `Generator::factors`.
     differences: usize,
-    /// `u^s Z_{T\S_s}(zeta) / Z_{T\S_0}(zeta)` for each rotation set `s > 0`.
+    /// `u^s Z_{T\S_s}(zeta) / Z_{T\S_0}(zeta)` for each point set `s > 0`.
     set_scales: usize,
     /// `Z_T(zeta)`, then divided by `Z_{T\S_0}(zeta)`.
     h_factor: usize,
@@ -301,6 +289,9 @@ struct Generator<'a> {
     mem: Memory,
     /// For each instance query of the layout, the index of its first denominator.
     instance_denominators: Vec<usize>,
+    /// The distinct factors `X^t - omega^r x` of the point sets' vanishing polynomials, as
+    /// `(t, index of r in the layout's rotations)`.
+    factors: Vec<(usize, usize)>,
     code: Code,
     ec_mul: usize,
     ec_add: usize,
@@ -318,10 +309,14 @@ impl<'a> Generator<'a> {
         };
         let [theta, beta, gamma, kappa, y, x, v, u, zeta, x_n] = [(); 10].map(|_| alloc(1));
         let [l_first, l_last, l_active, quotient, eval_sum, lookup_input, lookup_table] = [(); 7].map(|_| alloc(1));
-        let u_powers = alloc(layout.rotation_sets.len());
+        let mut factors: Vec<(usize, usize)> =
+            layout.point_sets.iter().flat_map(|s| s.rotations.iter().map(|&r| (s.t, layout.rotation_index(r)))).collect();
+        factors.sort();
+        factors.dedup();
+        let u_powers = alloc(layout.point_sets.len());
         let v_powers = alloc(num_v_powers(layout));
-        let differences = alloc(layout.rotations.len());
-        let set_scales = alloc(layout.rotation_sets.len());
+        let differences = alloc(factors.len());
+        let set_scales = alloc(layout.point_sets.len());
         let h_factor = alloc(1);
         let instance_evals = alloc(layout.instance_queries.len());
         // x - 1 for row 0; x - omega^i for the last-row marker and the blinding rows; one per
@@ -372,7 +367,7 @@ impl<'a> Generator<'a> {
             scratch,
         };
         let code = Code { lines: Vec::new(), indent: 3 };
-        Self { vk, layout, lengths, proof, mem, instance_denominators, code, ec_mul: 0, ec_add: 0 }
+        Self { vk, layout, lengths, proof, mem, instance_denominators, factors, code, ec_mul: 0, ec_add: 0 }
     }
 
     fn values(&self) -> Values<'a> {
@@ -398,7 +393,7 @@ impl<'a> Generator<'a> {
             "// 1/a = a^(r-2), through the modexp precompile; callers never pass 0.\nfunction invert(a) -> inverse {\n    mstore(0x80, 0x20)\n    mstore(0xa0, 0x20)\n    mstore(0xc0, 0x20)\n    mstore(0xe0, a)\n    mstore(0x100, sub(R, 2))\n    mstore(0x120, R)\n    if iszero(staticcall(gas(), 0x05, 0x80, 0xc0, 0x80, 0x20)) { reject() }\n    inverse := mload(0x80)\n}",
             "// Keccak-256 of the digest d followed by len bytes at a; the word before a is\n// overwritten for the hash and then restored.\nfunction absorb(d, a, len) -> digest {\n    let before := sub(a, 0x20)\n    let saved := mload(before)\n    mstore(before, d)\n    digest := keccak256(before, add(len, 0x20))\n    mstore(before, saved)\n}",
         ];
-        if !self.unopened_advice().is_empty() {
+        if !self.unopened().is_empty() {
             functions.push("function requireOnCurve(a) {\n    let x := mload(a)\n    let y := mload(add(a, 0x20))\n    if iszero(and(lt(x, Q), lt(y, Q))) { reject() }\n    if or(x, y) {\n        if iszero(eq(mulmod(y, y, Q), addmod(mulmod(x, mulmod(x, x, Q), Q), 3, Q))) { reject() }\n    }\n}");
         }
         let functions: Vec<String> =
@@ -446,10 +441,16 @@ impl<'a> Generator<'a> {
         )
     }
 
-    fn unopened_advice(&self) -> Vec<usize> {
-        (0..self.vk.description.num_advice)
-            .filter(|&i| !self.layout.openings.iter().any(|o| o.poly == Poly::Advice(i)))
-            .collect()
+    /// The proof's commitments opened nowhere (advice columns no constraint reads), by index.
+    fn unopened(&self) -> Vec<usize> {
+        self.layout.commitments.iter().filter(|c| c.round != Round::Key).enumerate().filter(|(_, c)| c.set.is_none()).map(|(i, _)| i).collect()
+    }
+
+    /// The factors of `Z_T` outside the point set `s`, as a product of Yul words.
+    fn outside(&self, s: usize) -> String {
+        let set = &self.layout.point_sets[s];
+        let m = self.mem;
+        product(self.factors.iter().enumerate().filter(|(_, &(t, j))| !(t == set.t && set.rotations.contains(&self.layout.rotations[j]))).map(|(f, _)| format!("mload({})", hex(m.differences + 32 * f))))
     }
 
     /// Lengths, magic, canonical scalars, and the points that no precompile will see.
@@ -496,14 +497,14 @@ impl<'a> Generator<'a> {
         });
         // Every other point goes through ecMul, ecAdd or the pairing, which fail on points off
         // the curve and on coordinates not below the base field order.
-        for i in self.unopened_advice() {
+        for i in self.unopened() {
             self.code.line(format!("requireOnCurve({})", hex(m.proof + p.point(i))));
         }
     }
 
     fn transcript(&mut self) {
         let (m, p) = (self.mem, self.proof);
-        let products_start = p.point(p.num_advice + p.num_lookups);
+        let products_start = p.point(p.num_witness);
         let quotient_start = p.quotient(0);
         // Each proof segment is absorbed, then the challenges listed are squeezed in a row.
         let segments: [(usize, usize, &[usize]); 4] = [
@@ -542,6 +543,8 @@ impl<'a> Generator<'a> {
     fn lagrange(&mut self) {
         let m = self.mem;
         let layout = self.layout;
+        let factors = self.factors.clone();
+        let first_outside = self.outside(0);
         let omega = fr_hex(&layout.omega);
         let (den, count) = (m.denominators, m.num_denominators);
         // omega^i for the last-row marker and the blinding rows.
@@ -580,18 +583,23 @@ impl<'a> Generator<'a> {
                 ));
             }
             c.block(|c| {
-                c.line("// The opening: zeta minus each point, Z_T(zeta) and the normalizer Z_{T\\S_0}(zeta).");
+                c.line("// The opening: zeta^t minus each point, Z_T(zeta) and the normalizer Z_{T\\S_0}(zeta).");
                 c.line(format!("let zeta := mload({})", hex(m.zeta)));
-                for (j, &rotation) in layout.rotations.iter().enumerate() {
+                let mut power = 1;
+                for (f, &(t, j)) in factors.iter().enumerate() {
+                    // Factors are sorted by t, a power of two: square up to it.
+                    while power < t {
+                        c.line("zeta := mulmod(zeta, zeta, r)");
+                        power *= 2;
+                    }
+                    let rotation = layout.rotations[j];
                     let point = if rotation == 0 { "x".to_string() } else { format!("mulmod(x, {}, r)", fr_hex(&layout.rotate(rotation))) };
-                    c.line(format!("mstore({}, addmod(zeta, sub(r, {point}), r))", hex(m.differences + 32 * j)));
+                    c.line(format!("mstore({}, addmod(zeta, sub(r, {point}), r))", hex(m.differences + 32 * f)));
                 }
-                let difference = |j: usize| format!("mload({})", hex(m.differences + 32 * j));
-                let first = &layout.rotation_sets[0].rotations;
-                let outside = (0..layout.rotations.len()).filter(|&j| !first.contains(&layout.rotations[j]));
-                c.line(format!("let zt := {}", product((0..layout.rotations.len()).map(difference))));
+                let difference = |f: usize| format!("mload({})", hex(m.differences + 32 * f));
+                c.line(format!("let zt := {}", product((0..factors.len()).map(difference))));
                 c.line(format!("mstore({}, zt)", hex(m.h_factor)));
-                c.line(format!("mstore({}, x)\nmstore({}, {})", hex(m.x_inverse()), hex(m.normalizer_inverse()), product(outside.map(difference))));
+                c.line(format!("mstore({}, x)\nmstore({}, {})", hex(m.x_inverse()), hex(m.normalizer_inverse()), first_outside));
                 c.line("// x^n = 1 or x = 0 or zeta on an opening point: the denominators are not all invertible.");
                 c.line("if iszero(mulmod(mulmod(vanishing, x, r), zt, r)) { reject() }");
             });
@@ -767,11 +775,18 @@ impl<'a> Generator<'a> {
     /// interpolating the set's combined evaluations.
     fn opening(&mut self) {
         let (m, p, layout) = (self.mem, self.proof, self.layout);
-        let sets = &layout.rotation_sets;
+        let sets = &layout.point_sets;
+        let keys = self.vk.key_commitments.len();
+        let outsides: Vec<String> = (0..sets.len()).map(|s| self.outside(s)).collect();
+        let factors = self.factors.clone();
+        let factor = |t: usize, rotation: i32| {
+            let j = layout.rotation_index(rotation);
+            factors.iter().position(|&f| f == (t, j)).expect("every set's factors are listed")
+        };
         let upow = |s: usize| format!("mload({})", hex(m.u_powers + 32 * s));
         let vpow = |t: usize| format!("mload({})", hex(m.v_powers + 32 * t));
         let scale = |s: usize| (s > 0).then(|| format!("mload({})", hex(m.set_scales + 32 * s)));
-        let difference = |j: usize| format!("mload({})", hex(m.differences + 32 * j));
+        let difference = |f: usize| format!("mload({})", hex(m.differences + 32 * f));
         let eval = |o: usize| format!("mload({})", hex(m.proof + p.eval(o)));
         // Unrolled: a loop costs more than twice as much per power.
         let powers = |c: &mut Code, of: usize, at: usize, count: usize| {
@@ -789,21 +804,33 @@ impl<'a> Generator<'a> {
         powers(&mut self.code, m.v, m.v_powers, num_v_powers(layout));
         self.code.block(|c| {
             c.line(format!("// scale_s, and Z_T(zeta) / Z_{{T\\S_0}}(zeta)\nlet ni := mload({})", hex(m.normalizer_inverse())));
-            for (s, set) in sets.iter().enumerate().skip(1) {
-                let outside = product(layout.rotations.iter().enumerate().filter(|(_, r)| !set.rotations.contains(r)).map(|(j, _)| difference(j)));
-                c.line(format!("mstore({}, mulmod({}, mulmod({outside}, ni, r), r))", hex(m.set_scales + 32 * s), upow(s)));
+            for s in 1..sets.len() {
+                c.line(format!("mstore({}, mulmod({}, mulmod({}, ni, r), r))", hex(m.set_scales + 32 * s), upow(s), outsides[s]));
             }
             c.line(format!("mstore({}, mulmod(mload({}), ni, r))", hex(m.h_factor), hex(m.h_factor)));
         });
         self.code.block(|c| {
-            c.line("// E = sum_s scale_s r_s(zeta), r_s interpolating the set's combined evaluations");
-            c.line(format!("let v := mload({})\nlet es := 0\nlet xi := mload({})", hex(m.v), hex(m.x_inverse())));
+            c.line("// E = sum_s scale_s r_s(zeta), r_s the remainder of the set's combined polynomial:");
+            c.line("// at each point, sum_i zeta^i f_i(p) per commitment, combined with powers of v, then");
+            c.line("// interpolated in zeta^t");
+            c.line(format!(
+                "let v := mload({})\nlet zeta := mload({})\nlet es := 0\nlet xi := mload({})",
+                hex(m.v),
+                hex(m.zeta),
+                hex(m.x_inverse())
+            ));
             for (s, set) in sets.iter().enumerate() {
                 c.block(|c| {
                     c.line("let vs := 0");
                     for &rotation in &set.rotations {
-                        // Horner's rule from the last polynomial; the quotient comes last.
-                        let mut rest = set.polys.iter().rev().map(|&poly| eval(layout.opening_index(poly, rotation)));
+                        // Horner's rule in zeta over a commitment's polynomials, in v over the
+                        // commitments from the last; the quotient comes last.
+                        let remainder = |c: usize| {
+                            let mut members = layout.commitments[c].polys.iter().rev().map(|&poly| eval(layout.opening_index(poly, rotation)));
+                            let last = members.next().expect("no empty commitment");
+                            members.fold(last, |acc, f| format!("addmod(mulmod({acc}, zeta, r), {f}, r)"))
+                        };
+                        let mut rest = set.commitments.iter().rev().map(|&c| remainder(c));
                         let last = if s == layout.quotient_set {
                             format!("mload({})", hex(m.quotient))
                         } else {
@@ -818,7 +845,7 @@ impl<'a> Generator<'a> {
                             .product::<Fr>()
                             .inverse()
                             .expect("distinct rotations");
-                        let mut weight: Vec<String> = others.iter().map(|&q| difference(layout.rotation_index(q))).collect();
+                        let mut weight: Vec<String> = others.iter().map(|&q| difference(factor(set.t, q))).collect();
                         if c_p != Fr::from(1u64) {
                             weight.push(fr_hex(&c_p));
                         }
@@ -847,12 +874,8 @@ impl<'a> Generator<'a> {
         // on the same rows) cost one ecMul. The identity costs nothing.
         let mut terms: Vec<(Point, Vec<(usize, usize)>)> = Vec::new();
         for (s, set) in sets.iter().enumerate() {
-            for (t, &poly) in set.polys.iter().enumerate() {
-                let point = match poly {
-                    Poly::Fixed(c) => Point::Key(self.vk.fixed_commitments[c]),
-                    Poly::Sigma(c) => Point::Key(self.vk.sigma_commitments[c]),
-                    poly => Point::Proof(p.commitment(poly)),
-                };
+            for (t, &c) in set.commitments.iter().enumerate() {
+                let point = if c < keys { Point::Key(self.vk.key_commitments[c]) } else { Point::Proof(p.point(c - keys)) };
                 if matches!(point, Point::Key(k) if k.is_zero()) {
                     continue;
                 }
@@ -880,10 +903,14 @@ impl<'a> Generator<'a> {
             first = false;
         }
         let qs = layout.quotient_set;
-        self.code.line(format!("// quotient pieces: scale v^t x^(n i) H_i\nlet s := {}", scalar(qs, sets[qs].polys.len())));
+        self.code.line(format!("// quotient pieces: scale v^t x^(span n i) H_i\nlet s := {}", scalar(qs, sets[qs].commitments.len())));
+        if p.num_quotient > 1 {
+            self.code.line(format!("let xs := mload({})", hex(m.x_n)));
+            (0..layout.quotient_span.trailing_zeros()).for_each(|_| self.code.line("xs := mulmod(xs, xs, r)"));
+        }
         for i in 0..p.num_quotient {
             if i > 0 {
-                self.code.line(format!("s := mulmod(s, mload({}), r)", hex(m.x_n)));
+                self.code.line("s := mulmod(s, xs, r)");
             }
             self.term(Point::Proof(p.quotient(i)), Some("s".into()), first);
             first = false;
@@ -918,10 +945,10 @@ fn product(mut factors: impl Iterator<Item = String>) -> String {
 /// Powers of v the openings use: up to the largest set, counting the quotient.
 fn num_v_powers(layout: &Layout) -> usize {
     layout
-        .rotation_sets
+        .point_sets
         .iter()
         .enumerate()
-        .map(|(s, set)| set.polys.len() + (s == layout.quotient_set) as usize)
+        .map(|(s, set)| set.commitments.len() + (s == layout.quotient_set) as usize)
         .max()
         .unwrap_or(1)
 }
