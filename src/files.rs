@@ -39,7 +39,7 @@ pub fn read_settings(dir: &Path) -> Result<SettingsFile> {
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-pub const PROTOCOL: &str = "zkinfer-plonk-kzg-bn254-keccak/2";
+pub const PROTOCOL: &str = "zkinfer-plonk-kzg-bn254-keccak/3";
 
 #[derive(Serialize, Deserialize)]
 pub struct ProofFile {

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility};
+use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility, EVM_PACK};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, ProvingKey, Srs};
 use zkinfer_verifier::evm::{calldata, solidity_verifier, CONTRACT_NAME};
 use zkinfer_verifier::{verify, VerifyingKey};
@@ -186,9 +186,9 @@ struct Fixture {
     proof: Vec<u8>,
 }
 
-fn fixture(srs: &Srs, rows: usize, cheat: Cheat) -> Fixture {
+fn fixture(srs: &Srs, rows: usize, cheat: Cheat, pack: usize) -> Fixture {
     let circuit = TestCircuit::new(rows, cheat, rows as u64);
-    let pk = keygen(srs, &circuit.shape(), None, 1, &Cpu).unwrap();
+    let pk = keygen(srs, &circuit.shape(), None, pack, &Cpu).unwrap();
     let options = ProveOptions { check_witness: cheat == Cheat::None };
     let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), options).unwrap();
     Fixture { pk, circuit, proof }
@@ -196,7 +196,8 @@ fn fixture(srs: &Srs, rows: usize, cheat: Cheat) -> Fixture {
 
 fn srs() -> &'static Srs {
     static SRS: OnceLock<Srs> = OnceLock::new();
-    SRS.get_or_init(|| Srs::generate_insecure(1 << 10, &mut rng()))
+    // Enough powers for digits_mlp's 2^10 rows packed by 16.
+    SRS.get_or_init(|| Srs::generate_insecure(1 << 14, &mut rng()))
 }
 
 /// Generates, compiles and deploys the verifier of `vk` for instance columns of the lengths of
@@ -216,11 +217,11 @@ fn deploy_verifier(
 #[test]
 fn verifier_accepts_valid_proofs_within_the_code_size_limit() {
     let mut chain = Chain::new();
-    for (k, rows) in [(5, 20), (8, 200)] {
-        let f = fixture(srs(), rows, Cheat::None);
+    for (k, rows, pack) in [(5, 20, 1), (8, 200, 1), (5, 20, 4), (8, 200, 16)] {
+        let f = fixture(srs(), rows, Cheat::None, pack);
         assert_eq!(f.pk.vk.description.k, k);
         let (verifier, size, _) =
-            deploy_verifier(&mut chain, &f.pk.vk, &f.circuit.instances(), &format!("accepts_k{k}"));
+            deploy_verifier(&mut chain, &f.pk.vk, &f.circuit.instances(), &format!("accepts_k{k}_pack{pack}"));
         assert!(size < MAX_CODE_SIZE, "k = {k}: deployed code of {size} bytes exceeds EIP-170");
         let data = calldata(&f.proof, &f.circuit.instances());
         let (verdict, gas) = chain.verify(verifier, data.clone());
@@ -283,9 +284,9 @@ struct ModelFixture {
     instances: Vec<Vec<Fr>>,
 }
 
-fn model_fixture(srs: &Srs, name: &str) -> ModelFixture {
+fn model_fixture(srs: &Srs, name: &str, pack: usize) -> ModelFixture {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
-    let settings = Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: Visibility::Private, param_visibility: ParamVisibility::Fixed, pack: 1 };
+    let settings = Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: Visibility::Private, param_visibility: ParamVisibility::Fixed, pack };
     let model = Model::from_onnx(&std::fs::read(dir.join("model.onnx")).unwrap(), settings).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("input.json")).unwrap()).unwrap();
     let input: Vec<f32> = serde_json::from_value(json["input_data"][0].clone()).unwrap();
@@ -303,8 +304,8 @@ fn model_fixture(srs: &Srs, name: &str) -> ModelFixture {
 fn verifier_accepts_bundled_model_proofs() {
     let mut chain = Chain::new();
     let mut deployed = Vec::new();
-    for name in ["tiny_mlp", "digits_mlp"] {
-        let ModelFixture { pk, proof, instances } = model_fixture(srs(), name);
+    for (name, pack) in [("tiny_mlp", 1), ("digits_mlp", EVM_PACK)] {
+        let ModelFixture { pk, proof, instances } = model_fixture(srs(), name, pack);
         let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &instances, name);
         assert!(size < MAX_CODE_SIZE, "{name}: deployed code of {size} bytes exceeds EIP-170");
         let data = calldata(&proof, &instances);
@@ -320,11 +321,9 @@ fn verifier_accepts_bundled_model_proofs() {
         );
         deployed.push((verifier, pk.vk, proof, instances));
     }
-    // Both models have the same circuit shape, so their proofs have the same length; each
-    // verifier still rejects the other model's proof, with its own model's outputs.
+    // Each verifier rejects the other model's proof, with its own model's outputs.
     let [(tiny, tiny_vk, tiny_proof, tiny_instances), (digits, digits_vk, digits_proof, digits_instances)] =
         <[_; 2]>::try_from(deployed).ok().unwrap();
-    assert_eq!(tiny_proof.len(), digits_proof.len());
     assert!(verify(&digits_vk, &digits_instances, &tiny_proof).is_err());
     assert_eq!(chain.verify(digits, calldata(&tiny_proof, &digits_instances)).0, Verdict::ReturnedFalse);
     assert!(verify(&tiny_vk, &tiny_instances, &digits_proof).is_err());
@@ -337,22 +336,29 @@ fn verifier_accepts_bundled_model_proofs() {
 #[test]
 #[ignore = "proves every bundled model, up to 2^15 rows"]
 fn gas_of_every_bundled_model() {
-    let srs = Srs::generate_insecure(1 << 15, &mut rng());
+    let packs: Vec<usize> = match std::env::var("ZKINFER_GAS_PACK") {
+        Ok(p) => p.split(',').map(|p| p.parse().expect("ZKINFER_GAS_PACK: packings separated by commas")).collect(),
+        Err(_) => vec![1, EVM_PACK],
+    };
+    let most = packs.iter().max().copied().unwrap_or(1);
+    let srs = Srs::generate_insecure(most << 15, &mut rng());
     let mut chain = Chain::new();
-    let f = fixture(&srs, 20, Cheat::None);
-    let (verifier, size, _) = deploy_verifier(&mut chain, &f.pk.vk, &f.circuit.instances(), "gas_test_circuit");
-    let data = calldata(&f.proof, &f.circuit.instances());
-    let (verdict, gas) = chain.verify(verifier, data.clone());
-    assert_eq!(verdict, Verdict::Accepted);
-    report("test circuit (2^5 rows)", &chain, &f.pk.vk, gas, &data, size);
-    for name in ["tiny_mlp", "digits_mlp", "sigmoid_tanh_mlp", "softmax_bn", "digits_cnn", "mnist_mlp"] {
-        let ModelFixture { pk, proof, instances } = model_fixture(&srs, name);
-        let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &instances, &format!("gas_{name}"));
-        assert!(size < MAX_CODE_SIZE, "{name}: deployed code of {size} bytes exceeds EIP-170");
-        let data = calldata(&proof, &instances);
+    for pack in packs {
+        let f = fixture(&srs, 20, Cheat::None, pack);
+        let (verifier, size, _) = deploy_verifier(&mut chain, &f.pk.vk, &f.circuit.instances(), &format!("gas_test_circuit_{pack}"));
+        let data = calldata(&f.proof, &f.circuit.instances());
         let (verdict, gas) = chain.verify(verifier, data.clone());
-        assert_eq!(verdict, Verdict::Accepted, "{name}");
-        report(&format!("{name} (2^{} rows)", pk.vk.description.k), &chain, &pk.vk, gas, &data, size);
+        assert_eq!(verdict, Verdict::Accepted);
+        report(&format!("test circuit (2^5 rows), packing {pack}"), &chain, &f.pk.vk, gas, &data, size);
+        for name in ["tiny_mlp", "digits_mlp", "sigmoid_tanh_mlp", "softmax_bn", "digits_cnn", "mnist_mlp"] {
+            let ModelFixture { pk, proof, instances } = model_fixture(&srs, name, pack);
+            let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &instances, &format!("gas_{name}_{pack}"));
+            assert!(size < MAX_CODE_SIZE, "{name}: deployed code of {size} bytes exceeds EIP-170");
+            let data = calldata(&proof, &instances);
+            let (verdict, gas) = chain.verify(verifier, data.clone());
+            assert_eq!(verdict, Verdict::Accepted, "{name}");
+            report(&format!("{name} (2^{} rows), packing {pack}", pk.vk.description.k), &chain, &pk.vk, gas, &data, size);
+        }
     }
 }
 
@@ -372,14 +378,22 @@ fn plus_modulus<F: PrimeField>(word: &[u8]) -> [u8; 32] {
 
 #[test]
 fn verifier_rejects_what_the_native_verifier_rejects() {
+    rejects_what_the_native_verifier_rejects(1);
+}
+
+#[test]
+fn packed_verifier_rejects_what_the_native_verifier_rejects() {
+    rejects_what_the_native_verifier_rejects(4);
+}
+
+fn rejects_what_the_native_verifier_rejects(pack: usize) {
     let mut chain = Chain::new();
-    let f = fixture(srs(), 20, Cheat::None);
+    let f = fixture(srs(), 20, Cheat::None, pack);
     let vk = &f.pk.vk;
     let instances = f.circuit.instances();
-    let (verifier, _, _) = deploy_verifier(&mut chain, vk, &instances, "rejects");
+    let (verifier, _, _) = deploy_verifier(&mut chain, vk, &instances, &format!("rejects_{pack}"));
     let layout = vk.layout();
-    let d = &vk.description;
-    let points = d.num_advice + 2 * d.lookups.len() + layout.num_products + layout.num_quotient_pieces();
+    let points = zkinfer_verifier::Proof::num_commitments(layout) + layout.num_quotient_pieces();
     let evals = 4 + 64 * points;
     let w = evals + 32 * layout.openings.len();
 
@@ -390,7 +404,7 @@ fn verifier_rejects_what_the_native_verifier_rejects() {
         cases.push((name.to_string(), proof, instances.clone()));
     };
     with("flipped byte in the magic", &|p| p[0] ^= 1);
-    with("flipped byte in an advice commitment", &|p| p[4 + 63] ^= 1);
+    with("flipped byte in a witness commitment", &|p| p[4 + 63] ^= 1);
     with("flipped byte in a quotient commitment", &|p| p[evals - 1] ^= 1);
     with("flipped byte in an evaluation", &|p| p[evals + 31] ^= 1);
     with("flipped byte in W", &|p| p[w + 40] ^= 0x80);
@@ -428,11 +442,11 @@ fn verifier_rejects_what_the_native_verifier_rejects() {
     cases.push(("changed public output".into(), f.proof.clone(), changed));
     let swapped = vec![vec![instances[0][1], instances[0][0]]];
     cases.push(("swapped public inputs".into(), f.proof.clone(), swapped));
-    let other = fixture(srs(), 200, Cheat::None);
+    let other = fixture(srs(), 200, Cheat::None, pack);
     assert_eq!(other.proof.len(), f.proof.len(), "same shape, so only the checks can tell them apart");
     cases.push(("proof of the same circuit at k = 8".into(), other.proof.clone(), other.circuit.instances()));
     for cheat in [Cheat::Gate, Cheat::Copy, Cheat::Lookup] {
-        let bad = fixture(srs(), 20, cheat);
+        let bad = fixture(srs(), 20, cheat, pack);
         cases.push((format!("cheating prover: {cheat:?}"), bad.proof, bad.circuit.instances()));
     }
 
@@ -466,7 +480,7 @@ fn verifier_rejects_what_the_native_verifier_rejects() {
 
 #[test]
 fn generator_refuses_instance_lengths_that_do_not_fit() {
-    let f = fixture(srs(), 20, Cheat::None);
+    let f = fixture(srs(), 20, Cheat::None, 1);
     let vk = &f.pk.vk;
     assert!(solidity_verifier(vk, &[]).unwrap_err().to_string().contains("0 instance columns given"));
     let too_many = vk.layout().usable_rows + 1;

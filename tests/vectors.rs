@@ -17,7 +17,7 @@ use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
 use zkinfer_verifier::encoding::{fr_to_bytes, Reader};
 use zkinfer_verifier::{verify, Error, VerifyingKey};
 
-const PROTOCOL: &str = "zkinfer-plonk-kzg-bn254-keccak/2";
+const PROTOCOL: &str = "zkinfer-plonk-kzg-bn254-keccak/3";
 
 #[derive(Clone, Serialize, Deserialize)]
 struct ProofFile {
@@ -115,16 +115,17 @@ fn committed_vectors_get_their_verdicts() {
 #[ignore = "rewrites fixtures/proofs; run it after a change to the protocol or the formats"]
 fn regenerate() {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
-    let srs = Srs::generate_insecure(1 << 8, &mut rng);
     let circuit = TestCircuit::new(20, Cheat::None, 1);
-    let pk = keygen(&srs, &circuit.shape(), None, 1, &Cpu).unwrap();
+    // Packed by 4 (docs/protocol.md §3.7), so that the three verifiers meet packed commitments.
+    let srs = Srs::generate_insecure(1 << 8, &mut rng);
+    let pk = keygen(&srs, &circuit.shape(), None, 4, &Cpu).unwrap();
     let instances = circuit.instances();
     let proof = prove(&pk, &circuit, &instances, &Cpu, &mut rng, ProveOptions::default()).unwrap();
 
     // Another circuit of the same shape (fewer rows, so other fixed columns): its proof has the
     // right length and valid points, and must fail only the cryptographic checks.
     let other = TestCircuit::new(16, Cheat::None, 2);
-    let other_pk = keygen(&srs, &other.shape(), None, 1, &Cpu).unwrap();
+    let other_pk = keygen(&srs, &other.shape(), None, 4, &Cpu).unwrap();
     let other_proof = prove(&other_pk, &other, &other.instances(), &Cpu, &mut rng, ProveOptions::default()).unwrap();
     assert_eq!(other_pk.vk.description.k, pk.vk.description.k);
     assert_eq!(other_proof.len(), proof.len());
@@ -152,11 +153,11 @@ fn regenerate() {
     tampered[first_eval + 31] ^= 1;
     let mut wrong_instance = instances.clone();
     wrong_instance[0][0] += Fr::from(1u64);
-    // The y coordinate of the first advice commitment.
+    // The y coordinate of the first witness commitment.
     let mut off_curve = proof.clone();
     off_curve[4 + 63] ^= 1;
     let mut previous_version = proof.clone();
-    previous_version[3] = 1;
+    previous_version[3] = 2;
     let mut unreduced = Fr::MODULUS;
     assert!(!unreduced.add_with_carry(&instances[0][1].into_bigint()));
     let mut non_canonical = valid.clone();
@@ -164,7 +165,7 @@ fn regenerate() {
 
     let missing_instances = ProofFile { instances: vec![], ..valid.clone() };
     let cases = [
-        ("proof.json", Verdict::Verified, "a valid proof of the test circuit (k = 5)", valid),
+        ("proof.json", Verdict::Verified, "a valid proof of the test circuit (k = 5, packed by 4)", valid),
         (
             "tampered_byte.json",
             Verdict::Rejected,
@@ -182,13 +183,13 @@ fn regenerate() {
         (
             "off_curve_point.json",
             Verdict::Malformed,
-            "the first advice commitment is not on the curve",
+            "the first witness commitment is not on the curve",
             file(&instances, &off_curve),
         ),
         (
             "previous_version.json",
             Verdict::Malformed,
-            "the proof format version set to 1 (one KZG witness per rotation), which this verifier no longer reads",
+            "the proof format version set to 2 (one commitment per polynomial), which this verifier no longer reads",
             file(&instances, &previous_version),
         ),
         (

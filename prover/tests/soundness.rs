@@ -72,17 +72,13 @@ fn assert_rejected(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8], what:
 }
 
 fn parse(vk: &VerifyingKey, proof: &[u8]) -> Proof {
-    let d = &vk.description;
-    Proof::from_bytes(proof, vk.layout(), d.num_advice, d.lookups.len()).unwrap()
+    Proof::from_bytes(proof, vk.layout()).unwrap()
 }
 
 /// Every G1 point of a proof, in encoding order.
 fn points(p: &mut Proof) -> Vec<&mut G1Affine> {
-    p.advice
+    p.commitments
         .iter_mut()
-        .chain(&mut p.multiplicities)
-        .chain(&mut p.products)
-        .chain(&mut p.running_sums)
         .chain(&mut p.quotient)
         .chain([&mut p.w, &mut p.w_prime])
         .collect()
@@ -190,12 +186,11 @@ fn flipping_any_byte_of_a_proof_is_an_error() {
 fn a_proof_of_another_format_version_is_named_as_such() {
     let h = honest();
     let (vk, instances) = (&h.pk.vk, h.circuit.instances());
-    // Version 1 had one opening witness per rotation, so its proofs were longer.
+    // Version 2, before packed commitments, had the same length for an unpacked key.
     let mut old = h.proof.clone();
-    old[3] = 1;
-    old.extend_from_slice(&[0; 64 * 2]);
-    let err = refusal(vk, &instances, &old, "a version 1 proof");
-    assert!(matches!(&err, Error::Malformed(m) if m.contains("proof format version 1; this verifier reads version 2")), "{err:?}");
+    old[3] = 2;
+    let err = refusal(vk, &instances, &old, "a version 2 proof");
+    assert!(matches!(&err, Error::Malformed(m) if m.contains("proof format version 2; this verifier reads version 3")), "{err:?}");
     let mut other = h.proof.clone();
     other[0] = b'X';
     let err = refusal(vk, &instances, &other, "bad magic");
@@ -210,7 +205,7 @@ fn rearranged_or_replaced_proof_parts_are_rejected() {
     let check = |p: &Proof, what: &str| assert_rejected(vk, &instances, &p.to_bytes(), what);
 
     let mut p = proof.clone();
-    p.advice.swap(0, 1);
+    p.commitments.swap(0, 1);
     check(&p, "advice commitments 0 and 1 swapped");
     let mut p = proof.clone();
     p.evals.swap(0, 1);
@@ -253,11 +248,12 @@ fn the_opening_rejects_wrong_evaluations_and_witnesses() {
     // the running sums) and three (the first grand product, also at the last usable row), as
     // docs/protocol.md §12 lists them.
     let last = layout.usable_rows as i32;
-    let sets: Vec<&[i32]> = layout.rotation_sets.iter().map(|s| s.rotations.as_slice()).collect();
+    let sets: Vec<&[i32]> = layout.point_sets.iter().map(|s| s.rotations.as_slice()).collect();
     assert_eq!(sets, [&[0][..], &[-1, 0], &[0, 1, last], &[0, 1]]);
 
-    for set in &layout.rotation_sets {
-        for &poly in &set.polys {
+    for set in &layout.point_sets {
+        let polys: Vec<_> = set.commitments.iter().flat_map(|&c| layout.commitments[c].polys.iter().copied()).collect();
+        for &poly in &polys {
             let index = |rotation: i32| layout.opening_index(poly, rotation);
             for &rotation in &set.rotations {
                 let mut p = proof.clone();
@@ -270,7 +266,7 @@ fn the_opening_rejects_wrong_evaluations_and_witnesses() {
                 check(&p, &format!("{poly:?}: values at rotations {a} and {b} swapped"));
             }
         }
-        if let [first, second, ..] = set.polys[..] {
+        if let [first, second, ..] = polys[..] {
             let mut p = proof.clone();
             p.evals.swap(layout.opening_index(first, set.rotations[0]), layout.opening_index(second, set.rotations[0]));
             check(&p, &format!("{first:?} and {second:?} swapped at rotation {}", set.rotations[0]));
@@ -303,7 +299,7 @@ fn a_proof_does_not_verify_under_another_key() {
     // One row fewer at the same k: the same description, only the selectors differ.
     let fewer = keygen(srs(), &TestCircuit::new(ROWS - 1, Cheat::None, 1).shape(), None, 1, &Cpu).unwrap();
     assert_eq!(fewer.vk.description, h.pk.vk.description);
-    assert_ne!(fewer.vk.fixed_commitments, h.pk.vk.fixed_commitments);
+    assert_ne!(fewer.vk.key_commitments, h.pk.vk.key_commitments);
     assert_rejected(&fewer.vk, &instances, proof, "key of a circuit with one row fewer");
 
     // The same circuit under another SRS.
@@ -318,7 +314,7 @@ fn a_key_with_a_flipped_byte_fails_to_parse_or_rejects() {
     let (instances, proof) = (h.circuit.instances(), &h.proof);
     let vk = &h.pk.vk;
     let bytes = vk.to_bytes();
-    let commitments_at = bytes.len() - 2 * 128 - 64 * (vk.fixed_commitments.len() + vk.sigma_commitments.len());
+    let commitments_at = bytes.len() - 2 * 128 - 64 * vk.key_commitments.len();
     // Outcomes per region: (malformed key, key parsed but proof refused).
     let mut outcomes = [(0, 0); 3];
     for at in 0..bytes.len() {
@@ -434,15 +430,14 @@ fn random_mutations_of_key_bytes_are_errors() {
     let mut decoded = 0;
     for i in 0..300 {
         let mut d = vk.description.clone();
-        let (mut fixed, mut sigma, mut s_g2, mut insecure) =
-            (vk.fixed_commitments.clone(), vk.sigma_commitments.clone(), vk.s_g2, vk.insecure_srs);
-        let (num_fixed, num_sigma) = (fixed.len(), sigma.len());
+        let (mut keys, mut s_g2, mut insecure, mut pack) = (vk.key_commitments.clone(), vk.s_g2, vk.insecure_srs, vk.pack);
+        let (num_keys, num_sigma) = (keys.len(), d.permutation.len());
         match rng.gen_range(0..8) {
-            0 => fixed[rng.gen_range(0..num_fixed)] = random_g1(&mut rng),
-            1 => sigma[rng.gen_range(0..num_sigma)] = random_g1(&mut rng),
+            0 => keys[rng.gen_range(0..num_keys)] = random_g1(&mut rng),
+            1 => pack = 1 << rng.gen_range(1..4),
             2 => s_g2 = (G2Affine::generator() * Fr::rand(&mut rng)).into_affine(),
             3 => insecure = !insecure,
-            4 => fixed.swap(rng.gen_range(0..num_fixed), rng.gen_range(0..num_fixed)),
+            4 => keys.swap(rng.gen_range(0..num_keys), rng.gen_range(0..num_keys)),
             5 => d.permutation.swap(rng.gen_range(0..num_sigma), rng.gen_range(0..num_sigma)),
             6 => d.k = rng.gen_range(4..=12),
             _ => {
@@ -458,7 +453,7 @@ fn random_mutations_of_key_bytes_are_errors() {
             }
         }
         // A description the protocol cannot run is refused already here, as by from_bytes.
-        let Ok(changed) = VerifyingKey::new(d, insecure, fixed, sigma, vk.g2, s_g2) else { continue };
+        let Ok(changed) = VerifyingKey::new(d, insecure, pack, keys, vk.g2, s_g2) else { continue };
         let b = changed.to_bytes();
         if b != bytes && refuse(&b, &format!("seed {seed:#x}, structured key mutation {i}")) {
             decoded += 1;

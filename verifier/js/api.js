@@ -1,7 +1,7 @@
 // The JavaScript API over the WebAssembly verifier: proof files and hex are read here, so the
 // `.wasm` holds only the verifier. `node.js` and `web.js` hand this module their wasm build.
 
-export const PROTOCOL = 'zkinfer-plonk-kzg-bn254-keccak/2';
+export const PROTOCOL = 'zkinfer-plonk-kzg-bn254-keccak/3';
 export const PROOF_FILE_VERSION = 1;
 
 let wasm;

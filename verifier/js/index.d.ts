@@ -1,4 +1,4 @@
-/** The proof system a proof file names: `"zkinfer-plonk-kzg-bn254-keccak/2"`. */
+/** The proof system a proof file names: `"zkinfer-plonk-kzg-bn254-keccak/3"`. */
 export const PROTOCOL: string;
 /** The proof file version this verifier reads: 1. */
 export const PROOF_FILE_VERSION: number;

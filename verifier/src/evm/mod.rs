@@ -446,11 +446,11 @@ impl<'a> Generator<'a> {
         self.layout.commitments.iter().filter(|c| c.round != Round::Key).enumerate().filter(|(_, c)| c.set.is_none()).map(|(i, _)| i).collect()
     }
 
-    /// The factors of `Z_T` outside the point set `s`, as a product of Yul words.
-    fn outside(&self, s: usize) -> String {
+    /// The factors of `Z_T` outside the point set `s`, as Yul words.
+    fn outside(&self, s: usize) -> Vec<String> {
         let set = &self.layout.point_sets[s];
         let m = self.mem;
-        product(self.factors.iter().enumerate().filter(|(_, &(t, j))| !(t == set.t && set.rotations.contains(&self.layout.rotations[j]))).map(|(f, _)| format!("mload({})", hex(m.differences + 32 * f))))
+        self.factors.iter().enumerate().filter(|(_, &(t, j))| !(t == set.t && set.rotations.contains(&self.layout.rotations[j]))).map(|(f, _)| format!("mload({})", hex(m.differences + 32 * f))).collect()
     }
 
     /// Lengths, magic, canonical scalars, and the points that no precompile will see.
@@ -597,9 +597,13 @@ impl<'a> Generator<'a> {
                     c.line(format!("mstore({}, addmod(zeta, sub(r, {point}), r))", hex(m.differences + 32 * f)));
                 }
                 let difference = |f: usize| format!("mload({})", hex(m.differences + 32 * f));
-                c.line(format!("let zt := {}", product((0..factors.len()).map(difference))));
+                c.line(product_into("zt", (0..factors.len()).map(difference).collect()));
                 c.line(format!("mstore({}, zt)", hex(m.h_factor)));
-                c.line(format!("mstore({}, x)\nmstore({}, {})", hex(m.x_inverse()), hex(m.normalizer_inverse()), first_outside));
+                c.line(format!("mstore({}, x)", hex(m.x_inverse())));
+                c.block(|c| {
+                    c.line(product_into("p", first_outside));
+                    c.line(format!("mstore({}, p)", hex(m.normalizer_inverse())));
+                });
                 c.line("// x^n = 1 or x = 0 or zeta on an opening point: the denominators are not all invertible.");
                 c.line("if iszero(mulmod(mulmod(vanishing, x, r), zt, r)) { reject() }");
             });
@@ -777,7 +781,7 @@ impl<'a> Generator<'a> {
         let (m, p, layout) = (self.mem, self.proof, self.layout);
         let sets = &layout.point_sets;
         let keys = self.vk.key_commitments.len();
-        let outsides: Vec<String> = (0..sets.len()).map(|s| self.outside(s)).collect();
+        let outsides: Vec<Vec<String>> = (0..sets.len()).map(|s| self.outside(s)).collect();
         let factors = self.factors.clone();
         let factor = |t: usize, rotation: i32| {
             let j = layout.rotation_index(rotation);
@@ -805,7 +809,10 @@ impl<'a> Generator<'a> {
         self.code.block(|c| {
             c.line(format!("// scale_s, and Z_T(zeta) / Z_{{T\\S_0}}(zeta)\nlet ni := mload({})", hex(m.normalizer_inverse())));
             for s in 1..sets.len() {
-                c.line(format!("mstore({}, mulmod({}, mulmod({}, ni, r), r))", hex(m.set_scales + 32 * s), upow(s), outsides[s]));
+                c.block(|c| {
+                    c.line(product_into("p", outsides[s].clone()));
+                    c.line(format!("mstore({}, mulmod({}, mulmod(p, ni, r), r))", hex(m.set_scales + 32 * s), upow(s)));
+                });
             }
             c.line(format!("mstore({}, mulmod(mload({}), ni, r))", hex(m.h_factor), hex(m.h_factor)));
         });
@@ -813,29 +820,29 @@ impl<'a> Generator<'a> {
             c.line("// E = sum_s scale_s r_s(zeta), r_s the remainder of the set's combined polynomial:");
             c.line("// at each point, sum_i zeta^i f_i(p) per commitment, combined with powers of v, then");
             c.line("// interpolated in zeta^t");
-            c.line(format!(
-                "let v := mload({})\nlet zeta := mload({})\nlet es := 0\nlet xi := mload({})",
-                hex(m.v),
-                hex(m.zeta),
-                hex(m.x_inverse())
-            ));
+            c.line(format!("let v := mload({})\nlet es := 0\nlet xi := mload({})", hex(m.v), hex(m.x_inverse())));
+            let zeta = format!("mload({})", hex(m.zeta));
             for (s, set) in sets.iter().enumerate() {
                 c.block(|c| {
                     c.line("let vs := 0");
                     for &rotation in &set.rotations {
-                        // Horner's rule in zeta over a commitment's polynomials, in v over the
-                        // commitments from the last; the quotient comes last.
-                        let remainder = |c: usize| {
+                        // Horner's rule in v over the commitments from the last, the quotient
+                        // last of all; for a packed commitment, in zeta over its polynomials,
+                        // one statement a step, as nested expressions would run out of stack.
+                        let remainder = |c: usize| -> (Vec<String>, String) {
                             let mut members = layout.commitments[c].polys.iter().rev().map(|&poly| eval(layout.opening_index(poly, rotation)));
                             let last = members.next().expect("no empty commitment");
-                            members.fold(last, |acc, f| format!("addmod(mulmod({acc}, zeta, r), {f}, r)"))
+                            let steps: Vec<String> = members.map(|f| format!("f := addmod(mulmod(f, {zeta}, r), {f}, r)")).collect();
+                            if steps.is_empty() {
+                                (vec![], last)
+                            } else {
+                                (std::iter::once(format!("let f := {last}")).chain(steps).collect(), "f".into())
+                            }
                         };
-                        let mut rest = set.commitments.iter().rev().map(|&c| remainder(c));
-                        let last = if s == layout.quotient_set {
-                            format!("mload({})", hex(m.quotient))
-                        } else {
-                            rest.next().expect("no empty set")
-                        };
+                        let mut terms: Vec<(Vec<String>, String)> = set.commitments.iter().rev().map(|&c| remainder(c)).collect();
+                        if s == layout.quotient_set {
+                            terms.insert(0, (vec![], format!("mload({})", hex(m.quotient))));
+                        }
                         // The Lagrange basis of the set at zeta without its factor x^-(|S| - 1):
                         // c_p prod_{q != p} (zeta - omega^q x), c_p = 1 / prod_{q != p} (omega^p - omega^q).
                         let others: Vec<i32> = set.rotations.iter().copied().filter(|&q| q != rotation).collect();
@@ -850,8 +857,18 @@ impl<'a> Generator<'a> {
                             weight.push(fr_hex(&c_p));
                         }
                         c.block(|c| {
-                            c.line(format!("let e := {last}"));
-                            rest.for_each(|next| c.line(format!("e := addmod(mulmod(e, v, r), {next}, r)")));
+                            c.line("let e := 0");
+                            for (i, (steps, value)) in terms.into_iter().enumerate() {
+                                let add = if i == 0 { format!("e := {value}") } else { format!("e := addmod(mulmod(e, v, r), {value}, r)") };
+                                if steps.is_empty() {
+                                    c.line(add);
+                                } else {
+                                    c.block(|c| {
+                                        steps.iter().for_each(|l| c.line(l));
+                                        c.line(add);
+                                    });
+                                }
+                            }
                             c.line(if weight.is_empty() {
                                 "vs := addmod(vs, e, r)".to_string()
                             } else {
@@ -937,6 +954,14 @@ impl<'a> Generator<'a> {
 }
 
 /// The product of Yul words, as one expression.
+/// `let var := ` the product of Yul words, one multiplication a statement: a nested expression
+/// takes two stack slots a factor.
+fn product_into(var: &str, factors: Vec<String>) -> String {
+    let mut lines = vec![format!("let {var} := {}", factors.first().map_or("1", String::as_str))];
+    lines.extend(factors.iter().skip(1).map(|f| format!("{var} := mulmod({var}, {f}, r)")));
+    lines.join("\n")
+}
+
 fn product(mut factors: impl Iterator<Item = String>) -> String {
     let first = factors.next().unwrap_or_else(|| "1".into());
     factors.fold(first, |acc, f| format!("mulmod({acc}, {f}, r)"))
