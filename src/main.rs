@@ -191,7 +191,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
         }
         Command::Srs { command: SrsCommand::Import { ptau, k, out } } => {
             let bytes = std::fs::read(&ptau).with_context(|| format!("reading {}", ptau.display()))?;
-            let srs = term.step(&format!("importing {} for 2^{k} rows", ptau.display()), || Srs::from_ptau(&bytes, 1 << k))?;
+            let srs = term.step(&format!("importing {} for 2^{k} rows", ptau.display()), || Srs::from_ptau(&bytes, 1 << k, 1 << k))?;
             write(&out, &srs.to_bytes())?;
             Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
@@ -292,8 +292,9 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
     let (model, report) = load_model(dir)?;
     let k = report.k;
     let pack = model.settings.pack;
-    // Packed commitments have degree below pack n (docs/protocol.md §3.7).
-    let powers = (pack << k) + 1;
+    // Packed commitments have degree up to t n (docs/protocol.md §3.7); reports from before
+    // packing do not say, and needed 2^k + 1.
+    let powers = if report.srs_powers > 0 { report.srs_powers } else { (1 << k) + 1 };
     let srs = match (srs_path, dev_srs) {
         (Some(p), false) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
@@ -301,13 +302,11 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
             // read from a prepared ptau file, or else a G1 FFT (seconds at 2^13), once here
             // instead of at every proof.
             term.step(&format!("reading the SRS {} and its Lagrange basis for 2^{k} rows", p.display()), || -> Result<Srs> {
-                let srs = if bytes.starts_with(b"ptau") { Srs::from_ptau(&bytes, powers - 1)? } else { Srs::from_bytes(&bytes)? };
+                let srs = if bytes.starts_with(b"ptau") { Srs::from_ptau(&bytes, powers - 1, 1 << k)? } else { Srs::from_bytes(&bytes)? };
                 Ok(srs.for_circuit(k, powers)?)
             })?
         }
-        (None, true) => term.step(&format!("generating an insecure SRS for 2^{k} rows"), || {
-            Ok::<_, anyhow::Error>(Srs::generate_insecure(powers - 1, &mut OsRng).for_circuit(k, powers)?)
-        })?,
+        (None, true) => term.step(&format!("generating an insecure SRS for 2^{k} rows"), || Srs::generate_insecure_for(k, powers, &mut OsRng)),
         _ => bail!("give --srs FILE (a snarkjs .ptau, or from `zkinfer srs import`) or --dev-srs"),
     };
     if srs.is_insecure() {

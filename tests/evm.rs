@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility, EVM_PACK};
+use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Visibility, EVM_PACK};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, ProvingKey, Srs};
 use zkinfer_verifier::evm::{calldata, solidity_verifier, CONTRACT_NAME};
 use zkinfer_verifier::{verify, VerifyingKey};
@@ -276,27 +276,39 @@ fn report(name: &str, chain: &Chain, vk: &VerifyingKey, gas: u64, calldata: &[u8
     );
 }
 
-/// A bundled model compiled with the CLI's defaults for uncalibrated models (outputs public,
-/// input private), its key, and a proof on its sample input.
+/// A bundled model compiled as the CLI compiles an uncalibrated model (outputs public, input
+/// private), at width 8 unpacked or with `--optimize evm`; its key, a proof on its sample input
+/// and the compiler's gas estimate.
 struct ModelFixture {
     pk: ProvingKey,
     proof: Vec<u8>,
     instances: Vec<Vec<Fr>>,
+    estimated_gas: u64,
 }
 
-fn model_fixture(srs: &Srs, name: &str, pack: usize) -> ModelFixture {
+fn model_fixture(srs: &Srs, name: &str, evm: bool) -> ModelFixture {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
-    let settings = Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: Visibility::Private, param_visibility: ParamVisibility::Fixed, pack };
-    let model = Model::from_onnx(&std::fs::read(dir.join("model.onnx")).unwrap(), settings).unwrap();
+    let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
+    let (width, optimize) = if evm { (None, Optimize::Evm) } else { (Some(8), Optimize::Proving) };
+    let options = CompileOptions {
+        scale_bits: 8,
+        input_visibility: Visibility::Private,
+        param_visibility: ParamVisibility::Fixed,
+        width,
+        optimize,
+        pack: None,
+    };
+    let (settings, report) = zkinfer_compiler::compile(&bytes, &options, &[]).unwrap();
+    let model = Model::from_onnx(&bytes, settings).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("input.json")).unwrap()).unwrap();
     let input: Vec<f32> = serde_json::from_value(json["input_data"][0].clone()).unwrap();
     let x = model.quantize_input(&input).unwrap();
     let (outputs, _) = model.evaluate(&x).unwrap();
     let instances = ModelCircuit::instances(&model, &x, &outputs);
-    let pk = keygen(srs, &ModelCircuit { model: &model, input: None }, None, model.settings.pack, &Cpu).unwrap();
+    let pk = keygen(srs, &ModelCircuit { model: &model, input: None }, Some(report.k), model.settings.pack, &Cpu).unwrap();
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let proof = prove(&pk, &circuit, &instances, &Cpu, &mut rng(), ProveOptions::default()).unwrap();
-    ModelFixture { pk, proof, instances }
+    ModelFixture { pk, proof, instances, estimated_gas: report.estimated_verify_gas }
 }
 
 /// The models in `fixtures/` small enough for a test (2^9 and 2^10 rows).
@@ -304,8 +316,8 @@ fn model_fixture(srs: &Srs, name: &str, pack: usize) -> ModelFixture {
 fn verifier_accepts_bundled_model_proofs() {
     let mut chain = Chain::new();
     let mut deployed = Vec::new();
-    for (name, pack) in [("tiny_mlp", 1), ("digits_mlp", EVM_PACK)] {
-        let ModelFixture { pk, proof, instances } = model_fixture(srs(), name, pack);
+    for (name, evm) in [("tiny_mlp", false), ("digits_mlp", true)] {
+        let ModelFixture { pk, proof, instances, .. } = model_fixture(srs(), name, evm);
         let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &instances, name);
         assert!(size < MAX_CODE_SIZE, "{name}: deployed code of {size} bytes exceeds EIP-170");
         let data = calldata(&proof, &instances);
@@ -336,28 +348,27 @@ fn verifier_accepts_bundled_model_proofs() {
 #[test]
 #[ignore = "proves every bundled model, up to 2^15 rows"]
 fn gas_of_every_bundled_model() {
-    let packs: Vec<usize> = match std::env::var("ZKINFER_GAS_PACK") {
-        Ok(p) => p.split(',').map(|p| p.parse().expect("ZKINFER_GAS_PACK: packings separated by commas")).collect(),
-        Err(_) => vec![1, EVM_PACK],
-    };
-    let most = packs.iter().max().copied().unwrap_or(1);
-    let srs = Srs::generate_insecure(most << 15, &mut rng());
+    let srs = Srs::generate_insecure(EVM_PACK << 15, &mut rng());
     let mut chain = Chain::new();
-    for pack in packs {
+    for pack in [1, EVM_PACK] {
         let f = fixture(&srs, 20, Cheat::None, pack);
         let (verifier, size, _) = deploy_verifier(&mut chain, &f.pk.vk, &f.circuit.instances(), &format!("gas_test_circuit_{pack}"));
         let data = calldata(&f.proof, &f.circuit.instances());
         let (verdict, gas) = chain.verify(verifier, data.clone());
         assert_eq!(verdict, Verdict::Accepted);
         report(&format!("test circuit (2^5 rows), packing {pack}"), &chain, &f.pk.vk, gas, &data, size);
+    }
+    for evm in [false, true] {
         for name in ["tiny_mlp", "digits_mlp", "sigmoid_tanh_mlp", "softmax_bn", "digits_cnn", "mnist_mlp"] {
-            let ModelFixture { pk, proof, instances } = model_fixture(&srs, name, pack);
-            let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &instances, &format!("gas_{name}_{pack}"));
+            let ModelFixture { pk, proof, instances, estimated_gas } = model_fixture(&srs, name, evm);
+            let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &instances, &format!("gas_{name}_{evm}"));
             assert!(size < MAX_CODE_SIZE, "{name}: deployed code of {size} bytes exceeds EIP-170");
             let data = calldata(&proof, &instances);
             let (verdict, gas) = chain.verify(verifier, data.clone());
             assert_eq!(verdict, Verdict::Accepted, "{name}");
-            report(&format!("{name} (2^{} rows), packing {pack}", pk.vk.description.k), &chain, &pk.vk, gas, &data, size);
+            let layout = if evm { "--optimize evm" } else { "width 8" };
+            let name = format!("{name} ({layout}: width {}, 2^{} rows, estimated {estimated_gas} gas)", pk.vk.description.num_advice - 3, pk.vk.description.k);
+            report(&name, &chain, &pk.vk, gas, &data, size);
         }
     }
 }

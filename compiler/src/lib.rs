@@ -287,6 +287,10 @@ pub struct Report {
     pub estimated_prove_cpu_seconds: f64,
     #[serde(default)]
     pub estimated_verify_gas: u64,
+    /// Powers of tau the layout needs (`Layout::srs_powers`); 0 in reports written before
+    /// packing, whose layouts needed `2^k + 1`.
+    #[serde(default)]
+    pub srs_powers: usize,
 }
 
 /// What `compile` chooses the width for when none is given.
@@ -406,6 +410,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             width_chosen_for: None,
             estimated_prove_cpu_seconds: cost::prove_seconds(&layout, &d),
             estimated_verify_gas: cost::verify_gas(&layout, &synthesis.fixed, public_values),
+            srs_powers: layout.srs_powers(),
         };
         Ok((settings, report))
     };

@@ -78,7 +78,16 @@ impl Srs {
     /// A development SRS from a tau drawn here. Never use it where soundness matters: anyone who
     /// saw this process's memory could have kept tau.
     pub fn generate_insecure(max_degree: usize, rng: &mut impl RngCore) -> Srs {
-        let rows = max_degree.is_power_of_two().then_some(max_degree);
+        Self::generate(max_degree, max_degree.is_power_of_two().then_some(max_degree), rng)
+    }
+
+    /// A development SRS for a circuit of `2^k` rows that needs `powers` powers, with the
+    /// Lagrange basis of its rows (see `for_circuit`).
+    pub fn generate_insecure_for(k: u32, powers: usize, rng: &mut impl RngCore) -> Srs {
+        Self::generate(powers.max((1 << k) + 1) - 1, Some(1 << k), rng)
+    }
+
+    fn generate(max_degree: usize, rows: Option<usize>, rng: &mut impl RngCore) -> Srs {
         // tau must not be a row of the domain, where the Lagrange formula below divides by 0.
         let mut tau = Fr::rand(rng);
         while tau.is_zero() || rows.is_some_and(|n| tau.pow([n as u64]).is_one()) {
@@ -110,10 +119,10 @@ impl Srs {
     }
 
     /// Imports the first `max_degree + 1` powers of a snarkjs `.ptau` file (phase 1, with or
-    /// without `preparephase2`). When `max_degree` is a power of two and the file was prepared,
-    /// the Lagrange basis of that many rows comes from the file too (see `for_circuit`). The file
+    /// without `preparephase2`). When the file was prepared, the Lagrange basis of `rows` rows
+    /// (a power of two, at most `max_degree`) comes from it too (see `for_circuit`). The file
     /// is untrusted: every problem is an error, never a panic.
-    pub fn from_ptau(bytes: &[u8], max_degree: usize) -> Result<Srs, SrsError> {
+    pub fn from_ptau(bytes: &[u8], max_degree: usize, rows: usize) -> Result<Srs, SrsError> {
         let needed = max_degree.checked_add(1).ok_or_else(|| SrsError::Ptau("max_degree overflows".into()))?;
         let sections = ptau_sections(bytes)?;
         let header = sections.get(1, "header")?;
@@ -175,7 +184,7 @@ impl Srs {
         let mut g1 = g1;
         g1.truncate(needed);
         let lagrange = match sections.find(PTAU_LAGRANGE_G1) {
-            Some(section) if max_degree.is_power_of_two() => Some(ptau_lagrange(section, &g1[..max_degree])?),
+            Some(section) if rows.is_power_of_two() && rows <= max_degree => Some(ptau_lagrange(section, &g1[..rows])?),
             _ => None,
         };
         Ok(Srs { g1, g2, s_g2, insecure: false, lagrange })

@@ -31,8 +31,12 @@ fn rng(seed: u64) -> ChaCha20Rng {
 
 fn srs() -> &'static Srs {
     static SRS: OnceLock<Srs> = OnceLock::new();
-    SRS.get_or_init(|| Srs::generate_insecure(1 << 7, &mut rng(100)))
+    SRS.get_or_init(|| Srs::generate_insecure(1 << 8, &mut rng(100)))
 }
+
+/// The packings the tests run under: none, and one that packs every round (docs/protocol.md
+/// §3.7), so that cheating provers and tampered openings meet packed commitments too.
+const PACKS: [usize; 2] = [1, 4];
 
 /// The circuit, its key and one honest proof, shared by the tests.
 struct Honest {
@@ -41,11 +45,17 @@ struct Honest {
     proof: Vec<u8>,
 }
 
+/// Unpacked.
 fn honest() -> &'static Honest {
-    static HONEST: OnceLock<Honest> = OnceLock::new();
-    HONEST.get_or_init(|| {
+    honest_packed(1)
+}
+
+fn honest_packed(pack: usize) -> &'static Honest {
+    static HONEST: [OnceLock<Honest>; PACKS.len()] = [OnceLock::new(), OnceLock::new()];
+    let slot = PACKS.iter().position(|&p| p == pack).expect("one of PACKS");
+    HONEST[slot].get_or_init(|| {
         let circuit = TestCircuit::new(ROWS, Cheat::None, 1);
-        let pk = keygen(srs(), &circuit.shape(), None, 1, &Cpu).unwrap();
+        let pk = keygen(srs(), &circuit.shape(), None, pack, &Cpu).unwrap();
         assert_eq!(pk.vk.description.k, 5);
         let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(1), ProveOptions::default()).unwrap();
         verify(&pk.vk, &circuit.instances(), &proof).unwrap();
@@ -86,7 +96,13 @@ fn points(p: &mut Proof) -> Vec<&mut G1Affine> {
 
 #[test]
 fn cheating_provers_are_refused_and_their_proofs_rejected() {
-    let h = honest();
+    for pack in PACKS {
+        cheating_provers_are_refused(pack);
+    }
+}
+
+fn cheating_provers_are_refused(pack: usize) {
+    let h = honest_packed(pack);
     let cases = [
         (Cheat::Gate, Failure::Gate { gate: "mul".into(), poly: 0, row: 10 }),
         (Cheat::Copy, Failure::Copy { left: "advice[4] row 6".into(), right: "advice[0] row 7".into() }),
@@ -104,13 +120,19 @@ fn cheating_provers_are_refused_and_their_proofs_rejected() {
 
         let proof = prove(&h.pk, &circuit, &instances, &Cpu, &mut rng(2), CHEATING).unwrap();
         assert_eq!(proof.len(), h.proof.len(), "{cheat:?}: a cheating proof is still well formed");
-        assert_rejected(&h.pk.vk, &instances, &proof, &format!("{cheat:?} proof"));
+        assert_rejected(&h.pk.vk, &instances, &proof, &format!("{cheat:?} proof, packed by {pack}"));
     }
 }
 
 #[test]
 fn a_proof_of_a_false_claim_about_the_public_inputs_is_rejected() {
-    let h = honest();
+    for pack in PACKS {
+        a_false_claim_is_rejected(pack);
+    }
+}
+
+fn a_false_claim_is_rejected(pack: usize) {
+    let h = honest_packed(pack);
     let truth = h.circuit.instances();
     // The claimed output d_last + 1, then the claimed a_0 + 1.
     for (i, cell) in [(0, "advice[3] row 19"), (1, "advice[0] row 0")] {
@@ -121,7 +143,7 @@ fn a_proof_of_a_false_claim_about_the_public_inputs_is_rejected() {
         assert!(matches!(&err, zkinfer_prover::Error::Unsatisfied(f) if f == &[expected.clone()]), "claim {i}: {err:?}");
 
         let proof = prove(&h.pk, &h.circuit, &claim, &Cpu, &mut rng(3), CHEATING).unwrap();
-        assert_rejected(&h.pk.vk, &claim, &proof, &format!("false claim on public input {i}"));
+        assert_rejected(&h.pk.vk, &claim, &proof, &format!("false claim on public input {i}, packed by {pack}"));
         assert_rejected(&h.pk.vk, &truth, &proof, &format!("false-claim proof against the true inputs ({i})"));
     }
 }
@@ -199,20 +221,28 @@ fn a_proof_of_another_format_version_is_named_as_such() {
 
 #[test]
 fn rearranged_or_replaced_proof_parts_are_rejected() {
-    let h = honest();
+    for pack in PACKS {
+        rearranged_or_replaced_parts(pack);
+    }
+}
+
+fn rearranged_or_replaced_parts(pack: usize) {
+    let h = honest_packed(pack);
     let (vk, instances) = (&h.pk.vk, h.circuit.instances());
     let proof = parse(vk, &h.proof);
-    let check = |p: &Proof, what: &str| assert_rejected(vk, &instances, &p.to_bytes(), what);
+    let check = |p: &Proof, what: &str| assert_rejected(vk, &instances, &p.to_bytes(), &format!("{what}, packed by {pack}"));
 
     let mut p = proof.clone();
     p.commitments.swap(0, 1);
-    check(&p, "advice commitments 0 and 1 swapped");
+    check(&p, "witness commitments 0 and 1 swapped");
     let mut p = proof.clone();
     p.evals.swap(0, 1);
     check(&p, "evaluations 0 and 1 swapped");
-    let mut p = proof.clone();
-    p.quotient.swap(0, 1);
-    check(&p, "quotient pieces 0 and 1 swapped");
+    if p.quotient.len() > 1 {
+        let mut p = proof.clone();
+        p.quotient.swap(0, 1);
+        check(&p, "quotient pieces 0 and 1 swapped");
+    }
     let mut p = proof.clone();
     std::mem::swap(&mut p.w, &mut p.w_prime);
     check(&p, "opening witnesses W and W' swapped");
@@ -239,17 +269,27 @@ fn rearranged_or_replaced_proof_parts_are_rejected() {
 /// rejected.
 #[test]
 fn the_opening_rejects_wrong_evaluations_and_witnesses() {
-    let h = honest();
+    for pack in PACKS {
+        the_opening_rejects(pack);
+    }
+}
+
+fn the_opening_rejects(pack: usize) {
+    let h = honest_packed(pack);
     let (vk, instances) = (&h.pk.vk, h.circuit.instances());
     let layout = vk.layout();
     let proof = parse(vk, &h.proof);
-    let check = |p: &Proof, what: &str| assert_rejected(vk, &instances, &p.to_bytes(), what);
-    // Sets of one rotation (most columns), two (advice d at -1 and 0; the last grand product and
-    // the running sums) and three (the first grand product, also at the last usable row), as
-    // docs/protocol.md §12 lists them.
+    let check = |p: &Proof, what: &str| assert_rejected(vk, &instances, &p.to_bytes(), &format!("{what}, packed by {pack}"));
+    // Unpacked: sets of one rotation (most columns), two (advice d at -1 and 0; the last grand
+    // product and the running sums) and three (the first grand product, also at the last
+    // usable row), as docs/protocol.md §12 lists them. Packed, the sets have t > 1.
     let last = layout.usable_rows as i32;
-    let sets: Vec<&[i32]> = layout.point_sets.iter().map(|s| s.rotations.as_slice()).collect();
-    assert_eq!(sets, [&[0][..], &[-1, 0], &[0, 1, last], &[0, 1]]);
+    let sets: Vec<(usize, &[i32])> = layout.point_sets.iter().map(|s| (s.t, s.rotations.as_slice())).collect();
+    if pack == 1 {
+        assert_eq!(sets, [(1, &[0][..]), (1, &[-1, 0]), (1, &[0, 1, last]), (1, &[0, 1])]);
+    } else {
+        assert!(sets.iter().filter(|(t, _)| *t > 1).count() >= 2, "{sets:?}");
+    }
 
     for set in &layout.point_sets {
         let polys: Vec<_> = set.commitments.iter().flat_map(|&c| layout.commitments[c].polys.iter().copied()).collect();
@@ -367,7 +407,13 @@ const FUZZ_SEED: u64 = 0x5eed;
 
 #[test]
 fn random_mutations_of_proof_bytes_are_errors() {
-    let h = honest();
+    for pack in PACKS {
+        random_mutations_of_proof_bytes(pack);
+    }
+}
+
+fn random_mutations_of_proof_bytes(pack: usize) {
+    let h = honest_packed(pack);
     let (vk, instances) = (&h.pk.vk, h.circuit.instances());
     let mut rng = rng(FUZZ_SEED);
     let (mut malformed, mut rejected) = (0, 0);
@@ -474,7 +520,13 @@ fn first_cell(e: &mut Expression) -> Option<&mut Query> {
 
 #[test]
 fn proofs_are_randomized_and_hide_the_secret_column() {
-    let h = honest();
+    for pack in PACKS {
+        proofs_are_randomized(pack);
+    }
+}
+
+fn proofs_are_randomized(pack: usize) {
+    let h = honest_packed(pack);
     let (vk, instances) = (&h.pk.vk, h.circuit.instances());
     let again = prove(&h.pk, &h.circuit, &instances, &Cpu, &mut rng(2), ProveOptions::default()).unwrap();
     verify(vk, &instances, &again).unwrap();

@@ -30,7 +30,7 @@ fn pairing_eq(a: G1Affine, b: G2Affine, c: G1Affine, d: G2Affine) -> bool {
 
 #[test]
 fn imports_the_snarkjs_fixture() {
-    let srs = Srs::from_ptau(PTAU, 512).unwrap();
+    let srs = Srs::from_ptau(PTAU, 512, 512).unwrap();
     assert_eq!(srs.max_degree(), 512);
     assert_eq!(srs.g1().len(), 513);
     assert_eq!(srs.g1()[0], G1Affine::generator());
@@ -40,19 +40,19 @@ fn imports_the_snarkjs_fixture() {
     assert!(!srs.is_insecure());
 
     // The whole ceremony (2^10 points) is usable, and a prefix equals a smaller import.
-    let full = Srs::from_ptau(PTAU, 1023).unwrap();
+    let full = Srs::from_ptau(PTAU, 1023, 1023).unwrap();
     assert_eq!(full.max_degree(), 1023);
     assert_eq!(full.truncate(512).unwrap(), srs);
-    assert_eq!(Srs::from_ptau(PTAU, 0).unwrap().g1(), &[G1Affine::generator()]);
+    assert_eq!(Srs::from_ptau(PTAU, 0, 0).unwrap().g1(), &[G1Affine::generator()]);
 }
 
 #[test]
 fn too_many_points_is_a_clear_error() {
-    let err = Srs::from_ptau(PTAU, 1024).unwrap_err();
+    let err = Srs::from_ptau(PTAU, 1024, 1024).unwrap_err();
     assert!(matches!(err, SrsError::PtauTooSmall { power: 10, available: 1024, needed: 1025 }), "{err:?}");
     assert_eq!(err.to_string(), "ptau file has power 10 (1024 points) but the circuit needs 1025");
 
-    let srs = Srs::from_ptau(PTAU, 16).unwrap();
+    let srs = Srs::from_ptau(PTAU, 16, 16).unwrap();
     let err = srs.truncate(17).unwrap_err();
     assert!(err.to_string().contains("17 points (max degree 16) but 18 are needed"), "{err}");
     assert_eq!(srs.truncate(16).unwrap(), srs);
@@ -64,10 +64,10 @@ fn truncated_ptau_bytes_are_errors() {
     let mut cuts: Vec<usize> = (0..200).collect();
     cuts.extend((0..200).map(|_| rng.gen_range(0..PTAU.len())));
     for cut in cuts {
-        let err = no_panic("truncation", || Srs::from_ptau(&PTAU[..cut], 64)).unwrap_err();
+        let err = no_panic("truncation", || Srs::from_ptau(&PTAU[..cut], 64, 64)).unwrap_err();
         assert!(matches!(err, SrsError::Ptau(_)), "cut at {cut}: {err}");
     }
-    let err = Srs::from_ptau(&PTAU[..PTAU.len() - 1], 64).unwrap_err();
+    let err = Srs::from_ptau(&PTAU[..PTAU.len() - 1], 64, 64).unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
 }
 
@@ -78,11 +78,11 @@ fn garbage_and_flipped_header_bytes_are_errors() {
         for _ in 0..20 {
             let mut junk = vec![0u8; len];
             rng.fill(&mut junk[..]);
-            assert!(no_panic("garbage", || Srs::from_ptau(&junk, 8)).is_err());
+            assert!(no_panic("garbage", || Srs::from_ptau(&junk, 8, 8)).is_err());
             // Garbage behind a valid magic and version reaches the section parser.
             if len >= 12 {
                 junk[..8].copy_from_slice(&PTAU[..8]);
-                assert!(no_panic("garbage after magic", || Srs::from_ptau(&junk, 8)).is_err());
+                assert!(no_panic("garbage after magic", || Srs::from_ptau(&junk, 8, 8)).is_err());
             }
         }
     }
@@ -96,13 +96,13 @@ fn garbage_and_flipped_header_bytes_are_errors() {
             continue;
         }
         bytes[at] ^= 1 << rng.gen_range(0..8);
-        assert!(no_panic("flip", || Srs::from_ptau(&bytes, 64)).is_err(), "flip at {at} accepted");
+        assert!(no_panic("flip", || Srs::from_ptau(&bytes, 64, 64)).is_err(), "flip at {at} accepted");
     }
 }
 
 #[test]
 fn ptau_header_problems_are_named() {
-    let msg = |bytes: &[u8]| Srs::from_ptau(bytes, 8).unwrap_err().to_string();
+    let msg = |bytes: &[u8]| Srs::from_ptau(bytes, 8, 8).unwrap_err().to_string();
 
     let mut b = PTAU.to_vec();
     b[0] = b'x';
@@ -140,7 +140,7 @@ fn corrupted_kept_g1_points_are_errors() {
         let at = TAU_G1_AT + 64 * point + rng.gen_range(0..64);
         let mut bytes = PTAU.to_vec();
         bytes[at] ^= 1 << rng.gen_range(0..8);
-        let err = Srs::from_ptau(&bytes, 64).unwrap_err();
+        let err = Srs::from_ptau(&bytes, 64, 64).unwrap_err();
         assert!(matches!(err, SrsError::Ptau(_) | SrsError::Inconsistent(_)), "point {point}: {err}");
     }
     // A valid curve point in the wrong place passes decoding but not the pairing check:
@@ -150,10 +150,10 @@ fn corrupted_kept_g1_points_are_errors() {
     let p5 = bytes[a..a + 64].to_vec();
     bytes.copy_within(b..b + 64, a);
     bytes[b..b + 64].copy_from_slice(&p5);
-    let err = Srs::from_ptau(&bytes, 64).unwrap_err();
+    let err = Srs::from_ptau(&bytes, 64, 64).unwrap_err();
     assert!(err.to_string().contains("pairing check failed"), "{err}");
     // Points beyond the kept range are not read, so the same swap further out is accepted.
-    assert!(Srs::from_ptau(&bytes, 4).is_ok());
+    assert!(Srs::from_ptau(&bytes, 4, 4).is_ok());
 }
 
 #[test]
@@ -174,7 +174,7 @@ fn insecure_srs_round_trips() {
     assert_eq!(back, srs);
     assert!(back.is_insecure());
 
-    let imported = Srs::from_ptau(PTAU, 32).unwrap();
+    let imported = Srs::from_ptau(PTAU, 32, 32).unwrap();
     let back = Srs::from_bytes(&imported.to_bytes()).unwrap();
     assert!(!back.is_insecure());
     assert_eq!(back, imported);
@@ -213,7 +213,7 @@ fn lagrange_bases_commit_to_row_values() {
     assert_eq!(back, dev);
     assert!(agrees(&back));
 
-    let imported = Srs::from_ptau(PTAU, 512).unwrap();
+    let imported = Srs::from_ptau(PTAU, 512, 512).unwrap();
     assert!(imported.lagrange(512).is_none());
     let sized = imported.for_circuit(6, n + 1).unwrap();
     assert_eq!(sized.max_degree(), n);
@@ -223,16 +223,16 @@ fn lagrange_bases_commit_to_row_values() {
     // A prepared ptau file carries the basis for every power of two; the import takes it
     // (checked against the powers) instead of computing it.
     for k in [5, 7] {
-        let prepared = Srs::from_ptau(PREPARED, 1 << k).unwrap();
+        let prepared = Srs::from_ptau(PREPARED, 1 << k, 1 << k).unwrap();
         let lagrange = prepared.lagrange(1 << k).expect("a prepared file gives the basis");
-        assert_eq!(lagrange, Srs::from_ptau(PREPARED, 1 << k).unwrap().for_circuit(k, (1 << k) + 1).unwrap().lagrange(1 << k).unwrap());
-        let mut computed = Srs::from_ptau(PREPARED, (1 << k) + 1).unwrap().truncate(1 << k).unwrap();
+        assert_eq!(lagrange, Srs::from_ptau(PREPARED, 1 << k, 1 << k).unwrap().for_circuit(k, (1 << k) + 1).unwrap().lagrange(1 << k).unwrap());
+        let mut computed = Srs::from_ptau(PREPARED, (1 << k) + 1, (1 << k) + 1).unwrap().truncate(1 << k).unwrap();
         assert!(computed.lagrange(1 << k).is_none());
         computed = computed.for_circuit(k, (1 << k) + 1).unwrap();
         assert_eq!(computed, prepared, "the file's basis is the one a G1 FFT gives");
     }
-    assert!(Srs::from_ptau(PREPARED, 100).unwrap().lagrange(100).is_none());
-    assert!(Srs::from_ptau(PTAU, 64).unwrap().lagrange(64).is_none(), "an unprepared file has none");
+    assert!(Srs::from_ptau(PREPARED, 100, 100).unwrap().lagrange(100).is_none());
+    assert!(Srs::from_ptau(PTAU, 64, 64).unwrap().lagrange(64).is_none(), "an unprepared file has none");
 
     // A basis of more rows than powers, or of rows that are not a power of two, is a framing
     // error; a basis of fewer rows than the powers is the packed circuits' case.
@@ -338,7 +338,7 @@ fn proofs_verify_under_the_snarkjs_srs() {
     use zkinfer_prover::{keygen, prove, Cpu, ProveOptions};
     use zkinfer_verifier::{verify, VerifyingKey};
 
-    let srs = Srs::from_ptau(PTAU, 1023).unwrap();
+    let srs = Srs::from_ptau(PTAU, 1023, 1023).unwrap();
     let circuit = TestCircuit::new(400, Cheat::None, 9);
     let pk = keygen(&srs, &circuit.shape(), None, 1, &Cpu).unwrap();
     assert_eq!(pk.vk.description.k, 9);
@@ -388,7 +388,7 @@ fn a_bad_lagrange_section_is_an_error() {
     let point = |i: usize| start + (15 + i) * 64;
     let mut off_curve = PREPARED.to_vec();
     off_curve[point(3) + 5] ^= 1;
-    let err = no_panic("off-curve Lagrange point", || Srs::from_ptau(&off_curve, 16)).unwrap_err();
+    let err = no_panic("off-curve Lagrange point", || Srs::from_ptau(&off_curve, 16, 16)).unwrap_err();
     assert!(err.to_string().contains("Lagrange point 3 of 16 rows"), "{err}");
 
     let mut swapped = PREPARED.to_vec();
@@ -396,8 +396,8 @@ fn a_bad_lagrange_section_is_an_error() {
     let tmp: Vec<u8> = swapped[a..a + 64].to_vec();
     swapped.copy_within(b..b + 64, a);
     swapped[b..b + 64].copy_from_slice(&tmp);
-    let err = no_panic("swapped Lagrange points", || Srs::from_ptau(&swapped, 16)).unwrap_err();
+    let err = no_panic("swapped Lagrange points", || Srs::from_ptau(&swapped, 16, 16)).unwrap_err();
     assert!(err.to_string().contains("Lagrange basis for 16 rows does not match its powers of tau"), "{err}");
     // Other sizes do not read the damaged points.
-    assert!(Srs::from_ptau(&swapped, 32).is_ok());
+    assert!(Srs::from_ptau(&swapped, 32, 32).is_ok());
 }

@@ -39,6 +39,10 @@ pub struct CircuitDescription {
 }
 
 pub const MAX_K: u32 = 26;
+/// The most evaluations a packed group may add to save a commitment: on the EVM an evaluation
+/// costs about 570 gas (calldata, range check, its share of the interpolation), a commitment
+/// about 7,500 (an `ecMul`, an `ecAdd` and 64 bytes of calldata).
+pub const MERGE_EVALUATIONS: usize = 12;
 /// The largest degree of any constraint; it fixes the extension of the quotient's coset.
 pub const MAX_DEGREE: usize = 9;
 const MAX_ITEMS: usize = 1 << 16;
@@ -425,6 +429,37 @@ impl CircuitDescription {
                 }
             }
         }
+        // A group then joins the group of its round whose rotations strictly contain its own and
+        // that adds the fewest evaluations, if it has room and they are at most
+        // `MERGE_EVALUATIONS`: its polynomials are also opened at the other rotations (§3.7).
+        // Such sets belong to other polynomials of the round, so no witness column is opened at
+        // more points than its blinding rows allow (§3.3).
+        let mut added = Vec::new();
+        loop {
+            let cost = |g: usize, h: usize| {
+                let ((round, rotations, members), (other_round, other, other_members)) = (&groups[g], &groups[h]);
+                let fits = g != h
+                    && round == other_round
+                    && !rotations.is_empty()
+                    && other.len() > rotations.len()
+                    && rotations.iter().all(|r| other.contains(r))
+                    && members.len() + other_members.len() <= pack;
+                fits.then(|| members.len() * (other.len() - rotations.len())).filter(|&c| c <= MERGE_EVALUATIONS)
+            };
+            let best = (0..groups.len())
+                .flat_map(|g| (0..groups.len()).map(move |h| (g, h)))
+                .filter_map(|(g, h)| cost(g, h).map(|c| (c, g, h)))
+                .min();
+            let Some((_, g, h)) = best else { break };
+            let (_, rotations, members) = groups.remove(g);
+            let h = if h > g { h - 1 } else { h };
+            for &poly in &members {
+                let extra = groups[h].1.iter().filter(|r| !rotations.contains(r));
+                added.extend(extra.map(|&rotation| Opening { poly, rotation }));
+            }
+            groups[h].2.extend(members);
+        }
+        openings.extend(added);
         let mut point_sets: Vec<PointSet> = Vec::new();
         let mut commitments = Vec::new();
         for (round, rotations, polys) in groups {
@@ -493,10 +528,11 @@ impl Layout {
 
     /// The largest degree of a committed polynomial plus one: the SRS powers of tau, from
     /// `tau^0`, that key generation and proving need. A packed commitment has degree below
-    /// `t n`; a quotient piece has `quotient_span n + 1` coefficients (§7's blinding).
+    /// `t n`; a quotient piece has `quotient_span n` coefficients, one more when there are
+    /// several (§7's blinding).
     pub fn srs_powers(&self) -> usize {
         let t = self.commitments.iter().map(|c| c.t).max().unwrap_or(1);
-        (t * self.n).max(self.quotient_span * self.n + 1)
+        (t * self.n).max(self.quotient_span * self.n + (self.num_quotient_pieces() > 1) as usize)
     }
 
     /// Index of `rotation` in `rotations`.
