@@ -58,7 +58,7 @@ enum Command {
         #[arg(long)]
         width: Option<usize>,
         /// What the width is chosen for: `proving` (the least proving time) or `evm` (the
-        /// least gas of the Solidity verifier, with at most twice the rows).
+        /// least gas of the Solidity verifier, with at most four times the rows).
         #[arg(long, default_value = "proving", conflicts_with = "width")]
         optimize: Optimize,
         /// Polynomials per commitment, a power of two up to 64: more makes the Solidity

@@ -301,7 +301,7 @@ pub enum Optimize {
     #[default]
     Proving,
     /// The least gas of the Solidity verifier (fewer committed columns), among layouts with at
-    /// most twice the rows of the `Proving` choice.
+    /// most four times the rows of the `Proving` choice, packed by `EVM_PACK` unless told.
     Evm,
 }
 
@@ -332,6 +332,9 @@ pub struct CompileOptions {
 /// The packing `--optimize evm` chooses (docs/evm.md): enough for a model's key to fit in one
 /// or two commitments.
 pub const EVM_PACK: usize = 16;
+
+/// How many more `k` than the fastest layout `--optimize evm` may take.
+const EVM_EXTRA_K: u32 = 2;
 
 /// The cost model is within about 10% of measured proving times (docs/circuits.md): within
 /// that margin of the fastest layout, the narrowest is chosen for its smaller key and proof.
@@ -423,7 +426,8 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
 /// The layout for `optimize` among the narrowest width at each circuit size (a narrower
 /// layout of the same `2^k` rows has fewer columns of every kind, so it is cheaper to prove
 /// and to verify): for proving, the narrowest within `PROVING_MARGIN` of the fastest; for the
-/// EVM, the least gas with at most one more `k` than that.
+/// EVM, the least gas with at most two more `k` than that (the narrowest layouts, with the fewest
+/// evaluations, often need them).
 fn choose_width(optimize: Optimize, lay_out: impl Fn(usize) -> Result<(Settings, Report), Error>) -> Result<(Settings, Report), Error> {
     let mut layouts: std::collections::BTreeMap<usize, (Settings, Report)> = Default::default();
     let mut k_at = |width: usize| -> Result<u32, Error> {
@@ -457,7 +461,7 @@ fn choose_width(optimize: Optimize, lay_out: impl Fn(usize) -> Result<(Settings,
     let chosen = match optimize {
         Optimize::Proving => proving,
         Optimize::Evm => {
-            let most_rows = report(&proving).k + 1;
+            let most_rows = report(&proving).k + EVM_EXTRA_K;
             *candidates
                 .iter()
                 .filter(|w| report(w).k <= most_rows)

@@ -34,12 +34,12 @@ fn evm_layouts_commit_fewer_columns_for_less_gas() {
         let (p, e) = (committed_columns(name, &proving_settings, &proving), committed_columns(name, &evm_settings, &evm));
         assert!(e < p, "{name}: {e} committed columns for the EVM, {p} for proving");
         assert!(evm.estimated_verify_gas < proving.estimated_verify_gas, "{name}: {evm:?} vs {proving:?}");
-        assert!(evm.k <= proving.k + 1, "{name}: 2^{} rows for the EVM, 2^{} for proving", evm.k, proving.k);
+        assert!(evm.k <= proving.k + 2, "{name}: 2^{} rows for the EVM, 2^{} for proving", evm.k, proving.k);
     }
 }
 
 /// Against every width laid out one by one: the chosen width is the narrowest whose estimated
-/// proving time is within 10% of the fastest, and no packed width has less gas within one more
+/// proving time is within 10% of the fastest, and no packed width has less gas within two more
 /// `k`.
 #[test]
 fn the_chosen_widths_are_the_best_of_every_width() {
@@ -54,7 +54,7 @@ fn the_chosen_widths_are_the_best_of_every_width() {
         // The EVM layouts are packed (`EVM_PACK`), as a given width with `Optimize::Evm` is.
         let least_gas = (5..=64)
             .map(|w| compiled(name, Some(w), Optimize::Evm, params).unwrap().1)
-            .filter(|r| r.k <= proving.k + 1)
+            .filter(|r| r.k <= proving.k + 2)
             .map(|r| r.estimated_verify_gas)
             .min()
             .unwrap();
