@@ -2,7 +2,7 @@
 
 use crate::backend::{Backend, Bases};
 use crate::keygen::{commit, ProvingKey};
-use crate::poly::{add_scaled, divide_by_linear, divide_by_vanishing, evaluate, pack};
+use crate::poly::{add_scaled, divide_by_linear, divide_by_vanishing, evaluate};
 use crate::Error;
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::CurveGroup;
@@ -191,21 +191,16 @@ pub fn prove<C: Circuit>(
         x_si *= x_span;
     }
     let points: Vec<Fr> = layout.rotations.iter().map(|&r| layout.rotate(r) * x).collect();
-    let committed: Vec<Vec<Fr>> = layout
-        .commitments
-        .iter()
-        .map(|c| pack(&c.polys.iter().map(|&p| coeffs_of(p)).collect::<Vec<_>>(), c.t))
-        .collect();
     let mut sets: Vec<OpenedSet> = layout
         .point_sets
         .iter()
         .map(|set| OpenedSet {
             t: set.t,
             points: set.rotations.iter().map(|&r| layout.rotation_index(r)).collect(),
-            polys: set.commitments.iter().map(|&c| committed[c].as_slice()).collect(),
+            claims: set.commitments.iter().map(|&c| layout.commitments[c].polys.iter().map(|&p| coeffs_of(p)).collect()).collect(),
         })
         .collect();
-    sets[layout.quotient_set].polys.push(&quotient_sum);
+    sets[layout.quotient_set].claims.push(vec![&quotient_sum]);
     let (w, w_prime) = open(backend, &pk.bases, &points, &sets, v, u, &mut transcript)?;
 
     let proof = Proof {
@@ -237,12 +232,13 @@ fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values
     G1Projective::normalize_batch(&points)
 }
 
-/// Committed polynomials, by coefficients (packed ones packed), opened on the same points.
+/// Commitments opened on the same points, each given by the coefficients of the polynomials it
+/// packs.
 struct OpenedSet<'a> {
     t: usize,
     /// Indices into the opening's points.
     points: Vec<usize>,
-    polys: Vec<&'a [Fr]>,
+    claims: Vec<Vec<&'a [Fr]>>,
 }
 
 /// The multi-point opening (SHPLONK; `zkinfer_verifier::opening` states the equations) of
@@ -261,10 +257,15 @@ fn open(
     let combined: Vec<Vec<Fr>> = sets
         .iter()
         .map(|set| {
-            let mut f = Vec::new();
+            // The packed polynomials are combined in place rather than each built first: at
+            // t n coefficients apiece they would dominate the proof's memory.
+            let len = set.claims.iter().flatten().map(|m| m.len()).max().unwrap_or(0) * set.t;
+            let mut f = vec![Fr::zero(); len];
             let mut v_t = Fr::one();
-            for p in &set.polys {
-                add_scaled(&mut f, p, v_t);
+            for claim in &set.claims {
+                for (i, member) in claim.iter().enumerate() {
+                    f.par_iter_mut().skip(i).step_by(set.t).zip(member.par_iter()).for_each(|(a, c)| *a += v_t * c);
+                }
                 v_t *= v;
             }
             f
@@ -487,7 +488,7 @@ mod tests {
             let sets: Vec<OpenedSet> = set_points
                 .iter()
                 .zip(&polys)
-                .map(|(at, ps)| OpenedSet { t: 1, points: at.clone(), polys: ps.iter().map(Vec::as_slice).collect() })
+                .map(|(at, ps)| OpenedSet { t: 1, points: at.clone(), claims: ps.iter().map(|p| vec![p.as_slice()]).collect() })
                 .collect();
             let (mut w, mut w_prime) = open(&Cpu, &bases, points, &sets, v, u, &mut transcript).unwrap();
             edit(&mut w, &mut w_prime);

@@ -360,11 +360,11 @@ fn proofs_verify_under_the_snarkjs_srs() {
     // Packed commitments need more powers: 2^7 rows packed by 4 fit in the ceremony's 1024.
     let small = TestCircuit::new(100, Cheat::None, 9);
     let pk = keygen(&srs, &small.shape(), None, 4, &Cpu).unwrap();
-    assert_eq!((pk.vk.description.k, pk.vk.layout().srs_powers()), (7, 513));
+    assert_eq!((pk.vk.description.k, pk.vk.layout().srs_powers()), (7, 512));
     let proof = prove(&pk, &small, &small.instances(), &Cpu, &mut rng, ProveOptions::default()).unwrap();
     verify(&VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap(), &small.instances(), &proof).unwrap();
     let Err(err) = keygen(&srs, &circuit.shape(), None, 4, &Cpu) else { panic!("2^9 rows packed by 4 keyed under 1024 points") };
-    assert!(err.to_string().contains("packed by 4 needs degree 2048"), "{err}");
+    assert!(err.to_string().contains("packed by 4 needs degree 2047"), "{err}");
 }
 
 /// Where section 12 (the Lagrange bases) starts in the prepared fixture, found by walking the
