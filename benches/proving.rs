@@ -89,7 +89,7 @@ fn prove_criterion<M: Measurement>(mut c: Criterion<M>, sizes: impl Iterator<Ite
     for k in sizes {
         let circuit = BenchCircuit::new(k, k as u64);
         let instances = circuit.instances();
-        // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_rows`).
+        // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_circuit`).
         let srs = Srs::generate_insecure(1 << k, rng);
         let pk = keygen(&srs, &circuit.shape(), Some(k), 1, &Cpu).expect("keygen");
         group.bench_function(BenchmarkId::new(Cpu.name(), format!("2^{k}")), |b| {
@@ -109,7 +109,7 @@ fn prove_timed(sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
         }
         let circuit = BenchCircuit::new(k, k as u64);
         let instances = circuit.instances();
-        // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_rows`).
+        // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_circuit`).
         let srs = Srs::generate_insecure(1 << k, rng);
         let pk = keygen(&srs, &circuit.shape(), Some(k), 1, &Cpu).expect("keygen");
         let runs: Vec<Spent> = (0..MANUAL_RUNS)

@@ -62,6 +62,30 @@ fn setup_takes_a_snarkjs_ptau_file() {
     assert!(!text(&o).contains("development SRS"), "{}", text(&o));
 }
 
+/// `--optimize evm` packs (docs/evm.md): the report names the powers of tau the layout needs,
+/// a ceremony file with fewer is refused with both numbers, a dev SRS of that size proves, and
+/// the Solidity verifier is written.
+#[test]
+fn evm_layouts_are_packed_and_name_the_powers_they_need() {
+    let dir = temp("evm");
+    let d = dir.to_str().unwrap();
+    let input = fixture("tiny_mlp/input.json");
+    let (o, v) = zkinfer_json(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--calibration", &input, "--optimize", "evm"]);
+    assert!(o.status.success() && v["settings"]["pack"] == 16, "{v}");
+    let powers = v["report"]["srs_powers"].as_u64().unwrap();
+    assert_eq!(powers, 16 << v["report"]["k"].as_u64().unwrap(), "{v}");
+    let o = zkinfer(&["setup", d, "--srs", &fixture("ptau/test_power10.ptau"), "--backend", "cpu"]);
+    assert!(!o.status.success() && text(&o).contains("power 10 (1024 points) but the circuit needs") && text(&o).contains(&powers.to_string()), "{}", text(&o));
+    assert!(zkinfer(&["setup", d, "--dev-srs", "--backend", "cpu"]).status.success());
+    let proof = format!("{d}/proof.json");
+    assert!(zkinfer(&["prove", d, "--input", &input, "-o", &proof, "--backend", "cpu"]).status.success());
+    let o = zkinfer(&["verify", &format!("{d}/vk.bin"), &proof]);
+    assert!(o.status.success() && text(&o).contains("verified"), "{}", text(&o));
+    let sol = format!("{d}/Verifier.sol");
+    let o = zkinfer(&["evm-verifier", &format!("{d}/vk.bin"), "-o", &sol]);
+    assert!(o.status.success() && std::fs::read_to_string(&sol).unwrap().contains("function verifyProof"), "{}", text(&o));
+}
+
 /// Compiles tiny_mlp, sets up and proves; returns the directory.
 fn tiny_proof(name: &str) -> String {
     let dir = temp(name);

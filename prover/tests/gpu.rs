@@ -164,6 +164,22 @@ fn a_proof_made_on_the_gpu_verifies_and_equals_the_cpu_proof() {
     assert!(zkinfer_verifier::verify(&pk.vk, &cheat.instances(), &bad).is_err());
 }
 
+/// Packed commitments (docs/protocol.md §3.7) go through the monomial bases at `t n` points:
+/// the GPU's key and proof equal the CPU's.
+#[test]
+fn a_packed_proof_made_on_the_gpu_equals_the_cpu_proof() {
+    let Some(gpu) = gpu() else { return };
+    let srs = Srs::generate_insecure(1 << 11, &mut rng());
+    let circuit = TestCircuit::new(200, Cheat::None, 3);
+    let pk = keygen(&srs, &circuit.shape(), None, 8, &gpu).unwrap();
+    let proof = prove(&pk, &circuit, &circuit.instances(), &gpu, &mut rng(), ProveOptions::default()).unwrap();
+    zkinfer_verifier::verify(&pk.vk, &circuit.instances(), &proof).unwrap();
+    let cpu_pk = keygen(&srs, &circuit.shape(), None, 8, &Cpu).unwrap();
+    assert_eq!(pk.vk.to_bytes(), cpu_pk.vk.to_bytes());
+    let cpu_proof = prove(&cpu_pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap();
+    assert_eq!(proof, cpu_proof);
+}
+
 /// The device times of one handle's calls: per kind they add up to the total, and by stage too
 /// where the clock times each dispatch.
 fn assert_times_add_up(stats: &GpuStats, stages: &[&str]) {
