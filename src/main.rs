@@ -354,13 +354,16 @@ fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: B
     let evaluate = start.elapsed();
     let vk = VerifyingKey::from_bytes(&std::fs::read(dir.join("vk.bin")).context("reading vk.bin (run `zkinfer setup` first)")?)?;
     let srs = Srs::from_bytes(&std::fs::read(dir.join("srs.bin")).context("reading srs.bin (run `zkinfer setup` first)")?)?;
-    if srs.is_insecure() {
+    let insecure_srs = srs.is_insecure();
+    if insecure_srs {
         term.warn(INSECURE);
     }
     let backend = select(backend)?;
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let start = Instant::now();
     let pk = term.step("rebuilding the proving key", || proving_key_for(&srs, &ModelCircuit { model: &model, input: None }, vk, backend.as_ref()))?;
+    // The proving key holds the powers it uses; the SRS's copy would only add to the peak.
+    drop(srs);
     let keys = start.elapsed();
     let instances = ModelCircuit::instances(&model, &x, &outputs);
     let start = Instant::now();
@@ -375,7 +378,7 @@ fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: B
         proof_bytes: proof.len(),
         outputs: file.outputs,
         backend: backend.name().to_string(),
-        insecure_srs: srs.is_insecure(),
+        insecure_srs,
         seconds: ProveSeconds { evaluate, keys, prove: proving },
     })
 }
