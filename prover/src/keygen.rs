@@ -30,6 +30,9 @@ pub struct Domains {
     /// column are alive at once instead of `extension * n`.
     pub parts: Vec<Domain>,
     pub extension: usize,
+    /// `omega^r` for every row: the identity permutation at key generation and in every
+    /// proof's grand products.
+    pub omegas: Vec<Fr>,
 }
 
 impl Domains {
@@ -43,7 +46,7 @@ impl Domains {
             .take(layout.extension)
             .map(|offset| rows.get_coset(offset).expect("coset offsets are nonzero"))
             .collect();
-        Self { rows, extended, parts, extension: layout.extension }
+        Self { rows, extended, parts, extension: layout.extension, omegas: rows.elements().collect() }
     }
 
     /// Coefficients of polynomials given by their row values, in place.
@@ -140,7 +143,7 @@ fn build<C: Circuit>(
     let domains = Domains::new(&layout);
 
     let fixed = domains.polys(backend, synthesis.fixed);
-    let sigma = domains.polys(backend, permutation(&description.permutation, &synthesis.copies, &layout)?);
+    let sigma = domains.polys(backend, permutation(&description.permutation, &synthesis.copies, &layout, &domains.omegas)?);
 
     let marker = |rows: &mut dyn Iterator<Item = usize>| {
         let mut v = vec![Fr::zero(); n];
@@ -196,7 +199,12 @@ pub(crate) fn commit<'a, 'b>(
 /// The permutation polynomials' row values: cell (i, r) maps to the next cell of its copy
 /// cycle (i', r'), encoded as `delta^i' * omega^r'`. Cycles are merged by splicing, the
 /// smaller into the larger, as copy constraints arrive.
-fn permutation(columns: &[zkinfer_verifier::Column], copies: &[(Cell, Cell)], layout: &Layout) -> Result<Vec<Vec<Fr>>, Error> {
+fn permutation(
+    columns: &[zkinfer_verifier::Column],
+    copies: &[(Cell, Cell)],
+    layout: &Layout,
+    omegas: &[Fr],
+) -> Result<Vec<Vec<Fr>>, Error> {
     let n = layout.n;
     let position = |c: &Cell| -> Result<(usize, usize), Error> {
         let i = columns.iter().position(|col| *col == c.column).expect("the layouter checks equality is enabled");
@@ -232,6 +240,5 @@ fn permutation(columns: &[zkinfer_verifier::Column], copies: &[(Cell, Cell)], la
         mapping[right.0][right.1] = tmp;
     }
     let shifts: Vec<Fr> = (0..columns.len()).map(Layout::permutation_shift).collect();
-    let omegas: Vec<Fr> = std::iter::successors(Some(Fr::one()), |w| Some(*w * layout.omega)).take(n).collect();
     Ok(mapping.iter().map(|col| col.iter().map(|&(i, r)| shifts[i] * omegas[r]).collect()).collect())
 }

@@ -325,7 +325,7 @@ fn permutation_products(pk: &ProvingKey, columns: &Columns, beta: Fr, gamma: Fr,
     let layout = pk.vk.layout();
     let d = &pk.vk.description;
     let (n, usable) = (layout.n, layout.usable_rows);
-    let omegas: Vec<Fr> = std::iter::successors(Some(Fr::one()), |w| Some(*w * layout.omega)).take(n).collect();
+    let omegas = &pk.domains.omegas;
     let mut start = Fr::one();
     let mut out = Vec::new();
     for (j, chunk) in d.permutation.chunks(layout.chunk).enumerate() {

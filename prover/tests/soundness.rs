@@ -113,7 +113,7 @@ fn cheating_provers_are_refused(pack: usize) {
         let instances = circuit.instances();
         let err = prove(&h.pk, &circuit, &instances, &Cpu, &mut rng(2), ProveOptions::default()).unwrap_err();
         match &err {
-            zkinfer_prover::Error::Unsatisfied(failures) => assert_eq!(failures, &[failure.clone()], "{cheat:?}"),
+            zkinfer_prover::Error::Unsatisfied(failures) => assert_eq!(failures, std::slice::from_ref(&failure), "{cheat:?}"),
             other => panic!("{cheat:?}: expected Unsatisfied, got {other:?}"),
         }
         assert!(err.to_string().contains(&failure.to_string()), "{cheat:?}: {err}");
@@ -140,7 +140,7 @@ fn a_false_claim_is_rejected(pack: usize) {
         claim[0][i] += Fr::from(1u64);
         let err = prove(&h.pk, &h.circuit, &claim, &Cpu, &mut rng(3), ProveOptions::default()).unwrap_err();
         let expected = Failure::PublicInput { cell: cell.into(), instance: format!("instance[0] row {i}") };
-        assert!(matches!(&err, zkinfer_prover::Error::Unsatisfied(f) if f == &[expected.clone()]), "claim {i}: {err:?}");
+        assert!(matches!(&err, zkinfer_prover::Error::Unsatisfied(f) if f == std::slice::from_ref(&expected)), "claim {i}: {err:?}");
 
         let proof = prove(&h.pk, &h.circuit, &claim, &Cpu, &mut rng(3), CHEATING).unwrap();
         assert_rejected(&h.pk.vk, &claim, &proof, &format!("false claim on public input {i}, packed by {pack}"));

@@ -77,8 +77,8 @@ impl<'a> Constraints<'a> {
             let columns = &self.description.permutation;
             for j in 0..products {
                 let (mut left, mut right) = (v.product(j, 1), v.product(j, 0));
-                for i in j * self.layout.chunk..((j + 1) * self.layout.chunk).min(columns.len()) {
-                    let a = v.cell(Query { column: columns[i], rotation: 0 });
+                for (i, column) in columns.iter().enumerate().skip(j * self.layout.chunk).take(self.layout.chunk) {
+                    let a = v.cell(Query { column: *column, rotation: 0 });
                     left *= a + beta * v.sigma(i) + gamma;
                     right *= a + beta * self.shifts[i] * x + gamma;
                 }

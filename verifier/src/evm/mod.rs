@@ -808,9 +808,9 @@ impl<'a> Generator<'a> {
         powers(&mut self.code, m.v, m.v_powers, num_v_powers(layout));
         self.code.block(|c| {
             c.line(format!("// scale_s, and Z_T(zeta) / Z_{{T\\S_0}}(zeta)\nlet ni := mload({})", hex(m.normalizer_inverse())));
-            for s in 1..sets.len() {
+            for (s, outside) in outsides.iter().enumerate().skip(1) {
                 c.block(|c| {
-                    c.line(product_into("p", outsides[s].clone()));
+                    c.line(product_into("p", outside.clone()));
                     c.line(format!("mstore({}, mulmod({}, mulmod(p, ni, r), r))", hex(m.set_scales + 32 * s), upow(s)));
                 });
             }
