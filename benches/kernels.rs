@@ -6,8 +6,10 @@
 //! `-- '/gpu'` the GPU backend alone; `ZKINFER_BENCH_LOG_N=16-20` (or a list, `12,16,20`) picks
 //! the sizes; `ZKINFER_BENCH_CLOCK=cpu` measures process CPU time instead of wall time (see
 //! `clock.rs`); `ZKINFER_BENCH_GPU` says whether the GPU backend is measured (see
-//! `support/gpu.rs`). With the GPU backend, a table of its time split per call follows
-//! criterion's output.
+//! `support/gpu.rs`), and `ZKINFER_GPU_FIELD` with which field arithmetic (u16 unless set; its
+//! benchmark names end with it): `scripts/gpu-bench.sh kernels` runs this once per arithmetic,
+//! the later runs with `'/gpu'`. With the GPU backend, a table of its time split per call
+//! follows criterion's output.
 
 #[path = "clock.rs"]
 mod clock;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU backend measured on a lent H100/H200 device machine, in one `run` call.
+# The GPU backend measured on a lent H100/H200 device machine, in two `run` calls.
 #
 # The device machine has no crates.io and no apt, so everything is built HERE and carried:
 #
@@ -13,25 +13,35 @@
 #      amd64 .debs into target/gpu-bench/gl/, and prints the size, about 25 MiB: with the
 #      tracked tree (about 3 MiB) well inside the 64 MiB that a call carries.
 #
-#   2. One device call, the machine's own time about 6 to 8 minutes:
+#   2. Two device calls, each within the 10 minutes of one (estimates: about 4 and 8 minutes):
 #
-#        run(command="bash scripts/gpu-bench.sh all", carry=["target/gpu-bench"], timeout_s=600)
+#        run(command="bash scripts/gpu-bench.sh check tests fixtures", carry=["target/gpu-bench"], timeout_s=600)
+#        run(command="bash scripts/gpu-bench.sh check kernels", carry=["target/gpu-bench"], timeout_s=600)
 #
-#      If it may not fit, split it into two calls: "bash scripts/gpu-bench.sh check tests fixtures",
-#      then "bash scripts/gpu-bench.sh check kernels". The files come back under $OUT (at most 8):
-#        env.txt      the GPU, driver, CPU, and the adapter wgpu chose with its kernel clock
-#        tests.log    the GPU correctness tests (prover/tests/gpu.rs) on the real adapter
-#        kernels.md   MSM/FFT/iFFT/coset FFT per size: arkworks, CPU backend, GPU backend, and
-#                     the GPU's time split per call (upload, wait, kernel, readback, stages)
+#      ("all" is both in one call, which fits only with fewer arithmetics: GPU_BENCH_FIELDS=u16.)
+#      The kernel benchmark runs once per field arithmetic of the GPU backend (ZKINFER_GPU_FIELD,
+#      GPU_BENCH_FIELDS) that the adapter runs: the first run with arkworks and the CPU backend,
+#      the others the GPU alone. The files come back under $OUT (at most 8):
+#        env.txt      the GPU, driver, CPU, and the adapter wgpu chose with its kernel clock, once
+#                     per arithmetic (or why the adapter cannot run it)
+#        tests.log    the GPU correctness tests (prover/tests/gpu.rs) on the real adapter, every
+#                     arithmetic it runs
+#        kernels.md   MSM/FFT/iFFT/coset FFT per size: arkworks, CPU backend, GPU backend with each
+#                     arithmetic, and per arithmetic the GPU's time split per call (upload, wait,
+#                     kernel, readback, stages)
 #        kernels.log  criterion's whole output
-#        fixtures.md  every bundled model proved on the CPU and on the GPU, with the GPU split
+#        fixtures.md  every bundled model proved on the CPU and on the GPU (ZKINFER_GPU_FIELD, u16
+#                     unless set), with the GPU split
 #        fixtures.log its stderr
 #
 # Steps: build (here only), check, tests, kernels, fixtures; "all" is check tests kernels
 # fixtures. Variables: GPU_BENCH_ADAPTER (default nvidia: the adapter whose name must contain
-# it), GPU_BENCH_LOG_N (kernel sizes, default 16-20), GPU_BENCH_RUNS (proofs per model and
-# backend, default 3), GPU_BENCH_FIXTURES (default all models). To try the whole thing here
-# on lavapipe: GPU_BENCH_ADAPTER=llvmpipe GPU_BENCH_LOG_N=8 GPU_BENCH_FIXTURES=tiny_mlp
+# it), GPU_BENCH_LOG_N (kernel sizes, default 16-20), GPU_BENCH_FIELDS (the arithmetics, in
+# order, default "u16 u64 u13 u14 u15"), GPU_BENCH_KERNELS_S (seconds for all the kernel runs,
+# default 480: a run that would start later is left out, one under way is cut short, and what
+# finished is tabled), GPU_BENCH_RUNS (proofs per model and backend, default 3),
+# GPU_BENCH_FIXTURES (default all models). To try the whole thing here on lavapipe:
+# GPU_BENCH_ADAPTER=llvmpipe GPU_BENCH_LOG_N=8 GPU_BENCH_FIXTURES=tiny_mlp GPU_BENCH_FIELDS="u16 u64"
 # scripts/gpu-bench.sh check kernels fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,10 +100,23 @@ check() {
         ldd --version | sed -n 1p
         ldconfig -p | grep libvulkan || true
         echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
-        # An empty criterion run: the bench only picks its adapter and says which.
-        ZKINFER_BENCH_GPU=1 ZKINFER_BENCH_LOG_N=1 "$STAGE/kernels" --bench '^no benchmark$' 2>&1 | grep -i -E 'benchmarking|adapter|error|panicked' || true
+        # Empty criterion runs: the bench only picks its adapter, builds the kernels with one
+        # arithmetic and says so, or why it cannot.
+        for field in $FIELDS; do
+            ZKINFER_GPU_FIELD=$field ZKINFER_BENCH_GPU=1 ZKINFER_BENCH_LOG_N=1 "$STAGE/kernels" --bench '^no benchmark$' 2>&1 | grep -i -E 'benchmarking|adapter|error|panicked' || true
+        done
     } 2>&1 | tee "$OUT/env.txt"
     grep -q '^benchmarking gpu' "$OUT/env.txt" || { echo "wgpu did not take a '$WGPU_ADAPTER_NAME' adapter: see above" >&2; exit 1; }
+}
+
+# The arithmetics of GPU_BENCH_FIELDS that check found the adapter runs; all of them without check.
+runnable() {
+    local field
+    for field in $FIELDS; do
+        if [ ! -f "$OUT/env.txt" ] || grep -q "^benchmarking gpu (.*, $field) " "$OUT/env.txt"; then
+            echo "$field"
+        fi
+    done
 }
 
 tests() {
@@ -101,8 +124,19 @@ tests() {
 }
 
 kernels() {
-    local rc=0
-    ZKINFER_BENCH_GPU=1 ZKINFER_BENCH_LOG_N="${GPU_BENCH_LOG_N:-16-20}" timeout 420 "$STAGE/kernels" --bench 2>&1 | tee "$OUT/kernels.log" || rc=$?
+    local rc=0 field filter=() deadline=$((SECONDS + ${GPU_BENCH_KERNELS_S:-480}))
+    : >"$OUT/kernels.log"
+    for field in $(runnable); do
+        if [ $((deadline - SECONDS)) -lt 30 ]; then
+            echo "kernels with $field left out: GPU_BENCH_KERNELS_S is spent" | tee -a "$OUT/kernels.log" >&2
+            rc=1
+            continue
+        fi
+        ZKINFER_GPU_FIELD=$field ZKINFER_BENCH_GPU=1 ZKINFER_BENCH_LOG_N="${GPU_BENCH_LOG_N:-16-20}" \
+            timeout $((deadline - SECONDS)) "$STAGE/kernels" --bench "${filter[@]}" 2>&1 | tee -a "$OUT/kernels.log" || rc=$?
+        # arkworks and the CPU backend once; the other arithmetics' runs only the GPU's benchmarks.
+        filter=(/gpu)
+    done
     # What finished is tabled even when the run did not.
     python3 - "$OUT/kernels.log" >"$OUT/kernels.md" <<'EOF'
 import re, sys
@@ -125,17 +159,23 @@ for line in text:
 for group, sizes in results.items():
     backends = sorted({b for row in sizes.values() for b in row}, key=lambda b: (not b.startswith("arkworks"), b))
     cpu = next((b for b in backends if b.startswith("cpu")), None)
-    gpu = next((b for b in backends if b.startswith("gpu")), None)
+    # One GPU backend per field arithmetic, named by it: "gpu (adapter, Vulkan, u16)".
+    gpus = [b for b in backends if b.startswith("gpu")] if cpu else []
+    arith = lambda b: b[b.rindex(", ") + 2 : -1]
     print(f"\n## {group}: ms per call (criterion's estimate, wall time)\n")
-    print("| size | " + " | ".join(backends) + (" | CPU / GPU |" if cpu and gpu else " |"))
-    print("|---" * (len(backends) + 1 + bool(cpu and gpu)) + "|")
+    print("| size | " + " | ".join(backends + [f"CPU / GPU {arith(g)}" for g in gpus]) + " |")
+    print("|---" * (len(backends) + len(gpus) + 1) + "|")
     for size, row in sorted(sizes.items(), key=lambda kv: int(kv[0][2:])):
         cells = [f"{row[b]:.3f}" if b in row else "-" for b in backends]
-        ratio = f" | {row[cpu] / row[gpu]:.2f}x" if cpu in row and gpu in row else (" | -" if cpu and gpu else "")
-        print(f"| {size} | " + " | ".join(cells) + ratio + " |")
-split = [i for i, line in enumerate(text) if line.startswith("# GPU time split")]
-if split:
-    print("\n" + "\n".join(line for line in text[split[0]:] if line.strip() == "" or line.startswith(("#", "|", "Averages", "(", "twiddles"))))
+        cells += [f"{row[cpu] / row[g]:.2f}x" if cpu in row and g in row else "-" for g in gpus]
+        print(f"| {size} | " + " | ".join(cells) + " |")
+# Each run's split table, to its last row.
+table = ("#", "|", "Averages", "(", "twiddles")
+for start in [i for i, line in enumerate(text) if line.startswith("# GPU time split")]:
+    end = start
+    while end < len(text) and (text[end].strip() == "" or text[end].startswith(table)):
+        end += 1
+    print("\n" + "\n".join(text[start:end]).rstrip())
 EOF
     cat "$OUT/kernels.md"
     return $rc
@@ -147,8 +187,9 @@ fixtures() {
     env "${env[@]}" timeout 300 "$STAGE/fixtures" 2>"$OUT/fixtures.log" | tee "$OUT/fixtures.md"
 }
 
+FIELDS="${GPU_BENCH_FIELDS:-u16 u64 u13 u14 u15}"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || { sed -n '2,32p' "$0"; exit 2; }
+[ ${#steps[@]} -gt 0 ] || { sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 2; }
 [ "${steps[*]}" = all ] && steps=(check tests kernels fixtures)
 for step in "${steps[@]}"; do
     case "$step" in

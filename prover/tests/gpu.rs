@@ -1,5 +1,6 @@
 //! The GPU backend against the CPU one: MSMs and NTTs on random and edge-case inputs up to
-//! 2^14, whole proofs made on the GPU, and the backend's counters of calls, bytes and time. They run on any Vulkan adapter (in CI, Mesa's
+//! 2^14 and whole proofs made on the GPU, with each field arithmetic the adapter runs, and the
+//! backend's counters of calls, bytes and time. They run on any Vulkan adapter (in CI, Mesa's
 //! lavapipe on the CPU). Without one they fail, unless ZKINFER_SKIP_GPU_TESTS=1 says that the
 //! machine has no Vulkan driver on purpose.
 
@@ -7,12 +8,12 @@ mod common;
 
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::{AffineRepr, PrimeGroup, ScalarMul};
-use ark_ff::{FftField, Field, One, UniformRand, Zero};
+use ark_ff::{BigInt, FftField, Field, One, UniformRand, Zero};
 use ark_poly::EvaluationDomain;
 use common::{Cheat, TestCircuit};
 use rand::SeedableRng;
 use zkinfer_prover::backend::{Bases, Domain};
-use zkinfer_prover::gpu::{select, BackendChoice, Gpu, GpuStats, KernelClock};
+use zkinfer_prover::gpu::{select, BackendChoice, Gpu, GpuError, GpuField, GpuStats, KernelClock};
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
 
 fn rng() -> rand_chacha::ChaCha20Rng {
@@ -34,6 +35,31 @@ fn gpu() -> Option<Gpu> {
              ZKINFER_SKIP_GPU_TESTS=1 to skip them on a machine without one."
         ),
     }
+}
+
+/// A handle per field arithmetic that the adapter runs, u16 first. Lavapipe offers
+/// SHADER_INT64, so there every one must run: one missing means that the device did not ask for
+/// what it needs.
+fn gpus() -> Vec<Gpu> {
+    let Some(gpu) = gpu() else { return Vec::new() };
+    let lavapipe = gpu.adapter().name.contains("llvmpipe");
+    // Side by side: lavapipe spends up to a minute and a half of one core on each arithmetic's
+    // kernels.
+    let built: Vec<_> = std::thread::scope(|scope| {
+        let threads = GpuField::ALL.map(|field| scope.spawn(move || (field, Gpu::with_field(field))));
+        threads.into_iter().map(|thread| thread.join().expect("building the kernels")).collect()
+    });
+    built
+        .into_iter()
+        .filter_map(|(field, built)| match built {
+            Ok(gpu) => Some(gpu),
+            Err(e @ GpuError::NoInt64(_)) if !lavapipe => {
+                eprintln!("not testing {field}: {e}");
+                None
+            }
+            Err(e) => panic!("{field} on {}: {e}", gpu.name()),
+        })
+        .collect()
 }
 
 /// Scalars at the edges of the field and of the signed windows: zero, small values, powers of
@@ -62,7 +88,7 @@ fn bases(n: usize) -> Bases {
 
 #[test]
 fn msm_matches_the_cpu_on_random_and_edge_inputs() {
-    let Some(gpu) = gpu() else { return };
+    let gpus = gpus();
     let n = 1 << 14;
     let bases = bases(n);
     let mut rng = rng();
@@ -73,14 +99,19 @@ fn msm_matches_the_cpu_on_random_and_edge_inputs() {
         scalars[(i * 997 + 500) % n] = *e;
     }
     for len in [1, 2, 3, 6, 100, 1 << 10, 1 << 12, n] {
-        assert_eq!(gpu.msm(&bases, &scalars[..len]), Cpu.msm(&bases, &scalars[..len]), "{len} scalars");
+        let expected = Cpu.msm(&bases, &scalars[..len]);
+        for gpu in &gpus {
+            assert_eq!(gpu.msm(&bases, &scalars[..len]), expected, "{len} scalars on {}", gpu.name());
+        }
     }
-    assert!(gpu.msm(&bases, &[]).is_zero());
+    for gpu in &gpus {
+        assert!(gpu.msm(&bases, &[]).is_zero());
+    }
 }
 
 #[test]
 fn msm_matches_the_cpu_on_structured_scalars() {
-    let Some(gpu) = gpu() else { return };
+    let gpus = gpus();
     let n = 1 << 10;
     let bases = bases(n);
     let sparse: Vec<Fr> = (0..n).map(|i| if i % 97 == 3 { -Fr::from(i as u64) } else { Fr::zero() }).collect();
@@ -93,51 +124,65 @@ fn msm_matches_the_cpu_on_structured_scalars() {
         ("sparse", sparse),
     ];
     for (name, scalars) in cases {
-        assert_eq!(gpu.msm(&bases, &scalars), Cpu.msm(&bases, &scalars), "{name}");
+        let expected = Cpu.msm(&bases, &scalars);
+        for gpu in &gpus {
+            assert_eq!(gpu.msm(&bases, &scalars), expected, "{name} on {}", gpu.name());
+        }
     }
 
     // A bucket of more than RUN^2 = 2^14 points is summed in pieces of pieces.
     let n = (1 << 14) + 1;
     let bases = self::bases(n);
     let ones = vec![Fr::one(); n];
-    assert_eq!(gpu.msm(&bases, &ones), Cpu.msm(&bases, &ones), "2^14 + 1 ones");
+    let expected = Cpu.msm(&bases, &ones);
+    for gpu in &gpus {
+        assert_eq!(gpu.msm(&bases, &ones), expected, "2^14 + 1 ones on {}", gpu.name());
+    }
 }
 
 #[test]
 fn msm_split_into_chunks_matches_the_cpu() {
-    let Some(gpu) = gpu() else { return };
-    let gpu = gpu.with_msm_chunk(1000);
+    let gpus: Vec<Gpu> = gpus().into_iter().map(|gpu| gpu.with_msm_chunk(1000)).collect();
     let n = 3500;
     let bases = bases(n);
     let mut rng = rng();
     let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
     for len in [999, 1000, 1001, n] {
-        assert_eq!(gpu.msm(&bases, &scalars[..len]), Cpu.msm(&bases, &scalars[..len]), "{len} scalars");
+        let expected = Cpu.msm(&bases, &scalars[..len]);
+        for gpu in &gpus {
+            assert_eq!(gpu.msm(&bases, &scalars[..len]), expected, "{len} scalars on {}", gpu.name());
+        }
     }
 }
 
 #[test]
 fn ntt_matches_the_cpu_on_subgroups_and_cosets() {
-    let Some(gpu) = gpu() else { return };
+    let gpus = gpus();
     let mut rng = rng();
+    // Every limb at its largest whatever the width: the most a product of limbs adds up to.
+    let full_limbs = Fr::new_unchecked(BigInt([u64::MAX, u64::MAX, u64::MAX, (1 << 61) - 1]));
     for log in [0, 1, 2, 10, 14] {
         let subgroup = Domain::new(1 << log).unwrap();
-        for domain in [subgroup, subgroup.get_coset(Fr::GENERATOR).unwrap()] {
+        let cosets = [Fr::GENERATOR, full_limbs].map(|offset| subgroup.get_coset(offset).unwrap());
+        for domain in [subgroup, cosets[0], cosets[1]] {
             let n = domain.size();
             let mut values: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
-            let edges = [-Fr::one(), Fr::zero(), -Fr::from(2u64)];
+            let edges = [-Fr::one(), full_limbs, Fr::zero(), -Fr::from(2u64)];
             values[..edges.len().min(n)].copy_from_slice(&edges[..edges.len().min(n)]);
             let short = values[..n.div_ceil(3)].to_vec();
             let at = format!("size 2^{log}, offset {}", domain.coset_offset());
             for input in [&values, &short] {
-                let (mut on_gpu, mut on_cpu) = (input.clone(), input.clone());
-                gpu.fft(&domain, &mut on_gpu);
-                Cpu.fft(&domain, &mut on_cpu);
-                assert_eq!(on_gpu, on_cpu, "fft of {} values, {at}", input.len());
-                let (mut on_gpu, mut on_cpu) = (input.clone(), input.clone());
-                gpu.ifft(&domain, &mut on_gpu);
-                Cpu.ifft(&domain, &mut on_cpu);
-                assert_eq!(on_gpu, on_cpu, "ifft of {} values, {at}", input.len());
+                let (mut fft, mut ifft) = (input.clone(), input.clone());
+                Cpu.fft(&domain, &mut fft);
+                Cpu.ifft(&domain, &mut ifft);
+                for gpu in &gpus {
+                    let mut on_gpu = input.clone();
+                    gpu.fft(&domain, &mut on_gpu);
+                    assert_eq!(on_gpu, fft, "fft of {} values, {at}, on {}", input.len(), gpu.name());
+                    let mut on_gpu = input.clone();
+                    gpu.ifft(&domain, &mut on_gpu);
+                    assert_eq!(on_gpu, ifft, "ifft of {} values, {at}, on {}", input.len(), gpu.name());
+                }
             }
         }
     }
@@ -145,39 +190,48 @@ fn ntt_matches_the_cpu_on_subgroups_and_cosets() {
 
 #[test]
 fn a_proof_made_on_the_gpu_verifies_and_equals_the_cpu_proof() {
-    let Some(gpu) = gpu() else { return };
+    let gpus = gpus();
+    if gpus.is_empty() {
+        return;
+    }
     let srs = Srs::generate_insecure(1 << 10, &mut rng());
     let circuit = TestCircuit::new(200, Cheat::None, 3);
-    let pk = keygen(&srs, &circuit.shape(), None, 1, &gpu).unwrap();
-    let proof = prove(&pk, &circuit, &circuit.instances(), &gpu, &mut rng(), ProveOptions::default()).unwrap();
-    zkinfer_verifier::verify(&pk.vk, &circuit.instances(), &proof).unwrap();
-
-    // Same randomness, same arithmetic: the CPU makes the same key and the same bytes.
+    // Same randomness, same arithmetic: the GPU makes the CPU's key and the same bytes.
     let cpu_pk = keygen(&srs, &circuit.shape(), None, 1, &Cpu).unwrap();
-    assert_eq!(pk.vk.to_bytes(), cpu_pk.vk.to_bytes());
     let cpu_proof = prove(&cpu_pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap();
-    assert_eq!(proof, cpu_proof);
-
     let cheat = TestCircuit::new(200, Cheat::Gate, 3);
     let unchecked = ProveOptions { check_witness: false };
-    let bad = prove(&pk, &cheat, &cheat.instances(), &gpu, &mut rng(), unchecked).unwrap();
-    assert!(zkinfer_verifier::verify(&pk.vk, &cheat.instances(), &bad).is_err());
+    for gpu in &gpus {
+        let pk = keygen(&srs, &circuit.shape(), None, 1, gpu).unwrap();
+        let proof = prove(&pk, &circuit, &circuit.instances(), gpu, &mut rng(), ProveOptions::default()).unwrap();
+        zkinfer_verifier::verify(&pk.vk, &circuit.instances(), &proof).unwrap();
+        assert_eq!(pk.vk.to_bytes(), cpu_pk.vk.to_bytes(), "key on {}", gpu.name());
+        assert_eq!(proof, cpu_proof, "proof on {}", gpu.name());
+
+        let bad = prove(&pk, &cheat, &cheat.instances(), gpu, &mut rng(), unchecked).unwrap();
+        assert!(zkinfer_verifier::verify(&pk.vk, &cheat.instances(), &bad).is_err());
+    }
 }
 
 /// Packed commitments (docs/protocol.md §3.7) go through the monomial bases at `t n` points:
 /// the GPU's key and proof equal the CPU's.
 #[test]
 fn a_packed_proof_made_on_the_gpu_equals_the_cpu_proof() {
-    let Some(gpu) = gpu() else { return };
+    let gpus = gpus();
+    if gpus.is_empty() {
+        return;
+    }
     let srs = Srs::generate_insecure(1 << 11, &mut rng());
     let circuit = TestCircuit::new(200, Cheat::None, 3);
-    let pk = keygen(&srs, &circuit.shape(), None, 8, &gpu).unwrap();
-    let proof = prove(&pk, &circuit, &circuit.instances(), &gpu, &mut rng(), ProveOptions::default()).unwrap();
-    zkinfer_verifier::verify(&pk.vk, &circuit.instances(), &proof).unwrap();
     let cpu_pk = keygen(&srs, &circuit.shape(), None, 8, &Cpu).unwrap();
-    assert_eq!(pk.vk.to_bytes(), cpu_pk.vk.to_bytes());
     let cpu_proof = prove(&cpu_pk, &circuit, &circuit.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap();
-    assert_eq!(proof, cpu_proof);
+    for gpu in &gpus {
+        let pk = keygen(&srs, &circuit.shape(), None, 8, gpu).unwrap();
+        let proof = prove(&pk, &circuit, &circuit.instances(), gpu, &mut rng(), ProveOptions::default()).unwrap();
+        zkinfer_verifier::verify(&pk.vk, &circuit.instances(), &proof).unwrap();
+        assert_eq!(pk.vk.to_bytes(), cpu_pk.vk.to_bytes(), "key on {}", gpu.name());
+        assert_eq!(proof, cpu_proof, "proof on {}", gpu.name());
+    }
 }
 
 /// The device times of one handle's calls: per kind they add up to the total, and by stage too
@@ -265,5 +319,22 @@ fn backend_choice_parses_and_selects() {
         assert!(auto.starts_with("cpu ("), "auto picked {auto} over a software adapter");
     } else {
         assert_eq!(auto, gpu.name());
+    }
+}
+
+#[test]
+fn field_arithmetic_parses_and_defaults_to_u16() {
+    assert_eq!("u16".parse::<GpuField>().unwrap(), GpuField::U16);
+    assert_eq!("U64".parse::<GpuField>().unwrap(), GpuField::U64);
+    assert!(GpuField::ALL.iter().all(|f| f.to_string().parse::<GpuField>().unwrap() == *f));
+    let unknown = "u12".parse::<GpuField>().unwrap_err().to_string();
+    assert_eq!(unknown, "unknown GPU field arithmetic \"u12\" (ZKINFER_GPU_FIELD): expected u16, u15, u14, u13 or u64");
+
+    let Some(gpu) = gpu() else { return };
+    if std::env::var_os("ZKINFER_GPU_FIELD").is_none() {
+        assert_eq!(gpu.field(), GpuField::U16);
+    }
+    for gpu in gpus() {
+        assert!(gpu.name().ends_with(&format!(", {})", gpu.field())), "{}", gpu.name());
     }
 }

@@ -1,20 +1,24 @@
-// Elements of both BN254 fields are sixteen 16-bit limbs, least significant first, each held in
-// a u32 so that a limb product plus two limbs never overflows:
-// (2^16 - 1)^2 + 2 (2^16 - 1) = 2^32 - 1. In buffers an element takes eight words, two limbs to
-// a word, which is the byte layout of arkworks's little-endian u64 limbs.
+// Elements of both BN254 fields are LIMBS limbs of LIMB_BITS bits, 13 to 16, least significant
+// first, each held in a u32 (the host prepends both constants). LIMBS x LIMB_BITS is the least
+// multiple of the width that reaches 256, so that Montgomery's R stays 2^256 (see
+// field_mul_lazy.wgsl). In buffers an element's 256 bits are packed into eight words.
 
-alias Limbs = array<u32, 16>;
-alias Words = array<u32, 8>;
+alias Limbs = array<u32, LIMBS>;
 
-const LIMB_BITS: u32 = 16u;
-const LIMB_MASK: u32 = 0xffffu;
+const LIMB_MASK: u32 = (1u << LIMB_BITS) - 1u;
 
 fn unpack(packed: Words) -> Limbs {
     var w = packed;
     var r: Limbs;
-    for (var k = 0u; k < 8u; k++) {
-        r[2u * k] = w[k] & LIMB_MASK;
-        r[2u * k + 1u] = w[k] >> LIMB_BITS;
+    for (var k = 0u; k < LIMBS; k++) {
+        let bit = k * LIMB_BITS;
+        let word = bit / 32u;
+        let shift = bit % 32u;
+        var v = w[word] >> shift;
+        if (shift + LIMB_BITS > 32u && word + 1u < 8u) {
+            v |= w[word + 1u] << (32u - shift);
+        }
+        r[k] = v & LIMB_MASK;
     }
     return r;
 }
@@ -22,14 +26,14 @@ fn unpack(packed: Words) -> Limbs {
 fn pack(limbs: Limbs) -> Words {
     var a = limbs;
     var w: Words;
-    for (var k = 0u; k < 8u; k++) {
-        w[k] = a[2u * k] | (a[2u * k + 1u] << LIMB_BITS);
+    for (var k = 0u; k < LIMBS; k++) {
+        let bit = k * LIMB_BITS;
+        let word = bit / 32u;
+        let shift = bit % 32u;
+        w[word] |= a[k] << shift;
+        if (shift + LIMB_BITS > 32u && word + 1u < 8u) {
+            w[word + 1u] |= a[k] >> (32u - shift);
+        }
     }
     return w;
-}
-
-// The index of this invocation in a dispatch laid out by the host as rows of `num_workgroups.x`
-// workgroups of 64, so that more than 65,535 workgroups fit in one dispatch.
-fn invocation_index(id: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return id.x + id.y * groups.x * 64u;
 }

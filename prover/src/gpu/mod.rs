@@ -4,7 +4,8 @@
 //! hands out handles to it. Field elements cross to the device in arkworks's own Montgomery
 //! form (the shaders use the same R = 2^256), MSM bases stay on the device for as long as their
 //! proving key is in use ([`Bases::id`]), and NTT twiddles stay there per domain. Each handle
-//! counts its calls, bytes and device time ([`Gpu::stats`]).
+//! counts its calls, bytes and device time ([`Gpu::stats`]), and runs kernels built with one
+//! field arithmetic ([`GpuField`]).
 
 mod msm;
 mod ntt;
@@ -56,6 +57,121 @@ impl fmt::Display for BackendChoice {
     }
 }
 
+/// How the kernels represent and multiply field elements: `ZKINFER_GPU_FIELD=u16|u15|u14|u13|u64`,
+/// read when a handle's pipelines are built ([`Gpu::new`]). All keep arkworks's R = 2^256 and
+/// its bytes in buffers, so results, cached bases and twiddles are the same whichever runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GpuField {
+    /// Sixteen 16-bit limbs, each in a u32, with 32-bit products carried at once
+    /// (`field_mul_cios.wgsl`): any adapter.
+    #[default]
+    U16,
+    /// Eighteen 15-bit limbs, each in a u32, whose headroom over a product lets the
+    /// multiplication defer its carries (`field_mul_lazy.wgsl`): any adapter.
+    U15,
+    /// Nineteen 14-bit limbs, as [`GpuField::U15`].
+    U14,
+    /// Twenty 13-bit limbs, as [`GpuField::U15`].
+    U13,
+    /// Eight 32-bit limbs with 64-bit products (`field64.wgsl`): adapters with `SHADER_INT64`.
+    U64,
+}
+
+impl GpuField {
+    pub const ALL: [GpuField; 5] = [GpuField::U16, GpuField::U15, GpuField::U14, GpuField::U13, GpuField::U64];
+
+    fn from_env() -> Result<Self, GpuError> {
+        std::env::var("ZKINFER_GPU_FIELD").map_or(Ok(Self::default()), |v| v.parse())
+    }
+
+    /// What the adapter must offer for this arithmetic.
+    fn features(self) -> wgpu::Features {
+        match self {
+            Self::U64 => wgpu::Features::SHADER_INT64,
+            _ => wgpu::Features::empty(),
+        }
+    }
+
+    fn limb_bits(self) -> u32 {
+        match self {
+            Self::U16 => 16,
+            Self::U15 => 15,
+            Self::U14 => 14,
+            Self::U13 => 13,
+            Self::U64 => 32,
+        }
+    }
+
+    /// Limbs per element: as many as reach 256 bits, for R = 2^256 (see field_mul_lazy.wgsl).
+    fn limbs(self) -> u32 {
+        256u32.div_ceil(self.limb_bits())
+    }
+
+    /// The limb type with its packing into buffer words, and the field template on those limbs.
+    fn wgsl(self) -> (String, String) {
+        let mul = match self {
+            Self::U16 => include_str!("field_mul_cios.wgsl"),
+            Self::U15 | Self::U14 | Self::U13 => include_str!("field_mul_lazy.wgsl"),
+            Self::U64 => return (include_str!("limbs64.wgsl").into(), include_str!("field64.wgsl").into()),
+        };
+        let limbs = format!(
+            "const LIMB_BITS: u32 = {}u;\nconst LIMBS: u32 = {}u;\n{}",
+            self.limb_bits(),
+            self.limbs(),
+            include_str!("limbs.wgsl")
+        );
+        (limbs, [include_str!("field.wgsl"), mul].concat())
+    }
+
+    /// What every kernel module starts with: the buffer layout and the limbs.
+    fn limbs_wgsl(self) -> String {
+        [include_str!("layout.wgsl"), &self.wgsl().0].concat()
+    }
+
+    /// The field template instantiated for one of the two BN254 fields (`name` "fq" or "fr").
+    fn field_wgsl<T: MontConfig<4>>(self, name: &str) -> String {
+        let bits = self.limb_bits() as usize;
+        let mask = u32::MAX >> (32 - bits);
+        let limbs = |x: &BigInt<4>| {
+            let bit = |i: usize| i < 256 && (x.0[i / 64] >> (i % 64)) & 1 == 1;
+            let limbs: Vec<String> = (0..self.limbs() as usize)
+                .map(|k| (0..bits).filter(|&b| bit(k * bits + b)).map(|b| 1u32 << b).sum::<u32>())
+                .map(|l| format!("{l}u"))
+                .collect();
+            format!("Limbs({})", limbs.join(", "))
+        };
+        let upper = name.to_uppercase();
+        format!(
+            "const {upper}_MODULUS = {};\nconst {upper}_ONE = {};\nconst {upper}_INV: u32 = {}u;\n{}",
+            limbs(&T::MODULUS),
+            limbs(&T::R),
+            T::INV as u32 & mask,
+            self.wgsl().1.replace("FIELD", &upper).replace("field", name),
+        )
+    }
+}
+
+impl FromStr for GpuField {
+    type Err = GpuError;
+
+    fn from_str(s: &str) -> Result<Self, GpuError> {
+        let lower = s.to_ascii_lowercase();
+        Self::ALL.into_iter().find(|f| f.to_string() == lower).ok_or_else(|| GpuError::UnknownField(s.to_string()))
+    }
+}
+
+impl fmt::Display for GpuField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::U16 => "u16",
+            Self::U15 => "u15",
+            Self::U14 => "u14",
+            Self::U13 => "u13",
+            Self::U64 => "u64",
+        })
+    }
+}
+
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum GpuError {
     #[error(
@@ -71,6 +187,13 @@ pub enum GpuError {
     UnknownBackend(String),
     #[error("ZKINFER_GPU_CLOCK={0:?}: expected wall, passes or dispatches")]
     UnknownClock(String),
+    #[error("unknown GPU field arithmetic {0:?} (ZKINFER_GPU_FIELD): expected u16, u15, u14, u13 or u64")]
+    UnknownField(String),
+    #[error(
+        "the u64 field arithmetic (ZKINFER_GPU_FIELD=u64) needs SHADER_INT64, which the adapter {0} \
+         does not offer; u16 (the default), u15, u14 and u13 run on any adapter"
+    )]
+    NoInt64(String),
 }
 
 /// The backend for a choice. `Auto` takes the GPU only when its adapter is real hardware: a
@@ -102,6 +225,8 @@ pub fn select(choice: BackendChoice) -> Result<Box<dyn Backend>, GpuError> {
 #[derive(Clone)]
 pub struct Gpu {
     context: Arc<Context>,
+    field: GpuField,
+    kernels: Arc<Kernels>,
     msm_chunk: usize,
     /// Shared by the handle's clones, so that a clone boxed as a [`Backend`] counts for all.
     stats: Arc<Mutex<GpuStats>>,
@@ -109,13 +234,25 @@ pub struct Gpu {
 
 impl Gpu {
     /// A handle to the process's device on the best Vulkan adapter (discrete before integrated
-    /// before software), or the one whose name contains `WGPU_ADAPTER_NAME`; the device is
-    /// created on first use. The handle's counters start at zero.
+    /// before software), or the one whose name contains `WGPU_ADAPTER_NAME`, with the field
+    /// arithmetic of `ZKINFER_GPU_FIELD` (u16 when unset); the device is created on first use.
+    /// The handle's counters start at zero.
     pub fn new() -> Result<Self, GpuError> {
+        Self::with_field(GpuField::from_env()?)
+    }
+
+    /// As [`Gpu::new`], with kernels built on `field`'s arithmetic; an error where the adapter
+    /// lacks what it needs. The arithmetics share the device and its cached data.
+    pub fn with_field(field: GpuField) -> Result<Self, GpuError> {
         static CONTEXT: OnceLock<Result<Arc<Context>, GpuError>> = OnceLock::new();
         let context = CONTEXT.get_or_init(|| Context::new().map(Arc::new)).clone()?;
+        let kernels = context.kernels(field)?;
         let stats = Arc::new(Mutex::new(GpuStats { clock: context.clock, ..GpuStats::default() }));
-        Ok(Self { msm_chunk: context.max_msm_chunk, context, stats })
+        Ok(Self { msm_chunk: context.max_msm_chunk, context, field, kernels, stats })
+    }
+
+    pub fn field(&self) -> GpuField {
+        self.field
     }
 
     pub fn adapter(&self) -> &wgpu::AdapterInfo {
@@ -162,7 +299,7 @@ impl Gpu {
 
 impl Backend for Gpu {
     fn name(&self) -> String {
-        format!("gpu ({}, {:?})", self.context.info.name, self.context.info.backend)
+        format!("gpu ({}, {:?}, {})", self.context.info.name, self.context.info.backend, self.field)
     }
 
     fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
@@ -210,12 +347,18 @@ struct Context {
     clock: KernelClock,
     max_binding: u64,
     max_msm_chunk: usize,
-    msm: msm::Pipelines,
-    ntt: ntt::Pipelines,
+    /// Pipelines by [`GpuField`], in the order of [`GpuField::ALL`], each compiled on first use.
+    kernels: [OnceLock<Arc<Kernels>>; GpuField::ALL.len()],
     /// The bases of the proving key in use, oldest first; another key's replace them.
     bases: Mutex<Vec<Arc<msm::DeviceBases>>>,
     /// Twiddles and coset factors by domain size and offset.
     domains: Mutex<HashMap<(u64, Fr), Arc<ntt::Tables>>>,
+}
+
+/// The compiled kernels of one field arithmetic.
+struct Kernels {
+    msm: msm::Pipelines,
+    ntt: ntt::Pipelines,
 }
 
 /// Invocations per workgroup of every kernel but the single-workgroup scan.
@@ -287,11 +430,14 @@ impl Context {
         let adapter = adapter(&instance())?;
         let info = adapter.get_info();
         let clock = clock(adapter.features())?;
-        let required_features = match clock {
+        let timestamps = match clock {
             KernelClock::Wall => wgpu::Features::empty(),
             KernelClock::Passes => wgpu::Features::TIMESTAMP_QUERY,
             KernelClock::Dispatches => wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES,
         };
+        // Whatever any arithmetic needs and the adapter offers, so that one device serves them all.
+        let arithmetic = GpuField::ALL.iter().fold(wgpu::Features::empty(), |f, field| f | field.features());
+        let required_features = timestamps | (arithmetic & adapter.features());
         let available = adapter.limits();
         // WebGPU's defaults, but buffers as large as the adapter allows.
         let limits = wgpu::Limits {
@@ -309,10 +455,8 @@ impl Context {
         }))
         .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
         let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
-        let (msm, ntt) = rayon::join(|| msm::Pipelines::new(&device), || ntt::Pipelines::new(&device));
         Ok(Self {
-            msm,
-            ntt,
+            kernels: Default::default(),
             max_msm_chunk: msm::max_chunk(max_binding),
             device,
             queue,
@@ -322,6 +466,20 @@ impl Context {
             bases: Mutex::new(Vec::with_capacity(msm::BASE_SETS)),
             domains: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// `field`'s kernels, compiled by the first handle that asks for them.
+    fn kernels(&self, field: GpuField) -> Result<Arc<Kernels>, GpuError> {
+        if !self.device.features().contains(field.features()) {
+            return Err(GpuError::NoInt64(self.info.name.clone()));
+        }
+        let index = GpuField::ALL.iter().position(|&f| f == field).expect("every arithmetic is in ALL");
+        let kernels = self.kernels[index].get_or_init(|| {
+            let (msm, ntt) =
+                rayon::join(|| msm::Pipelines::new(&self.device, field), || ntt::Pipelines::new(&self.device, field));
+            Arc::new(Kernels { msm, ntt })
+        });
+        Ok(kernels.clone())
     }
 
     fn storage(&self, label: &str, words: usize) -> wgpu::Buffer {
@@ -539,26 +697,7 @@ fn pipelines<const N: usize>(
     pipelines.try_into().unwrap_or_else(|_| unreachable!("one pipeline per entry point"))
 }
 
-const LIMBS_WGSL: &str = include_str!("limbs.wgsl");
-const FIELD_WGSL: &str = include_str!("field.wgsl");
 const CURVE_WGSL: &str = include_str!("curve.wgsl");
-
-/// The field template instantiated for one of the two BN254 fields (`name` "fq" or "fr").
-fn field_wgsl<T: MontConfig<4>>(name: &str) -> String {
-    let limbs = |x: &BigInt<4>| {
-        let words = to_words(x);
-        let limbs: Vec<String> = words.iter().flat_map(|w| [w & 0xffff, w >> 16]).map(|l| format!("{l}u")).collect();
-        format!("Limbs({})", limbs.join(", "))
-    };
-    let upper = name.to_uppercase();
-    format!(
-        "const {upper}_MODULUS = {};\nconst {upper}_ONE = {};\nconst {upper}_INV: u32 = {}u;\n{}",
-        limbs(&T::MODULUS),
-        limbs(&T::R),
-        T::INV & 0xffff,
-        FIELD_WGSL.replace("FIELD", &upper).replace("field", name),
-    )
-}
 
 /// Little-endian u32 words of little-endian u64 limbs. Applied to an element's `.0`, where
 /// arkworks keeps its Montgomery form, this is how the device stores the element.

@@ -2,7 +2,7 @@
 //! that fit the binding limits, one bucket-method pass per chunk (see msm.wgsl), and the
 //! windows' sums combined on the host.
 
-use super::{element_from_words, field_wgsl, pipelines, to_words, Gpu, Kernel, Upload, CURVE_WGSL, LIMBS_WGSL};
+use super::{element_from_words, pipelines, to_words, Gpu, GpuField, Kernel, Upload, CURVE_WGSL};
 use crate::backend::Bases;
 use ark_bn254::{Fq, FqConfig, Fr, FrConfig, G1Projective};
 use ark_ec::{AdditiveGroup, AffineRepr};
@@ -47,11 +47,11 @@ pub(super) struct Pipelines {
 }
 
 impl Pipelines {
-    pub(super) fn new(device: &wgpu::Device) -> Self {
+    pub(super) fn new(device: &wgpu::Device, field: GpuField) -> Self {
         let source = [
-            LIMBS_WGSL,
-            &field_wgsl::<FqConfig>("fq"),
-            &field_wgsl::<FrConfig>("fr"),
+            &field.limbs_wgsl(),
+            &field.field_wgsl::<FqConfig>("fq"),
+            &field.field_wgsl::<FrConfig>("fr"),
             CURVE_WGSL,
             include_str!("msm.wgsl"),
         ]
@@ -179,7 +179,7 @@ impl Gpu {
         let entries = context.storage("entries", windows as usize * n);
         let totals = context.storage("totals", MAX_LEVEL + 2);
         let uniform = context.uniform(&params);
-        let p = &context.msm;
+        let p = &self.kernels.msm;
         let bind = |pipeline: &wgpu::ComputePipeline, uniform: &wgpu::Buffer, buffers: &[(u32, &wgpu::Buffer)]| {
             let mut entries = vec![(0, uniform)];
             entries.extend_from_slice(buffers);

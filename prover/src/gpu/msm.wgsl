@@ -126,20 +126,22 @@ fn decompose(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
     if (i >= params.n) {
         return;
     }
-    // Multiplying by the integer 1 leaves Montgomery form.
+    // Multiplying by the integer 1 leaves Montgomery form. The digits are read from the
+    // integer's words, which are the same whatever the limbs.
     var one: Limbs;
     one[0] = 1u;
-    var s = fr_mul(load_scalar(i), one);
+    var s = pack(fr_mul(load_scalar(i), one));
     let c = params.window_bits;
     let half = 1u << (c - 1u);
     var carry = 0u;
     for (var w = 0u; w < params.windows; w++) {
         let bit = w * c;
-        let limb = bit / LIMB_BITS;
-        let shift = bit % LIMB_BITS;
-        var v = s[limb] >> shift;
-        if (limb + 1u < 16u) {
-            v |= s[limb + 1u] << (LIMB_BITS - shift);
+        let word = bit / 32u;
+        let shift = bit % 32u;
+        var v = s[word] >> shift;
+        // WGSL takes shift amounts mod 32: at shift 0 the next word would land on this one.
+        if (shift != 0u && word + 1u < 8u) {
+            v |= s[word + 1u] << (32u - shift);
         }
         v = (v & ((1u << c) - 1u)) + carry;
         // Digits in (-half, half]: a larger window value borrows from the next window. The

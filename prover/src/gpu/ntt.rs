@@ -1,7 +1,7 @@
 //! Host side of the NTT: twiddles and coset factors uploaded once per domain, one dispatch per
 //! butterfly stage (see ntt.wgsl).
 
-use super::{element_from_words, field_wgsl, pipelines, Gpu, Kernel, Pass, Upload, LIMBS_WGSL};
+use super::{element_from_words, pipelines, Gpu, GpuField, Kernel, Pass, Upload};
 use crate::backend::{Backend, Cpu, Domain};
 use ark_bn254::{Fr, FrConfig};
 use ark_ff::{Field, One, Zero};
@@ -26,8 +26,8 @@ pub(super) struct Pipelines {
 }
 
 impl Pipelines {
-    pub(super) fn new(device: &wgpu::Device) -> Self {
-        let source = [LIMBS_WGSL, &field_wgsl::<FrConfig>("fr"), include_str!("ntt.wgsl")].concat();
+    pub(super) fn new(device: &wgpu::Device, field: GpuField) -> Self {
+        let source = [&field.limbs_wgsl(), &field.field_wgsl::<FrConfig>("fr"), include_str!("ntt.wgsl")].concat();
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("ntt"),
             source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -78,7 +78,7 @@ impl Gpu {
         }
         let tables = self.tables(domain);
         let context = &self.context;
-        let p = &context.ntt;
+        let p = &self.kernels.ntt;
         let buffer = self.upload("ntt values", values, Upload::Input);
         let log_n = domain.log_size_of_group;
         let params = |half: u32| Params { n: n as u32, log_n, half, stride: n as u32 / (2 * half) };
