@@ -264,7 +264,7 @@ fn rearranged_or_replaced_parts(pack: usize) {
 }
 
 /// The multi-point opening binds each evaluation to its polynomial and its point: a changed
-/// value at any rotation of any rotation set, two values of one polynomial swapped between its
+/// value at any rotation of any point set, two values of one polynomial swapped between its
 /// points, values swapped between two polynomials of a set, and a changed `W` or `W'` are all
 /// rejected.
 #[test]

@@ -773,7 +773,7 @@ impl<'a> Generator<'a> {
     }
 
     /// The multi-point opening (`crate::opening`): with `scale_s = u^s Z_{T\S_s}(zeta) /
-    /// Z_{T\S_0}(zeta)` for rotation set `s`,
+    /// Z_{T\S_0}(zeta)` for point set `s`,
     /// e(W', [tau]_2) = e(sum_s scale_s sum_t v^t C_st - E G - Z_T(zeta)/Z_{T\S_0}(zeta) W + zeta W', [1]_2)
     /// where E is the sum over the sets of `scale_s` times the value at zeta of the polynomial
     /// interpolating the set's combined evaluations.
