@@ -11,8 +11,8 @@ pub use cs::{constant, Advice, ConstraintSystem, Fixed, Instance, Selector, Tabl
 pub use layouter::{AssignedCell, Cell, Circuit, Layouter, Region, Synthesis};
 pub use mock::{check, Columns, Failure, MockProver};
 pub use value::Value;
-pub use zkinfer_verifier::vk::MAX_PACK;
-pub use zkinfer_verifier::{CircuitDescription, Column, ColumnKind, Expression, Fr, Layout, Poly, Round};
+pub use zkinfer_verifier::vk::{is_valid_pack, MAX_PACK};
+pub use zkinfer_verifier::{CircuitDescription, Column, ColumnKind, Expression, Fr, Layout, Poly, Proof, Round};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

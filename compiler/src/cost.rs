@@ -2,7 +2,7 @@
 //! of one call to the Solidity verifier. docs/circuits.md has the measurements behind the
 //! constants.
 
-use zkinfer_circuits::{CircuitDescription, Expression, Fr, Layout, Poly, Round};
+use zkinfer_circuits::{CircuitDescription, Expression, Fr, Layout, Poly, Proof, Round};
 
 /// The prover's unit costs, in CPU microseconds per row of the circuit (2^k rows), fitted to
 /// proofs of the bundled models at widths 5 to 64 and 2^9 to 2^15 rows on the 2-core
@@ -73,11 +73,11 @@ pub fn prove_seconds(layout: &Layout, d: &CircuitDescription) -> f64 {
 /// equal ones one `ecMul`, as in the generated contract.
 pub fn verify_gas(layout: &Layout, fixed: &[Vec<Fr>], public_values: usize) -> u64 {
     use gas::*;
-    let proof_commitments = (layout.commitments.iter().filter(|c| c.round != Round::Key).count() + layout.num_quotient_pieces()) as u64;
-    let single_fixed: Vec<Vec<Fr>> = layout
+    let proof_commitments = (Proof::num_commitments(layout) + layout.num_quotient_pieces()) as u64;
+    let single_fixed: Vec<&[Fr]> = layout
         .commitments_of(Round::Key)
         .filter_map(|c| match c.polys[..] {
-            [Poly::Fixed(i)] => Some(fixed[i].clone()),
+            [Poly::Fixed(i)] => Some(fixed[i].as_slice()),
             _ => None,
         })
         .collect();
@@ -106,7 +106,7 @@ fn gate_multiplications(d: &CircuitDescription) -> usize {
 }
 
 /// Columns that are not all zero, counting equal columns once.
-fn distinct_non_zero(columns: &[Vec<Fr>]) -> usize {
+fn distinct_non_zero(columns: &[&[Fr]]) -> usize {
     let zero = Fr::from(0u64);
     let mut seen: Vec<&[Fr]> = Vec::new();
     for c in columns {

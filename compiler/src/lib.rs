@@ -357,7 +357,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         return Err(Error::Input(format!("width {width}: choose at least {} (the element gate keeps 5 constants in the weight columns)", WIDTHS.start())));
     }
     let pack = match (options.pack, options.optimize) {
-        (Some(pack), _) if !pack.is_power_of_two() || pack > zkinfer_circuits::MAX_PACK => {
+        (Some(pack), _) if !zkinfer_circuits::is_valid_pack(pack) => {
             return Err(Error::Input(format!("pack {pack}: choose a power of two up to {}", zkinfer_circuits::MAX_PACK)))
         }
         (Some(pack), _) => pack,

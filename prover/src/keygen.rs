@@ -3,7 +3,7 @@
 
 use crate::backend::{Backend, Bases, Domain};
 use crate::poly::pack;
-use crate::srs::{lagrange_basis, Srs};
+use crate::srs::Srs;
 use crate::Error;
 use ark_bn254::{Fr, G1Projective};
 use ark_ec::CurveGroup;
@@ -108,7 +108,7 @@ fn build<C: Circuit>(
     backend: &dyn Backend,
     vk: Option<VerifyingKey>,
 ) -> Result<ProvingKey, Error> {
-    if !pack.is_power_of_two() || pack > zkinfer_verifier::vk::MAX_PACK {
+    if !zkinfer_verifier::vk::is_valid_pack(pack) {
         return Err(Error::Circuit(format!("packing {pack} is not a power of two up to {}", zkinfer_verifier::vk::MAX_PACK)));
     }
     let mut synthesis = Synthesis::run(circuit, false)?;
@@ -136,10 +136,7 @@ fn build<C: Circuit>(
         )));
     }
     let bases = Bases::new(srs.g1()[..powers].to_vec());
-    let lagrange = Bases::new(match srs.lagrange(n) {
-        Some(l) => l.to_vec(),
-        None => lagrange_basis(&srs.g1()[..n]),
-    });
+    let lagrange = Bases::new(srs.lagrange_or_compute(n));
     let domains = Domains::new(&layout);
 
     let fixed = domains.polys(backend, synthesis.fixed);

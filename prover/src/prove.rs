@@ -73,9 +73,6 @@ pub fn prove<C: Circuit>(
         }
     }
 
-    // A witness column committed alone is committed from its row values: activations are
-    // small integers, cheap scalars for an MSM, where their coefficients would be full-size.
-    // Packed ones need their members' coefficients.
     let domains = &pk.domains;
     // Round 1: advice columns and lookup multiplicities.
     let mut multiplicity: Vec<Vec<Fr>> = d.lookups.iter().map(|l| multiplicities(l, &columns, usable, n)).collect();
@@ -213,7 +210,10 @@ pub fn prove<C: Circuit>(
     Ok(proof.to_bytes())
 }
 
-/// The commitments of `round`, from the row values of its polynomials.
+/// The commitments of `round`, from the row values of its polynomials. A polynomial committed
+/// alone is committed from them directly: activations are small integers, cheap scalars for an
+/// MSM, where their coefficients would be full-size. Packed ones need their members'
+/// coefficients, interpolated here.
 fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values: &dyn Fn(Poly) -> &'a [Fr]) -> Vec<G1Affine> {
     let layout = pk.vk.layout();
     let packed: Vec<(Poly, Vec<Fr>)> = layout

@@ -227,9 +227,15 @@ impl Srs {
         let n = 1 << k;
         let mut srs = self.truncate(powers.max(n + 1) - 1)?;
         if srs.lagrange(n).is_none() {
-            srs.lagrange = Some(lagrange_basis(&srs.g1[..n]));
+            srs.lagrange = Some(srs.lagrange_or_compute(n));
         }
         Ok(srs)
+    }
+
+    /// The Lagrange basis of the `n`-row domain: the one this SRS carries, or else one computed
+    /// from its first `n` powers by a G1 FFT.
+    pub fn lagrange_or_compute(&self, n: usize) -> Vec<G1Affine> {
+        self.lagrange(n).map_or_else(|| lagrange_basis(&self.g1[..n]), <[G1Affine]>::to_vec)
     }
 
     /// The Lagrange basis of the `n`-row domain, if this SRS carries it.

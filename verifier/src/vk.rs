@@ -110,8 +110,13 @@ impl VerifyingKey {
     }
 }
 
+/// Whether the layout can pack by `pack`: a power of two up to `MAX_PACK`.
+pub fn is_valid_pack(pack: usize) -> bool {
+    pack.is_power_of_two() && pack <= MAX_PACK
+}
+
 fn check_pack(pack: usize) -> Result<(), Error> {
-    if !pack.is_power_of_two() || pack > MAX_PACK {
+    if !is_valid_pack(pack) {
         return Err(malformed(format!("verifying key: packing {pack} is not a power of two up to {MAX_PACK}")));
     }
     Ok(())
