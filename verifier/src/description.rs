@@ -90,8 +90,8 @@ pub struct Commitment {
     pub polys: Vec<Poly>,
     /// The packing factor, a power of two; 1 for a polynomial committed on its own.
     pub t: usize,
-    /// The index in `Layout::point_sets` of the set it is opened on; `None` for an advice
-    /// column that no constraint reads.
+    /// The index in `Layout::point_sets` of the set it is opened on; `None` for a column that
+    /// no constraint reads (committed, never opened).
     pub set: Option<usize>,
 }
 

@@ -18,8 +18,8 @@
 //!                                           W' = [L / (X - zeta)]
 //! ```
 //!
-//! where `T` holds all points, `Z_A` is the polynomial vanishing on `A` and `S_0` is the first
-//! set. `h` is a polynomial only if every claim holds (for random `v` and `u`), and `L(zeta) = 0`
+//! where `T` is the union of the sets' factors, `Z_A` is the product of the factors of `A` and
+//! `S_0` is the first set. `h` is a polynomial only if every claim holds (for random `v` and `u`), and `L(zeta) = 0`
 //! by construction. The verifier rebuilds `[L]` from the commitments and checks
 //! `e(W', [tau]_2) = e([L] + zeta W', [1]_2)`. The division by `Z_{T\S_0}(zeta)` gives the
 //! first polynomial of `S_0` the scalar 1, which saves the EVM verifier a multiplication.
