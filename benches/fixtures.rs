@@ -27,6 +27,7 @@ use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{compile, CompileOptions, Model, Optimize, ParamVisibility, Visibility};
 use zkinfer_prover::backend::{Bases, Domain};
 use zkinfer_prover::gpu::{Gpu, GpuStats};
+use zkinfer_prover::quotient::QuotientJob;
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
 
 type Rng = rand_chacha::ChaCha20Rng;
@@ -207,20 +208,17 @@ struct TimedCpu {
 struct CpuCalls {
     msm: u64,
     ntt: u64,
+    quotient: u64,
     time: Duration,
 }
 
 impl TimedCpu {
-    fn time<T>(&self, msm: bool, f: impl FnOnce() -> T) -> T {
+    fn time<T>(&self, count: fn(&mut CpuCalls) -> &mut u64, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let out = f();
         let mut calls = self.calls.lock().expect("no panics while timing");
         calls.time += start.elapsed();
-        if msm {
-            calls.msm += 1;
-        } else {
-            calls.ntt += 1;
-        }
+        *count(&mut calls) += 1;
         out
     }
 }
@@ -231,15 +229,20 @@ impl Backend for TimedCpu {
     }
 
     fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
-        self.time(true, || Cpu.msm(bases, scalars))
+        self.time(|c| &mut c.msm, || Cpu.msm(bases, scalars))
     }
 
     fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        self.time(false, || Cpu.fft(domain, values))
+        self.time(|c| &mut c.ntt, || Cpu.fft(domain, values))
     }
 
     fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        self.time(false, || Cpu.ifft(domain, values))
+        self.time(|c| &mut c.ntt, || Cpu.ifft(domain, values))
+    }
+
+    /// Counted as one call: its NTTs and its evaluation together.
+    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
+        self.time(|c| &mut c.quotient, || Cpu.quotient(job))
     }
 }
 

@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zkinfer_circuits::{check, Columns, Synthesis};
 use zkinfer_prover::backend::{Bases, Domain};
+use zkinfer_prover::quotient::QuotientJob;
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
 
 const CHILD: &str = "ZKINFER_BENCH_CHILD";
@@ -72,10 +73,10 @@ fn one_process_per_size(sizes: impl Iterator<Item = u32>) {
     }
     println!("# One proof per size, each in a process of its own; CPU seconds are summed over threads\n");
     println!(
-        "| k | usable rows | keygen wall s | keygen CPU s | prove wall s | prove CPU s | CPU s (calls) in MSM | coset FFT | iFFT | \
-         synthesis | witness check | rest |"
+        "| k | usable rows | keygen wall s | keygen CPU s | prove wall s | prove CPU s | CPU s (calls) in MSM | FFT | iFFT | \
+         quotient | synthesis | witness check | rest |"
     );
-    println!("|{}\n{time}", "---|".repeat(12));
+    println!("|{}\n{time}", "---|".repeat(13));
     println!("# Peak resident memory of that proof (VmHWM reset to VmRSS just before proving)\n");
     println!("| k | RSS before proving MiB | peak while proving MiB | growth MiB | extended-coset polynomials MiB |");
     println!("|{}\n{memory}", "---|".repeat(5));
@@ -162,10 +163,10 @@ fn measure_one(k: u32) {
     let (failures, check_t) = measure(|| check(d, layout.usable_rows, &columns, &synthesis.copies));
     assert!(failures.is_empty(), "the benchmark's witness satisfies the circuit");
 
-    let kernels = [&timed.msm, &timed.fft, &timed.ifft].map(|t| *t.lock().expect("no panics while timing"));
+    let kernels = [&timed.msm, &timed.fft, &timed.ifft, &timed.quotient].map(|t| *t.lock().expect("no panics while timing"));
     let rest = prove_t.cpu - kernels.iter().chain([&synthesis_t, &check_t]).map(|t| t.cpu).sum::<f64>();
     println!(
-        "time| {k} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} ({}) | {:.2} ({}) | {:.2} ({}) | {:.2} | {:.2} | {rest:.2} |",
+        "time| {k} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} ({}) | {:.2} ({}) | {:.2} ({}) | {:.2} ({}) | {:.2} | {:.2} | {rest:.2} |",
         layout.usable_rows,
         keygen_t.wall,
         keygen_t.cpu,
@@ -177,6 +178,8 @@ fn measure_one(k: u32) {
         kernels[1].calls,
         kernels[2].cpu,
         kernels[2].calls,
+        kernels[3].cpu,
+        kernels[3].calls,
         synthesis_t.cpu,
         check_t.cpu,
     );
@@ -226,11 +229,12 @@ struct Timed<'a> {
     msm: Mutex<Spent>,
     fft: Mutex<Spent>,
     ifft: Mutex<Spent>,
+    quotient: Mutex<Spent>,
 }
 
 impl<'a> Timed<'a> {
     fn new(inner: &'a dyn Backend) -> Self {
-        Self { inner, msm: Mutex::default(), fft: Mutex::default(), ifft: Mutex::default() }
+        Self { inner, msm: Mutex::default(), fft: Mutex::default(), ifft: Mutex::default(), quotient: Mutex::default() }
     }
 
     fn time<T>(total: &Mutex<Spent>, f: impl FnOnce() -> T) -> T {
@@ -258,5 +262,10 @@ impl Backend for Timed<'_> {
 
     fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
         Self::time(&self.ifft, || self.inner.ifft(domain, values))
+    }
+
+    /// Timed as a whole: the wrapped backend's own NTTs and evaluation of the quotient.
+    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
+        Self::time(&self.quotient, || self.inner.quotient(job))
     }
 }

@@ -1,7 +1,8 @@
-//! The two heavy kernels of proving, multi-scalar multiplication over G1 and NTTs over the
-//! scalar field, behind one trait so that a GPU implementation can replace the CPU one
-//! without touching the protocol code.
+//! The heavy work of proving, multi-scalar multiplications over G1, NTTs over the scalar field
+//! and the quotient's evaluation on the extended coset, behind one trait so that a GPU
+//! implementation can replace the CPU one without touching the protocol code.
 
+use crate::quotient::{self, QuotientJob};
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::VariableBaseMSM;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
@@ -43,6 +44,10 @@ pub trait Backend: Sync {
 
     /// Evaluations on `domain` to coefficients, in place.
     fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>);
+
+    /// The quotient `h` = (the job's program) / (X^n - 1), in coefficients on the extended
+    /// domain.
+    fn quotient(&self, job: &QuotientJob) -> Vec<Fr>;
 }
 
 /// The CPU backend: arkworks's parallel Pippenger MSM and radix-2 FFT over rayon.
@@ -63,5 +68,9 @@ impl Backend for Cpu {
 
     fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
         domain.ifft_in_place(values);
+    }
+
+    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
+        quotient::on_host(self, job)
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::backend::{Backend, Bases, Domain};
 use crate::poly::pack;
+use crate::quotient::Program;
 use crate::srs::Srs;
 use crate::Error;
 use ark_bn254::{Fr, G1Projective};
@@ -73,6 +74,8 @@ pub struct ProvingKey {
     pub(crate) sigma: Polys,
     /// Coefficients of l_first, l_last and l_active, in that order.
     pub(crate) markers: Vec<Vec<Fr>>,
+    /// The quotient's numerator, compiled.
+    pub(crate) program: Program,
 }
 
 /// Number of public-input rows a circuit uses: one past the last instance cell it copies.
@@ -172,7 +175,8 @@ fn build<C: Circuit>(
             VerifyingKey::new(description, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
         }
     };
-    Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, markers })
+    let program = Program::new(&vk.description, vk.layout());
+    Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, markers, program })
 }
 
 /// Commits to `c`: a single polynomial from its row values (cheap for small integers), a

@@ -5,6 +5,7 @@ pub mod gpu;
 pub mod keygen;
 mod poly;
 pub mod prove;
+pub mod quotient;
 pub mod srs;
 
 pub use backend::{Backend, Cpu};

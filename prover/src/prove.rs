@@ -3,21 +3,21 @@
 use crate::backend::{Backend, Bases};
 use crate::keygen::{commit, ProvingKey};
 use crate::poly::{add_scaled, divide_by_linear, divide_by_vanishing, evaluate};
+use crate::quotient::{ProofPolys, QuotientJob};
 use crate::Error;
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::CurveGroup;
 use ark_ff::{batch_inversion, Field, One, UniformRand, Zero};
-use ark_poly::EvaluationDomain;
 use rand::RngCore;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use zkinfer_circuits::{check, Circuit, Columns, Synthesis};
-use zkinfer_verifier::constraints::{Challenges, Constraints, PointValues};
+use zkinfer_verifier::constraints::Challenges;
 use zkinfer_verifier::description::{Poly, Round};
 use zkinfer_verifier::opening;
 use zkinfer_verifier::transcript::Transcript;
 use zkinfer_verifier::verify::{absorb_instances, check_instances};
-use zkinfer_verifier::{ColumnKind, Expression, Proof, Query};
+use zkinfer_verifier::{Expression, Proof};
 
 #[derive(Clone, Copy, Debug)]
 pub struct ProveOptions {
@@ -109,46 +109,22 @@ pub fn prove<C: Circuit>(
     argument_commitments.iter().for_each(|p| transcript.absorb_g1(p));
     let y = transcript.challenge();
 
-    // Round 3: the quotient h = (combined identities) / (X^n - 1), evaluated pointwise on the
-    // extended coset one part at a time, interpolated, split into pieces of `quotient_span * n`
-    // coefficients and blinded so that the pieces are random but still sum (with powers of
-    // x^(span n)) to h.
+    // Round 3: the quotient h = (combined identities) / (X^n - 1), from the backend, split into
+    // pieces of `quotient_span * n` coefficients and blinded so that the pieces are random but
+    // still sum (with powers of x^(span n)) to h.
     // From here on every column is needed in coefficient form only.
     let mut instance = instance;
     for group in [&mut advice, &mut multiplicity, &mut products, &mut running_sums, &mut instance] {
         domains.interpolate(backend, group);
     }
-    let constraints = Constraints::new(d, layout, Challenges { theta, beta, gamma, kappa, y });
-    let extension = domains.extension;
-    let mut h = vec![Fr::zero(); extension * n];
-    for (j, part) in domains.parts.iter().enumerate() {
-        let on_part = |polys: &[Vec<Fr>]| -> Vec<Vec<Fr>> {
-            polys
-                .iter()
-                .map(|c| {
-                    let mut v = c.clone();
-                    backend.fft(part, &mut v);
-                    v
-                })
-                .collect()
-        };
-        let values = PartValues {
-            advice: on_part(&advice),
-            fixed: on_part(&pk.fixed.coeffs),
-            instance: on_part(&instance),
-            sigma: on_part(&pk.sigma.coeffs),
-            products: on_part(&products),
-            multiplicity: on_part(&multiplicity),
-            running_sums: on_part(&running_sums),
-            markers: on_part(&pk.markers),
-            points: part.elements().collect(),
-        };
-        // X^n - 1 is the constant offset^n - 1 on a coset of the rows' subgroup.
-        let vanishing_inv = (part.coset_offset_pow_size() - Fr::one()).inverse().expect("the coset avoids the rows");
-        let part_h: Vec<Fr> = (0..n).into_par_iter().map(|i| constraints.combine(&values.at(i)) * vanishing_inv).collect();
-        part_h.into_iter().enumerate().for_each(|(i, v)| h[j + extension * i] = v);
-    }
-    backend.ifft(&domains.extended, &mut h);
+    let polys = ProofPolys {
+        advice: &advice,
+        instance: &instance,
+        products: &products,
+        multiplicity: &multiplicity,
+        running_sums: &running_sums,
+    };
+    let h = backend.quotient(&QuotientJob::new(pk, &Challenges { theta, beta, gamma, kappa, y }, polys));
     let pieces = layout.num_quotient_pieces();
     let span = layout.quotient_span * n;
     let mut quotient: Vec<Vec<Fr>> = h.chunks(span).map(|c| c.to_vec()).collect();
@@ -383,75 +359,6 @@ fn running_sum(
     }
     phi.extend((usable + 1..n).map(|_| Fr::rand(rng)));
     phi
-}
-
-/// Every polynomial's values on one part of the extended coset.
-struct PartValues {
-    advice: Vec<Vec<Fr>>,
-    fixed: Vec<Vec<Fr>>,
-    instance: Vec<Vec<Fr>>,
-    sigma: Vec<Vec<Fr>>,
-    products: Vec<Vec<Fr>>,
-    multiplicity: Vec<Vec<Fr>>,
-    running_sums: Vec<Vec<Fr>>,
-    /// l_first, l_last, l_active
-    markers: Vec<Vec<Fr>>,
-    points: Vec<Fr>,
-}
-
-impl PartValues {
-    fn at(&self, i: usize) -> AtPoint<'_> {
-        AtPoint { c: self, i }
-    }
-}
-
-struct AtPoint<'a> {
-    c: &'a PartValues,
-    i: usize,
-}
-
-impl AtPoint<'_> {
-    /// The index of `omega^rotation` times this point: a coset of the rows' subgroup is closed
-    /// under multiplication by omega.
-    fn index(&self, rotation: i32) -> usize {
-        let n = self.c.points.len() as i64;
-        (self.i as i64 + rotation as i64).rem_euclid(n) as usize
-    }
-}
-
-impl PointValues for AtPoint<'_> {
-    fn x(&self) -> Fr {
-        self.c.points[self.i]
-    }
-    fn cell(&self, q: Query) -> Fr {
-        let i = self.index(q.rotation);
-        match q.column.kind {
-            ColumnKind::Advice => self.c.advice[q.column.index][i],
-            ColumnKind::Fixed => self.c.fixed[q.column.index][i],
-            ColumnKind::Instance => self.c.instance[q.column.index][i],
-        }
-    }
-    fn sigma(&self, i: usize) -> Fr {
-        self.c.sigma[i][self.i]
-    }
-    fn product(&self, j: usize, rotation: i32) -> Fr {
-        self.c.products[j][self.index(rotation)]
-    }
-    fn multiplicity(&self, l: usize) -> Fr {
-        self.c.multiplicity[l][self.i]
-    }
-    fn running_sum(&self, l: usize, rotation: i32) -> Fr {
-        self.c.running_sums[l][self.index(rotation)]
-    }
-    fn l_first(&self) -> Fr {
-        self.c.markers[0][self.i]
-    }
-    fn l_last(&self) -> Fr {
-        self.c.markers[1][self.i]
-    }
-    fn l_active(&self) -> Fr {
-        self.c.markers[2][self.i]
-    }
 }
 
 #[cfg(test)]

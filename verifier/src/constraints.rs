@@ -3,58 +3,60 @@
 //! [`Constraints::combine`], so they cannot disagree on the list or its order.
 
 use crate::description::{CircuitDescription, Layout};
-use crate::expression::{Expression, Query};
+use crate::expression::{Expression, Query, Value};
 use ark_bn254::Fr;
-use ark_ff::{Field, One};
+use ark_ff::{One, Zero};
 
-/// The challenges that the constraint identities use.
+/// The challenges that the constraint identities use: field elements, or (when the prover
+/// compiles the identities) placeholders for them.
 #[derive(Clone, Copy, Debug)]
-pub struct Challenges {
+pub struct Challenges<T = Fr> {
     /// Compresses lookup tuples into one value.
-    pub theta: Fr,
+    pub theta: T,
     /// Permutation argument.
-    pub beta: Fr,
-    pub gamma: Fr,
+    pub beta: T,
+    pub gamma: T,
     /// LogUp shift.
-    pub kappa: Fr,
+    pub kappa: T,
     /// Combines all identities into one.
-    pub y: Fr,
+    pub y: T,
 }
 
 /// Values of every polynomial the constraints read, at one point.
-pub trait PointValues {
+pub trait PointValues<T = Fr> {
     /// The point itself (the identity permutation is `delta^i * X`).
-    fn x(&self) -> Fr;
-    fn cell(&self, query: Query) -> Fr;
-    fn sigma(&self, i: usize) -> Fr;
-    fn product(&self, j: usize, rotation: i32) -> Fr;
-    fn multiplicity(&self, l: usize) -> Fr;
-    fn running_sum(&self, l: usize, rotation: i32) -> Fr;
+    fn x(&self) -> T;
+    fn cell(&self, query: Query) -> T;
+    fn sigma(&self, i: usize) -> T;
+    fn product(&self, j: usize, rotation: i32) -> T;
+    fn multiplicity(&self, l: usize) -> T;
+    fn running_sum(&self, l: usize, rotation: i32) -> T;
     /// `L_0`, `L_{usable_rows}`, and `1 - L_{usable_rows} - sum of L_i over the blinding rows`.
-    fn l_first(&self) -> Fr;
-    fn l_last(&self) -> Fr;
-    fn l_active(&self) -> Fr;
+    fn l_first(&self) -> T;
+    fn l_last(&self) -> T;
+    fn l_active(&self) -> T;
 }
 
-pub struct Constraints<'a> {
+pub struct Constraints<'a, T = Fr> {
     description: &'a CircuitDescription,
     layout: &'a Layout,
-    challenges: Challenges,
+    challenges: Challenges<T>,
     shifts: Vec<Fr>,
 }
 
-impl<'a> Constraints<'a> {
-    pub fn new(description: &'a CircuitDescription, layout: &'a Layout, challenges: Challenges) -> Self {
+impl<'a, T: Value> Constraints<'a, T> {
+    pub fn new(description: &'a CircuitDescription, layout: &'a Layout, challenges: Challenges<T>) -> Self {
         let shifts = (0..description.permutation.len()).map(Layout::permutation_shift).collect();
         Self { description, layout, challenges, shifts }
     }
 
     /// `sum_i y^(m-1-i) c_i` over the identities c_0..c_{m-1} in the documented order:
     /// gates, then the permutation argument, then each lookup.
-    pub fn combine(&self, v: &impl PointValues) -> Fr {
-        let Challenges { theta, beta, gamma, kappa, y } = self.challenges;
-        let mut acc = Fr::from(0u64);
-        let mut push = |c: Fr| acc = acc * y + c;
+    pub fn combine(&self, v: &impl PointValues<T>) -> T {
+        let Challenges { theta, beta, gamma, kappa, y } = self.challenges.clone();
+        let one = || T::constant(Fr::one());
+        let mut acc = T::constant(Fr::zero());
+        let mut push = |c: T| acc = acc.clone() * y.clone() + c;
         let cell = |q: Query| v.cell(q);
 
         for gate in &self.description.gates {
@@ -67,11 +69,11 @@ impl<'a> Constraints<'a> {
         let products = self.layout.num_products;
         if products > 0 {
             let last = self.layout.usable_rows as i32;
-            push(l_first * (Fr::one() - v.product(0, 0)));
+            push(l_first.clone() * (one() - v.product(0, 0)));
             let z_end = v.product(products - 1, 0);
-            push(l_last * (z_end.square() - z_end));
+            push(l_last.clone() * (z_end.clone() * z_end.clone() - z_end));
             for j in 1..products {
-                push(l_first * (v.product(j, 0) - v.product(j - 1, last)));
+                push(l_first.clone() * (v.product(j, 0) - v.product(j - 1, last)));
             }
             let x = v.x();
             let columns = &self.description.permutation;
@@ -79,22 +81,23 @@ impl<'a> Constraints<'a> {
                 let (mut left, mut right) = (v.product(j, 1), v.product(j, 0));
                 for (i, column) in columns.iter().enumerate().skip(j * self.layout.chunk).take(self.layout.chunk) {
                     let a = v.cell(Query { column: *column, rotation: 0 });
-                    left *= a + beta * v.sigma(i) + gamma;
-                    right *= a + beta * self.shifts[i] * x + gamma;
+                    left = left * (a.clone() + beta.clone() * v.sigma(i) + gamma.clone());
+                    right = right * (a + beta.clone() * T::constant(self.shifts[i]) * x.clone() + gamma.clone());
                 }
-                push(l_active * (left - right));
+                push(l_active.clone() * (left - right));
             }
         }
 
-        let compress = |exprs: &[Expression]| exprs.iter().fold(Fr::from(0u64), |acc, e| acc * theta + e.evaluate(&cell));
+        let compress =
+            |exprs: &[Expression]| exprs.iter().fold(T::constant(Fr::zero()), |acc, e| acc * theta.clone() + e.evaluate(&cell));
         for (l, lookup) in self.description.lookups.iter().enumerate() {
             let phi = v.running_sum(l, 0);
-            push(l_first * phi);
-            push(l_last * phi);
-            let f = compress(&lookup.inputs) + kappa;
-            let t = compress(&lookup.table) + kappa;
+            push(l_first.clone() * phi.clone());
+            push(l_last.clone() * phi.clone());
+            let f = compress(&lookup.inputs) + kappa.clone();
+            let t = compress(&lookup.table) + kappa.clone();
             let q = lookup.selector.evaluate(&cell);
-            push(l_active * ((v.running_sum(l, 1) - phi) * f * t - v.multiplicity(l) * f + q * t));
+            push(l_active.clone() * ((v.running_sum(l, 1) - phi) * f.clone() * t.clone() - v.multiplicity(l) * f + q * t));
         }
         acc
     }

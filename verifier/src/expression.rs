@@ -33,6 +33,23 @@ impl Column {
     }
 }
 
+/// What expressions and the protocol's identities are computed in: field elements, or
+/// something that records the computation (the prover compiles the identities this way).
+pub trait Value: Clone + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Neg<Output = Self> {
+    fn constant(c: Fr) -> Self;
+    /// Whether the value is known to be zero.
+    fn is_zero(&self) -> bool;
+}
+
+impl Value for Fr {
+    fn constant(c: Fr) -> Self {
+        c
+    }
+    fn is_zero(&self) -> bool {
+        Zero::is_zero(self)
+    }
+}
+
 /// A cell relative to the current row: `rotation` rows down (negative: up), wrapping around.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Query {
@@ -73,10 +90,11 @@ impl Expression {
         }
     }
 
-    /// Evaluates with `cell` giving the value of each queried cell.
-    pub fn evaluate(&self, cell: &impl Fn(Query) -> Fr) -> Fr {
+    /// Evaluates with `cell` giving the value of each queried cell, over field elements or
+    /// anything else that computes like them ([`Value`]).
+    pub fn evaluate<T: Value>(&self, cell: &impl Fn(Query) -> T) -> T {
         match self {
-            Expression::Constant(c) => *c,
+            Expression::Constant(c) => T::constant(*c),
             Expression::Cell(q) => cell(*q),
             Expression::Neg(a) => -a.evaluate(cell),
             Expression::Sum(a, b) => a.evaluate(cell) + b.evaluate(cell),
@@ -89,7 +107,7 @@ impl Expression {
                     a * b.evaluate(cell)
                 }
             }
-            Expression::Scaled(a, c) => a.evaluate(cell) * c,
+            Expression::Scaled(a, c) => a.evaluate(cell) * T::constant(*c),
         }
     }
 

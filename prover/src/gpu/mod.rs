@@ -14,6 +14,7 @@ mod stats;
 pub use stats::{Calls, GpuStats, KernelClock, Transfer};
 
 use crate::backend::{Backend, Bases, Cpu, Domain};
+use crate::quotient::QuotientJob;
 use ark_bn254::{Fr, G1Projective};
 use ark_ff::{BigInt, Fp256, MontBackend, MontConfig};
 use rayon::prelude::*;
@@ -312,6 +313,10 @@ impl Backend for Gpu {
 
     fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
         self.call(Kernel::Ntt, || self.ntt(domain, values, true))
+    }
+
+    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
+        crate::quotient::on_host(self, job)
     }
 }
 
