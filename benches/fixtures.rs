@@ -48,16 +48,17 @@ fn main() {
     );
     println!(
         "Median of {runs} proofs per backend after one warm-up proof; seconds per proof. The other columns are means per \
-         proof: the CPU proof's MSM and NTT calls and their time, and the bound on any backend's speedup that the rest of \
-         the proof sets (CPU prove / the time outside MSMs and NTTs); for the GPU, MSM and NTT calls with their wall time \
-         (device kernel time), bytes uploaded, waits for the device, readback, and the prover's own work outside the \
-         backend (witness, quotient evaluation, openings).\n"
+         proof: the CPU proof's backend calls (MSMs, NTTs, the quotient) and their time, and the bound on any backend's \
+         speedup that the rest of the proof sets (CPU prove / the time outside the backend); for the GPU, MSM, NTT and \
+         quotient calls with their wall time (device kernel time), bytes uploaded, waits for the device, readback, and \
+         the prover's own work outside the backend (witness, grand products, evaluations, openings).\n"
     );
     println!(
-        "| fixture | k | rows used | CPU prove s | CPU MSM + NTT calls: s | bound | GPU prove s | speedup | GPU MSM calls: s (kernel s) | \
-         GPU NTT calls: s (kernel s) | upload MiB (s) | wait s | readback s | outside the backend s | top GPU stages |"
+        "| fixture | k | rows used | CPU prove s | CPU MSM + NTT + quotient calls: s | bound | GPU prove s | speedup | \
+         GPU MSM calls: s (kernel s) | GPU NTT calls: s (kernel s) | GPU quotient s (kernel s) | upload MiB (s) | wait s | \
+         readback s | outside the backend s | top GPU stages |"
     );
-    println!("|{}", "---|".repeat(15));
+    println!("|{}", "---|".repeat(16));
     let mut splits = Vec::new();
     for name in names {
         let row = measure(&name, gpu.as_ref(), runs);
@@ -164,22 +165,23 @@ fn measure(name: &str, gpu: Option<&Gpu>, runs: usize) -> Row {
     let cpu_total = cpu_times.iter().sum::<Duration>();
     let cpu_t = median(&mut cpu_times);
     let lead = format!(
-        "| {name} | {k} | {} | {:.3} | {} + {}: {:.3} | {:.1}x |",
+        "| {name} | {k} | {} | {:.3} | {} + {} + {}: {:.3} | {:.1}x |",
         report.rows_used,
         cpu_t.as_secs_f64(),
         cpu_calls.msm / per,
         cpu_calls.ntt / per,
+        cpu_calls.quotient / per,
         s(cpu_calls.time),
         cpu_total.as_secs_f64() / cpu_total.saturating_sub(cpu_calls.time).as_secs_f64(),
     );
     let Some(gpu) = gpu else {
-        return Row { line: format!("{lead} - | - | - | - | - | - | - | - | - |"), stats: None };
+        return Row { line: format!("{lead} - | - | - | - | - | - | - | - | - | - |"), stats: None };
     };
     let stats = gpu.stats();
     let gpu_t = median(&mut gpu_times);
-    let outside = gpu_times.iter().sum::<Duration>().saturating_sub(stats.msm.wall + stats.ntt.wall);
+    let outside = gpu_times.iter().sum::<Duration>().saturating_sub(stats.msm.wall + stats.ntt.wall + stats.quotient.wall);
     let line = format!(
-        "{lead} {:.3} | {:.2}x | {}: {:.3} ({:.3}) | {}: {:.3} ({:.3}) | {:.1} ({:.3}) | {:.3} | {:.3} | {:.3} | {} |",
+        "{lead} {:.3} | {:.2}x | {}: {:.3} ({:.3}) | {}: {:.3} ({:.3}) | {:.3} ({:.3}) | {:.1} ({:.3}) | {:.3} | {:.3} | {:.3} | {} |",
         gpu_t.as_secs_f64(),
         cpu_t.as_secs_f64() / gpu_t.as_secs_f64(),
         stats.msm.calls / per,
@@ -188,6 +190,8 @@ fn measure(name: &str, gpu: Option<&Gpu>, runs: usize) -> Row {
         stats.ntt.calls / per,
         s(stats.ntt.wall),
         s(stats.ntt.kernel),
+        s(stats.quotient.wall),
+        s(stats.quotient.kernel),
         (stats.upload.bytes + stats.upload_cached.bytes) as f64 / (1 << 20) as f64 / per as f64,
         s(stats.upload.time + stats.upload_cached.time),
         s(stats.wait),

@@ -234,10 +234,27 @@ fn a_packed_proof_made_on_the_gpu_equals_the_cpu_proof() {
     }
 }
 
+/// The quotient of a proof is one call on the device: its transforms and its evaluation in one
+/// submission, its time in the kernel totals.
+#[test]
+fn the_quotient_is_one_submission_on_the_device() {
+    let Some(gpu) = gpu() else { return };
+    let srs = Srs::generate_insecure(1 << 10, &mut rng());
+    let circuit = TestCircuit::new(200, Cheat::None, 3);
+    let pk = keygen(&srs, &circuit.shape(), None, 1, &gpu).unwrap();
+    gpu.reset_stats();
+    let proof = prove(&pk, &circuit, &circuit.instances(), &gpu, &mut rng(), ProveOptions::default()).unwrap();
+    zkinfer_verifier::verify(&pk.vk, &circuit.instances(), &proof).unwrap();
+    let stats = gpu.stats();
+    assert_eq!(stats.quotient.calls, 1);
+    assert_eq!(stats.submissions, 2 * stats.msm.calls + stats.ntt.calls + 1, "one submission for the quotient");
+    assert_times_add_up(&stats, &["ntt coset factors", "ntt butterfly", "quotient evaluate", "ntt inverse factors"]);
+}
+
 /// The device times of one handle's calls: per kind they add up to the total, and by stage too
 /// where the clock times each dispatch.
 fn assert_times_add_up(stats: &GpuStats, stages: &[&str]) {
-    assert_eq!(stats.msm.kernel + stats.ntt.kernel, stats.kernel);
+    assert_eq!(stats.msm.kernel + stats.ntt.kernel + stats.quotient.kernel, stats.kernel);
     match stats.clock {
         KernelClock::Wall => assert_eq!(stats.kernel, stats.wait, "without timestamps kernel time is the wait"),
         KernelClock::Passes => assert!(stats.stages.is_empty()),

@@ -9,6 +9,7 @@
 
 mod msm;
 mod ntt;
+mod quotient;
 mod stats;
 
 pub use stats::{Calls, GpuStats, KernelClock, Transfer};
@@ -316,7 +317,11 @@ impl Backend for Gpu {
     }
 
     fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
-        crate::quotient::on_host(self, job)
+        if self.fits(job) {
+            self.call(Kernel::Quotient, || self.quotient_on_device(job))
+        } else {
+            crate::quotient::on_host(self, job)
+        }
     }
 }
 
@@ -325,6 +330,7 @@ impl Backend for Gpu {
 enum Kernel {
     Msm,
     Ntt,
+    Quotient,
 }
 
 impl Kernel {
@@ -332,6 +338,7 @@ impl Kernel {
         match self {
             Kernel::Msm => &mut stats.msm,
             Kernel::Ntt => &mut stats.ntt,
+            Kernel::Quotient => &mut stats.quotient,
         }
     }
 }
@@ -358,19 +365,22 @@ struct Context {
     bases: Mutex<Vec<Arc<msm::DeviceBases>>>,
     /// Twiddles and coset factors by domain size and offset.
     domains: Mutex<HashMap<(u64, Fr), Arc<ntt::Tables>>>,
+    /// The polynomials of the proving key in use that the quotient reads.
+    key_polys: Mutex<Option<quotient::KeyPolys>>,
 }
 
 /// The compiled kernels of one field arithmetic.
 struct Kernels {
     msm: msm::Pipelines,
     ntt: ntt::Pipelines,
+    quotient: quotient::Pipelines,
 }
 
 /// Invocations per workgroup of every kernel but the single-workgroup scan.
 const WORKGROUP: u32 = 64;
 /// Timestamps one pass can write: one at its start and one after each dispatch. The longest
-/// pass, an NTT of 2^26 elements, has 29 dispatches.
-const TIMESTAMPS: u32 = 64;
+/// pass, a quotient of 2^26 rows on an extended coset of 8 parts, has 8 x 29 + 31 dispatches.
+const TIMESTAMPS: u32 = 512;
 
 fn adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter, GpuError> {
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
@@ -470,6 +480,7 @@ impl Context {
             max_binding,
             bases: Mutex::new(Vec::with_capacity(msm::BASE_SETS)),
             domains: Mutex::new(HashMap::new()),
+            key_polys: Mutex::new(None),
         })
     }
 
@@ -480,9 +491,11 @@ impl Context {
         }
         let index = GpuField::ALL.iter().position(|&f| f == field).expect("every arithmetic is in ALL");
         let kernels = self.kernels[index].get_or_init(|| {
-            let (msm, ntt) =
-                rayon::join(|| msm::Pipelines::new(&self.device, field), || ntt::Pipelines::new(&self.device, field));
-            Arc::new(Kernels { msm, ntt })
+            let (msm, (ntt, quotient)) = rayon::join(
+                || msm::Pipelines::new(&self.device, field),
+                || rayon::join(|| ntt::Pipelines::new(&self.device, field), || quotient::Pipelines::new(&self.device, field)),
+            );
+            Arc::new(Kernels { msm, ntt, quotient })
         });
         Ok(kernels.clone())
     }

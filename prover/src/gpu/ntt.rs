@@ -1,5 +1,5 @@
 //! Host side of the NTT: twiddles and coset factors uploaded once per domain, one dispatch per
-//! butterfly stage (see ntt.wgsl).
+//! butterfly stage (see ntt.wgsl), over one vector or several side by side.
 
 use super::{element_from_words, pipelines, Gpu, GpuField, Kernel, Pass, Upload};
 use crate::backend::{Backend, Cpu, Domain};
@@ -16,6 +16,15 @@ struct Params {
     log_n: u32,
     half: u32,
     stride: u32,
+    columns: u32,
+    offset: u32,
+    _pad: [u32; 2],
+}
+
+impl Params {
+    fn new(n: usize, columns: usize) -> Self {
+        Self { n: n as u32, log_n: n.trailing_zeros(), half: 1, stride: n as u32 / 2, columns: columns as u32, offset: 0, _pad: [0; 2] }
+    }
 }
 
 pub(super) struct Pipelines {
@@ -23,6 +32,7 @@ pub(super) struct Pipelines {
     butterfly: wgpu::ComputePipeline,
     scale: wgpu::ComputePipeline,
     scale_all: wgpu::ComputePipeline,
+    scale_from: wgpu::ComputePipeline,
 }
 
 impl Pipelines {
@@ -32,9 +42,9 @@ impl Pipelines {
             label: Some("ntt"),
             source: wgpu::ShaderSource::Wgsl(source.into()),
         });
-        let [bit_reverse, butterfly, scale, scale_all] =
-            pipelines(device, &module, ["bit_reverse", "butterfly", "scale", "scale_all"]);
-        Self { bit_reverse, butterfly, scale, scale_all }
+        let [bit_reverse, butterfly, scale, scale_all, scale_from] =
+            pipelines(device, &module, ["bit_reverse", "butterfly", "scale", "scale_all", "scale_from"]);
+        Self { bit_reverse, butterfly, scale, scale_all, scale_from }
     }
 }
 
@@ -45,7 +55,7 @@ pub(super) struct Tables {
     inverse: wgpu::Buffer,
     /// Before a forward transform on a coset g H, the coefficients' factors g^i; after an
     /// inverse one, 1/n g^-i (1/n alone for the subgroup H).
-    before_forward: Option<wgpu::Buffer>,
+    pub(super) before_forward: Option<wgpu::Buffer>,
     after_inverse: wgpu::Buffer,
 }
 
@@ -77,39 +87,78 @@ impl Gpu {
             return if inverse { Cpu.ifft(domain, values) } else { Cpu.fft(domain, values) };
         }
         let tables = self.tables(domain);
-        let context = &self.context;
-        let p = &self.kernels.ntt;
         let buffer = self.upload("ntt values", values, Upload::Input);
-        let log_n = domain.log_size_of_group;
-        let params = |half: u32| Params { n: n as u32, log_n, half, stride: n as u32 / (2 * half) };
-
         let words = self.submit(Kernel::Ntt, 8 * n, |pass| {
-            let uniform = context.uniform(&params(1));
-            let scale = |pass: &mut Pass, stage, factors: &wgpu::Buffer, per_element: bool| {
-                let pipeline = if per_element { &p.scale } else { &p.scale_all };
-                let bind = context.bind(pipeline, &[(0, &uniform), (1, &buffer), (3, factors)]);
-                pass.dispatch(stage, pipeline, &bind, n);
-            };
-            if let (false, Some(factors)) = (inverse, &tables.before_forward) {
-                scale(pass, "ntt coset factors", factors, true);
-            }
-            let bind = context.bind(&p.bit_reverse, &[(0, &uniform), (1, &buffer)]);
-            pass.dispatch("ntt bit reverse", &p.bit_reverse, &bind, n);
-            let twiddles = if inverse { &tables.inverse } else { &tables.forward };
-            for s in 0..log_n {
-                let uniform = context.uniform(&params(1 << s));
-                let bind = context.bind(&p.butterfly, &[(0, &uniform), (1, &buffer), (2, twiddles)]);
-                pass.dispatch("ntt butterfly", &p.butterfly, &bind, n / 2);
-            }
-            if inverse {
-                scale(pass, "ntt inverse factors", &tables.after_inverse, tables.before_forward.is_some());
-            }
+            self.record_ntt(pass, &buffer, &tables, n, 1, inverse);
             buffer.clone()
         });
         values.par_iter_mut().zip(words.par_chunks(8)).for_each(|(v, w)| *v = element_from_words(w));
     }
 
-    fn tables(&self, domain: &Domain) -> Arc<Tables> {
+    /// Records `columns` transforms of `n` elements in `buffer`, with the coset factors of
+    /// `tables` where its domain is a coset.
+    pub(super) fn record_ntt(&self, pass: &mut Pass, buffer: &wgpu::Buffer, tables: &Tables, n: usize, columns: usize, inverse: bool) {
+        let context = &self.context;
+        let p = &self.kernels.ntt;
+        let uniform = context.uniform(&Params::new(n, columns));
+        let scale = |pass: &mut Pass, stage, factors: &wgpu::Buffer, per_element: bool| {
+            let pipeline = if per_element { &p.scale } else { &p.scale_all };
+            let bind = context.bind(pipeline, &[(0, &uniform), (1, buffer), (3, factors)]);
+            pass.dispatch(stage, pipeline, &bind, columns * n);
+        };
+        if let (false, Some(factors)) = (inverse, &tables.before_forward) {
+            scale(pass, "ntt coset factors", factors, true);
+        }
+        self.record_butterflies(pass, buffer, tables, n, columns, inverse);
+        if inverse {
+            scale(pass, "ntt inverse factors", &tables.after_inverse, tables.before_forward.is_some());
+        }
+    }
+
+    /// Records the bit reversal and the butterfly stages of `columns` transforms of `n` elements
+    /// in `buffer`: a whole transform on the subgroup, or on a coset once the coefficients are
+    /// scaled (`record_scale_from`).
+    pub(super) fn record_butterflies(
+        &self,
+        pass: &mut Pass,
+        buffer: &wgpu::Buffer,
+        tables: &Tables,
+        n: usize,
+        columns: usize,
+        inverse: bool,
+    ) {
+        let context = &self.context;
+        let p = &self.kernels.ntt;
+        let uniform = context.uniform(&Params::new(n, columns));
+        let bind = context.bind(&p.bit_reverse, &[(0, &uniform), (1, buffer)]);
+        pass.dispatch("ntt bit reverse", &p.bit_reverse, &bind, columns * n);
+        let twiddles = if inverse { &tables.inverse } else { &tables.forward };
+        for s in 0..n.trailing_zeros() {
+            let uniform = context.uniform(&Params { half: 1 << s, stride: (n >> (s + 1)) as u32, ..Params::new(n, columns) });
+            let bind = context.bind(&p.butterfly, &[(0, &uniform), (1, buffer), (2, twiddles)]);
+            pass.dispatch("ntt butterfly", &p.butterfly, &bind, columns * n / 2);
+        }
+    }
+
+    /// Records `values[offset * n..] = source * factors` for `columns` vectors of `n` elements,
+    /// `(values, offset)` being `into`: the first step of a coset transform, out of place.
+    pub(super) fn record_scale_from(
+        &self,
+        pass: &mut Pass,
+        (values, offset): (&wgpu::Buffer, usize),
+        source: &wgpu::Buffer,
+        factors: &wgpu::Buffer,
+        n: usize,
+        columns: usize,
+    ) {
+        let context = &self.context;
+        let p = &self.kernels.ntt;
+        let uniform = context.uniform(&Params { offset: (offset * n) as u32, ..Params::new(n, columns) });
+        let bind = context.bind(&p.scale_from, &[(0, &uniform), (1, values), (3, factors), (4, source)]);
+        pass.dispatch("ntt coset factors", &p.scale_from, &bind, columns * n);
+    }
+
+    pub(super) fn tables(&self, domain: &Domain) -> Arc<Tables> {
         let key = (domain.size, domain.coset_offset());
         let mut domains = self.context.domains.lock().expect("domain cache");
         if let Some(tables) = domains.get(&key) {

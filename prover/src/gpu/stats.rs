@@ -12,25 +12,30 @@ use std::time::Duration;
 /// A call's wall time is its upload, its waits for the device (each wait holding the device's
 /// copies in both directions, the kernels and the driver's latency), its readback, and host work
 /// in between (bind groups, converting results to arkworks form, the MSM's final Horner sum):
-/// `msm.wall + ntt.wall - upload.time - upload_cached.time - wait - readback.time`.
+/// `msm.wall + ntt.wall + quotient.wall - upload.time - upload_cached.time - wait - readback.time`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GpuStats {
     /// [`Backend::msm`](crate::Backend::msm) calls.
     pub msm: Calls,
     /// [`Backend::fft`](crate::Backend::fft) and [`Backend::ifft`](crate::Backend::ifft) calls.
     pub ntt: Calls,
-    /// Each call's inputs sent to the device: MSM scalars, NTT values. The time is the host's,
+    /// [`Backend::quotient`](crate::Backend::quotient) calls run on the device (one that does
+    /// not fit runs on the host, its NTTs counted under `ntt`).
+    pub quotient: Calls,
+    /// Each call's inputs sent to the device: MSM scalars, NTT values, the quotient's program,
+    /// constants and the proof's polynomials. The time is the host's,
     /// converting them into the driver's staging memory; the copy to device memory runs at the
     /// next submission and is part of `wait`.
     pub upload: Transfer,
-    /// Data that stays on the device, sent once: a proving key's bases (64 bytes a point), a
-    /// domain's twiddles and coset factors.
+    /// Data that stays on the device, sent once: a proving key's bases (64 bytes a point) and
+    /// the polynomials its quotient reads, a domain's twiddles and coset factors.
     pub upload_cached: Transfer,
-    /// Results copied back: NTT values, MSM window sums and the bucket sizes the MSM reads
-    /// between its two submissions. The time runs from the device being done to the words being
+    /// Results copied back: NTT values, the quotient, MSM window sums and the bucket sizes the
+    /// MSM reads between its two submissions. The time runs from the device being done to the words being
     /// in host memory.
     pub readback: Transfer,
-    /// Submissions to the device, each waited for: two per MSM chunk, one per NTT.
+    /// Submissions to the device, each waited for: two per MSM chunk, one per NTT, one per
+    /// quotient.
     pub submissions: u64,
     /// Wall time from each submission to its completion.
     pub wait: Duration,
@@ -85,7 +90,7 @@ impl Transfer {
 impl GpuStats {
     /// Wall time of the calls not spent uploading, waiting for the device or reading back.
     pub fn host(&self) -> Duration {
-        (self.msm.wall + self.ntt.wall)
+        (self.msm.wall + self.ntt.wall + self.quotient.wall)
             .saturating_sub(self.upload.time + self.upload_cached.time + self.wait + self.readback.time)
     }
 }
@@ -97,7 +102,8 @@ impl fmt::Display for GpuStats {
         let mib = |t: &Transfer| t.bytes as f64 / (1 << 20) as f64;
         write!(
             f,
-            "msm {} calls {:.2} ms (kernel {:.2} ms), ntt {} calls {:.2} ms (kernel {:.2} ms); upload {:.2} MiB {:.2} ms, \
+            "msm {} calls {:.2} ms (kernel {:.2} ms), ntt {} calls {:.2} ms (kernel {:.2} ms), quotient {} calls {:.2} ms \
+             (kernel {:.2} ms); upload {:.2} MiB {:.2} ms, \
              cached upload {:.2} MiB {:.2} ms, {} submissions waited {:.2} ms (kernel {:.2} ms by {:?} clock), readback \
              {:.2} MiB {:.2} ms, other host work {:.2} ms",
             self.msm.calls,
@@ -106,6 +112,9 @@ impl fmt::Display for GpuStats {
             self.ntt.calls,
             ms(self.ntt.wall),
             ms(self.ntt.kernel),
+            self.quotient.calls,
+            ms(self.quotient.wall),
+            ms(self.quotient.kernel),
             mib(&self.upload),
             ms(self.upload.time),
             mib(&self.upload_cached),
