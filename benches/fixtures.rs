@@ -236,12 +236,12 @@ impl Backend for TimedCpu {
         self.time(|c| &mut c.msm, || Cpu.msm(bases, scalars))
     }
 
-    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        self.time(|c| &mut c.ntt, || Cpu.fft(domain, values))
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        self.time(|c| &mut c.ntt, || Cpu.fft(domain, columns))
     }
 
-    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        self.time(|c| &mut c.ntt, || Cpu.ifft(domain, values))
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        self.time(|c| &mut c.ntt, || Cpu.ifft(domain, columns))
     }
 
     /// Counted as one call: its NTTs and its evaluation together.

@@ -179,8 +179,8 @@ impl Transform {
 
     fn backend(self, backend: &dyn Backend, domain: &Domain, values: &mut Vec<Fr>) {
         match self {
-            Transform::Fft | Transform::CosetFft => backend.fft(domain, values),
-            Transform::Ifft => backend.ifft(domain, values),
+            Transform::Fft | Transform::CosetFft => backend.fft(domain, std::slice::from_mut(values)),
+            Transform::Ifft => backend.ifft(domain, std::slice::from_mut(values)),
         }
     }
 }

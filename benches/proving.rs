@@ -256,12 +256,12 @@ impl Backend for Timed<'_> {
         Self::time(&self.msm, || self.inner.msm(bases, scalars))
     }
 
-    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        Self::time(&self.fft, || self.inner.fft(domain, values))
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        Self::time(&self.fft, || self.inner.fft(domain, columns))
     }
 
-    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        Self::time(&self.ifft, || self.inner.ifft(domain, values))
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        Self::time(&self.ifft, || self.inner.ifft(domain, columns))
     }
 
     /// Timed as a whole: the wrapped backend's own NTTs and evaluation of the quotient.

@@ -6,6 +6,7 @@ use crate::quotient::{self, QuotientJob};
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::VariableBaseMSM;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub type Domain = Radix2EvaluationDomain<Fr>;
@@ -38,12 +39,13 @@ pub trait Backend: Sync {
     /// `sum scalars[i] * bases[i]` over the first `scalars.len()` bases.
     fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective;
 
-    /// Coefficients to evaluations on `domain` (a subgroup or a coset of one), in place;
-    /// `values` shorter than the domain are zero-padded.
-    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>);
+    /// Each column's coefficients to its evaluations on `domain` (a subgroup or a coset of one),
+    /// in place; columns shorter than the domain are zero-padded. Columns come together so that
+    /// a device transforms them in one submission.
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]);
 
-    /// Evaluations on `domain` to coefficients, in place.
-    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>);
+    /// Each column's evaluations on `domain` to its coefficients, in place.
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]);
 
     /// The quotient `h` = (the job's program) / (X^n - 1), in coefficients on the extended
     /// domain.
@@ -62,12 +64,12 @@ impl Backend for Cpu {
         G1Projective::msm_unchecked(&bases.points[..scalars.len()], scalars)
     }
 
-    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        domain.fft_in_place(values);
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        columns.par_iter_mut().for_each(|c| domain.fft_in_place(c));
     }
 
-    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        domain.ifft_in_place(values);
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        columns.par_iter_mut().for_each(|c| domain.ifft_in_place(c));
     }
 
     fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {

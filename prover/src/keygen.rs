@@ -52,7 +52,7 @@ impl Domains {
 
     /// Coefficients of polynomials given by their row values, in place.
     pub fn interpolate(&self, backend: &dyn Backend, columns: &mut [Vec<Fr>]) {
-        columns.iter_mut().for_each(|c| backend.ifft(&self.rows, c));
+        backend.ifft(&self.rows, columns);
     }
 
     pub fn polys(&self, backend: &dyn Backend, values: Vec<Vec<Fr>>) -> Polys {

@@ -192,17 +192,10 @@ pub fn prove<C: Circuit>(
 /// coefficients, interpolated here.
 fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values: &dyn Fn(Poly) -> &'a [Fr]) -> Vec<G1Affine> {
     let layout = pk.vk.layout();
-    let packed: Vec<(Poly, Vec<Fr>)> = layout
-        .commitments_of(round)
-        .filter(|c| c.t > 1)
-        .flat_map(|c| c.polys.iter())
-        .map(|&p| {
-            let mut coeffs = values(p).to_vec();
-            backend.ifft(&pk.domains.rows, &mut coeffs);
-            (p, coeffs)
-        })
-        .collect();
-    let coeffs = |p: Poly| -> &[Fr] { &packed.iter().find(|(q, _)| *q == p).expect("packed members are interpolated").1 };
+    let members: Vec<Poly> = layout.commitments_of(round).filter(|c| c.t > 1).flat_map(|c| c.polys.iter().copied()).collect();
+    let mut packed: Vec<Vec<Fr>> = members.iter().map(|&p| values(p).to_vec()).collect();
+    pk.domains.interpolate(backend, &mut packed);
+    let coeffs = |p: Poly| -> &[Fr] { &packed[members.iter().position(|&q| q == p).expect("packed members are interpolated")] };
     let points: Vec<G1Projective> =
         layout.commitments_of(round).map(|c| commit(backend, &pk.bases, &pk.lagrange, c, values, coeffs)).collect();
     G1Projective::normalize_batch(&points)

@@ -137,16 +137,8 @@ pub fn on_host(backend: &dyn Backend, job: &QuotientJob) -> Vec<Fr> {
     let (n, extension) = (domains.rows.size(), domains.extension);
     let mut h = vec![Fr::zero(); extension * n];
     for (j, part) in domains.parts.iter().enumerate() {
-        let values: Vec<Vec<Fr>> = job
-            .key
-            .iter()
-            .chain(&job.proof)
-            .map(|c| {
-                let mut v = c.to_vec();
-                backend.fft(part, &mut v);
-                v
-            })
-            .collect();
+        let mut values: Vec<Vec<Fr>> = job.key.iter().chain(&job.proof).map(|c| c.to_vec()).collect();
+        backend.fft(part, &mut values);
         let vanishing_inv = vanishing_inverse(part);
         let mut part_h = vec![Fr::zero(); n];
         part_h.par_chunks_mut(CHUNK).enumerate().for_each_init(
@@ -155,7 +147,9 @@ pub fn on_host(backend: &dyn Backend, job: &QuotientJob) -> Vec<Fr> {
         );
         part_h.into_iter().enumerate().for_each(|(i, v)| h[j + extension * i] = v * vanishing_inv);
     }
+    let mut h = [h];
     backend.ifft(&domains.extended, &mut h);
+    let [h] = h;
     h
 }
 

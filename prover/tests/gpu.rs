@@ -171,17 +171,19 @@ fn ntt_matches_the_cpu_on_subgroups_and_cosets() {
             values[..edges.len().min(n)].copy_from_slice(&edges[..edges.len().min(n)]);
             let short = values[..n.div_ceil(3)].to_vec();
             let at = format!("size 2^{log}, offset {}", domain.coset_offset());
-            for input in [&values, &short] {
+            // One column alone, then three side by side in one call.
+            for input in [vec![values.clone()], vec![short.clone(), values.clone(), short.clone()]] {
                 let (mut fft, mut ifft) = (input.clone(), input.clone());
                 Cpu.fft(&domain, &mut fft);
                 Cpu.ifft(&domain, &mut ifft);
+                let lengths: Vec<usize> = input.iter().map(Vec::len).collect();
                 for gpu in &gpus {
                     let mut on_gpu = input.clone();
                     gpu.fft(&domain, &mut on_gpu);
-                    assert_eq!(on_gpu, fft, "fft of {} values, {at}, on {}", input.len(), gpu.name());
+                    assert_eq!(on_gpu, fft, "fft of columns of {lengths:?} values, {at}, on {}", gpu.name());
                     let mut on_gpu = input.clone();
                     gpu.ifft(&domain, &mut on_gpu);
-                    assert_eq!(on_gpu, ifft, "ifft of {} values, {at}, on {}", input.len(), gpu.name());
+                    assert_eq!(on_gpu, ifft, "ifft of columns of {lengths:?} values, {at}, on {}", gpu.name());
                 }
             }
         }
@@ -301,13 +303,13 @@ fn stats_count_calls_bytes_and_device_time() {
     // A domain no other test uses, so that its tables are sent here, with the first transform.
     let n = 64;
     let domain = Domain::new(n).unwrap().get_coset(Fr::from(1_234_567u64)).unwrap();
-    let mut values: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
-    gpu.fft(&domain, &mut values);
-    gpu.ifft(&domain, &mut values);
+    let mut columns: Vec<Vec<Fr>> = (0..3).map(|_| (0..n).map(|_| Fr::rand(&mut rng)).collect()).collect();
+    gpu.fft(&domain, &mut columns[..1]);
+    gpu.ifft(&domain, &mut columns);
     let ntt = gpu.stats();
-    assert_eq!((ntt.msm.calls, ntt.ntt.calls, ntt.submissions), (0, 2, 2), "one submission per NTT");
-    assert_eq!(ntt.upload.bytes, 2 * 32 * n as u64);
-    assert_eq!(ntt.readback.bytes, 2 * 32 * n as u64);
+    assert_eq!((ntt.msm.calls, ntt.ntt.calls, ntt.submissions), (0, 2, 2), "one submission per call, whatever its columns");
+    assert_eq!(ntt.upload.bytes, 4 * 32 * n as u64);
+    assert_eq!(ntt.readback.bytes, 4 * 32 * n as u64);
     // w^k and w^-k for k < n/2, then the coset factors g^i and g^-i / n.
     assert_eq!(ntt.upload_cached.bytes, 32 * (n / 2 + n / 2 + n + n) as u64);
     assert_times_add_up(&ntt, &["ntt coset factors", "ntt bit reverse", "ntt butterfly", "ntt inverse factors"]);

@@ -308,12 +308,16 @@ impl Backend for Gpu {
         self.call(Kernel::Msm, || self.msm_on_device(bases, scalars))
     }
 
-    fn fft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        self.call(Kernel::Ntt, || self.ntt(domain, values, false))
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        if !columns.is_empty() {
+            self.call(Kernel::Ntt, || self.ntt(domain, columns, false))
+        }
     }
 
-    fn ifft(&self, domain: &Domain, values: &mut Vec<Fr>) {
-        self.call(Kernel::Ntt, || self.ntt(domain, values, true))
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        if !columns.is_empty() {
+            self.call(Kernel::Ntt, || self.ntt(domain, columns, true))
+        }
     }
 
     fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
@@ -554,6 +558,18 @@ impl Gpu {
     fn upload<T: MontConfig<4>>(&self, label: &str, elements: &[Fp256<MontBackend<T, 4>>], kind: Upload) -> wgpu::Buffer {
         self.upload_words(label, 8 * elements.len(), kind, |words| {
             words.par_chunks_mut(8).zip(elements).for_each(|(w, e)| w.copy_from_slice(&to_words(&e.0)));
+        })
+    }
+
+    /// `columns` side by side, each zero-padded to `n` elements.
+    fn upload_columns(&self, label: &str, columns: &[&[Fr]], n: usize, kind: Upload) -> wgpu::Buffer {
+        // A buffer of no columns still binds.
+        let words = 8 * n * columns.len().max(1);
+        self.upload_words(label, words, kind, |words| {
+            words.par_chunks_mut(8 * n).zip(columns).for_each(|(out, column)| {
+                assert!(column.len() <= n, "a polynomial of {} coefficients on {n} rows", column.len());
+                out.chunks_mut(8).zip(*column).for_each(|(w, e)| w.copy_from_slice(&to_words(&e.0)));
+            })
         })
     }
 

@@ -74,25 +74,32 @@ fn powers(base: Fr, len: usize) -> Vec<Fr> {
 }
 
 impl Gpu {
-    pub(super) fn ntt(&self, domain: &Domain, values: &mut Vec<Fr>, inverse: bool) {
+    /// Transforms `columns` in as few submissions as the binding limit allows.
+    pub(super) fn ntt(&self, domain: &Domain, columns: &mut [Vec<Fr>], inverse: bool) {
         let n = domain.size();
-        values.resize(n, Fr::zero());
+        columns.iter_mut().for_each(|c| c.resize(n, Fr::zero()));
         if n == 1 {
             // The only factors, 1/n and g^0, are one.
             return;
         }
-        if (32 * n) as u64 > self.context.max_binding {
+        let per_submission = (self.context.max_binding / (32 * n) as u64) as usize;
+        if per_submission == 0 {
             // Beyond one binding the transform would need a four-step split across buffers; no
             // adapter we know of binds less than 2^22 elements, the extended domain of 2^20 rows.
-            return if inverse { Cpu.ifft(domain, values) } else { Cpu.fft(domain, values) };
+            return if inverse { Cpu.ifft(domain, columns) } else { Cpu.fft(domain, columns) };
         }
         let tables = self.tables(domain);
-        let buffer = self.upload("ntt values", values, Upload::Input);
-        let words = self.submit(Kernel::Ntt, 8 * n, |pass| {
-            self.record_ntt(pass, &buffer, &tables, n, 1, inverse);
-            buffer.clone()
-        });
-        values.par_iter_mut().zip(words.par_chunks(8)).for_each(|(v, w)| *v = element_from_words(w));
+        for batch in columns.chunks_mut(per_submission) {
+            let slices: Vec<&[Fr]> = batch.iter().map(Vec::as_slice).collect();
+            let buffer = self.upload_columns("ntt values", &slices, n, Upload::Input);
+            let words = self.submit(Kernel::Ntt, 8 * n * batch.len(), |pass| {
+                self.record_ntt(pass, &buffer, &tables, n, batch.len(), inverse);
+                buffer
+            });
+            batch.par_iter_mut().zip(words.par_chunks(8 * n)).for_each(|(column, words)| {
+                column.iter_mut().zip(words.chunks(8)).for_each(|(v, w)| *v = element_from_words(w))
+            });
+        }
     }
 
     /// Records `columns` transforms of `n` elements in `buffer`, with the coset factors of

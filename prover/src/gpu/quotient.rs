@@ -122,16 +122,4 @@ impl Gpu {
             }
         }
     }
-
-    /// `columns` side by side, each zero-padded to `n` elements.
-    fn upload_columns(&self, label: &str, columns: &[&[Fr]], n: usize, kind: Upload) -> wgpu::Buffer {
-        // A buffer of no columns still binds.
-        let words = 8 * n * columns.len().max(1);
-        self.upload_words(label, words, kind, |words| {
-            words.par_chunks_mut(8 * n).zip(columns).for_each(|(out, column)| {
-                assert!(column.len() <= n, "a polynomial of {} coefficients on {n} rows", column.len());
-                out.chunks_mut(8).zip(*column).for_each(|(w, e)| w.copy_from_slice(&super::to_words(&e.0)));
-            })
-        })
-    }
 }

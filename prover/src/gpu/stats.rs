@@ -17,7 +17,8 @@ use std::time::Duration;
 pub struct GpuStats {
     /// [`Backend::msm`](crate::Backend::msm) calls.
     pub msm: Calls,
-    /// [`Backend::fft`](crate::Backend::fft) and [`Backend::ifft`](crate::Backend::ifft) calls.
+    /// [`Backend::fft`](crate::Backend::fft) and [`Backend::ifft`](crate::Backend::ifft) calls
+    /// with at least one column.
     pub ntt: Calls,
     /// [`Backend::quotient`](crate::Backend::quotient) calls run on the device (one that does
     /// not fit runs on the host, its NTTs counted under `ntt`).
