@@ -232,7 +232,7 @@ impl Backend for TimedCpu {
         Cpu.name()
     }
 
-    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
         self.time(|c| &mut c.msm, || Cpu.msm(bases, scalars))
     }
 

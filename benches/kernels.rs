@@ -138,7 +138,7 @@ fn msm<M: Measurement>(c: &mut Criterion<M>, backends: &Backends, log_sizes: &[u
         });
         for (backend, counters) in backends.all() {
             backends.measure(counters, "msm", log_n, || {
-                group.bench_function(BenchmarkId::new(backend.name(), format!("2^{log_n}")), |b| b.iter(|| backend.msm(&bases, scalars)));
+                group.bench_function(BenchmarkId::new(backend.name(), format!("2^{log_n}")), |b| b.iter(|| backend.msm(&bases, &[scalars])));
             });
         }
     }

@@ -252,7 +252,7 @@ impl Backend for Timed<'_> {
         self.inner.name()
     }
 
-    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
         Self::time(&self.msm, || self.inner.msm(bases, scalars))
     }
 

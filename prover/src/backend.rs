@@ -36,8 +36,9 @@ impl Bases {
 pub trait Backend: Sync {
     fn name(&self) -> String;
 
-    /// `sum scalars[i] * bases[i]` over the first `scalars.len()` bases.
-    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective;
+    /// `sum s[i] * bases[i]` over the first `s.len()` bases, for each `s` of `scalars`. MSMs over
+    /// the same bases come together so that a device runs them in one pass.
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective>;
 
     /// Each column's coefficients to its evaluations on `domain` (a subgroup or a coset of one),
     /// in place; columns shorter than the domain are zero-padded. Columns come together so that
@@ -60,8 +61,8 @@ impl Backend for Cpu {
         format!("cpu ({} threads)", rayon::current_num_threads())
     }
 
-    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
-        G1Projective::msm_unchecked(&bases.points[..scalars.len()], scalars)
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
+        scalars.par_iter().map(|s| G1Projective::msm_unchecked(&bases.points[..s.len()], s)).collect()
     }
 
     fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {

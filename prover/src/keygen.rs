@@ -167,10 +167,9 @@ fn build<C: Circuit>(
                 Poly::Fixed(i) | Poly::Sigma(i) => i,
                 _ => unreachable!("the key holds fixed and permutation polynomials"),
             };
-            let commitments: Vec<G1Projective> = layout
-                .commitments_of(Round::Key)
-                .map(|c| commit(backend, &bases, &lagrange, c, |p| &polys(p).values[index(p)], |p| &polys(p).coeffs[index(p)]))
-                .collect();
+            let key: Vec<&Commitment> = layout.commitments_of(Round::Key).collect();
+            let commitments =
+                commit(backend, &bases, &lagrange, &key, |p| &polys(p).values[index(p)], |p| &polys(p).coeffs[index(p)]);
             let key_commitments = G1Projective::normalize_batch(&commitments);
             VerifyingKey::new(description, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
         }
@@ -179,22 +178,31 @@ fn build<C: Circuit>(
     Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, markers, program })
 }
 
-/// Commits to `c`: a single polynomial from its row values (cheap for small integers), a
-/// packed one from its members' coefficients.
+/// Commits to each of `commitments`: single polynomials from their row values (cheap for small
+/// integers) in one batch of MSMs, packed ones from their members' coefficients in another.
 pub(crate) fn commit<'a, 'b>(
     backend: &dyn Backend,
     bases: &Bases,
     lagrange: &Bases,
-    c: &Commitment,
+    commitments: &[&Commitment],
     values: impl Fn(Poly) -> &'a [Fr],
     coeffs: impl Fn(Poly) -> &'b [Fr],
-) -> G1Projective {
-    if c.t == 1 {
-        backend.msm(lagrange, values(c.polys[0]))
-    } else {
-        let members: Vec<&[Fr]> = c.polys.iter().map(|&p| coeffs(p)).collect();
-        backend.msm(bases, &pack(&members, c.t))
+) -> Vec<G1Projective> {
+    let (single, packed): (Vec<usize>, Vec<usize>) = (0..commitments.len()).partition(|&i| commitments[i].t == 1);
+    let packed_scalars: Vec<Vec<Fr>> = packed
+        .iter()
+        .map(|&i| {
+            let members: Vec<&[Fr]> = commitments[i].polys.iter().map(|&p| coeffs(p)).collect();
+            pack(&members, commitments[i].t)
+        })
+        .collect();
+    let single_scalars: Vec<&[Fr]> = single.iter().map(|&i| values(commitments[i].polys[0])).collect();
+    let packed_scalars: Vec<&[Fr]> = packed_scalars.iter().map(Vec::as_slice).collect();
+    let mut out = vec![G1Projective::default(); commitments.len()];
+    for (indices, points) in [(single, backend.msm(lagrange, &single_scalars)), (packed, backend.msm(bases, &packed_scalars))] {
+        indices.into_iter().zip(points).for_each(|(i, p)| out[i] = p);
     }
+    out
 }
 
 /// The permutation polynomials' row values: cell (i, r) maps to the next cell of its copy

@@ -133,8 +133,8 @@ pub fn prove<C: Circuit>(
         quotient[i].push(b);
         quotient[i + 1][0] -= b;
     }
-    let quotient_commitments: Vec<G1Affine> =
-        G1Projective::normalize_batch(&quotient.iter().map(|q| backend.msm(&pk.bases, q)).collect::<Vec<_>>());
+    let pieces: Vec<&[Fr]> = quotient.iter().map(Vec::as_slice).collect();
+    let quotient_commitments: Vec<G1Affine> = G1Projective::normalize_batch(&backend.msm(&pk.bases, &pieces));
     quotient_commitments.iter().for_each(|p| transcript.absorb_g1(p));
     let x = transcript.challenge();
 
@@ -196,9 +196,8 @@ fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values
     let mut packed: Vec<Vec<Fr>> = members.iter().map(|&p| values(p).to_vec()).collect();
     pk.domains.interpolate(backend, &mut packed);
     let coeffs = |p: Poly| -> &[Fr] { &packed[members.iter().position(|&q| q == p).expect("packed members are interpolated")] };
-    let points: Vec<G1Projective> =
-        layout.commitments_of(round).map(|c| commit(backend, &pk.bases, &pk.lagrange, c, values, coeffs)).collect();
-    G1Projective::normalize_batch(&points)
+    let commitments: Vec<_> = layout.commitments_of(round).collect();
+    G1Projective::normalize_batch(&commit(backend, &pk.bases, &pk.lagrange, &commitments, values, coeffs))
 }
 
 /// Commitments opened on the same points, each given by the coefficients of the polynomials it
@@ -247,7 +246,8 @@ fn open(
         add_scaled(&mut h, &divide_by_vanishing(f, &at, set.t), u_s);
         u_s *= u;
     }
-    let w = backend.msm(bases, &h).into_affine();
+    let [w] = backend.msm(bases, &[&h]).try_into().expect("one MSM");
+    let w = w.into_affine();
     transcript.absorb_g1(&w);
     let zeta = transcript.challenge();
 
@@ -262,7 +262,8 @@ fn open(
     add_scaled(&mut l, &h, -h_factor);
     // L(zeta) = 0, so the constant terms that L omits (the values r_S(zeta)) change nothing
     // in its quotient by X - zeta.
-    let w_prime = backend.msm(bases, &divide_by_linear(&l, zeta)).into_affine();
+    let [w_prime] = backend.msm(bases, &[&divide_by_linear(&l, zeta)]).try_into().expect("one MSM");
+    let w_prime = w_prime.into_affine();
     Ok((w, w_prime))
 }
 
@@ -408,7 +409,7 @@ mod tests {
                         .iter()
                         .zip(values)
                         .map(|(f, e)| Claim {
-                            commitment: vec![(Cpu.msm(&bases, f).into_affine(), Fr::one())],
+                            commitment: vec![(Cpu.msm(&bases, &[f])[0].into_affine(), Fr::one())],
                             values: e.iter().map(|v| vec![*v]).collect(),
                         })
                         .collect(),

@@ -98,14 +98,17 @@ fn msm_matches_the_cpu_on_random_and_edge_inputs() {
     for (i, e) in edges.iter().enumerate() {
         scalars[(i * 997 + 500) % n] = *e;
     }
-    for len in [1, 2, 3, 6, 100, 1 << 10, 1 << 12, n] {
-        let expected = Cpu.msm(&bases, &scalars[..len]);
-        for gpu in &gpus {
-            assert_eq!(gpu.msm(&bases, &scalars[..len]), expected, "{len} scalars on {}", gpu.name());
-        }
-    }
+    // One call of MSMs of every length, an empty one among them.
+    let lengths = [1, 2, 3, 6, 0, 100, 1 << 10, 1 << 12, n];
+    let batch: Vec<&[Fr]> = lengths.iter().map(|&len| &scalars[..len]).collect();
+    let expected = Cpu.msm(&bases, &batch);
+    assert!(expected[4].is_zero());
     for gpu in &gpus {
-        assert!(gpu.msm(&bases, &[]).is_zero());
+        let got = gpu.msm(&bases, &batch);
+        for ((len, got), expected) in lengths.iter().zip(got).zip(&expected) {
+            assert_eq!(got, *expected, "{len} scalars on {}", gpu.name());
+        }
+        assert!(gpu.msm(&bases, &[]).is_empty());
     }
 }
 
@@ -123,10 +126,12 @@ fn msm_matches_the_cpu_on_structured_scalars() {
         ("all 2^253", vec![Fr::from(2u64).pow([253]); n]),
         ("sparse", sparse),
     ];
-    for (name, scalars) in cases {
-        let expected = Cpu.msm(&bases, &scalars);
-        for gpu in &gpus {
-            assert_eq!(gpu.msm(&bases, &scalars), expected, "{name} on {}", gpu.name());
+    let batch: Vec<&[Fr]> = cases.iter().map(|(_, s)| s.as_slice()).collect();
+    let expected = Cpu.msm(&bases, &batch);
+    for gpu in &gpus {
+        let got = gpu.msm(&bases, &batch);
+        for (((name, _), got), expected) in cases.iter().zip(got).zip(&expected) {
+            assert_eq!(got, *expected, "{name} on {}", gpu.name());
         }
     }
 
@@ -134,9 +139,9 @@ fn msm_matches_the_cpu_on_structured_scalars() {
     let n = (1 << 14) + 1;
     let bases = self::bases(n);
     let ones = vec![Fr::one(); n];
-    let expected = Cpu.msm(&bases, &ones);
+    let expected = Cpu.msm(&bases, &[&ones]);
     for gpu in &gpus {
-        assert_eq!(gpu.msm(&bases, &ones), expected, "2^14 + 1 ones on {}", gpu.name());
+        assert_eq!(gpu.msm(&bases, &[&ones]), expected, "2^14 + 1 ones on {}", gpu.name());
     }
 }
 
@@ -147,10 +152,14 @@ fn msm_split_into_chunks_matches_the_cpu() {
     let bases = bases(n);
     let mut rng = rng();
     let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
-    for len in [999, 1000, 1001, n] {
-        let expected = Cpu.msm(&bases, &scalars[..len]);
-        for gpu in &gpus {
-            assert_eq!(gpu.msm(&bases, &scalars[..len]), expected, "{len} scalars on {}", gpu.name());
+    // Split into chunks of 1000 points, and all the chunks of all the MSMs in one batch.
+    let lengths = [999, 1000, 1001, n];
+    let batch: Vec<&[Fr]> = lengths.iter().map(|&len| &scalars[..len]).collect();
+    let expected = Cpu.msm(&bases, &batch);
+    for gpu in &gpus {
+        let got = gpu.msm(&bases, &batch);
+        for ((len, got), expected) in lengths.iter().zip(got).zip(&expected) {
+            assert_eq!(got, *expected, "{len} scalars on {}", gpu.name());
         }
     }
 }
@@ -279,7 +288,7 @@ fn stats_count_calls_bytes_and_device_time() {
     let bases = bases(n);
     let mut rng = rng();
     let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
-    assert_eq!(gpu.msm(&bases, &scalars), Cpu.msm(&bases, &scalars));
+    assert_eq!(gpu.msm(&bases, &[&scalars]), Cpu.msm(&bases, &[&scalars]));
     let one = gpu.stats();
     assert_eq!((one.msm.calls, one.ntt.calls, one.submissions), (1, 0, 2), "one MSM chunk is two submissions");
     assert_eq!(one.upload.bytes, 32 * n as u64, "32-byte scalars");
@@ -288,7 +297,7 @@ fn stats_count_calls_bytes_and_device_time() {
     assert!((20 + 96 * 4..=20 + 96 * 64).contains(&one.readback.bytes), "MSM readback {} bytes", one.readback.bytes);
     assert_times_add_up(&one, &["msm decompose", "msm scan", "msm scatter", "msm fold buckets", "msm weigh"]);
 
-    assert_eq!(gpu.clone().msm(&bases, &scalars[..100]), Cpu.msm(&bases, &scalars[..100]));
+    assert_eq!(gpu.clone().msm(&bases, &[&scalars[..100]]), Cpu.msm(&bases, &[&scalars[..100]]));
     let two = gpu.stats();
     assert_eq!((two.msm.calls, two.submissions), (2, 4), "clones share their counters");
     assert_eq!(two.upload.bytes - one.upload.bytes, 32 * 100);
@@ -296,6 +305,10 @@ fn stats_count_calls_bytes_and_device_time() {
     let sent_again = two.upload_cached.bytes - one.upload_cached.bytes;
     assert!(sent_again == 0 || sent_again == 64 * n as u64, "bases sent again: {sent_again} bytes");
     assert!(two.msm.wall > one.msm.wall);
+    let batch = [&scalars[..10], &scalars[..500], &scalars[..]];
+    assert_eq!(gpu.msm(&bases, &batch), Cpu.msm(&bases, &batch));
+    let three = gpu.stats();
+    assert_eq!((three.msm.calls, three.submissions), (3, 6), "a call of several MSMs is two submissions");
     assert_eq!(Gpu::new().unwrap().stats().msm.calls, 0, "a new handle counts on its own");
 
     gpu.reset_stats();

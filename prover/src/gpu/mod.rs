@@ -304,7 +304,10 @@ impl Backend for Gpu {
         format!("gpu ({}, {:?}, {})", self.context.info.name, self.context.info.backend, self.field)
     }
 
-    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
+        if scalars.iter().all(|s| s.is_empty()) {
+            return vec![G1Projective::default(); scalars.len()];
+        }
         self.call(Kernel::Msm, || self.msm_on_device(bases, scalars))
     }
 
@@ -573,10 +576,11 @@ impl Gpu {
         })
     }
 
-    /// Records one compute pass with `record`, submits it with a copy of the first `words` words
-    /// of the buffer that `record` returns, waits for the device and returns those words. The
-    /// submission, its times and the bytes read back count under `kind`.
-    fn submit(&self, kind: Kernel, words: usize, record: impl FnOnce(&mut Pass) -> wgpu::Buffer) -> Vec<u32> {
+    /// Records one compute pass with `record`, submits it with a copy of the first words of each
+    /// buffer that `record` returns with their number, waits for the device and returns those
+    /// words, buffer by buffer. The submission, its times and the bytes read back count under
+    /// `kind`.
+    fn submit(&self, kind: Kernel, record: impl FnOnce(&mut Pass) -> Vec<(wgpu::Buffer, usize)>) -> Vec<Vec<u32>> {
         let context = &self.context;
         let clock = context.clock;
         let queries = (clock != KernelClock::Wall).then(|| {
@@ -587,7 +591,7 @@ impl Gpu {
             })
         });
         let mut encoder = context.device.create_command_encoder(&Default::default());
-        let (buffer, stages) = {
+        let (outputs, stages) = {
             let timestamp_writes = queries.as_ref().map(|query_set| wgpu::ComputePassTimestampWrites {
                 query_set,
                 beginning_of_pass_write_index: Some(0),
@@ -598,8 +602,8 @@ impl Gpu {
                 queries: queries.as_ref().filter(|_| clock == KernelClock::Dispatches),
                 stages: Vec::new(),
             };
-            let buffer = record(&mut pass);
-            (buffer, pass.stages)
+            let outputs = record(&mut pass);
+            (outputs, pass.stages)
         };
         let timestamps = match clock {
             KernelClock::Wall => 0,
@@ -607,7 +611,7 @@ impl Gpu {
             KernelClock::Dispatches => stages.len() + 1,
         };
         // The timestamps come back behind the data, in the same mapping.
-        let bytes = 4 * words as u64;
+        let bytes = 4 * outputs.iter().map(|(_, words)| *words as u64).sum::<u64>();
         let stamp_bytes = 8 * timestamps as u64;
         let staging = context.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
@@ -615,7 +619,11 @@ impl Gpu {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        encoder.copy_buffer_to_buffer(&buffer, 0, &staging, 0, bytes);
+        let mut at = 0;
+        for (buffer, words) in &outputs {
+            encoder.copy_buffer_to_buffer(buffer, 0, &staging, at, 4 * *words as u64);
+            at += 4 * *words as u64;
+        }
         if let Some(query_set) = &queries {
             let resolved = context.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("resolved timestamps"),
@@ -662,7 +670,15 @@ impl Gpu {
             kind.calls(s).kernel += kernel;
             s.readback.add(bytes as usize, readback);
         });
-        words
+        let mut words = words.as_slice();
+        outputs
+            .iter()
+            .map(|(_, count)| {
+                let (first, rest) = words.split_at(*count);
+                words = rest;
+                first.to_vec()
+            })
+            .collect()
     }
 }
 

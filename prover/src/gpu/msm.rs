@@ -2,7 +2,7 @@
 //! that fit the binding limits, one bucket-method pass per chunk (see msm.wgsl), and the
 //! windows' sums combined on the host.
 
-use super::{element_from_words, pipelines, to_words, Gpu, GpuField, Kernel, Upload, CURVE_WGSL};
+use super::{element_from_words, pipelines, to_words, Gpu, GpuField, Kernel, Pass, Upload, CURVE_WGSL};
 use crate::backend::Bases;
 use ark_bn254::{Fq, FqConfig, Fr, FrConfig, G1Projective};
 use ark_ec::{AdditiveGroup, AffineRepr};
@@ -108,22 +108,64 @@ pub(super) fn max_chunk(max_binding: u64) -> usize {
 }
 
 impl Gpu {
-    pub(super) fn msm_on_device(&self, bases: &Bases, scalars: &[Fr]) -> G1Projective {
-        assert!(
-            scalars.len() <= bases.points().len(),
-            "an MSM of {} scalars over {} bases",
-            scalars.len(),
-            bases.points().len()
-        );
-        if scalars.is_empty() {
-            return G1Projective::zero();
+    /// Several MSMs over the same bases. Every chunk of every MSM is sorted into buckets in one
+    /// submission and summed in a second, as many chunks at once as [`BATCH_BYTES`] of
+    /// working buffers allow.
+    pub(super) fn msm_on_device(&self, bases: &Bases, batch: &[&[Fr]]) -> Vec<G1Projective> {
+        for scalars in batch {
+            assert!(
+                scalars.len() <= bases.points().len(),
+                "an MSM of {} scalars over {} bases",
+                scalars.len(),
+                bases.points().len()
+            );
         }
+        let mut out = vec![G1Projective::zero(); batch.len()];
         let device_bases = self.device_bases(bases);
-        scalars
-            .chunks(self.msm_chunk)
-            .zip(&device_bases.buffers)
-            .map(|(scalars, bases)| self.chunk_msm(bases, scalars))
-            .sum()
+        let jobs: Vec<(usize, &wgpu::Buffer, &[Fr])> = batch
+            .iter()
+            .enumerate()
+            .flat_map(|(m, scalars)| scalars.chunks(self.msm_chunk).zip(&device_bases.buffers).map(move |(c, b)| (m, b, c)))
+            .collect();
+        let mut start = 0;
+        while start < jobs.len() {
+            let mut bytes = 0;
+            let end = start
+                + jobs[start..].iter().take_while(|(_, _, s)| {
+                    bytes += working_bytes(s.len());
+                    bytes <= BATCH_BYTES
+                })
+                .count()
+                .max(1);
+            let group = &jobs[start..end];
+            let mut sorts = Vec::with_capacity(group.len());
+            let totals = self.submit(Kernel::Msm, |pass| {
+                group
+                    .iter()
+                    .map(|(_, _, scalars)| {
+                        let sort = self.record_sort(pass, scalars);
+                        let totals = sort.totals.clone();
+                        sorts.push(sort);
+                        (totals, MAX_LEVEL + 2)
+                    })
+                    .collect()
+            });
+            let sums = self.submit(Kernel::Msm, |pass| {
+                sorts
+                    .iter()
+                    .zip(group)
+                    .zip(&totals)
+                    .map(|((sort, (_, bases, _)), totals)| {
+                        (self.record_sum(pass, sort, bases, totals), POINT_WORDS * sort.windows as usize)
+                    })
+                    .collect()
+            });
+            for ((sort, (m, _, _)), words) in sorts.iter().zip(group).zip(sums) {
+                out[*m] += sort.horner(&words);
+            }
+            start = end;
+        }
+        out
     }
 
     fn device_bases(&self, bases: &Bases) -> Arc<DeviceBases> {
@@ -157,15 +199,59 @@ impl Gpu {
     }
 }
 
+/// One chunk of an MSM between its two submissions: its sizes, and its buffers on the device.
+struct Sort {
+    window_bits: u32,
+    windows: u32,
+    segments: u32,
+    total_buckets: usize,
+    params: Params,
+    uniform: wgpu::Buffer,
+    digits: wgpu::Buffer,
+    counts: wgpu::Buffer,
+    offsets: wgpu::Buffer,
+    entries: wgpu::Buffer,
+    /// The number of pieces at each level and the size of the largest bucket, read back
+    /// between the submissions to size the second.
+    totals: wgpu::Buffer,
+}
+
+/// Device bytes a chunk of `n` scalars works in at most, beside its bases: scalars, digits and
+/// sorted entries, bucket counts, offsets and cursors, the first level of pieces, bucket and
+/// segment sums.
+fn working_bytes(n: usize) -> u64 {
+    let window_bits = window_bits(n);
+    let windows = windows(window_bits) as u64;
+    let buckets = windows << (window_bits - 1);
+    let n = n as u64;
+    32 * n + 4 * 2 * windows * n + 4 * (MAX_LEVEL as u64 + 3) * buckets + 4 * POINT_WORDS as u64 * (windows * n / RUN as u64 + 2 * buckets)
+}
+
+/// The working buffers one submission of MSM chunks may hold together: large chunks go one at
+/// a time, the commitments of a small circuit all at once.
+const BATCH_BYTES: u64 = 1 << 30;
+
+impl Sort {
+    /// Horner's rule over the windows' sums, most significant first.
+    fn horner(&self, words: &[u32]) -> G1Projective {
+        words.chunks(POINT_WORDS).rev().fold(G1Projective::zero(), |mut acc, w| {
+            for _ in 0..self.window_bits {
+                acc.double_in_place();
+            }
+            acc + from_homogeneous(w)
+        })
+    }
+}
+
 impl Gpu {
-    /// One chunk of an MSM: sorting into buckets in one submission, summing in a second.
-    fn chunk_msm(&self, bases: &wgpu::Buffer, scalars: &[Fr]) -> G1Projective {
+    /// Records the sorting of one chunk's digits into buckets, learning how long the longest
+    /// bucket is.
+    fn record_sort(&self, pass: &mut Pass, scalars: &[Fr]) -> Sort {
         let n = scalars.len();
         let window_bits = window_bits(n);
         let windows = windows(window_bits);
         let buckets = 1u32 << (window_bits - 1);
         let segment = SEGMENT.min(buckets);
-        let segments = buckets / segment;
         let total_buckets = (windows * buckets) as usize;
         let params =
             Params { n: n as u32, window_bits, windows, buckets, segment, mode: FOLD_BUCKETS, level: 0, len: 0 };
@@ -180,70 +266,63 @@ impl Gpu {
         let totals = context.storage("totals", MAX_LEVEL + 2);
         let uniform = context.uniform(&params);
         let p = &self.kernels.msm;
+        let decompose = context.bind(&p.decompose, &[(0, &uniform), (1, &scalars), (3, &digits), (4, &counts)]);
+        pass.dispatch("msm decompose", &p.decompose, &decompose, n);
+        let scan = context.bind(&p.scan, &[(0, &uniform), (4, &counts), (5, &offsets), (6, &cursors), (8, &totals)]);
+        pass.workgroups("msm scan", &p.scan, &scan, 1, 1);
+        let scatter = context.bind(&p.scatter, &[(0, &uniform), (3, &digits), (6, &cursors), (7, &entries)]);
+        pass.dispatch("msm scatter", &p.scatter, &scatter, n);
+        Sort { window_bits, windows, segments: buckets / segment, total_buckets, params, uniform, digits, counts, offsets, entries, totals }
+    }
+
+    /// Records the sums of one sorted chunk over `bases`, given its `totals` as read back: pieces
+    /// of the longest buckets, the buckets, each window's weighted sum. Returns the buffer of the
+    /// windows' sums.
+    fn record_sum(&self, pass: &mut Pass, sort: &Sort, bases: &wgpu::Buffer, totals: &[u32]) -> wgpu::Buffer {
+        let context = &self.context;
+        let p = &self.kernels.msm;
+        let Sort { windows, segments, total_buckets, params, .. } = *sort;
         let bind = |pipeline: &wgpu::ComputePipeline, uniform: &wgpu::Buffer, buffers: &[(u32, &wgpu::Buffer)]| {
             let mut entries = vec![(0, uniform)];
             entries.extend_from_slice(buffers);
             context.bind(pipeline, &entries)
         };
-
-        // Sort the digits into buckets, and learn how long the longest bucket is.
-        let totals_read = self.submit(Kernel::Msm, MAX_LEVEL + 2, |pass| {
-            let decompose = bind(&p.decompose, &uniform, &[(1, &scalars), (3, &digits), (4, &counts)]);
-            pass.dispatch("msm decompose", &p.decompose, &decompose, n);
-            let scan = bind(&p.scan, &uniform, &[(4, &counts), (5, &offsets), (6, &cursors), (8, &totals)]);
-            pass.workgroups("msm scan", &p.scan, &scan, 1, 1);
-            let scatter = bind(&p.scatter, &uniform, &[(3, &digits), (6, &cursors), (7, &entries)]);
-            pass.dispatch("msm scatter", &p.scatter, &scatter, n);
-            totals.clone()
-        });
-        let largest = totals_read[MAX_LEVEL + 1];
-        // Levels of pieces until every bucket has at most RUN items.
+        let fold = |uniform: &wgpu::Buffer, from: &wgpu::Buffer, to: &wgpu::Buffer| {
+            let inputs = [(2, bases), (4, &sort.counts), (5, &sort.offsets), (7, &sort.entries), (8, &sort.totals)];
+            bind(&p.fold, uniform, &[&inputs[..], &[(9, from), (10, to)]].concat())
+        };
+        // Levels of pieces until every bucket has at most RUN items, each level in a buffer of
+        // its own. Level 0 reads the points, and the unused input slot takes the digits, which
+        // are done with.
+        let largest = totals[MAX_LEVEL + 1];
         let levels = std::iter::successors(Some(largest), |k| Some(k.div_ceil(RUN))).take_while(|&k| k > RUN).count();
+        let pieces: Vec<wgpu::Buffer> =
+            (1..=levels).map(|level| context.storage("bucket pieces", POINT_WORDS * totals[level] as usize)).collect();
+        for level in 0..levels {
+            let uniform = context.uniform(&Params { mode: FOLD_PIECES, level: level as u32, ..params });
+            let from = if level == 0 { &sort.digits } else { &pieces[level - 1] };
+            let bind = fold(&uniform, from, &pieces[level]);
+            pass.dispatch("msm fold pieces", &p.fold, &bind, totals[level + 1] as usize);
+        }
+        let bucket_sums = context.storage("bucket sums", POINT_WORDS * total_buckets);
+        let last_level = context.uniform(&Params { level: levels as u32, ..params });
+        let from = pieces.last().unwrap_or(&sort.digits);
+        pass.dispatch("msm fold buckets", &p.fold, &fold(&last_level, from, &bucket_sums), total_buckets);
 
-        let words = self.submit(Kernel::Msm, POINT_WORDS * windows as usize, |pass| {
-            let fold = |uniform: &wgpu::Buffer, from: &wgpu::Buffer, to: &wgpu::Buffer| {
-                let inputs = [(2, bases), (4, &counts), (5, &offsets), (7, &entries), (8, &totals)];
-                bind(&p.fold, uniform, &[&inputs[..], &[(9, from), (10, to)]].concat())
-            };
-            // Pieces of RUN items, level by level, each level in a buffer of its own. Level 0 reads
-            // the points, and the unused input slot takes the digits, which are done with.
-            let pieces: Vec<wgpu::Buffer> = (1..=levels)
-                .map(|level| context.storage("bucket pieces", POINT_WORDS * totals_read[level] as usize))
-                .collect();
-            for level in 0..levels {
-                let uniform = context.uniform(&Params { mode: FOLD_PIECES, level: level as u32, ..params });
-                let from = if level == 0 { &digits } else { &pieces[level - 1] };
-                let bind = fold(&uniform, from, &pieces[level]);
-                pass.dispatch("msm fold pieces", &p.fold, &bind, totals_read[level + 1] as usize);
-            }
-            let bucket_sums = context.storage("bucket sums", POINT_WORDS * total_buckets);
-            let last_level = context.uniform(&Params { level: levels as u32, ..params });
-            let from = pieces.last().unwrap_or(&digits);
-            pass.dispatch("msm fold buckets", &p.fold, &fold(&last_level, from, &bucket_sums), total_buckets);
-
-            let mut partial = context.storage("segment sums", POINT_WORDS * (windows * segments) as usize);
-            let weigh = bind(&p.weigh, &uniform, &[(9, &bucket_sums), (10, &partial)]);
-            pass.dispatch("msm weigh", &p.weigh, &weigh, (windows * segments) as usize);
-            // Runs of FAN partial sums per window until one is left, reusing the buckets' buffer.
-            let mut spare = bucket_sums;
-            let mut len = segments;
-            while len > 1 {
-                let uniform = context.uniform(&Params { mode: FOLD_WINDOWS, len, ..params });
-                let out_len = len.div_ceil(FAN);
-                pass.dispatch("msm fold windows", &p.fold, &fold(&uniform, &partial, &spare), (windows * out_len) as usize);
-                std::mem::swap(&mut partial, &mut spare);
-                len = out_len;
-            }
-            partial
-        });
-
-        // Horner's rule over the windows, most significant first.
-        words.chunks(POINT_WORDS).rev().fold(G1Projective::zero(), |mut acc, w| {
-            for _ in 0..window_bits {
-                acc.double_in_place();
-            }
-            acc + from_homogeneous(w)
-        })
+        let mut partial = context.storage("segment sums", POINT_WORDS * (windows * segments) as usize);
+        let weigh = bind(&p.weigh, &sort.uniform, &[(9, &bucket_sums), (10, &partial)]);
+        pass.dispatch("msm weigh", &p.weigh, &weigh, (windows * segments) as usize);
+        // Runs of FAN partial sums per window until one is left, reusing the buckets' buffer.
+        let mut spare = bucket_sums;
+        let mut len = segments;
+        while len > 1 {
+            let uniform = context.uniform(&Params { mode: FOLD_WINDOWS, len, ..params });
+            let out_len = len.div_ceil(FAN);
+            pass.dispatch("msm fold windows", &p.fold, &fold(&uniform, &partial, &spare), (windows * out_len) as usize);
+            std::mem::swap(&mut partial, &mut spare);
+            len = out_len;
+        }
+        partial
     }
 }
 

@@ -92,10 +92,12 @@ impl Gpu {
         for batch in columns.chunks_mut(per_submission) {
             let slices: Vec<&[Fr]> = batch.iter().map(Vec::as_slice).collect();
             let buffer = self.upload_columns("ntt values", &slices, n, Upload::Input);
-            let words = self.submit(Kernel::Ntt, 8 * n * batch.len(), |pass| {
+            let [words] = self.submit(Kernel::Ntt, |pass| {
                 self.record_ntt(pass, &buffer, &tables, n, batch.len(), inverse);
-                buffer
-            });
+                vec![(buffer, 8 * n * batch.len())]
+            })
+            .try_into()
+            .expect("one output");
             batch.par_iter_mut().zip(words.par_chunks(8 * n)).for_each(|(column, words)| {
                 column.iter_mut().zip(words.chunks(8)).for_each(|(v, w)| *v = element_from_words(w))
             });

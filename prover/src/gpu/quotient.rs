@@ -80,7 +80,7 @@ impl Gpu {
         constants.extend(domains.parts.iter().map(vanishing_inverse));
         let constants = self.upload("quotient constants", &constants, Upload::Input);
 
-        let words = self.submit(Kernel::Quotient, 8 * extension * n, |pass| {
+        let [words] = self.submit(Kernel::Quotient, |pass| {
             let evaluate = &self.kernels.quotient.evaluate;
             for (j, part) in domains.parts.iter().enumerate() {
                 let tables = self.tables(part);
@@ -104,8 +104,10 @@ impl Gpu {
             }
             let tables = self.tables(&domains.extended);
             self.record_ntt(pass, &h, &tables, extension * n, 1, true);
-            h
-        });
+            vec![(h, 8 * extension * n)]
+        })
+        .try_into()
+        .expect("one output");
         words.par_chunks(8).map(element_from_words).collect()
     }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 /// `msm.wall + ntt.wall + quotient.wall - upload.time - upload_cached.time - wait - readback.time`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GpuStats {
-    /// [`Backend::msm`](crate::Backend::msm) calls.
+    /// [`Backend::msm`](crate::Backend::msm) calls with at least one scalar.
     pub msm: Calls,
     /// [`Backend::fft`](crate::Backend::fft) and [`Backend::ifft`](crate::Backend::ifft) calls
     /// with at least one column.
