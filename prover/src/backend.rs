@@ -62,7 +62,8 @@ impl Backend for Cpu {
     }
 
     fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
-        scalars.par_iter().map(|s| G1Projective::msm_unchecked(&bases.points[..s.len()], s)).collect()
+        // One after another: each is parallel inside, and side by side their working memory adds up.
+        scalars.iter().map(|s| G1Projective::msm_unchecked(&bases.points[..s.len()], s)).collect()
     }
 
     fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
