@@ -246,8 +246,7 @@ fn open(
         add_scaled(&mut h, &divide_by_vanishing(f, &at, set.t), u_s);
         u_s *= u;
     }
-    let [w] = backend.msm(bases, &[&h]).try_into().expect("one MSM");
-    let w = w.into_affine();
+    let w = backend.msm(bases, &[&h])[0].into_affine();
     transcript.absorb_g1(&w);
     let zeta = transcript.challenge();
 
@@ -262,8 +261,7 @@ fn open(
     add_scaled(&mut l, &h, -h_factor);
     // L(zeta) = 0, so the constant terms that L omits (the values r_S(zeta)) change nothing
     // in its quotient by X - zeta.
-    let [w_prime] = backend.msm(bases, &[&divide_by_linear(&l, zeta)]).try_into().expect("one MSM");
-    let w_prime = w_prime.into_affine();
+    let w_prime = backend.msm(bases, &[&divide_by_linear(&l, zeta)])[0].into_affine();
     Ok((w, w_prime))
 }
 
