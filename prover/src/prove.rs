@@ -133,8 +133,8 @@ pub fn prove<C: Circuit>(
         quotient[i].push(b);
         quotient[i + 1][0] -= b;
     }
-    let pieces: Vec<&[Fr]> = quotient.iter().map(Vec::as_slice).collect();
-    let quotient_commitments: Vec<G1Affine> = G1Projective::normalize_batch(&backend.msm(&pk.bases, &pieces));
+    let quotient_pieces: Vec<&[Fr]> = quotient.iter().map(Vec::as_slice).collect();
+    let quotient_commitments: Vec<G1Affine> = G1Projective::normalize_batch(&backend.msm(&pk.bases, &quotient_pieces));
     quotient_commitments.iter().for_each(|p| transcript.absorb_g1(p));
     let x = transcript.challenge();
 

@@ -12,7 +12,7 @@ use ark_ff::{AdditiveGroup, Field, One, Zero};
 use ark_poly::EvaluationDomain;
 use rayon::prelude::*;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::{Add, Mul, Neg, Sub};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -271,7 +271,7 @@ fn allocate(ops: &[(u32, Operand, Operand)], result: Operand) -> (Vec<[u32; 4]>,
         last_read[v as usize] = usize::MAX;
     }
     let mut register = vec![u32::MAX; ops.len()];
-    let mut free: std::collections::BTreeSet<u32> = Default::default();
+    let mut free: BTreeSet<u32> = Default::default();
     let mut registers = 0;
     let encode = |o: Operand, register: &[u32]| match o {
         Operand::Op(v) => REGISTER | register[v as usize],
@@ -344,28 +344,8 @@ impl Trace {
         }
     }
 
-    fn known(&self, operand: Operand) -> Option<Fr> {
-        match operand {
-            Operand::Constant(i) => self.constants[i as usize],
-            _ => None,
-        }
-    }
-
-    /// `a op b`, folded where the value is known, shared where it was computed before.
+    /// `a op b`, shared where it was computed before.
     fn op(&mut self, op: u32, a: Operand, b: Operand) -> Operand {
-        let (ka, kb) = (self.known(a), self.known(b));
-        if let (Some(x), Some(y)) = (ka, kb) {
-            return self.constant(apply(op, x, y));
-        }
-        let is = |k: Option<Fr>, v: Fr| k == Some(v);
-        match op {
-            ADD if is(ka, Fr::ZERO) => return b,
-            ADD | SUB if is(kb, Fr::ZERO) => return a,
-            MUL if is(ka, Fr::ZERO) || is(kb, Fr::ZERO) => return self.constant(Fr::ZERO),
-            MUL if is(ka, Fr::ONE) => return b,
-            MUL if is(kb, Fr::ONE) => return a,
-            _ => {}
-        }
         let (a, b) = if op != SUB && b < a { (b, a) } else { (a, b) };
         let next = self.ops.len() as u32;
         let index = *self.memo.entry((op, a, b)).or_insert(next);
@@ -384,21 +364,30 @@ enum Traced {
 }
 
 impl Traced {
+    /// `self op rhs`, folded where the values make it known or trivial, else recorded.
     fn op(self, op: u32, rhs: Traced) -> Traced {
-        let trace = match (&self, &rhs) {
-            (Traced::Known(x), Traced::Known(y)) => return Traced::Known(apply(op, *x, *y)),
-            (Traced::At(trace, _), _) | (_, Traced::At(trace, _)) => trace.clone(),
-        };
-        let mut t = trace.borrow_mut();
-        let (a, b) = (t.operand(&self), t.operand(&rhs));
-        let operand = t.op(op, a, b);
-        match t.known(operand) {
-            Some(c) => Traced::Known(c),
-            None => {
-                drop(t);
-                Traced::At(trace, operand)
-            }
+        if let (Traced::Known(x), Traced::Known(y)) = (&self, &rhs) {
+            return Traced::Known(apply(op, *x, *y));
         }
+        let is = |v: &Traced, c: Fr| matches!(v, Traced::Known(k) if *k == c);
+        match op {
+            ADD if is(&self, Fr::ZERO) => return rhs,
+            ADD | SUB if is(&rhs, Fr::ZERO) => return self,
+            MUL if is(&self, Fr::ZERO) || is(&rhs, Fr::ZERO) => return Traced::Known(Fr::ZERO),
+            MUL if is(&self, Fr::ONE) => return rhs,
+            MUL if is(&rhs, Fr::ONE) => return self,
+            _ => {}
+        }
+        let trace = match (&self, &rhs) {
+            (Traced::At(trace, _), _) | (_, Traced::At(trace, _)) => trace.clone(),
+            _ => unreachable!("two known values are folded above"),
+        };
+        let operand = {
+            let mut t = trace.borrow_mut();
+            let (a, b) = (t.operand(&self), t.operand(&rhs));
+            t.op(op, a, b)
+        };
+        Traced::At(trace, operand)
     }
 }
 

@@ -1,9 +1,11 @@
-//! The GPU backend: MSM and NTT as WGSL compute shaders, run through wgpu's Vulkan backend.
+//! The GPU backend: MSMs, NTTs and the quotient as WGSL compute shaders, run through wgpu's
+//! Vulkan backend.
 //!
 //! One device with its compiled pipelines and caches serves the whole process; [`Gpu::new`]
 //! hands out handles to it. Field elements cross to the device in arkworks's own Montgomery
-//! form (the shaders use the same R = 2^256), MSM bases stay on the device for as long as their
-//! proving key is in use ([`Bases::id`]), and NTT twiddles stay there per domain. Each handle
+//! form (the shaders use the same R = 2^256), MSM bases and the polynomials the quotient reads
+//! from the key stay on the device for as long as their proving key is in use ([`Bases::id`],
+//! `Program::id`), and NTT twiddles stay there per domain. Each handle
 //! counts its calls, bytes and device time ([`Gpu::stats`]), and runs kernels built with one
 //! field arithmetic ([`GpuField`]).
 
@@ -385,9 +387,10 @@ struct Kernels {
 
 /// Invocations per workgroup of every kernel but the single-workgroup scan.
 const WORKGROUP: u32 = 64;
-/// Timestamps one pass can write: one at its start and one after each dispatch. The longest
-/// pass, a quotient of 2^26 rows on an extended coset of 8 parts, has 8 x 29 + 31 dispatches.
-const TIMESTAMPS: u32 = 512;
+/// Timestamps one pass can write: one at its start and one after each dispatch; wgpu's largest
+/// query set. A quotient of 2^26 rows on an extended coset of 8 parts has 8 x 30 + 31
+/// dispatches; an MSM pass at most `msm::MAX_BATCH` chunks of at most 9.
+const TIMESTAMPS: u32 = 4096;
 
 fn adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter, GpuError> {
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));

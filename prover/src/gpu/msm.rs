@@ -110,7 +110,7 @@ pub(super) fn max_chunk(max_binding: u64) -> usize {
 impl Gpu {
     /// Several MSMs over the same bases. Every chunk of every MSM is sorted into buckets in one
     /// submission and summed in a second, as many chunks at once as [`BATCH_BYTES`] of
-    /// working buffers allow.
+    /// working buffers and [`MAX_BATCH`] allow.
     pub(super) fn msm_on_device(&self, bases: &Bases, batch: &[&[Fr]]) -> Vec<G1Projective> {
         for scalars in batch {
             assert!(
@@ -131,12 +131,15 @@ impl Gpu {
         while start < jobs.len() {
             let mut bytes = 0;
             let end = start
-                + jobs[start..].iter().take_while(|(_, _, s)| {
-                    bytes += working_bytes(s.len());
-                    bytes <= BATCH_BYTES
-                })
-                .count()
-                .max(1);
+                + jobs[start..]
+                    .iter()
+                    .take(MAX_BATCH)
+                    .take_while(|(_, _, s)| {
+                        bytes += working_bytes(s.len());
+                        bytes <= BATCH_BYTES
+                    })
+                    .count()
+                    .max(1);
             let group = &jobs[start..end];
             let mut sorts = Vec::with_capacity(group.len());
             let totals = self.submit(Kernel::Msm, |pass| {
@@ -216,20 +219,28 @@ struct Sort {
     totals: wgpu::Buffer,
 }
 
-/// Device bytes a chunk of `n` scalars works in at most, beside its bases: scalars, digits and
-/// sorted entries, bucket counts, offsets and cursors, the first level of pieces, bucket and
-/// segment sums.
+/// Device bytes a chunk of `n` scalars works in, beside its bases: scalars, digits and sorted
+/// entries, bucket counts, offsets and cursors, the first level of pieces (the deeper levels are
+/// smaller by RUN each), bucket and segment sums.
 fn working_bytes(n: usize) -> u64 {
     let window_bits = window_bits(n);
     let windows = windows(window_bits) as u64;
-    let buckets = windows << (window_bits - 1);
+    let per_window = 1u64 << (window_bits - 1);
+    let buckets = windows * per_window;
+    let segments = windows * (per_window / per_window.min(SEGMENT as u64));
     let n = n as u64;
-    32 * n + 4 * 2 * windows * n + 4 * (MAX_LEVEL as u64 + 3) * buckets + 4 * POINT_WORDS as u64 * (windows * n / RUN as u64 + 2 * buckets)
+    32 * n
+        + 4 * 2 * windows * n
+        + 4 * (MAX_LEVEL as u64 + 3) * buckets
+        + 4 * POINT_WORDS as u64 * (windows * n / RUN as u64 + buckets + segments)
 }
 
 /// The working buffers one submission of MSM chunks may hold together: large chunks go one at
 /// a time, the commitments of a small circuit all at once.
 const BATCH_BYTES: u64 = 1 << 30;
+/// The most chunks in one submission: with at most 9 dispatches each (3 levels of pieces, the
+/// buckets, the weighing, 3 levels of windows), a pass stays within its timestamps.
+pub(super) const MAX_BATCH: usize = 400;
 
 impl Sort {
     /// Horner's rule over the windows' sums, most significant first.

@@ -3,7 +3,7 @@
 //! coset transformed and evaluated, then the whole interpolated; only `h` comes back.
 
 use super::{element_from_words, pipelines, Gpu, GpuField, Kernel, Upload};
-use crate::quotient::{vanishing_inverse, QuotientJob};
+use crate::quotient::{vanishing_inverse, QuotientJob, ADD, CONSTANT, KIND, REGISTER, SUB};
 use ark_bn254::{Fr, FrConfig};
 use ark_poly::EvaluationDomain;
 use rayon::prelude::*;
@@ -35,7 +35,10 @@ impl Pipelines {
         let source = [
             &field.limbs_wgsl(),
             &field.field_wgsl::<FrConfig>("fr"),
-            &format!("const REGISTERS: u32 = {REGISTERS}u;\n"),
+            &format!(
+                "const REGISTERS: u32 = {REGISTERS}u;\nconst ADD: u32 = {ADD}u;\nconst SUB: u32 = {SUB}u;\n\
+                 const REGISTER: u32 = {REGISTER}u;\nconst CONSTANT: u32 = {CONSTANT}u;\nconst KIND: u32 = {KIND}u;\n"
+            ),
             include_str!("quotient.wgsl"),
         ]
         .concat();
@@ -75,7 +78,8 @@ impl Gpu {
         let values = context.storage("quotient part values", 8 * program.slots * n);
         let h = context.storage("quotient", 8 * extension * n);
         let code: Vec<u32> = program.instructions.iter().flatten().chain(program.queries.iter().flatten()).copied().collect();
-        let code = self.upload_words("quotient program", code.len(), Upload::Input, |w| w.copy_from_slice(&code));
+        // A program folded to a constant has no words, but its buffer still binds.
+        let code = self.upload_words("quotient program", code.len().max(1), Upload::Input, |w| w[..code.len()].copy_from_slice(&code));
         let mut constants = job.constants.clone();
         constants.extend(domains.parts.iter().map(vanishing_inverse));
         let constants = self.upload("quotient constants", &constants, Upload::Input);

@@ -2,7 +2,8 @@
 // the straight-line program that the prover traces from the protocol's identities
 // (prover/src/quotient.rs states the encoding). Every invocation runs the same instructions at
 // its own point, so control flow stays uniform; one kernel serves every circuit. The host
-// prepends REGISTERS, the size of the register file.
+// prepends REGISTERS, the size of the register file, and the encoding's ADD, SUB, REGISTER,
+// CONSTANT and KIND (anything else is a multiplication, or a query).
 
 struct Params {
     n: u32,
@@ -45,12 +46,12 @@ fn load_constant(i: u32) -> Limbs {
 }
 
 fn operand(x: u32, point: u32) -> Limbs {
-    let index = x & 0x3fffffffu;
-    switch (x >> 30u) {
-        case 0u: {
+    let index = x & ~KIND;
+    switch (x & KIND) {
+        case REGISTER: {
             return registers[index];
         }
-        case 1u: {
+        case CONSTANT: {
             return load_constant(index);
         }
         default: {
@@ -72,10 +73,10 @@ fn evaluate(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroup
         let b = operand(program[4u * pc + 3u], i);
         var r: Limbs;
         switch (program[4u * pc]) {
-            case 0u: {
+            case ADD: {
                 r = fr_add(a, b);
             }
-            case 1u: {
+            case SUB: {
                 r = fr_sub(a, b);
             }
             default: {

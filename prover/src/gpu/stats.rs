@@ -35,7 +35,8 @@ pub struct GpuStats {
     /// MSM reads between its two submissions. The time runs from the device being done to the words being
     /// in host memory.
     pub readback: Transfer,
-    /// Submissions to the device, each waited for: two per MSM chunk, one per NTT, one per
+    /// Submissions to the device, each waited for: two per MSM call (more where its chunks
+    /// exceed one batch), one per NTT call (more where its columns exceed one binding), one per
     /// quotient.
     pub submissions: u64,
     /// Wall time from each submission to its completion.
