@@ -5,6 +5,7 @@ use crate::layouter::{Cell, Circuit, Synthesis};
 use crate::Error;
 use ark_bn254::Fr;
 use ark_ff::{UniformRand, Zero};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fmt;
 use zkinfer_verifier::{CircuitDescription, ColumnKind, Query};
@@ -57,17 +58,20 @@ impl Columns<'_> {
 /// Every gate failure on any row (the verifier checks gates everywhere, so a gate must be
 /// switched off on the blinding rows), and every copy and lookup failure.
 pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Columns, copies: &[(Cell, Cell)]) -> Vec<Failure> {
-    let mut failures = Vec::new();
-    for row in 0..1usize << description.k {
-        let cell = |q: Query| columns.get(q, row);
-        for gate in &description.gates {
-            for (i, poly) in gate.polys.iter().enumerate() {
-                if !poly.evaluate(&cell).is_zero() {
-                    failures.push(Failure::Gate { gate: gate.name.clone(), poly: i, row });
-                }
-            }
-        }
-    }
+    // Rows in parallel: an honest prover runs this before every proof. Failures keep row order.
+    let mut failures: Vec<Failure> = (0..1usize << description.k)
+        .into_par_iter()
+        .flat_map_iter(|row| {
+            let cell = move |q: Query| columns.get(q, row);
+            description.gates.iter().flat_map(move |gate| {
+                gate.polys
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, poly)| !poly.evaluate(&cell).is_zero())
+                    .map(move |(i, _)| Failure::Gate { gate: gate.name.clone(), poly: i, row })
+            })
+        })
+        .collect();
     for (a, b) in copies {
         let value = |c: &Cell| columns.get(Query { column: c.column, rotation: 0 }, c.row);
         if value(a) != value(b) {
@@ -83,13 +87,15 @@ pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Col
         let tuple = |exprs: &[zkinfer_verifier::Expression], row: usize| -> Vec<Fr> {
             exprs.iter().map(|e| e.evaluate(&|q| columns.get(q, row))).collect()
         };
-        let table: HashSet<Vec<Fr>> = (0..usable_rows).map(|row| tuple(&lookup.table, row)).collect();
-        for row in 0..usable_rows {
-            let on = !lookup.selector.evaluate(&|q| columns.get(q, row)).is_zero();
-            if on && !table.contains(&tuple(&lookup.inputs, row)) {
-                failures.push(Failure::Lookup { lookup: lookup.name.clone(), row });
-            }
-        }
+        let table: HashSet<Vec<Fr>> = (0..usable_rows).into_par_iter().map(|row| tuple(&lookup.table, row)).collect();
+        let missing: Vec<Failure> = (0..usable_rows)
+            .into_par_iter()
+            .filter(|&row| {
+                !lookup.selector.evaluate(&|q| columns.get(q, row)).is_zero() && !table.contains(&tuple(&lookup.inputs, row))
+            })
+            .map(|row| Failure::Lookup { lookup: lookup.name.clone(), row })
+            .collect();
+        failures.extend(missing);
     }
     failures
 }
