@@ -173,7 +173,14 @@ impl Program {
         let trace = Rc::new(RefCell::new(Trace { constants: vec![None; CHALLENGES], ..Trace::default() }));
         let constant = |i: usize| Traced::At(trace.clone(), Operand::Constant(i as u32));
         let challenges = Challenges { theta: constant(0), beta: constant(1), gamma: constant(2), kappa: constant(3), y: constant(4) };
-        let tracer = Tracer { trace: trace.clone(), slots: &slots, n: layout.n };
+        let n = layout.n as i64;
+        let tracer = BySlot {
+            slots: &slots,
+            at: |slot, rotation: i32| {
+                let operand = trace.borrow_mut().query(slot, (rotation as i64).rem_euclid(n) as u32);
+                Traced::At(trace.clone(), operand)
+            },
+        };
         let combined = Constraints::new(d, layout, challenges).combine(&tracer);
         let result = trace.borrow_mut().operand(&combined);
         drop((combined, tracer));
@@ -436,52 +443,45 @@ impl Value for Traced {
     }
 }
 
-/// The values of the polynomials at "the point", as queries of their slots.
-struct Tracer<'a> {
-    trace: Rc<RefCell<Trace>>,
+/// The values of the polynomials at a point, each read through its slot by `at(slot, rotation)`:
+/// queries of the trace when tracing.
+struct BySlot<'a, F> {
     slots: &'a Slots,
-    n: usize,
+    at: F,
 }
 
-impl Tracer<'_> {
-    fn at(&self, slot: usize, rotation: i32) -> Traced {
-        let operand = self.trace.borrow_mut().query(slot, (rotation as i64).rem_euclid(self.n as i64) as u32);
-        Traced::At(self.trace.clone(), operand)
+impl<T, F: Fn(usize, i32) -> T> PointValues<T> for BySlot<'_, F> {
+    fn x(&self) -> T {
+        (self.at)(self.slots.x, 0)
     }
-}
-
-impl PointValues<Traced> for Tracer<'_> {
-    fn x(&self) -> Traced {
-        self.at(self.slots.x, 0)
-    }
-    fn cell(&self, q: Query) -> Traced {
+    fn cell(&self, q: Query) -> T {
         let first = match q.column.kind {
             ColumnKind::Advice => self.slots.advice,
             ColumnKind::Fixed => self.slots.fixed,
             ColumnKind::Instance => self.slots.instance,
         };
-        self.at(first + q.column.index, q.rotation)
+        (self.at)(first + q.column.index, q.rotation)
     }
-    fn sigma(&self, i: usize) -> Traced {
-        self.at(self.slots.sigma + i, 0)
+    fn sigma(&self, i: usize) -> T {
+        (self.at)(self.slots.sigma + i, 0)
     }
-    fn product(&self, j: usize, rotation: i32) -> Traced {
-        self.at(self.slots.products + j, rotation)
+    fn product(&self, j: usize, rotation: i32) -> T {
+        (self.at)(self.slots.products + j, rotation)
     }
-    fn multiplicity(&self, l: usize) -> Traced {
-        self.at(self.slots.multiplicity + l, 0)
+    fn multiplicity(&self, l: usize) -> T {
+        (self.at)(self.slots.multiplicity + l, 0)
     }
-    fn running_sum(&self, l: usize, rotation: i32) -> Traced {
-        self.at(self.slots.running_sums + l, rotation)
+    fn running_sum(&self, l: usize, rotation: i32) -> T {
+        (self.at)(self.slots.running_sums + l, rotation)
     }
-    fn l_first(&self) -> Traced {
-        self.at(self.slots.markers, 0)
+    fn l_first(&self) -> T {
+        (self.at)(self.slots.markers, 0)
     }
-    fn l_last(&self) -> Traced {
-        self.at(self.slots.markers + 1, 0)
+    fn l_last(&self) -> T {
+        (self.at)(self.slots.markers + 1, 0)
     }
-    fn l_active(&self) -> Traced {
-        self.at(self.slots.markers + 2, 0)
+    fn l_active(&self) -> T {
+        (self.at)(self.slots.markers + 2, 0)
     }
 }
 
@@ -491,56 +491,6 @@ mod tests {
     use ark_ff::UniformRand;
     use rand::SeedableRng;
     use zkinfer_verifier::{Column, Expression, Gate, Lookup};
-
-    /// Every polynomial's values at the points of one part, read by slot, as the verifier's
-    /// `combine` asks for them.
-    struct AtPoint<'a> {
-        slots: &'a Slots,
-        values: &'a [Vec<Fr>],
-        i: usize,
-    }
-
-    impl AtPoint<'_> {
-        fn at(&self, slot: usize, rotation: i32) -> Fr {
-            let n = self.values[slot].len() as i64;
-            self.values[slot][(self.i as i64 + rotation as i64).rem_euclid(n) as usize]
-        }
-    }
-
-    impl PointValues for AtPoint<'_> {
-        fn x(&self) -> Fr {
-            self.at(self.slots.x, 0)
-        }
-        fn cell(&self, q: Query) -> Fr {
-            let first = match q.column.kind {
-                ColumnKind::Advice => self.slots.advice,
-                ColumnKind::Fixed => self.slots.fixed,
-                ColumnKind::Instance => self.slots.instance,
-            };
-            self.at(first + q.column.index, q.rotation)
-        }
-        fn sigma(&self, i: usize) -> Fr {
-            self.at(self.slots.sigma + i, 0)
-        }
-        fn product(&self, j: usize, rotation: i32) -> Fr {
-            self.at(self.slots.products + j, rotation)
-        }
-        fn multiplicity(&self, l: usize) -> Fr {
-            self.at(self.slots.multiplicity + l, 0)
-        }
-        fn running_sum(&self, l: usize, rotation: i32) -> Fr {
-            self.at(self.slots.running_sums + l, rotation)
-        }
-        fn l_first(&self) -> Fr {
-            self.at(self.slots.markers, 0)
-        }
-        fn l_last(&self) -> Fr {
-            self.at(self.slots.markers + 1, 0)
-        }
-        fn l_active(&self) -> Fr {
-            self.at(self.slots.markers + 2, 0)
-        }
-    }
 
     /// The traced program equals the verifier's own evaluation of the identities at every point,
     /// for random values of every polynomial: gates with rotations, constants that fold (a zero
@@ -594,7 +544,9 @@ mod tests {
             let mut out = vec![Fr::zero(); 5.min(n - start)];
             program.run(&constants, &values, start, &mut out, &mut registers);
             for (p, got) in out.iter().enumerate() {
-                let expected = constraints.combine(&AtPoint { slots: &slots, values: &values, i: start + p });
+                let i = (start + p) as i64;
+                let at = |slot: usize, rotation: i32| values[slot][(i + rotation as i64).rem_euclid(n as i64) as usize];
+                let expected = constraints.combine(&BySlot { slots: &slots, at });
                 assert_eq!(*got, expected, "point {}", start + p);
             }
         }
