@@ -18,6 +18,35 @@ pub enum Done {
     EvmVerifier(ContractWritten),
     EvmCalldata(Calldata),
     Ran(Ran),
+    Benched(Bench),
+}
+
+#[derive(Serialize)]
+pub struct Bench {
+    pub k: u32,
+    pub rows_used: usize,
+    /// Timed proofs per backend, after one warm-up proof.
+    pub runs: usize,
+    pub rows: Vec<BenchRow>,
+    /// The whole process's, every backend's keys and proofs included; absent where the system
+    /// does not tell it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct BenchRow {
+    pub backend: String,
+    /// The proving key rebuilt from the SRS and the verifying key.
+    #[serde(serialize_with = "seconds")]
+    pub keys: Duration,
+    #[serde(serialize_with = "seconds")]
+    pub median: Duration,
+    #[serde(serialize_with = "seconds")]
+    pub fastest: Duration,
+    /// The device's counters over the timed proofs, for a backend that keeps them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -201,6 +230,28 @@ impl fmt::Display for Done {
                     writeln!(f, "{} {:?} in floats: {:?}", o.name, o.shape, o.values)?;
                 }
                 writeln!(f, "largest quantization error: {:.6}", r.largest_error())
+            }
+            Done::Benched(b) => {
+                writeln!(f, "2^{} rows ({} used), {} timed proofs per backend after a warm-up, each verified", b.k, b.rows_used, b.runs)?;
+                let first = b.rows[0].median.as_secs_f64();
+                for row in &b.rows {
+                    writeln!(
+                        f,
+                        "{}: prove median {:.3?}, fastest {:.3?} ({:.2}x the first), keys rebuilt in {:.3?}",
+                        row.backend,
+                        row.median,
+                        row.fastest,
+                        first / row.median.as_secs_f64(),
+                        row.keys
+                    )?;
+                    if let Some(device) = &row.device {
+                        writeln!(f, "  over the {} timed proofs: {}", b.runs, device.replace('\n', "\n  "))?;
+                    }
+                }
+                match b.peak_rss_mib {
+                    Some(mib) => writeln!(f, "peak resident memory {mib:.0} MiB"),
+                    None => Ok(()),
+                }
             }
         }
     }

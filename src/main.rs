@@ -7,7 +7,7 @@ mod term;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use done::{Calldata, Compiled, ContractWritten, Done, KeysWritten, ProveSeconds, Proved, Ran, SrsWritten, Verified};
+use done::{Bench, BenchRow, Calldata, Compiled, ContractWritten, Done, KeysWritten, ProveSeconds, Proved, Ran, SrsWritten, Verified};
 use files::{read_input, read_settings, Output, ProofFile, SettingsFile};
 use rand::rngs::OsRng;
 use std::path::{Path, PathBuf};
@@ -118,6 +118,18 @@ enum Command {
         dir: PathBuf,
         #[arg(long)]
         input: PathBuf,
+    },
+    /// Time proofs of a compiled model on one backend or several (`--backend cpu --backend
+    /// gpu`): the key rebuild, a warm-up proof, then `--runs` proofs, each verified; with the
+    /// GPU's split (calls, transfers, device time) and the peak memory.
+    Bench {
+        dir: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, default_value = "auto")]
+        backend: Vec<BackendChoice>,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
 }
 
@@ -241,6 +253,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
             }
             Done::EvmCalldata(Calldata { path: out, calldata })
         }
+        Command::Bench { dir, input, backend, runs } => Done::Benched(bench_command(term, &dir, &input, &backend, runs)?),
         Command::Run { dir, input } => {
             let (model, _) = load_model(&dir)?;
             let input = read_input(&input)?;
@@ -399,4 +412,52 @@ fn verify_command(term: &Term, vk_path: &Path, proof_path: &Path) -> Result<Veri
         term.warn(INSECURE);
     }
     Ok(Verified { verified: true, error: None, outputs: file.outputs, outputs_checked, insecure_srs: vk.insecure_srs, verify_time })
+}
+
+fn bench_command(term: &Term, dir: &Path, input: &Path, choices: &[BackendChoice], runs: usize) -> Result<Bench> {
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let (model, report) = load_model(dir)?;
+    let x = model.quantize_input(&read_input(input)?)?;
+    let (outputs, _) = term.step("running the quantized model", || model.evaluate(&x)).context("the input cannot be proven with this compiled model")?;
+    let vk = VerifyingKey::from_bytes(&std::fs::read(dir.join("vk.bin")).context("reading vk.bin (run `zkinfer setup` first)")?)?;
+    let srs = Srs::from_bytes(&std::fs::read(dir.join("srs.bin")).context("reading srs.bin (run `zkinfer setup` first)")?)?;
+    let instances = ModelCircuit::instances(&model, &x, &outputs);
+    let circuit = ModelCircuit { model: &model, input: Some(&x) };
+    let mut rows = Vec::new();
+    for &choice in choices {
+        let backend = select(choice)?;
+        let name = backend.name();
+        let start = Instant::now();
+        let pk = term.step(&format!("rebuilding the proving key on {name}"), || {
+            proving_key_for(&srs, &ModelCircuit { model: &model, input: None }, vk.clone(), backend.as_ref())
+        })?;
+        let keys = start.elapsed();
+        let mut times = Vec::with_capacity(runs);
+        for run in 0..=runs {
+            if run == 1 {
+                // The warm-up proof builds the device's pipelines and caches; count from here.
+                backend.take_stats();
+            }
+            let start = Instant::now();
+            let proof = term.step(&format!("proof {run} of {runs} on {name}"), || {
+                prove(&pk, &circuit, &instances, backend.as_ref(), &mut OsRng, ProveOptions::default())
+            })?;
+            if run > 0 {
+                times.push(start.elapsed());
+            }
+            zkinfer_verifier::verify(&pk.vk, &instances, &proof).with_context(|| format!("a proof made on {name} was rejected"))?;
+        }
+        times.sort();
+        rows.push(BenchRow { backend: name, keys, median: times[runs / 2], fastest: times[0], device: backend.take_stats().map(|s| s.to_string()) });
+    }
+    Ok(Bench { k: vk.description.k, rows_used: report.rows_used, runs, rows, peak_rss_mib: peak_rss_mib() })
+}
+
+/// The process's peak resident memory, where the system tells it (Linux's `VmHWM`).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib / 1024.0)
 }

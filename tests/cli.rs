@@ -143,6 +143,13 @@ fn json_output_is_one_object_per_command() {
     let reference: Vec<f64> = serde_json::from_value(onnxruntime["output_data"][0].clone()).unwrap();
     assert!(floats.len() == 3 && floats.iter().zip(&reference).all(|(a, b)| (a - b).abs() < 1e-5), "{floats:?} vs onnxruntime's {reference:?}");
 
+    let (o, v) = zkinfer_json(&["bench", d, "--input", &input, "--backend", "cpu", "--backend", "cpu", "--runs", "2"]);
+    assert!(o.status.success() && v["runs"] == 2 && v["rows"].as_array().map(Vec::len) == Some(2), "{v}");
+    assert!(["keys", "median", "fastest"].iter().all(|s| v["rows"][1][s].as_f64() > Some(0.0)), "{v}");
+    assert!(v["rows"][0]["backend"].as_str().unwrap().starts_with("cpu") && v["rows"][0].get("device").is_none(), "{v}");
+    let (o, v) = zkinfer_json(&["bench", d, "--input", &input, "--runs", "0"]);
+    assert!(!o.status.success() && v["error"].as_str().unwrap().contains("--runs"), "{v}");
+
     let tampered = edit_proof(d, "tampered", flip_last_digit);
     let (o, v) = zkinfer_json(&["verify", "--vk", &format!("{d}/vk.bin"), &tampered]);
     assert!(!o.status.success() && v["verified"] == false && v["error"].as_str().unwrap().contains("rejected"), "{v}");

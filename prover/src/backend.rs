@@ -2,6 +2,7 @@
 //! and the quotient's evaluation on the extended coset, behind one trait so that a GPU
 //! implementation can replace the CPU one without touching the protocol code.
 
+use crate::gpu::GpuStats;
 use crate::quotient::{self, QuotientJob};
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::VariableBaseMSM;
@@ -51,6 +52,12 @@ pub trait Backend: Sync {
     /// The quotient `h` = (the job's program) / (X^n - 1), in coefficients on the extended
     /// domain.
     fn quotient(&self, job: &QuotientJob) -> Vec<Fr>;
+
+    /// What the backend counted since it was made or last asked (a device's calls, transfers
+    /// and kernel time), starting the count again; `None` where it counts nothing.
+    fn take_stats(&self) -> Option<GpuStats> {
+        None
+    }
 }
 
 /// The CPU backend: arkworks's parallel Pippenger MSM and radix-2 FFT over rayon.

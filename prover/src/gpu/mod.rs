@@ -325,6 +325,12 @@ impl Backend for Gpu {
         }
     }
 
+    fn take_stats(&self) -> Option<GpuStats> {
+        let stats = self.stats();
+        self.reset_stats();
+        Some(stats)
+    }
+
     fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
         if self.fits(job) {
             self.call(Kernel::Quotient, || self.quotient_on_device(job))
