@@ -11,7 +11,7 @@ use done::{Bench, BenchRow, Calldata, Compiled, ContractWritten, Done, KeysWritt
 use files::{read_input, read_settings, Output, ProofFile, SettingsFile};
 use rand::rngs::OsRng;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use term::Term;
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Report, Visibility};
@@ -357,20 +357,36 @@ fn widen(v: f32) -> f64 {
     v.to_string().parse().expect("an f32 prints as a decimal")
 }
 
-fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: BackendChoice) -> Result<Proved> {
-    let (model, _) = load_model(dir)?;
+/// What a proof of a compiled model on an input starts from: the model run on the input (its
+/// range checks are the circuit's, so a value outside the compiled range is named here, before
+/// any proving work), the time that took, and the keys' files.
+struct ProofInputs {
+    model: Model,
+    report: Report,
+    x: Vec<i64>,
+    outputs: Vec<zkinfer_compiler::tensor::Tensor<i64>>,
+    evaluate: Duration,
+    vk: VerifyingKey,
+    srs: Srs,
+}
+
+fn proof_inputs(term: &Term, dir: &Path, input: &Path) -> Result<ProofInputs> {
+    let (model, report) = load_model(dir)?;
     let x = model.quantize_input(&read_input(input)?)?;
-    // The quantized run makes every range check the circuit makes, so a value outside the
-    // compiled range is named here, before any proving work.
     let start = Instant::now();
     let (outputs, _) = term.step("running the quantized model", || model.evaluate(&x)).context("the input cannot be proven with this compiled model")?;
     let evaluate = start.elapsed();
     let vk = VerifyingKey::from_bytes(&std::fs::read(dir.join("vk.bin")).context("reading vk.bin (run `zkinfer setup` first)")?)?;
     let srs = Srs::from_bytes(&std::fs::read(dir.join("srs.bin")).context("reading srs.bin (run `zkinfer setup` first)")?)?;
-    let insecure_srs = srs.is_insecure();
-    if insecure_srs {
+    if srs.is_insecure() {
         term.warn(INSECURE);
     }
+    Ok(ProofInputs { model, report, x, outputs, evaluate, vk, srs })
+}
+
+fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: BackendChoice) -> Result<Proved> {
+    let ProofInputs { model, x, outputs, evaluate, vk, srs, .. } = proof_inputs(term, dir, input)?;
+    let insecure_srs = srs.is_insecure();
     let backend = select(backend)?;
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let start = Instant::now();
@@ -418,11 +434,7 @@ fn bench_command(term: &Term, dir: &Path, input: &Path, choices: &[BackendChoice
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
-    let (model, report) = load_model(dir)?;
-    let x = model.quantize_input(&read_input(input)?)?;
-    let (outputs, _) = term.step("running the quantized model", || model.evaluate(&x)).context("the input cannot be proven with this compiled model")?;
-    let vk = VerifyingKey::from_bytes(&std::fs::read(dir.join("vk.bin")).context("reading vk.bin (run `zkinfer setup` first)")?)?;
-    let srs = Srs::from_bytes(&std::fs::read(dir.join("srs.bin")).context("reading srs.bin (run `zkinfer setup` first)")?)?;
+    let ProofInputs { model, report, x, outputs, vk, srs, .. } = proof_inputs(term, dir, input)?;
     let instances = ModelCircuit::instances(&model, &x, &outputs);
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let mut rows = Vec::new();
