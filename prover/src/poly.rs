@@ -15,19 +15,9 @@ pub fn evaluate(coeffs: &[Fr], z: Fr) -> Fr {
     parts.iter().rev().fold(Fr::zero(), |acc, p| acc * z_chunk + p)
 }
 
-/// The quotient `(f(X) - f(z)) / (X - z)` by synthetic division.
-pub fn divide_by_linear(coeffs: &[Fr], z: Fr) -> Vec<Fr> {
-    let mut out = vec![Fr::zero(); coeffs.len().saturating_sub(1)];
-    let mut carry = Fr::zero();
-    for i in (1..coeffs.len()).rev() {
-        carry = coeffs[i] + carry * z;
-        out[i - 1] = carry;
-    }
-    out
-}
-
-/// The quotient of `f` by `X^t - c`, the remainder dropped.
-fn divide_by_binomial(coeffs: &[Fr], t: usize, c: Fr) -> Vec<Fr> {
+/// The quotient of `f` by `X^t - c`, the remainder dropped (synthetic division; with `t = 1`,
+/// `(f(X) - f(c)) / (X - c)`).
+pub fn divide_by_binomial(coeffs: &[Fr], t: usize, c: Fr) -> Vec<Fr> {
     if coeffs.len() <= t {
         return Vec::new();
     }
@@ -44,7 +34,7 @@ fn divide_by_binomial(coeffs: &[Fr], t: usize, c: Fr) -> Vec<Fr> {
 /// The quotient of `f` by `prod (X^t - p)` over `points`, the remainder dropped: dividing by
 /// one factor after the other leaves the remainders behind.
 pub fn divide_by_vanishing(coeffs: &[Fr], points: &[Fr], t: usize) -> Vec<Fr> {
-    points.iter().fold(coeffs.to_vec(), |q, p| if t == 1 { divide_by_linear(&q, *p) } else { divide_by_binomial(&q, t, *p) })
+    points.iter().fold(coeffs.to_vec(), |q, p| divide_by_binomial(&q, t, *p))
 }
 
 /// `sum_i X^i f_i(X^t)` for the polynomials `f_i` (at most `t`), given by coefficients.
@@ -75,7 +65,7 @@ mod tests {
         let mut rng = rand::thread_rng();
         let f: Vec<Fr> = (0..10_000).map(|_| Fr::rand(&mut rng)).collect();
         let (z, w) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
-        let q = divide_by_linear(&f, z);
+        let q = divide_by_binomial(&f, 1, z);
         // f(w) - f(z) = q(w) (w - z)
         assert_eq!(evaluate(&f, w) - evaluate(&f, z), evaluate(&q, w) * (w - z));
     }

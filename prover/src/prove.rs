@@ -2,7 +2,7 @@
 
 use crate::backend::{Backend, Bases};
 use crate::keygen::{commit, ProvingKey};
-use crate::poly::{add_scaled, divide_by_linear, divide_by_vanishing, evaluate};
+use crate::poly::{add_scaled, divide_by_binomial, divide_by_vanishing, evaluate};
 use crate::quotient::{ProofPolys, QuotientJob};
 use crate::Error;
 use ark_bn254::{Fr, G1Affine, G1Projective};
@@ -261,7 +261,7 @@ fn open(
     add_scaled(&mut l, &h, -h_factor);
     // L(zeta) = 0, so the constant terms that L omits (the values r_S(zeta)) change nothing
     // in its quotient by X - zeta.
-    let w_prime = backend.msm(bases, &[&divide_by_linear(&l, zeta)])[0].into_affine();
+    let w_prime = backend.msm(bases, &[&divide_by_binomial(&l, 1, zeta)])[0].into_affine();
     Ok((w, w_prime))
 }
 
