@@ -274,7 +274,7 @@ impl Gpu {
     }
 
     pub fn reset_stats(&self) {
-        *self.stats.lock().expect("GPU stats") = GpuStats { clock: self.context.clock, ..GpuStats::default() };
+        self.take_stats();
     }
 
     fn count(&self, update: impl FnOnce(&mut GpuStats)) {
@@ -326,9 +326,8 @@ impl Backend for Gpu {
     }
 
     fn take_stats(&self) -> Option<GpuStats> {
-        let stats = self.stats();
-        self.reset_stats();
-        Some(stats)
+        let fresh = GpuStats { clock: self.context.clock, ..GpuStats::default() };
+        Some(std::mem::replace(&mut *self.stats.lock().expect("GPU stats"), fresh))
     }
 
     fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
