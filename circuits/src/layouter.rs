@@ -1,11 +1,14 @@
 //! Synthesis: a circuit lays out regions row after row, fills tables and records copy
-//! constraints. The same pass serves key generation (witness unknown) and proving.
+//! constraints. One layout serves key generation, proving and the mock prover; each pass
+//! records what its user needs.
 
 use crate::cs::{Advice, ConstraintSystem, Fixed, Instance, Selector, TableColumn};
+use crate::permutation::Permutation;
 use crate::value::Value;
 use crate::Error;
 use ark_bn254::Fr;
 use ark_ff::{One, Zero};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use zkinfer_verifier::{Column, ColumnKind};
 
@@ -30,22 +33,44 @@ pub struct AssignedCell {
     pub value: Value<Fr>,
 }
 
-/// What synthesis produced: the constraint system and every assigned value. Columns hold
+/// What a synthesis pass records. Key generation needs the fixed columns and the copy
+/// constraints; a proof needs only the advice values, its key holds the rest; the mock prover,
+/// which has no key, needs all three.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    Key,
+    Witness,
+    Mock,
+}
+
+impl Pass {
+    fn records_key(self) -> bool {
+        self != Pass::Witness
+    }
+
+    fn records_witness(self) -> bool {
+        self != Pass::Key
+    }
+}
+
+/// What synthesis produced: the constraint system and what the pass records. Columns hold
 /// only the rows used; [`Synthesis::rows`] is the height of the tallest.
 #[derive(Clone, Debug)]
 pub struct Synthesis {
     pub cs: ConstraintSystem,
+    /// Empty columns in a witness pass.
     pub fixed: Vec<Vec<Fr>>,
-    /// Empty columns when synthesized without a witness.
+    /// Empty columns in a key pass.
     pub advice: Vec<Vec<Fr>>,
+    /// Empty in a witness pass.
     pub copies: Vec<(Cell, Cell)>,
     pub rows: usize,
-    pub with_witness: bool,
+    pub pass: Pass,
 }
 
 impl Synthesis {
-    /// Lays out `circuit`; with `with_witness`, every advice value must be known.
-    pub fn run<C: Circuit>(circuit: &C, with_witness: bool) -> Result<Self, Error> {
+    /// Lays out `circuit`; a pass that records the witness needs every advice value known.
+    pub fn run<C: Circuit>(circuit: &C, pass: Pass) -> Result<Self, Error> {
         let mut cs = ConstraintSystem::default();
         let config = circuit.configure(&mut cs);
         let mut layouter = Layouter {
@@ -54,7 +79,7 @@ impl Synthesis {
                 advice: vec![Vec::new(); cs.num_advice],
                 copies: Vec::new(),
                 rows: 0,
-                with_witness,
+                pass,
                 cs,
             },
             next_region_row: 0,
@@ -70,7 +95,8 @@ impl Synthesis {
         needed.next_power_of_two().trailing_zeros().max(2)
     }
 
-    /// Pads every column to `2^k` rows, checking that the circuit fits below the reserved rows.
+    /// Pads every recorded column to `2^k` rows, checking that the circuit fits below the
+    /// reserved rows.
     pub fn pad(&mut self, k: u32, instance_rows: usize) -> Result<(), Error> {
         let n = 1usize << k;
         let usable = n.saturating_sub(self.cs.reserved_rows());
@@ -78,11 +104,18 @@ impl Synthesis {
         if needed > usable {
             return Err(Error::NotEnoughRows { needed, usable, k, min_k: self.min_k(instance_rows) });
         }
-        let advice = if self.with_witness { &mut self.advice[..] } else { &mut [] };
-        for column in self.fixed.iter_mut().chain(advice.iter_mut()) {
+        let fixed = if self.pass.records_key() { &mut self.fixed[..] } else { &mut [] };
+        let advice = if self.pass.records_witness() { &mut self.advice[..] } else { &mut [] };
+        for column in fixed.iter_mut().chain(advice.iter_mut()) {
             column.resize(n, Fr::zero());
         }
         Ok(())
+    }
+
+    /// The copy constraints as a permutation over `2^k` rows (a key or mock pass).
+    pub fn permutation(&self, k: u32) -> Result<Permutation, Error> {
+        let n = 1usize << k;
+        Permutation::new(&self.cs.permutation, &self.copies, n, n.saturating_sub(self.cs.reserved_rows()))
     }
 }
 
@@ -96,10 +129,21 @@ impl Layouter {
     /// Lays out a region below the previous one; `f` assigns cells at offsets within it.
     pub fn assign_region<R>(&mut self, name: &str, f: impl FnOnce(&mut Region) -> Result<R, Error>) -> Result<R, Error> {
         let start = self.next_region_row;
-        let mut region = Region { layouter: self, start, height: 0, name };
+        let mut region = Region::new(&self.synthesis.cs, self.synthesis.pass, start, name);
         let out = f(&mut region)?;
-        let end = start + region.height;
-        self.next_region_row = end;
+        let Region { height, logs, .. } = region;
+        let s = &mut self.synthesis;
+        for log in logs {
+            for (column, row, v) in log.advice {
+                set(&mut s.advice[column as usize], row as usize, v);
+            }
+            for (column, row, v) in log.fixed {
+                set(&mut s.fixed[column as usize], row as usize, v);
+            }
+            s.copies.extend(log.copies);
+        }
+        s.rows = s.rows.max(start + height);
+        self.next_region_row = start + height;
         Ok(out)
     }
 
@@ -110,75 +154,98 @@ impl Layouter {
                 return Err(Error::Synthesis(format!("table '{name}': a table column is filled twice")));
             }
         }
+        let s = &mut self.synthesis;
         for (r, row) in rows.iter().enumerate() {
             if row.len() != columns.len() {
                 return Err(Error::Synthesis(format!("table '{name}': row {r} has {} values for {} columns", row.len(), columns.len())));
             }
-            for (c, v) in columns.iter().zip(row) {
-                self.set_fixed(c.0, r, *v);
+            if s.pass.records_key() {
+                for (c, v) in columns.iter().zip(row) {
+                    set(&mut s.fixed[c.0.0], r, *v);
+                }
             }
         }
+        s.rows = s.rows.max(rows.len());
         Ok(())
     }
 
     /// Constrains `cell` to equal public input `row` of `column`.
     pub fn constrain_instance(&mut self, cell: Cell, column: Instance, row: usize) -> Result<(), Error> {
-        self.copy(cell, Cell { column: column.column(), row })
-    }
-
-    fn set_fixed(&mut self, column: Fixed, row: usize, v: Fr) {
-        let col = &mut self.synthesis.fixed[column.0];
-        if col.len() <= row {
-            col.resize(row + 1, Fr::zero());
+        let s = &mut self.synthesis;
+        if s.pass.records_key() {
+            let b = Cell { column: column.column(), row };
+            check_equality(&s.cs, [cell, b])?;
+            s.copies.push((cell, b));
         }
-        col[row] = v;
-        self.synthesis.rows = self.synthesis.rows.max(row + 1);
-    }
-
-    fn copy(&mut self, a: Cell, b: Cell) -> Result<(), Error> {
-        for c in [a, b] {
-            if !self.synthesis.cs.permutation.contains(&c.column) {
-                return Err(Error::Synthesis(format!("{:?} column {} is not enabled for equality", c.column.kind, c.column.index)));
-            }
-        }
-        self.synthesis.copies.push((a, b));
         Ok(())
     }
 }
 
+fn set(column: &mut Vec<Fr>, row: usize, v: Fr) {
+    if column.len() <= row {
+        column.resize(row + 1, Fr::zero());
+    }
+    column[row] = v;
+}
+
+fn check_equality(cs: &ConstraintSystem, cells: [Cell; 2]) -> Result<(), Error> {
+    for c in cells {
+        if !cs.permutation.contains(&c.column) {
+            return Err(Error::Synthesis(format!("{:?} column {} is not enabled for equality", c.column.kind, c.column.index)));
+        }
+    }
+    Ok(())
+}
+
+/// What a region assigned, in order, applied to the columns when the region ends: blocks of
+/// a region filled in parallel each keep their own.
+#[derive(Default)]
+struct Log {
+    /// (column, row, value); rows are below 2^26.
+    advice: Vec<(u32, u32, Fr)>,
+    fixed: Vec<(u32, u32, Fr)>,
+    copies: Vec<(Cell, Cell)>,
+}
+
 pub struct Region<'a> {
-    layouter: &'a mut Layouter,
+    cs: &'a ConstraintSystem,
+    pass: Pass,
     start: usize,
     height: usize,
     name: &'a str,
+    logs: Vec<Log>,
 }
 
-impl Region<'_> {
+impl<'a> Region<'a> {
+    fn new(cs: &'a ConstraintSystem, pass: Pass, start: usize, name: &'a str) -> Self {
+        Region { cs, pass, start, height: 0, name, logs: vec![Log::default()] }
+    }
+
     fn row(&mut self, offset: usize) -> usize {
         self.height = self.height.max(offset + 1);
         self.start + offset
     }
 
+    fn log(&mut self) -> &mut Log {
+        self.logs.last_mut().expect("a region always has a log to write to")
+    }
+
     pub fn assign_advice(&mut self, column: Advice, offset: usize, value: Value<Fr>) -> Result<AssignedCell, Error> {
         let row = self.row(offset);
-        let s = &mut self.layouter.synthesis;
-        s.rows = s.rows.max(row + 1);
-        if s.with_witness {
+        if self.pass.records_witness() {
             let v = value.into_option().ok_or_else(|| {
                 Error::Synthesis(format!("region '{}': advice column {} offset {offset} has no witness value", self.name, column.0))
             })?;
-            let col = &mut s.advice[column.0];
-            if col.len() <= row {
-                col.resize(row + 1, Fr::zero());
-            }
-            col[row] = v;
+            self.log().advice.push((column.0 as u32, row as u32, v));
         }
         Ok(AssignedCell { cell: Cell { column: column.column(), row }, value })
     }
 
     pub fn assign_fixed(&mut self, column: Fixed, offset: usize, value: Fr) -> Cell {
         let row = self.row(offset);
-        self.layouter.set_fixed(column, row, value);
+        if self.pass.records_key() {
+            self.log().fixed.push((column.0 as u32, row as u32, value));
+        }
         Cell { column: column.column(), row }
     }
 
@@ -187,7 +254,11 @@ impl Region<'_> {
     }
 
     pub fn constrain_equal(&mut self, a: Cell, b: Cell) -> Result<(), Error> {
-        self.layouter.copy(a, b)
+        if self.pass.records_key() {
+            check_equality(self.cs, [a, b])?;
+            self.log().copies.push((a, b));
+        }
+        Ok(())
     }
 
     /// Assigns `cell`'s value to `column` at `offset` and constrains the two equal.
@@ -195,6 +266,36 @@ impl Region<'_> {
         let copy = self.assign_advice(column, offset, cell.value)?;
         self.constrain_equal(cell.cell, copy.cell)?;
         Ok(copy)
+    }
+
+    /// Fills blocks of rows in parallel: block `i` is a region of its own that starts at
+    /// `offset` plus the heights of the blocks before it (it may assign past its height, into
+    /// rows the next block leaves free). What they assign lands as if `f` had run on the
+    /// blocks one after another.
+    pub fn blocks<T, F>(&mut self, offset: usize, heights: &[usize], f: F) -> Result<Vec<T>, Error>
+    where
+        T: Send,
+        F: Fn(usize, &mut Region) -> Result<T, Error> + Sync,
+    {
+        let offsets: Vec<usize> = heights.iter().scan(offset, |next, h| Some(std::mem::replace(next, *next + h))).collect();
+        let (cs, pass, start, name) = (self.cs, self.pass, self.start, self.name);
+        let done: Vec<Result<(T, Region), Error>> = offsets
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, offset)| {
+                let mut block = Region::new(cs, pass, start + offset, name);
+                f(i, &mut block).map(|out| (out, block))
+            })
+            .collect();
+        let mut outs = Vec::with_capacity(done.len());
+        for result in done {
+            let (out, block) = result?;
+            self.height = self.height.max(block.start - self.start + block.height);
+            self.logs.extend(block.logs);
+            outs.push(out);
+        }
+        self.logs.push(Log::default());
+        Ok(outs)
     }
 }
 

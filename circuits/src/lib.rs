@@ -5,11 +5,13 @@ pub mod cs;
 pub mod gadgets;
 pub mod layouter;
 pub mod mock;
+pub mod permutation;
 pub mod value;
 
 pub use cs::{constant, Advice, ConstraintSystem, Fixed, Instance, Selector, TableColumn};
-pub use layouter::{AssignedCell, Cell, Circuit, Layouter, Region, Synthesis};
+pub use layouter::{AssignedCell, Cell, Circuit, Layouter, Pass, Region, Synthesis};
 pub use mock::{check, Columns, Failure, MockProver};
+pub use permutation::Permutation;
 pub use value::Value;
 pub use zkinfer_verifier::vk::{is_valid_pack, MAX_PACK};
 pub use zkinfer_verifier::{CircuitDescription, Column, ColumnKind, Expression, Fr, Layout, Poly, Proof, Round};

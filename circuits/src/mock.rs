@@ -1,7 +1,8 @@
 //! Checking a witness against the constraints row by row, naming every failure. The mock
 //! prover and the honest prover's own checks both use [`check`].
 
-use crate::layouter::{Cell, Circuit, Synthesis};
+use crate::layouter::{Circuit, Pass, Synthesis};
+use crate::permutation::{Permutation, Position};
 use crate::Error;
 use ark_bn254::Fr;
 use ark_ff::{UniformRand, Zero};
@@ -57,7 +58,7 @@ impl Columns<'_> {
 
 /// Every gate failure on any row (the verifier checks gates everywhere, so a gate must be
 /// switched off on the blinding rows), and every copy and lookup failure.
-pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Columns, copies: &[(Cell, Cell)]) -> Vec<Failure> {
+pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Columns, permutation: &Permutation) -> Vec<Failure> {
     // Rows in parallel: an honest prover runs this before every proof. Failures keep row order.
     let mut failures: Vec<Failure> = (0..1usize << description.k)
         .into_par_iter()
@@ -72,17 +73,30 @@ pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Col
             })
         })
         .collect();
-    for (a, b) in copies {
-        let value = |c: &Cell| columns.get(Query { column: c.column, rotation: 0 }, c.row);
-        if value(a) != value(b) {
-            let (left, right) = (a.describe(), b.describe());
-            failures.push(match (a.column.kind, b.column.kind) {
-                (ColumnKind::Instance, _) => Failure::PublicInput { cell: right, instance: left },
-                (_, ColumnKind::Instance) => Failure::PublicInput { cell: left, instance: right },
-                _ => Failure::Copy { left, right },
-            });
+    // Each cell against the next on its copy cycle; a pair that fails is named once.
+    let value = |(i, r): Position| columns.column(permutation.columns()[i as usize])[r as usize];
+    let mut broken: Vec<(Position, Position)> = permutation
+        .next()
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, next)| {
+            next.iter().enumerate().filter_map(move |(r, &b)| {
+                let a = (i as u32, r as u32);
+                (a != b && value(a) != value(b)).then_some((a.min(b), a.max(b)))
+            })
+        })
+        .collect();
+    broken.sort_unstable();
+    broken.dedup();
+    failures.extend(broken.into_iter().map(|(a, b)| {
+        let (a, b) = (permutation.cell(a), permutation.cell(b));
+        let (left, right) = (a.describe(), b.describe());
+        match (a.column.kind, b.column.kind) {
+            (ColumnKind::Instance, _) => Failure::PublicInput { cell: right, instance: left },
+            (_, ColumnKind::Instance) => Failure::PublicInput { cell: left, instance: right },
+            _ => Failure::Copy { left, right },
         }
-    }
+    }));
     for lookup in &description.lookups {
         let tuple = |exprs: &[zkinfer_verifier::Expression], row: usize| -> Vec<Fr> {
             exprs.iter().map(|e| e.evaluate(&|q| columns.get(q, row))).collect()
@@ -104,13 +118,14 @@ pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Col
 pub struct MockProver {
     pub description: CircuitDescription,
     synthesis: Synthesis,
+    permutation: Permutation,
     instance: Vec<Vec<Fr>>,
 }
 
 impl MockProver {
     /// Uses the smallest k that fits when `k` is `None`.
     pub fn run<C: Circuit>(k: Option<u32>, circuit: &C, instances: Vec<Vec<Fr>>) -> Result<Self, Error> {
-        let mut synthesis = Synthesis::run(circuit, true)?;
+        let mut synthesis = Synthesis::run(circuit, Pass::Mock)?;
         if instances.len() != synthesis.cs.num_instance {
             return Err(Error::Synthesis(format!(
                 "{} instance columns given, the circuit has {}",
@@ -136,13 +151,13 @@ impl MockProver {
                 c
             })
             .collect();
-        Ok(Self { description: synthesis.cs.description(k), synthesis, instance })
+        Ok(Self { description: synthesis.cs.description(k), permutation: synthesis.permutation(k)?, synthesis, instance })
     }
 
     pub fn verify(&self) -> Result<(), Vec<Failure>> {
         let usable = (1usize << self.description.k) - self.synthesis.cs.reserved_rows();
         let columns = Columns { fixed: &self.synthesis.fixed, advice: &self.synthesis.advice, instance: &self.instance };
-        let failures = check(&self.description, usable, &columns, &self.synthesis.copies);
+        let failures = check(&self.description, usable, &columns, &self.permutation);
         if failures.is_empty() {
             Ok(())
         } else {

@@ -3,6 +3,7 @@
 //! range checks) and [`Synthesize`] lays out the same steps as gadgets.
 
 use crate::Error;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use zkinfer_circuits::gadgets::{divide_rounded, to_i64, Coefficient, DotProduct, ElementOp, Function, FunctionTable, MlConfig, ParamDot, Shape};
 use zkinfer_circuits::{AssignedCell, Layouter, Value};
@@ -169,7 +170,7 @@ impl Arith for Synthesize<'_> {
     fn dot(&mut self, products: Vec<Dot>) -> Result<Vec<Wire>, Error> {
         if !self.config.shape.private_params || !products.iter().any(Dot::has_params) {
             let products: Vec<DotProduct> = products
-                .into_iter()
+                .into_par_iter()
                 .map(|p| DotProduct { inputs: p.inputs.iter().map(cell).collect(), weights: p.weights.iter().map(Coef::value).collect(), bias: p.bias.value() })
                 .collect();
             return Ok(self.config.dot(self.layouter, &products)?.into_iter().map(wire).collect());

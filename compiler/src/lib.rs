@@ -14,7 +14,7 @@ use ops::{NodeCtx, Op};
 use serde::{Deserialize, Serialize};
 use tensor::Tensor;
 use zkinfer_circuits::gadgets::Shape;
-use zkinfer_circuits::Synthesis;
+use zkinfer_circuits::{Pass, Synthesis};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -390,7 +390,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
     let lay_out = |width: usize| -> Result<(Settings, Report), Error> {
         let settings = settings(width, limbs);
         let model = Model::from_onnx(bytes, settings.clone())?;
-        let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, false)?;
+        let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, Pass::Key)?;
         let public_values = model.public_values();
         let k = synthesis.min_k(public_values);
         let d = synthesis.cs.description(k);

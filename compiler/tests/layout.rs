@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use zkinfer_circuits::Synthesis;
+use zkinfer_circuits::{Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{compile, CompileOptions, Error, Model, Optimize, ParamVisibility, Report, Settings, Visibility};
 
@@ -20,7 +20,7 @@ fn compiled(name: &str, width: Option<usize>, optimize: Optimize, params: ParamV
 /// columns.
 fn committed_columns(name: &str, settings: &Settings, report: &Report) -> usize {
     let model = Model::from_onnx(&fixture_bytes(&format!("{name}/model.onnx")), settings.clone()).unwrap();
-    let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, false).unwrap();
+    let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, Pass::Key).unwrap();
     let products = synthesis.cs.description(report.k).layout(1).num_products;
     report.advice_columns + report.fixed_columns + report.permutation_columns + products
 }
@@ -98,4 +98,22 @@ fn older_reports_read() {
     }
     let old: Report = serde_json::from_value(json).unwrap();
     assert_eq!((old.k, old.width_chosen_for, old.estimated_verify_gas), (report.k, None, 0));
+}
+
+/// Dot products fill their rows in parallel blocks: the layout and the witness are the same on
+/// one thread as on four, and the witness pass records the mock pass's advice values.
+#[test]
+fn parallel_synthesis_lays_out_what_one_thread_does() {
+    let (model, input) = fixture_model("digits_cnn");
+    let x = model.quantize_input(&input).unwrap();
+    let run = |threads: usize, pass: Pass| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| Synthesis::run(&ModelCircuit { model: &model, input: Some(&x) }, pass).unwrap())
+    };
+    let one = run(1, Pass::Mock);
+    let four = run(4, Pass::Mock);
+    assert_eq!((one.rows, &one.copies), (four.rows, &four.copies));
+    assert!(one.fixed == four.fixed && one.advice == four.advice, "the columns differ");
+    let witness = run(4, Pass::Witness);
+    assert!(witness.advice == one.advice && witness.fixed.iter().all(Vec::is_empty) && witness.copies.is_empty());
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use onnx_protobuf::{tensor_proto::DataType, Message, ModelProto};
-use zkinfer_circuits::{ColumnKind, Failure, Fr, Synthesis};
+use zkinfer_circuits::{ColumnKind, Failure, Fr, Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility};
 
@@ -65,7 +65,7 @@ fn other_weights(bytes: &[u8], keep: &[&str]) -> Vec<u8> {
 fn layout(bytes: &[u8], params: ParamVisibility) -> Synthesis {
     let settings = Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: Visibility::Private, param_visibility: params, pack: 1 };
     let model = Model::from_onnx(bytes, settings).unwrap();
-    Synthesis::run(&ModelCircuit { model: &model, input: None }, false).unwrap()
+    Synthesis::run(&ModelCircuit { model: &model, input: None }, Pass::Key).unwrap()
 }
 
 /// The verifying key commits to the fixed columns, the copy constraints and the constraint

@@ -10,7 +10,7 @@ use ark_bn254::{Fr, G1Projective};
 use ark_ec::CurveGroup;
 use ark_ff::{FftField, One, Zero};
 use ark_poly::EvaluationDomain;
-use zkinfer_circuits::{Cell, Circuit, Synthesis};
+use zkinfer_circuits::{Circuit, Pass, Permutation, Synthesis};
 use zkinfer_verifier::description::Poly;
 use zkinfer_verifier::{ColumnKind, Commitment, Layout, Round, VerifyingKey};
 
@@ -72,6 +72,8 @@ pub struct ProvingKey {
     pub(crate) domains: Domains,
     pub(crate) fixed: Polys,
     pub(crate) sigma: Polys,
+    /// The copy constraints, for the witness check before each proof.
+    pub(crate) permutation: Permutation,
     /// Coefficients of l_first, l_last and l_active, in that order.
     pub(crate) markers: Vec<Vec<Fr>>,
     /// The quotient's numerator, compiled.
@@ -114,7 +116,7 @@ fn build<C: Circuit>(
     if !zkinfer_verifier::vk::is_valid_pack(pack) {
         return Err(Error::Circuit(format!("packing {pack} is not a power of two up to {}", zkinfer_verifier::vk::MAX_PACK)));
     }
-    let mut synthesis = Synthesis::run(circuit, false)?;
+    let mut synthesis = Synthesis::run(circuit, Pass::Key)?;
     let instance_rows = instance_rows(&synthesis);
     let k = k.unwrap_or_else(|| synthesis.min_k(instance_rows));
     synthesis.pad(k, instance_rows)?;
@@ -142,8 +144,13 @@ fn build<C: Circuit>(
     let lagrange = Bases::new(srs.lagrange_or_compute(n));
     let domains = Domains::new(&layout);
 
+    let permutation = synthesis.permutation(k)?;
+    let shifts: Vec<Fr> = (0..permutation.columns().len()).map(Layout::permutation_shift).collect();
+    // Cell (i, r) holds the encoding delta^i' omega^r' of the next cell (i', r') on its cycle.
+    let sigma_values =
+        permutation.next().iter().map(|col| col.iter().map(|&(i, r)| shifts[i as usize] * domains.omegas[r as usize]).collect()).collect();
+    let sigma = domains.polys(backend, sigma_values);
     let fixed = domains.polys(backend, synthesis.fixed);
-    let sigma = domains.polys(backend, permutation(&description.permutation, &synthesis.copies, &layout, &domains.omegas)?);
 
     let marker = |rows: &mut dyn Iterator<Item = usize>| {
         let mut v = vec![Fr::zero(); n];
@@ -175,7 +182,7 @@ fn build<C: Circuit>(
         }
     };
     let program = Program::new(&vk.description, vk.layout());
-    Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, markers, program })
+    Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, permutation, markers, program })
 }
 
 /// Commits to each of `commitments`: single polynomials from their row values (cheap for small
@@ -203,51 +210,4 @@ pub(crate) fn commit<'a, 'b>(
         indices.into_iter().zip(points).for_each(|(i, p)| out[i] = p);
     }
     out
-}
-
-/// The permutation polynomials' row values: cell (i, r) maps to the next cell of its copy
-/// cycle (i', r'), encoded as `delta^i' * omega^r'`. Cycles are merged by splicing, the
-/// smaller into the larger, as copy constraints arrive.
-fn permutation(
-    columns: &[zkinfer_verifier::Column],
-    copies: &[(Cell, Cell)],
-    layout: &Layout,
-    omegas: &[Fr],
-) -> Result<Vec<Vec<Fr>>, Error> {
-    let n = layout.n;
-    let position = |c: &Cell| -> Result<(usize, usize), Error> {
-        let i = columns.iter().position(|col| *col == c.column).expect("the layouter checks equality is enabled");
-        if c.row >= layout.usable_rows {
-            return Err(Error::Circuit(format!("a copy constraint uses row {}, beyond the usable rows", c.row)));
-        }
-        Ok((i, c.row))
-    };
-    let mut mapping: Vec<Vec<(usize, usize)>> = (0..columns.len()).map(|i| (0..n).map(|r| (i, r)).collect()).collect();
-    let mut cycle: Vec<Vec<(usize, usize)>> = mapping.clone();
-    let mut sizes: Vec<Vec<usize>> = vec![vec![1; n]; columns.len()];
-    for (a, b) in copies {
-        let (mut left, mut right) = (position(a)?, position(b)?);
-        if cycle[left.0][left.1] == cycle[right.0][right.1] {
-            continue;
-        }
-        let (lc, rc) = (cycle[left.0][left.1], cycle[right.0][right.1]);
-        if sizes[lc.0][lc.1] < sizes[rc.0][rc.1] {
-            std::mem::swap(&mut left, &mut right);
-        }
-        let (keep, merge) = (cycle[left.0][left.1], cycle[right.0][right.1]);
-        sizes[keep.0][keep.1] += sizes[merge.0][merge.1];
-        let mut cell = right;
-        loop {
-            cycle[cell.0][cell.1] = keep;
-            cell = mapping[cell.0][cell.1];
-            if cell == right {
-                break;
-            }
-        }
-        let tmp = mapping[left.0][left.1];
-        mapping[left.0][left.1] = mapping[right.0][right.1];
-        mapping[right.0][right.1] = tmp;
-    }
-    let shifts: Vec<Fr> = (0..columns.len()).map(Layout::permutation_shift).collect();
-    Ok(mapping.iter().map(|col| col.iter().map(|&(i, r)| shifts[i] * omegas[r]).collect()).collect())
 }

@@ -11,13 +11,13 @@ use ark_ff::{batch_inversion, Field, One, UniformRand, Zero};
 use rand::RngCore;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use zkinfer_circuits::{check, Circuit, Columns, Synthesis};
+use zkinfer_circuits::{check, Circuit, Columns, Pass, Synthesis};
 use zkinfer_verifier::constraints::Challenges;
 use zkinfer_verifier::description::{Poly, Round};
 use zkinfer_verifier::opening;
 use zkinfer_verifier::transcript::Transcript;
 use zkinfer_verifier::verify::{absorb_instances, check_instances};
-use zkinfer_verifier::{Expression, Proof};
+use zkinfer_verifier::{Expression, Layout, Proof};
 
 #[derive(Clone, Copy, Debug)]
 pub struct ProveOptions {
@@ -48,9 +48,11 @@ pub fn prove<C: Circuit>(
     let (n, usable) = (layout.n, layout.usable_rows);
     check_instances(vk, instances)?;
 
-    let mut synthesis = Synthesis::run(circuit, true)?;
+    // The witness alone: the key holds the fixed columns and the copy constraints, and the
+    // check below holds the witness to those.
+    let mut synthesis = Synthesis::run(circuit, Pass::Witness)?;
     synthesis.pad(d.k, instances.iter().map(Vec::len).max().unwrap_or(0))?;
-    if synthesis.cs.description(d.k) != *d || synthesis.fixed != pk.fixed.values {
+    if synthesis.cs.description(d.k) != *d {
         return Err(Error::Circuit("the circuit is not the one the proving key was made for".into()));
     }
     let instance: Vec<Vec<Fr>> = instances
@@ -67,7 +69,7 @@ pub fn prove<C: Circuit>(
     }
     let columns = Columns { fixed: &pk.fixed.values, advice: &advice, instance: &instance };
     if options.check_witness {
-        let failures = check(d, usable, &columns, &synthesis.copies);
+        let failures = check(d, usable, &columns, &pk.permutation);
         if !failures.is_empty() {
             return Err(Error::Unsatisfied(failures));
         }
@@ -294,33 +296,56 @@ fn permutation_products(pk: &ProvingKey, columns: &Columns, beta: Fr, gamma: Fr,
     let d = &pk.vk.description;
     let (n, usable) = (layout.n, layout.usable_rows);
     let omegas = &pk.domains.omegas;
-    let mut start = Fr::one();
-    let mut out = Vec::new();
-    for (j, chunk) in d.permutation.chunks(layout.chunk).enumerate() {
-        let mut numerator = vec![Fr::one(); usable];
-        let mut denominator = vec![Fr::one(); usable];
-        for (offset, column) in chunk.iter().enumerate() {
-            let i = j * layout.chunk + offset;
-            let shift = zkinfer_verifier::Layout::permutation_shift(i);
-            let values = columns.column(*column);
-            let sigma = &pk.sigma.values[i];
-            numerator.par_iter_mut().zip(denominator.par_iter_mut()).enumerate().for_each(|(r, (num, den))| {
-                *num *= values[r] + beta * shift * omegas[r] + gamma;
-                *den *= values[r] + beta * sigma[r] + gamma;
+    let mut denominator = vec![Fr::zero(); usable];
+    let mut out: Vec<Vec<Fr>> = d
+        .permutation
+        .chunks(layout.chunk)
+        .enumerate()
+        .map(|(j, chunk)| {
+            // z[r + 1] holds the row's ratio until the scan makes it the product up to r.
+            let first = j * layout.chunk;
+            let values: Vec<&[Fr]> = chunk.iter().map(|c| columns.column(*c)).collect();
+            let sigmas = &pk.sigma.values[first..first + chunk.len()];
+            let beta_shifts: Vec<Fr> = (first..first + chunk.len()).map(|i| beta * Layout::permutation_shift(i)).collect();
+            let mut z = vec![Fr::one(); n];
+            z[1..=usable].par_iter_mut().zip(denominator.par_iter_mut()).enumerate().for_each(|(r, (num, den))| {
+                *den = Fr::one();
+                for ((a, sigma), beta_shift) in values.iter().zip(sigmas).zip(&beta_shifts) {
+                    *num *= a[r] + *beta_shift * omegas[r] + gamma;
+                    *den *= a[r] + beta * sigma[r] + gamma;
+                }
             });
-        }
-        batch_inversion(&mut denominator);
-        let mut z = Vec::with_capacity(n);
-        z.push(start);
-        for r in 0..usable {
-            let next = z[r] * numerator[r] * denominator[r];
-            z.push(next);
-        }
+            batch_inversion(&mut denominator);
+            z[1..=usable].par_iter_mut().zip(denominator.par_iter()).for_each(|(num, den)| *num *= den);
+            scan(&mut z[..=usable], |a, b| a * b);
+            z
+        })
+        .collect();
+    // Chunk j starts where chunk j - 1 ended.
+    let mut start = Fr::one();
+    for z in out.iter_mut() {
+        z[..=usable].par_iter_mut().for_each(|v| *v *= start);
         start = z[usable];
-        z.extend((usable + 1..n).map(|_| Fr::rand(rng)));
-        out.push(z);
+        z[usable + 1..].iter_mut().for_each(|v| *v = Fr::rand(rng));
     }
     out
+}
+
+/// `v[i] = v[0] op v[1] op ... op v[i]` for an associative `op`, in parallel: blocks are
+/// scanned on their own, then each is combined with the total of the blocks before it.
+fn scan(v: &mut [Fr], op: impl Fn(Fr, Fr) -> Fr + Sync) {
+    let block = v.len().div_ceil(rayon::current_num_threads()).max(1 << 10);
+    v.par_chunks_mut(block).for_each(|b| {
+        for i in 1..b.len() {
+            b[i] = op(b[i - 1], b[i]);
+        }
+    });
+    let mut carries = Vec::new();
+    for b in v.chunks(block).take(v.len().div_ceil(block).saturating_sub(1)) {
+        let last = b[b.len() - 1];
+        carries.push(carries.last().map_or(last, |&c| op(c, last)));
+    }
+    v.par_chunks_mut(block).skip(1).zip(carries).for_each(|(b, c)| b.iter_mut().for_each(|x| *x = op(c, *x)));
 }
 
 /// LogUp running sum: `phi[0] = 0`, `phi[r+1] = phi[r] + m[r] / (t[r] + kappa) - q[r] /
@@ -342,14 +367,14 @@ fn running_sum(
     let mut tables: Vec<Fr> = (0..usable).into_par_iter().map(|r| compress(&lookup.table, r)).collect();
     batch_inversion(&mut inputs);
     batch_inversion(&mut tables);
-    let mut phi = Vec::with_capacity(n);
-    phi.push(Fr::zero());
-    for r in 0..usable {
+    // phi[r + 1] holds the row's term until the scan makes it the sum up to r.
+    let mut phi = vec![Fr::zero(); n];
+    phi[1..=usable].par_iter_mut().enumerate().for_each(|(r, term)| {
         let q = lookup.selector.evaluate(&|q| columns.get(q, r));
-        let next = phi[r] + m[r] * tables[r] - q * inputs[r];
-        phi.push(next);
-    }
-    phi.extend((usable + 1..n).map(|_| Fr::rand(rng)));
+        *term = m[r] * tables[r] - q * inputs[r];
+    });
+    scan(&mut phi[..=usable], |a, b| a + b);
+    phi[usable + 1..].iter_mut().for_each(|v| *v = Fr::rand(rng));
     phi
 }
 
@@ -360,6 +385,26 @@ mod tests {
     use ark_ec::AffineRepr;
     use rand::SeedableRng;
     use zkinfer_verifier::opening::{Claim, OpeningSet};
+
+    /// Blocks of every size the scan may cut, against the running sum and product taken one
+    /// element at a time.
+    #[test]
+    fn the_scan_matches_the_sequential_prefix() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+        for len in [0, 1, 2, 1023, 1024, 1025, 5000] {
+            let v: Vec<Fr> = (0..len).map(|_| Fr::rand(&mut rng)).collect();
+            for (op, name) in [(&(|a, b| a + b) as &(dyn Fn(Fr, Fr) -> Fr + Sync), "sum"), (&|a, b| a * b, "product")] {
+                let mut expected = v.clone();
+                for i in 1..len {
+                    expected[i] = op(expected[i - 1], expected[i]);
+                }
+                let mut scanned = v.clone();
+                // Four threads cut 5000 into four blocks and 1025 into two on any machine.
+                rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(|| scan(&mut scanned, op));
+                assert_eq!(scanned, expected, "{name} of {len}");
+            }
+        }
+    }
 
     /// Random polynomials opened on sets of one, two and three of four points: the true claims
     /// verify; a false claim does not, even with the opening computed for it, and neither

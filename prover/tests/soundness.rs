@@ -105,7 +105,7 @@ fn cheating_provers_are_refused(pack: usize) {
     let h = honest_packed(pack);
     let cases = [
         (Cheat::Gate, Failure::Gate { gate: "mul".into(), poly: 0, row: 10 }),
-        (Cheat::Copy, Failure::Copy { left: "advice[4] row 6".into(), right: "advice[0] row 7".into() }),
+        (Cheat::Copy, Failure::Copy { left: "advice[0] row 7".into(), right: "advice[4] row 6".into() }),
         (Cheat::Lookup, Failure::Lookup { lookup: "a in range".into(), row: 10 }),
     ];
     for (cheat, failure) in cases {

@@ -94,6 +94,24 @@ pub struct MlConfig {
     pub instance: Instance,
 }
 
+/// Consecutive items grouped into blocks of at least `BLOCK_ROWS` rows (the last may have
+/// fewer), given each item's rows: (the items' range, the block's rows). Blocks this tall
+/// amortize a parallel block's cost while leaving hundreds of them for a layer of a model.
+fn blocks_of_rows(rows: impl Iterator<Item = usize>) -> Vec<(std::ops::Range<usize>, usize)> {
+    const BLOCK_ROWS: usize = 64;
+    let mut blocks: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
+    for (i, r) in rows.enumerate() {
+        match blocks.last_mut() {
+            Some((items, rows)) if *rows < BLOCK_ROWS => {
+                items.end = i + 1;
+                *rows += r;
+            }
+            _ => blocks.push((i..i + 1, r)),
+        }
+    }
+    blocks
+}
+
 pub fn fr(v: i64) -> Fr {
     let f = Fr::from(v.unsigned_abs());
     if v < 0 {
@@ -272,40 +290,47 @@ impl MlConfig {
 
     /// Dot products `bias + sum inputs[i] * weights[i]`, one after another in one region:
     /// each product's result sits in the accumulator on the row where the next one starts.
+    /// A product takes a row per `width` inputs; blocks of products are filled in parallel.
     pub fn dot(&self, layouter: &mut Layouter, products: &[DotProduct]) -> Result<Vec<AssignedCell>, Error> {
         let width = self.shape.width;
+        if let Some(p) = products.iter().find(|p| p.inputs.is_empty() || p.inputs.len() != p.weights.len()) {
+            return Err(Error::Synthesis(format!(
+                "a dot product needs as many weights as inputs, at least one ({} inputs, {} weights)",
+                p.inputs.len(),
+                p.weights.len()
+            )));
+        }
+        let blocks = blocks_of_rows(products.iter().map(|p| p.inputs.len().div_ceil(width)));
+        let heights: Vec<usize> = blocks.iter().map(|(_, rows)| *rows).collect();
         layouter.assign_region("dot", |region| {
-            let mut row = 0;
             region.assign_advice(self.acc, 0, Value::known(Fr::zero()))?;
-            let mut outputs = Vec::with_capacity(products.len());
-            for p in products {
-                if p.inputs.is_empty() || p.inputs.len() != p.weights.len() {
-                    return Err(Error::Synthesis(format!(
-                        "a dot product needs as many weights as inputs, at least one ({} inputs, {} weights)",
-                        p.inputs.len(),
-                        p.weights.len()
-                    )));
-                }
-                let mut value = Value::known(fr(p.bias));
-                let mut result = None;
-                for (c, (xs, ws)) in p.inputs.chunks(width).zip(p.weights.chunks(width)).enumerate() {
-                    region.enable_selector(self.q_dot, row);
-                    region.assign_fixed(self.keep, row, if c == 0 { Fr::zero() } else { Fr::from(1u64) });
-                    region.assign_fixed(self.bias, row, if c == 0 { fr(p.bias) } else { Fr::zero() });
-                    for (k, (x, w)) in xs.iter().zip(ws).enumerate() {
-                        region.copy_advice(x, self.a[k], row)?;
-                        region.assign_fixed(self.w[k], row, fr(*w));
-                        value = value.zip(x.value).map(|(acc, x)| acc + x * fr(*w));
+            let outputs = region.blocks(0, &heights, |i, region| {
+                let mut row = 0;
+                let mut outputs = Vec::new();
+                for p in &products[blocks[i].0.clone()] {
+                    let mut value = Value::known(fr(p.bias));
+                    let mut result = None;
+                    for (c, (xs, ws)) in p.inputs.chunks(width).zip(p.weights.chunks(width)).enumerate() {
+                        region.enable_selector(self.q_dot, row);
+                        region.assign_fixed(self.keep, row, if c == 0 { Fr::zero() } else { Fr::ONE });
+                        region.assign_fixed(self.bias, row, if c == 0 { fr(p.bias) } else { Fr::zero() });
+                        for (k, (x, w)) in xs.iter().zip(ws).enumerate() {
+                            let w = fr(*w);
+                            region.copy_advice(x, self.a[k], row)?;
+                            region.assign_fixed(self.w[k], row, w);
+                            value = value.zip(x.value).map(|(acc, x)| acc + x * w);
+                        }
+                        for k in xs.len()..width {
+                            region.assign_advice(self.a[k], row, Value::known(Fr::zero()))?;
+                        }
+                        row += 1;
+                        result = Some(region.assign_advice(self.acc, row, value)?);
                     }
-                    for k in xs.len()..width {
-                        region.assign_advice(self.a[k], row, Value::known(Fr::zero()))?;
-                    }
-                    row += 1;
-                    result = Some(region.assign_advice(self.acc, row, value)?);
+                    outputs.extend(result);
                 }
-                outputs.extend(result);
-            }
-            Ok(outputs)
+                Ok(outputs)
+            })?;
+            Ok(outputs.into_iter().flatten().collect())
         })
     }
 

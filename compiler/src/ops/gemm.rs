@@ -6,6 +6,7 @@ use super::{Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
+use rayon::prelude::*;
 use zkinfer_circuits::gadgets::ElementOp;
 
 #[derive(Debug)]
@@ -76,6 +77,7 @@ impl Op for Dense {
         let bits = arith.shape().limb_bits;
         let k = self.inputs();
         let products = (0..self.outputs())
+            .into_par_iter()
             .map(|j| Dot {
                 inputs: x.data.clone(),
                 weights: (0..k).map(|i| self.weights.coef(j * k + i, bits)).collect(),

@@ -10,7 +10,7 @@ use onnx_protobuf::{attribute_proto::AttributeType, tensor_proto::DataType, tens
 use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
 use protobuf::MessageField;
 use std::path::PathBuf;
-use zkinfer_circuits::{check, ColumnKind, Columns, Failure, Fr, MockProver, Synthesis};
+use zkinfer_circuits::{check, ColumnKind, Columns, Failure, Fr, MockProver, Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Visibility};
 
@@ -82,14 +82,14 @@ pub fn mock_prove(model: &Model, x: &[i64]) -> Result<(), Vec<Failure>> {
 pub fn failures_after(model: &Model, x: &[i64], change: impl FnOnce(&mut Synthesis, &mut [Fr])) -> Vec<Failure> {
     let (outputs, _) = model.evaluate(x).unwrap();
     let mut instances = ModelCircuit::instances(model, x, &outputs);
-    let mut synthesis = Synthesis::run(&ModelCircuit { model, input: Some(x) }, true).unwrap();
+    let mut synthesis = Synthesis::run(&ModelCircuit { model, input: Some(x) }, Pass::Mock).unwrap();
     let k = synthesis.min_k(instances[0].len());
     synthesis.pad(k, instances[0].len()).unwrap();
     change(&mut synthesis, &mut instances[0]);
     instances[0].resize(1 << k, Fr::from(0u64));
     let usable = (1 << k) - synthesis.cs.reserved_rows();
     let columns = Columns { fixed: &synthesis.fixed, advice: &synthesis.advice, instance: &instances };
-    check(&synthesis.cs.description(k), usable, &columns, &synthesis.copies)
+    check(&synthesis.cs.description(k), usable, &columns, &synthesis.permutation(k).unwrap())
 }
 
 /// Adds one to the cell behind public output `i` and to that public value, as a prover
