@@ -1,7 +1,7 @@
 //! Small polynomial helpers in coefficient form.
 
 use ark_bn254::Fr;
-use ark_ff::Zero;
+use ark_ff::{Field, Zero};
 use rayon::prelude::*;
 
 /// `f(z)` by Horner's rule, split across threads for long polynomials.
@@ -10,25 +10,46 @@ pub fn evaluate(coeffs: &[Fr], z: Fr) -> Fr {
     if coeffs.len() <= CHUNK {
         return coeffs.iter().rev().fold(Fr::zero(), |acc, c| acc * z + c);
     }
-    let z_chunk = ark_ff::Field::pow(&z, [CHUNK as u64]);
+    let z_chunk = z.pow([CHUNK as u64]);
     let parts: Vec<Fr> = coeffs.par_chunks(CHUNK).map(|c| c.iter().rev().fold(Fr::zero(), |acc, c| acc * z + c)).collect();
     parts.iter().rev().fold(Fr::zero(), |acc, p| acc * z_chunk + p)
 }
 
 /// The quotient of `f` by `X^t - c`, the remainder dropped (synthetic division; with `t = 1`,
 /// `(f(X) - f(c)) / (X - c)`).
+///
+/// `q[m] = f[m + t] + c q[m + t]` runs from the top down. Blocks of the quotient (multiples
+/// of `t` long, but the top one) run it in parallel as if nothing came from above, then each
+/// adds `c^k` times the value `k` steps above it, in the block above, once those are known.
 pub fn divide_by_binomial(coeffs: &[Fr], t: usize, c: Fr) -> Vec<Fr> {
     if coeffs.len() <= t {
         return Vec::new();
     }
-    let mut rest = coeffs.to_vec();
-    let mut out = vec![Fr::zero(); coeffs.len() - t];
-    for i in (t..coeffs.len()).rev() {
-        let top = rest[i];
-        out[i - t] = top;
-        rest[i - t] += c * top;
+    let mut q = coeffs[t..].to_vec();
+    let block = q.len().div_ceil(rayon::current_num_threads()).max(1 << 12).next_multiple_of(t);
+    q.par_chunks_mut(block).for_each(|b| {
+        for m in (0..b.len().saturating_sub(t)).rev() {
+            let above = b[m + t];
+            b[m] += c * above;
+        }
+    });
+    // The final bottom `t` values of each block, from the top block down: what the block
+    // below adds. Past the top block's end the quotient is 0.
+    let blocks = q.len().div_ceil(block);
+    let mut bottoms = vec![vec![Fr::zero(); t]; blocks];
+    bottoms[blocks - 1].iter_mut().zip(&q[(blocks - 1) * block..]).for_each(|(b, v)| *b = *v);
+    let c_block = c.pow([(block / t) as u64]);
+    for j in (0..blocks - 1).rev() {
+        bottoms[j] = (0..t).map(|r| q[j * block + r] + c_block * bottoms[j + 1][r]).collect();
     }
-    out
+    q.par_chunks_mut(block).zip(bottoms.par_iter().skip(1)).for_each(|(b, above)| {
+        let mut power = c;
+        for group in b.chunks_mut(t).rev() {
+            group.iter_mut().zip(above).for_each(|(v, a)| *v += power * a);
+            power *= c;
+        }
+    });
+    q
 }
 
 /// The quotient of `f` by `prod (X^t - p)` over `points`, the remainder dropped: dividing by
@@ -68,6 +89,27 @@ mod tests {
         let q = divide_by_binomial(&f, 1, z);
         // f(w) - f(z) = q(w) (w - z)
         assert_eq!(evaluate(&f, w) - evaluate(&f, z), evaluate(&q, w) * (w - z));
+    }
+
+    /// Block by block in parallel, against the division done one coefficient at a time, for
+    /// lengths that leave the top block shorter than `t` or that fill it.
+    #[test]
+    fn parallel_division_matches_the_sequential_one() {
+        let mut rng = rand::thread_rng();
+        for (len, t) in [(3, 1), (4096, 1), (20_000, 1), (20_002, 4), (20_003, 4), (16_389, 16)] {
+            let f: Vec<Fr> = (0..len).map(|_| Fr::rand(&mut rng)).collect();
+            let c = Fr::rand(&mut rng);
+            let mut rest = f.clone();
+            let mut expected = vec![Fr::zero(); len - t];
+            for i in (t..len).rev() {
+                let top = rest[i];
+                expected[i - t] = top;
+                rest[i - t] += c * top;
+            }
+            // Four threads cut every length past 2^12 into several blocks on any machine.
+            let q = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(|| divide_by_binomial(&f, t, c));
+            assert!(q == expected, "length {len}, t = {t}");
+        }
     }
 
     #[test]
