@@ -116,6 +116,16 @@ fn flip_last_digit(file: &mut Value) {
     file["proof"] = format!("{}{flipped}", &hex[..hex.len() - 1]).into();
 }
 
+/// The same network with other weights, put in place of the model after setup: the rebuilt
+/// proving key would make proofs that fail, so prove refuses and says why.
+#[test]
+fn prove_refuses_a_model_changed_after_setup() {
+    let d = tiny_proof("changed");
+    std::fs::copy(fixture("tiny_mlp_reweighted/model.onnx"), format!("{d}/model.onnx")).unwrap();
+    let o = zkinfer(&["prove", &d, "--input", &fixture("tiny_mlp/input.json"), "-o", &format!("{d}/other.json"), "--backend", "cpu"]);
+    assert!(!o.status.success() && text(&o).contains("not the one the verifying key was made for"), "{}", text(&o));
+}
+
 #[test]
 fn json_output_is_one_object_per_command() {
     let dir = temp("json");

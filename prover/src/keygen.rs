@@ -2,13 +2,13 @@
 //! and keeps what the prover needs in every form it uses them.
 
 use crate::backend::{Backend, Bases, Domain};
-use crate::poly::pack;
+use crate::poly::{add_scaled, pack};
 use crate::quotient::Program;
 use crate::srs::Srs;
 use crate::Error;
 use ark_bn254::{Fr, G1Projective};
 use ark_ec::CurveGroup;
-use ark_ff::{FftField, One, Zero};
+use ark_ff::{FftField, One, UniformRand, Zero};
 use ark_poly::EvaluationDomain;
 use zkinfer_circuits::{Circuit, Pass, Permutation, Synthesis};
 use zkinfer_verifier::description::Poly;
@@ -161,28 +161,64 @@ fn build<C: Circuit>(
         vec![marker(&mut std::iter::once(0)), marker(&mut std::iter::once(layout.usable_rows)), marker(&mut (0..layout.usable_rows))];
     domains.interpolate(backend, &mut markers);
 
+    let polys = |poly: Poly| -> &Polys {
+        match poly {
+            Poly::Fixed(_) => &fixed,
+            _ => &sigma,
+        }
+    };
+    let index = |poly: Poly| match poly {
+        Poly::Fixed(i) | Poly::Sigma(i) => i,
+        _ => unreachable!("the key holds fixed and permutation polynomials"),
+    };
+    let values = |p: Poly| -> &[Fr] { &polys(p).values[index(p)] };
+    let coeffs = |p: Poly| -> &[Fr] { &polys(p).coeffs[index(p)] };
+    let key: Vec<&Commitment> = layout.commitments_of(Round::Key).collect();
     let vk = match vk {
-        Some(vk) => vk,
+        Some(vk) => {
+            // Proofs from other fixed columns or copy constraints (the same model with other
+            // weights) would fail to verify; a random combination of the key's commitments
+            // checks them all with one MSM per basis instead of one per commitment.
+            let r = Fr::rand(&mut rand::thread_rng());
+            let scales: Vec<Fr> = std::iter::successors(Some(Fr::one()), |s| Some(*s * r)).take(key.len()).collect();
+            let expected: G1Projective = vk.key_commitments.iter().zip(&scales).map(|(c, s)| *c * s).sum();
+            if commit_combination(backend, &bases, &lagrange, &key, values, coeffs, &scales) != expected {
+                return Err(Error::Circuit(
+                    "the circuit is not the one the verifying key was made for: its fixed columns or copy constraints differ (the same model with other weights?)".into(),
+                ));
+            }
+            vk
+        }
         None => {
-            let polys = |poly: Poly| -> &Polys {
-                match poly {
-                    Poly::Fixed(_) => &fixed,
-                    _ => &sigma,
-                }
-            };
-            let index = |poly: Poly| match poly {
-                Poly::Fixed(i) | Poly::Sigma(i) => i,
-                _ => unreachable!("the key holds fixed and permutation polynomials"),
-            };
-            let key: Vec<&Commitment> = layout.commitments_of(Round::Key).collect();
-            let commitments =
-                commit(backend, &bases, &lagrange, &key, |p| &polys(p).values[index(p)], |p| &polys(p).coeffs[index(p)]);
-            let key_commitments = G1Projective::normalize_batch(&commitments);
+            let key_commitments = G1Projective::normalize_batch(&commit(backend, &bases, &lagrange, &key, values, coeffs));
             VerifyingKey::new(description, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
         }
     };
     let program = Program::new(&vk.description, vk.layout());
     Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, permutation, markers, program })
+}
+
+/// `sum_j scales[j] C_j` over the commitments `C_j` of `commitments`, with one MSM per basis:
+/// a commitment is linear in its scalars.
+fn commit_combination<'a, 'b>(
+    backend: &dyn Backend,
+    bases: &Bases,
+    lagrange: &Bases,
+    commitments: &[&Commitment],
+    values: impl Fn(Poly) -> &'a [Fr],
+    coeffs: impl Fn(Poly) -> &'b [Fr],
+    scales: &[Fr],
+) -> G1Projective {
+    let (mut single, mut packed) = (Vec::new(), Vec::new());
+    for (c, s) in commitments.iter().zip(scales) {
+        if c.t == 1 {
+            add_scaled(&mut single, values(c.polys[0]), *s);
+        } else {
+            let members: Vec<&[Fr]> = c.polys.iter().map(|&p| coeffs(p)).collect();
+            add_scaled(&mut packed, &pack(&members, c.t), *s);
+        }
+    }
+    [(lagrange, single), (bases, packed)].iter().filter(|(_, s)| !s.is_empty()).map(|(b, s)| backend.msm(b, &[s])[0]).sum()
 }
 
 /// Commits to each of `commitments`: single polynomials from their row values (cheap for small
