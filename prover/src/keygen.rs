@@ -182,7 +182,7 @@ fn build<C: Circuit>(
             let r = Fr::rand(&mut rand::thread_rng());
             let scales: Vec<Fr> = std::iter::successors(Some(Fr::one()), |s| Some(*s * r)).take(key.len()).collect();
             let expected: G1Projective = vk.key_commitments.iter().zip(&scales).map(|(c, s)| *c * s).sum();
-            if commit_combination(backend, &bases, &lagrange, &key, values, coeffs, &scales) != expected {
+            if commit(backend, &bases, &lagrange, &key, values, coeffs, Some(&scales)) != [expected] {
                 return Err(Error::Circuit(
                     "the circuit is not the one the verifying key was made for: its fixed columns or copy constraints differ (the same model with other weights?)".into(),
                 ));
@@ -190,7 +190,7 @@ fn build<C: Circuit>(
             vk
         }
         None => {
-            let key_commitments = G1Projective::normalize_batch(&commit(backend, &bases, &lagrange, &key, values, coeffs));
+            let key_commitments = G1Projective::normalize_batch(&commit(backend, &bases, &lagrange, &key, values, coeffs, None));
             VerifyingKey::new(description, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
         }
     };
@@ -198,31 +198,10 @@ fn build<C: Circuit>(
     Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, permutation, markers, program })
 }
 
-/// `sum_j scales[j] C_j` over the commitments `C_j` of `commitments`, with one MSM per basis:
-/// a commitment is linear in its scalars.
-fn commit_combination<'a, 'b>(
-    backend: &dyn Backend,
-    bases: &Bases,
-    lagrange: &Bases,
-    commitments: &[&Commitment],
-    values: impl Fn(Poly) -> &'a [Fr],
-    coeffs: impl Fn(Poly) -> &'b [Fr],
-    scales: &[Fr],
-) -> G1Projective {
-    let (mut single, mut packed) = (Vec::new(), Vec::new());
-    for (c, s) in commitments.iter().zip(scales) {
-        if c.t == 1 {
-            add_scaled(&mut single, values(c.polys[0]), *s);
-        } else {
-            let members: Vec<&[Fr]> = c.polys.iter().map(|&p| coeffs(p)).collect();
-            add_scaled(&mut packed, &pack(&members, c.t), *s);
-        }
-    }
-    [(lagrange, single), (bases, packed)].iter().filter(|(_, s)| !s.is_empty()).map(|(b, s)| backend.msm(b, &[s])[0]).sum()
-}
-
 /// Commits to each of `commitments`: single polynomials from their row values (cheap for small
 /// integers) in one batch of MSMs, packed ones from their members' coefficients in another.
+/// With `scales`, only `sum_j scales[j] C_j`, from one MSM per basis: a commitment is linear in
+/// its scalars.
 pub(crate) fn commit<'a, 'b>(
     backend: &dyn Backend,
     bases: &Bases,
@@ -230,6 +209,7 @@ pub(crate) fn commit<'a, 'b>(
     commitments: &[&Commitment],
     values: impl Fn(Poly) -> &'a [Fr],
     coeffs: impl Fn(Poly) -> &'b [Fr],
+    scales: Option<&[Fr]>,
 ) -> Vec<G1Projective> {
     let (single, packed): (Vec<usize>, Vec<usize>) = (0..commitments.len()).partition(|&i| commitments[i].t == 1);
     let packed_scalars: Vec<Vec<Fr>> = packed
@@ -241,6 +221,15 @@ pub(crate) fn commit<'a, 'b>(
         .collect();
     let single_scalars: Vec<&[Fr]> = single.iter().map(|&i| values(commitments[i].polys[0])).collect();
     let packed_scalars: Vec<&[Fr]> = packed_scalars.iter().map(Vec::as_slice).collect();
+    if let Some(scales) = scales {
+        let combine = |indices: &[usize], scalars: &[&[Fr]]| {
+            let mut sum = Vec::new();
+            indices.iter().zip(scalars).for_each(|(&i, s)| add_scaled(&mut sum, s, scales[i]));
+            sum
+        };
+        let sums = [(lagrange, combine(&single, &single_scalars)), (bases, combine(&packed, &packed_scalars))];
+        return vec![sums.iter().filter(|(_, s)| !s.is_empty()).map(|(b, s)| backend.msm(b, &[s])[0]).sum()];
+    }
     let mut out = vec![G1Projective::default(); commitments.len()];
     for (indices, points) in [(single, backend.msm(lagrange, &single_scalars)), (packed, backend.msm(bases, &packed_scalars))] {
         indices.into_iter().zip(points).for_each(|(i, p)| out[i] = p);

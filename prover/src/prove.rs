@@ -199,7 +199,7 @@ fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values
     pk.domains.interpolate(backend, &mut packed);
     let coeffs = |p: Poly| -> &[Fr] { &packed[members.iter().position(|&q| q == p).expect("packed members are interpolated")] };
     let commitments: Vec<_> = layout.commitments_of(round).collect();
-    G1Projective::normalize_batch(&commit(backend, &pk.bases, &pk.lagrange, &commitments, values, coeffs))
+    G1Projective::normalize_batch(&commit(backend, &pk.bases, &pk.lagrange, &commitments, values, coeffs, None))
 }
 
 /// Commitments opened on the same points, each given by the coefficients of the polynomials it
