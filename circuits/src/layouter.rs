@@ -34,8 +34,9 @@ pub struct AssignedCell {
 }
 
 /// What a synthesis pass records. Key generation needs the fixed columns and the copy
-/// constraints; a proof needs only the advice values, its key holds the rest; the mock prover,
-/// which has no key, needs all three.
+/// constraints; a proof needs only the advice values, its key holds the rest
+/// ([`Synthesis::witness`] compares the fixed values with the key's as they are assigned); the
+/// mock prover, which has no key, needs all three.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pass {
     Key,
@@ -71,6 +72,16 @@ pub struct Synthesis {
 impl Synthesis {
     /// Lays out `circuit`; a pass that records the witness needs every advice value known.
     pub fn run<C: Circuit>(circuit: &C, pass: Pass) -> Result<Self, Error> {
+        Self::lay_out(circuit, pass, None)
+    }
+
+    /// The witness pass of a proof: fails on the first fixed cell whose value is not the one
+    /// in `key_fixed`, the proving key's fixed columns (another circuit of the same shape).
+    pub fn witness<C: Circuit>(circuit: &C, key_fixed: &[Vec<Fr>]) -> Result<Self, Error> {
+        Self::lay_out(circuit, Pass::Witness, Some(key_fixed))
+    }
+
+    fn lay_out<C: Circuit>(circuit: &C, pass: Pass, key_fixed: Option<&[Vec<Fr>]>) -> Result<Self, Error> {
         let mut cs = ConstraintSystem::default();
         let config = circuit.configure(&mut cs);
         let mut layouter = Layouter {
@@ -84,6 +95,7 @@ impl Synthesis {
             },
             next_region_row: 0,
             table_columns: HashSet::new(),
+            key_fixed,
         };
         circuit.synthesize(&config, &mut layouter)?;
         Ok(layouter.synthesis)
@@ -112,26 +124,33 @@ impl Synthesis {
         Ok(())
     }
 
-    /// The copy constraints as a permutation over `2^k` rows (a key or mock pass).
+    /// The copy constraints as a permutation over `2^k` rows. A witness pass records none.
     pub fn permutation(&self, k: u32) -> Result<Permutation, Error> {
+        if self.pass == Pass::Witness {
+            return Err(Error::Synthesis("a witness pass records no copy constraints: take the permutation from the key".into()));
+        }
         let n = 1usize << k;
         Permutation::new(&self.cs.permutation, &self.copies, n, n.saturating_sub(self.cs.reserved_rows()))
     }
 }
 
-pub struct Layouter {
+pub struct Layouter<'k> {
     synthesis: Synthesis,
     next_region_row: usize,
     table_columns: HashSet<TableColumn>,
+    key_fixed: Option<&'k [Vec<Fr>]>,
 }
 
-impl Layouter {
+impl Layouter<'_> {
     /// Lays out a region below the previous one; `f` assigns cells at offsets within it.
     pub fn assign_region<R>(&mut self, name: &str, f: impl FnOnce(&mut Region) -> Result<R, Error>) -> Result<R, Error> {
         let start = self.next_region_row;
-        let mut region = Region::new(&self.synthesis.cs, self.synthesis.pass, start, name);
+        let mut region = Region::new(&self.synthesis.cs, self.synthesis.pass, self.key_fixed, start, name);
         let out = f(&mut region)?;
         let Region { height, logs, .. } = region;
+        if let Some(cell) = logs.iter().find_map(|log| log.differs) {
+            return Err(key_differs(cell));
+        }
         let s = &mut self.synthesis;
         for log in logs {
             for (column, row, v) in log.advice {
@@ -159,9 +178,11 @@ impl Layouter {
             if row.len() != columns.len() {
                 return Err(Error::Synthesis(format!("table '{name}': row {r} has {} values for {} columns", row.len(), columns.len())));
             }
-            if s.pass.records_key() {
-                for (c, v) in columns.iter().zip(row) {
+            for (c, v) in columns.iter().zip(row) {
+                if s.pass.records_key() {
                     set(&mut s.fixed[c.0.0], r, *v);
+                } else if self.key_fixed.is_some_and(|k| k.get(c.0.0).and_then(|c| c.get(r)) != Some(v)) {
+                    return Err(key_differs(Cell { column: c.0.column(), row: r }));
                 }
             }
         }
@@ -179,6 +200,10 @@ impl Layouter {
         }
         Ok(())
     }
+}
+
+fn key_differs(cell: Cell) -> Error {
+    Error::Synthesis(format!("the circuit is not the one the proving key was made for: its {} differs", cell.describe()))
 }
 
 fn set(column: &mut Vec<Fr>, row: usize, v: Fr) {
@@ -205,11 +230,16 @@ struct Log {
     advice: Vec<(u32, u32, Fr)>,
     fixed: Vec<(u32, u32, Fr)>,
     copies: Vec<(Cell, Cell)>,
+    /// In a witness pass, the first fixed cell whose value is not the key's.
+    differs: Option<Cell>,
 }
 
 pub struct Region<'a> {
     cs: &'a ConstraintSystem,
     pass: Pass,
+    key_fixed: Option<&'a [Vec<Fr>]>,
+    /// The first row of the named region (of the region a block belongs to), for messages.
+    origin: usize,
     start: usize,
     height: usize,
     name: &'a str,
@@ -217,8 +247,8 @@ pub struct Region<'a> {
 }
 
 impl<'a> Region<'a> {
-    fn new(cs: &'a ConstraintSystem, pass: Pass, start: usize, name: &'a str) -> Self {
-        Region { cs, pass, start, height: 0, name, logs: vec![Log::default()] }
+    fn new(cs: &'a ConstraintSystem, pass: Pass, key_fixed: Option<&'a [Vec<Fr>]>, start: usize, name: &'a str) -> Self {
+        Region { cs, pass, key_fixed, origin: start, start, height: 0, name, logs: vec![Log::default()] }
     }
 
     fn row(&mut self, offset: usize) -> usize {
@@ -234,6 +264,7 @@ impl<'a> Region<'a> {
         let row = self.row(offset);
         if self.pass.records_witness() {
             let v = value.into_option().ok_or_else(|| {
+                let offset = row - self.origin;
                 Error::Synthesis(format!("region '{}': advice column {} offset {offset} has no witness value", self.name, column.0))
             })?;
             self.log().advice.push((column.0 as u32, row as u32, v));
@@ -243,10 +274,14 @@ impl<'a> Region<'a> {
 
     pub fn assign_fixed(&mut self, column: Fixed, offset: usize, value: Fr) -> Cell {
         let row = self.row(offset);
+        let cell = Cell { column: column.column(), row };
         if self.pass.records_key() {
             self.log().fixed.push((column.0 as u32, row as u32, value));
+        } else if self.key_fixed.is_some_and(|k| k.get(column.0).and_then(|c| c.get(row)) != Some(&value)) {
+            let log = self.log();
+            log.differs = log.differs.or(Some(cell));
         }
-        Cell { column: column.column(), row }
+        cell
     }
 
     pub fn enable_selector(&mut self, selector: Selector, offset: usize) {
@@ -278,12 +313,12 @@ impl<'a> Region<'a> {
         F: Fn(usize, &mut Region) -> Result<T, Error> + Sync,
     {
         let offsets: Vec<usize> = heights.iter().scan(offset, |next, h| Some(std::mem::replace(next, *next + h))).collect();
-        let (cs, pass, start, name) = (self.cs, self.pass, self.start, self.name);
+        let (cs, pass, key_fixed, origin, start, name) = (self.cs, self.pass, self.key_fixed, self.origin, self.start, self.name);
         let done: Vec<Result<(T, Region), Error>> = offsets
             .into_par_iter()
             .enumerate()
             .map(|(i, offset)| {
-                let mut block = Region::new(cs, pass, start + offset, name);
+                let mut block = Region { origin, ..Region::new(cs, pass, key_fixed, start + offset, name) };
                 f(i, &mut block).map(|out| (out, block))
             })
             .collect();

@@ -57,7 +57,9 @@ impl Columns<'_> {
 }
 
 /// Every gate failure on any row (the verifier checks gates everywhere, so a gate must be
-/// switched off on the blinding rows), and every copy and lookup failure.
+/// switched off on the blinding rows), every lookup failure, and every copy failure: two cells
+/// next to each other on a copy cycle (cells constrained equal, directly or through others)
+/// whose values differ, so one wrong cell on a longer cycle is named twice.
 pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Columns, permutation: &Permutation) -> Vec<Failure> {
     // Rows in parallel: an honest prover runs this before every proof. Failures keep row order.
     let mut failures: Vec<Failure> = (0..1usize << description.k)

@@ -138,17 +138,17 @@ impl Arith for Evaluate {
 }
 
 /// Lays out the steps as gadgets.
-pub struct Synthesize<'a> {
+pub struct Synthesize<'a, 'k> {
     config: &'a MlConfig,
-    layouter: &'a mut Layouter,
+    layouter: &'a mut Layouter<'k>,
     /// Under private parameters: the cell of every parameter placed so far, and the cell
     /// holding 1 that biases and constant coefficients multiply.
     params: HashMap<usize, AssignedCell>,
     one: Option<AssignedCell>,
 }
 
-impl<'a> Synthesize<'a> {
-    pub fn new(config: &'a MlConfig, layouter: &'a mut Layouter) -> Self {
+impl<'a, 'k> Synthesize<'a, 'k> {
+    pub fn new(config: &'a MlConfig, layouter: &'a mut Layouter<'k>) -> Self {
         Synthesize { config, layouter, params: HashMap::new(), one: None }
     }
 }
@@ -162,7 +162,7 @@ pub fn wire(c: AssignedCell) -> Wire {
     Wire { value, cell: Some(c) }
 }
 
-impl Arith for Synthesize<'_> {
+impl Arith for Synthesize<'_, '_> {
     fn shape(&self) -> Shape {
         self.config.shape
     }

@@ -92,11 +92,11 @@ mod tests {
     }
 
     /// Block by block in parallel, against the division done one coefficient at a time, for
-    /// lengths that leave the top block shorter than `t` or that fill it.
+    /// quotients whose top block is shorter than `t` (4099 = 4096 + 3, 4101 = 4096 + 5) or not.
     #[test]
     fn parallel_division_matches_the_sequential_one() {
         let mut rng = rand::thread_rng();
-        for (len, t) in [(3, 1), (4096, 1), (20_000, 1), (20_002, 4), (20_003, 4), (16_389, 16)] {
+        for (len, t) in [(3, 1), (4096, 1), (20_000, 1), (20_002, 4), (20_003, 4), (4103, 4), (4117, 16), (16_389, 16)] {
             let f: Vec<Fr> = (0..len).map(|_| Fr::rand(&mut rng)).collect();
             let c = Fr::rand(&mut rng);
             let mut rest = f.clone();

@@ -11,7 +11,7 @@ use ark_ff::{batch_inversion, Field, One, UniformRand, Zero};
 use rand::RngCore;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use zkinfer_circuits::{check, Circuit, Columns, Pass, Synthesis};
+use zkinfer_circuits::{check, Circuit, Columns, Synthesis};
 use zkinfer_verifier::constraints::Challenges;
 use zkinfer_verifier::description::{Poly, Round};
 use zkinfer_verifier::opening;
@@ -48,9 +48,10 @@ pub fn prove<C: Circuit>(
     let (n, usable) = (layout.n, layout.usable_rows);
     check_instances(vk, instances)?;
 
-    // The witness alone: the key holds the fixed columns and the copy constraints, and the
-    // check below holds the witness to those.
-    let mut synthesis = Synthesis::run(circuit, Pass::Witness)?;
+    // The witness alone: the key holds the fixed columns (the synthesis compares the circuit's
+    // with them) and the copy constraints, which the witness check (and in the end the
+    // verifier) holds the witness to.
+    let mut synthesis = Synthesis::witness(circuit, &pk.fixed.values)?;
     synthesis.pad(d.k, instances.iter().map(Vec::len).max().unwrap_or(0))?;
     if synthesis.cs.description(d.k) != *d {
         return Err(Error::Circuit("the circuit is not the one the proving key was made for".into()));

@@ -71,3 +71,17 @@ fn mock_prover_accepts_the_honest_witness_and_names_each_failure() {
         vec![Failure::PublicInput { cell: "advice[3] row 19".into(), instance: "instance[0] row 0".into() }]
     );
 }
+
+/// A circuit of the same shape but other fixed columns (here one more row enabled) is refused
+/// by name, by `prove` and by the rebuilding of a key for a verifying key, instead of giving a
+/// proof that fails or proves another circuit.
+#[test]
+fn a_key_refuses_another_circuit_of_the_same_shape() {
+    let srs = Srs::generate_insecure(1 << 8, &mut rng());
+    let (made_for, other) = (TestCircuit::new(200, Cheat::None, 1), TestCircuit::new(201, Cheat::None, 1));
+    let pk = keygen(&srs, &made_for.shape(), Some(8), 1, &Cpu).unwrap();
+    let err = prove(&pk, &other, &other.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("not the one the proving key was made for"), "{err}");
+    let err = zkinfer_prover::proving_key_for(&srs, &other.shape(), pk.vk, &Cpu).err().expect("refused");
+    assert!(err.to_string().contains("not the one the verifying key was made for"), "{err}");
+}
