@@ -78,7 +78,14 @@ impl Synthesis {
     /// The witness pass of a proof: fails on the first fixed cell whose value is not the one
     /// in `key_fixed`, the proving key's fixed columns (another circuit of the same shape).
     pub fn witness<C: Circuit>(circuit: &C, key_fixed: &[Vec<Fr>]) -> Result<Self, Error> {
-        Self::lay_out(circuit, Pass::Witness, Some(key_fixed))
+        let synthesis = Self::lay_out(circuit, Pass::Witness, Some(key_fixed))?;
+        // Past the circuit's rows nothing is assigned, so the key's circuit must hold 0 there too.
+        for (i, column) in key_fixed.iter().enumerate() {
+            if let Some(r) = column.iter().skip(synthesis.rows).position(|v| !v.is_zero()) {
+                return Err(key_differs(Cell { column: Fixed(i).column(), row: synthesis.rows + r }));
+            }
+        }
+        Ok(synthesis)
     }
 
     fn lay_out<C: Circuit>(circuit: &C, pass: Pass, key_fixed: Option<&[Vec<Fr>]>) -> Result<Self, Error> {

@@ -72,16 +72,20 @@ fn mock_prover_accepts_the_honest_witness_and_names_each_failure() {
     );
 }
 
-/// A circuit of the same shape but other fixed columns (here one more row enabled) is refused
-/// by name, by `prove` and by the rebuilding of a key for a verifying key, instead of giving a
-/// proof that fails or proves another circuit.
+/// A circuit of the same shape but other fixed columns (here one row more or fewer enabled) is
+/// refused by name, by `prove` and by the rebuilding of a key for a verifying key, instead of
+/// giving a proof that fails or proves another circuit.
 #[test]
 fn a_key_refuses_another_circuit_of_the_same_shape() {
     let srs = Srs::generate_insecure(1 << 8, &mut rng());
-    let (made_for, other) = (TestCircuit::new(200, Cheat::None, 1), TestCircuit::new(201, Cheat::None, 1));
-    let pk = keygen(&srs, &made_for.shape(), Some(8), 1, &Cpu).unwrap();
-    let err = prove(&pk, &other, &other.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("not the one the proving key was made for"), "{err}");
-    let err = zkinfer_prover::proving_key_for(&srs, &other.shape(), pk.vk, &Cpu).err().expect("refused");
-    assert!(err.to_string().contains("not the one the verifying key was made for"), "{err}");
+    for (made_for, other) in [(200, 201), (201, 200)] {
+        let (made_for, other) = (TestCircuit::new(made_for, Cheat::None, 1), TestCircuit::new(other, Cheat::None, 1));
+        let pk = keygen(&srs, &made_for.shape(), Some(8), 1, &Cpu).unwrap();
+        // Without the witness check, so that the refusal is synthesis's own.
+        let options = ProveOptions { check_witness: false };
+        let err = prove(&pk, &other, &other.instances(), &Cpu, &mut rng(), options).unwrap_err();
+        assert!(err.to_string().contains("not the one the proving key was made for"), "{err}");
+        let err = zkinfer_prover::proving_key_for(&srs, &other.shape(), pk.vk, &Cpu).err().expect("refused");
+        assert!(err.to_string().contains("not the one the verifying key was made for"), "{err}");
+    }
 }
