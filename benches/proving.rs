@@ -140,7 +140,7 @@ fn measure_one(k: u32) {
     let circuit = BenchCircuit::new(k, k as u64);
     let instances = circuit.instances();
     let (pk, keygen_t) = measure(|| keygen(&srs, &circuit.shape(), Some(k), 1, &Cpu).expect("keygen"));
-    let d = &pk.vk.description;
+    let d = &pk.vk.description();
     let layout = pk.vk.layout();
 
     let rss_before = status_kib("VmRSS");

@@ -31,7 +31,8 @@ if [ -n "$want" ] && [ "$have" != "$want" ]; then
 fi
 
 for dir in verifier/js verifier/sol; do
-    if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+    # Again when the lockfile changed since the last install (npm keeps its copy in node_modules).
+    if [ -f "$dir/package-lock.json" ] && [ ! "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
         npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
     fi
 done

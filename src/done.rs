@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 use zkinfer_compiler::{ParamVisibility, Report, Settings};
+use zkinfer_verifier::VerifyingKey;
 
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -106,21 +107,44 @@ pub struct Verified {
     pub verified: bool,
     /// Always present, so that a reader finds the same keys whether the proof passed or not.
     pub error: Option<String>,
+    /// Decoded from the proven public values with the key's statement.
     pub outputs: Vec<Output>,
-    /// Whether the dequantized outputs were checked against the proven public values (files
-    /// without scales cannot be).
-    pub outputs_checked: bool,
-    pub insecure_srs: bool,
+    /// The public input, for a model compiled with `--input-visibility public`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Output>,
+    pub srs: SrsIdentity,
     #[serde(rename = "verify_seconds", serialize_with = "seconds")]
     pub verify_time: Duration,
+}
+
+/// Which SRS a key was made from, by the digest of its `[tau]_2`.
+#[derive(Serialize)]
+pub struct SrsIdentity {
+    /// Keccak-256 of `[tau]_2`: what `verify --srs-id` requires.
+    pub id: String,
+    /// "key from ceremony X", or "unknown or development SRS".
+    pub description: String,
+    /// Whether it is a public ceremony zkinfer knows.
+    pub known: bool,
+}
+
+impl SrsIdentity {
+    pub fn of(vk: &VerifyingKey) -> Self {
+        let id = vk.srs_id();
+        SrsIdentity {
+            id: crate::files::hex0x(&id),
+            description: zkinfer_verifier::srs::describe(&id),
+            known: zkinfer_verifier::srs::ceremony(&id).is_some(),
+        }
+    }
 }
 
 #[derive(Serialize)]
 pub struct ContractWritten {
     pub path: PathBuf,
-    pub contract: &'static str,
+    pub contract: String,
     pub public_values: usize,
-    pub insecure_srs: bool,
+    pub srs: SrsIdentity,
 }
 
 #[derive(Serialize)]
@@ -212,14 +236,21 @@ impl fmt::Display for Done {
             }
             Done::Verified(v) => {
                 outputs(f, &v.outputs)?;
-                match (v.outputs.is_empty(), v.outputs_checked) {
-                    (true, _) => {}
-                    (false, true) => writeln!(f, "outputs match the proven public values")?,
-                    (false, false) => writeln!(f, "outputs carry no scale_bits: not checked against the proven public values")?,
+                for i in &v.inputs {
+                    writeln!(f, "public input {} {:?}: {:?}", i.name, i.shape, i.values)?;
                 }
+                writeln!(f, "SRS: {} (srs id {})", v.srs.description, v.srs.id)?;
                 writeln!(f, "verified ({:.2?})", v.verify_time)
             }
-            Done::EvmVerifier(c) => writeln!(f, "wrote {} (contract {}, {} public values)", c.path.display(), c.contract, c.public_values),
+            Done::EvmVerifier(c) => writeln!(
+                f,
+                "wrote {} (contract {}, {} public values; SRS: {}, srs id {})",
+                c.path.display(),
+                c.contract,
+                c.public_values,
+                c.srs.description,
+                c.srs.id
+            ),
             Done::EvmCalldata(c) => match &c.path {
                 Some(path) => writeln!(f, "wrote {}", path.display()),
                 None => writeln!(f, "{}", c.calldata),

@@ -8,7 +8,8 @@ mod term;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use done::{Bench, BenchRow, Calldata, Compiled, ContractWritten, Done, KeysWritten, ProveSeconds, Proved, Ran, SrsWritten, Verified};
-use files::{read_input, read_settings, Output, ProofFile, SettingsFile};
+use done::SrsIdentity;
+use files::{read_input, read_settings, Output, SettingsFile};
 use rand::rngs::OsRng;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Report, Visibility};
 use zkinfer_prover::gpu::{select, BackendChoice};
 use zkinfer_prover::{keygen, proving_key_for, prove, ProveOptions, Srs};
-use zkinfer_verifier::VerifyingKey;
+use zkinfer_verifier::{ProofFile, TensorKind, VerifyingKey};
 
 #[derive(Parser)]
 #[command(name = "zkinfer", version, about = "Prove that an ONNX model computed an output, without revealing its input")]
@@ -90,22 +91,31 @@ enum Command {
         #[arg(long, default_value = "auto")]
         backend: BackendChoice,
     },
-    /// Verify a proof: exit code 0 only when it is valid.
+    /// Verify a proof: exit code 0 only when it is valid. The outputs shown are decoded from the
+    /// proven public values with the key's statement, never read from the file.
     Verify {
-        /// The verifying key (DIR/vk.bin); or give --vk.
+        /// The verifying key: vk.bin, or the compiled directory that holds it; or give --vk.
         vk_path: Option<PathBuf>,
+        /// The proof file (proof.json).
         proof: Option<PathBuf>,
+        /// The verifying key, as an option.
         #[arg(long = "vk")]
         vk_flag: Option<PathBuf>,
+        /// Require the key to come from this SRS (0x + 64 hex digits, as `verify` prints it):
+        /// a key from any other powers of tau is rejected.
+        #[arg(long)]
+        srs_id: Option<String>,
     },
     /// Write a Solidity verifier contract for a verifying key.
     EvmVerifier {
+        /// The verifying key: vk.bin, or the compiled directory that holds it.
         vk: PathBuf,
+        /// Where to write the contract (a .sol file).
         #[arg(short, long)]
         out: PathBuf,
-        /// Public values per proof; read from settings.json beside the key when absent.
-        #[arg(long)]
-        public_values: Option<usize>,
+        /// The contract's name: give each model its own when one project deploys several.
+        #[arg(long, default_value = zkinfer_verifier::evm::CONTRACT_NAME)]
+        contract_name: String,
     },
     /// Write the calldata of `verifyProof(bytes, uint256[])` for a proof file, as hex.
     EvmCalldata {
@@ -164,6 +174,8 @@ enum ParamVisibilityArg {
     Private,
 }
 
+const UNKNOWN_SRS: &str = "WARNING: the key's SRS is from no public ceremony zkinfer knows (a development SRS, or one of unknown origin): whoever made it may know its secret and forge proofs. Pass --srs-id with the SRS you trust to require it.";
+
 const INSECURE: &str = "WARNING: development SRS: its secret was known to one machine; anyone holding it can forge proofs. Use `zkinfer srs import` with a real ceremony file for anything that matters.";
 
 fn main() {
@@ -221,33 +233,28 @@ fn run(command: Command, term: &Term) -> Result<Done> {
         }
         Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),
         Command::Prove { dir, input, out, backend } => Done::Proved(prove_command(term, &dir, &input, out, backend)?),
-        Command::Verify { vk_path, proof, vk_flag } => {
+        Command::Verify { vk_path, proof, vk_flag, srs_id } => {
             let (vk, proof) = match (vk_flag, vk_path, proof) {
                 (Some(vk), Some(proof), None) => (vk, proof),
                 (None, Some(vk), Some(proof)) => (vk, proof),
                 _ => bail!("usage: zkinfer verify VK PROOF.json, or zkinfer verify --vk VK PROOF.json"),
             };
-            Done::Verified(verify_command(term, &vk, &proof)?)
+            let srs_id = srs_id.as_deref().map(parse_srs_id).transpose()?;
+            Done::Verified(verify_command(term, &vk, &proof, srs_id)?)
         }
-        Command::EvmVerifier { vk, out, public_values } => {
-            let key = VerifyingKey::from_bytes(&std::fs::read(&vk).with_context(|| format!("reading {}", vk.display()))?)?;
-            let count = match public_values {
-                Some(n) => n,
-                None => read_settings(vk.parent().unwrap_or(Path::new(".")))
-                    .context("give --public-values, or keep settings.json beside the key")?
-                    .report
-                    .public_values,
-            };
-            let source = zkinfer_verifier::evm::solidity_verifier(&key, &[count])?;
+        Command::EvmVerifier { vk, out, contract_name } => {
+            let key = read_vk(&vk)?;
+            let source = zkinfer_verifier::evm::solidity_verifier(&key, &contract_name)?;
             write(&out, source.as_bytes())?;
-            if key.insecure_srs {
-                term.warn(INSECURE);
+            let srs = SrsIdentity::of(&key);
+            if !srs.known {
+                term.warn(UNKNOWN_SRS);
             }
-            Done::EvmVerifier(ContractWritten { path: out, contract: zkinfer_verifier::evm::CONTRACT_NAME, public_values: count, insecure_srs: key.insecure_srs })
+            Done::EvmVerifier(ContractWritten { path: out, contract: contract_name, public_values: key.statement().counts.iter().sum(), srs })
         }
         Command::EvmCalldata { proof, out } => {
-            let file = ProofFile::read(&proof)?;
-            let calldata = files::hex0x(&zkinfer_verifier::evm::calldata(&files::unhex(&file.proof, "proof")?, &file.instances()?));
+            let file = files::read_proof_file(&proof)?;
+            let calldata = files::hex0x(&zkinfer_verifier::evm::calldata(&file.proof, &file.instances));
             if let Some(path) = &out {
                 write(path, calldata.as_bytes())?;
             }
@@ -337,6 +344,7 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
     Ok(KeysWritten { vk, srs: srs_file, k, backend: backend.name().to_string(), insecure_srs: srs.is_insecure(), keygen_time })
 }
 
+/// The quantized model's outputs as the CLI shows them.
 fn outputs_of(model: &Model, outputs: &[zkinfer_compiler::tensor::Tensor<i64>]) -> Vec<Output> {
     model
         .outputs
@@ -400,34 +408,54 @@ fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: B
         prove(&pk, &circuit, &instances, backend.as_ref(), &mut OsRng, ProveOptions::default())
     })?;
     let proving = start.elapsed();
-    let file = ProofFile::new(pk.vk.digest(), &instances, outputs_of(&model, &outputs), &proof);
-    write(&out, serde_json::to_string_pretty(&file)?.as_bytes())?;
+    let proof_bytes = proof.len();
+    let file = ProofFile::new(&pk.vk, instances, proof);
+    write(&out, file.to_json().as_bytes())?;
     Ok(Proved {
         proof_file: out,
-        proof_bytes: proof.len(),
-        outputs: file.outputs,
+        proof_bytes,
+        outputs: files::outputs(file.shown.as_deref().unwrap_or_default(), TensorKind::Output),
         backend: backend.name().to_string(),
         insecure_srs,
         seconds: ProveSeconds { evaluate, keys, prove: proving },
     })
 }
 
-fn verify_command(term: &Term, vk_path: &Path, proof_path: &Path) -> Result<Verified> {
-    let vk = VerifyingKey::from_bytes(&std::fs::read(vk_path).with_context(|| format!("reading {}", vk_path.display()))?)?;
-    let file = ProofFile::read(proof_path)?;
-    if files::unhex(&file.vk_digest, "vk_digest")? != vk.digest() {
-        bail!("rejected: the proof was made for a different verifying key (digest {}, this key's is {})", file.vk_digest, files::hex0x(vk.digest()));
+/// `--srs-id`: 0x and 64 hex digits.
+fn parse_srs_id(text: &str) -> Result<[u8; 32]> {
+    let bytes = text.strip_prefix("0x").and_then(|h| hex::decode(h).ok()).filter(|b| b.len() == 32);
+    bytes.map(|b| b.try_into().expect("32 bytes")).with_context(|| format!("--srs-id {text:?} is not 0x followed by 64 hex digits (as `zkinfer verify` prints it)"))
+}
+
+/// A verifying key from vk.bin or from the compiled directory that holds it.
+fn read_vk(path: &Path) -> Result<VerifyingKey> {
+    let file = if path.is_dir() { path.join("vk.bin") } else { path.to_path_buf() };
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {} (run `zkinfer setup` to make the key)", file.display()))?;
+    VerifyingKey::from_bytes(&bytes).with_context(|| format!("reading {}", file.display()))
+}
+
+fn verify_command(term: &Term, vk_path: &Path, proof_path: &Path, srs_id: Option<[u8; 32]>) -> Result<Verified> {
+    let vk = read_vk(vk_path)?;
+    let file = files::read_proof_file(proof_path)?;
+    if let Some(id) = &srs_id {
+        zkinfer_verifier::srs::require(&vk, id).context("rejected")?;
     }
-    let proof = files::unhex(&file.proof, "proof")?;
-    let instances = file.instances()?;
     let start = Instant::now();
-    zkinfer_verifier::verify(&vk, &instances, &proof).context("rejected")?;
+    let tensors = zkinfer_verifier::verify_file(&vk, &file).context("rejected")?;
     let verify_time = start.elapsed();
-    let outputs_checked = file.check_outputs(&instances).context("rejected: the proof is valid, but its outputs are not the proven public values")?;
-    if vk.insecure_srs {
-        term.warn(INSECURE);
+    let srs = SrsIdentity::of(&vk);
+    // An SRS the user named with --srs-id is the one they trust.
+    if !srs.known && srs_id.is_none() {
+        term.warn(UNKNOWN_SRS);
     }
-    Ok(Verified { verified: true, error: None, outputs: file.outputs, outputs_checked, insecure_srs: vk.insecure_srs, verify_time })
+    Ok(Verified {
+        verified: true,
+        error: None,
+        outputs: files::outputs(&tensors, TensorKind::Output),
+        inputs: files::outputs(&tensors, TensorKind::Input),
+        srs,
+        verify_time,
+    })
 }
 
 fn bench_command(term: &Term, dir: &Path, input: &Path, choices: &[BackendChoice], runs: usize) -> Result<Bench> {
@@ -464,7 +492,7 @@ fn bench_command(term: &Term, dir: &Path, input: &Path, choices: &[BackendChoice
         times.sort();
         rows.push(BenchRow { backend: name, keys, median: times[runs / 2], fastest: times[0], device: backend.take_stats().map(|s| s.to_string()) });
     }
-    Ok(Bench { k: vk.description.k, rows_used: report.rows_used, runs, rows, peak_rss_mib: peak_rss_mib() })
+    Ok(Bench { k: vk.description().k, rows_used: report.rows_used, runs, rows, peak_rss_mib: peak_rss_mib() })
 }
 
 /// The process's peak resident memory, where the system tells it (Linux's `VmHWM`).

@@ -46,7 +46,8 @@ fn compile_setup_prove_verify_and_reject_a_tampered_proof() {
     assert!(!o.status.success() && text(&o).contains("rejected"), "{}", text(&o));
 }
 
-/// A snarkjs ceremony file goes straight into setup; the keys are not marked insecure.
+/// A snarkjs ceremony file goes straight into setup. The key is not marked insecure, but a
+/// ceremony zkinfer does not know is reported as such, and `--srs-id` pins the one to trust.
 #[test]
 fn setup_takes_a_snarkjs_ptau_file() {
     let d = temp("ptau");
@@ -57,9 +58,17 @@ fn setup_takes_a_snarkjs_ptau_file() {
     let proof = format!("{dir}/proof.json");
     let o = zkinfer(&["prove", &dir, "--input", &fixture("tiny_mlp/input.json"), "-o", &proof, "--backend", "cpu"]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = zkinfer(&["verify", &format!("{dir}/vk.bin"), &proof]);
-    assert!(o.status.success() && text(&o).contains("verified"), "{}", text(&o));
-    assert!(!text(&o).contains("development SRS"), "{}", text(&o));
+    let (o, v) = zkinfer_json(&["verify", &dir, &proof]);
+    assert!(o.status.success() && v["verified"] == true, "{}", text(&o));
+    assert!(v["srs"]["known"] == false && v["srs"]["description"] == "unknown or development SRS", "{v}");
+    let id = v["srs"]["id"].as_str().unwrap().to_string();
+    let o = zkinfer(&["verify", &dir, &proof, "--srs-id", &id]);
+    assert!(o.status.success() && !text(&o).contains("WARNING"), "the pinned SRS is trusted: {}", text(&o));
+    let other = format!("0x{}", "00".repeat(32));
+    let o = zkinfer(&["verify", &dir, &proof, "--srs-id", &other]);
+    assert!(!o.status.success() && text(&o).contains(&format!("the key's SRS is {id}")) && text(&o).contains(&format!("not the required {other}")), "{}", text(&o));
+    let o = zkinfer(&["verify", &dir, &proof, "--srs-id", "hermez"]);
+    assert!(!o.status.success() && text(&o).contains("is not 0x followed by 64 hex digits"), "{}", text(&o));
 }
 
 /// `--optimize evm` packs (docs/evm.md): the report names the powers of tau the layout needs,
@@ -145,7 +154,8 @@ fn json_output_is_one_object_per_command() {
 
     let (o, v) = zkinfer_json(&["verify", &format!("{d}/vk.bin"), &proof]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(v["verified"] == true && v["error"].is_null() && v["outputs_checked"] == true, "{v}");
+    assert!(v["verified"] == true && v["error"].is_null() && v["outputs"][0]["shape"] == serde_json::json!([1, 3]), "{v}");
+    assert!(v["srs"]["known"] == false && v["srs"]["id"].as_str().is_some_and(|id| id.len() == 66), "{v}");
     let (o, v) = zkinfer_json(&["run", d, "--input", &input]);
     assert!(o.status.success() && v["outputs"][0]["values"].as_array().map(Vec::len) == Some(3), "{v}");
     let onnxruntime: Value = serde_json::from_str(&std::fs::read_to_string(fixture("tiny_mlp/output.json")).unwrap()).unwrap();
@@ -178,7 +188,7 @@ fn private_parameters_are_chosen_at_compile_time() {
 }
 
 #[test]
-fn verify_checks_the_dequantized_outputs_against_the_public_values() {
+fn verify_shows_the_proven_outputs_and_rejects_a_file_that_shows_others() {
     let d = tiny_proof("outputs");
     let vk = format!("{d}/vk.bin");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(format!("{d}/proof.json")).unwrap()).unwrap();
@@ -196,23 +206,33 @@ fn verify_checks_the_dequantized_outputs_against_the_public_values() {
     }
 
     let o = zkinfer(&["verify", &vk, &format!("{d}/proof.json")]);
-    assert!(o.status.success() && text(&o).contains("outputs match the proven public values"), "{}", text(&o));
+    assert!(o.status.success() && text(&o).contains("output [1, 3]: [-0.7734375,"), "{}", text(&o));
 
+    // A file that shows other outputs than it proves is rejected, whatever the proof.
     let lying = edit_proof(&d, "lying", |f| {
         let v = f["outputs"][0]["values"][1].as_f64().unwrap();
         f["outputs"][0]["values"][1] = (v + 1.0 / 256.0).into();
     });
     let o = zkinfer(&["verify", &vk, &lying]);
     assert!(!o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("rejected") && text(&o).contains("output 'output'[1]"), "{}", text(&o));
+    assert!(text(&o).contains("the file's outputs are not the proven values: 'output'[1]"), "{}", text(&o));
 
+    // Without its scale the file is malformed: there is no way to show it unchecked.
     let unscaled = edit_proof(&d, "unscaled", |f| {
         f["outputs"][0].as_object_mut().unwrap().remove("scale_bits");
     });
-    let o = zkinfer(&["verify", &vk, &unscaled]);
-    assert!(o.status.success() && text(&o).contains("not checked"), "{}", text(&o));
     let (o, v) = zkinfer_json(&["verify", &vk, &unscaled]);
-    assert!(o.status.success() && v["verified"] == true && v["outputs_checked"] == false, "{v}");
+    assert!(!o.status.success() && v["verified"] == false, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("outputs[0]: the field \"scale_bits\" is missing"), "{v}");
+
+    // The proof's hex must start with 0x, as every front end requires.
+    let bare = edit_proof(&d, "bare", |f| f["proof"] = f["proof"].as_str().unwrap().trim_start_matches("0x").into());
+    let o = zkinfer(&["verify", &vk, &bare]);
+    assert!(!o.status.success() && text(&o).contains("proof must be 0x followed by an even number of hex digits"), "{}", text(&o));
+
+    // The key's directory works as the key.
+    let o = zkinfer(&["verify", &d, &format!("{d}/proof.json")]);
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 #[test]

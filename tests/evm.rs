@@ -42,8 +42,8 @@ fn sol_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/sol")
 }
 
-/// Compiles `source` with the pinned solc; returns the creation code.
-fn compile(source: &str, name: &str) -> Vec<u8> {
+/// Compiles contract `contract` of `source` with the pinned solc; returns the creation code.
+fn compile(source: &str, name: &str, contract: &str) -> Vec<u8> {
     static INSTALL: Mutex<()> = Mutex::new(());
     {
         let _guard = INSTALL.lock().unwrap();
@@ -61,7 +61,7 @@ fn compile(source: &str, name: &str) -> Vec<u8> {
     let out = Command::new("node")
         .arg(sol_dir().join("compile.js"))
         .arg(&file)
-        .arg(CONTRACT_NAME)
+        .arg(contract)
         .output()
         .expect("node is installed");
     assert!(out.status.success(), "solc failed on {}:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
@@ -130,12 +130,12 @@ impl Chain {
         Self { evm: context.build_mainnet_with_inspector(Profile::default()), nonce: 0 }
     }
 
-    fn transact(&mut self, kind: TxKind, data: Vec<u8>) -> ExecutionResult {
+    fn transact(&mut self, kind: TxKind, data: Vec<u8>, gas_limit: u64) -> ExecutionResult {
         let tx = TxEnv::builder()
             .caller(CALLER)
             .kind(kind)
             .data(data.into())
-            .gas_limit(15_000_000)
+            .gas_limit(gas_limit)
             .nonce(self.nonce)
             .build()
             .unwrap();
@@ -146,7 +146,7 @@ impl Chain {
 
     /// Deploys creation code; returns the address and the size of the deployed code.
     fn deploy(&mut self, code: Vec<u8>) -> (Address, usize) {
-        match self.transact(TxKind::Create, code) {
+        match self.transact(TxKind::Create, code, 15_000_000) {
             ExecutionResult::Success { output: Output::Create(code, Some(address)), .. } => (address, code.len()),
             other => panic!("deployment failed: {other:?}"),
         }
@@ -154,7 +154,12 @@ impl Chain {
 
     /// Calls `verifyProof`; returns the verdict and the gas the transaction used.
     fn verify(&mut self, verifier: Address, data: Vec<u8>) -> (Verdict, u64) {
-        match self.transact(TxKind::Call(verifier), data) {
+        self.verify_with_gas(verifier, data, 15_000_000)
+    }
+
+    /// Calls `verifyProof` with a gas limit; a call that runs out of gas reverts.
+    fn verify_with_gas(&mut self, verifier: Address, data: Vec<u8>, gas_limit: u64) -> (Verdict, u64) {
+        match self.transact(TxKind::Call(verifier), data, gas_limit) {
             ExecutionResult::Success { output: Output::Call(out), gas, .. } => {
                 let mut word = [0u8; 32];
                 assert_eq!(out.len(), 32, "verifyProof returns one word");
@@ -169,6 +174,7 @@ impl Chain {
                 (verdict, gas.tx_gas_used())
             }
             ExecutionResult::Revert { gas, .. } => (Verdict::Reverted, gas.tx_gas_used()),
+            ExecutionResult::Halt { reason, gas, .. } if format!("{reason:?}").contains("OutOfGas") => (Verdict::Reverted, gas.tx_gas_used()),
             ExecutionResult::Halt { reason, .. } => panic!("verifyProof halted: {reason:?}"),
             other => panic!("unexpected result {other:?}"),
         }
@@ -200,17 +206,11 @@ fn srs() -> &'static Srs {
     SRS.get_or_init(|| Srs::generate_insecure(1 << 14, &mut rng()))
 }
 
-/// Generates, compiles and deploys the verifier of `vk` for instance columns of the lengths of
-/// `instances`; returns its address, its code size and its source.
-fn deploy_verifier(
-    chain: &mut Chain,
-    vk: &VerifyingKey,
-    instances: &[Vec<Fr>],
-    name: &str,
-) -> (Address, usize, String) {
-    let lengths: Vec<usize> = instances.iter().map(Vec::len).collect();
-    let source = solidity_verifier(vk, &lengths).unwrap();
-    let (address, size) = chain.deploy(compile(&source, name));
+/// Generates, compiles and deploys the verifier of `vk`; returns its address, its code size and
+/// its source.
+fn deploy_verifier(chain: &mut Chain, vk: &VerifyingKey, name: &str) -> (Address, usize, String) {
+    let source = solidity_verifier(vk, CONTRACT_NAME).unwrap();
+    let (address, size) = chain.deploy(compile(&source, name, CONTRACT_NAME));
     (address, size, source)
 }
 
@@ -219,9 +219,9 @@ fn verifier_accepts_valid_proofs_within_the_code_size_limit() {
     let mut chain = Chain::new();
     for (k, rows, pack) in [(5, 20, 1), (8, 200, 1), (5, 20, 4), (8, 200, 16)] {
         let f = fixture(srs(), rows, Cheat::None, pack);
-        assert_eq!(f.pk.vk.description.k, k);
+        assert_eq!(f.pk.vk.description().k, k);
         let (verifier, size, _) =
-            deploy_verifier(&mut chain, &f.pk.vk, &f.circuit.instances(), &format!("accepts_k{k}_pack{pack}"));
+            deploy_verifier(&mut chain, &f.pk.vk, &format!("accepts_k{k}_pack{pack}"));
         assert!(size < MAX_CODE_SIZE, "k = {k}: deployed code of {size} bytes exceeds EIP-170");
         let data = calldata(&f.proof, &f.circuit.instances());
         let (verdict, gas) = chain.verify(verifier, data.clone());
@@ -241,8 +241,8 @@ fn report(name: &str, chain: &Chain, vk: &VerifyingKey, gas: u64, calldata: &[u8
     let scalar = p.scalar.expect("the verifier calls ecMul") - p.keccak - p.precompiles[5].0;
     let msm = execution - precompiles - p.keccak - scalar;
     let call = |i: usize| format!("{} ({}x)", p.precompiles[i].0, p.precompiles[i].1);
-    let (d, layout) = (&vk.description, vk.layout());
-    let mut key: Vec<_> = vk.key_commitments.iter().filter(|c| !c.is_zero()).collect();
+    let (d, layout) = (&vk.description(), vk.layout());
+    let mut key: Vec<_> = vk.key_commitments().iter().filter(|c| !c.is_zero()).collect();
     key.sort_by_key(|c| zkinfer_verifier::encoding::g1_to_bytes(c));
     key.dedup();
     println!(
@@ -259,7 +259,7 @@ fn report(name: &str, chain: &Chain, vk: &VerifyingKey, gas: u64, calldata: &[u8
         scalar,
         msm,
         p.memory_words,
-        vk.pack,
+        vk.pack(),
         d.num_advice,
         d.lookups.len(),
         layout.num_products,
@@ -268,7 +268,7 @@ fn report(name: &str, chain: &Chain, vk: &VerifyingKey, gas: u64, calldata: &[u8
         layout.num_quotient_pieces(),
         d.num_fixed,
         d.permutation.len(),
-        vk.key_commitments.len(),
+        vk.key_commitments().len(),
         key.len(),
         layout.openings.len(),
         layout.rotations.len(),
@@ -318,12 +318,12 @@ fn verifier_accepts_bundled_model_proofs() {
     let mut deployed = Vec::new();
     for (name, evm) in [("tiny_mlp", false), ("digits_mlp", true)] {
         let ModelFixture { pk, proof, instances, .. } = model_fixture(srs(), name, evm);
-        let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &instances, name);
+        let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, name);
         assert!(size < MAX_CODE_SIZE, "{name}: deployed code of {size} bytes exceeds EIP-170");
         let data = calldata(&proof, &instances);
         let (verdict, gas) = chain.verify(verifier, data.clone());
         assert_eq!(verdict, Verdict::Accepted, "{name}");
-        report(&format!("{name} (2^{} rows)", pk.vk.description.k), &chain, &pk.vk, gas, &data, size);
+        report(&format!("{name} (2^{} rows)", pk.vk.description().k), &chain, &pk.vk, gas, &data, size);
         let mut changed = instances.clone();
         changed[0][0] += Fr::from(1u64);
         assert_eq!(
@@ -352,7 +352,7 @@ fn gas_of_every_bundled_model() {
     let mut chain = Chain::new();
     for pack in [1, EVM_PACK] {
         let f = fixture(&srs, 20, Cheat::None, pack);
-        let (verifier, size, _) = deploy_verifier(&mut chain, &f.pk.vk, &f.circuit.instances(), &format!("gas_test_circuit_{pack}"));
+        let (verifier, size, _) = deploy_verifier(&mut chain, &f.pk.vk, &format!("gas_test_circuit_{pack}"));
         let data = calldata(&f.proof, &f.circuit.instances());
         let (verdict, gas) = chain.verify(verifier, data.clone());
         assert_eq!(verdict, Verdict::Accepted);
@@ -361,13 +361,13 @@ fn gas_of_every_bundled_model() {
     for evm in [false, true] {
         for name in ["tiny_mlp", "digits_mlp", "sigmoid_tanh_mlp", "softmax_bn", "digits_cnn", "mnist_mlp"] {
             let ModelFixture { pk, proof, instances, estimated_gas } = model_fixture(&srs, name, evm);
-            let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &instances, &format!("gas_{name}_{evm}"));
+            let (verifier, size, _) = deploy_verifier(&mut chain, &pk.vk, &format!("gas_{name}_{evm}"));
             assert!(size < MAX_CODE_SIZE, "{name}: deployed code of {size} bytes exceeds EIP-170");
             let data = calldata(&proof, &instances);
             let (verdict, gas) = chain.verify(verifier, data.clone());
             assert_eq!(verdict, Verdict::Accepted, "{name}");
             let layout = if evm { "--optimize evm" } else { "width 8" };
-            let name = format!("{name} ({layout}: width {}, 2^{} rows, estimated {estimated_gas} gas)", pk.vk.description.num_advice - 3, pk.vk.description.k);
+            let name = format!("{name} ({layout}: width {}, 2^{} rows, estimated {estimated_gas} gas)", pk.vk.description().num_advice - 3, pk.vk.description().k);
             report(&name, &chain, &pk.vk, gas, &data, size);
         }
     }
@@ -402,7 +402,7 @@ fn rejects_what_the_native_verifier_rejects(pack: usize) {
     let f = fixture(srs(), 20, Cheat::None, pack);
     let vk = &f.pk.vk;
     let instances = f.circuit.instances();
-    let (verifier, _, _) = deploy_verifier(&mut chain, vk, &instances, &format!("rejects_{pack}"));
+    let (verifier, _, _) = deploy_verifier(&mut chain, vk, &format!("rejects_{pack}"));
     let layout = vk.layout();
     let points = zkinfer_verifier::Proof::num_commitments(layout) + layout.num_quotient_pieces();
     let evals = 4 + 64 * points;
@@ -490,17 +490,47 @@ fn rejects_what_the_native_verifier_rejects(pack: usize) {
 }
 
 #[test]
-fn generator_refuses_instance_lengths_that_do_not_fit() {
+fn generator_names_the_contract_and_refuses_names_that_are_not_identifiers() {
     let f = fixture(srs(), 20, Cheat::None, 1);
     let vk = &f.pk.vk;
-    assert!(solidity_verifier(vk, &[]).unwrap_err().to_string().contains("0 instance columns given"));
-    let too_many = vk.layout().usable_rows + 1;
-    assert!(solidity_verifier(vk, &[too_many]).unwrap_err().to_string().contains("at most"));
+    for bad in ["", "1Verifier", "My Verifier", "a-b"] {
+        assert!(solidity_verifier(vk, bad).unwrap_err().to_string().contains("not a Solidity identifier"), "{bad:?}");
+    }
+    let source = solidity_verifier(vk, "DigitsVerifier").unwrap();
+    assert!(source.contains("contract DigitsVerifier {") && !source.contains(CONTRACT_NAME));
+    assert!(source.contains("unknown or development SRS"), "the NatSpec names the SRS");
+    let mut chain = Chain::new();
+    let (address, _) = chain.deploy(compile(&source, "named", "DigitsVerifier"));
+    assert_eq!(chain.verify(address, calldata(&f.proof, &f.circuit.instances())).0, Verdict::Accepted);
+}
+
+/// `false` means "the Rust verifier rejects this proof" and nothing else: a valid proof given
+/// too little gas for a precompile call makes the contract revert, at every gas limit below
+/// what it needs, never answer false (an app acting on false could be griefed).
+#[test]
+fn too_little_gas_reverts_and_never_rejects_a_valid_proof() {
+    let mut chain = Chain::new();
+    let f = fixture(srs(), 20, Cheat::None, 4);
+    let (verifier, _, _) = deploy_verifier(&mut chain, &f.pk.vk, "low_gas");
+    let data = calldata(&f.proof, &f.circuit.instances());
+    let (verdict, used) = chain.verify(verifier, data.clone());
+    assert_eq!(verdict, Verdict::Accepted);
+    // Below the larger of the intrinsic gas and EIP-7623's calldata floor a transaction is
+    // invalid, not a call.
+    let tokens: u64 = data.iter().map(|&b| if b == 0 { 1 } else { 4 }).sum();
+    let floor = 21_000 + calldata_gas(&data).max(10 * tokens);
+    let mut reverted = 0;
+    for limit in (floor + 1..used).rev().step_by(997) {
+        let (verdict, _) = chain.verify_with_gas(verifier, data.clone(), limit);
+        assert_ne!(verdict, Verdict::ReturnedFalse, "a valid proof with a gas limit of {limit} (it needs {used}) returned false");
+        reverted += (verdict == Verdict::Reverted) as usize;
+    }
+    assert!(reverted > 100, "only {reverted} limits tried");
 }
 
 /// The proof vectors that the native (tests/vectors.rs) and WASM (verifier/js) verifiers are
 /// tested on give the same verdicts on chain: "verified" is accepted, everything else
-/// ("rejected", "malformed") is not.
+/// ("rejected", "malformed") is not, unless only the file around a valid proof is wrong.
 #[test]
 fn verifier_agrees_with_the_shared_proof_vectors() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/proofs");
@@ -514,7 +544,7 @@ fn verifier_agrees_with_the_shared_proof_vectors() {
     };
     let vk = VerifyingKey::from_bytes(&std::fs::read(dir.join("vk.bin")).unwrap()).unwrap();
     let mut chain = Chain::new();
-    let (address, _, _) = deploy_verifier(&mut chain, &vk, &words(&read_json("proof.json")), "vectors");
+    let (address, _, _) = deploy_verifier(&mut chain, &vk, "vectors");
     let cases = read_json("cases.json");
     for case in cases["cases"].as_array().unwrap() {
         let file = read_json(case["file"].as_str().unwrap());
@@ -531,6 +561,9 @@ fn verifier_agrees_with_the_shared_proof_vectors() {
         }
         let (verdict, _) = chain.verify(address, data);
         let expected = case["verdict"].as_str().unwrap();
-        assert_eq!(verdict == Verdict::Accepted, expected == "verified", "{}: EVM says {verdict:?}, expected {expected}", case["file"]);
+        // A case whose proof and public values are valid and whose file alone is wrong: the
+        // contract sees no file.
+        let accepted = expected == "verified" || case["file_only"] == true;
+        assert_eq!(verdict == Verdict::Accepted, accepted, "{}: EVM says {verdict:?}, expected {expected}", case["file"]);
     }
 }

@@ -132,6 +132,10 @@ impl ConstraintSystem {
         }
     }
 
+    pub fn num_instance(&self) -> usize {
+        self.num_instance
+    }
+
     /// Rows at the end of the circuit that are not usable: the blinding rows and the last-row
     /// marker.
     pub fn reserved_rows(&self) -> usize {

@@ -10,13 +10,18 @@ use ark_bn254::Fr;
 use ark_ff::{One, Zero};
 use rayon::prelude::*;
 use std::collections::HashSet;
-use zkinfer_verifier::{Column, ColumnKind};
+use zkinfer_verifier::{Column, ColumnKind, PublicTensor};
 
 /// A circuit: it configures columns and constraints, then lays out its cells.
 pub trait Circuit {
     type Config;
     fn configure(&self, cs: &mut ConstraintSystem) -> Self::Config;
     fn synthesize(&self, config: &Self::Config, layouter: &mut Layouter) -> Result<(), Error>;
+    /// The named tensors that fill instance column 0 in order, for the verifying key's
+    /// statement; none for a circuit whose public values are not a model's tensors.
+    fn public_tensors(&self) -> Vec<PublicTensor> {
+        Vec::new()
+    }
 }
 
 /// A cell in absolute coordinates.

@@ -14,7 +14,7 @@ pub use mock::{check, Columns, Failure, MockProver};
 pub use permutation::Permutation;
 pub use value::Value;
 pub use zkinfer_verifier::vk::{is_valid_pack, MAX_PACK};
-pub use zkinfer_verifier::{CircuitDescription, Column, ColumnKind, Expression, Fr, Layout, Poly, Proof, Round};
+pub use zkinfer_verifier::{CircuitDescription, Column, ColumnKind, Expression, Fr, Layout, Poly, Proof, PublicTensor, Round, Statement, TensorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

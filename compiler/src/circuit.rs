@@ -5,7 +5,7 @@ use crate::arith::{Synthesize, Wire};
 use crate::tensor::Tensor;
 use crate::{Model, Visibility};
 use zkinfer_circuits::gadgets::{fr, ElementOp, MlConfig};
-use zkinfer_circuits::{Circuit, ConstraintSystem, Error, Fr, Layouter, Value};
+use zkinfer_circuits::{Circuit, ConstraintSystem, Error, Fr, Layouter, PublicTensor, Value};
 
 pub struct ModelCircuit<'a> {
     pub model: &'a Model,
@@ -50,5 +50,9 @@ impl Circuit for ModelCircuit<'_> {
             config.expose(layouter, &cells, out_cells.len())?;
         }
         Ok(())
+    }
+
+    fn public_tensors(&self) -> Vec<PublicTensor> {
+        self.model.public_tensors()
     }
 }

@@ -14,7 +14,7 @@ use ops::{NodeCtx, Op};
 use serde::{Deserialize, Serialize};
 use tensor::Tensor;
 use zkinfer_circuits::gadgets::Shape;
-use zkinfer_circuits::{Pass, Synthesis};
+use zkinfer_circuits::{Pass, PublicTensor, Synthesis, TensorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -177,6 +177,18 @@ impl Model {
     pub fn public_values(&self) -> usize {
         let outputs: usize = self.output_shapes().iter().map(|s| s.iter().product::<usize>()).sum();
         outputs + if self.settings.input_visibility == Visibility::Public { self.input_len() } else { 0 }
+    }
+
+    /// The tensors a proof's public values encode, in instance order: the outputs, then the
+    /// input when it is public. The verifying key carries them (`Statement`).
+    pub fn public_tensors(&self) -> Vec<PublicTensor> {
+        let tensor = |name: &str, kind, shape: Vec<usize>| PublicTensor { name: name.into(), kind, shape, scale_bits: self.settings.scale_bits };
+        let mut tensors: Vec<PublicTensor> =
+            self.outputs.iter().zip(self.output_shapes()).map(|((name, _), shape)| tensor(name, TensorKind::Output, shape)).collect();
+        if self.settings.input_visibility == Visibility::Public {
+            tensors.push(tensor(&self.input_name, TensorKind::Input, self.input_shape.clone()));
+        }
+        tensors
     }
 
     pub fn output_shapes(&self) -> Vec<Vec<usize>> {

@@ -12,7 +12,8 @@ use ark_ff::{FftField, One, UniformRand, Zero};
 use ark_poly::EvaluationDomain;
 use zkinfer_circuits::{Circuit, Pass, Permutation, Synthesis};
 use zkinfer_verifier::description::Poly;
-use zkinfer_verifier::{ColumnKind, Commitment, Layout, Round, VerifyingKey};
+use rayon::prelude::*;
+use zkinfer_verifier::{CircuitDescription, ColumnKind, Commitment, Layout, Query, Round, Statement, VerifyingKey};
 
 /// Columns in the two forms the prover keeps: values on the rows and coefficients.
 pub struct Polys {
@@ -82,14 +83,51 @@ pub struct ProvingKey {
 
 /// Number of public-input rows a circuit uses: one past the last instance cell it copies.
 pub fn instance_rows(synthesis: &Synthesis) -> usize {
-    synthesis
-        .copies
-        .iter()
-        .flat_map(|(a, b)| [a, b])
-        .filter(|c| c.column.kind == ColumnKind::Instance)
-        .map(|c| c.row + 1)
-        .max()
-        .unwrap_or(0)
+    instance_counts(synthesis).into_iter().max().unwrap_or(0)
+}
+
+/// Public values per instance column: one past the last cell of the column a copy constraint
+/// ties to the witness.
+fn instance_counts(synthesis: &Synthesis) -> Vec<usize> {
+    let mut counts = vec![0; synthesis.cs.num_instance()];
+    for c in synthesis.copies.iter().flat_map(|(a, b)| [a, b]).filter(|c| c.column.kind == ColumnKind::Instance) {
+        counts[c.column.index] = counts[c.column.index].max(c.row + 1);
+    }
+    counts
+}
+
+/// The statement of the verifying key: exactly the public values the copy constraints tie to
+/// the witness, named by the circuit. A row below the count that no copy reaches would be a
+/// public value that proves nothing, so such a circuit is refused.
+fn statement<C: Circuit>(synthesis: &Synthesis, circuit: &C) -> Result<Statement, Error> {
+    let counts = instance_counts(synthesis);
+    let mut copied: Vec<Vec<bool>> = counts.iter().map(|&n| vec![false; n]).collect();
+    for c in synthesis.copies.iter().flat_map(|(a, b)| [a, b]).filter(|c| c.column.kind == ColumnKind::Instance) {
+        copied[c.column.index][c.row] = true;
+    }
+    if let Some((c, row)) = copied.iter().enumerate().find_map(|(c, rows)| rows.iter().position(|x| !x).map(|r| (c, r))) {
+        return Err(Error::Circuit(format!(
+            "instance column {c} row {row} is below the last public value but no copy constraint reaches it: it would prove nothing"
+        )));
+    }
+    Ok(Statement { counts, tensors: circuit.public_tensors() })
+}
+
+/// Lookup selectors must be 0 or 1 on every row: a selector of 2 would count an input twice in
+/// the LogUp sum, which a multiplicity could then balance with a value outside the table.
+fn check_lookup_selectors(description: &CircuitDescription, fixed: &[Vec<Fr>]) -> Result<(), Error> {
+    let n = 1usize << description.k;
+    for lookup in &description.lookups {
+        let bad = (0..n).into_par_iter().find_first(|&row| {
+            let cell = |q: Query| fixed[q.column.index][(row as i64 + q.rotation as i64).rem_euclid(n as i64) as usize];
+            let s = lookup.selector.evaluate(&cell);
+            !(s.is_zero() || s.is_one())
+        });
+        if let Some(row) = bad {
+            return Err(Error::Circuit(format!("lookup '{}': its selector is neither 0 nor 1 at row {row}", lookup.name)));
+        }
+    }
+    Ok(())
 }
 
 /// Builds proving and verifying keys at `2^k` rows, or the smallest k that fits, with at
@@ -102,7 +140,7 @@ pub fn keygen<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, b
 /// Rebuilds the proving key of `vk` without recomputing its commitments (the MSMs are most
 /// of key generation); fails if `circuit` is not the circuit `vk` was made for.
 pub fn proving_key_for<C: Circuit>(srs: &Srs, circuit: &C, vk: VerifyingKey, backend: &dyn Backend) -> Result<ProvingKey, Error> {
-    build(srs, circuit, Some(vk.description.k), vk.pack, backend, Some(vk))
+    build(srs, circuit, Some(vk.description().k), vk.pack(), backend, Some(vk))
 }
 
 fn build<C: Circuit>(
@@ -117,16 +155,20 @@ fn build<C: Circuit>(
         return Err(Error::Circuit(format!("packing {pack} is not a power of two up to {}", zkinfer_verifier::vk::MAX_PACK)));
     }
     let mut synthesis = Synthesis::run(circuit, Pass::Key)?;
+    let statement = statement(&synthesis, circuit)?;
     let instance_rows = instance_rows(&synthesis);
     let k = k.unwrap_or_else(|| synthesis.min_k(instance_rows));
     synthesis.pad(k, instance_rows)?;
     let description = synthesis.cs.description(k);
     description.validate()?;
     if let Some(vk) = &vk {
-        if vk.description != description {
+        if *vk.description() != description {
             return Err(Error::Circuit("the circuit is not the one the verifying key was made for".into()));
         }
-        if (vk.g2, vk.s_g2) != (srs.g2(), srs.s_g2()) {
+        if *vk.statement() != statement {
+            return Err(Error::Circuit("the circuit is not the one the verifying key was made for: its public values differ".into()));
+        }
+        if (vk.g2(), vk.s_g2()) != (srs.g2(), srs.s_g2()) {
             return Err(Error::Srs("the SRS is not the one the verifying key was made with".into()));
         }
     }
@@ -150,6 +192,7 @@ fn build<C: Circuit>(
     let sigma_values =
         permutation.next().iter().map(|col| col.iter().map(|&(i, r)| shifts[i as usize] * domains.omegas[r as usize]).collect()).collect();
     let sigma = domains.polys(backend, sigma_values);
+    check_lookup_selectors(&description, &synthesis.fixed)?;
     let fixed = domains.polys(backend, synthesis.fixed);
 
     let marker = |rows: &mut dyn Iterator<Item = usize>| {
@@ -181,7 +224,7 @@ fn build<C: Circuit>(
             // checks them all with one MSM per basis instead of one per commitment.
             let r = Fr::rand(&mut rand::thread_rng());
             let scales: Vec<Fr> = std::iter::successors(Some(Fr::one()), |s| Some(*s * r)).take(key.len()).collect();
-            let expected: G1Projective = vk.key_commitments.iter().zip(&scales).map(|(c, s)| *c * s).sum();
+            let expected: G1Projective = vk.key_commitments().iter().zip(&scales).map(|(c, s)| *c * s).sum();
             if commit(backend, &bases, &lagrange, &key, values, coeffs, Some(&scales)) != [expected] {
                 return Err(Error::Circuit(
                     "the circuit is not the one the verifying key was made for: its fixed columns or copy constraints differ (the same model with other weights?)".into(),
@@ -191,10 +234,10 @@ fn build<C: Circuit>(
         }
         None => {
             let key_commitments = G1Projective::normalize_batch(&commit(backend, &bases, &lagrange, &key, values, coeffs, None));
-            VerifyingKey::new(description, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
+            VerifyingKey::new(description, statement, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
         }
     };
-    let program = Program::new(&vk.description, vk.layout());
+    let program = Program::new(vk.description(), vk.layout());
     Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, permutation, markers, program })
 }
 

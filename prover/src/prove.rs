@@ -21,8 +21,9 @@ use zkinfer_verifier::{Expression, Layout, Proof};
 
 #[derive(Clone, Copy, Debug)]
 pub struct ProveOptions {
-    /// Check every constraint on the witness before proving and name what fails. Only tests
-    /// of the verifier turn this off, to play a prover that cheats.
+    /// Check every constraint on the witness, and that the public values are as many as the
+    /// key fixes, before proving, and name what fails. Only tests of the verifier turn this
+    /// off, to play a prover that cheats.
     pub check_witness: bool,
 }
 
@@ -43,10 +44,14 @@ pub fn prove<C: Circuit>(
     options: ProveOptions,
 ) -> Result<Vec<u8>, Error> {
     let vk = &pk.vk;
-    let d = &vk.description;
+    let d = vk.description();
     let layout = vk.layout();
     let (n, usable) = (layout.n, layout.usable_rows);
-    check_instances(vk, instances)?;
+    if options.check_witness {
+        check_instances(vk, instances)?;
+    } else if instances.len() != d.num_instance || instances.iter().any(|c| c.len() > usable) {
+        return Err(Error::Circuit(format!("{} instance columns of at most {usable} values are needed", d.num_instance)));
+    }
 
     // The witness alone: the key holds the fixed columns (the synthesis compares the circuit's
     // with them) and the copy constraints, which the witness check (and in the end the
@@ -294,7 +299,7 @@ fn multiplicities(lookup: &zkinfer_verifier::Lookup, columns: &Columns, usable: 
 /// where the previous ended, random past the usable rows.
 fn permutation_products(pk: &ProvingKey, columns: &Columns, beta: Fr, gamma: Fr, rng: &mut impl RngCore) -> Vec<Vec<Fr>> {
     let layout = pk.vk.layout();
-    let d = &pk.vk.description;
+    let d = pk.vk.description();
     let (n, usable) = (layout.n, layout.usable_rows);
     let omegas = &pk.domains.omegas;
     let mut denominator = vec![Fr::zero(); usable];

@@ -265,10 +265,12 @@ impl Srs {
         out
     }
 
-    /// Reads `to_bytes` output. Points are checked to be on the curve (in parallel: a 2^20-point
-    /// file has 2^20 of them) and the generators to be the standard ones. The pairing check of
-    /// `from_ptau` is not repeated: these files are written by us from an already checked SRS,
-    /// and a corrupted power only makes proofs fail to verify, it cannot make them unsound.
+    /// Reads `to_bytes` output. The file is untrusted like any other: points are checked to be
+    /// on the curve (in parallel: a 2^20-point file has 2^20 of them), the generators to be
+    /// the standard ones, the powers to be successive powers of the tau in `[tau]_2` and the
+    /// Lagrange basis to match them (one random combination each, as for a ptau file). The
+    /// insecure flag is read as written: it is the file's word, and what names an SRS is its
+    /// `[tau]_2` (`zkinfer_verifier::srs`).
     pub fn from_bytes(bytes: &[u8]) -> Result<Srs, SrsError> {
         let mut r = Reader::new(bytes, "SRS file");
         if r.take(8)? != SRS_MAGIC {
@@ -303,6 +305,12 @@ impl Srs {
         };
         r.finish()?;
         check_generators(&g1, &g2)?;
+        check_powers(&g1, &g2, &s_g2)?;
+        if let Some(lagrange) = &lagrange {
+            if !lagrange_matches(lagrange, &g1[..lagrange.len()]) {
+                return Err(SrsError::Inconsistent(format!("the Lagrange basis for {} rows does not match the powers of tau", lagrange.len())));
+            }
+        }
         Ok(Srs { g1, g2, s_g2, insecure, lagrange })
     }
 }
@@ -382,10 +390,7 @@ fn check_powers(g1: &[G1Affine], g2: &G2Affine, s_g2: &G2Affine) -> Result<(), S
 const PTAU_LAGRANGE_G1: u32 = 12;
 
 /// The Lagrange basis of `powers.len()` rows from a prepared ptau file, checked against the
-/// powers with one random combination: sum r_i [L_i(tau)]_1 = sum c_j [tau^j]_1 for the
-/// coefficients c of the polynomial with values r. A basis computed with another root of unity,
-/// in another order or for another tau fails it, and would otherwise give keys whose proofs
-/// never verify.
+/// powers (`lagrange_matches`).
 fn ptau_lagrange(section: &[u8], powers: &[G1Affine]) -> Result<Vec<G1Affine>, SrsError> {
     let n = powers.len();
     let at = (n - 1) * G1_BYTES;
@@ -397,14 +402,22 @@ fn ptau_lagrange(section: &[u8], powers: &[G1Affine]) -> Result<Vec<G1Affine>, S
         .enumerate()
         .map(|(i, c)| ptau_g1(c).ok_or_else(|| SrsError::Ptau(format!("Lagrange point {i} of {n} rows is not on the curve or has a coordinate not below q"))))
         .collect::<Result<_, _>>()?;
+    if !lagrange_matches(&lagrange, powers) {
+        return Err(SrsError::Inconsistent(format!("the ptau file's Lagrange basis for {n} rows does not match its powers of tau")));
+    }
+    Ok(lagrange)
+}
+
+/// One random combination: sum r_i [L_i(tau)]_1 = sum c_j [tau^j]_1 for the coefficients c of
+/// the polynomial with values r. A basis computed with another root of unity, in another order
+/// or for another tau fails it, and would otherwise give keys whose proofs never verify.
+fn lagrange_matches(lagrange: &[G1Affine], powers: &[G1Affine]) -> bool {
+    let n = lagrange.len();
     let mut rng = rand::thread_rng();
     let r: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
     let mut coeffs: Vec<Fr> = r.iter().map(|v| Fr::from(*v)).collect();
     Domain::new(n).expect("the row count is a power of two that fits BN254's two-adic subgroup").ifft_in_place(&mut coeffs);
-    if G1Projective::msm_u64(&lagrange, &r) != G1Projective::msm_unchecked(powers, &coeffs) {
-        return Err(SrsError::Inconsistent(format!("the ptau file's Lagrange basis for {n} rows does not match its powers of tau")));
-    }
-    Ok(lagrange)
+    G1Projective::msm_u64(lagrange, &r) == G1Projective::msm_unchecked(powers, &coeffs)
 }
 
 /// The sections of a ptau file by id. snarkjs rejects duplicated sections, and so do we.

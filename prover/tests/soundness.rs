@@ -56,7 +56,7 @@ fn honest_packed(pack: usize) -> &'static Honest {
     HONEST[slot].get_or_init(|| {
         let circuit = TestCircuit::new(ROWS, Cheat::None, 1);
         let pk = keygen(srs(), &circuit.shape(), None, pack, &Cpu).unwrap();
-        assert_eq!(pk.vk.description.k, 5);
+        assert_eq!(pk.vk.description().k, 5);
         let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng(1), ProveOptions::default()).unwrap();
         verify(&pk.vk, &circuit.instances(), &proof).unwrap();
         Honest { circuit, pk, proof }
@@ -160,25 +160,26 @@ fn an_honest_proof_does_not_verify_other_public_inputs() {
         changed[0][i] += Fr::from(1u64);
         assert_rejected(vk, &changed, proof, &format!("public input {i} changed"));
     }
-    // An appended zero leaves the zero-padded instance column as it was: only the transcript,
-    // which absorbs every given value, tells the statements apart.
+    // The key fixes how many public values there are: a value appended (which no constraint
+    // would read) or one removed is refused before any check.
+    let count = |instances: &[Vec<Fr>], what: &str| {
+        let err = refusal(vk, instances, proof, what);
+        assert!(matches!(&err, Error::PublicInputs(m) if m.contains("the verifying key fixes 2")), "{what}: {err:?}");
+    };
     for extra in [0u64, 5] {
         let mut longer = truth.clone();
         longer[0].push(Fr::from(extra));
-        assert_rejected(vk, &longer, proof, &format!("public input {extra} appended"));
+        count(&longer, &format!("public input {extra} appended"));
     }
     let mut shorter = truth.clone();
     shorter[0].pop();
-    assert_rejected(vk, &shorter, proof, "last public input removed");
-    assert_rejected(vk, &[vec![]], proof, "all public inputs removed");
+    count(&shorter, "last public input removed");
+    count(&[vec![]], "all public inputs removed");
 
     for columns in [vec![], vec![truth[0].clone(), truth[0].clone()]] {
         let err = refusal(vk, &columns, proof, "wrong number of instance columns");
         assert!(matches!(&err, Error::PublicInputs(m) if m.contains(&format!("{} instance columns given", columns.len()))), "{err:?}");
     }
-    let usable = vk.layout().usable_rows;
-    let err = refusal(vk, &[vec![Fr::from(0u64); usable + 1]], proof, "more public inputs than rows");
-    assert!(matches!(&err, Error::PublicInputs(m) if m.contains(&format!("at most {usable} fit"))), "{err:?}");
 }
 
 #[test]
@@ -333,13 +334,13 @@ fn a_proof_does_not_verify_under_another_key() {
     // More rows need a larger k. The proof's length does not depend on k, so it decodes and
     // the check itself must fail.
     let bigger = keygen(srs(), &TestCircuit::new(40, Cheat::None, 1).shape(), None, 1, &Cpu).unwrap();
-    assert_eq!(bigger.vk.description.k, 6);
+    assert_eq!(bigger.vk.description().k, 6);
     assert_rejected(&bigger.vk, &instances, proof, "key of a circuit with k = 6");
 
     // One row fewer at the same k: the same description, only the selectors differ.
     let fewer = keygen(srs(), &TestCircuit::new(ROWS - 1, Cheat::None, 1).shape(), None, 1, &Cpu).unwrap();
-    assert_eq!(fewer.vk.description, h.pk.vk.description);
-    assert_ne!(fewer.vk.key_commitments, h.pk.vk.key_commitments);
+    assert_eq!(fewer.vk.description(), h.pk.vk.description());
+    assert_ne!(fewer.vk.key_commitments(), h.pk.vk.key_commitments());
     assert_rejected(&fewer.vk, &instances, proof, "key of a circuit with one row fewer");
 
     // The same circuit under another SRS.
@@ -354,7 +355,7 @@ fn a_key_with_a_flipped_byte_fails_to_parse_or_rejects() {
     let (instances, proof) = (h.circuit.instances(), &h.proof);
     let vk = &h.pk.vk;
     let bytes = vk.to_bytes();
-    let commitments_at = bytes.len() - 2 * 128 - 64 * vk.key_commitments.len();
+    let commitments_at = bytes.len() - 2 * 128 - 64 * vk.key_commitments().len();
     // Outcomes per region: (malformed key, key parsed but proof refused).
     let mut outcomes = [(0, 0); 3];
     for at in 0..bytes.len() {
@@ -470,15 +471,16 @@ fn random_mutations_of_key_bytes_are_errors() {
         }
     }
     // Structured changes that mostly still decode, so that the proof meets the check under
-    // the changed key: commitments, the G2 point, the SRS flag, k, the permutation order, and
-    // a cell that a gate reads.
+    // the changed key: commitments, the G2 point, the SRS flag, k, the permutation order, the
+    // statement's scale, and a cell that a gate reads.
     let random_g1 = |rng: &mut ChaCha20Rng| (G1Affine::generator() * Fr::rand(rng)).into_affine();
     let mut decoded = 0;
     for i in 0..300 {
-        let mut d = vk.description.clone();
-        let (mut keys, mut s_g2, mut insecure, mut pack) = (vk.key_commitments.clone(), vk.s_g2, vk.insecure_srs, vk.pack);
+        let mut d = vk.description().clone();
+        let (mut keys, mut s_g2, mut insecure, mut pack) = (vk.key_commitments().to_vec(), vk.s_g2(), vk.insecure_srs(), vk.pack());
+        let mut statement = vk.statement().clone();
         let (num_keys, num_sigma) = (keys.len(), d.permutation.len());
-        match rng.gen_range(0..8) {
+        match rng.gen_range(0..9) {
             0 => keys[rng.gen_range(0..num_keys)] = random_g1(&mut rng),
             1 => pack = 1 << rng.gen_range(1..4),
             2 => s_g2 = (G2Affine::generator() * Fr::rand(&mut rng)).into_affine(),
@@ -486,6 +488,7 @@ fn random_mutations_of_key_bytes_are_errors() {
             4 => keys.swap(rng.gen_range(0..num_keys), rng.gen_range(0..num_keys)),
             5 => d.permutation.swap(rng.gen_range(0..num_sigma), rng.gen_range(0..num_sigma)),
             6 => d.k = rng.gen_range(4..=12),
+            7 => statement.tensors[0].scale_bits += 1,
             _ => {
                 let g = rng.gen_range(0..d.gates.len());
                 let poly = rng.gen_range(0..d.gates[g].polys.len());
@@ -499,7 +502,7 @@ fn random_mutations_of_key_bytes_are_errors() {
             }
         }
         // A description the protocol cannot run is refused already here, as by from_bytes.
-        let Ok(changed) = VerifyingKey::new(d, insecure, pack, keys, vk.g2, s_g2) else { continue };
+        let Ok(changed) = VerifyingKey::new(d, statement, insecure, pack, keys, vk.g2(), s_g2) else { continue };
         let b = changed.to_bytes();
         if b != bytes && refuse(&b, &format!("seed {seed:#x}, structured key mutation {i}")) {
             decoded += 1;

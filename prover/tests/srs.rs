@@ -185,6 +185,35 @@ fn insecure_srs_round_trips() {
     assert_eq!(small.s_g2(), srs.s_g2());
 }
 
+/// Loading an SRS file re-runs the consistency checks: a power or a Lagrange point swapped for
+/// another point of the curve is refused, and a flipped insecure flag changes nothing a verifier
+/// relies on, since the key's SRS is named by its [tau]_2.
+#[test]
+fn an_edited_srs_file_is_refused_and_its_flag_proves_nothing() {
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let srs = Srs::generate_insecure_for(4, 17, &mut rng);
+    let bytes = srs.to_bytes();
+    let g1 = |i: usize| 17 + 64 * i;
+    let lagrange = |i: usize| g1(srs.g1().len()) + 2 * 128 + 1 + 4 + 64 * i;
+    let other = |p: G1Affine| zkinfer_verifier::encoding::g1_to_bytes(&(p + G1Affine::generator()).into_affine());
+    let msg = |b: &[u8]| Srs::from_bytes(b).unwrap_err().to_string();
+
+    let mut b = bytes.clone();
+    b[g1(5)..g1(6)].copy_from_slice(&other(srs.g1()[5]));
+    assert!(msg(&b).contains("not successive powers"), "{}", msg(&b));
+    let mut b = bytes.clone();
+    b[lagrange(3)..lagrange(4)].copy_from_slice(&other(srs.lagrange(16).unwrap()[3]));
+    assert!(msg(&b).contains("Lagrange basis for 16 rows does not match"), "{}", msg(&b));
+
+    // The flag byte says "secure" now, and the file still loads: the flag is the file's word.
+    let mut b = bytes.clone();
+    b[12] = 0;
+    let relabelled = Srs::from_bytes(&b).unwrap();
+    assert!(!relabelled.is_insecure());
+    let id = zkinfer_verifier::srs::srs_id(&relabelled.s_g2());
+    assert_eq!(zkinfer_verifier::srs::describe(&id), "unknown or development SRS");
+}
+
 /// [L_i(tau)]_1 must satisfy sum_i L_i(tau) omega^(i j) = tau^j for every j < n, i.e. the
 /// MSM of the Lagrange basis with a column's row values equals the commitment to its
 /// coefficients. Checked for the dev SRS (computed from tau), for the G1 FFT of an imported
@@ -341,9 +370,9 @@ fn proofs_verify_under_the_snarkjs_srs() {
     let srs = Srs::from_ptau(PTAU, 1023, 1023).unwrap();
     let circuit = TestCircuit::new(400, Cheat::None, 9);
     let pk = keygen(&srs, &circuit.shape(), None, 1, &Cpu).unwrap();
-    assert_eq!(pk.vk.description.k, 9);
+    assert_eq!(pk.vk.description().k, 9);
     let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap();
-    assert!(!vk.insecure_srs);
+    assert!(!vk.insecure_srs());
     let mut rng = ChaCha20Rng::seed_from_u64(8);
     let proof = prove(&pk, &circuit, &circuit.instances(), &Cpu, &mut rng, ProveOptions::default()).unwrap();
     verify(&vk, &circuit.instances(), &proof).unwrap();
@@ -360,7 +389,7 @@ fn proofs_verify_under_the_snarkjs_srs() {
     // Packed commitments need more powers: 2^7 rows packed by 4 fit in the ceremony's 1024.
     let small = TestCircuit::new(100, Cheat::None, 9);
     let pk = keygen(&srs, &small.shape(), None, 4, &Cpu).unwrap();
-    assert_eq!((pk.vk.description.k, pk.vk.layout().srs_powers()), (7, 512));
+    assert_eq!((pk.vk.description().k, pk.vk.layout().srs_powers()), (7, 512));
     let proof = prove(&pk, &small, &small.instances(), &Cpu, &mut rng, ProveOptions::default()).unwrap();
     verify(&VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap(), &small.instances(), &proof).unwrap();
     let Err(err) = keygen(&srs, &circuit.shape(), None, 4, &Cpu) else { panic!("2^9 rows packed by 4 keyed under 1024 points") };

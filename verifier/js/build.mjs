@@ -1,10 +1,16 @@
-// Builds pkg/web and pkg/node: the verifier crate for wasm32, the wasm-bindgen glue for both
-// targets, then `wasm-opt -Oz` (binaryen from npm: Debian's older wasm-opt corrupts
-// wasm-bindgen output). Prints the `.wasm` size after each step.
+// Builds pkg/: the verifier crate for wasm32, the wasm-bindgen glue, then `wasm-opt -Oz`
+// (binaryen from npm: Debian's older wasm-opt corrupts wasm-bindgen output). Prints the `.wasm`
+// size after each step.
+//
+// One `.wasm` serves both entry points: wasm-bindgen's targets differ only in their JS glue
+// (the `.wasm` of `--target web` and `--target nodejs` are the same bytes), so only the `web`
+// glue is built; `node.js` reads the `.wasm` from disk and instantiates it with the glue's
+// `initSync`, and `web.js` fetches it.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -42,18 +48,14 @@ report('cargo (wasm32, release)', wasmFile);
 
 rmSync(pkg, { recursive: true, force: true });
 const wasmOpt = join(here, 'node_modules', '.bin', 'wasm-opt');
-for (const [target, dir] of [['web', 'web'], ['nodejs', 'node']]) {
-  const out = join(pkg, dir);
-  run('wasm-bindgen', ['--target', target, '--no-typescript', '--out-dir', out, wasmFile]);
-  const bg = join(out, 'zkinfer_verifier_bg.wasm');
-  report(`wasm-bindgen --target ${target}`, bg);
-  // The features rustc enables by default for wasm32-unknown-unknown.
-  const features = ['bulk-memory', 'mutable-globals', 'nontrapping-float-to-int', 'sign-ext', 'reference-types', 'multivalue'];
-  run(wasmOpt, ['-Oz', ...features.map((f) => `--enable-${f}`), bg, '-o', bg], { hint: 'run `npm ci` in verifier/js first' });
-  report(`wasm-opt -Oz (${target})`, bg);
-}
-// The nodejs glue is CommonJS, and this package is "type": "module".
-writeFileSync(join(pkg, 'node', 'package.json'), '{ "type": "commonjs" }\n');
+run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--out-dir', pkg, wasmFile]);
+const bg = join(pkg, 'zkinfer_verifier_bg.wasm');
+report('wasm-bindgen --target web', bg);
+// The features rustc enables by default for wasm32-unknown-unknown.
+const features = ['bulk-memory', 'mutable-globals', 'nontrapping-float-to-int', 'sign-ext', 'reference-types', 'multivalue'];
+run(wasmOpt, ['-Oz', ...features.map((f) => `--enable-${f}`), bg, '-o', bg], { hint: 'run `npm ci` in verifier/js first' });
+report('wasm-opt -Oz', bg);
+console.log(`${'gzip -9 (for transfer)'.padEnd(32)} ${(gzipSync(readFileSync(bg), { level: 9 }).length / 1024).toFixed(1).padStart(8)} KiB`);
 
 function run(cmd, args, { cwd = here, env = process.env, quiet = false, hint } = {}) {
   if (!quiet) console.error(`> ${cmd} ${args.join(' ')}`);

@@ -6,6 +6,8 @@ use crate::error::{malformed, Error};
 use crate::expression::{Column, ColumnKind, Expression, Query};
 use ark_bn254::Fr;
 use ark_ff::{FftField, Field};
+use core::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 /// Named polynomial constraints that must vanish on every usable row.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,7 +50,7 @@ pub const MAX_DEGREE: usize = 9;
 const MAX_ITEMS: usize = 1 << 16;
 
 /// A polynomial the prover opens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Poly {
     Advice(usize),
     Fixed(usize),
@@ -70,7 +72,7 @@ pub struct Opening {
 }
 
 /// Which message of the protocol carries a commitment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Round {
     /// The verifying key: fixed and permutation polynomials.
     Key,
@@ -143,6 +145,8 @@ pub struct Layout {
     pub point_sets: Vec<PointSet>,
     /// The index of the set `(1, [0])` in `point_sets`, where the quotient is opened.
     pub quotient_set: usize,
+    /// `openings` by polynomial and rotation.
+    opening_indices: HashMap<(Poly, i32), usize>,
 }
 
 impl CircuitDescription {
@@ -335,7 +339,9 @@ impl CircuitDescription {
         let mut q = self.advice_rotations();
         q.sort();
         q.dedup();
-        let most = (0..self.num_advice).map(|c| q.iter().filter(|(i, _)| *i == c).count()).max().unwrap_or(0);
+        let mut per_column = vec![0usize; self.num_advice];
+        q.iter().for_each(|&(c, _)| per_column[c] += 1);
+        let most = per_column.into_iter().max().unwrap_or(0);
         // A column opened at m points and committed once reveals m + 1 linear functionals of
         // its values; the permutation products are opened at 3 points. One row of margin.
         most.max(3) + 2
@@ -397,13 +403,6 @@ impl CircuitDescription {
         let mut rotations: Vec<i32> = openings.iter().map(|o| o.rotation).chain([0]).collect();
         rotations.sort();
         rotations.dedup();
-        // Each polynomial joins the first commitment of its round with its rotations and room
-        // left, in the order the rounds list their polynomials.
-        let rotations_of = |poly: Poly| -> Vec<i32> {
-            let mut set: Vec<i32> = openings.iter().filter(|o| o.poly == poly).map(|o| o.rotation).collect();
-            set.sort();
-            set
-        };
         let rounds: [(Round, Vec<Poly>); 3] = [
             (Round::Key, (0..self.num_fixed).map(Poly::Fixed).chain((0..self.permutation.len()).map(Poly::Sigma)).collect()),
             (
@@ -415,57 +414,16 @@ impl CircuitDescription {
                 (0..num_products).map(Poly::PermutationProduct).chain((0..self.lookups.len()).map(Poly::RunningSum)).collect(),
             ),
         ];
-        let mut groups: Vec<(Round, Vec<i32>, Vec<Poly>)> = Vec::new();
-        for (round, polys) in rounds {
-            let first = groups.len();
-            for poly in polys {
-                let rotations = rotations_of(poly);
-                let open = groups[first..]
-                    .iter_mut()
-                    .find(|(_, r, members)| !rotations.is_empty() && *r == rotations && members.len() < pack);
-                match open {
-                    Some((_, _, members)) => members.push(poly),
-                    None => groups.push((round, rotations, vec![poly])),
-                }
-            }
-        }
-        // A group then joins the group of its round whose rotations strictly contain its own and
-        // that adds the fewest evaluations, if it has room and they are at most
-        // `MERGE_EVALUATIONS`: its polynomials are also opened at the other rotations (§3.7).
-        // Such sets belong to other polynomials of the round, so no witness column is opened at
-        // more points than its blinding rows allow (§3.3).
-        let mut added = Vec::new();
-        loop {
-            let cost = |g: usize, h: usize| {
-                let ((round, rotations, members), (other_round, other, other_members)) = (&groups[g], &groups[h]);
-                let fits = g != h
-                    && round == other_round
-                    && !rotations.is_empty()
-                    && other.len() > rotations.len()
-                    && rotations.iter().all(|r| other.contains(r))
-                    && members.len() + other_members.len() <= pack;
-                fits.then(|| members.len() * (other.len() - rotations.len())).filter(|&c| c <= MERGE_EVALUATIONS)
-            };
-            let best = (0..groups.len())
-                .flat_map(|g| (0..groups.len()).map(move |h| (g, h)))
-                .filter_map(|(g, h)| cost(g, h).map(|c| (c, g, h)))
-                .min();
-            let Some((_, g, h)) = best else { break };
-            let (_, rotations, members) = groups.remove(g);
-            let h = if h > g { h - 1 } else { h };
-            for &poly in &members {
-                let extra = groups[h].1.iter().filter(|r| !rotations.contains(r));
-                added.extend(extra.map(|&rotation| Opening { poly, rotation }));
-            }
-            groups[h].2.extend(members);
-        }
+        let groups = group(&openings, pack, &rounds);
+        let (groups, added) = merge(groups, pack);
         openings.extend(added);
         let mut point_sets: Vec<PointSet> = Vec::new();
+        let mut set_index: HashMap<(usize, Vec<i32>), usize> = HashMap::new();
         let mut commitments = Vec::new();
-        for (round, rotations, polys) in groups {
+        for Group { round, rotations, members: polys } in groups {
             let t = polys.len().next_power_of_two();
             let set = (!rotations.is_empty()).then(|| {
-                let index = point_sets.iter().position(|s| s.t == t && s.rotations == rotations).unwrap_or_else(|| {
+                let index = *set_index.entry((t, rotations.clone())).or_insert_with(|| {
                     point_sets.push(PointSet { t, rotations, commitments: vec![] });
                     point_sets.len() - 1
                 });
@@ -482,6 +440,7 @@ impl CircuitDescription {
             }
         };
 
+        let opening_indices = openings.iter().enumerate().map(|(i, o)| ((o.poly, o.rotation), i)).collect();
         Layout {
             k,
             n,
@@ -502,8 +461,105 @@ impl CircuitDescription {
             commitments,
             point_sets,
             quotient_set,
+            opening_indices,
         }
     }
+}
+
+/// Polynomials committed together while the layout is made: their round, the rotations they
+/// are opened at, and the polynomials.
+struct Group {
+    round: Round,
+    rotations: Vec<i32>,
+    members: Vec<Poly>,
+}
+
+/// Each polynomial joins the open commitment of its round with the same rotations and room
+/// left, in the order the rounds list their polynomials; a polynomial opened nowhere gets a
+/// commitment of its own.
+fn group(openings: &[Opening], pack: usize, rounds: &[(Round, Vec<Poly>)]) -> Vec<Group> {
+    let mut rotations_of: HashMap<Poly, Vec<i32>> = HashMap::new();
+    openings.iter().for_each(|o| rotations_of.entry(o.poly).or_default().push(o.rotation));
+    rotations_of.values_mut().for_each(|r| r.sort());
+    let mut groups: Vec<Group> = Vec::new();
+    for (round, polys) in rounds {
+        // The group of this round still open for each set of rotations.
+        let mut open: HashMap<Vec<i32>, usize> = HashMap::new();
+        for &poly in polys {
+            let rotations = rotations_of.get(&poly).cloned().unwrap_or_default();
+            match open.get(&rotations).copied().filter(|&g| groups[g].members.len() < pack) {
+                Some(g) => groups[g].members.push(poly),
+                None => {
+                    if !rotations.is_empty() {
+                        open.insert(rotations.clone(), groups.len());
+                    }
+                    groups.push(Group { round: *round, rotations, members: vec![poly] });
+                }
+            }
+        }
+    }
+    groups
+}
+
+/// A group then joins the group of its round whose rotations strictly contain its own and that
+/// adds the fewest evaluations, if it has room and they are at most `MERGE_EVALUATIONS`: its
+/// polynomials are also opened at the other rotations (§3.7). Such sets belong to other
+/// polynomials of the round, so no witness column is opened at more points than its blinding
+/// rows allow (§3.3). Merges go cheapest first, ties to the earlier group, then to the earlier
+/// target; returns the groups left, in order, and the openings the merges added.
+///
+/// The pairs that may merge are found once (rotations never change) through the groups that
+/// hold each rotation; a heap keeps them by cost. A merge only grows its target, so a pair's
+/// cost only rises and its room only shrinks: a popped pair whose cost has risen goes back in,
+/// and the first popped pair whose cost is current is the cheapest of all.
+fn merge(groups: Vec<Group>, pack: usize) -> (Vec<Group>, Vec<Opening>) {
+    let mut holding: HashMap<(Round, i32), Vec<usize>> = HashMap::new();
+    for (h, g) in groups.iter().enumerate() {
+        g.rotations.iter().for_each(|&r| holding.entry((g.round, r)).or_default().push(h));
+    }
+    let cost = |groups: &[Group], g: usize, h: usize| {
+        let (from, to) = (&groups[g], &groups[h]);
+        let cost = from.members.len() * (to.rotations.len() - from.rotations.len());
+        (from.members.len() + to.members.len() <= pack && cost <= MERGE_EVALUATIONS).then_some(cost)
+    };
+    let mut heap = BinaryHeap::new();
+    for (g, from) in groups.iter().enumerate() {
+        let Some(rarest) = from.rotations.iter().map(|&r| &holding[&(from.round, r)]).min_by_key(|list| list.len()) else { continue };
+        for &h in rarest {
+            let to = &groups[h];
+            let strict_superset = to.rotations.len() > from.rotations.len()
+                && to.rotations.len() - from.rotations.len() <= MERGE_EVALUATIONS
+                && from.rotations.iter().all(|r| to.rotations.binary_search(r).is_ok());
+            if let Some(c) = cost(&groups, g, h).filter(|_| strict_superset) {
+                heap.push(Reverse((c, g, h)));
+            }
+        }
+    }
+    let mut groups = groups;
+    let mut alive = vec![true; groups.len()];
+    let mut added = Vec::new();
+    while let Some(Reverse((c, g, h))) = heap.pop() {
+        if !(alive[g] && alive[h]) {
+            continue;
+        }
+        match cost(&groups, g, h) {
+            Some(now) if now == c => {}
+            Some(now) => {
+                heap.push(Reverse((now, g, h)));
+                continue;
+            }
+            None => continue,
+        }
+        alive[g] = false;
+        let members = core::mem::take(&mut groups[g].members);
+        for &poly in &members {
+            let extra = groups[h].rotations.iter().filter(|r| !groups[g].rotations.contains(r));
+            added.extend(extra.map(|&rotation| Opening { poly, rotation }));
+        }
+        groups[h].members.extend(members);
+    }
+    let groups = groups.into_iter().zip(alive).filter(|(_, alive)| *alive).map(|(g, _)| g).collect();
+    (groups, added)
 }
 
 impl Layout {
@@ -542,15 +598,118 @@ impl Layout {
 
     /// Index into the evaluations of the opening of `poly` at `rotation`.
     pub fn opening_index(&self, poly: Poly, rotation: i32) -> usize {
-        self.openings
-            .iter()
-            .position(|o| o.poly == poly && o.rotation == rotation)
-            .expect("every polynomial the constraints read is opened")
+        *self.opening_indices.get(&(poly, rotation)).expect("every polynomial the constraints read is opened")
     }
 
     /// The coset shift of the permutation identity column `i`: `delta^i` with `delta` the
     /// multiplicative generator, so the cosets `delta^i * H` are disjoint.
     pub fn permutation_shift(i: usize) -> Fr {
         Fr::GENERATOR.pow([i as u64])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expression::Column;
+
+    /// The grouping and merging as first written, pair by pair: the reference the fast version
+    /// must match layout for layout, since prover and verifier derive the proof's shape from it.
+    fn reference(openings: &mut Vec<Opening>, pack: usize, rounds: [(Round, Vec<Poly>); 3]) -> Vec<(Round, Vec<i32>, Vec<Poly>)> {
+        let rotations_of = |poly: Poly| -> Vec<i32> {
+            let mut set: Vec<i32> = openings.iter().filter(|o| o.poly == poly).map(|o| o.rotation).collect();
+            set.sort();
+            set
+        };
+        let mut groups: Vec<(Round, Vec<i32>, Vec<Poly>)> = Vec::new();
+        for (round, polys) in rounds {
+            let first = groups.len();
+            for poly in polys {
+                let rotations = rotations_of(poly);
+                let open = groups[first..].iter_mut().find(|(_, r, members)| !rotations.is_empty() && *r == rotations && members.len() < pack);
+                match open {
+                    Some((_, _, members)) => members.push(poly),
+                    None => groups.push((round, rotations, vec![poly])),
+                }
+            }
+        }
+        let mut added = Vec::new();
+        loop {
+            let cost = |g: usize, h: usize| {
+                let ((round, rotations, members), (other_round, other, other_members)) = (&groups[g], &groups[h]);
+                let fits = g != h
+                    && round == other_round
+                    && !rotations.is_empty()
+                    && other.len() > rotations.len()
+                    && rotations.iter().all(|r| other.contains(r))
+                    && members.len() + other_members.len() <= pack;
+                fits.then(|| members.len() * (other.len() - rotations.len())).filter(|&c| c <= MERGE_EVALUATIONS)
+            };
+            let best = (0..groups.len()).flat_map(|g| (0..groups.len()).map(move |h| (g, h))).filter_map(|(g, h)| cost(g, h).map(|c| (c, g, h))).min();
+            let Some((_, g, h)) = best else { break };
+            let (_, rotations, members) = groups.remove(g);
+            let h = if h > g { h - 1 } else { h };
+            for &poly in &members {
+                let extra = groups[h].1.iter().filter(|r| !rotations.contains(r));
+                added.extend(extra.map(|&rotation| Opening { poly, rotation }));
+            }
+            groups[h].2.extend(members);
+        }
+        openings.extend(added);
+        groups
+    }
+
+    /// A small deterministic generator, so the test needs no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    #[test]
+    fn grouping_matches_the_pairwise_reference() {
+        let mut rng = Rng(0x9e3779b97f4a7c15);
+        let mut merged = 0;
+        for _ in 0..300 {
+            let (num_advice, num_fixed) = (1 + rng.below(12) as usize, 1 + rng.below(6) as usize);
+            let query = |rng: &mut Rng| {
+                let kind = if rng.below(3) == 0 { ColumnKind::Fixed } else { ColumnKind::Advice };
+                let count = if kind == ColumnKind::Fixed { num_fixed } else { num_advice };
+                Expression::Cell(Query { column: Column { kind, index: rng.below(count as u64) as usize }, rotation: rng.below(7) as i32 - 3 })
+            };
+            let gates = (0..1 + rng.below(6))
+                .map(|g| Gate { name: format!("g{g}"), polys: vec![query(&mut rng) * query(&mut rng) - query(&mut rng)] })
+                .collect();
+            let permutation = (0..rng.below(num_advice as u64)).map(|i| Column::advice(i as usize)).collect();
+            let d = CircuitDescription { k: 8, num_fixed, num_advice, num_instance: 0, gates, lookups: vec![], permutation };
+            let pack = 1 << rng.below(5);
+            let layout = d.layout(pack);
+            let base = layout.advice_queries.len()
+                + layout.fixed_queries.len()
+                + d.permutation.len()
+                + 3 * layout.num_products
+                - layout.num_products.min(1);
+            let mut openings = layout.openings[..base].to_vec();
+            let expected = reference(&mut openings, pack, rounds(&d, layout.num_products));
+            let (groups, added) = merge(group(&layout.openings[..base], pack, &rounds(&d, layout.num_products)), pack);
+            let got: Vec<(Round, Vec<i32>, Vec<Poly>)> = groups.into_iter().map(|g| (g.round, g.rotations, g.members)).collect();
+            assert_eq!(got, expected, "{d:?}, pack {pack}");
+            assert_eq!(layout.openings[base..], added[..], "{d:?}, pack {pack}");
+            assert_eq!(layout.openings, openings, "{d:?}, pack {pack}");
+            merged += !added.is_empty() as usize;
+        }
+        assert!(merged > 20, "only {merged} layouts merged a group");
+    }
+
+    fn rounds(d: &CircuitDescription, num_products: usize) -> [(Round, Vec<Poly>); 3] {
+        [
+            (Round::Key, (0..d.num_fixed).map(Poly::Fixed).chain((0..d.permutation.len()).map(Poly::Sigma)).collect()),
+            (Round::Witness, (0..d.num_advice).map(Poly::Advice).collect()),
+            (Round::Argument, (0..num_products).map(Poly::PermutationProduct).collect()),
+        ]
     }
 }

@@ -9,6 +9,17 @@ pub enum Error {
     PublicInputs(String),
     /// A well-formed proof that fails the check: it does not prove this statement.
     Rejected(&'static str),
+    /// A proof file that does not claim what it is checked for: made for another verifying
+    /// key, under an SRS other than the one required, or showing outputs that are not the
+    /// values its public inputs encode.
+    Statement(String),
+}
+
+impl Error {
+    /// True for input that does not follow the formats; false for a rejection.
+    pub fn is_malformed(&self) -> bool {
+        matches!(self, Error::Malformed(_))
+    }
 }
 
 impl fmt::Display for Error {
@@ -17,6 +28,7 @@ impl fmt::Display for Error {
             Error::Malformed(m) => write!(f, "malformed input: {m}"),
             Error::PublicInputs(m) => write!(f, "public inputs do not fit the circuit: {m}"),
             Error::Rejected(m) => write!(f, "proof rejected: {m}"),
+            Error::Statement(m) => write!(f, "proof rejected: {m}"),
         }
     }
 }

@@ -9,8 +9,12 @@ pub mod encoding;
 pub mod error;
 pub mod evm;
 pub mod expression;
+pub mod json;
 pub mod opening;
 pub mod proof;
+pub mod proof_file;
+pub mod srs;
+pub mod statement;
 pub mod transcript;
 pub mod verify;
 pub mod vk;
@@ -21,6 +25,8 @@ pub use description::{CircuitDescription, Commitment, Gate, Layout, Lookup, Poin
 pub use error::Error;
 pub use expression::{Column, ColumnKind, Expression, Query};
 pub use proof::Proof;
+pub use proof_file::{verify_file, ProofFile};
+pub use statement::{PublicTensor, Statement, TensorKind, TensorValues};
 pub use verify::verify;
 pub use vk::VerifyingKey;
 

@@ -20,20 +20,20 @@ pub fn absorb_instances(transcript: &mut Transcript, instances: &[Vec<Fr>]) {
     }
 }
 
-/// Checks the number of instance columns and that each fits in the usable rows.
+/// Checks that the public values are exactly as many per instance column as the key says:
+/// a value past them would be in no constraint, and would read as proven.
 pub fn check_instances(vk: &VerifyingKey, instances: &[Vec<Fr>]) -> Result<(), Error> {
     check_instance_lengths(vk, &instances.iter().map(Vec::len).collect::<Vec<_>>())
 }
 
 /// [`check_instances`] from the column lengths alone.
 pub fn check_instance_lengths(vk: &VerifyingKey, lengths: &[usize]) -> Result<(), Error> {
-    let d = &vk.description;
-    if lengths.len() != d.num_instance {
-        return Err(Error::PublicInputs(format!("{} instance columns given, the circuit has {}", lengths.len(), d.num_instance)));
+    let counts = &vk.statement().counts;
+    if lengths.len() != counts.len() {
+        return Err(Error::PublicInputs(format!("{} instance columns given, the circuit has {}", lengths.len(), counts.len())));
     }
-    let rows = vk.layout().usable_rows;
-    if let Some((i, n)) = lengths.iter().enumerate().find(|(_, n)| **n > rows) {
-        return Err(Error::PublicInputs(format!("instance column {i} has {n} values, at most {rows} fit")));
+    if let Some((c, (n, expected))) = lengths.iter().zip(counts).enumerate().find(|(_, (n, e))| n != e) {
+        return Err(Error::PublicInputs(format!("instance column {c} has {n} values, the verifying key fixes {expected}")));
     }
     Ok(())
 }
@@ -41,7 +41,7 @@ pub fn check_instance_lengths(vk: &VerifyingKey, lengths: &[usize]) -> Result<()
 /// Verifies `proof` (its encoded bytes) for the public `instances` under `vk`.
 pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<(), Error> {
     check_instances(vk, instances)?;
-    let d = &vk.description;
+    let d = vk.description();
     let layout = vk.layout();
     let proof = Proof::from_bytes(proof, layout)?;
     let witness_count = layout.commitments_of(Round::Witness).count();
@@ -103,9 +103,9 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
         proof.quotient.iter().zip(core::iter::successors(Some(Fr::one()), |p| Some(*p * span))).map(|(h, s)| (*h, s)).collect();
     // Key commitments come first in the layout's list, then the proof's in proof order.
     let commitment = |i: usize| -> G1Affine {
-        let keys = vk.key_commitments.len();
+        let keys = vk.key_commitments().len();
         if i < keys {
-            vk.key_commitments[i]
+            vk.key_commitments()[i]
         } else {
             proof.commitments[i - keys]
         }
@@ -131,7 +131,7 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
         })
         .collect();
     sets[layout.quotient_set].claims.push(Claim { commitment: quotient, values: vec![vec![quotient_eval]] });
-    opening::verify(&points, &sets, v, u, zeta, proof.w, proof.w_prime, vk.g2, vk.s_g2)
+    opening::verify(&points, &sets, v, u, zeta, proof.w, proof.w_prime, vk.g2(), vk.s_g2())
 }
 
 /// `L_i(omega^r x) = omega^i (x^n - 1) / (n (omega^r x - omega^i))` for the rows and

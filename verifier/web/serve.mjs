@@ -17,11 +17,25 @@ const types = {
 /** Starts the server (port 0: any free port); resolves to its demo URL and a close function. */
 export function serve(port = 0) {
   const server = createServer((req, res) => {
-    const path = resolve(join(root, decodeURIComponent(new URL(req.url, 'http://localhost').pathname)));
-    let file = path;
+    const url = new URL(req.url, 'http://localhost');
+    let file;
     try {
-      if (statSync(file).isDirectory()) file = join(file, 'index.html');
-      if (!file.startsWith(root + sep) || !statSync(file).isFile()) throw new Error();
+      file = resolve(join(root, decodeURIComponent(url.pathname)));
+    } catch {
+      res.writeHead(400).end('bad request');
+      return;
+    }
+    try {
+      if (file !== root && !file.startsWith(root + sep)) throw new Error('outside the root');
+      if (statSync(file).isDirectory()) {
+        // `/web` must become `/web/`, or the page's relative URLs (demo.js, ../js/web.js) miss.
+        if (!url.pathname.endsWith('/')) {
+          res.writeHead(301, { location: `/${url.pathname.replace(/^\/+/, '')}/${url.search}` }).end();
+          return;
+        }
+        file = join(file, 'index.html');
+      }
+      if (!statSync(file).isFile()) throw new Error('not a file');
     } catch {
       res.writeHead(404).end('not found');
       return;

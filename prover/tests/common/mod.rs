@@ -7,7 +7,7 @@
 use ark_bn254::Fr;
 use ark_ff::{Field, UniformRand};
 use rand::SeedableRng;
-use zkinfer_circuits::{Advice, Circuit, ConstraintSystem, Error, Instance, Layouter, Selector, TableColumn, Value};
+use zkinfer_circuits::{Advice, Circuit, ConstraintSystem, Error, Instance, Layouter, PublicTensor, Selector, TableColumn, TensorKind, Value};
 
 pub const TABLE: u64 = 8;
 
@@ -157,5 +157,10 @@ impl Circuit for TestCircuit {
         layouter.constrain_instance(last_d.cell, cfg.public, 0)?;
         layouter.constrain_instance(a_cells[0].cell, cfg.public, 1)?;
         Ok(())
+    }
+
+    /// The two public values as one tensor in fixed point at scale 2^-2.
+    fn public_tensors(&self) -> Vec<PublicTensor> {
+        vec![PublicTensor { name: "output".into(), kind: TensorKind::Output, shape: vec![2], scale_bits: 2 }]
     }
 }

@@ -11,7 +11,12 @@
 //!
 //! A deployed verifier serves one model, so the number of public values in each instance
 //! column is fixed into the contract: `instances` holds the columns concatenated, column by
-//! column, with exactly the lengths given to [`solidity_verifier`].
+//! column, with exactly the counts of the key's statement.
+//!
+//! `false` means exactly "the Rust verifier rejects this proof": every point of the proof is
+//! checked before any precompile sees it, so a precompile call can then fail only for want of
+//! gas, and the contract reverts instead of answering `false` for a valid proof given too
+//! little gas.
 
 mod yul;
 
@@ -27,7 +32,7 @@ use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, Field, PrimeField};
 use yul::{fr_hex, hex, word_hex, Builder, Value};
 
-/// The name of the contract [`solidity_verifier`] writes.
+/// The name of the contract [`solidity_verifier`] writes unless it is given another.
 pub const CONTRACT_NAME: &str = "ZkinferVerifier";
 
 /// The first four bytes of the calldata of `verifyProof`.
@@ -56,17 +61,28 @@ pub fn calldata(proof: &[u8], instances: &[Vec<Fr>]) -> Vec<u8> {
     out
 }
 
-/// The Solidity source of a verifier for `vk` whose instance columns hold `instance_lengths`
-/// values each.
+/// The Solidity source of a verifier for `vk`, as contract `name` (a Solidity identifier).
 ///
-/// `verifyProof` returns true exactly when [`crate::verify`] accepts the same proof for
-/// instance columns of these lengths, and false for every other input: a wrong length or
-/// magic, a public input or evaluation not below the scalar field order, a point off the
-/// curve, a failed check. It reverts only when the calldata is not an ABI encoding of
-/// `(bytes, uint256[])`.
-pub fn solidity_verifier(vk: &VerifyingKey, instance_lengths: &[usize]) -> Result<String, Error> {
-    crate::verify::check_instance_lengths(vk, instance_lengths)?;
-    Ok(Generator::new(vk, instance_lengths).contract())
+/// `verifyProof` returns true exactly when [`crate::verify`] accepts the same proof, and false
+/// for every proof it rejects: a wrong number of public values or proof length, a wrong magic,
+/// a public input or evaluation not below the scalar field order, a point off the curve, a
+/// failed check. It reverts when the calldata is not an ABI encoding of `(bytes, uint256[])`,
+/// and when a precompile call fails, which after the checks means it ran out of gas.
+pub fn solidity_verifier(vk: &VerifyingKey, name: &str) -> Result<String, Error> {
+    check_identifier(name)?;
+    Ok(Generator::new(vk).contract(name))
+}
+
+/// Solidity identifiers: a letter, `_` or `$`, then those and digits.
+fn check_identifier(name: &str) -> Result<(), Error> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$');
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+        return Err(Error::Malformed(format!(
+            "contract name {name:?} is not a Solidity identifier (letters, digits, _ and $, not starting with a digit)"
+        )));
+    }
+    Ok(())
 }
 
 /// Where a commitment comes from.
@@ -298,8 +314,9 @@ struct Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
-    fn new(vk: &'a VerifyingKey, lengths: &'a [usize]) -> Self {
+    fn new(vk: &'a VerifyingKey) -> Self {
         let layout = vk.layout();
+        let lengths = &vk.statement().counts;
         let proof = ProofLayout::new(vk);
         let mut next = 0x140;
         let mut alloc = |words: usize| {
@@ -374,37 +391,51 @@ impl<'a> Generator<'a> {
         Values { layout: self.layout, proof: self.proof, mem: self.mem }
     }
 
-    fn contract(mut self) -> String {
+    fn contract(mut self, name: &str) -> String {
         self.checks();
         self.transcript();
         self.lagrange();
         self.constraints();
         self.opening();
         let body = self.code.lines.join("\n");
-        format!("{}{body}\n        }}\n    }}\n}}\n", self.header())
+        format!("{}{body}\n        }}\n    }}\n}}\n", self.header(name))
     }
 
-    fn header(&self) -> String {
-        let d = &self.vk.description;
+    fn header(&self, name: &str) -> String {
+        let d = self.vk.description();
         let mut functions = vec![
             "function reject() {\n    mstore(0, 0)\n    return(0, 0x20)\n}",
-            "// Adds s times the point at 0xc0 to the accumulator at 0x80.\nfunction mulAcc(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0xc0, 0x40)) { reject() }\n    if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { reject() }\n}",
-            "// Sets the accumulator to s times the point at 0xc0.\nfunction mulSet(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0x80, 0x40)) { reject() }\n}",
-            "// 1/a = a^(r-2), through the modexp precompile; callers never pass 0.\nfunction invert(a) -> inverse {\n    mstore(0x80, 0x20)\n    mstore(0xa0, 0x20)\n    mstore(0xc0, 0x20)\n    mstore(0xe0, a)\n    mstore(0x100, sub(R, 2))\n    mstore(0x120, R)\n    if iszero(staticcall(gas(), 0x05, 0x80, 0xc0, 0x80, 0x20)) { reject() }\n    inverse := mload(0x80)\n}",
+            "// Every input of a precompile call was checked first, so a failed call ran out of gas:\n// revert rather than reject a proof that may be valid.\nfunction fail() {\n    revert(0, 0)\n}",
+            "// Adds s times the point at 0xc0 to the accumulator at 0x80.\nfunction mulAcc(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0xc0, 0x40)) { fail() }\n    if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { fail() }\n}",
+            "// Sets the accumulator to s times the point at 0xc0.\nfunction mulSet(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0x80, 0x40)) { fail() }\n}",
+            "// 1/a = a^(r-2), through the modexp precompile; callers never pass 0.\nfunction invert(a) -> inverse {\n    mstore(0x80, 0x20)\n    mstore(0xa0, 0x20)\n    mstore(0xc0, 0x20)\n    mstore(0xe0, a)\n    mstore(0x100, sub(R, 2))\n    mstore(0x120, R)\n    if iszero(staticcall(gas(), 0x05, 0x80, 0xc0, 0x80, 0x20)) { fail() }\n    inverse := mload(0x80)\n}",
             "// Keccak-256 of the digest d followed by len bytes at a; the word before a is\n// overwritten for the hash and then restored.\nfunction absorb(d, a, len) -> digest {\n    let before := sub(a, 0x20)\n    let saved := mload(before)\n    mstore(before, d)\n    digest := keccak256(before, add(len, 0x20))\n    mstore(before, saved)\n}",
         ];
-        if !self.unopened().is_empty() {
-            functions.push("function requireOnCurve(a) {\n    let x := mload(a)\n    let y := mload(add(a, 0x20))\n    if iszero(and(lt(x, Q), lt(y, Q))) { reject() }\n    if or(x, y) {\n        if iszero(eq(mulmod(y, y, Q), addmod(mulmod(x, mulmod(x, x, Q), Q), 3, Q))) { reject() }\n    }\n}");
-        }
+        functions.push("function requireOnCurve(a) {\n    let x := mload(a)\n    let y := mload(add(a, 0x20))\n    if iszero(and(lt(x, Q), lt(y, Q))) { reject() }\n    if or(x, y) {\n        if iszero(eq(mulmod(y, y, Q), addmod(mulmod(x, mulmod(x, x, Q), Q), 3, Q))) { reject() }\n    }\n}");
         let functions: Vec<String> =
             functions.iter().map(|f| f.lines().map(|l| format!("            {l}\n")).collect()).collect();
-        let warning = if self.vk.insecure_srs {
-            "/// WARNING: the key comes from an insecure development SRS (`srs gen`): its toxic value was\n\
-             /// known to one machine, so proofs under it convince nobody but their maker.\n"
+        let srs_id = self.vk.srs_id();
+        let srs = match crate::srs::ceremony(&srs_id) {
+            Some(c) => format!("/// @custom:srs key from ceremony {} (SRS_ID, Keccak-256 of its [tau]_2).\n", c.name),
+            None => "/// @custom:srs unknown or development SRS: no public ceremony has this key's [tau]_2\n\
+                     /// (SRS_ID). Whoever made the SRS may know its secret and forge proofs; trust proofs\n\
+                     /// only if you trust the SRS.\n"
+                .into(),
+        };
+        let tensors: String = self
+            .vk
+            .statement()
+            .tensors
+            .iter()
+            .map(|t| format!("/// - {} '{}' {:?}, fixed point at scale 2^-{}\n", t.kind.name(), t.name, t.shape, t.scale_bits))
+            .collect();
+        let statement = if tensors.is_empty() {
+            String::new()
         } else {
-            ""
+            format!("/// The public values of column 0, in order (a value v above R/2 stands for v - R):\n{tensors}")
         };
         let digest: String = self.vk.digest().iter().map(|b| format!("{b:02x}")).collect();
+        let srs_hex: String = srs_id.iter().map(|b| format!("{b:02x}")).collect();
         format!(
             "// SPDX-License-Identifier: MIT OR Apache-2.0\n\
              // Generated by zkinfer from a verifying key; regenerate it rather than edit it.\n\
@@ -412,15 +443,19 @@ impl<'a> Generator<'a> {
              \n\
              /// @title zkinfer verifier for one circuit (PLONKish, KZG on BN254, Keccak transcript)\n\
              /// @notice 2^{k} rows; {adv} advice, {fix} fixed and {inst} instance columns; {lookups} lookups.\n\
-             /// `instances` holds the instance columns concatenated, with {lengths:?} values each.\n\
+             /// `instances` holds the instance columns concatenated, with exactly {lengths:?} values each.\n\
+             {statement}\
              /// `verifyProof` returns false for every proof the zkinfer verifier rejects (including\n\
-             /// malformed proofs and non-canonical encodings) and reverts only on calldata that is not\n\
-             /// ABI-encoded. One verification makes {muls} ecMul, {adds} ecAdd, one 2-pair pairing and\n\
-             /// one modexp call.\n\
-             {warning}\
-             contract {CONTRACT_NAME} {{\n\
+             /// malformed proofs and non-canonical encodings), true for every proof it accepts. It\n\
+             /// reverts on calldata that is not ABI-encoded and when it runs out of gas, never answering\n\
+             /// false for want of gas. One verification makes {muls} ecMul, {adds} ecAdd, one 2-pair\n\
+             /// pairing and one modexp call.\n\
+             {srs}\
+             contract {name} {{\n\
              \x20   /// Keccak-256 of the verifying key's bytes; the transcript starts from it.\n\
              \x20   bytes32 public constant VK_DIGEST = 0x{digest};\n\
+             \x20   /// Keccak-256 of the SRS's [tau]_2 (x.c1, x.c0, y.c1, y.c0): which powers of tau the key uses.\n\
+             \x20   bytes32 public constant SRS_ID = 0x{srs_hex};\n\
              \x20   uint256 internal constant R = {r};\n\
              \x20   uint256 internal constant Q = {q};\n\
              \n\
@@ -439,11 +474,6 @@ impl<'a> Generator<'a> {
             q = modulus_hex::<Fq>(),
             functions = functions.join("\n"),
         )
-    }
-
-    /// The proof's commitments opened nowhere (advice columns no constraint reads), by index.
-    fn unopened(&self) -> Vec<usize> {
-        self.layout.commitments.iter().filter(|c| c.round != Round::Key).enumerate().filter(|(_, c)| c.set.is_none()).map(|(i, _)| i).collect()
     }
 
     /// The factors of `Z_T` outside the point set `s`, as Yul words.
@@ -495,11 +525,15 @@ impl<'a> Generator<'a> {
             (0..p.num_evals).for_each(|o| c.line(format!("ok := and(ok, lt(mload({}), r))", hex(evals + 32 * o))));
             c.line("if iszero(ok) { reject() }");
         });
-        // Every other point goes through ecMul, ecAdd or the pairing, which fail on points off
-        // the curve and on coordinates not below the base field order.
-        for i in self.unopened() {
-            self.code.line(format!("requireOnCurve({})", hex(m.proof + p.point(i))));
-        }
+        // Every point, before any precompile sees it: then a failed call can only mean too
+        // little gas (`fail`), never a malformed proof.
+        self.code.line(format!(
+            "for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x40) }} {{ requireOnCurve(a) }}\nrequireOnCurve({})\nrequireOnCurve({})",
+            hex(m.proof + p.point(0)),
+            hex(m.proof + p.evals),
+            hex(m.proof + p.w),
+            hex(m.proof + p.w_prime())
+        ));
     }
 
     fn transcript(&mut self) {
@@ -644,7 +678,7 @@ impl<'a> Generator<'a> {
     /// Every identity at x, combined with powers of y, divided by the vanishing polynomial.
     fn constraints(&mut self) {
         let (m, values, vk, layout) = (self.mem, self.values(), self.vk, self.layout);
-        let d = &vk.description;
+        let d = vk.description();
         let (l_first, l_last, l_active) = (Value::word(m.l_first), Value::word(m.l_last), Value::word(m.l_active));
         let mut b = Builder::new(m.scratch);
         let z = |j: usize, rotation: i32| values.eval(Poly::PermutationProduct(j), rotation);
@@ -766,7 +800,7 @@ impl<'a> Generator<'a> {
             (None, true) => "mstore(0x80, mload(0xc0))\nmstore(0xa0, mload(0xe0))".into(),
             (None, false) => {
                 self.ec_add += 1;
-                "if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { reject() }".into()
+                "if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { fail() }".into()
             }
         };
         self.code.line(line);
@@ -780,7 +814,7 @@ impl<'a> Generator<'a> {
     fn opening(&mut self) {
         let (m, p, layout) = (self.mem, self.proof, self.layout);
         let sets = &layout.point_sets;
-        let keys = self.vk.key_commitments.len();
+        let keys = self.vk.key_commitments().len();
         let outsides: Vec<Vec<String>> = (0..sets.len()).map(|s| self.outside(s)).collect();
         let factors = self.factors.clone();
         let factor = |t: usize, rotation: i32| {
@@ -892,7 +926,7 @@ impl<'a> Generator<'a> {
         let mut terms: Vec<(Point, Vec<(usize, usize)>)> = Vec::new();
         for (s, set) in sets.iter().enumerate() {
             for (t, &c) in set.commitments.iter().enumerate() {
-                let point = if c < keys { Point::Key(self.vk.key_commitments[c]) } else { Point::Proof(p.point(c - keys)) };
+                let point = if c < keys { Point::Key(self.vk.key_commitments()[c]) } else { Point::Proof(p.point(c - keys)) };
                 if matches!(point, Point::Key(k) if k.is_zero()) {
                     continue;
                 }
@@ -943,11 +977,11 @@ impl<'a> Generator<'a> {
             s
         };
         let w_prime = m.proof + p.w_prime();
-        self.code.line(pair(m.pairing, format!("mload({})", hex(w_prime)), format!("mload({})", hex(w_prime + 32)), &g2_to_bytes(&self.vk.s_g2)));
-        self.code.line(pair(m.pairing + 0xc0, "mload(0x80)".into(), "mload(0xa0)".into(), &g2_to_bytes(&-self.vk.g2)));
+        self.code.line(pair(m.pairing, format!("mload({})", hex(w_prime)), format!("mload({})", hex(w_prime + 32)), &g2_to_bytes(&self.vk.s_g2())));
+        self.code.line(pair(m.pairing + 0xc0, "mload(0x80)".into(), "mload(0xa0)".into(), &g2_to_bytes(&-self.vk.g2())));
         self.code.line("// e(W', [tau]_2) e([L] + zeta W', -[1]_2) = 1");
         self.code.line(format!(
-            "let ok := staticcall(gas(), 0x08, {}, 0x180, 0, 0x20)\nmstore(0, and(ok, mload(0)))\nreturn(0, 0x20)",
+            "if iszero(staticcall(gas(), 0x08, {}, 0x180, 0, 0x20)) {{ fail() }}\nreturn(0, 0x20)",
             hex(m.pairing)
         ));
     }
