@@ -66,6 +66,9 @@ pub struct Compiled {
     pub settings_file: PathBuf,
     pub settings: Settings,
     pub report: Report,
+    /// The verifying key of an earlier setup, removed: it was made for another compilation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired_key: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -209,7 +212,11 @@ impl fmt::Display for Done {
                 if r.calibration_samples == 0 {
                     writeln!(f, "no --calibration: using the default range; calibrate to size it to your data")?;
                 }
-                writeln!(f, "wrote {}", c.settings_file.display())
+                writeln!(f, "wrote {}", c.settings_file.display())?;
+                match &c.retired_key {
+                    Some(vk) => writeln!(f, "removed {}, made for the earlier compilation: run `zkinfer setup` again", vk.display()),
+                    None => Ok(()),
+                }
             }
             Done::Setup(k) => writeln!(
                 f,

@@ -15,6 +15,11 @@ struct InputFile {
 
 pub fn read_input(path: &Path) -> Result<Vec<f32>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    // JSON has no NaN or Infinity, and a proof of one would prove nothing: name them rather than
+    // leave serde's "expected value".
+    if let Some(word) = ["NaN", "Infinity"].into_iter().find(|w| text.contains(w)) {
+        bail!("{}: the input holds {word}, which JSON cannot carry and a fixed-point circuit cannot prove; give finite numbers", path.display());
+    }
     let file: InputFile = serde_json::from_str(&text)
         .with_context(|| format!("{} is not an input file of the form {{\"input_data\": [[...floats...]]}}", path.display()))?;
     match file.input_data.as_slice() {

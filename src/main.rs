@@ -18,6 +18,7 @@ use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Report, Visibility};
 use zkinfer_prover::gpu::{select, BackendChoice};
 use zkinfer_prover::{keygen, proving_key_for, prove, ProveOptions, Srs};
+use zkinfer_verifier::description::MAX_K;
 use zkinfer_verifier::{ProofFile, TensorKind, VerifyingKey};
 
 #[derive(Parser)]
@@ -39,13 +40,16 @@ enum Command {
     },
     /// Quantize an ONNX model and lay it out as a circuit.
     Compile {
+        /// The ONNX model, as PyTorch, scikit-learn or Keras export it.
         model: PathBuf,
+        /// The directory to write: model.onnx and settings.json (setup adds the keys).
         #[arg(short, long)]
         out: PathBuf,
         /// Sample inputs ({"input_data": [[...], [...]]}) that set the value range; without
         /// it the range is the widest the circuit allows.
         #[arg(long)]
         calibration: Option<PathBuf>,
+        /// Whether the input stays hidden (private) or becomes a public value of the proof.
         #[arg(long, value_enum, default_value = "private")]
         input_visibility: VisibilityArg,
         /// Weights and biases fixed in the verifying key, or private witnesses known only to
@@ -70,6 +74,7 @@ enum Command {
     },
     /// Make the proving and verifying keys of a compiled model.
     Setup {
+        /// The compiled directory (from `zkinfer compile`); vk.bin and srs.bin are written there.
         dir: PathBuf,
         /// A powers-of-tau file: a snarkjs .ptau (prepared or not), or one from `zkinfer srs
         /// import` or `zkinfer srs gen`.
@@ -78,17 +83,22 @@ enum Command {
         /// Generate an INSECURE development SRS on the spot.
         #[arg(long)]
         dev_srs: bool,
-        #[arg(long, default_value = "auto")]
+        /// Where MSMs, NTTs and the quotient run: the GPU when `auto` finds a hardware one.
+        #[arg(long, default_value = "auto", value_parser = backend_values())]
         backend: BackendChoice,
     },
     /// Run the quantized model and prove its output.
     Prove {
+        /// The compiled directory, with the keys from `zkinfer setup`.
         dir: PathBuf,
+        /// The input ({"input_data": [[...flat floats...]]}).
         #[arg(long)]
         input: PathBuf,
+        /// Where to write the proof file (proof.json).
         #[arg(short, long)]
         out: PathBuf,
-        #[arg(long, default_value = "auto")]
+        /// Where MSMs, NTTs and the quotient run: the GPU when `auto` finds a hardware one.
+        #[arg(long, default_value = "auto", value_parser = backend_values())]
         backend: BackendChoice,
     },
     /// Verify a proof: exit code 0 only when it is valid. The outputs shown are decoded from the
@@ -119,13 +129,17 @@ enum Command {
     },
     /// Write the calldata of `verifyProof(bytes, uint256[])` for a proof file, as hex.
     EvmCalldata {
+        /// The proof file (proof.json).
         proof: PathBuf,
+        /// Where to write the hex; printed when absent.
         #[arg(short, long)]
         out: Option<PathBuf>,
     },
     /// The quantized model's output beside the float model's, without proving.
     Run {
+        /// The compiled directory.
         dir: PathBuf,
+        /// The input ({"input_data": [[...flat floats...]]}).
         #[arg(long)]
         input: PathBuf,
     },
@@ -133,11 +147,15 @@ enum Command {
     /// gpu`): the key rebuild, a warm-up proof, then `--runs` proofs, each verified; with the
     /// GPU's split (calls, transfers, device time) and the peak memory.
     Bench {
+        /// The compiled directory, with the keys from `zkinfer setup`.
         dir: PathBuf,
+        /// The input ({"input_data": [[...flat floats...]]}).
         #[arg(long)]
         input: PathBuf,
-        #[arg(long, default_value = "auto")]
+        /// A backend to time; repeat it to compare several.
+        #[arg(long, default_value = "auto", value_parser = backend_values())]
         backend: Vec<BackendChoice>,
+        /// Timed proofs per backend, after one warm-up proof.
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
@@ -147,19 +165,30 @@ enum Command {
 enum SrsCommand {
     /// Generate an INSECURE development SRS (its secret existed on this machine).
     Gen {
-        #[arg(long)]
+        /// For circuits of up to 2^k rows (1 to 26; `zkinfer compile` reports the k it needs).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_K as i64))]
         k: u32,
+        /// Where to write the SRS file.
         #[arg(short, long)]
         out: PathBuf,
     },
     /// Import a snarkjs powers-of-tau ceremony file (.ptau), keeping what 2^k rows need.
     Import {
+        /// The ceremony file, e.g. powersOfTau28_hez_final_17.ptau.
         ptau: PathBuf,
-        #[arg(long)]
+        /// For circuits of up to 2^k rows (1 to 26; `zkinfer compile` reports the k it needs).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_K as i64))]
         k: u32,
+        /// Where to write the SRS file.
         #[arg(short, long)]
         out: PathBuf,
     },
+}
+
+/// `--backend`, with its values listed in the help and in errors.
+fn backend_values() -> impl clap::builder::TypedValueParser<Value = BackendChoice> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["cpu", "gpu", "auto"]).map(|s| s.parse().expect("a listed backend parses"))
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -179,6 +208,7 @@ const UNKNOWN_SRS: &str = "WARNING: the key's SRS is from no public ceremony zki
 const INSECURE: &str = "WARNING: development SRS: its secret was known to one machine; anyone holding it can forge proofs. Use `zkinfer srs import` with a real ceremony file for anything that matters.";
 
 fn main() {
+    quiet_vulkan_probe();
     let cli = Cli::parse();
     let term = Term::new(cli.json);
     let verifying = matches!(cli.command, Command::Verify { .. });
@@ -278,6 +308,23 @@ fn run(command: Command, term: &Term) -> Result<Done> {
     })
 }
 
+/// Mesa's Vulkan driver prints "XDG_RUNTIME_DIR is invalid or not set" on every adapter probe
+/// where the variable is unset or names no directory (ssh, docker, CI), though nothing is wrong.
+/// Give it a private directory of our own before any thread starts.
+fn quiet_vulkan_probe() {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_dir()) {
+        return;
+    }
+    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("zkinfer-runtime-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    // Only a directory that is ours and private: another user's would not be.
+    if std::fs::metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0) {
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
+    }
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
@@ -294,11 +341,17 @@ fn compile(term: &Term, model: PathBuf, out: PathBuf, calibration: Option<&Path>
     };
     let (settings, report) = term.step(&format!("compiling {}", model.display()), || zkinfer_compiler::compile(&bytes, options, &samples))?;
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    write(&out.join("model.onnx"), &bytes)?;
     let settings_file = out.join("settings.json");
     let file = SettingsFile { settings, report };
-    write(&settings_file, serde_json::to_string_pretty(&file)?.as_bytes())?;
-    Ok(Compiled { model, settings_file, settings: file.settings, report: file.report })
+    let text = serde_json::to_string_pretty(&file)?;
+    // Keys from a setup of another compilation would only fail at the next proof: retire them.
+    let vk = out.join("vk.bin");
+    let unchanged = std::fs::read(out.join("model.onnx")).is_ok_and(|old| old == bytes)
+        && std::fs::read_to_string(&settings_file).is_ok_and(|old| old == text);
+    let retired_key = (vk.exists() && !unchanged).then(|| std::fs::remove_file(&vk).map(|()| vk.clone())).transpose().with_context(|| format!("removing the stale {}", vk.display()))?;
+    write(&out.join("model.onnx"), &bytes)?;
+    write(&settings_file, text.as_bytes())?;
+    Ok(Compiled { model, settings_file, settings: file.settings, report: file.report, retired_key })
 }
 
 fn load_model(dir: &Path) -> Result<(Model, Report)> {
@@ -334,9 +387,11 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
     }
     let backend = select(backend)?;
     let start = Instant::now();
-    let pk = term.step(&format!("generating keys for 2^{k} rows on {}", backend.name()), || {
-        keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), pack, backend.as_ref())
-    })?;
+    let pk = term
+        .step(&format!("generating keys for 2^{k} rows on {}", backend.name()), || {
+            keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), pack, backend.as_ref())
+        })
+        .map_err(|e| settings_mismatch(dir, e))?;
     let keygen_time = start.elapsed();
     let (vk, srs_file) = (dir.join("vk.bin"), dir.join("srs.bin"));
     write(&vk, &pk.vk.to_bytes())?;
@@ -384,7 +439,7 @@ fn proof_inputs(term: &Term, dir: &Path, input: &Path) -> Result<ProofInputs> {
     let start = Instant::now();
     let (outputs, _) = term.step("running the quantized model", || model.evaluate(&x)).context("the input cannot be proven with this compiled model")?;
     let evaluate = start.elapsed();
-    let vk = VerifyingKey::from_bytes(&std::fs::read(dir.join("vk.bin")).context("reading vk.bin (run `zkinfer setup` first)")?)?;
+    let vk = read_vk(dir)?;
     let srs = Srs::from_bytes(&std::fs::read(dir.join("srs.bin")).context("reading srs.bin (run `zkinfer setup` first)")?)?;
     if srs.is_insecure() {
         term.warn(INSECURE);
@@ -398,7 +453,9 @@ fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: B
     let backend = select(backend)?;
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let start = Instant::now();
-    let pk = term.step("rebuilding the proving key", || proving_key_for(&srs, &ModelCircuit { model: &model, input: None }, vk, backend.as_ref()))?;
+    let pk = term
+        .step("rebuilding the proving key", || proving_key_for(&srs, &ModelCircuit { model: &model, input: None }, vk, backend.as_ref()))
+        .map_err(|e| settings_mismatch(dir, e))?;
     // The proving key holds the powers it uses; the SRS's copy would only add to the peak.
     drop(srs);
     let keys = start.elapsed();
@@ -421,6 +478,21 @@ fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: B
     })
 }
 
+/// What to do when the compiled directory's files disagree: a circuit that does not fit the rows
+/// its settings name (settings.json edited by hand), or keys made for another compilation.
+fn settings_mismatch(dir: &Path, e: zkinfer_prover::Error) -> anyhow::Error {
+    let d = dir.display();
+    match e {
+        zkinfer_prover::Error::Synthesis(e @ zkinfer_circuits::Error::NotEnoughRows { .. }) => {
+            anyhow::anyhow!("{e}: {d}/settings.json does not match {d}/model.onnx (edited by hand?); run `zkinfer compile` again")
+        }
+        zkinfer_prover::Error::Circuit(m) if m.contains("the verifying key was made for") => {
+            anyhow::anyhow!("{m}: {d}/vk.bin comes from a setup of another compilation; run `zkinfer setup {d}` again")
+        }
+        e => e.into(),
+    }
+}
+
 /// `--srs-id`: 0x and 64 hex digits.
 fn parse_srs_id(text: &str) -> Result<[u8; 32]> {
     let bytes = text.strip_prefix("0x").and_then(|h| hex::decode(h).ok()).filter(|b| b.len() == 32);
@@ -430,7 +502,7 @@ fn parse_srs_id(text: &str) -> Result<[u8; 32]> {
 /// A verifying key from vk.bin or from the compiled directory that holds it.
 fn read_vk(path: &Path) -> Result<VerifyingKey> {
     let file = if path.is_dir() { path.join("vk.bin") } else { path.to_path_buf() };
-    let bytes = std::fs::read(&file).with_context(|| format!("reading {} (run `zkinfer setup` to make the key)", file.display()))?;
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {} (run `zkinfer setup` first)", file.display()))?;
     VerifyingKey::from_bytes(&bytes).with_context(|| format!("reading {}", file.display()))
 }
 

@@ -305,3 +305,67 @@ fn bad_inputs_are_clear_errors() {
     assert!(o.status.success() && text(&o).contains("output [1, 3]"), "{}", text(&o));
     assert!(text(&o).contains("output [1, 3] in floats: ") && text(&o).contains("largest quantization error: "), "{}", text(&o));
 }
+
+/// Out-of-range and non-finite inputs say what the range is and what to do.
+#[test]
+fn inputs_outside_the_range_name_it_and_the_fix() {
+    let d = tiny_proof("range");
+    let write = |name: &str, json: &str| {
+        let path = format!("{d}/{name}.json");
+        std::fs::write(&path, json).unwrap();
+        path
+    };
+    let o = zkinfer(&["prove", &d, "--input", &write("huge", r#"{"input_data": [[1e9, 0, 0, 0]]}"#), "-o", &format!("{d}/p.json")]);
+    assert!(!o.status.success() && text(&o).contains("strictly between -") && text(&o).contains("--calibration"), "{}", text(&o));
+    for word in ["NaN", "Infinity"] {
+        let o = zkinfer(&["run", &d, "--input", &write(word, &format!(r#"{{"input_data": [[{word}, 0, 0, 0]]}}"#))]);
+        assert!(!o.status.success() && text(&o).contains(&format!("the input holds {word}")), "{}", text(&o));
+    }
+}
+
+/// The rough edges a new user met: each is a clear error or no noise at all.
+#[test]
+fn rough_edges_are_clear() {
+    // k is bounded: no allocation failure at 40, no wrapped shift at 64.
+    for k in ["40", "64", "0"] {
+        let o = zkinfer(&["srs", "gen", "--k", k, "-o", "/dev/null"]);
+        assert!(!o.status.success() && text(&o).contains(&format!("{k} is not in 1..=26")) && !text(&o).contains("panicked"), "{}", text(&o));
+    }
+    let o = zkinfer(&["prove", "x", "--input", "y", "-o", "z", "--backend", "tpu"]);
+    assert!(!o.status.success() && text(&o).contains("[possible values: cpu, gpu, auto]"), "{}", text(&o));
+
+    // No "XDG_RUNTIME_DIR is invalid" from Mesa when the variable is unset (ssh, docker, CI).
+    let dir = temp("edges");
+    let d = dir.to_str().unwrap();
+    let input = fixture("tiny_mlp/input.json");
+    assert!(zkinfer(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--calibration", &input]).status.success());
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(["setup", d, "--dev-srs"]).env_remove("XDG_RUNTIME_DIR").output().unwrap();
+    assert!(o.status.success() && !text(&o).contains("XDG_RUNTIME_DIR"), "{}", text(&o));
+
+    // A truncated srs.bin is named once.
+    let srs = format!("{d}/srs.bin");
+    let bytes = std::fs::read(&srs).unwrap();
+    std::fs::write(&srs, &bytes[..bytes.len() / 2]).unwrap();
+    let o = zkinfer(&["prove", d, "--input", &input, "-o", &format!("{d}/p.json")]);
+    assert!(!o.status.success() && text(&o).matches("truncated").count() == 1, "{}", text(&o));
+    std::fs::write(&srs, &bytes).unwrap();
+
+    // Recompiling into a directory with keys retires the verifying key and says what to run.
+    let (o, v) = zkinfer_json(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--calibration", &input, "--scale", "7"]);
+    assert!(o.status.success() && v["retired_key"] == format!("{d}/vk.bin").as_str() && !dir.join("vk.bin").exists(), "{v}");
+    let o = zkinfer(&["prove", d, "--input", &input, "-o", &format!("{d}/p.json")]);
+    assert!(!o.status.success() && text(&o).contains("run `zkinfer setup` first"), "{}", text(&o));
+    // Compiling the same model the same way again keeps the keys.
+    assert!(zkinfer(&["setup", d, "--dev-srs", "--backend", "cpu"]).status.success());
+    let (o, v) = zkinfer_json(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--calibration", &input, "--scale", "7"]);
+    assert!(o.status.success() && v.get("retired_key").is_none() && dir.join("vk.bin").exists(), "{v}");
+
+    // A settings.json edited by hand is named as such, with the command that fixes it.
+    let settings = format!("{d}/settings.json");
+    let mut s: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    s["report"]["k"] = 5.into();
+    std::fs::write(&settings, s.to_string()).unwrap();
+    let o = zkinfer(&["setup", d, "--dev-srs", "--backend", "cpu"]);
+    assert!(!o.status.success() && text(&o).contains("settings.json does not match") && text(&o).contains("run `zkinfer compile` again"), "{}", text(&o));
+    assert!(!text(&o).contains("use k >="), "{}", text(&o));
+}

@@ -20,6 +20,6 @@ pub use zkinfer_verifier::{CircuitDescription, Column, ColumnKind, Expression, F
 pub enum Error {
     #[error("synthesis failed: {0}")]
     Synthesis(String),
-    #[error("the circuit needs {needed} usable rows but 2^{k} rows leave {usable}; use k >= {min_k}")]
+    #[error("the circuit needs {needed} usable rows but 2^{k} rows leave {usable}; it needs 2^{min_k} rows")]
     NotEnoughRows { needed: usize, usable: usize, k: u32, min_k: u32 },
 }

@@ -247,7 +247,11 @@ impl Model {
             .map(|(i, &x)| {
                 let q = (x as f64 * (1u64 << self.settings.scale_bits) as f64).round();
                 if !q.is_finite() || q.abs() >= bound as f64 {
-                    return Err(Error::Input(format!("value {x} at index {i} is outside the range the circuit was compiled for")));
+                    let limit = bound as f64 / (1u64 << self.settings.scale_bits) as f64;
+                    return Err(Error::Input(format!(
+                        "value {x} at index {i} is outside the range the circuit was compiled for: inputs must lie strictly between -{limit} and {limit}; \
+                         compile again with --calibration samples that cover your inputs (or a smaller --scale)"
+                    )));
                 }
                 Ok(q as i64)
             })

@@ -52,8 +52,9 @@ pub enum SrsError {
     /// Our own SRS file format, violated at the framing level (magic, version, flags).
     #[error("SRS file is malformed: {0}")]
     Malformed(String),
-    /// Our own SRS file format, violated inside a length or point encoding.
-    #[error("SRS file: {0}")]
+    /// Our own SRS file format, violated inside a length or point encoding. Transparent: the
+    /// reader's message already names the SRS file, and a chain would print it twice.
+    #[error(transparent)]
     Encoding(#[from] zkinfer_verifier::Error),
 }
 

@@ -13,10 +13,12 @@
 //! column is fixed into the contract: `instances` holds the columns concatenated, column by
 //! column, with exactly the counts of the key's statement.
 //!
-//! `false` means exactly "the Rust verifier rejects this proof": every point of the proof is
-//! checked before any precompile sees it, so a precompile call can then fail only for want of
-//! gas, and the contract reverts instead of answering `false` for a valid proof given too
-//! little gas.
+//! `false` means exactly "the Rust verifier rejects this proof", never "too little gas": when a
+//! precompile call fails, the contract checks the one input that could have been invalid (a
+//! proof's point given to `ecMul`; every other input is a key constant or a precompile's own
+//! output) and returns false only if that point is off the curve; otherwise the call ran out of
+//! gas and the contract reverts. The check runs only on failure, so a valid proof costs no
+//! more gas for it; points that no precompile sees are checked up front.
 
 mod yul;
 
@@ -405,9 +407,10 @@ impl<'a> Generator<'a> {
         let d = self.vk.description();
         let mut functions = vec![
             "function reject() {\n    mstore(0, 0)\n    return(0, 0x20)\n}",
-            "// Every input of a precompile call was checked first, so a failed call ran out of gas:\n// revert rather than reject a proof that may be valid.\nfunction fail() {\n    revert(0, 0)\n}",
-            "// Adds s times the point at 0xc0 to the accumulator at 0x80.\nfunction mulAcc(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0xc0, 0x40)) { fail() }\n    if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { fail() }\n}",
-            "// Sets the accumulator to s times the point at 0xc0.\nfunction mulSet(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0x80, 0x40)) { fail() }\n}",
+            "// A precompile call whose inputs are valid failed: it ran out of gas. Revert rather than\n// reject a proof that may be valid.\nfunction fail() {\n    revert(0, 0)\n}",
+            "// ecMul failed on the point at 0xc0: false if the proof's point is off the curve, else out of gas.\nfunction mulFailed() {\n    requireOnCurve(0xc0)\n    fail()\n}",
+            "// Adds s times the point at 0xc0 to the accumulator at 0x80.\nfunction mulAcc(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0xc0, 0x40)) { mulFailed() }\n    if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { fail() }\n}",
+            "// Sets the accumulator to s times the point at 0xc0.\nfunction mulSet(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0x80, 0x40)) { mulFailed() }\n}",
             "// 1/a = a^(r-2), through the modexp precompile; callers never pass 0.\nfunction invert(a) -> inverse {\n    mstore(0x80, 0x20)\n    mstore(0xa0, 0x20)\n    mstore(0xc0, 0x20)\n    mstore(0xe0, a)\n    mstore(0x100, sub(R, 2))\n    mstore(0x120, R)\n    if iszero(staticcall(gas(), 0x05, 0x80, 0xc0, 0x80, 0x20)) { fail() }\n    inverse := mload(0x80)\n}",
             "// Keccak-256 of the digest d followed by len bytes at a; the word before a is\n// overwritten for the hash and then restored.\nfunction absorb(d, a, len) -> digest {\n    let before := sub(a, 0x20)\n    let saved := mload(before)\n    mstore(before, d)\n    digest := keccak256(before, add(len, 0x20))\n    mstore(before, saved)\n}",
         ];
@@ -476,6 +479,11 @@ impl<'a> Generator<'a> {
         )
     }
 
+    /// The proof's commitments opened nowhere (advice columns no constraint reads), by index.
+    fn unopened(&self) -> Vec<usize> {
+        self.layout.commitments.iter().filter(|c| c.round != Round::Key).enumerate().filter(|(_, c)| c.set.is_none()).map(|(i, _)| i).collect()
+    }
+
     /// The factors of `Z_T` outside the point set `s`, as Yul words.
     fn outside(&self, s: usize) -> Vec<String> {
         let set = &self.layout.point_sets[s];
@@ -525,15 +533,10 @@ impl<'a> Generator<'a> {
             (0..p.num_evals).for_each(|o| c.line(format!("ok := and(ok, lt(mload({}), r))", hex(evals + 32 * o))));
             c.line("if iszero(ok) { reject() }");
         });
-        // Every point, before any precompile sees it: then a failed call can only mean too
-        // little gas (`fail`), never a malformed proof.
-        self.code.line(format!(
-            "for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x40) }} {{ requireOnCurve(a) }}\nrequireOnCurve({})\nrequireOnCurve({})",
-            hex(m.proof + p.point(0)),
-            hex(m.proof + p.evals),
-            hex(m.proof + p.w),
-            hex(m.proof + p.w_prime())
-        ));
+        // Every other point goes through ecMul, whose failure is checked (`mulFailed`).
+        for i in self.unopened() {
+            self.code.line(format!("requireOnCurve({})", hex(m.proof + p.point(i))));
+        }
     }
 
     fn transcript(&mut self) {
@@ -787,6 +790,11 @@ impl<'a> Generator<'a> {
     /// Adds `scalar` (None: one) times `point` to the accumulator, or sets it when `first`.
     fn term(&mut self, point: Point, scalar: Option<String>, first: bool) {
         self.load(point);
+        // A proof's point that no ecMul takes: checked here, so that only a lack of gas can make
+        // a later ecAdd fail.
+        if scalar.is_none() && matches!(point, Point::Proof(_)) {
+            self.code.line("requireOnCurve(0xc0)");
+        }
         let line = match (scalar, first) {
             (Some(s), true) => {
                 self.ec_mul += 1;
