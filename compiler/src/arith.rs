@@ -70,6 +70,32 @@ pub trait Arith {
     fn constant(&mut self, value: i64) -> Result<Wire, Error>;
 }
 
+/// `round(n / q)` per item `(n, q)`, `q >= 1` a constant, rounding half up: the division gadget
+/// with the divisor `q * 2^scale_bits`, so the error is at most half a step whatever `q`. Fails,
+/// naming the divisor, when that exceeds the circuit's range.
+pub fn divide_by_constants(arith: &mut dyn Arith, items: Vec<(Wire, i64)>) -> Result<Vec<Wire>, Error> {
+    let shape = arith.shape();
+    let mut divisors: HashMap<i64, Wire> = HashMap::new();
+    let mut pairs = Vec::with_capacity(items.len());
+    for (n, q) in items {
+        let d = match divisors.get(&q) {
+            Some(d) => d.clone(),
+            None => {
+                let d = q.checked_mul(1 << shape.limb_bits).filter(|d| (1..=shape.bound()).contains(d)).ok_or_else(|| {
+                    Error::Range(format!(
+                        "dividing by {q} needs a divisor of {q} x 2^{} within the circuit's range (at most {}); compile with a smaller --scale",
+                        shape.limb_bits,
+                        shape.bound()
+                    ))
+                })?;
+                divisors.entry(q).or_insert(arith.constant(d)?).clone()
+            }
+        };
+        pairs.push((n, d));
+    }
+    arith.divide(pairs)
+}
+
 /// Integer evaluation with the circuit's range checks; records the largest magnitude an
 /// element gate saw, which calibration turns into a range.
 pub struct Evaluate {
@@ -102,7 +128,7 @@ impl Arith for Evaluate {
         items
             .iter()
             .map(|(x, sub)| {
-                let (y, out) = op.apply(self.shape.limb_bits, known(x), sub.as_ref().map_or(0, known));
+                let (y, out) = op.apply(self.shape.limb_bits, known(x), sub.as_ref().map_or(0, known)).map_err(Error::Range)?;
                 self.largest = self.largest.max(y.abs());
                 if y < -bound || y >= bound {
                     return Err(Error::Range(format!("value {y} is outside the circuit's range [-{bound}, {bound})")));
@@ -113,7 +139,13 @@ impl Arith for Evaluate {
     }
 
     fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error> {
-        Ok(items.iter().map(|(a, c0, b, c1)| Wire::known(known(a) * c0 + known(b) * c1)).collect())
+        items
+            .iter()
+            .map(|(a, c0, b, c1)| {
+                let sum = known(a) as i128 * *c0 as i128 + known(b) as i128 * *c1 as i128;
+                i64::try_from(sum).map(Wire::known).map_err(|_| Error::Range(format!("a sum reached {sum}, beyond 64 bits")))
+            })
+            .collect()
     }
 
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {

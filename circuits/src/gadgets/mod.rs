@@ -59,12 +59,13 @@ pub struct ElementOp {
 
 impl ElementOp {
     /// The integer semantics, shared by the witness and the compiler's quantized evaluation.
-    /// Returns `(y, output)`.
-    pub fn apply(&self, limb_bits: u32, x: i64, sub: i64) -> (i64, i64) {
-        let d = x - sub;
-        let y = if self.rescale { (d + (1 << (limb_bits - 1))).div_euclid(1 << limb_bits) } else { d };
+    /// Returns `(y, output)`, or an error when a step leaves 64 bits (it would wrap).
+    pub fn apply(&self, limb_bits: u32, x: i64, sub: i64) -> Result<(i64, i64), String> {
+        let overflow = || format!("{x} - {sub} leaves 64 bits");
+        let d = x.checked_sub(sub).ok_or_else(overflow)?;
+        let y = if self.rescale { d.checked_add(1 << (limb_bits - 1)).ok_or_else(overflow)?.div_euclid(1 << limb_bits) } else { d };
         let out = if self.relu { y.max(0) } else { y };
-        (y, out + sub)
+        Ok((y, out.checked_add(sub).ok_or_else(overflow)?))
     }
 }
 
@@ -110,6 +111,16 @@ fn blocks_of_rows(rows: impl Iterator<Item = usize>) -> Vec<(std::ops::Range<usi
         }
     }
     blocks
+}
+
+/// Rows of a dot product of `inputs` values at `width` a row: at least one.
+fn rows_of(inputs: usize, width: usize) -> usize {
+    inputs.div_ceil(width).max(1)
+}
+
+/// `items` in rows of `width`, and one empty row when there are none.
+fn chunks<T>(items: &[T], width: usize) -> impl Iterator<Item = &[T]> {
+    (0..rows_of(items.len(), width)).map(move |r| &items[(r * width).min(items.len())..((r + 1) * width).min(items.len())])
 }
 
 pub fn fr(v: i64) -> Fr {
@@ -290,17 +301,14 @@ impl MlConfig {
 
     /// Dot products `bias + sum inputs[i] * weights[i]`, one after another in one region:
     /// each product's result sits in the accumulator on the row where the next one starts.
-    /// A product takes a row per `width` inputs; blocks of products are filled in parallel.
+    /// A product takes a row per `width` inputs, and one when it has none (a convolution's
+    /// window entirely in the padding is its bias); blocks of products are filled in parallel.
     pub fn dot(&self, layouter: &mut Layouter, products: &[DotProduct]) -> Result<Vec<AssignedCell>, Error> {
         let width = self.shape.width;
-        if let Some(p) = products.iter().find(|p| p.inputs.is_empty() || p.inputs.len() != p.weights.len()) {
-            return Err(Error::Synthesis(format!(
-                "a dot product needs as many weights as inputs, at least one ({} inputs, {} weights)",
-                p.inputs.len(),
-                p.weights.len()
-            )));
+        if let Some(p) = products.iter().find(|p| p.inputs.len() != p.weights.len()) {
+            return Err(Error::Synthesis(format!("a dot product needs as many weights as inputs ({} inputs, {} weights)", p.inputs.len(), p.weights.len())));
         }
-        let blocks = blocks_of_rows(products.iter().map(|p| p.inputs.len().div_ceil(width)));
+        let blocks = blocks_of_rows(products.iter().map(|p| rows_of(p.inputs.len(), width)));
         let heights: Vec<usize> = blocks.iter().map(|(_, rows)| *rows).collect();
         layouter.assign_region("dot", |region| {
             region.assign_advice(self.acc, 0, Value::known(Fr::zero()))?;
@@ -310,7 +318,7 @@ impl MlConfig {
                 for p in &products[blocks[i].0.clone()] {
                     let mut value = Value::known(fr(p.bias));
                     let mut result = None;
-                    for (c, (xs, ws)) in p.inputs.chunks(width).zip(p.weights.chunks(width)).enumerate() {
+                    for (c, (xs, ws)) in chunks(&p.inputs, width).zip(chunks(&p.weights, width)).enumerate() {
                         region.enable_selector(self.q_dot, row);
                         region.assign_fixed(self.keep, row, if c == 0 { Fr::zero() } else { Fr::ONE });
                         region.assign_fixed(self.bias, row, if c == 0 { fr(p.bias) } else { Fr::zero() });
@@ -353,16 +361,16 @@ impl MlConfig {
             region.assign_advice(self.acc, 0, Value::known(Fr::zero()))?;
             let mut outputs = Vec::with_capacity(products.len());
             for p in products {
-                if p.inputs.is_empty() || p.inputs.len() != p.coefficients.len() {
+                if p.inputs.len() != p.coefficients.len() {
                     return Err(Error::Synthesis(format!(
-                        "a dot product needs as many coefficients as inputs, at least one ({} inputs, {} coefficients)",
+                        "a dot product needs as many coefficients as inputs ({} inputs, {} coefficients)",
                         p.inputs.len(),
                         p.coefficients.len()
                     )));
                 }
                 let mut value = Value::known(fr(p.bias));
                 let mut result = None;
-                for (c, (xs, cs)) in p.inputs.chunks(half).zip(p.coefficients.chunks(half)).enumerate() {
+                for (c, (xs, cs)) in chunks(&p.inputs, half).zip(chunks(&p.coefficients, half)).enumerate() {
                     region.enable_selector(q, row);
                     region.assign_fixed(self.keep, row, if c == 0 { Fr::zero() } else { Fr::from(1u64) });
                     region.assign_fixed(self.bias, row, if c == 0 { fr(p.bias) } else { Fr::zero() });
@@ -424,7 +432,7 @@ impl MlConfig {
                 };
                 let computed = x.value.zip(sub_value).map(|(x, s)| -> Result<_, Error> {
                     let (x, s) = (to_i64(x).ok_or_else(out_of_range)?, to_i64(s).ok_or_else(out_of_range)?);
-                    let (y, out) = op.apply(limb_bits, x, s);
+                    let (y, out) = op.apply(limb_bits, x, s).map_err(Error::Synthesis)?;
                     if y < -bound || y >= bound {
                         return Err(Error::Synthesis(format!("value {y} is outside the circuit's range [-{bound}, {bound})")));
                     }

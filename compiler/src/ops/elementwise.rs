@@ -2,7 +2,7 @@
 //! constant broadcast into weights or biases); two computed operands use the linear gate.
 
 use super::{broadcast, Constant, NodeCtx, Op};
-use crate::arith::{Arith, Coef, Dot, Wire};
+use crate::arith::{divide_by_constants, Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
 use zkinfer_circuits::gadgets::ElementOp;
@@ -17,6 +17,19 @@ pub struct Affine {
     per_channel: bool,
     rescale: bool,
     relu: bool,
+}
+
+/// `x * c` or `x / c` for a constant `c` (broadcast), rounded once: `round(x * p / q)` through
+/// the division gadget. Division by an integer `c` is exact (`p = ±1`, `q = |c|`): at most half a
+/// step off. Otherwise `p / q = round(w 2^e) / 2^e` for the factor `w` (`c` or `1 / c`), with
+/// `e = 2 scale_bits - 1` (15 at scale 2^8; the divisor `2^(e + scale_bits)` then needs three
+/// limbs of range, which calibration provides): at most half a step plus `|x| 2^-(e+1)` off. A factor that rounds to 0 there is
+/// refused by name rather than proved as 0. Under private parameters `c` is a witness, so
+/// division uses the second form too (an integer divisor would sit in the key).
+#[derive(Debug)]
+pub struct Scale {
+    constant: Constant,
+    divide: bool,
 }
 
 #[derive(Debug)]
@@ -53,6 +66,8 @@ pub fn sub(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     add_sub(ctx, -1.0)
 }
 
+/// A product with a constant that the activation scale holds exactly is an [`Affine`] (one
+/// rescale); any other product, and every division by a constant, is a [`Scale`].
 fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
     let c = match (ctx.constant(0), ctx.constant(1)) {
         (None, Some(c)) => c,
@@ -62,8 +77,11 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
     if reciprocal && c.data.contains(&0.0) {
         return Err("division by a constant zero".into());
     }
-    let weight = ctx.param(if reciprocal { c.map(|v| 1.0 / v) } else { c.clone() });
-    Ok(Box::new(Affine { weight, bias: Constant::scalar(0.0), per_channel: false, rescale: true, relu: false }))
+    let step = (1u64 << ctx.scale_bits) as f64;
+    if !reciprocal && c.data.iter().all(|&v| (v as f64 * step).fract() == 0.0) {
+        return Ok(Box::new(Affine { weight: ctx.param(c.clone()), bias: Constant::scalar(0.0), per_channel: false, rescale: true, relu: false }));
+    }
+    Ok(Box::new(Scale { constant: ctx.param(c.clone()), divide: reciprocal }))
 }
 
 pub fn mul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -155,6 +173,61 @@ impl Op for Affine {
     fn fuse_relu(&mut self) -> bool {
         self.relu = true;
         true
+    }
+}
+
+impl Scale {
+    fn factor(&self, c: f32) -> f64 {
+        if self.divide {
+            1.0 / c as f64
+        } else {
+            c as f64
+        }
+    }
+}
+
+impl Op for Scale {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        broadcast(&self.constant.values.shape, inputs[0])?;
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let index = broadcast(&self.constant.values.shape, &x.shape).map_err(Error::Shape)?;
+        let shape = arith.shape();
+        // Fixed by the scale, not by the limbs that calibration chooses from this very divisor.
+        let e = 2 * shape.limb_bits - 1;
+        let mut products = Vec::with_capacity(x.len());
+        let mut divisors = Vec::with_capacity(x.len());
+        for (x, &j) in x.data.iter().zip(&index) {
+            let c = self.constant.values.data[j];
+            let whole = (c as f64).fract() == 0.0 && (c.abs() as i64).checked_mul(1 << shape.limb_bits).is_some_and(|d| d <= shape.bound());
+            let (p, q) = if self.divide && whole && !shape.private_params {
+                (c.signum() as i64, c.abs() as i64)
+            } else {
+                let w = self.factor(c);
+                let p = (w * (1u64 << e) as f64).round();
+                if p == 0.0 || !p.is_finite() || p.abs() >= (1u64 << 62) as f64 {
+                    return Err(Error::Range(format!(
+                        "{} {c}: the factor {w} is beyond what 2^-{e} steps hold; rescale the model's constants or compile with other --scale",
+                        if self.divide { "dividing by" } else { "multiplying by" }
+                    )));
+                }
+                (p as i64, 1i64 << e)
+            };
+            products.push(Dot { inputs: vec![x.clone()], weights: vec![self.constant.coef_with(j, p)], bias: Coef::Const(0) });
+            divisors.push(q);
+        }
+        let n = arith.dot(products)?;
+        Ok(Tensor::new(x.shape.clone(), divide_by_constants(arith, n.into_iter().zip(divisors).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let index = broadcast(&self.constant.values.shape, &x.shape).map_err(Error::Shape)?;
+        let out = x.data.iter().zip(&index).map(|(v, &j)| (*v as f64 * self.factor(self.constant.values.data[j])) as f32);
+        Ok(Tensor::new(x.shape.clone(), out.collect()))
     }
 }
 

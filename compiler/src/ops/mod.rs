@@ -68,7 +68,11 @@ impl Constant {
 
     /// Entry `i` at scale `2^bits`, as a dot-product coefficient.
     pub fn coef(&self, i: usize, bits: u32) -> Coef {
-        let value = quantize(self.values.data[i], bits);
+        self.coef_with(i, quantize(self.values.data[i], bits))
+    }
+
+    /// Entry `i` as a dot-product coefficient of an integer the op derived from it.
+    pub fn coef_with(&self, i: usize, value: i64) -> Coef {
         match self.first_param {
             Some(first) => Coef::Param { id: first + i, value },
             None => Coef::Const(value),

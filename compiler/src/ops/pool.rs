@@ -1,10 +1,11 @@
 //! Pooling and reductions. Max is `m + relu(x - m)` through the element gate, one window
-//! position at a time for all windows at once; averages and sums are dot products with
-//! constant weights.
+//! position at a time for all windows at once; sums are dot products with weights of one, and
+//! averages divide a sum by its count exactly (the division gadget: at most half a step off,
+//! whatever the count).
 
 use super::conv::Window;
 use super::{NodeCtx, Op};
-use crate::arith::{Arith, Coef, Dot, Wire};
+use crate::arith::{divide_by_constants, Arith, Coef, Dot, Wire};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
 use zkinfer_circuits::gadgets::ElementOp;
@@ -51,14 +52,19 @@ pub fn global_average_pool(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(AveragePool { window: None, count_include_pad: false }))
 }
 
+/// Axes as an attribute (opsets before 18) or an input (18 on). No axes, or an empty list,
+/// reduce over every axis, unless `noop_with_empty_axes` makes an empty list reduce none.
 fn reduce(ctx: &NodeCtx, mean: bool) -> Result<Box<dyn Op>, String> {
     let axes = match ctx.int_input(1, "axes")? {
         Some(axes) => Some(axes),
         None => ctx.ints("axes")?,
     };
-    if ctx.int("noop_with_empty_axes", 0)? != 0 {
-        return Err("noop_with_empty_axes = 1 is not supported".into());
-    }
+    let noop = ctx.int("noop_with_empty_axes", 0)? != 0;
+    let axes = match axes {
+        Some(a) if a.is_empty() && !noop => None,
+        None if noop => Some(vec![]),
+        other => other,
+    };
     Ok(Box::new(Reduce { axes, keepdims: ctx.int("keepdims", 1)? != 0, mean }))
 }
 
@@ -138,12 +144,8 @@ impl Op for AveragePool {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let bits = arith.shape().limb_bits;
-        let products =
-            self.windows(&x.shape, &shape).into_iter().map(|(cells, count)| mean_of(cells.iter().map(|&i| x.data[i].clone()).collect(), count, bits));
-        let sums = arith.dot(products.collect())?;
-        let out = arith.element(ElementOp { rescale: true, relu: false }, sums.into_iter().map(|s| (s, None)).collect())?;
-        Ok(Tensor::new(shape, out))
+        let groups = self.windows(&x.shape, &shape).into_iter().map(|(cells, count)| (cells.iter().map(|&i| x.data[i].clone()).collect(), count));
+        Ok(Tensor::new(shape, means(arith, groups.collect())?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -174,10 +176,15 @@ impl AveragePool {
     }
 }
 
-/// `sum(cells) / count` as a dot product at twice the scale, to be rescaled.
-fn mean_of(cells: Vec<Wire>, count: usize, bits: u32) -> Dot {
-    let weight = ((1u64 << bits) as f64 / count as f64).round() as i64;
-    Dot { weights: vec![Coef::Const(weight); cells.len()], inputs: cells, bias: Coef::Const(0) }
+fn sum_of(cells: Vec<Wire>) -> Dot {
+    Dot { weights: vec![Coef::Const(1); cells.len()], inputs: cells, bias: Coef::Const(0) }
+}
+
+/// `round(sum(cells) / count)` per group: the exact sum, then one rounded division.
+fn means(arith: &mut dyn Arith, groups: Vec<(Vec<Wire>, usize)>) -> Result<Vec<Wire>, Error> {
+    let counts: Vec<i64> = groups.iter().map(|(_, count)| *count as i64).collect();
+    let sums = arith.dot(groups.into_iter().map(|(cells, _)| sum_of(cells)).collect())?;
+    divide_by_constants(arith, sums.into_iter().zip(counts).collect())
 }
 
 impl Reduce {
@@ -227,16 +234,17 @@ impl Op for Reduce {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
         let groups = self.groups(&x.shape, &shape).map_err(Error::Shape)?;
-        let bits = arith.shape().limb_bits;
         let cells = |g: &[usize]| g.iter().map(|&i| x.data[i].clone()).collect::<Vec<Wire>>();
-        if self.mean {
-            let sums = arith.dot(groups.iter().map(|g| mean_of(cells(g), g.len(), bits)).collect())?;
-            let out = arith.element(ElementOp { rescale: true, relu: false }, sums.into_iter().map(|s| (s, None)).collect())?;
-            Ok(Tensor::new(shape, out))
-        } else {
-            let products = groups.iter().map(|g| Dot { weights: vec![Coef::Const(1); g.len()], inputs: cells(g), bias: Coef::Const(0) }).collect();
-            Ok(Tensor::new(shape, arith.dot(products)?))
+        // No axis reduced (noop_with_empty_axes): the input as it is.
+        if groups.iter().all(|g| g.len() == 1) {
+            return Ok(Tensor::new(shape, groups.iter().map(|g| x.data[g[0]].clone()).collect()));
         }
+        let out = if self.mean {
+            means(arith, groups.iter().map(|g| (cells(g), g.len())).collect())?
+        } else {
+            arith.dot(groups.iter().map(|g| sum_of(cells(g))).collect())?
+        };
+        Ok(Tensor::new(shape, out))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
