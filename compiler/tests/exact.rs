@@ -114,3 +114,15 @@ fn private_divisors_divide_too() {
     }
     mock_prove(&model, &x).unwrap();
 }
+
+/// A MatMul multiplies every row of its input, as a sequence model's projections do.
+#[test]
+fn matmul_multiplies_every_row() {
+    let input = values(6);
+    let w = [0.5f32, -1.0, 0.25, 2.0, 1.0, -0.5];
+    let model = one_op("MatMul", vec![], &[(vec![2, 3], w.to_vec())], &[1, 3, 2]);
+    let x = &input;
+    let expected: Vec<f64> = (0..3).flat_map(|r| (0..3).map(move |j| (0..2).map(|i| x[r * 2 + i] as f64 * w[i * 3 + j] as f64).sum::<f64>())).collect();
+    let (model, _) = check_op(&model, &input, &expected, HALF_STEP);
+    assert_eq!(model.output_shapes(), vec![vec![1, 3, 3]]);
+}

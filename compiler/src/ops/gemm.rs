@@ -1,6 +1,7 @@
 //! Gemm and MatMul with a constant right-hand side: dot products with the weights as
 //! coefficients (fixed columns, or witnesses under private parameters), a bias at the
-//! product's scale, then one rescale (fused with a following Relu).
+//! product's scale, then one rescale (fused with a following Relu). Every row of the input (all
+//! its leading dimensions: a sequence of tokens, a batch) is multiplied by the same weights.
 
 use super::{Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
@@ -21,7 +22,7 @@ pub struct Dense {
 
 pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     if ctx.int("transA", 0)? != 0 {
-        return Err("transA = 1 is not supported (the input must be [1, K])".into());
+        return Err("transA = 1 is not supported (the input must be [M, K])".into());
     }
     let alpha = ctx.float("alpha", 1.0)?;
     let beta = ctx.float("beta", 1.0)?;
@@ -63,7 +64,7 @@ impl Dense {
 impl Op for Dense {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let s = inputs[0];
-        if s.iter().product::<usize>() != self.inputs() || s.last() != Some(&self.inputs()) {
+        if s.last() != Some(&self.inputs()) {
             return Err(format!("input shape {s:?} does not end in the {} features the weights expect", self.inputs()));
         }
         let mut out = s.to_vec();
@@ -75,13 +76,16 @@ impl Op for Dense {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
         let bits = arith.shape().limb_bits;
-        let k = self.inputs();
-        let products = (0..self.outputs())
+        let (k, n) = (self.inputs(), self.outputs());
+        let products = (0..x.len() / k * n)
             .into_par_iter()
-            .map(|j| Dot {
-                inputs: x.data.clone(),
-                weights: (0..k).map(|i| self.weights.coef(j * k + i, bits)).collect(),
-                bias: self.bias.as_ref().map_or(Coef::Const(0), |(b, index)| b.coef(index[j], 2 * bits)),
+            .map(|o| {
+                let (row, j) = (o / n, o % n);
+                Dot {
+                    inputs: x.data[row * k..(row + 1) * k].to_vec(),
+                    weights: (0..k).map(|i| self.weights.coef(j * k + i, bits)).collect(),
+                    bias: self.bias.as_ref().map_or(Coef::Const(0), |(b, index)| b.coef(index[j], 2 * bits)),
+                }
             })
             .collect();
         let acc = arith.dot(products)?;
@@ -93,13 +97,15 @@ impl Op for Dense {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
         let w = &self.weights.values.data;
-        let out = w
+        let out = x
+            .data
             .chunks(self.inputs())
-            .enumerate()
-            .map(|(j, row)| {
-                let bias = self.bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[j]] as f64);
-                let y = row.iter().zip(&x.data).fold(bias, |acc, (w, x)| acc + *w as f64 * *x as f64);
-                (if self.relu { y.max(0.0) } else { y }) as f32
+            .flat_map(|input| {
+                w.chunks(self.inputs()).enumerate().map(move |(j, row)| {
+                    let bias = self.bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[j]] as f64);
+                    let y = row.iter().zip(input).fold(bias, |acc, (w, x)| acc + *w as f64 * *x as f64);
+                    (if self.relu { y.max(0.0) } else { y }) as f32
+                })
             })
             .collect();
         Ok(Tensor::new(shape, out))
