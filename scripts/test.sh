@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing (scripts/setup.sh), then the Rust workspace (the
 # GPU kernels run on Mesa lavapipe when there is no GPU; the EVM tests compile with solc from
-# verifier/sol and run in revm), then the WASM verifier in Node and in headless Chromium.
+# verifier/sol and run in revm), then the WASM verifier in Node and in headless Chromium, then
+# the Hardhat example (examples/hardhat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -10,3 +11,5 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 cargo test --workspace --release
 npm --prefix verifier/js run build
 npm --prefix verifier/js test
+# The Hardhat 3 example: the generated verifier and a consumer contract, on fixtures/proofs.
+npm --prefix examples/hardhat test

@@ -4,6 +4,7 @@
 pub mod arith;
 pub mod circuit;
 pub mod cost;
+pub mod fold;
 pub mod onnx;
 pub mod ops;
 pub mod tensor;
@@ -20,6 +21,10 @@ use zkinfer_circuits::{Pass, PublicTensor, Synthesis, TensorKind};
 pub enum Error {
     #[error("invalid ONNX model: {0}")]
     Onnx(String),
+    /// A tensor's values in an external file (`model.onnx.data`) that is missing, out of
+    /// bounds, outside the model's folder, or not yet read (see `onnx::inline_external_data`).
+    #[error("external data: {0}")]
+    ExternalData(String),
     #[error("unsupported op '{op}' at node '{node}'; supported ops: {supported}")]
     UnsupportedOp { op: String, node: String, supported: String },
     #[error("node '{node}' ({op}): {message}")]
@@ -107,8 +112,9 @@ pub struct Model {
 }
 
 impl Model {
-    /// Parses, folds batch norms, drops nodes no output needs, builds each op, infers shapes
-    /// and fuses ReLUs into the rescale before them.
+    /// Parses, folds batch norms, drops nodes no output needs, folds every node whose inputs
+    /// are known at compile time (`fold`), builds each other op, infers shapes and fuses ReLUs
+    /// into the rescale before them.
     pub fn from_onnx(bytes: &[u8], settings: Settings) -> Result<Self, Error> {
         let mut graph = onnx::parse(bytes)?;
         graph.fold_batch_norms(settings.scale_bits);
@@ -133,7 +139,19 @@ impl Model {
         let mut ids: std::collections::HashMap<String, usize> = [(graph.input.0.clone(), 0)].into();
         let mut nodes: Vec<Node> = Vec::new();
         let mut shapes: Vec<Vec<usize>> = vec![graph.input.1.clone()];
+        let mut integers = std::collections::HashSet::new();
         for raw in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).map(|(r, _)| r) {
+            let node_error = |message: String| Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message };
+            let known = fold::Known { values: &graph.constants, integers: &integers };
+            if let Some(values) = fold::fold(raw, &known, &|name| ids.get(name).map(|&i| shapes[i].clone())).map_err(node_error)? {
+                for (name, (value, integer)) in raw.outputs.iter().zip(values) {
+                    if integer {
+                        integers.insert(name.clone());
+                    }
+                    graph.constants.insert(name.clone(), value);
+                }
+                continue;
+            }
             let ctx = NodeCtx { node: raw, constants: &graph.constants, scale_bits: settings.scale_bits, params: &params };
             let mut op = ops::build(&ctx)?;
             let mut inputs = Vec::new();
@@ -145,7 +163,7 @@ impl Model {
                 })?);
             }
             if inputs.is_empty() {
-                return Err(Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message: "all inputs are constants; constant-fold the model before export".into() });
+                return Err(node_error("it reads no value, constant or computed".into()));
             }
             let input_shapes: Vec<&[usize]> = inputs.iter().map(|&i| shapes[i].as_slice()).collect();
             let shape = op

@@ -4,7 +4,7 @@
 // Needs the build (pkg/) and the devDependencies (typescript).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,10 @@ const here = fileURLToPath(new URL('..', import.meta.url));
 const proofJson = fileURLToPath(new URL('../../../fixtures/proofs/proof.json', import.meta.url));
 const vkBin = fileURLToPath(new URL('../../../fixtures/proofs/vk.bin', import.meta.url));
 const tsc = join(here, 'node_modules', 'typescript', 'bin', 'tsc');
+// The Solidity sources for consumer contracts: their home is verifier/sol/contracts, and
+// `npm pack` copies them into contracts/ (prepack: contracts.mjs).
+const solidity = fileURLToPath(new URL('../../sol/contracts/', import.meta.url));
+const contracts = readdirSync(solidity).filter((f) => f.endsWith('.sol')).sort().map((f) => `contracts/${f}`);
 const typesNode = join(here, 'node_modules', '@types', 'node');
 
 // `npm test` runs with npm_config_* set for this package (its prefix among them): the npm
@@ -49,10 +53,26 @@ test('the tarball ships one .wasm, the types and the licenses', (t) => {
     files.filter((f) => f.endsWith('.wasm')),
     ['pkg/zkinfer_verifier_bg.wasm'],
   );
-  for (const f of ['LICENSE-MIT', 'LICENSE-APACHE', 'README.md', 'api.d.ts', 'node.d.ts', 'web.d.ts', 'api.js', 'node.js', 'web.js']) {
+  for (const f of ['LICENSE-MIT', 'LICENSE-APACHE', 'README.md', 'api.d.ts', 'node.d.ts', 'web.d.ts', 'api.js', 'node.js', 'web.js', ...contracts]) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
+  assert.deepEqual(files.filter((f) => f.endsWith('.sol')), contracts, 'the Solidity sources of verifier/sol/contracts, no others');
   assert.deepEqual(files.filter((f) => f.startsWith('test/') || f.endsWith('.mjs')), [], 'no tests or build scripts');
+});
+
+test('the Solidity sources resolve through `exports`, as verifier/sol/contracts has them', () => {
+  assert.deepEqual(contracts, ['contracts/IZkinferVerifier.sol', 'contracts/ZkinferValues.sol']);
+  // Hardhat 3 resolves Solidity imports of npm packages through their `exports`, as Node does.
+  const resolve = `for (const f of ${JSON.stringify(contracts)}) console.log(require.resolve('zkinfer-verifier/' + f));`;
+  writeFileSync(join(project, 'resolve.cjs'), resolve);
+  const { status, stdout, stderr } = spawn(process.execPath, ['resolve.cjs']);
+  assert.equal(status, 0, stderr);
+  const resolved = stdout.trim().split('\n');
+  assert.equal(resolved.length, contracts.length);
+  contracts.forEach((f, i) => {
+    assert.ok(resolved[i].endsWith(join('node_modules', 'zkinfer-verifier', f)), resolved[i]);
+    assert.equal(readFileSync(resolved[i], 'utf8'), readFileSync(join(solidity, f.slice('contracts/'.length)), 'utf8'), `${f} is verifier/sol/${f}`);
+  });
 });
 
 test('the README states the sizes as measured (within 10%)', (t) => {

@@ -1,0 +1,554 @@
+//! Constant folding, between parsing and lowering: a node whose inputs are all known when the
+//! model is compiled (initializers, Constant nodes, earlier folded nodes, and the Shape of a
+//! tensor whose shape is static) is evaluated once, with ONNX's semantics, and replaced by its
+//! value. The shape arithmetic that exporters write (`Shape`, `Gather`, `Cast`, `Concat`,
+//! `Unsqueeze`, `Reshape`, ...) then costs nothing in the circuit, and users need not fold
+//! their models before compiling them.
+//!
+//! Values are the crate's `f32` tensors; which of them stand for integer tensors (a Shape, a
+//! Cast to an integer type, an initializer of an integer type, and what is computed from them)
+//! is tracked beside them, for the ops whose integer semantics differ (`Div` truncates).
+
+use crate::ops::{axis, broadcast};
+use crate::onnx::{Attribute, RawNode};
+use crate::tensor::{strides, Tensor};
+use std::collections::{HashMap, HashSet};
+
+/// ONNX's TensorProto data types that hold integers (and bool).
+const INTEGER_TYPES: [i64; 9] = [2, 3, 4, 5, 6, 7, 9, 12, 13];
+
+/// The constants known so far: their values, and which hold integers.
+pub struct Known<'a> {
+    pub values: &'a HashMap<String, Tensor<f32>>,
+    pub integers: &'a HashSet<String>,
+}
+
+/// A folded output: its value and whether it holds integers.
+pub type Value = (Tensor<f32>, bool);
+
+/// The outputs of `node` if it can be folded: `Ok(None)` when an input is computed from the
+/// model's input (or, for Shape, has no static shape). `shape_of` gives the static shape of a
+/// computed tensor.
+pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec<usize>>) -> Result<Option<Vec<Value>>, String> {
+    let inputs: Vec<Option<&Tensor<f32>>> = node.inputs.iter().map(|n| if n.is_empty() { None } else { known.values.get(n) }).collect();
+    let computed = |i: usize| node.inputs.get(i).is_some_and(|n| !n.is_empty()) && inputs[i].is_none();
+    if node.op_type == "Shape" && computed(0) {
+        return Ok(shape_of(&node.inputs[0]).map(|s| vec![(shape_tensor(node, &s), true)]));
+    }
+    if (0..node.inputs.len()).any(computed) || node.inputs.iter().all(String::is_empty) {
+        return Ok(None);
+    }
+    let integer = node.inputs.iter().any(|n| known.integers.contains(n));
+    let op = Fold { node, inputs: &inputs };
+    let one = |t: Tensor<f32>, int: bool| Ok(Some(vec![(t, int)]));
+    match node.op_type.as_str() {
+        "Identity" | "Dropout" => one(op.input(0)?.clone(), integer),
+        "Shape" => one(shape_tensor(node, &op.input(0)?.shape), true),
+        "Size" => one(Tensor::new(vec![], vec![op.input(0)?.len() as f32]), true),
+        "Cast" => {
+            let to = op.int("to", 1)?;
+            let x = op.input(0)?;
+            let out = match to {
+                9 => x.map(|v| (*v != 0.0) as u8 as f32),
+                t if INTEGER_TYPES.contains(&t) => x.map(|v| v.trunc()),
+                _ => x.clone(),
+            };
+            one(out, INTEGER_TYPES.contains(&to))
+        }
+        "Neg" | "Abs" | "Sqrt" | "Reciprocal" | "Floor" | "Ceil" | "Exp" | "Log" | "Not" | "Relu" => {
+            let f: fn(f64) -> f64 = match node.op_type.as_str() {
+                "Neg" => |v| -v,
+                "Abs" => f64::abs,
+                "Sqrt" => f64::sqrt,
+                "Reciprocal" => |v| 1.0 / v,
+                "Floor" => f64::floor,
+                "Ceil" => f64::ceil,
+                "Exp" => f64::exp,
+                "Log" => f64::ln,
+                "Not" => |v| (v == 0.0) as u8 as f64,
+                _ => |v| v.max(0.0),
+            };
+            one(op.input(0)?.map(|v| f(*v as f64) as f32), integer || node.op_type == "Not")
+        }
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "Equal" | "Less" | "Greater" | "LessOrEqual" | "GreaterOrEqual" | "And" | "Or" => {
+            let f: fn(f64, f64, bool) -> f64 = match node.op_type.as_str() {
+                "Add" => |a, b, _| a + b,
+                "Sub" => |a, b, _| a - b,
+                "Mul" => |a, b, _| a * b,
+                // Integer division truncates toward zero, as C and onnxruntime do.
+                "Div" => |a, b, int| if int { (a / b).trunc() } else { a / b },
+                "Pow" => |a, b, _| a.powf(b),
+                // fmod = 0: the sign of the divisor, as Python's %.
+                "Mod" => |a, b, _| a - b * (a / b).floor(),
+                "Equal" => |a, b, _| (a == b) as u8 as f64,
+                "Less" => |a, b, _| (a < b) as u8 as f64,
+                "Greater" => |a, b, _| (a > b) as u8 as f64,
+                "LessOrEqual" => |a, b, _| (a <= b) as u8 as f64,
+                "GreaterOrEqual" => |a, b, _| (a >= b) as u8 as f64,
+                "And" => |a, b, _| (a != 0.0 && b != 0.0) as u8 as f64,
+                _ => |a, b, _| (a != 0.0 || b != 0.0) as u8 as f64,
+            };
+            if node.op_type == "Mod" && op.int("fmod", 0)? != 0 {
+                return Err("Mod with fmod = 1 is not supported in folding".into());
+            }
+            let (a, b) = (op.input(0)?, op.input(1)?);
+            let compares = ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or"].contains(&node.op_type.as_str());
+            one(elementwise(&[a, b], |v| f(v[0], v[1], integer))?, integer || compares)
+        }
+        "Min" | "Max" | "Sum" | "Mean" => {
+            let all: Vec<&Tensor<f32>> = (0..node.inputs.len()).map(|i| op.input(i)).collect::<Result<_, _>>()?;
+            let f: fn(&[f64]) -> f64 = match node.op_type.as_str() {
+                "Min" => |v| v.iter().copied().fold(f64::INFINITY, f64::min),
+                "Max" => |v| v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                "Sum" => |v| v.iter().sum(),
+                _ => |v| v.iter().sum::<f64>() / v.len() as f64,
+            };
+            one(elementwise(&all, f)?, integer)
+        }
+        "Where" => {
+            let (c, a, b) = (op.input(0)?, op.input(1)?, op.input(2)?);
+            let ints = node.inputs[1..].iter().any(|n| known.integers.contains(n));
+            one(elementwise(&[c, a, b], |v| if v[0] != 0.0 { v[1] } else { v[2] })?, ints)
+        }
+        "Gather" => one(gather(op.input(0)?, op.input(1)?, op.int("axis", 0)?)?, node.inputs.first().is_some_and(|n| known.integers.contains(n))),
+        "Concat" => {
+            let all: Vec<&Tensor<f32>> = (0..node.inputs.len()).filter(|&i| !node.inputs[i].is_empty()).map(|i| op.input(i)).collect::<Result<_, _>>()?;
+            one(concat(&all, op.int("axis", 0)?)?, integer)
+        }
+        "Unsqueeze" => {
+            let x = op.input(0)?;
+            let axes = op.ints_input_or_attr(1, "axes")?.ok_or("Unsqueeze has no axes")?;
+            let rank = x.shape.len() + axes.len();
+            let axes: Vec<usize> = axes.iter().map(|&a| axis(a, rank)).collect::<Result<_, _>>()?;
+            let mut dims = x.shape.iter();
+            let shape = (0..rank).map(|d| if axes.contains(&d) { 1 } else { *dims.next().expect("rank adds the new axes") }).collect();
+            one(x.clone().reshape(shape), integer)
+        }
+        "Squeeze" => {
+            let x = op.input(0)?;
+            let axes: Vec<usize> = match op.ints_input_or_attr(1, "axes")? {
+                Some(a) => a.iter().map(|&a| axis(a, x.shape.len())).collect::<Result<_, _>>()?,
+                None => (0..x.shape.len()).filter(|&d| x.shape[d] == 1).collect(),
+            };
+            let shape = x.shape.iter().enumerate().filter(|(d, _)| !axes.contains(d)).map(|(_, &n)| n).collect();
+            one(x.clone().reshape(shape), integer)
+        }
+        "Reshape" => {
+            let x = op.input(0)?;
+            let shape = reshape(&x.shape, &op.ints(1)?, op.int("allowzero", 0)? != 0)?;
+            one(x.clone().reshape(shape), integer)
+        }
+        "Flatten" => {
+            let x = op.input(0)?;
+            let a = axis(op.int("axis", 1)?, x.shape.len() + 1)?;
+            let shape = vec![x.shape[..a].iter().product(), x.shape[a..].iter().product()];
+            one(x.clone().reshape(shape), integer)
+        }
+        "Transpose" => {
+            let x = op.input(0)?;
+            let perm: Vec<usize> = match op.ints_attr("perm")? {
+                Some(p) => p.iter().map(|&a| axis(a, x.shape.len())).collect::<Result<_, _>>()?,
+                None => (0..x.shape.len()).rev().collect(),
+            };
+            one(transpose(x, &perm)?, integer)
+        }
+        "Range" => {
+            let scalar = |i: usize| -> Result<f64, String> { op.input(i)?.data.first().map(|v| *v as f64).ok_or_else(|| format!("Range input {i} is empty")) };
+            let (start, limit, delta) = (scalar(0)?, scalar(1)?, scalar(2)?);
+            if delta == 0.0 {
+                return Err("Range with a delta of 0".into());
+            }
+            let n = ((limit - start) / delta).ceil().max(0.0) as usize;
+            check_len(n)?;
+            one(Tensor::new(vec![n], (0..n).map(|i| (start + i as f64 * delta) as f32).collect()), integer)
+        }
+        "ConstantOfShape" => {
+            let shape: Vec<usize> = op.ints(0)?.iter().map(|&d| usize::try_from(d).map_err(|_| format!("negative dimension {d}"))).collect::<Result<_, _>>()?;
+            check_len(shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("the shape overflows")?)?;
+            let value = match node.attributes.get("value") {
+                Some(Attribute::Tensor(t)) => t.data.first().copied().unwrap_or(0.0),
+                None => 0.0,
+                Some(other) => return Err(format!("attribute 'value' should be a tensor, found {other:?}")),
+            };
+            one(Tensor::new(shape.clone(), vec![value; shape.iter().product()]), value.fract() == 0.0)
+        }
+        "Expand" => {
+            let x = op.input(0)?;
+            let target: Vec<usize> = op.ints(1)?.iter().map(|&d| d.max(0) as usize).collect();
+            let shape = broadcast_shape(&[&x.shape, &target])?;
+            let index = broadcast(&x.shape, &shape)?;
+            one(Tensor::new(shape, index.iter().map(|&i| x.data[i]).collect()), integer)
+        }
+        "Tile" => {
+            let x = op.input(0)?;
+            let repeats = op.ints(1)?;
+            if repeats.len() != x.shape.len() || repeats.iter().any(|&r| r < 0) {
+                return Err(format!("Tile repeats {repeats:?} do not fit rank {}", x.shape.len()));
+            }
+            let sources: Vec<Vec<Option<usize>>> = x.shape.iter().zip(&repeats).map(|(&n, &r)| (0..n * r as usize).map(|i| Some(i % n)).collect()).collect();
+            check_len(sources.iter().map(Vec::len).product())?;
+            one(crate::tensor::gather(x, &sources, None), integer)
+        }
+        "Slice" => one(slice(&op)?, integer),
+        "Split" => {
+            let x = op.input(0)?;
+            let a = axis(op.int("axis", 0)?, x.shape.len())?;
+            let parts = node.outputs.len();
+            let sizes: Vec<usize> = match op.ints_input_or_attr(1, "split")? {
+                Some(s) => s.iter().map(|&v| v.max(0) as usize).collect(),
+                None => {
+                    let n = x.shape[a];
+                    let each = n.div_ceil(parts.max(1));
+                    (0..parts).map(|i| each.min(n.saturating_sub(i * each))).collect()
+                }
+            };
+            if sizes.len() != parts || sizes.iter().sum::<usize>() != x.shape[a] {
+                return Err(format!("Split sizes {sizes:?} do not cut axis {a} of {:?} into {parts} parts", x.shape));
+            }
+            let mut start = 0;
+            let outs = sizes
+                .iter()
+                .map(|&n| {
+                    let sources: Vec<Vec<Option<usize>>> =
+                        x.shape.iter().enumerate().map(|(d, &len)| if d == a { (start..start + n).map(Some).collect() } else { (0..len).map(Some).collect() }).collect();
+                    start += n;
+                    (crate::tensor::gather(x, &sources, None), integer)
+                })
+                .collect();
+            Ok(Some(outs))
+        }
+        "ReduceSum" | "ReduceProd" | "ReduceMax" | "ReduceMin" | "ReduceMean" => {
+            let x = op.input(0)?;
+            let noop = op.int("noop_with_empty_axes", 0)? != 0;
+            let axes: Vec<usize> = match op.ints_input_or_attr(1, "axes")? {
+                Some(a) if !a.is_empty() => a.iter().map(|&a| axis(a, x.shape.len())).collect::<Result<_, _>>()?,
+                Some(_) | None if noop => vec![],
+                _ => (0..x.shape.len()).collect(),
+            };
+            let f: fn(&[f64]) -> f64 = match node.op_type.as_str() {
+                "ReduceSum" => |v| v.iter().sum(),
+                "ReduceProd" => |v| v.iter().product(),
+                "ReduceMax" => |v| v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                "ReduceMin" => |v| v.iter().copied().fold(f64::INFINITY, f64::min),
+                _ => |v| v.iter().sum::<f64>() / v.len() as f64,
+            };
+            one(reduce(x, &axes, op.int("keepdims", 1)? != 0, f), integer)
+        }
+        other => Err(format!("all its inputs are constants, and folding {other} is not supported")),
+    }
+}
+
+/// A node's attributes and constant inputs.
+struct Fold<'a> {
+    node: &'a RawNode,
+    inputs: &'a [Option<&'a Tensor<f32>>],
+}
+
+impl<'a> Fold<'a> {
+    fn input(&self, i: usize) -> Result<&'a Tensor<f32>, String> {
+        self.inputs.get(i).copied().flatten().ok_or_else(|| format!("input {i} is missing"))
+    }
+
+    fn int(&self, name: &str, default: i64) -> Result<i64, String> {
+        match self.node.attributes.get(name) {
+            None => Ok(default),
+            Some(Attribute::Int(v)) => Ok(*v),
+            Some(other) => Err(format!("attribute '{name}' should be an integer, found {other:?}")),
+        }
+    }
+
+    fn ints_attr(&self, name: &str) -> Result<Option<Vec<i64>>, String> {
+        match self.node.attributes.get(name) {
+            None => Ok(None),
+            Some(Attribute::Ints(v)) => Ok(Some(v.clone())),
+            Some(other) => Err(format!("attribute '{name}' should be a list of integers, found {other:?}")),
+        }
+    }
+
+    /// Input `i` as integers. ONNX integer inputs arrive as floats; `as` saturates INT64_MAX
+    /// and INT64_MIN, which ONNX uses for "to the end".
+    fn ints(&self, i: usize) -> Result<Vec<i64>, String> {
+        Ok(self.input(i)?.data.iter().map(|v| *v as i64).collect())
+    }
+
+    /// Input `i` (newer opsets) or else the attribute (older ones), as integers.
+    fn ints_input_or_attr(&self, i: usize, name: &str) -> Result<Option<Vec<i64>>, String> {
+        match self.inputs.get(i).copied().flatten() {
+            Some(t) => Ok(Some(t.data.iter().map(|v| *v as i64).collect())),
+            None => self.ints_attr(name),
+        }
+    }
+}
+
+/// The most elements a folded tensor may have: shape arithmetic is small, and a hostile model
+/// must not make the compiler allocate without bound.
+const MAX_FOLDED: usize = 1 << 24;
+
+fn check_len(n: usize) -> Result<(), String> {
+    if n > MAX_FOLDED {
+        return Err(format!("a folded tensor of {n} elements exceeds {MAX_FOLDED}"));
+    }
+    Ok(())
+}
+
+fn shape_tensor(node: &RawNode, shape: &[usize]) -> Tensor<f32> {
+    let rank = shape.len() as i64;
+    let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
+    let start = match node.attributes.get("start") {
+        Some(Attribute::Int(v)) => clamp(*v),
+        _ => 0,
+    };
+    let end = match node.attributes.get("end") {
+        Some(Attribute::Int(v)) => clamp(*v),
+        _ => shape.len(),
+    };
+    let dims: Vec<f32> = shape[start..end.max(start)].iter().map(|&d| d as f32).collect();
+    Tensor::new(vec![dims.len()], dims)
+}
+
+/// numpy's broadcast of several shapes.
+fn broadcast_shape(shapes: &[&[usize]]) -> Result<Vec<usize>, String> {
+    let rank = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
+    (0..rank)
+        .map(|d| {
+            let dims = shapes.iter().filter_map(|s| (d + s.len()).checked_sub(rank).map(|i| s[i]));
+            dims.clone().try_fold(1usize, |acc, n| match (acc, n) {
+                (a, 1) => Ok(a),
+                (1, n) => Ok(n),
+                (a, n) if a == n => Ok(a),
+                _ => Err(format!("shapes {shapes:?} do not broadcast")),
+            })
+        })
+        .collect()
+}
+
+/// `f` of the broadcast inputs, element by element, in f64.
+fn elementwise(inputs: &[&Tensor<f32>], f: impl Fn(&[f64]) -> f64) -> Result<Tensor<f32>, String> {
+    let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
+    let shape = broadcast_shape(&shapes)?;
+    check_len(shape.iter().product())?;
+    let indices: Vec<Vec<usize>> = inputs.iter().map(|t| broadcast(&t.shape, &shape)).collect::<Result<_, _>>()?;
+    let mut args = vec![0.0; inputs.len()];
+    let data = (0..shape.iter().product())
+        .map(|o| {
+            for (k, t) in inputs.iter().enumerate() {
+                args[k] = t.data[indices[k][o]] as f64;
+            }
+            f(&args) as f32
+        })
+        .collect();
+    Ok(Tensor::new(shape, data))
+}
+
+fn gather(x: &Tensor<f32>, indices: &Tensor<f32>, a: i64) -> Result<Tensor<f32>, String> {
+    let a = axis(a, x.shape.len())?;
+    let n = x.shape[a] as i64;
+    let picks: Vec<usize> = indices
+        .data
+        .iter()
+        .map(|&v| {
+            let i = v as i64;
+            let i = if i < 0 { i + n } else { i };
+            (0..n).contains(&i).then_some(i as usize).ok_or_else(|| format!("Gather index {v} is out of range for {n} entries"))
+        })
+        .collect::<Result<_, _>>()?;
+    let (outer, inner): (usize, usize) = (x.shape[..a].iter().product(), x.shape[a + 1..].iter().product());
+    let shape: Vec<usize> = x.shape[..a].iter().chain(&indices.shape).chain(&x.shape[a + 1..]).copied().collect();
+    check_len(shape.iter().product())?;
+    let mut data = Vec::with_capacity(shape.iter().product());
+    for o in 0..outer {
+        for &p in &picks {
+            data.extend_from_slice(&x.data[(o * x.shape[a] + p) * inner..(o * x.shape[a] + p + 1) * inner]);
+        }
+    }
+    Ok(Tensor::new(shape, data))
+}
+
+fn concat(inputs: &[&Tensor<f32>], a: i64) -> Result<Tensor<f32>, String> {
+    let first = inputs.first().ok_or("Concat of nothing")?;
+    let a = axis(a, first.shape.len())?;
+    if inputs.iter().any(|t| t.shape.len() != first.shape.len() || t.shape.iter().enumerate().any(|(d, &n)| d != a && n != first.shape[d])) {
+        return Err(format!("Concat inputs {:?} differ off axis {a}", inputs.iter().map(|t| &t.shape).collect::<Vec<_>>()));
+    }
+    let outer: usize = first.shape[..a].iter().product();
+    let mut shape = first.shape.clone();
+    shape[a] = inputs.iter().map(|t| t.shape[a]).sum();
+    let mut data = Vec::with_capacity(shape.iter().product());
+    for o in 0..outer {
+        for t in inputs {
+            let chunk = t.len() / outer.max(1);
+            data.extend_from_slice(&t.data[o * chunk..(o + 1) * chunk]);
+        }
+    }
+    Ok(Tensor::new(shape, data))
+}
+
+/// ONNX Reshape's target: 0 copies the input's dimension (unless `allowzero`), -1 takes what
+/// is left.
+pub fn reshape(input: &[usize], target: &[i64], allowzero: bool) -> Result<Vec<usize>, String> {
+    let total: usize = input.iter().product();
+    let mut shape = Vec::with_capacity(target.len());
+    let mut infer = None;
+    for (d, &t) in target.iter().enumerate() {
+        shape.push(match t {
+            -1 if infer.is_none() => {
+                infer = Some(d);
+                1
+            }
+            0 if !allowzero => *input.get(d).ok_or_else(|| format!("shape {target:?}: a 0 at axis {d}, beyond the input's rank"))?,
+            t if t >= 0 => t as usize,
+            _ => return Err(format!("shape {target:?} is not a valid Reshape target")),
+        });
+    }
+    if let Some(d) = infer {
+        let known: usize = shape.iter().product();
+        if known == 0 || total % known != 0 {
+            return Err(format!("cannot reshape {input:?} to {target:?}"));
+        }
+        shape[d] = total / known;
+    }
+    if shape.iter().product::<usize>() != total {
+        return Err(format!("cannot reshape {input:?} ({total} values) to {target:?}"));
+    }
+    Ok(shape)
+}
+
+fn transpose(x: &Tensor<f32>, perm: &[usize]) -> Result<Tensor<f32>, String> {
+    let mut sorted = perm.to_vec();
+    sorted.sort();
+    if sorted != (0..x.shape.len()).collect::<Vec<_>>() {
+        return Err(format!("perm {perm:?} is not a permutation of the {} axes", x.shape.len()));
+    }
+    let shape: Vec<usize> = perm.iter().map(|&p| x.shape[p]).collect();
+    let (in_strides, out_strides) = (strides(&x.shape), strides(&shape));
+    let data = (0..x.len())
+        .map(|o| {
+            let src: usize = perm.iter().enumerate().map(|(d, &p)| (o / out_strides[d]) % shape[d] * in_strides[p]).sum();
+            x.data[src]
+        })
+        .collect();
+    Ok(Tensor::new(shape, data))
+}
+
+fn slice(op: &Fold) -> Result<Tensor<f32>, String> {
+    let x = op.input(0)?;
+    let rank = x.shape.len();
+    let (starts, ends) = match (op.inputs.get(1).copied().flatten(), op.ints_attr("starts")?) {
+        (Some(_), _) => (op.ints(1)?, op.ints(2)?),
+        (None, Some(s)) => (s, op.ints_attr("ends")?.ok_or("Slice has no ends")?),
+        (None, None) => return Err("Slice has no starts".into()),
+    };
+    let axes: Vec<usize> = match op.ints_input_or_attr(3, "axes")? {
+        Some(a) => a.iter().map(|&a| axis(a, rank)).collect::<Result<_, _>>()?,
+        None => (0..starts.len()).collect(),
+    };
+    let steps = match op.inputs.get(4).copied().flatten() {
+        Some(_) => op.ints(4)?,
+        None => vec![1; axes.len()],
+    };
+    let mut sources: Vec<Vec<Option<usize>>> = x.shape.iter().map(|&n| (0..n).map(Some).collect()).collect();
+    for (k, &a) in axes.iter().enumerate() {
+        let n = x.shape[a] as i64;
+        let step = steps[k];
+        if step == 0 {
+            return Err("Slice with a step of 0".into());
+        }
+        let clamp = |v: i64, lo: i64, hi: i64| (if v < 0 { v + n } else { v }).clamp(lo, hi);
+        let (mut i, end) = if step > 0 { (clamp(starts[k], 0, n), clamp(ends[k], 0, n)) } else { (clamp(starts[k], 0, n - 1), clamp(ends[k], -1, n - 1)) };
+        let mut picks = Vec::new();
+        while (step > 0 && i < end) || (step < 0 && i > end) {
+            picks.push(Some(i as usize));
+            i += step;
+        }
+        sources[a] = picks;
+    }
+    Ok(crate::tensor::gather(x, &sources, None))
+}
+
+fn reduce(x: &Tensor<f32>, axes: &[usize], keepdims: bool, f: fn(&[f64]) -> f64) -> Tensor<f32> {
+    if axes.is_empty() {
+        return x.clone();
+    }
+    let st = strides(&x.shape);
+    let kept: Vec<usize> = (0..x.shape.len()).filter(|d| !axes.contains(d)).collect();
+    let groups_len: usize = kept.iter().map(|&d| x.shape[d]).product();
+    let mut groups = vec![Vec::new(); groups_len];
+    for (i, v) in x.data.iter().enumerate() {
+        let key = kept.iter().fold(0, |acc, &d| acc * x.shape[d] + (i / st[d]) % x.shape[d]);
+        groups[key].push(*v as f64);
+    }
+    let shape = (0..x.shape.len()).filter_map(|d| if axes.contains(&d) { keepdims.then_some(1) } else { Some(x.shape[d]) }).collect();
+    Tensor::new(shape, groups.iter().map(|g| f(g) as f32).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(op: &str, inputs: &[&str], attributes: Vec<(&str, Attribute)>) -> RawNode {
+        RawNode {
+            name: op.to_lowercase(),
+            op_type: op.into(),
+            inputs: inputs.iter().map(|s| s.to_string()).collect(),
+            outputs: vec!["out".into()],
+            attributes: attributes.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        }
+    }
+
+    fn run(n: &RawNode, values: &[(&str, Tensor<f32>, bool)]) -> Result<Option<Vec<Value>>, String> {
+        let map: HashMap<String, Tensor<f32>> = values.iter().map(|(k, t, _)| (k.to_string(), t.clone())).collect();
+        let ints: HashSet<String> = values.iter().filter(|v| v.2).map(|v| v.0.to_string()).collect();
+        fold(n, &Known { values: &map, integers: &ints }, &|name| (name == "x").then(|| vec![1, 3, 4, 4]))
+    }
+
+    fn t(shape: &[usize], data: &[f32]) -> Tensor<f32> {
+        Tensor::new(shape.to_vec(), data.to_vec())
+    }
+
+    #[test]
+    fn the_flatten_pattern_of_the_legacy_exporter_folds() {
+        // Shape(x) -> Gather(0) -> Unsqueeze -> Concat with -1 -> the Reshape target [1, -1].
+        let shape = run(&node("Shape", &["x"], vec![]), &[]).unwrap().unwrap();
+        assert_eq!(shape[0], (t(&[4], &[1.0, 3.0, 4.0, 4.0]), true));
+        let batch = run(&node("Gather", &["s", "i"], vec![]), &[("s", shape[0].0.clone(), true), ("i", t(&[], &[0.0]), true)]).unwrap().unwrap();
+        assert_eq!(batch[0].0, t(&[], &[1.0]));
+        let axes = Attribute::Ints(vec![0]);
+        let u = run(&node("Unsqueeze", &["b"], vec![("axes", axes)]), &[("b", batch[0].0.clone(), true)]).unwrap().unwrap();
+        let target = run(&node("Concat", &["u", "m"], vec![("axis", Attribute::Int(0))]), &[("u", u[0].0.clone(), true), ("m", t(&[1], &[-1.0]), true)]).unwrap().unwrap();
+        assert_eq!(target[0].0, t(&[2], &[1.0, -1.0]));
+        assert_eq!(reshape(&[1, 3, 4, 4], &[1, -1], false).unwrap(), vec![1, 48]);
+    }
+
+    #[test]
+    fn integer_division_truncates_and_float_division_does_not() {
+        let values = [("a", t(&[2], &[-3.0, 7.0]), true), ("b", t(&[], &[2.0]), false)];
+        let out = run(&node("Div", &["a", "b"], vec![]), &values).unwrap().unwrap();
+        assert_eq!(out[0], (t(&[2], &[-1.0, 3.0]), true));
+        let values = [("a", t(&[2], &[-3.0, 7.0]), false), ("b", t(&[], &[2.0]), false)];
+        assert_eq!(run(&node("Div", &["a", "b"], vec![]), &values).unwrap().unwrap()[0].0, t(&[2], &[-1.5, 3.5]));
+    }
+
+    #[test]
+    fn a_computed_input_is_not_folded_and_an_unknown_op_is_named() {
+        assert!(run(&node("Relu", &["x"], vec![]), &[]).unwrap().is_none());
+        let err = run(&node("Einsum", &["a"], vec![]), &[("a", t(&[1], &[1.0]), false)]).unwrap_err();
+        assert!(err.contains("folding Einsum is not supported"), "{err}");
+        let err = run(&node("ConstantOfShape", &["s"], vec![]), &[("s", t(&[2], &[1e6, 1e6]), true)]).unwrap_err();
+        assert!(err.contains("exceeds"), "{err}");
+    }
+
+    #[test]
+    fn slices_gathers_and_transposes_follow_onnx() {
+        let x = t(&[2, 3], &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        let starts = t(&[1], &[-1.0]);
+        let ends = t(&[1], &[-4.0]);
+        let axes = t(&[1], &[1.0]);
+        let steps = t(&[1], &[-1.0]);
+        let out = run(&node("Slice", &["x0", "s", "e", "a", "p"], vec![]), &[("x0", x.clone(), false), ("s", starts, true), ("e", ends, true), ("a", axes, true), ("p", steps, true)]).unwrap().unwrap();
+        assert_eq!(out[0].0, t(&[2, 3], &[2.0, 1.0, 0.0, 5.0, 4.0, 3.0]));
+        let out = run(&node("Gather", &["x0", "i"], vec![("axis", Attribute::Int(1))]), &[("x0", x.clone(), false), ("i", t(&[2], &[2.0, -3.0]), true)]).unwrap().unwrap();
+        assert_eq!(out[0].0, t(&[2, 2], &[2.0, 0.0, 5.0, 3.0]));
+        let out = run(&node("Transpose", &["x0"], vec![]), &[("x0", x, false)]).unwrap().unwrap();
+        assert_eq!(out[0].0, t(&[3, 2], &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]));
+    }
+}
