@@ -9,7 +9,7 @@
 //! Cast to an integer type, an initializer of an integer type, and what is computed from them)
 //! is tracked beside them, for the ops whose integer semantics differ (`Div` truncates).
 
-use crate::ops::{axis, broadcast};
+use crate::ops::{axis, broadcast, NodeCtx};
 use crate::onnx::{Attribute, RawNode};
 use crate::tensor::{strides, Tensor};
 use std::collections::{HashMap, HashSet};
@@ -42,7 +42,13 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
     let op = Fold { node, inputs: &inputs };
     let one = |t: Tensor<f32>, int: bool| Ok(Some(vec![(t, int)]));
     match node.op_type.as_str() {
-        "Identity" | "Dropout" => one(op.input(0)?.clone(), integer),
+        // The ops that only rearrange their first input: the registry's own op, run on it.
+        "Identity" | "Dropout" | "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Slice" => {
+            let params = std::cell::Cell::new(0);
+            let ctx = NodeCtx { node, constants: known.values, scale_bits: 0, params: &params };
+            let rearrange = crate::ops::build(&ctx).map_err(|e| e.to_string())?;
+            one(rearrange.eval_float(&[op.input(0)?]).map_err(|e| e.to_string())?, node.inputs.first().is_some_and(|n| known.integers.contains(n)))
+        }
         "Shape" => one(shape_tensor(node, &op.input(0)?.shape), true),
         "Size" => one(Tensor::new(vec![], vec![op.input(0)?.len() as f32]), true),
         "Cast" => {
@@ -112,45 +118,11 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
         }
         "Gather" => one(gather(op.input(0)?, op.input(1)?, op.int("axis", 0)?)?, node.inputs.first().is_some_and(|n| known.integers.contains(n))),
         "Concat" => {
+            // The registry's Concat, built without the constants it refuses as operands.
+            let (params, none) = (std::cell::Cell::new(0), HashMap::new());
+            let concat = crate::ops::build(&NodeCtx { node, constants: &none, scale_bits: 0, params: &params }).map_err(|e| e.to_string())?;
             let all: Vec<&Tensor<f32>> = (0..node.inputs.len()).filter(|&i| !node.inputs[i].is_empty()).map(|i| op.input(i)).collect::<Result<_, _>>()?;
-            one(concat(&all, op.int("axis", 0)?)?, integer)
-        }
-        "Unsqueeze" => {
-            let x = op.input(0)?;
-            let axes = op.ints_input_or_attr(1, "axes")?.ok_or("Unsqueeze has no axes")?;
-            let rank = x.shape.len() + axes.len();
-            let axes: Vec<usize> = axes.iter().map(|&a| axis(a, rank)).collect::<Result<_, _>>()?;
-            let mut dims = x.shape.iter();
-            let shape = (0..rank).map(|d| if axes.contains(&d) { 1 } else { *dims.next().expect("rank adds the new axes") }).collect();
-            one(x.clone().reshape(shape), integer)
-        }
-        "Squeeze" => {
-            let x = op.input(0)?;
-            let axes: Vec<usize> = match op.ints_input_or_attr(1, "axes")? {
-                Some(a) => a.iter().map(|&a| axis(a, x.shape.len())).collect::<Result<_, _>>()?,
-                None => (0..x.shape.len()).filter(|&d| x.shape[d] == 1).collect(),
-            };
-            let shape = x.shape.iter().enumerate().filter(|(d, _)| !axes.contains(d)).map(|(_, &n)| n).collect();
-            one(x.clone().reshape(shape), integer)
-        }
-        "Reshape" => {
-            let x = op.input(0)?;
-            let shape = reshape(&x.shape, &op.ints(1)?, op.int("allowzero", 0)? != 0)?;
-            one(x.clone().reshape(shape), integer)
-        }
-        "Flatten" => {
-            let x = op.input(0)?;
-            let a = axis(op.int("axis", 1)?, x.shape.len() + 1)?;
-            let shape = vec![x.shape[..a].iter().product(), x.shape[a..].iter().product()];
-            one(x.clone().reshape(shape), integer)
-        }
-        "Transpose" => {
-            let x = op.input(0)?;
-            let perm: Vec<usize> = match op.ints_attr("perm")? {
-                Some(p) => p.iter().map(|&a| axis(a, x.shape.len())).collect::<Result<_, _>>()?,
-                None => (0..x.shape.len()).rev().collect(),
-            };
-            one(transpose(x, &perm)?, integer)
+            one(concat.eval_float(&all).map_err(|e| e.to_string())?, integer)
         }
         "Range" => {
             let scalar = |i: usize| -> Result<f64, String> { op.input(i)?.data.first().map(|v| *v as f64).ok_or_else(|| format!("Range input {i} is empty")) };
@@ -189,7 +161,6 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
             check_len(sources.iter().map(Vec::len).product())?;
             one(crate::tensor::gather(x, &sources, None), integer)
         }
-        "Slice" => one(slice(&op)?, integer),
         "Split" => {
             let x = op.input(0)?;
             let a = axis(op.int("axis", 0)?, x.shape.len())?;
@@ -364,107 +335,6 @@ fn gather(x: &Tensor<f32>, indices: &Tensor<f32>, a: i64) -> Result<Tensor<f32>,
     Ok(Tensor::new(shape, data))
 }
 
-fn concat(inputs: &[&Tensor<f32>], a: i64) -> Result<Tensor<f32>, String> {
-    let first = inputs.first().ok_or("Concat of nothing")?;
-    let a = axis(a, first.shape.len())?;
-    if inputs.iter().any(|t| t.shape.len() != first.shape.len() || t.shape.iter().enumerate().any(|(d, &n)| d != a && n != first.shape[d])) {
-        return Err(format!("Concat inputs {:?} differ off axis {a}", inputs.iter().map(|t| &t.shape).collect::<Vec<_>>()));
-    }
-    let outer: usize = first.shape[..a].iter().product();
-    let mut shape = first.shape.clone();
-    shape[a] = inputs.iter().map(|t| t.shape[a]).sum();
-    let mut data = Vec::with_capacity(shape.iter().product());
-    for o in 0..outer {
-        for t in inputs {
-            let chunk = t.len() / outer.max(1);
-            data.extend_from_slice(&t.data[o * chunk..(o + 1) * chunk]);
-        }
-    }
-    Ok(Tensor::new(shape, data))
-}
-
-/// ONNX Reshape's target: 0 copies the input's dimension (unless `allowzero`), -1 takes what
-/// is left.
-pub fn reshape(input: &[usize], target: &[i64], allowzero: bool) -> Result<Vec<usize>, String> {
-    let total: usize = input.iter().product();
-    let mut shape = Vec::with_capacity(target.len());
-    let mut infer = None;
-    for (d, &t) in target.iter().enumerate() {
-        shape.push(match t {
-            -1 if infer.is_none() => {
-                infer = Some(d);
-                1
-            }
-            0 if !allowzero => *input.get(d).ok_or_else(|| format!("shape {target:?}: a 0 at axis {d}, beyond the input's rank"))?,
-            t if t >= 0 => t as usize,
-            _ => return Err(format!("shape {target:?} is not a valid Reshape target")),
-        });
-    }
-    if let Some(d) = infer {
-        let known: usize = shape.iter().product();
-        if known == 0 || total % known != 0 {
-            return Err(format!("cannot reshape {input:?} to {target:?}"));
-        }
-        shape[d] = total / known;
-    }
-    if shape.iter().product::<usize>() != total {
-        return Err(format!("cannot reshape {input:?} ({total} values) to {target:?}"));
-    }
-    Ok(shape)
-}
-
-fn transpose(x: &Tensor<f32>, perm: &[usize]) -> Result<Tensor<f32>, String> {
-    let mut sorted = perm.to_vec();
-    sorted.sort();
-    if sorted != (0..x.shape.len()).collect::<Vec<_>>() {
-        return Err(format!("perm {perm:?} is not a permutation of the {} axes", x.shape.len()));
-    }
-    let shape: Vec<usize> = perm.iter().map(|&p| x.shape[p]).collect();
-    let (in_strides, out_strides) = (strides(&x.shape), strides(&shape));
-    let data = (0..x.len())
-        .map(|o| {
-            let src: usize = perm.iter().enumerate().map(|(d, &p)| (o / out_strides[d]) % shape[d] * in_strides[p]).sum();
-            x.data[src]
-        })
-        .collect();
-    Ok(Tensor::new(shape, data))
-}
-
-fn slice(op: &Fold) -> Result<Tensor<f32>, String> {
-    let x = op.input(0)?;
-    let rank = x.shape.len();
-    let (starts, ends) = match (op.inputs.get(1).copied().flatten(), op.ints_attr("starts")?) {
-        (Some(_), _) => (op.ints(1)?, op.ints(2)?),
-        (None, Some(s)) => (s, op.ints_attr("ends")?.ok_or("Slice has no ends")?),
-        (None, None) => return Err("Slice has no starts".into()),
-    };
-    let axes: Vec<usize> = match op.ints_input_or_attr(3, "axes")? {
-        Some(a) => a.iter().map(|&a| axis(a, rank)).collect::<Result<_, _>>()?,
-        None => (0..starts.len()).collect(),
-    };
-    let steps = match op.inputs.get(4).copied().flatten() {
-        Some(_) => op.ints(4)?,
-        None => vec![1; axes.len()],
-    };
-    let mut sources: Vec<Vec<Option<usize>>> = x.shape.iter().map(|&n| (0..n).map(Some).collect()).collect();
-    for (k, &a) in axes.iter().enumerate() {
-        let n = x.shape[a] as i64;
-        let step = steps[k];
-        if step == 0 {
-            return Err("Slice with a step of 0".into());
-        }
-        let clamp = |v: i64, lo: i64, hi: i64| (if v < 0 { v + n } else { v }).clamp(lo, hi);
-        let (mut i, end) = if step > 0 { (clamp(starts[k], 0, n), clamp(ends[k], 0, n)) } else { (clamp(starts[k], 0, n - 1), clamp(ends[k], -1, n - 1)) };
-        let mut picks = Vec::new();
-        while (step > 0 && i < end) || (step < 0 && i > end) {
-            picks.push(Some(i as usize));
-            i += step;
-        }
-        sources[a] = picks;
-    }
-    Ok(crate::tensor::gather(x, &sources, None))
-}
-
 fn reduce(x: &Tensor<f32>, axes: &[usize], keepdims: bool, f: fn(&[f64]) -> f64) -> Tensor<f32> {
     if axes.is_empty() {
         return x.clone();
@@ -516,7 +386,6 @@ mod tests {
         let u = run(&node("Unsqueeze", &["b"], vec![("axes", axes)]), &[("b", batch[0].0.clone(), true)]).unwrap().unwrap();
         let target = run(&node("Concat", &["u", "m"], vec![("axis", Attribute::Int(0))]), &[("u", u[0].0.clone(), true), ("m", t(&[1], &[-1.0]), true)]).unwrap().unwrap();
         assert_eq!(target[0].0, t(&[2], &[1.0, -1.0]));
-        assert_eq!(reshape(&[1, 3, 4, 4], &[1, -1], false).unwrap(), vec![1, 48]);
     }
 
     #[test]

@@ -37,12 +37,14 @@ pub fn flatten(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Rearrange::Flatten(ctx.int("axis", 1)?)))
 }
 
+/// `allowzero = 1` only changes what a 0 in the target means (a zero-sized dimension instead
+/// of the input's): without a 0 it changes nothing.
 pub fn reshape(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    let shape = ctx.require_constant(1, "shape")?;
-    if ctx.int("allowzero", 0)? != 0 {
-        return Err("allowzero = 1 is not supported".into());
+    let target: Vec<i64> = ctx.require_constant(1, "shape")?.data.iter().map(|v| *v as i64).collect();
+    if ctx.int("allowzero", 0)? != 0 && target.contains(&0) {
+        return Err(format!("allowzero = 1 with a 0 in the target {target:?} makes an empty tensor, which is not supported"));
     }
-    Ok(Box::new(Rearrange::Reshape(shape.data.iter().map(|v| *v as i64).collect())))
+    Ok(Box::new(Rearrange::Reshape(target)))
 }
 
 pub fn squeeze(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
