@@ -330,7 +330,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn compile(term: &Term, model: PathBuf, out: PathBuf, calibration: Option<&Path>, options: &CompileOptions) -> Result<Compiled> {
-    let bytes = std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;
+    let bytes = read_model(&model)?;
     let samples: Vec<Vec<f32>> = match calibration {
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -352,6 +352,15 @@ fn compile(term: &Term, model: PathBuf, out: PathBuf, calibration: Option<&Path>
     write(&out.join("model.onnx"), &bytes)?;
     write(&settings_file, text.as_bytes())?;
     Ok(Compiled { model, settings_file, settings: file.settings, report: file.report, retired_key })
+}
+
+/// The model at `path` as one self-contained ONNX file: tensors kept in external data files
+/// (`torch.onnx.export`'s `m.onnx.data`) are read, from the model's folder only, once here, so
+/// the compiled directory's model.onnx is all that setup, prove and run read.
+fn read_model(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    zkinfer_compiler::onnx::inline_external_data(&bytes, folder).with_context(|| path.display().to_string())
 }
 
 fn load_model(dir: &Path) -> Result<(Model, Report)> {

@@ -11,7 +11,7 @@
 
 use crate::ops::{axis, broadcast, NodeCtx};
 use crate::onnx::{Attribute, RawNode};
-use crate::tensor::{strides, Tensor};
+use crate::tensor::{broadcast_shape, strides, Tensor};
 use std::collections::{HashMap, HashSet};
 
 /// ONNX's TensorProto data types that hold integers (and bool).
@@ -42,12 +42,15 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
     let op = Fold { node, inputs: &inputs };
     let one = |t: Tensor<f32>, int: bool| Ok(Some(vec![(t, int)]));
     match node.op_type.as_str() {
-        // The ops that only rearrange their first input: the registry's own op, run on it.
-        "Identity" | "Dropout" | "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Slice" => {
+        // The ops that only move their first input's values: the registry's own op, run on it
+        // once its output's size is known to be bounded.
+        "Identity" | "Dropout" | "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Slice" | "Gather" | "Expand" | "Tile" => {
             let params = std::cell::Cell::new(0);
             let ctx = NodeCtx { node, constants: known.values, scale_bits: 0, params: &params };
-            let rearrange = crate::ops::build(&ctx).map_err(|e| e.to_string())?;
-            one(rearrange.eval_float(&[op.input(0)?]).map_err(|e| e.to_string())?, node.inputs.first().is_some_and(|n| known.integers.contains(n)))
+            let moved = crate::ops::build(&ctx).map_err(|e| e.to_string())?;
+            let x = op.input(0)?;
+            check_len(moved.output_shape(&[&x.shape])?.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("the shape overflows")?)?;
+            one(moved.eval_float(&[x]).map_err(|e| e.to_string())?, node.inputs.first().is_some_and(|n| known.integers.contains(n)))
         }
         "Shape" => one(shape_tensor(node, &op.input(0)?.shape), true),
         "Size" => one(Tensor::new(vec![], vec![op.input(0)?.len() as f32]), true),
@@ -116,7 +119,6 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
             let ints = node.inputs[1..].iter().any(|n| known.integers.contains(n));
             one(elementwise(&[c, a, b], |v| if v[0] != 0.0 { v[1] } else { v[2] })?, ints)
         }
-        "Gather" => one(gather(op.input(0)?, op.input(1)?, op.int("axis", 0)?)?, node.inputs.first().is_some_and(|n| known.integers.contains(n))),
         "Concat" => {
             // The registry's Concat, built without the constants it refuses as operands.
             let (params, none) = (std::cell::Cell::new(0), HashMap::new());
@@ -143,23 +145,6 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
                 Some(other) => return Err(format!("attribute 'value' should be a tensor, found {other:?}")),
             };
             one(Tensor::new(shape.clone(), vec![value; shape.iter().product()]), value.fract() == 0.0)
-        }
-        "Expand" => {
-            let x = op.input(0)?;
-            let target: Vec<usize> = op.ints(1)?.iter().map(|&d| d.max(0) as usize).collect();
-            let shape = broadcast_shape(&[&x.shape, &target])?;
-            let index = broadcast(&x.shape, &shape)?;
-            one(Tensor::new(shape, index.iter().map(|&i| x.data[i]).collect()), integer)
-        }
-        "Tile" => {
-            let x = op.input(0)?;
-            let repeats = op.ints(1)?;
-            if repeats.len() != x.shape.len() || repeats.iter().any(|&r| r < 0) {
-                return Err(format!("Tile repeats {repeats:?} do not fit rank {}", x.shape.len()));
-            }
-            let sources: Vec<Vec<Option<usize>>> = x.shape.iter().zip(&repeats).map(|(&n, &r)| (0..n * r as usize).map(|i| Some(i % n)).collect()).collect();
-            check_len(sources.iter().map(Vec::len).product())?;
-            one(crate::tensor::gather(x, &sources, None), integer)
         }
         "Split" => {
             let x = op.input(0)?;
@@ -277,22 +262,6 @@ fn shape_tensor(node: &RawNode, shape: &[usize]) -> Tensor<f32> {
     Tensor::new(vec![dims.len()], dims)
 }
 
-/// numpy's broadcast of several shapes.
-fn broadcast_shape(shapes: &[&[usize]]) -> Result<Vec<usize>, String> {
-    let rank = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
-    (0..rank)
-        .map(|d| {
-            let dims = shapes.iter().filter_map(|s| (d + s.len()).checked_sub(rank).map(|i| s[i]));
-            dims.clone().try_fold(1usize, |acc, n| match (acc, n) {
-                (a, 1) => Ok(a),
-                (1, n) => Ok(n),
-                (a, n) if a == n => Ok(a),
-                _ => Err(format!("shapes {shapes:?} do not broadcast")),
-            })
-        })
-        .collect()
-}
-
 /// `f` of the broadcast inputs, element by element, in f64.
 fn elementwise(inputs: &[&Tensor<f32>], f: impl Fn(&[f64]) -> f64) -> Result<Tensor<f32>, String> {
     let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
@@ -308,30 +277,6 @@ fn elementwise(inputs: &[&Tensor<f32>], f: impl Fn(&[f64]) -> f64) -> Result<Ten
             f(&args) as f32
         })
         .collect();
-    Ok(Tensor::new(shape, data))
-}
-
-fn gather(x: &Tensor<f32>, indices: &Tensor<f32>, a: i64) -> Result<Tensor<f32>, String> {
-    let a = axis(a, x.shape.len())?;
-    let n = x.shape[a] as i64;
-    let picks: Vec<usize> = indices
-        .data
-        .iter()
-        .map(|&v| {
-            let i = v as i64;
-            let i = if i < 0 { i + n } else { i };
-            (0..n).contains(&i).then_some(i as usize).ok_or_else(|| format!("Gather index {v} is out of range for {n} entries"))
-        })
-        .collect::<Result<_, _>>()?;
-    let (outer, inner): (usize, usize) = (x.shape[..a].iter().product(), x.shape[a + 1..].iter().product());
-    let shape: Vec<usize> = x.shape[..a].iter().chain(&indices.shape).chain(&x.shape[a + 1..]).copied().collect();
-    check_len(shape.iter().product())?;
-    let mut data = Vec::with_capacity(shape.iter().product());
-    for o in 0..outer {
-        for &p in &picks {
-            data.extend_from_slice(&x.data[(o * x.shape[a] + p) * inner..(o * x.shape[a] + p + 1) * inner]);
-        }
-    }
     Ok(Tensor::new(shape, data))
 }
 

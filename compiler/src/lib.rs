@@ -139,7 +139,7 @@ impl Model {
         let mut ids: std::collections::HashMap<String, usize> = [(graph.input.0.clone(), 0)].into();
         let mut nodes: Vec<Node> = Vec::new();
         let mut shapes: Vec<Vec<usize>> = vec![graph.input.1.clone()];
-        let mut integers = std::collections::HashSet::new();
+        let mut integers = graph.integers.clone();
         for raw in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).map(|(r, _)| r) {
             let node_error = |message: String| Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message };
             let known = fold::Known { values: &graph.constants, integers: &integers };
@@ -166,18 +166,37 @@ impl Model {
                 return Err(node_error("it reads no value, constant or computed".into()));
             }
             let input_shapes: Vec<&[usize]> = inputs.iter().map(|&i| shapes[i].as_slice()).collect();
-            let shape = op
-                .output_shape(&input_shapes)
-                .map_err(|message| Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message })?;
+            let shape = op.output_shape(&input_shapes).map_err(node_error)?;
+            // Bounded before any op allocates it: a hostile Tile or Expand asks for anything.
+            if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > onnx::MAX_ELEMENTS) {
+                return Err(node_error(format!("its output of shape {shape:?} exceeds {} elements", onnx::MAX_ELEMENTS)));
+            }
             if raw.op_type == "Relu" {
                 let src = inputs[0];
                 if src > 0 && uses[raw.inputs[0].as_str()] == 1 && nodes[src - 1].op.fuse_relu() {
                     op = ops::build(&NodeCtx { node: &onnx::RawNode { op_type: "Identity".into(), ..raw.clone() }, ..ctx })?;
                 }
             }
-            ids.insert(raw.outputs[0].clone(), nodes.len() + 1);
+            let parts = op.output_shapes(&input_shapes).map_err(node_error)?;
+            let id = nodes.len() + 1;
             shapes.push(shape.clone());
             nodes.push(Node { name: raw.name.clone(), op_type: raw.op_type.clone(), op, inputs, shape });
+            if parts.len() == 1 {
+                ids.insert(raw.outputs[0].clone(), id);
+                continue;
+            }
+            // Several outputs: each a part of the node's flat result, at no cost.
+            let mut offset = 0;
+            for (name, shape) in raw.outputs.iter().zip(parts) {
+                let len = shape.iter().product::<usize>();
+                if !name.is_empty() {
+                    ids.insert(name.clone(), nodes.len() + 1);
+                    shapes.push(shape.clone());
+                    let op = Box::new(ops::shape::Part { offset, shape: shape.clone() });
+                    nodes.push(Node { name: format!("{}:{name}", raw.name), op_type: "Part".into(), op, inputs: vec![id], shape });
+                }
+                offset += len;
+            }
         }
         let outputs = graph
             .outputs

@@ -1,12 +1,30 @@
 //! Reading ONNX: the protobuf model becomes a flat list of nodes, constants as float
 //! tensors, and the one dynamic input with its static shape (a symbolic batch is 1).
+//!
+//! Models come from strangers, so reading is bounded: every declared shape is checked
+//! against [`MAX_ELEMENTS`] (and for overflow) before anything is allocated, a tensor's data
+//! must match its shape exactly, external data is read only from inside the model's folder
+//! ([`inline_external_data`]), and the graph must define each name once, use only names it
+//! defines, and have no cycle.
 
 use crate::ops::NodeCtx;
 use crate::tensor::Tensor;
 use crate::Error;
-use onnx_protobuf::{attribute_proto::AttributeType, tensor_proto::DataType, Message, ModelProto, TensorProto};
+use onnx_protobuf::tensor_proto::{DataLocation, DataType};
+use onnx_protobuf::{attribute_proto::AttributeType, AttributeProto, GraphProto, Message, ModelProto, TensorProto};
 use protobuf::Enum;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+
+/// The most elements any tensor of a model (an initializer, a Constant, the input) may
+/// declare: shapes past it, or whose product overflows, are refused before anything is
+/// allocated.
+pub const MAX_ELEMENTS: usize = 1 << 31;
+
+/// The most bytes [`inline_external_data`] reads in all: protobuf, hence a self-contained
+/// ONNX file, cannot exceed 2 GiB.
+pub const MAX_INLINE_BYTES: u64 = (1 << 31) - 1;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Attribute {
@@ -16,6 +34,10 @@ pub enum Attribute {
     Floats(Vec<f32>),
     String(String),
     Tensor(Tensor<f32>),
+    /// An attribute zkinfer cannot read (STRINGS, TENSORS, GRAPH, SPARSE_TENSOR, a tensor of
+    /// strings, ...), kept so that only an op that reads it fails: an unsupported op is
+    /// named first. Holds the attribute's type and, for a tensor, why it could not be read.
+    Unsupported(String),
 }
 
 #[derive(Clone, Debug)]
@@ -31,83 +53,495 @@ pub struct RawNode {
 pub struct RawGraph {
     pub input: (String, Vec<usize>),
     pub outputs: Vec<String>,
+    /// In topological order (ONNX requires it; a model that lists its nodes out of order is
+    /// sorted).
     pub nodes: Vec<RawNode>,
     pub constants: HashMap<String, Tensor<f32>>,
+    /// The constants (initializers and Constant nodes) of an integer or bool ONNX type:
+    /// their values in `constants` stand for integers (see `fold::Known::integers`).
+    pub integers: HashSet<String>,
 }
 
-fn tensor(t: &TensorProto) -> Result<Tensor<f32>, String> {
-    let shape: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d).map_err(|_| format!("negative dimension {d}"))).collect::<Result<_, _>>()?;
-    let raw = |width: usize| -> Result<Vec<&[u8]>, String> {
-        if !t.raw_data.len().is_multiple_of(width) {
-            return Err(format!("tensor '{}' has {} raw bytes, not a multiple of {width}", t.name, t.raw_data.len()));
-        }
-        Ok(t.raw_data.chunks(width).collect())
-    };
-    let data: Vec<f32> = match DataType::from_i32(t.data_type) {
-        Some(DataType::FLOAT) if t.raw_data.is_empty() => t.float_data.clone(),
-        Some(DataType::FLOAT) => raw(4)?.iter().map(|b| f32::from_le_bytes(b[..4].try_into().unwrap())).collect(),
-        Some(DataType::DOUBLE) if t.raw_data.is_empty() => t.double_data.iter().map(|v| *v as f32).collect(),
-        Some(DataType::DOUBLE) => raw(8)?.iter().map(|b| f64::from_le_bytes(b[..8].try_into().unwrap()) as f32).collect(),
-        Some(DataType::INT64) if t.raw_data.is_empty() => t.int64_data.iter().map(|v| *v as f32).collect(),
-        Some(DataType::INT64) => raw(8)?.iter().map(|b| i64::from_le_bytes(b[..8].try_into().unwrap()) as f32).collect(),
-        Some(DataType::INT32) if t.raw_data.is_empty() => t.int32_data.iter().map(|v| *v as f32).collect(),
-        Some(DataType::INT32) => raw(4)?.iter().map(|b| i32::from_le_bytes(b[..4].try_into().unwrap()) as f32).collect(),
-        other => return Err(format!("tensor '{}' has data type {other:?}; float, double, int32 and int64 are supported", t.name)),
-    };
-    if data.len() != shape.iter().product::<usize>() {
-        return Err(format!("tensor '{}' has {} values for shape {shape:?}", t.name, data.len()));
+/// The shape of `dims` and its element count, refused when a dimension is negative or the
+/// count overflows or exceeds [`MAX_ELEMENTS`].
+fn element_count(what: &str, dims: &[i64]) -> Result<(Vec<usize>, usize), String> {
+    let mut count: usize = 1;
+    let mut shape = Vec::with_capacity(dims.len().min(64));
+    for &d in dims {
+        let d = usize::try_from(d).map_err(|_| format!("{what} has a negative dimension {d} in {dims:?}"))?;
+        count = count.checked_mul(d).filter(|&c| c <= MAX_ELEMENTS).ok_or_else(|| {
+            format!("{what} declares shape {dims:?}, over the {MAX_ELEMENTS} elements zkinfer accepts in one tensor")
+        })?;
+        shape.push(d);
     }
+    Ok((shape, count))
+}
+
+/// Whether ONNX type `data_type` holds integers (or bool).
+fn is_integer_type(data_type: i32) -> bool {
+    use DataType::*;
+    matches!(DataType::from_i32(data_type), Some(INT8 | UINT8 | INT16 | UINT16 | INT32 | INT64 | UINT32 | UINT64 | BOOL))
+}
+
+/// Bytes per element in `raw_data`, for the types zkinfer reads.
+fn raw_width(data_type: DataType) -> Option<usize> {
+    use DataType::*;
+    Some(match data_type {
+        INT8 | UINT8 | BOOL => 1,
+        FLOAT16 | BFLOAT16 | INT16 | UINT16 => 2,
+        FLOAT | INT32 | UINT32 => 4,
+        DOUBLE | INT64 | UINT64 => 8,
+        _ => return None,
+    })
+}
+
+const SUPPORTED_TYPES: &str = "float, float16, bfloat16, double, int8, int16, int32, int64, uint8, uint16, uint32, uint64 and bool";
+
+fn data_type(t: &TensorProto) -> Result<DataType, String> {
+    match DataType::from_i32(t.data_type) {
+        Some(dt) if raw_width(dt).is_some() => Ok(dt),
+        Some(dt) => Err(format!("tensor '{}' has data type {dt:?}; {SUPPORTED_TYPES} are supported", t.name)),
+        None => Err(format!("tensor '{}' has unknown data type {}; {SUPPORTED_TYPES} are supported", t.name, t.data_type)),
+    }
+}
+
+/// IEEE half precision to single (exact: every float16 is a float32).
+fn f16_to_f32(h: u16) -> f32 {
+    let negative = h & 0x8000 != 0;
+    let exponent = u32::from((h >> 10) & 0x1f);
+    let mantissa = u32::from(h & 0x3ff);
+    let magnitude = match exponent {
+        // Zero and subnormals: mantissa * 2^-24, exact in f32.
+        0 => mantissa as f32 * f32::from_bits(0x3380_0000),
+        0x1f => f32::from_bits(0x7f80_0000 | (mantissa << 13)),
+        _ => f32::from_bits(((exponent + 127 - 15) << 23) | (mantissa << 13)),
+    };
+    if negative {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+fn bf16_to_f32(h: u16) -> f32 {
+    f32::from_bits(u32::from(h) << 16)
+}
+
+fn is_external(t: &TensorProto) -> bool {
+    t.data_location.enum_value() == Ok(DataLocation::EXTERNAL)
+}
+
+fn external_location(t: &TensorProto) -> &str {
+    t.external_data.iter().find(|e| e.key == "location").map_or("", |e| e.value.as_str())
+}
+
+/// A tensor's values as f32, the crate's number type. Every type here converts exactly to
+/// f32 except double (rounded), and int32, int64, uint32 and uint64 beyond 2^24 in
+/// magnitude (rounded to 24 significant bits). Ops that read integer inputs (shapes, axes,
+/// pads, indices) get them back through `NodeCtx::int_input`, which casts these floats to
+/// i64: exact up to 2^24, and INT64_MAX and INT64_MIN (ONNX's "to the end") still saturate
+/// to themselves.
+fn tensor(t: &TensorProto) -> Result<Tensor<f32>, String> {
+    if is_external(t) {
+        return Err(format!(
+            "tensor '{}' keeps its values in the external file '{}', which was not read: `zkinfer compile` reads it from the model's folder and writes a \
+             self-contained model.onnx (library callers: pass the model through zkinfer_compiler::onnx::inline_external_data first)",
+            t.name,
+            external_location(t)
+        ));
+    }
+    let (shape, count) = element_count(&format!("tensor '{}'", t.name), &t.dims)?;
+    let dt = data_type(t)?;
+    let width = raw_width(dt).expect("data_type returns readable types");
+    let data: Vec<f32> = if !t.raw_data.is_empty() {
+        if t.raw_data.len() != count * width {
+            return Err(format!(
+                "tensor '{}' ({dt:?}, shape {shape:?}) has {} bytes of raw data; its shape needs {count} x {width} = {} bytes",
+                t.name,
+                t.raw_data.len(),
+                count * width
+            ));
+        }
+        let le = |f: fn(&[u8]) -> f32| t.raw_data.chunks_exact(width).map(f).collect();
+        use DataType::*;
+        match dt {
+            FLOAT => le(|b| f32::from_le_bytes(b.try_into().unwrap())),
+            DOUBLE => le(|b| f64::from_le_bytes(b.try_into().unwrap()) as f32),
+            FLOAT16 => le(|b| f16_to_f32(u16::from_le_bytes(b.try_into().unwrap()))),
+            BFLOAT16 => le(|b| bf16_to_f32(u16::from_le_bytes(b.try_into().unwrap()))),
+            INT8 => le(|b| b[0] as i8 as f32),
+            UINT8 => le(|b| b[0] as f32),
+            BOOL => le(|b| if b[0] != 0 { 1.0 } else { 0.0 }),
+            INT16 => le(|b| i16::from_le_bytes(b.try_into().unwrap()) as f32),
+            UINT16 => le(|b| u16::from_le_bytes(b.try_into().unwrap()) as f32),
+            INT32 => le(|b| i32::from_le_bytes(b.try_into().unwrap()) as f32),
+            UINT32 => le(|b| u32::from_le_bytes(b.try_into().unwrap()) as f32),
+            INT64 => le(|b| i64::from_le_bytes(b.try_into().unwrap()) as f32),
+            UINT64 => le(|b| u64::from_le_bytes(b.try_into().unwrap()) as f32),
+            _ => unreachable!("data_type returns readable types"),
+        }
+    } else {
+        // The typed fields, as onnx.proto assigns them: the 8- and 16-bit types and bool in
+        // int32_data (float16 and bfloat16 as their bit patterns), uint32 and uint64 in
+        // uint64_data.
+        let stored = |len: usize| -> Result<(), String> {
+            if len != count {
+                return Err(format!("tensor '{}' ({dt:?}) has {len} values for shape {shape:?}, which needs {count}", t.name));
+            }
+            Ok(())
+        };
+        let int32 = |f: fn(i32) -> f32| -> Result<Vec<f32>, String> {
+            stored(t.int32_data.len())?;
+            Ok(t.int32_data.iter().map(|&v| f(v)).collect())
+        };
+        use DataType::*;
+        match dt {
+            FLOAT => stored(t.float_data.len()).map(|()| t.float_data.clone())?,
+            DOUBLE => stored(t.double_data.len()).map(|()| t.double_data.iter().map(|&v| v as f32).collect())?,
+            INT64 => stored(t.int64_data.len()).map(|()| t.int64_data.iter().map(|&v| v as f32).collect())?,
+            UINT32 => stored(t.uint64_data.len()).map(|()| t.uint64_data.iter().map(|&v| v as u32 as f32).collect())?,
+            UINT64 => stored(t.uint64_data.len()).map(|()| t.uint64_data.iter().map(|&v| v as f32).collect())?,
+            FLOAT16 => int32(|v| f16_to_f32(v as u16))?,
+            BFLOAT16 => int32(|v| bf16_to_f32(v as u16))?,
+            INT8 => int32(|v| v as i8 as f32)?,
+            UINT8 => int32(|v| v as u8 as f32)?,
+            INT16 => int32(|v| v as i16 as f32)?,
+            UINT16 => int32(|v| v as u16 as f32)?,
+            INT32 => int32(|v| v as f32)?,
+            BOOL => int32(|v| if v != 0 { 1.0 } else { 0.0 })?,
+            _ => unreachable!("data_type returns readable types"),
+        }
+    };
     Ok(Tensor::new(shape, data))
 }
 
-fn attribute(a: &onnx_protobuf::AttributeProto) -> Result<Attribute, String> {
-    Ok(match a.type_.enum_value() {
+/// Never fails: what zkinfer cannot read becomes [`Attribute::Unsupported`], an error only
+/// for an op that reads it (and for Constant's value).
+fn attribute(a: &AttributeProto) -> Attribute {
+    match a.type_.enum_value() {
         Ok(AttributeType::INT) => Attribute::Int(a.i),
         Ok(AttributeType::FLOAT) => Attribute::Float(a.f),
         Ok(AttributeType::INTS) => Attribute::Ints(a.ints.clone()),
         Ok(AttributeType::FLOATS) => Attribute::Floats(a.floats.clone()),
         Ok(AttributeType::STRING) => Attribute::String(String::from_utf8_lossy(&a.s).into_owned()),
-        Ok(AttributeType::TENSOR) => Attribute::Tensor(tensor(&a.t)?),
-        other => return Err(format!("attribute '{}' has an unsupported type {other:?}", a.name)),
-    })
+        Ok(AttributeType::TENSOR) => match tensor(&a.t) {
+            Ok(t) => Attribute::Tensor(t),
+            Err(e) => Attribute::Unsupported(format!("TENSOR: {e}")),
+        },
+        Ok(other) => Attribute::Unsupported(format!("{other:?}")),
+        Err(code) => Attribute::Unsupported(format!("unknown attribute type {code}")),
+    }
+}
+
+/// Calls `f` on every tensor the model holds: initializers and sparse initializers, node
+/// attributes (`t`, `tensors`, sparse ones) and subgraphs, in the main graph, functions and
+/// training graphs: everywhere ONNX allows external data.
+fn for_each_tensor(model: &mut ModelProto, f: &mut dyn FnMut(&mut TensorProto) -> Result<(), Error>) -> Result<(), Error> {
+    fn sparse(s: &mut onnx_protobuf::SparseTensorProto, f: &mut dyn FnMut(&mut TensorProto) -> Result<(), Error>) -> Result<(), Error> {
+        if let Some(v) = s.values.as_mut() {
+            f(v)?;
+        }
+        if let Some(i) = s.indices.as_mut() {
+            f(i)?;
+        }
+        Ok(())
+    }
+    fn attributes(attrs: &mut [AttributeProto], f: &mut dyn FnMut(&mut TensorProto) -> Result<(), Error>) -> Result<(), Error> {
+        for a in attrs {
+            if let Some(t) = a.t.as_mut() {
+                f(t)?;
+            }
+            for t in &mut a.tensors {
+                f(t)?;
+            }
+            if let Some(s) = a.sparse_tensor.as_mut() {
+                sparse(s, f)?;
+            }
+            for s in &mut a.sparse_tensors {
+                sparse(s, f)?;
+            }
+            if let Some(g) = a.g.as_mut() {
+                graph(g, f)?;
+            }
+            for g in &mut a.graphs {
+                graph(g, f)?;
+            }
+        }
+        Ok(())
+    }
+    fn graph(g: &mut GraphProto, f: &mut dyn FnMut(&mut TensorProto) -> Result<(), Error>) -> Result<(), Error> {
+        for t in &mut g.initializer {
+            f(t)?;
+        }
+        for s in &mut g.sparse_initializer {
+            sparse(s, f)?;
+        }
+        for n in &mut g.node {
+            attributes(&mut n.attribute, f)?;
+        }
+        Ok(())
+    }
+    if let Some(g) = model.graph.as_mut() {
+        graph(g, f)?;
+    }
+    for function in &mut model.functions {
+        attributes(&mut function.attribute_proto, f)?;
+        for n in &mut function.node {
+            attributes(&mut n.attribute, f)?;
+        }
+    }
+    for training in &mut model.training_info {
+        for g in [training.initialization.as_mut(), training.algorithm.as_mut()].into_iter().flatten() {
+            graph(g, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes a model whose tensors keep their values in external files (`torch.onnx.export`'s
+/// `m.onnx.data`, `onnx.save_model(..., save_as_external_data=True)`) self-contained: reads
+/// each such tensor's `location`, `offset` and `length` (`checksum` is ignored) relative to
+/// `model_dir`, the folder of the model file, and stores the values in `raw_data`. A model
+/// without external data comes back byte for byte.
+///
+/// Safe on hostile files: a location must be relative, may not leave `model_dir` (by `..` or
+/// by a symbolic link), must name a regular file, and `offset + length` must lie within it
+/// and match the tensor's declared shape, itself bounded by [`MAX_ELEMENTS`]; at most
+/// [`MAX_INLINE_BYTES`] are read in all.
+pub fn inline_external_data(bytes: &[u8], model_dir: &Path) -> Result<Vec<u8>, Error> {
+    let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| Error::Onnx(format!("not a valid ONNX protobuf: {e}")))?;
+    let mut external = false;
+    for_each_tensor(&mut model, &mut |t| {
+        external |= is_external(t);
+        Ok(())
+    })?;
+    if !external {
+        return Ok(bytes.to_vec());
+    }
+    let model_dir = if model_dir.as_os_str().is_empty() { Path::new(".") } else { model_dir };
+    let dir = model_dir
+        .canonicalize()
+        .map_err(|e| Error::ExternalData(format!("the model's folder {}: {e}", model_dir.display())))?;
+    let mut total: u64 = 0;
+    for_each_tensor(&mut model, &mut |t| {
+        if is_external(t) {
+            t.raw_data = read_external(t, &dir, &mut total)?;
+            t.external_data.clear();
+            t.data_location = DataLocation::DEFAULT.into();
+        }
+        Ok(())
+    })?;
+    model.write_to_bytes().map_err(|e| Error::Onnx(format!("writing the self-contained model: {e}")))
+}
+
+/// The bytes of one external tensor, read from inside `dir` (canonical).
+fn read_external(t: &TensorProto, dir: &Path, total: &mut u64) -> Result<Vec<u8>, Error> {
+    let name = &t.name;
+    let fail = |message: String| Error::ExternalData(format!("tensor '{name}': {message}"));
+    let (mut location, mut offset, mut length) = (None, None, None);
+    for entry in &t.external_data {
+        let number = || entry.value.trim().parse::<u64>().map_err(|_| fail(format!("'{}' is '{}', not a byte count", entry.key, entry.value)));
+        match entry.key.as_str() {
+            "location" => location = Some(entry.value.as_str()),
+            "offset" => offset = Some(number()?),
+            "length" => length = Some(number()?),
+            // "checksum" (an unchecked SHA-1) and "basepath" (onnx's own bookkeeping).
+            _ => {}
+        }
+    }
+    let location = location.filter(|l| !l.is_empty()).ok_or_else(|| fail("its data is external but names no location".into()))?;
+    let path = resolve(location, dir).map_err(fail)?;
+    let mut file = std::fs::File::open(&path).map_err(|e| fail(format!("opening external data file {}: {e}", path.display())))?;
+    let size = file.metadata().map_err(|e| fail(format!("reading external data file {}: {e}", path.display())))?.len();
+    let offset = offset.unwrap_or(0);
+    if offset > size {
+        return Err(fail(format!("offset {offset} is past the end of external data file '{location}' ({size} bytes)")));
+    }
+    let length = length.unwrap_or(size - offset);
+    if offset.checked_add(length).is_none_or(|end| end > size) {
+        return Err(fail(format!("offset {offset} + length {length} runs past the end of external data file '{location}' ({size} bytes)")));
+    }
+    let dt = data_type(t).map_err(Error::ExternalData)?;
+    let (shape, count) = element_count(&format!("tensor '{name}'"), &t.dims).map_err(Error::ExternalData)?;
+    let needed = count as u64 * raw_width(dt).expect("data_type returns readable types") as u64;
+    if length != needed {
+        return Err(fail(format!("its external data is {length} bytes, but {dt:?} of shape {shape:?} needs {needed}")));
+    }
+    *total += length;
+    if *total > MAX_INLINE_BYTES {
+        return Err(fail(format!("the model's external data passes {MAX_INLINE_BYTES} bytes, the most one ONNX file can hold")));
+    }
+    let mut data = Vec::with_capacity(length as usize);
+    file.seek(SeekFrom::Start(offset)).and_then(|_| file.by_ref().take(length).read_to_end(&mut data)).map_err(|e| fail(format!("reading {}: {e}", path.display())))?;
+    if data.len() as u64 != length {
+        return Err(fail(format!("external data file '{location}' ended early (it changed while being read?)")));
+    }
+    Ok(data)
+}
+
+/// The file `location` names, inside `dir` (canonical) or refused.
+fn resolve(location: &str, dir: &Path) -> Result<PathBuf, String> {
+    let relative = Path::new(location);
+    // `C:\\...`, `C:/...` and `\\server\\...`, absolute on Windows, where the model may have been exported.
+    let windows_absolute = location.starts_with('\\') || matches!(location.as_bytes(), [letter, b':', b'\\' | b'/', ..] if letter.is_ascii_alphabetic());
+    if relative.has_root() || windows_absolute {
+        return Err(format!("external data location '{location}' is an absolute path; ONNX requires a path relative to the model's folder"));
+    }
+    let mut depth = 0usize;
+    for component in relative.components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => depth -= 1,
+            _ => return Err(format!("external data location '{location}' leads out of the model's folder {}; it must stay inside it", dir.display())),
+        }
+    }
+    let joined = dir.join(relative);
+    let path = joined.canonicalize().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "its values are in the external data file '{location}', which is missing: {} does not exist; the .data file must sit beside the model, \
+             in {}, with the name the export gave it",
+            joined.display(),
+            dir.display()
+        ),
+        _ => format!("external data file {}: {e}", joined.display()),
+    })?;
+    if !path.starts_with(dir) {
+        return Err(format!(
+            "external data location '{location}' resolves to {}, outside the model's folder {} (through a symbolic link); zkinfer reads external data only from inside that folder",
+            path.display(),
+            dir.display()
+        ));
+    }
+    if !path.is_file() {
+        return Err(format!("external data location '{location}' ({}) is not a regular file", path.display()));
+    }
+    Ok(path)
+}
+
+/// Who defines a name, for errors.
+fn definer(kind: &str, name: &str, op: &str) -> String {
+    match kind {
+        "node" => format!("node '{name}' ({op})"),
+        _ => format!("{kind} '{name}'"),
+    }
 }
 
 pub fn parse(bytes: &[u8]) -> Result<RawGraph, Error> {
-    let model = ModelProto::parse_from_bytes(bytes).map_err(|e| Error::Onnx(format!("not a valid ONNX protobuf: {e}")))?;
+    let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| Error::Onnx(format!("not a valid ONNX protobuf: {e}")))?;
+    let mut first_external = None;
+    for_each_tensor(&mut model, &mut |t| {
+        if is_external(t) && first_external.is_none() {
+            first_external = Some((t.name.clone(), external_location(t).to_string()));
+        }
+        Ok(())
+    })?;
+    if let Some((name, location)) = first_external {
+        return Err(Error::ExternalData(format!(
+            "tensor '{name}' keeps its values in the external file '{location}', which was not read: `zkinfer compile` reads it from the model's folder \
+             and writes a self-contained model.onnx (library callers: pass the model through zkinfer_compiler::onnx::inline_external_data first)"
+        )));
+    }
     let graph = model.graph.as_ref().ok_or_else(|| Error::Onnx("the model has no graph".into()))?;
     // Protobuf decoding accepts a file cut at a field boundary; a model always names its
     // opsets, nodes and outputs, so their absence means a damaged or foreign file.
     if model.opset_import.is_empty() || graph.node.is_empty() || graph.output.is_empty() {
         return Err(Error::Onnx("the model lacks its opset, nodes or outputs (is the file truncated, or not ONNX?)".into()));
     }
+    if let Some(s) = graph.sparse_initializer.first() {
+        return Err(Error::Onnx(format!("sparse initializer '{}' is not supported; store it dense", s.values.name)));
+    }
+    let node_name = |i: usize| {
+        let n = &graph.node[i];
+        if n.name.is_empty() { format!("{}_{i}", n.op_type) } else { n.name.clone() }
+    };
+
+    // Each name is defined once: by a graph input, an initializer (which may also be listed as
+    // an input, as IR < 4 required) or one node's output.
+    let mut defined: HashMap<&str, String> = HashMap::new();
+    for i in &graph.input {
+        if defined.insert(i.name.as_str(), definer("graph input", &i.name, "")).is_some() {
+            return Err(Error::Onnx(format!("graph input '{}' is listed twice", i.name)));
+        }
+    }
+    for t in &graph.initializer {
+        if let Some(previous) = defined.insert(t.name.as_str(), definer("initializer", &t.name, "")) {
+            if previous.starts_with("initializer") {
+                return Err(Error::Onnx(format!("duplicate name: initializer '{}' is defined twice", t.name)));
+            }
+        }
+    }
+    for (i, n) in graph.node.iter().enumerate() {
+        for o in n.output.iter().filter(|o| !o.is_empty()) {
+            if let Some(previous) = defined.insert(o.as_str(), definer("node", &node_name(i), &n.op_type)) {
+                return Err(Error::Onnx(format!("duplicate name: '{o}' is the output of node '{}' ({}) and also {previous}", node_name(i), n.op_type)));
+            }
+        }
+    }
+    for (i, n) in graph.node.iter().enumerate() {
+        if let Some(missing) = n.input.iter().find(|x| !x.is_empty() && !defined.contains_key(x.as_str())) {
+            return Err(Error::Node {
+                op: n.op_type.clone(),
+                node: node_name(i),
+                message: format!("input '{missing}' is not defined: no node outputs it and no initializer or graph input has that name"),
+            });
+        }
+    }
+    if let Some(missing) = graph.output.iter().find(|o| !defined.contains_key(o.name.as_str())) {
+        return Err(Error::Onnx(format!("graph output '{}' is not defined: no node outputs it and no initializer or graph input has that name", missing.name)));
+    }
+    let order = topological_order(graph, &node_name)?;
+
     let mut constants = HashMap::new();
+    let mut integers = HashSet::new();
     for t in &graph.initializer {
         constants.insert(t.name.clone(), tensor(t).map_err(Error::Onnx)?);
+        if is_integer_type(t.data_type) {
+            integers.insert(t.name.clone());
+        }
     }
     let mut nodes = Vec::new();
-    for (i, n) in graph.node.iter().enumerate() {
-        let name = if n.name.is_empty() { format!("{}_{i}", n.op_type) } else { n.name.clone() };
-        let attributes: HashMap<String, Attribute> = n
-            .attribute
-            .iter()
-            .map(|a| attribute(a).map(|v| (a.name.clone(), v)))
-            .collect::<Result<_, _>>()
-            .map_err(|message| Error::Node { op: n.op_type.clone(), node: name.clone(), message })?;
-        if !n.domain.is_empty() && n.domain != "ai.onnx" {
+    for i in order {
+        let n = &graph.node[i];
+        let name = node_name(i);
+        // The op before its attributes: an op zkinfer lacks is named even when its
+        // attributes are of types zkinfer never reads. Of other domains, only scikit-learn's
+        // ai.onnx.ml has ops in the registry (found there by their op_type).
+        let registered = || crate::ops::REGISTRY.iter().any(|(op, _)| *op == n.op_type);
+        if !(n.domain.is_empty() || n.domain == "ai.onnx" || n.domain == "ai.onnx.ml" && registered()) {
             return Err(Error::UnsupportedOp { op: format!("{}:{}", n.domain, n.op_type), node: name, supported: crate::ops::supported() });
         }
+        let attributes: HashMap<String, Attribute> = n.attribute.iter().map(|a| (a.name.clone(), attribute(a))).collect();
         if n.op_type == "Constant" {
             let value = match attributes.get("value") {
                 Some(Attribute::Tensor(t)) => t.clone(),
+                Some(Attribute::Unsupported(why)) => return Err(Error::Node { op: "Constant".into(), node: name, message: format!("attribute 'value' is {why}") }),
                 _ => match (attributes.get("value_float"), attributes.get("value_floats"), attributes.get("value_int"), attributes.get("value_ints")) {
                     (Some(Attribute::Float(v)), ..) => Tensor::new(vec![], vec![*v]),
                     (_, Some(Attribute::Floats(v)), ..) => Tensor::new(vec![v.len()], v.clone()),
                     (_, _, Some(Attribute::Int(v)), _) => Tensor::new(vec![], vec![*v as f32]),
                     (.., Some(Attribute::Ints(v))) => Tensor::new(vec![v.len()], v.iter().map(|x| *x as f32).collect()),
-                    _ => return Err(Error::Node { op: "Constant".into(), node: name, message: "no supported value attribute".into() }),
+                    _ => {
+                        let given: Vec<&str> = n.attribute.iter().map(|a| a.name.as_str()).collect();
+                        return Err(Error::Node {
+                            op: "Constant".into(),
+                            node: name,
+                            message: format!("no supported value attribute (it has {given:?}; value, value_float(s) and value_int(s) are supported)"),
+                        });
+                    }
                 },
             };
-            constants.insert(n.output[0].clone(), value);
+            let Some(output) = n.output.first().filter(|o| !o.is_empty()) else {
+                return Err(Error::Node { op: "Constant".into(), node: name, message: "it has no output".into() });
+            };
+            let integer = match n.attribute.iter().find(|a| a.name == "value") {
+                Some(a) => is_integer_type(a.t.data_type),
+                None => n.attribute.iter().any(|a| a.name == "value_int" || a.name == "value_ints"),
+            };
+            if integer {
+                integers.insert(output.clone());
+            }
+            constants.insert(output.clone(), value);
             continue;
         }
         nodes.push(RawNode { name, op_type: n.op_type.clone(), inputs: n.input.clone(), outputs: n.output.clone(), attributes });
@@ -121,21 +555,76 @@ pub fn parse(bytes: &[u8]) -> Result<RawGraph, Error> {
     if !input.type_.has_tensor_type() || dims.is_empty() {
         return Err(Error::Onnx(format!("input '{}' has no static tensor shape", input.name)));
     }
-    let shape = dims
+    let dims: Vec<i64> = dims
         .iter()
         .enumerate()
         .map(|(i, d)| match (d.has_dim_value(), d.dim_value()) {
-            (true, v) if v > 0 => Ok(v as usize),
+            (true, v) if v > 0 => Ok(v),
             _ if i == 0 => Ok(1),
             _ => Err(Error::Onnx(format!("input '{}' has a symbolic dimension {i}; only the batch may be symbolic", input.name))),
         })
         .collect::<Result<_, _>>()?;
+    let (shape, _) = element_count(&format!("input '{}'", input.name), &dims).map_err(Error::Onnx)?;
     Ok(RawGraph {
         input: (input.name.clone(), shape),
         outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
         nodes,
         constants,
+        integers,
     })
+}
+
+/// The nodes' indices in an order where each comes after the producers of its inputs: the
+/// file's own order when it is already one (as ONNX requires). A cycle is an error naming
+/// its nodes.
+fn topological_order(graph: &GraphProto, node_name: &dyn Fn(usize) -> String) -> Result<Vec<usize>, Error> {
+    let producer: HashMap<&str, usize> =
+        graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().filter(|o| !o.is_empty()).map(move |o| (o.as_str(), i))).collect();
+    const NEW: u8 = 0;
+    const OPEN: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; graph.node.len()];
+    let mut order = Vec::with_capacity(graph.node.len());
+    // Depth first without recursion (a hostile chain may be long): (node, next input).
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for start in 0..graph.node.len() {
+        if state[start] != NEW {
+            continue;
+        }
+        state[start] = OPEN;
+        stack.push((start, 0));
+        while let Some((v, next)) = stack.last_mut() {
+            let v = *v;
+            let Some(input) = graph.node[v].input.get(*next) else {
+                state[v] = DONE;
+                order.push(v);
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            let Some(&p) = producer.get(input.as_str()) else { continue };
+            match state[p] {
+                NEW => {
+                    state[p] = OPEN;
+                    stack.push((p, 0));
+                }
+                OPEN => {
+                    // p is on the stack, each node above it produces an input of the one
+                    // below, and v, on top, consumes p: in data-flow order, v ... p v.
+                    let from = stack.iter().position(|(n, _)| *n == p).expect("an open node is on the stack");
+                    let cycle: Vec<String> = stack[from..]
+                        .iter()
+                        .rev()
+                        .chain(stack.last())
+                        .map(|(n, _)| format!("'{}' ({})", node_name(*n), graph.node[*n].op_type))
+                        .collect();
+                    return Err(Error::Onnx(format!("the graph has a cycle: {}", cycle.join(" -> "))));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(order)
 }
 
 /// The per-channel `(a, b)` with `y = a x + b` of inference-mode BatchNormalization.
@@ -162,7 +651,7 @@ impl RawGraph {
                 if let Some(p) = self.producer_for_fold(i) {
                     let ctx = NodeCtx { node: &self.nodes[i], constants: &self.constants, scale_bits, params: &std::cell::Cell::new(0) };
                     if let Ok((a, b)) = batch_norm_affine(&ctx) {
-                        if self.fold_into(p, &a, &b) {
+                        if self.nodes[i].outputs.first().is_some_and(|o| !o.is_empty()) && self.fold_into(p, &a, &b) {
                             let bn = self.nodes.remove(i);
                             let conv_output = self.nodes[p].outputs[0].clone();
                             self.rename(&bn.outputs[0], &conv_output);
@@ -176,7 +665,7 @@ impl RawGraph {
     }
 
     fn producer_for_fold(&self, bn: usize) -> Option<usize> {
-        let x = &self.nodes[bn].inputs[0];
+        let x = self.nodes[bn].inputs.first().filter(|x| !x.is_empty())?;
         let p = self.nodes.iter().position(|n| n.outputs.first() == Some(x))?;
         let consumers = self.nodes.iter().filter(|n| n.inputs.contains(x)).count() + self.outputs.iter().filter(|o| *o == x).count();
         (consumers == 1 && matches!(self.nodes[p].op_type.as_str(), "Conv" | "Gemm")).then_some(p)
@@ -190,7 +679,7 @@ impl RawGraph {
         let channels = a.len();
         let mut w = w.clone();
         match node.op_type.as_str() {
-            "Conv" if w.shape[0] == channels => {
+            "Conv" if channels > 0 && w.shape.first() == Some(&channels) => {
                 let per = w.len() / channels;
                 w.data.iter_mut().enumerate().for_each(|(i, v)| *v *= a.data[i / per]);
             }

@@ -57,3 +57,46 @@ pub fn gather<T: Clone>(x: &Tensor<T>, sources: &[Vec<Option<usize>>], fill: Opt
         .collect();
     Tensor::new(shape, data)
 }
+
+/// numpy's broadcast of several shapes.
+pub fn broadcast_shape(shapes: &[&[usize]]) -> Result<Vec<usize>, String> {
+    let rank = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
+    (0..rank)
+        .map(|d| {
+            let dims = shapes.iter().filter_map(|s| (d + s.len()).checked_sub(rank).map(|i| s[i]));
+            dims.clone().try_fold(1usize, |acc, n| match (acc, n) {
+                (a, 1) => Ok(a),
+                (1, n) => Ok(n),
+                (a, n) if a == n => Ok(a),
+                _ => Err(format!("shapes {shapes:?} do not broadcast")),
+            })
+        })
+        .collect()
+}
+
+/// Gather's indices (floats holding integers; negative ones count from the end) as positions
+/// along an axis of `n` entries.
+pub fn gather_indices(indices: &Tensor<f32>, n: usize) -> Result<Vec<usize>, String> {
+    indices
+        .data
+        .iter()
+        .map(|&v| {
+            let i = v as i64;
+            let i = if i < 0 { i + n as i64 } else { i };
+            (0..n as i64).contains(&i).then_some(i as usize).ok_or_else(|| format!("Gather index {v} is out of range for {n} entries"))
+        })
+        .collect()
+}
+
+/// ONNX Gather: the entries `picks` of axis `a`, the axis replaced by `index_shape`.
+pub fn gather_axis<T: Clone>(x: &Tensor<T>, a: usize, picks: &[usize], index_shape: &[usize]) -> Tensor<T> {
+    let (outer, inner): (usize, usize) = (x.shape[..a].iter().product(), x.shape[a + 1..].iter().product());
+    let shape: Vec<usize> = x.shape[..a].iter().chain(index_shape).chain(&x.shape[a + 1..]).copied().collect();
+    let mut data = Vec::with_capacity(outer * picks.len() * inner);
+    for o in 0..outer {
+        for &p in picks {
+            data.extend_from_slice(&x.data[(o * x.shape[a] + p) * inner..(o * x.shape[a] + p + 1) * inner]);
+        }
+    }
+    Tensor::new(shape, data)
+}

@@ -38,3 +38,30 @@ fn a_constant_node_that_cannot_be_folded_is_named() {
     let err = compile(&model, &[]).unwrap_err().to_string();
     assert!(err.contains("node 'e' (Einsum): all its inputs are constants, and folding Einsum is not supported"), "{err}");
 }
+
+/// Gather, Expand and Tile of a computed tensor copy wires: no rows, the values of onnxruntime's
+/// semantics; a Cast between floats is nothing. A hostile Tile is refused before allocating.
+#[test]
+fn selecting_ops_copy_wires() {
+    let input: Vec<f32> = (0..6).map(|i| i as f32 / 4.0).collect();
+    let model = Onnx::new(&[1, 2, 3])
+        .int64s("picks", &[2, 0])
+        .int64s("shape", &[2, 2, 2])
+        .int64s("reps", &[1, 1, 2])
+        .node("Cast", "same", &["input"], vec![int_attribute("to", 1)])
+        .node("Gather", "g", &["same", "picks"], vec![int_attribute("axis", 2)])
+        .node("Expand", "e", &["g", "shape"], vec![])
+        .node("Tile", "out", &["e", "reps"], vec![])
+        .bytes("out");
+    // g = x[:, :, [2, 0]] = [[0.5, 0], [1.25, 0.75]], expanded to [2, 2, 2], tiled twice on the last axis.
+    let g = [0.5, 0.0, 1.25, 0.75];
+    let expected: Vec<f64> = (0..2).flat_map(|_| (0..2).flat_map(move |r| (0..4).map(move |c| g[r * 2 + c % 2]))).collect();
+    let (model, _) = check_op(&model, &input, &expected, 1e-9);
+    assert_eq!(model.output_shapes(), vec![vec![2, 2, 4]]);
+
+    let hostile = Onnx::new(&[1, 2]).int64s("reps", &[1 << 40, 1 << 40]).node("Tile", "out", &["input", "reps"], vec![]).bytes("out");
+    let err = compile(&hostile, &[]).unwrap_err().to_string();
+    assert!(err.contains("exceeds 2147483648 elements"), "{err}");
+    let cast = Onnx::new(&[1, 2]).node("Cast", "out", &["input"], vec![int_attribute("to", 7)]).bytes("out");
+    assert!(compile(&cast, &[]).unwrap_err().to_string().contains("(an integer type) is not supported"));
+}

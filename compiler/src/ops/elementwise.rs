@@ -58,6 +58,11 @@ fn add_sub(ctx: &NodeCtx, sign: f32) -> Result<Box<dyn Op>, String> {
     }
 }
 
+/// `x * weight + bias` with constants broadcast numpy-style (scikit-learn's Scaler).
+pub(super) fn affine(weight: Constant, bias: Constant) -> Box<dyn Op> {
+    Box::new(Affine { weight, bias, per_channel: false, rescale: true, relu: false })
+}
+
 pub fn add(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     add_sub(ctx, 1.0)
 }

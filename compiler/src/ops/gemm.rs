@@ -41,6 +41,12 @@ pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights)), bias, relu: false }))
 }
 
+/// `x W^T + b` for weights `[outputs, inputs]` and a bias of one entry per output.
+pub(super) fn dense(weights: Constant, bias: Constant) -> Box<dyn Op> {
+    let index = (0..weights.values.shape[0]).collect();
+    Box::new(Dense { weights, bias: Some((bias, index)), relu: false })
+}
+
 pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let b = ctx.require_constant(1, "B")?;
     if b.shape.len() != 2 {

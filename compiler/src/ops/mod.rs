@@ -5,10 +5,11 @@
 mod conv;
 mod elementwise;
 mod gemm;
+mod ml;
 mod nonlinear;
 mod pad;
 mod pool;
-mod shape;
+pub mod shape;
 mod slice;
 
 use crate::arith::{Arith, Coef, Wire};
@@ -27,6 +28,12 @@ pub trait Op: Debug + Send + Sync {
     /// Float semantics over the dynamic inputs with the model's float constants, as
     /// onnxruntime computes them: the reference that shows what quantization costs.
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error>;
+    /// The shapes of the node's outputs when it has several: `output_shape` is then their
+    /// total, flat, and `apply` and `eval_float` return them concatenated in order; the model
+    /// reads each as a part (`shape::Part`, no rows). One output by default.
+    fn output_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
+        Ok(vec![self.output_shape(inputs)?])
+    }
     /// Makes the op's final rescale also apply ReLU, so a following Relu costs nothing.
     fn fuse_relu(&mut self) -> bool {
         false
@@ -109,6 +116,14 @@ impl NodeCtx<'_> {
         }
     }
 
+    pub fn floats(&self, name: &str) -> Result<Option<Vec<f32>>, String> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(Attribute::Floats(v)) => Ok(Some(v.clone())),
+            Some(other) => Err(format!("attribute '{name}' should be a list of floats, found {other:?}")),
+        }
+    }
+
     pub fn string(&self, name: &str) -> Result<Option<String>, String> {
         match self.attr(name) {
             None => Ok(None),
@@ -157,25 +172,32 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("ArgMax", nonlinear::argmax),
     ("AveragePool", pool::average_pool),
     ("BatchNormalization", elementwise::batch_norm),
+    ("Cast", shape::cast),
     ("Clip", elementwise::clip),
     ("Concat", shape::concat),
     ("Conv", conv::conv),
     ("Div", elementwise::div),
     ("Dropout", shape::identity),
     ("Exp", nonlinear::exp),
+    ("Expand", shape::expand),
     ("Flatten", shape::flatten),
+    ("Gather", shape::gather),
     ("Gemm", gemm::gemm),
     ("GlobalAveragePool", pool::global_average_pool),
     ("Identity", shape::identity),
     ("LeakyRelu", nonlinear::leaky_relu),
+    ("LinearClassifier", ml::linear_classifier),
+    ("LinearRegressor", ml::linear_regressor),
     ("MatMul", gemm::matmul),
     ("MaxPool", pool::max_pool),
+    ("Normalizer", ml::normalizer),
     ("Mul", elementwise::mul),
     ("PRelu", nonlinear::prelu),
     ("Pad", pad::pad),
     ("ReduceMean", pool::reduce_mean),
     ("ReduceSum", pool::reduce_sum),
     ("Relu", elementwise::relu),
+    ("Scaler", ml::scaler),
     ("Reshape", shape::reshape),
     ("Sigmoid", nonlinear::sigmoid),
     ("Slice", slice::slice),
@@ -183,8 +205,10 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Squeeze", shape::squeeze),
     ("Sub", elementwise::sub),
     ("Tanh", nonlinear::tanh),
+    ("Tile", shape::tile),
     ("Transpose", shape::transpose),
     ("Unsqueeze", shape::unsqueeze),
+    ("ZipMap", ml::zipmap),
 ];
 
 pub fn supported() -> String {

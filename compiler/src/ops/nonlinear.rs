@@ -36,6 +36,19 @@ pub struct ArgMax {
     last: bool,
 }
 
+/// A table function applied element-wise, for ops built from others.
+pub(super) fn lookup(function: Function) -> Box<dyn Op> {
+    Box::new(Lookup { function })
+}
+
+pub(super) fn softmax_along(axis: i64) -> Box<dyn Op> {
+    Box::new(Softmax { axis })
+}
+
+pub(super) fn argmax_along(axis: i64) -> Box<dyn Op> {
+    Box::new(ArgMax { axis, keepdims: false, last: false })
+}
+
 pub fn sigmoid(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Lookup { function: Function::Sigmoid }))
 }

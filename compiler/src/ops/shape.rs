@@ -203,3 +203,120 @@ impl Concat {
         Ok(Tensor::new(shape, data))
     }
 }
+
+/// Ops that select or repeat the values of a computed tensor at indices fixed when the model is
+/// compiled: each output is a copy of an input wire, so they cost copy constraints and no rows.
+#[derive(Debug)]
+pub enum Select {
+    /// Gather along an axis: the positions, and the shape that replaces the axis.
+    Gather { axis: i64, indices: Tensor<f32> },
+    /// Expand to a shape (numpy's broadcast of the input and the target).
+    Expand(Vec<usize>),
+    /// Tile by repeats per axis.
+    Tile(Vec<usize>),
+}
+
+pub fn gather(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Select::Gather { axis: ctx.int("axis", 0)?, indices: ctx.require_constant(1, "indices")?.clone() }))
+}
+
+pub fn expand(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let shape = ctx.require_constant(1, "shape")?;
+    Ok(Box::new(Select::Expand(shape.data.iter().map(|v| (*v as i64).max(0) as usize).collect())))
+}
+
+pub fn tile(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let repeats = ctx.int_input(1, "repeats")?.ok_or("repeats must be a constant initializer")?;
+    if repeats.iter().any(|&r| r < 0) {
+        return Err(format!("repeats {repeats:?} must not be negative"));
+    }
+    Ok(Box::new(Select::Tile(repeats.iter().map(|&r| r as usize).collect())))
+}
+
+/// A Cast between float types changes nothing a fixed-point circuit holds; one to an integer
+/// type would round, which is not supported.
+pub fn cast(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    const FLOATS: [i64; 4] = [1, 10, 11, 16];
+    match ctx.int("to", 1)? {
+        t if FLOATS.contains(&t) => Ok(Box::new(Rearrange::Identity)),
+        t => Err(format!("a Cast of a computed tensor to data type {t} (an integer type) is not supported; only casts between float types")),
+    }
+}
+
+impl Select {
+    fn select<T: Clone>(&self, x: &Tensor<T>) -> Result<Tensor<T>, String> {
+        match self {
+            Select::Gather { axis: a, indices } => {
+                let a = axis(*a, x.shape.len())?;
+                let picks = crate::tensor::gather_indices(indices, x.shape[a])?;
+                Ok(crate::tensor::gather_axis(x, a, &picks, &indices.shape))
+            }
+            Select::Expand(target) => {
+                let shape = crate::tensor::broadcast_shape(&[&x.shape, target])?;
+                let index = super::broadcast(&x.shape, &shape)?;
+                Ok(Tensor::new(shape, index.iter().map(|&i| x.data[i].clone()).collect()))
+            }
+            Select::Tile(repeats) => {
+                if repeats.len() != x.shape.len() {
+                    return Err(format!("{} repeats for an input of rank {}", repeats.len(), x.shape.len()));
+                }
+                let sources: Vec<Vec<Option<usize>>> = x.shape.iter().zip(repeats).map(|(&n, &r)| (0..n * r).map(|i| Some(i % n)).collect()).collect();
+                Ok(crate::tensor::gather(x, &sources, None))
+            }
+        }
+    }
+}
+
+impl Op for Select {
+    /// From the sizes alone, so that a hostile repeat count is refused before any allocation.
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let s = inputs[0];
+        match self {
+            Select::Gather { axis: a, indices } => {
+                let a = axis(*a, s.len())?;
+                Ok(s[..a].iter().chain(&indices.shape).chain(&s[a + 1..]).copied().collect())
+            }
+            Select::Expand(target) => crate::tensor::broadcast_shape(&[s, target]),
+            Select::Tile(repeats) if repeats.len() == s.len() => {
+                s.iter().zip(repeats).map(|(&n, &r)| n.checked_mul(r).ok_or_else(|| format!("tiling {s:?} by {repeats:?} overflows"))).collect()
+            }
+            Select::Tile(repeats) => Err(format!("{} repeats for an input of rank {}", repeats.len(), s.len())),
+        }
+    }
+
+    fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        self.select(inputs[0]).map_err(Error::Shape)
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.select(inputs[0]).map_err(Error::Shape)
+    }
+}
+
+/// One output of a node with several: `shape` from `offset` of their flat concatenation.
+#[derive(Debug)]
+pub struct Part {
+    pub offset: usize,
+    pub shape: Vec<usize>,
+}
+
+impl Part {
+    fn part<T: Clone>(&self, x: &Tensor<T>) -> Tensor<T> {
+        let len = self.shape.iter().product::<usize>();
+        Tensor::new(self.shape.clone(), x.data[self.offset..self.offset + len].to_vec())
+    }
+}
+
+impl Op for Part {
+    fn output_shape(&self, _: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(self.shape.clone())
+    }
+
+    fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        Ok(self.part(inputs[0]))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(self.part(inputs[0]))
+    }
+}

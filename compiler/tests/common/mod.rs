@@ -233,10 +233,23 @@ impl Onnx {
         self
     }
 
-    pub fn bytes(mut self, output: &str) -> Vec<u8> {
-        let mut out = ValueInfoProto::new();
-        out.name = output.into();
-        self.graph.output.push(out);
+    /// A node with several outputs, named as given.
+    pub fn node_with_outputs(mut self, op: &str, name: &str, inputs: &[&str], outputs: &[&str], attributes: Vec<AttributeProto>) -> Self {
+        self = self.node(op, name, inputs, attributes);
+        self.graph.node.last_mut().expect("just pushed").output = outputs.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn bytes(self, output: &str) -> Vec<u8> {
+        self.bytes_with_outputs(&[output])
+    }
+
+    pub fn bytes_with_outputs(mut self, outputs: &[&str]) -> Vec<u8> {
+        for output in outputs {
+            let mut out = ValueInfoProto::new();
+            out.name = output.to_string();
+            self.graph.output.push(out);
+        }
         let mut model = ModelProto::new();
         let mut opset = OperatorSetIdProto::new();
         opset.version = 13;

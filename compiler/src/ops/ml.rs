@@ -1,0 +1,162 @@
+//! scikit-learn's ONNX ops (the `ai.onnx.ml` domain, as skl2onnx writes them) that are linear
+//! maps: they lower to the gadgets of the ops they are special cases of.
+
+use super::{NodeCtx, Op};
+use crate::arith::{Arith, Coef, Dot, Wire};
+use crate::tensor::Tensor;
+use crate::Error;
+use zkinfer_circuits::gadgets::ElementOp;
+
+/// `Scaler`: `(x - offset) * scale` per feature, an affine map `x * scale - offset * scale`.
+pub fn scaler(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let scale = ctx.floats("scale")?.unwrap_or_else(|| vec![1.0]);
+    let offset = ctx.floats("offset")?.unwrap_or_else(|| vec![0.0]);
+    let n = scale.len().max(offset.len());
+    let at = |v: &[f32], i: usize| if v.len() == 1 { v[0] } else { v[i] };
+    if ![1, n].contains(&scale.len()) || ![1, n].contains(&offset.len()) {
+        return Err(format!("{} scales and {} offsets: each must be one or one per feature", scale.len(), offset.len()));
+    }
+    let weight: Vec<f32> = (0..n).map(|i| at(&scale, i)).collect();
+    let bias: Vec<f32> = (0..n).map(|i| -at(&offset, i) * at(&scale, i)).collect();
+    Ok(super::elementwise::affine(ctx.param(Tensor::new(vec![n], weight)), ctx.param(Tensor::new(vec![n], bias))))
+}
+
+/// `LinearRegressor`: `x coefficients^T + intercepts` for `targets` outputs; no post transform.
+pub fn linear_regressor(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if let Some(t) = ctx.string("post_transform")?.filter(|t| t != "NONE") {
+        return Err(format!("post_transform = {t} is not supported"));
+    }
+    let coefficients = ctx.floats("coefficients")?.ok_or("coefficients are required")?;
+    let targets = ctx.int("targets", 1)?;
+    if targets < 1 || coefficients.is_empty() || !coefficients.len().is_multiple_of(targets as usize) {
+        return Err(format!("{} coefficients for {targets} targets", coefficients.len()));
+    }
+    let targets = targets as usize;
+    let features = coefficients.len() / targets;
+    let intercepts = ctx.floats("intercepts")?.unwrap_or_else(|| vec![0.0; targets]);
+    if intercepts.len() != targets {
+        return Err(format!("{} intercepts for {targets} targets", intercepts.len()));
+    }
+    Ok(super::gemm::dense(ctx.param(Tensor::new(vec![targets, features], coefficients)), ctx.param(Tensor::new(vec![targets], intercepts))))
+}
+
+/// `LinearClassifier`: the scores `x coefficients^T + intercepts`, their post transform (none,
+/// LOGISTIC per class, or SOFTMAX over the classes), and the label, the class of the highest
+/// score. Two outputs: the label and the probabilities (scores). Class labels must be the
+/// integers 0..C, as skl2onnx writes them for integer targets.
+#[derive(Debug)]
+pub struct LinearClassifier {
+    scores: Box<dyn Op>,
+    post: Option<Box<dyn Op>>,
+    label: Box<dyn Op>,
+}
+
+pub fn linear_classifier(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if ctx.node.attributes.contains_key("classlabels_strings") {
+        return Err("string class labels are not supported (train on integer targets)".into());
+    }
+    let coefficients = ctx.floats("coefficients")?.ok_or("coefficients are required")?;
+    let intercepts = ctx.floats("intercepts")?.ok_or("intercepts are required")?;
+    let classes = intercepts.len();
+    if classes < 2 || coefficients.is_empty() || coefficients.len() % classes != 0 {
+        return Err(format!("{} coefficients and {classes} intercepts: one row of coefficients per class is supported", coefficients.len()));
+    }
+    let labels = ctx.ints("classlabels_ints")?.unwrap_or_else(|| (0..classes as i64).collect());
+    if labels != (0..classes as i64).collect::<Vec<_>>() {
+        return Err(format!("class labels {labels:?}: only 0..{classes} are supported"));
+    }
+    let post = match ctx.string("post_transform")?.as_deref() {
+        None | Some("NONE") => None,
+        Some("LOGISTIC") => Some(super::nonlinear::lookup(zkinfer_circuits::gadgets::Function::Sigmoid)),
+        Some("SOFTMAX") => Some(super::nonlinear::softmax_along(-1)),
+        Some(other) => return Err(format!("post_transform = {other} is not supported")),
+    };
+    let features = coefficients.len() / classes;
+    let scores = super::gemm::dense(ctx.param(Tensor::new(vec![classes, features], coefficients)), ctx.param(Tensor::new(vec![classes], intercepts)));
+    Ok(Box::new(LinearClassifier { scores, post, label: super::nonlinear::argmax_along(-1) }))
+}
+
+impl LinearClassifier {
+    fn run<T: Clone>(&self, inputs: &[&Tensor<T>], mut apply: impl FnMut(&dyn Op, &[&Tensor<T>]) -> Result<Tensor<T>, Error>) -> Result<Tensor<T>, Error> {
+        let scores = apply(self.scores.as_ref(), inputs)?;
+        let label = apply(self.label.as_ref(), &[&scores])?;
+        let probabilities = match &self.post {
+            Some(post) => apply(post.as_ref(), &[&scores])?,
+            None => scores,
+        };
+        let data: Vec<T> = label.data.into_iter().chain(probabilities.data).collect();
+        Ok(Tensor::new(vec![data.len()], data))
+    }
+}
+
+impl Op for LinearClassifier {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(vec![self.output_shapes(inputs)?.iter().map(|s| s.iter().product::<usize>()).sum()])
+    }
+
+    fn output_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
+        let scores = self.scores.output_shape(inputs)?;
+        Ok(vec![self.label.output_shape(&[&scores])?, scores])
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        self.run(inputs, |op, x| op.apply(arith, x))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.run(inputs, |op, x| op.eval_float(x))
+    }
+}
+
+/// `Normalizer` with the L1 norm: each row divided by the sum of its absolute values,
+/// `|x| = 2 relu(x) - x`, the sum exact, one rounded division per value. MAX and L2 are not
+/// supported.
+#[derive(Debug)]
+pub struct Normalizer;
+
+pub fn normalizer(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    match ctx.string("norm")?.as_deref() {
+        Some("L1") => Ok(Box::new(Normalizer)),
+        other => Err(format!("norm = {} is not supported (only L1)", other.unwrap_or("MAX"))),
+    }
+}
+
+impl Op for Normalizer {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        match inputs[0].last() {
+            Some(&n) if n > 0 => Ok(inputs[0].to_vec()),
+            _ => Err(format!("input {:?} has no features to normalize", inputs[0])),
+        }
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let n = *x.shape.last().expect("checked by output_shape");
+        let relu = arith.element(ElementOp { rescale: false, relu: true }, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+        let sums = arith.dot(
+            x.data
+                .chunks(n)
+                .zip(relu.chunks(n))
+                .map(|(row, r)| Dot { inputs: r.iter().chain(row).cloned().collect(), weights: [vec![Coef::Const(2); n], vec![Coef::Const(-1); n]].concat(), bias: Coef::Const(0) })
+                .collect(),
+        )?;
+        let items = x.data.iter().enumerate().map(|(i, v)| (v.clone(), sums[i / n].clone())).collect();
+        Ok(Tensor::new(x.shape.clone(), arith.divide(items)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let n = *x.shape.last().expect("checked by output_shape");
+        let out = x.data.chunks(n).flat_map(|row| {
+            let norm: f64 = row.iter().map(|v| v.abs() as f64).sum();
+            row.iter().map(move |v| (*v as f64 / norm) as f32)
+        });
+        Ok(Tensor::new(x.shape.clone(), out.collect()))
+    }
+}
+
+/// `ZipMap` turns probabilities into a list of maps from label to probability; a circuit proves
+/// the probabilities themselves, so the map is dropped and the tensor passes through.
+pub fn zipmap(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(super::shape::Rearrange::Identity))
+}
