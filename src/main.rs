@@ -40,7 +40,8 @@ enum Command {
     },
     /// Quantize an ONNX model and lay it out as a circuit.
     Compile {
-        /// The ONNX model, as PyTorch, scikit-learn or Keras export it.
+        /// The ONNX model, as PyTorch, scikit-learn or Keras export it; external data
+        /// (`model.onnx.data`) is read from beside it and inlined into the compiled directory.
         model: PathBuf,
         /// The directory to write: model.onnx and settings.json (setup adds the keys).
         #[arg(short, long)]
