@@ -13,7 +13,9 @@ struct InputFile {
     input_data: Vec<Vec<f32>>,
 }
 
-pub fn read_input(path: &Path) -> Result<Vec<f32>> {
+/// The input for a model with `inputs` inputs: one flat list of floats per input in
+/// `input_data`, in the model's order, returned one after another.
+pub fn read_input(path: &Path, inputs: usize) -> Result<Vec<f32>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     // JSON has no NaN or Infinity, and a proof of one would prove nothing: name them rather than
     // leave serde's "expected value".
@@ -22,10 +24,14 @@ pub fn read_input(path: &Path) -> Result<Vec<f32>> {
     }
     let file: InputFile = serde_json::from_str(&text)
         .with_context(|| format!("{} is not an input file of the form {{\"input_data\": [[...floats...]]}}", path.display()))?;
-    match file.input_data.as_slice() {
-        [one] => Ok(one.clone()),
-        other => bail!("{}: input_data must hold exactly one flat list of floats (the model has one input), it holds {}", path.display(), other.len()),
+    if file.input_data.len() != inputs {
+        bail!(
+            "{}: input_data must hold one flat list of floats per model input ({inputs}), it holds {}",
+            path.display(),
+            file.input_data.len()
+        );
     }
+    Ok(file.input_data.concat())
 }
 
 /// `settings.json` in a compiled directory: the settings that rebuild the circuit and a

@@ -47,7 +47,8 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
         /// Sample inputs ({"input_data": [[...], [...]]}) that set the value range; without
-        /// it the range is the widest the circuit allows.
+        /// it the range is the widest the circuit allows. For a model with several inputs,
+        /// each sample is that many consecutive lists, one per input in the model's order.
         #[arg(long)]
         calibration: Option<PathBuf>,
         /// Whether the input stays hidden (private) or becomes a public value of the proof.
@@ -294,7 +295,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
         Command::Bench { dir, input, backend, runs } => Done::Benched(bench_command(term, &dir, &input, &backend, runs)?),
         Command::Run { dir, input } => {
             let (model, _) = load_model(&dir)?;
-            let input = read_input(&input)?;
+            let input = read_input(&input, model.inputs.len())?;
             let x = model.quantize_input(&input)?;
             let (outputs, _) = term.step("running the quantized model", || model.evaluate(&x))?;
             let float = model.evaluate_float(&input)?;
@@ -445,7 +446,7 @@ struct ProofInputs {
 
 fn proof_inputs(term: &Term, dir: &Path, input: &Path) -> Result<ProofInputs> {
     let (model, report) = load_model(dir)?;
-    let x = model.quantize_input(&read_input(input)?)?;
+    let x = model.quantize_input(&read_input(input, model.inputs.len())?)?;
     let start = Instant::now();
     let (outputs, _) = term.step("running the quantized model", || model.evaluate(&x)).context("the input cannot be proven with this compiled model")?;
     let evaluate = start.elapsed();

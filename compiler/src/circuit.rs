@@ -41,9 +41,9 @@ impl Circuit for ModelCircuit<'_> {
         // The input is a witness like any other: range check it so that "some input" means an
         // input the fixed-point model could have been given.
         let checked = config.element(layouter, ElementOp { rescale: false, relu: false }, &cells.iter().map(|c| (*c, None)).collect::<Vec<_>>())?;
-        let input = Tensor::new(self.model.input_shape.clone(), checked.into_iter().map(crate::arith::wire).collect::<Vec<Wire>>());
+        let inputs = self.model.split_input(checked.into_iter().map(crate::arith::wire).collect::<Vec<Wire>>());
         let mut arith = Synthesize::new(config, layouter);
-        let outputs = self.model.run(&mut arith, input).map_err(|e| Error::Synthesis(e.to_string()))?;
+        let outputs = self.model.run(&mut arith, inputs).map_err(|e| Error::Synthesis(e.to_string()))?;
         let out_cells: Vec<_> = outputs.iter().flat_map(|t| t.data.iter().map(|w| w.cell.expect("synthesis gives every wire a cell"))).collect();
         config.expose(layouter, &out_cells, 0)?;
         if self.model.settings.input_visibility == Visibility::Public {

@@ -103,8 +103,10 @@ pub struct Node {
 
 #[derive(Debug)]
 pub struct Model {
-    pub input_name: String,
-    pub input_shape: Vec<usize>,
+    /// The graph's inputs, with their shapes: values `0..inputs.len()`; node `j` computes value
+    /// `inputs.len() + j`. A flat input (`quantize_input`, `evaluate`) holds them one after
+    /// another in this order.
+    pub inputs: Vec<(String, Vec<usize>)>,
     pub nodes: Vec<Node>,
     /// Graph outputs: name and value id.
     pub outputs: Vec<(String, usize)>,
@@ -136,9 +138,10 @@ impl Model {
         for name in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).flat_map(|(r, _)| &r.inputs).chain(&graph.outputs) {
             *uses.entry(name.as_str()).or_default() += 1;
         }
-        let mut ids: std::collections::HashMap<String, usize> = [(graph.input.0.clone(), 0)].into();
+        let first = graph.inputs.len();
+        let mut ids: std::collections::HashMap<String, usize> = graph.inputs.iter().enumerate().map(|(i, (name, _))| (name.clone(), i)).collect();
         let mut nodes: Vec<Node> = Vec::new();
-        let mut shapes: Vec<Vec<usize>> = vec![graph.input.1.clone()];
+        let mut shapes: Vec<Vec<usize>> = graph.inputs.iter().map(|(_, shape)| shape.clone()).collect();
         let mut integers = graph.integers.clone();
         for raw in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).map(|(r, _)| r) {
             let node_error = |message: String| Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message };
@@ -173,12 +176,12 @@ impl Model {
             }
             if raw.op_type == "Relu" {
                 let src = inputs[0];
-                if src > 0 && uses[raw.inputs[0].as_str()] == 1 && nodes[src - 1].op.fuse_relu() {
+                if src >= first && uses[raw.inputs[0].as_str()] == 1 && nodes[src - first].op.fuse_relu() {
                     op = ops::build(&NodeCtx { node: &onnx::RawNode { op_type: "Identity".into(), ..raw.clone() }, ..ctx })?;
                 }
             }
             let parts = op.output_shapes(&input_shapes).map_err(node_error)?;
-            let id = nodes.len() + 1;
+            let id = first + nodes.len();
             shapes.push(shape.clone());
             nodes.push(Node { name: raw.name.clone(), op_type: raw.op_type.clone(), op, inputs, shape });
             if parts.len() == 1 {
@@ -190,7 +193,7 @@ impl Model {
             for (name, shape) in raw.outputs.iter().zip(parts) {
                 let len = shape.iter().product::<usize>();
                 if !name.is_empty() {
-                    ids.insert(name.clone(), nodes.len() + 1);
+                    ids.insert(name.clone(), first + nodes.len());
                     shapes.push(shape.clone());
                     let op = Box::new(ops::shape::Part { offset, shape: shape.clone() });
                     nodes.push(Node { name: format!("{}:{name}", raw.name), op_type: "Part".into(), op, inputs: vec![id], shape });
@@ -203,14 +206,21 @@ impl Model {
             .iter()
             .map(|o| ids.get(o).map(|&i| (o.clone(), i)).ok_or_else(|| Error::Onnx(format!("output '{o}' is not computed from the input"))))
             .collect::<Result<_, _>>()?;
-        Ok(Model { input_name: graph.input.0, input_shape: graph.input.1, nodes, outputs, settings })
+        Ok(Model { inputs: graph.inputs, nodes, outputs, settings })
     }
 
+    /// The number of input values, all inputs together.
     pub fn input_len(&self) -> usize {
-        self.input_shape.iter().product()
+        self.inputs.iter().map(|(_, s)| s.iter().product::<usize>()).sum()
     }
 
-    /// Public values: the outputs, then the input when it is public.
+    /// A flat input cut into the model's input tensors.
+    pub fn split_input<T: Clone>(&self, flat: Vec<T>) -> Vec<Tensor<T>> {
+        let mut rest = flat.into_iter();
+        self.inputs.iter().map(|(_, shape)| Tensor::new(shape.clone(), rest.by_ref().take(shape.iter().product()).collect())).collect()
+    }
+
+    /// Public values: the outputs, then the inputs when they are public.
     pub fn public_values(&self) -> usize {
         let outputs: usize = self.output_shapes().iter().map(|s| s.iter().product::<usize>()).sum();
         outputs + if self.settings.input_visibility == Visibility::Public { self.input_len() } else { 0 }
@@ -223,18 +233,19 @@ impl Model {
         let mut tensors: Vec<PublicTensor> =
             self.outputs.iter().zip(self.output_shapes()).map(|((name, _), shape)| tensor(name, TensorKind::Output, shape)).collect();
         if self.settings.input_visibility == Visibility::Public {
-            tensors.push(tensor(&self.input_name, TensorKind::Input, self.input_shape.clone()));
+            tensors.extend(self.inputs.iter().map(|(name, shape)| tensor(name, TensorKind::Input, shape.clone())));
         }
         tensors
     }
 
     pub fn output_shapes(&self) -> Vec<Vec<usize>> {
-        self.outputs.iter().map(|(_, id)| if *id == 0 { self.input_shape.clone() } else { self.nodes[id - 1].shape.clone() }).collect()
+        let first = self.inputs.len();
+        self.outputs.iter().map(|(_, id)| if *id < first { self.inputs[*id].1.clone() } else { self.nodes[id - first].shape.clone() }).collect()
     }
 
     /// Runs every node on `arith`, naming the node in any error.
-    pub fn run(&self, arith: &mut dyn Arith, input: Tensor<Wire>) -> Result<Vec<Tensor<Wire>>, Error> {
-        self.each_node(input, |node, inputs| node.op.apply(arith, inputs))
+    pub fn run(&self, arith: &mut dyn Arith, inputs: Vec<Tensor<Wire>>) -> Result<Vec<Tensor<Wire>>, Error> {
+        self.each_node(inputs, |node, inputs| node.op.apply(arith, inputs))
     }
 
     /// The model in floats with its ONNX constants, as onnxruntime runs it: the reference
@@ -242,14 +253,13 @@ impl Model {
     /// a Conv or Gemm changes the float rounding by about one part in 10^7.
     pub fn evaluate_float(&self, input: &[f32]) -> Result<Vec<Tensor<f32>>, Error> {
         self.check_input_len(input)?;
-        let input = Tensor::new(self.input_shape.clone(), input.to_vec());
-        self.each_node(input, |node, inputs| node.op.eval_float(inputs))
+        self.each_node(self.split_input(input.to_vec()), |node, inputs| node.op.eval_float(inputs))
     }
 
     /// Evaluates the nodes in order with `apply`, naming the node in any error; returns the
     /// graph's outputs.
-    fn each_node<T: Clone>(&self, input: Tensor<T>, mut apply: impl FnMut(&Node, &[&Tensor<T>]) -> Result<Tensor<T>, Error>) -> Result<Vec<Tensor<T>>, Error> {
-        let mut values: Vec<Tensor<T>> = vec![input];
+    fn each_node<T: Clone>(&self, inputs: Vec<Tensor<T>>, mut apply: impl FnMut(&Node, &[&Tensor<T>]) -> Result<Tensor<T>, Error>) -> Result<Vec<Tensor<T>>, Error> {
+        let mut values: Vec<Tensor<T>> = inputs;
         for node in &self.nodes {
             let inputs: Vec<&Tensor<T>> = node.inputs.iter().map(|&i| &values[i]).collect();
             let out = apply(node, &inputs).map_err(|e| match e {
@@ -264,12 +274,8 @@ impl Model {
 
     fn check_input_len(&self, input: &[f32]) -> Result<(), Error> {
         if input.len() != self.input_len() {
-            return Err(Error::Input(format!(
-                "the model takes {} values (shape {:?}), the input has {}",
-                self.input_len(),
-                self.input_shape,
-                input.len()
-            )));
+            let inputs: Vec<String> = self.inputs.iter().map(|(name, shape)| format!("'{name}' {shape:?}")).collect();
+            return Err(Error::Input(format!("the model takes {} values ({}), the input has {}", self.input_len(), inputs.join(", "), input.len())));
         }
         Ok(())
     }
@@ -299,9 +305,8 @@ impl Model {
     /// the outputs and the largest magnitude a range check saw.
     pub fn evaluate(&self, input: &[i64]) -> Result<(Vec<Tensor<i64>>, i64), Error> {
         let mut arith = Evaluate { shape: self.settings.shape(), largest: 0 };
-        let input = Tensor::new(self.input_shape.clone(), input.iter().map(|&v| Wire::known(v)).collect());
-        let input_largest = input.data.iter().map(|w| arith::known(w).abs()).max().unwrap_or(0);
-        let outputs = self.run(&mut arith, input)?;
+        let input_largest = input.iter().map(|v| v.abs()).max().unwrap_or(0);
+        let outputs = self.run(&mut arith, self.split_input(input.iter().map(|&v| Wire::known(v)).collect()))?;
         let outputs = outputs.iter().map(|t| t.map(arith::known)).collect();
         Ok((outputs, arith.largest.max(input_largest)))
     }
@@ -322,7 +327,7 @@ pub struct Report {
     pub lookups: usize,
     pub permutation_columns: usize,
     pub max_degree: usize,
-    pub input_shape: Vec<usize>,
+    pub input_shapes: Vec<Vec<usize>>,
     pub output_shapes: Vec<Vec<usize>>,
     pub public_values: usize,
     /// The largest magnitude a range check saw on the calibration data, and the bound the
@@ -401,6 +406,28 @@ const WIDTHS: std::ops::RangeInclusive<usize> = 5..=64;
 /// Chooses the settings for a model: the value range from calibration samples (twice the
 /// largest value seen, so inputs a little beyond them still prove; without samples, 24 bits)
 /// and the layout width for `options.optimize` (see docs/circuits.md).
+/// Calibration samples as flat inputs. A list that holds every input's values is a sample; for
+/// a model with several inputs a sample may also be that many consecutive lists, one per input
+/// in the model's order (as an input file writes them).
+fn samples(model: &Model, lists: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, Error> {
+    let sizes: Vec<usize> = model.inputs.iter().map(|(_, s)| s.iter().product()).collect();
+    let mut out = Vec::new();
+    let mut rest = lists;
+    while let Some(first) = rest.first() {
+        let take = if first.len() == model.input_len() { 1 } else { sizes.len() };
+        let group = rest.get(..take).filter(|g| take == 1 || g.iter().map(Vec::len).eq(sizes.iter().copied())).ok_or_else(|| {
+            Error::Input(format!(
+                "calibration sample {}: give each sample as one list of all {} input values, or as one list per input of sizes {sizes:?}",
+                out.len(),
+                model.input_len()
+            ))
+        })?;
+        out.push(group.concat());
+        rest = &rest[take..];
+    }
+    Ok(out)
+}
+
 pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>]) -> Result<(Settings, Report), Error> {
     let scale = options.scale_bits;
     if !(2..=12).contains(&scale) {
@@ -427,6 +454,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         pack,
     };
     let probe = Model::from_onnx(bytes, settings(options.width.unwrap_or(8), widest))?;
+    let calibration = samples(&probe, calibration)?;
     let mut largest = 0;
     for (i, sample) in calibration.iter().enumerate() {
         let x = probe.quantize_input(sample).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?;
@@ -457,7 +485,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             lookups: d.lookups.len(),
             permutation_columns: d.permutation.len(),
             max_degree: layout.degree,
-            input_shape: model.input_shape.clone(),
+            input_shapes: model.inputs.iter().map(|(_, shape)| shape.clone()).collect(),
             output_shapes: model.output_shapes(),
             public_values,
             calibration_largest: largest,

@@ -51,7 +51,8 @@ pub struct RawNode {
 
 #[derive(Clone, Debug)]
 pub struct RawGraph {
-    pub input: (String, Vec<usize>),
+    /// The graph inputs that are not initializers, with their static shapes, in file order.
+    pub inputs: Vec<(String, Vec<usize>)>,
     pub outputs: Vec<String>,
     /// In topological order (ONNX requires it; a model that lists its nodes out of order is
     /// sorted).
@@ -547,10 +548,22 @@ pub fn parse(bytes: &[u8]) -> Result<RawGraph, Error> {
         nodes.push(RawNode { name, op_type: n.op_type.clone(), inputs: n.input.clone(), outputs: n.output.clone(), attributes });
     }
     let dynamic: Vec<_> = graph.input.iter().filter(|i| !constants.contains_key(&i.name)).collect();
-    let [input] = dynamic.as_slice() else {
-        let names: Vec<&str> = dynamic.iter().map(|i| i.name.as_str()).collect();
-        return Err(Error::Onnx(format!("the model must have exactly one input, it has {}: {names:?}", names.len())));
-    };
+    if dynamic.is_empty() {
+        return Err(Error::Onnx("the model has no input (every graph input is an initializer)".into()));
+    }
+    let inputs = dynamic.iter().map(|input| input_shape(input).map(|shape| (input.name.clone(), shape))).collect::<Result<_, _>>()?;
+    Ok(RawGraph {
+        inputs,
+        outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
+        nodes,
+        constants,
+        integers,
+    })
+}
+
+/// A graph input's static shape: a symbolic first dimension (the batch) is 1; any other
+/// symbolic dimension is refused by name.
+fn input_shape(input: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>, Error> {
     let dims = &input.type_.tensor_type().shape.dim;
     if !input.type_.has_tensor_type() || dims.is_empty() {
         return Err(Error::Onnx(format!("input '{}' has no static tensor shape", input.name)));
@@ -564,14 +577,7 @@ pub fn parse(bytes: &[u8]) -> Result<RawGraph, Error> {
             _ => Err(Error::Onnx(format!("input '{}' has a symbolic dimension {i}; only the batch may be symbolic", input.name))),
         })
         .collect::<Result<_, _>>()?;
-    let (shape, _) = element_count(&format!("input '{}'", input.name), &dims).map_err(Error::Onnx)?;
-    Ok(RawGraph {
-        input: (input.name.clone(), shape),
-        outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
-        nodes,
-        constants,
-        integers,
-    })
+    Ok(element_count(&format!("input '{}'", input.name), &dims).map_err(Error::Onnx)?.0)
 }
 
 /// The nodes' indices in an order where each comes after the producers of its inputs: the

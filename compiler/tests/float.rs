@@ -61,5 +61,5 @@ fn float_evaluation_matches_onnxruntime_on_held_out_digits() {
 #[test]
 fn float_evaluation_refuses_a_wrong_shape_input() {
     let message = model("tiny_mlp").evaluate_float(&[0.5; 5]).unwrap_err().to_string();
-    assert!(message.contains("the model takes 4 values (shape [1, 4]), the input has 5"), "{message}");
+    assert!(message.contains("the model takes 4 values ('input' [1, 4]), the input has 5"), "{message}");
 }

@@ -201,6 +201,21 @@ impl Onnx {
         Onnx { graph }
     }
 
+    /// Another graph input, after those before.
+    pub fn input(mut self, name: &str, shape: &[i64]) -> Self {
+        let mut first = self.graph.input[0].clone();
+        first.name = name.into();
+        let dims = &mut first.type_.mut_or_insert_default().mut_tensor_type().shape.mut_or_insert_default().dim;
+        dims.clear();
+        for &d in shape {
+            let mut dim = Dimension::new();
+            dim.set_dim_value(d);
+            dims.push(dim);
+        }
+        self.graph.input.push(first);
+        self
+    }
+
     pub fn floats(mut self, name: &str, dims: &[i64], data: &[f32]) -> Self {
         let mut t = TensorProto::new();
         t.name = name.into();

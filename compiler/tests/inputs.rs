@@ -1,0 +1,54 @@
+//! Models with several inputs: each its own tensor, in the graph's order, from one flat input
+//! (the input file's lists one after another); all public when the input is public; calibration
+//! samples as one list per input.
+
+mod common;
+
+use common::*;
+use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Visibility};
+
+fn two_inputs() -> Vec<u8> {
+    Onnx::new(&[1, 3])
+        .input("mask", &[1, 3])
+        .floats("w", &[3, 2], &[0.5, -1.0, 0.25, 2.0, 1.0, -0.5])
+        .node("Relu", "r", &["input"], vec![])
+        .node("Add", "sum", &["r", "mask"], vec![])
+        .node("MatMul", "out", &["sum", "w"], vec![])
+        .bytes("out")
+}
+
+#[test]
+fn two_inputs_prove_together() {
+    let (features, mask) = ([1.5f32, -2.0, 0.75], [0.25f32, 1.0, -0.5]);
+    let sum: Vec<f64> = (0..3).map(|i| (features[i].max(0.0) + mask[i]) as f64).collect();
+    let w = [0.5, -1.0, 0.25, 2.0, 1.0, -0.5];
+    let expected: Vec<f64> = (0..2).map(|j| (0..3).map(|i| sum[i] * w[i * 2 + j]).sum()).collect();
+    let flat: Vec<f32> = features.iter().chain(&mask).copied().collect();
+    let (model, _) = check_op(&two_inputs(), &flat, &expected, 0.01);
+    assert_eq!(model.inputs, vec![("input".to_string(), vec![1, 3]), ("mask".to_string(), vec![1, 3])]);
+    let err = model.quantize_input(&features).unwrap_err().to_string();
+    assert!(err.contains("the model takes 6 values ('input' [1, 3], 'mask' [1, 3]), the input has 3"), "{err}");
+}
+
+#[test]
+fn public_inputs_are_each_a_tensor_of_the_statement_and_calibration_groups_lists() {
+    let options = CompileOptions {
+        scale_bits: 8,
+        input_visibility: Visibility::Public,
+        param_visibility: ParamVisibility::Fixed,
+        width: Some(8),
+        optimize: Optimize::Proving,
+        pack: None,
+    };
+    let bytes = two_inputs();
+    let samples = vec![vec![1.0, 2.0, 3.0], vec![0.5, 0.5, 0.5], vec![-1.0, 0.0, 1.0], vec![0.0, 0.0, 0.0]];
+    let (settings, report) = zkinfer_compiler::compile(&bytes, &options, &samples).unwrap();
+    assert_eq!((report.calibration_samples, report.input_shapes.clone()), (2, vec![vec![1, 3], vec![1, 3]]));
+    let model = Model::from_onnx(&bytes, settings).unwrap();
+    let names: Vec<(String, zkinfer_circuits::TensorKind)> = model.public_tensors().into_iter().map(|t| (t.name, t.kind)).collect();
+    use zkinfer_circuits::TensorKind::{Input, Output};
+    assert_eq!(names, vec![("out".into(), Output), ("input".into(), Input), ("mask".into(), Input)]);
+    assert_eq!(model.public_values(), 2 + 6);
+    let err = zkinfer_compiler::compile(&bytes, &options, &samples[..3]).unwrap_err().to_string();
+    assert!(err.contains("calibration sample 1: give each sample as one list of all 6 input values, or as one list per input of sizes [3, 3]"), "{err}");
+}
