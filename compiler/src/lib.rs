@@ -113,6 +113,11 @@ pub struct Model {
     pub settings: Settings,
 }
 
+/// The most elements an input or a computed tensor may have: every one is a cell of the
+/// circuit, and circuits stop at 2^26 rows; a hostile model must not make compilation allocate
+/// (or spend) without bound.
+pub const MAX_COMPUTED: usize = 1 << 24;
+
 impl Model {
     /// Parses, folds batch norms, drops nodes no output needs, folds every node whose inputs
     /// are known at compile time (`fold`), builds each other op, infers shapes and fuses ReLUs
@@ -137,6 +142,9 @@ impl Model {
         let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for name in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).flat_map(|(r, _)| &r.inputs).chain(&graph.outputs) {
             *uses.entry(name.as_str()).or_default() += 1;
+        }
+        if let Some((name, shape)) = graph.inputs.iter().find(|(_, s)| s.iter().product::<usize>() > MAX_COMPUTED) {
+            return Err(Error::Onnx(format!("input '{name}' of shape {shape:?} exceeds {MAX_COMPUTED} elements")));
         }
         let first = graph.inputs.len();
         let mut ids: std::collections::HashMap<String, usize> = graph.inputs.iter().enumerate().map(|(i, (name, _))| (name.clone(), i)).collect();
@@ -171,8 +179,8 @@ impl Model {
             let input_shapes: Vec<&[usize]> = inputs.iter().map(|&i| shapes[i].as_slice()).collect();
             let shape = op.output_shape(&input_shapes).map_err(node_error)?;
             // Bounded before any op allocates it: a hostile Tile or Expand asks for anything.
-            if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > onnx::MAX_ELEMENTS) {
-                return Err(node_error(format!("its output of shape {shape:?} exceeds {} elements", onnx::MAX_ELEMENTS)));
+            if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > MAX_COMPUTED) {
+                return Err(node_error(format!("its output of shape {shape:?} exceeds {MAX_COMPUTED} elements")));
             }
             if raw.op_type == "Relu" {
                 let src = inputs[0];
