@@ -1,0 +1,310 @@
+//! The corpus of real exports (`fixtures/exports/`, written by `fixtures/make_exports.py`):
+//! PyTorch models through the default dynamo exporter (external data) and `dynamo=False`, and
+//! scikit-learn models through skl2onnx, each with a sample input and onnxruntime's outputs.
+//! No Python runs here.
+//!
+//! `EXPECTED` is the front end's progress record: for every model in the corpus it says whether
+//! `zkinfer compile` takes it today (`Expect::Compiles`, with the largest difference allowed
+//! between the quantized outputs and onnxruntime's) or which error it gives
+//! (`Expect::Fails`, a substring of today's message). The test demands that each outcome match
+//! its entry exactly, in both directions: a fix that makes a model compile makes this test fail
+//! until its entry becomes `Compiles` (with a tolerance measured then), and a regression that
+//! breaks a model that compiled fails it too. A model folder with no entry, or an entry with no
+//! folder, fails it as well. Every mismatch is listed in one failure message.
+//!
+//! For each model that compiles: `zkinfer run` on `input.json`, the quantized outputs against
+//! onnxruntime's `output.json` within the entry's tolerance, and the float interpretation of the
+//! graph within `FLOAT_TOL`; for classifiers, `zkinfer run` on the first `CLASS_SAMPLES` held-out
+//! digits of `test_predictions.json`, whose classes must agree with onnxruntime's on all but at
+//! most `CLASS_MISSES` (the issue asks for 99 of 100; 20 are run here to keep the test short).
+//! Proving every model would take minutes: only the compiled model with the fewest rows goes
+//! through `setup --dev-srs`, `prove` and `verify` (on the CPU backend).
+//!
+//! Run it alone: `cargo test --release --test corpus` (about 20 s on 2 cores, once built).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// Compiles; the quantized outputs are within `atol` (absolute) of onnxruntime's.
+    Compiles { atol: f64 },
+    /// `zkinfer compile` fails with a message containing this.
+    Fails(&'static str),
+}
+use Expect::{Compiles, Fails};
+
+/// Today's outcome of `zkinfer compile MODEL --calibration input.json` for every model in
+/// `fixtures/exports/`. Tolerances are about 1.5x to 4x the largest difference measured when the
+/// entry was set (fixed-point scale 2^-8, the default), shown in the comments. The PyTorch
+/// classifiers output logits of range about +-15; `sk_logreg` a label and probabilities;
+/// `sk_linreg` a value in 0..9.
+const EXPECTED: &[(&str, Expect)] = &[
+    // measured 0.034
+    ("cnn_bn_dynamo", Compiles { atol: 0.05 }),
+    ("cnn_bn_torchscript", Compiles { atol: 0.05 }),
+    ("conv_autoencoder_dynamo", Fails("unsupported op 'ConvTranspose'")),
+    ("conv_autoencoder_torchscript", Fails("unsupported op 'ConvTranspose'")),
+    // measured 0.103 (2^16 rows)
+    ("lenet5_dynamo", Compiles { atol: 0.15 }),
+    ("lenet5_torchscript", Compiles { atol: 0.15 }),
+    // measured 0.042
+    ("mlp_dynamo", Compiles { atol: 0.075 }),
+    ("mlp_torchscript", Compiles { atol: 0.075 }),
+    // measured 0.048 (2^18 rows)
+    ("mobilenet_block_dynamo", Compiles { atol: 0.075 }),
+    ("mobilenet_block_torchscript", Compiles { atol: 0.075 }),
+    ("mobilenet_block_torchscript_dynamic", Compiles { atol: 0.075 }),
+    // measured 0.095
+    ("resnet_block_dynamo", Compiles { atol: 0.15 }),
+    ("resnet_block_torchscript", Compiles { atol: 0.15 }),
+    // measured 0.0012
+    ("sk_linreg", Compiles { atol: 0.01 }),
+    // measured: label exact, probabilities 0.0026
+    ("sk_logreg", Compiles { atol: 0.01 }),
+    ("sk_logreg_zipmap", Fails("a Cast of a computed tensor to data type 7 (an integer type) is not supported")),
+    ("sk_mlp", Fails("unsupported op 'ai.onnx.ml:ArrayFeatureExtractor'")),
+    ("sk_scaler_logreg", Fails("a Cast of a computed tensor to data type 7 (an integer type) is not supported")),
+];
+
+/// The graph's float interpretation (`zkinfer run`'s `float_outputs`) against onnxruntime: an
+/// import error, not rounding, shows up here.
+const FLOAT_TOL: f64 = 1e-3;
+/// Held-out samples of test_predictions.json run per classifier.
+const CLASS_SAMPLES: usize = 20;
+/// Class disagreements with onnxruntime allowed among them.
+const CLASS_MISSES: usize = 1;
+
+fn exports() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join("exports")
+}
+
+fn zkinfer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// `zkinfer --json ARGS`: the parsed object on success, the error message on failure (the
+/// `error` field, or all the output where stdout is not the JSON object, as after a panic).
+fn zkinfer_json(args: &[&str]) -> Result<Value, String> {
+    let o = zkinfer(&[&["--json"], args].concat());
+    let v: Option<Value> = serde_json::from_slice(&o.stdout).ok();
+    match (o.status.success(), v) {
+        (true, Some(v)) => Ok(v),
+        (false, Some(v)) if v["error"].is_string() => Err(v["error"].as_str().unwrap().to_string()),
+        _ => Err(format!("exit {:?}: {}", o.status.code(), text(&o))),
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap_or_else(|| panic!("not an array: {v}")).iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+fn largest_difference(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+/// The class an output names: the value itself for a label output (one value, as skl2onnx's
+/// `label`), otherwise the index of the largest value (logits, probabilities).
+fn class_of(values: &[f64]) -> i64 {
+    if values.len() == 1 {
+        return values[0].round() as i64;
+    }
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best as i64
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zkinfer-corpus-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// `zkinfer run` of a compiled model: (quantized outputs, float outputs), each output flat.
+fn run(dir: &str, input: &str) -> Result<(Vec<(String, Vec<f64>)>, Vec<Vec<f64>>), String> {
+    let v = zkinfer_json(&["run", dir, "--input", input])?;
+    let outs = v["outputs"].as_array().ok_or_else(|| format!("no outputs in {v}"))?;
+    let quantized = outs.iter().map(|o| (o["name"].as_str().unwrap_or("").to_string(), floats(&o["values"]))).collect();
+    let float = v["float_outputs"].as_array().map(|f| f.iter().map(|o| floats(&o["values"])).collect()).unwrap_or_default();
+    Ok((quantized, float))
+}
+
+/// Checks one compiled model against onnxruntime; returns the problems found.
+fn check_compiled(name: &str, folder: &Path, dir: &str, atol: f64, problems: &mut Vec<String>) {
+    let input = folder.join("input.json").display().to_string();
+    let expected = read_json(&folder.join("output.json"));
+    let want: Vec<Vec<f64>> = expected["output_data"].as_array().unwrap().iter().map(floats).collect();
+    let names: Vec<&str> = expected["output_names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    let (quantized, float) = match run(dir, &input) {
+        Ok(r) => r,
+        Err(e) => return problems.push(format!("{name}: compiles, but `zkinfer run` fails: {e}")),
+    };
+    if quantized.len() != want.len() {
+        let got: Vec<&str> = quantized.iter().map(|(n, _)| n.as_str()).collect();
+        problems.push(format!("{name}: outputs {got:?}, onnxruntime has {names:?}"));
+    }
+    for (i, ((got_name, got), want)) in quantized.iter().zip(&want).enumerate() {
+        if got.len() != want.len() {
+            problems.push(format!("{name}: output {i} ({got_name}) has {} values, onnxruntime's {} ({}) has {}", got.len(), names[i], names[i], want.len()));
+            continue;
+        }
+        let err = largest_difference(got, want);
+        eprintln!("  {name}: output {got_name}: quantized vs onnxruntime, largest difference {err:.4} (allowed {atol})");
+        if err > atol {
+            problems.push(format!("{name}: output {got_name} differs from onnxruntime by {err:.4} > {atol}"));
+        }
+        if let Some(f) = float.get(i) {
+            let ferr = largest_difference(f, want);
+            if ferr > FLOAT_TOL {
+                problems.push(format!("{name}: float output {got_name} differs from onnxruntime by {ferr:.2e} > {FLOAT_TOL}: the graph is read wrongly"));
+            }
+        }
+    }
+
+    let predictions = folder.join("test_predictions.json");
+    if !predictions.exists() {
+        return;
+    }
+    let p = read_json(&predictions);
+    let inputs = p["inputs"].as_array().unwrap();
+    let classes = p["predictions"].as_array().unwrap();
+    let scratch = temp(&format!("{name}-samples"));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut misses = Vec::new();
+    for (k, (x, c)) in inputs.iter().zip(classes).take(CLASS_SAMPLES).enumerate() {
+        let file = scratch.join(format!("{k}.json"));
+        std::fs::write(&file, serde_json::json!({ "input_data": [x] }).to_string()).unwrap();
+        match run(dir, &file.display().to_string()) {
+            Ok((q, _)) => {
+                let ours = class_of(&q[0].1);
+                if ours != c.as_i64().unwrap() {
+                    misses.push(format!("sample {k}: {ours} where onnxruntime says {c}"));
+                }
+            }
+            Err(e) => misses.push(format!("sample {k}: `zkinfer run` fails: {e}")),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    eprintln!("  {name}: class agrees with onnxruntime on {} of {CLASS_SAMPLES} held-out digits", CLASS_SAMPLES - misses.len());
+    if misses.len() > CLASS_MISSES {
+        problems.push(format!("{name}: class differs from onnxruntime's on {} of {CLASS_SAMPLES} held-out digits: {misses:?}", misses.len()));
+    }
+}
+
+/// setup --dev-srs, prove, verify (CPU backend) of an already compiled directory; the outputs
+/// that `verify` decodes from the proof must be onnxruntime's within `atol`.
+fn prove_and_verify(name: &str, folder: &Path, dir: &str, atol: f64) -> Result<(), String> {
+    let input = folder.join("input.json").display().to_string();
+    zkinfer_json(&["setup", dir, "--dev-srs", "--backend", "cpu"]).map_err(|e| format!("{name}: setup: {e}"))?;
+    let proof = format!("{dir}/proof.json");
+    zkinfer_json(&["prove", dir, "--input", &input, "-o", &proof, "--backend", "cpu"]).map_err(|e| format!("{name}: prove: {e}"))?;
+    let v = zkinfer_json(&["verify", &format!("{dir}/vk.bin"), &proof]).map_err(|e| format!("{name}: verify: {e}"))?;
+    if v["verified"] != Value::Bool(true) {
+        return Err(format!("{name}: verify says {v}"));
+    }
+    let expected = read_json(&folder.join("output.json"));
+    let want: Vec<Vec<f64>> = expected["output_data"].as_array().unwrap().iter().map(floats).collect();
+    let proven: Vec<Vec<f64>> = v["outputs"].as_array().map(|o| o.iter().map(|t| floats(&t["values"])).collect()).unwrap_or_default();
+    if proven.len() != want.len() || proven.iter().zip(&want).any(|(p, w)| p.len() != w.len() || largest_difference(p, w) > atol) {
+        return Err(format!("{name}: the proven outputs {proven:?} are not onnxruntime's {want:?} within {atol}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_export_has_todays_outcome() {
+    let start = Instant::now();
+    let mut folders: Vec<String> = std::fs::read_dir(exports())
+        .expect("fixtures/exports/ (run fixtures/make_exports.py)")
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("model.onnx").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    let mut problems = Vec::new();
+    for name in &folders {
+        if !EXPECTED.iter().any(|(n, _)| n == name) {
+            problems.push(format!("{name}: in fixtures/exports/ but not in EXPECTED"));
+        }
+    }
+    for (name, _) in EXPECTED {
+        if !folders.contains(&name.to_string()) {
+            problems.push(format!("{name}: in EXPECTED but fixtures/exports/{name}/model.onnx is missing"));
+        }
+    }
+
+    // (rows, name, compiled directory, tolerance) of the models that compile.
+    let mut compiled: Vec<(u64, &str, String, f64)> = Vec::new();
+    for (name, expect) in EXPECTED {
+        let folder = exports().join(name);
+        if !folder.join("model.onnx").exists() {
+            continue;
+        }
+        let dir = temp(name).display().to_string();
+        let t = Instant::now();
+        let outcome = zkinfer_json(&[
+            "compile",
+            &folder.join("model.onnx").display().to_string(),
+            "-o",
+            &dir,
+            "--calibration",
+            &folder.join("input.json").display().to_string(),
+        ]);
+        let secs = t.elapsed().as_secs_f64();
+        match (&outcome, expect) {
+            (Ok(v), Compiles { atol }) => {
+                let rows = v["report"]["rows_used"].as_u64().unwrap_or(u64::MAX);
+                eprintln!("{name}: compiles, 2^{} rows ({rows} used), {secs:.1} s", v["report"]["k"]);
+                check_compiled(name, &folder, &dir, *atol, &mut problems);
+                compiled.push((rows, name, dir, *atol));
+                continue;
+            }
+            (Ok(v), Fails(want)) => {
+                problems.push(format!("{name}: now compiles (2^{} rows); EXPECTED says it fails with {want:?}: make it Compiles with a measured tolerance", v["report"]["k"]));
+            }
+            (Err(e), Fails(want)) if e.contains(want) => eprintln!("{name}: fails as expected ({secs:.1} s): {}", first_line(e)),
+            (Err(e), Fails(want)) => problems.push(format!("{name}: fails with {:?}, EXPECTED says {want:?}", first_line(e))),
+            (Err(e), Compiles { .. }) => problems.push(format!("{name}: EXPECTED says it compiles, but: {}", first_line(e))),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    compiled.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    match compiled.first() {
+        Some((rows, name, dir, atol)) => {
+            let t = Instant::now();
+            match prove_and_verify(name, &exports().join(name), dir, *atol) {
+                Ok(()) => eprintln!("{name} ({rows} rows): setup, prove and verify in {:.1} s", t.elapsed().as_secs_f64()),
+                Err(e) => problems.push(e),
+            }
+        }
+        None => eprintln!("no model compiles: nothing to prove"),
+    }
+    for (_, _, dir, _) in &compiled {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    eprintln!("corpus: {} models, {} compile, {:.1} s", EXPECTED.len(), compiled.len(), start.elapsed().as_secs_f64());
+    assert!(problems.is_empty(), "the corpus no longer matches EXPECTED (the front end's progress record):\n  {}", problems.join("\n  "));
+}
+
+fn first_line(s: &str) -> &str {
+    let line = s.lines().next().unwrap_or("");
+    // The list of supported ops after an unsupported one is long and changes as ops are added.
+    line.split("; supported ops").next().unwrap_or(line)
+}
