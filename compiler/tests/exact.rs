@@ -126,3 +126,12 @@ fn matmul_multiplies_every_row() {
     let (model, _) = check_op(&model, &input, &expected, HALF_STEP);
     assert_eq!(model.output_shapes(), vec![vec![1, 3, 3]]);
 }
+
+/// A Cast to an integer type truncates toward zero, as onnxruntime's does.
+#[test]
+fn cast_to_an_integer_truncates_toward_zero() {
+    let input = [-1.75f32, -0.5, 0.25, 2.5, 3.0, -3.0];
+    let model = Onnx::new(&[1, 6]).node("Cast", "out", &["input"], vec![int_attribute("to", 7)]).bytes("out");
+    let expected: Vec<f64> = input.iter().map(|v| v.trunc() as f64).collect();
+    check_op(&model, &input, &expected, 1e-9);
+}

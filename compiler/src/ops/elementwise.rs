@@ -41,6 +41,11 @@ pub struct Linear {
 #[derive(Debug)]
 pub struct Relu;
 
+/// Truncation toward zero, `floor(relu(x)) - floor(relu(-x))`: each floor is the element
+/// gate's rescale of `v - 1/2` (which rounds half up, so the half cancels), scaled back.
+#[derive(Debug)]
+pub struct Truncate;
+
 #[derive(Debug)]
 pub struct Clip {
     min: Option<f32>,
@@ -271,6 +276,33 @@ impl Op for Relu {
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         Ok(inputs[0].map(|v| v.max(0.0)))
+    }
+}
+
+impl Op for Truncate {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let bits = arith.shape().limb_bits;
+        let (one, half) = (1i64 << bits, 1i64 << (bits - 1));
+        let relu = ElementOp { rescale: false, relu: true };
+        let positive = arith.element(relu, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+        // relu(-x) = relu(x) - x.
+        let negative = arith.dot(positive.iter().zip(&x.data).map(|(p, v)| Dot { inputs: vec![p.clone(), v.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(0) }).collect())?;
+        let floor = |arith: &mut dyn Arith, v: Vec<Wire>| -> Result<Vec<Wire>, Error> {
+            let shifted = arith.dot(v.into_iter().map(|w| Dot { inputs: vec![w], weights: vec![Coef::Const(1)], bias: Coef::Const(-half) }).collect())?;
+            arith.element(ElementOp { rescale: true, relu: false }, shifted.into_iter().map(|w| (w, None)).collect())
+        };
+        let (up, down) = (floor(arith, positive)?, floor(arith, negative)?);
+        let out = arith.dot(up.into_iter().zip(down).map(|(u, d)| Dot { inputs: vec![u, d], weights: vec![Coef::Const(one), Coef::Const(-one)], bias: Coef::Const(0) }).collect())?;
+        Ok(Tensor::new(x.shape.clone(), out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|v| v.trunc()))
     }
 }
 

@@ -160,3 +160,15 @@ impl Op for Normalizer {
 pub fn zipmap(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(super::shape::Rearrange::Identity))
 }
+
+/// `ArrayFeatureExtractor(X, indices)`: the entries of `X` at `indices` along its last axis.
+/// With `X` the constant class list `0..C` and computed indices (skl2onnx's label after an
+/// ArgMax), it is the indices themselves; with constant indices, a Gather.
+pub fn array_feature_extractor(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    match (ctx.constant(0), ctx.constant(1)) {
+        (Some(x), None) if x.data.iter().enumerate().all(|(i, v)| *v == i as f32) => Ok(Box::new(super::shape::Rearrange::Identity)),
+        (Some(x), None) => Err(format!("class list {:?}: only the classes 0..{} are supported", &x.data[..x.data.len().min(8)], x.data.len())),
+        (None, Some(indices)) => Ok(Box::new(super::shape::Select::Gather { axis: -1, indices: indices.clone() })),
+        _ => Err("one of X and the indices must be a constant".into()),
+    }
+}

@@ -170,6 +170,7 @@ type Constructor = fn(&NodeCtx) -> Result<Box<dyn Op>, String>;
 pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Add", elementwise::add),
     ("ArgMax", nonlinear::argmax),
+    ("ArrayFeatureExtractor", ml::array_feature_extractor),
     ("AveragePool", pool::average_pool),
     ("BatchNormalization", elementwise::batch_norm),
     ("Cast", shape::cast),

@@ -234,12 +234,15 @@ pub fn tile(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 /// A Cast between float types changes nothing a fixed-point circuit holds; one to an integer
-/// type would round, which is not supported.
+/// type truncates toward zero, as onnxruntime does (`elementwise::Truncate`). A Cast to bool
+/// is not supported.
 pub fn cast(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     const FLOATS: [i64; 4] = [1, 10, 11, 16];
+    const INTEGERS: [i64; 8] = [2, 3, 4, 5, 6, 7, 12, 13];
     match ctx.int("to", 1)? {
         t if FLOATS.contains(&t) => Ok(Box::new(Rearrange::Identity)),
-        t => Err(format!("a Cast of a computed tensor to data type {t} (an integer type) is not supported; only casts between float types")),
+        t if INTEGERS.contains(&t) => Ok(Box::new(super::elementwise::Truncate)),
+        t => Err(format!("a Cast of a computed tensor to data type {t} is not supported; only to float and integer types")),
     }
 }
 
