@@ -183,3 +183,148 @@ impl Op for Conv {
         true
     }
 }
+
+/// 2-D transposed convolution (strides, pads, dilations, output padding; one group): each input
+/// cell spreads its kernel over the output, so an output is one dot product over the input cells
+/// whose spread reaches it, then a rescale, as for Conv.
+#[derive(Debug)]
+pub struct ConvTranspose {
+    /// [in_channels][out_channels][kh][kw].
+    weights: Constant,
+    weight_shape: [usize; 4],
+    bias: Option<Constant>,
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    dilations: [usize; 2],
+    /// Top, left, bottom, right.
+    pads: [usize; 4],
+    output_padding: [usize; 2],
+    relu: bool,
+}
+
+pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let w = ctx.require_constant(1, "W")?;
+    if w.shape.len() != 4 {
+        return Err(format!("only 2-D transposed convolution is supported; W has shape {:?}", w.shape));
+    }
+    if ctx.int("group", 1)? != 1 {
+        return Err("group > 1 is not supported".into());
+    }
+    if ctx.ints("output_shape")?.is_some() {
+        return Err("output_shape is not supported; export with pads and output_padding".into());
+    }
+    // The window rules (strides, dilations, pads, auto_pad, ceil_mode) are Conv's.
+    let window = Window::from_ctx(ctx, [w.shape[2], w.shape[3]])?;
+    let output_padding = match ctx.ints("output_padding")? {
+        None => [0, 0],
+        Some(v) if v.len() == 2 && v.iter().all(|x| *x >= 0) => [v[0] as usize, v[1] as usize],
+        Some(v) => return Err(format!("attribute 'output_padding' = {v:?} is not two non-negative integers")),
+    };
+    let bias = ctx.constant(2).map(|b| ctx.param(b.clone()));
+    if bias.as_ref().is_some_and(|b| b.values.len() != w.shape[1]) {
+        return Err(format!("B has {} entries for {} output channels", bias.as_ref().map_or(0, |b| b.values.len()), w.shape[1]));
+    }
+    Ok(Box::new(ConvTranspose {
+        weights: ctx.param(w.clone()),
+        weight_shape: [w.shape[0], w.shape[1], w.shape[2], w.shape[3]],
+        bias,
+        kernel: window.kernel,
+        strides: window.strides,
+        dilations: window.dilations,
+        pads: window.pads,
+        output_padding,
+        relu: false,
+    }))
+}
+
+impl ConvTranspose {
+    fn output_hw(&self, h: usize, w: usize) -> Result<[usize; 2], String> {
+        let out = |size: usize, d: usize| -> Result<usize, String> {
+            let full = self.strides[d] * (size - 1) + self.output_padding[d] + self.dilations[d] * (self.kernel[d] - 1) + 1;
+            full.checked_sub(self.pads[d] + self.pads[d + 2]).filter(|&n| n > 0).ok_or_else(|| format!("the pads {:?} leave no output", self.pads))
+        };
+        Ok([out(h, 0)?, out(w, 1)?])
+    }
+
+    /// Calls `f` for every output in row-major order with its output channel and its taps
+    /// (input index, weight index).
+    fn for_each_output(&self, input: &[usize], output: &[usize], mut f: impl FnMut(usize, &[(usize, usize)])) {
+        let (h, w) = (input[2], input[3]);
+        let [ci, co, kh, kw] = self.weight_shape;
+        let mut taps = Vec::new();
+        for oc in 0..co {
+            for oy in 0..output[2] {
+                for ox in 0..output[3] {
+                    taps.clear();
+                    for ky in 0..kh {
+                        // oy = iy * stride + ky * dilation - pad_top.
+                        let Some(ny) = (oy + self.pads[0]).checked_sub(ky * self.dilations[0]).filter(|n| n % self.strides[0] == 0) else { continue };
+                        let iy = ny / self.strides[0];
+                        if iy >= h {
+                            continue;
+                        }
+                        for kx in 0..kw {
+                            let Some(nx) = (ox + self.pads[1]).checked_sub(kx * self.dilations[1]).filter(|n| n % self.strides[1] == 0) else { continue };
+                            let ix = nx / self.strides[1];
+                            if ix >= w {
+                                continue;
+                            }
+                            for ic in 0..ci {
+                                taps.push(((ic * h + iy) * w + ix, ((ic * co + oc) * kh + ky) * kw + kx));
+                            }
+                        }
+                    }
+                    f(oc, &taps);
+                }
+            }
+        }
+    }
+}
+
+impl Op for ConvTranspose {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let s = inputs[0];
+        if s.len() != 4 || s[0] != 1 {
+            return Err(format!("input must be [1, C, H, W], got {s:?}"));
+        }
+        if s[1] != self.weight_shape[0] {
+            return Err(format!("input has {} channels; W expects {}", s[1], self.weight_shape[0]));
+        }
+        let [oh, ow] = self.output_hw(s[2], s[3])?;
+        Ok(vec![1, self.weight_shape[1], oh, ow])
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let bits = arith.shape().limb_bits;
+        let mut products = Vec::with_capacity(shape.iter().product());
+        self.for_each_output(&x.shape, &shape, |oc, taps| {
+            products.push(Dot {
+                inputs: taps.iter().map(|&(i, _)| x.data[i].clone()).collect(),
+                weights: taps.iter().map(|&(_, w)| self.weights.coef(w, bits)).collect(),
+                bias: self.bias.as_ref().map_or(Coef::Const(0), |b| b.coef(oc, 2 * bits)),
+            })
+        });
+        let acc = arith.dot(products)?;
+        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
+        Ok(Tensor::new(shape, out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let mut out = Vec::with_capacity(shape.iter().product());
+        self.for_each_output(&x.shape, &shape, |oc, taps| {
+            let bias = self.bias.as_ref().map_or(0.0, |b| b.values.data[oc] as f64);
+            let y = taps.iter().fold(bias, |acc, &(i, w)| acc + x.data[i] as f64 * self.weights.values.data[w] as f64);
+            out.push((if self.relu { y.max(0.0) } else { y }) as f32);
+        });
+        Ok(Tensor::new(shape, out))
+    }
+
+    fn fuse_relu(&mut self) -> bool {
+        self.relu = true;
+        true
+    }
+}

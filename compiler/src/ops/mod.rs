@@ -177,6 +177,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Clip", elementwise::clip),
     ("Concat", shape::concat),
     ("Conv", conv::conv),
+    ("ConvTranspose", conv::conv_transpose),
     ("Div", elementwise::div),
     ("Dropout", shape::identity),
     ("Exp", nonlinear::exp),
