@@ -147,31 +147,14 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
             one(Tensor::new(shape.clone(), vec![value; shape.iter().product()]), value.fract() == 0.0)
         }
         "Split" => {
+            // The registry's Split, its flat result cut into the outputs.
+            let params = std::cell::Cell::new(0);
+            let split = crate::ops::build(&NodeCtx { node, constants: known.values, scale_bits: 0, params: &params }).map_err(|e| e.to_string())?;
             let x = op.input(0)?;
-            let a = axis(op.int("axis", 0)?, x.shape.len())?;
-            let parts = node.outputs.len();
-            let sizes: Vec<usize> = match op.ints_input_or_attr(1, "split")? {
-                Some(s) => s.iter().map(|&v| v.max(0) as usize).collect(),
-                None => {
-                    let n = x.shape[a];
-                    let each = n.div_ceil(parts.max(1));
-                    (0..parts).map(|i| each.min(n.saturating_sub(i * each))).collect()
-                }
-            };
-            if sizes.len() != parts || sizes.iter().sum::<usize>() != x.shape[a] {
-                return Err(format!("Split sizes {sizes:?} do not cut axis {a} of {:?} into {parts} parts", x.shape));
-            }
-            let mut start = 0;
-            let outs = sizes
-                .iter()
-                .map(|&n| {
-                    let sources: Vec<Vec<Option<usize>>> =
-                        x.shape.iter().enumerate().map(|(d, &len)| if d == a { (start..start + n).map(Some).collect() } else { (0..len).map(Some).collect() }).collect();
-                    start += n;
-                    (crate::tensor::gather(x, &sources, None), integer)
-                })
-                .collect();
-            Ok(Some(outs))
+            let flat = split.eval_float(&[x]).map_err(|e| e.to_string())?;
+            let mut rest = flat.data.into_iter();
+            let parts = split.output_shapes(&[&x.shape])?;
+            Ok(Some(parts.into_iter().map(|shape| (Tensor::new(shape.clone(), rest.by_ref().take(shape.iter().product()).collect()), integer)).collect()))
         }
         "ReduceSum" | "ReduceProd" | "ReduceMax" | "ReduceMin" | "ReduceMean" => {
             let x = op.input(0)?;

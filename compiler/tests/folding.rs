@@ -65,3 +65,21 @@ fn selecting_ops_copy_wires() {
     let cast = Onnx::new(&[1, 2]).node("Cast", "out", &["input"], vec![int_attribute("to", 9)]).bytes("out");
     assert!(compile(&cast, &[]).unwrap_err().to_string().contains("a Cast of a computed tensor to data type 9 is not supported"));
 }
+
+/// Split of a computed tensor: each output a copy of its part; and of a constant, folded.
+#[test]
+fn split_cuts_into_parts() {
+    let input: Vec<f32> = (0..6).map(|i| i as f32 / 4.0).collect();
+    let model = Onnx::new(&[1, 6])
+        .int64s("sizes", &[2, 4])
+        .node_with_outputs("Split", "split", &["input", "sizes"], &["a", "b"], vec![int_attribute("axis", 1)])
+        .node("Relu", "out", &["b"], vec![])
+        .bytes_with_outputs(&["a", "out"]);
+    let model = compile(&model, &[input.clone()]).unwrap();
+    let x = model.quantize_input(&input).unwrap();
+    let (outputs, _) = model.evaluate(&x).unwrap();
+    assert_eq!(model.output_shapes(), vec![vec![1, 2], vec![1, 4]]);
+    let got: Vec<Vec<f64>> = outputs.iter().map(|t| t.data.iter().map(|v| model.dequantize(*v)).collect()).collect();
+    assert_eq!(got, vec![vec![0.0, 0.25], vec![0.5, 0.75, 1.0, 1.25]]);
+    mock_prove(&model, &x).unwrap();
+}

@@ -204,6 +204,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Sigmoid", nonlinear::sigmoid),
     ("Slice", slice::slice),
     ("Softmax", nonlinear::softmax),
+    ("Split", shape::split),
     ("Squeeze", shape::squeeze),
     ("Sub", elementwise::sub),
     ("Tanh", nonlinear::tanh),

@@ -323,3 +323,82 @@ impl Op for Part {
         Ok(self.part(inputs[0]))
     }
 }
+
+/// Split along an axis into the outputs' sizes (input 1 or the `split` attribute, or equal
+/// parts, the last smaller, as opset 18's `num_outputs` says): copies, no rows.
+#[derive(Debug)]
+pub struct Split {
+    axis: i64,
+    sizes: Option<Vec<usize>>,
+    parts: usize,
+}
+
+pub fn split(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let sizes = match ctx.int_input(1, "split")? {
+        Some(s) => Some(s),
+        None => ctx.ints("split")?,
+    };
+    if sizes.as_ref().is_some_and(|s| s.iter().any(|&v| v < 0)) {
+        return Err(format!("split sizes {sizes:?} must not be negative"));
+    }
+    let parts = ctx.node.outputs.len();
+    Ok(Box::new(Split { axis: ctx.int("axis", 0)?, sizes: sizes.map(|s| s.iter().map(|&v| v as usize).collect()), parts }))
+}
+
+impl Split {
+    fn sizes(&self, shape: &[usize]) -> Result<(usize, Vec<usize>), String> {
+        let a = axis(self.axis, shape.len())?;
+        let n = shape[a];
+        let sizes = match &self.sizes {
+            Some(s) => s.clone(),
+            None => {
+                let each = n.div_ceil(self.parts.max(1));
+                (0..self.parts).map(|i| each.min(n.saturating_sub(i * each))).collect()
+            }
+        };
+        if sizes.len() != self.parts || sizes.iter().sum::<usize>() != n {
+            return Err(format!("split sizes {sizes:?} do not cut axis {a} of {shape:?} into {} parts", self.parts));
+        }
+        Ok((a, sizes))
+    }
+
+    /// The parts one after another, flat.
+    fn split<T: Clone>(&self, x: &Tensor<T>) -> Result<Tensor<T>, String> {
+        let (a, sizes) = self.sizes(&x.shape)?;
+        let mut data = Vec::with_capacity(x.len());
+        let mut start = 0;
+        for n in sizes {
+            let sources: Vec<Vec<Option<usize>>> =
+                x.shape.iter().enumerate().map(|(d, &len)| if d == a { (start..start + n).map(Some).collect() } else { (0..len).map(Some).collect() }).collect();
+            data.extend(crate::tensor::gather(x, &sources, None).data);
+            start += n;
+        }
+        Ok(Tensor::new(vec![data.len()], data))
+    }
+}
+
+impl Op for Split {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(vec![inputs[0].iter().product()])
+    }
+
+    fn output_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
+        let (a, sizes) = self.sizes(inputs[0])?;
+        Ok(sizes
+            .into_iter()
+            .map(|n| {
+                let mut s = inputs[0].to_vec();
+                s[a] = n;
+                s
+            })
+            .collect())
+    }
+
+    fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        self.split(inputs[0]).map_err(Error::Shape)
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.split(inputs[0]).map_err(Error::Shape)
+    }
+}
