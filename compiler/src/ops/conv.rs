@@ -111,7 +111,49 @@ pub fn conv(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     }))
 }
 
+/// What Conv and ConvTranspose lower to: per output, one dot product over its taps (input
+/// index, weight index) plus the bias of its output channel, then one rescale (and ReLU when
+/// fused).
+struct Products<'a> {
+    weights: &'a Constant,
+    /// The bias and, per output channel, the entry it adds.
+    bias: Option<&'a (Constant, Vec<usize>)>,
+    relu: bool,
+}
+
+type Taps = Vec<(usize, usize)>;
+
+impl Products<'_> {
+    fn apply(&self, arith: &mut dyn Arith, x: &Tensor<Wire>, shape: Vec<usize>, outputs: &[(usize, Taps)]) -> Result<Tensor<Wire>, Error> {
+        let bits = arith.shape().limb_bits;
+        let products = outputs
+            .iter()
+            .map(|(oc, taps)| Dot {
+                inputs: taps.iter().map(|&(i, _)| x.data[i].clone()).collect(),
+                weights: taps.iter().map(|&(_, w)| self.weights.coef(w, bits)).collect(),
+                bias: self.bias.map_or(Coef::Const(0), |(b, index)| b.coef(index[*oc], 2 * bits)),
+            })
+            .collect();
+        let acc = arith.dot(products)?;
+        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
+        Ok(Tensor::new(shape, out))
+    }
+
+    fn eval_float(&self, x: &Tensor<f32>, shape: Vec<usize>, outputs: &[(usize, Taps)]) -> Tensor<f32> {
+        let out = outputs.iter().map(|(oc, taps)| {
+            let bias = self.bias.map_or(0.0, |(b, index)| b.values.data[index[*oc]] as f64);
+            let y = taps.iter().fold(bias, |acc, &(i, w)| acc + x.data[i] as f64 * self.weights.values.data[w] as f64);
+            (if self.relu { y.max(0.0) } else { y }) as f32
+        });
+        Tensor::new(shape, out.collect())
+    }
+}
+
 impl Conv {
+    fn products(&self) -> Products<'_> {
+        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu }
+    }
+
     /// Calls `f` for every output in row-major order with its output channel and its taps:
     /// (input index, weight index) for each in-bounds input cell of its window.
     fn for_each_output(&self, input: &[usize], output: &[usize], mut f: impl FnMut(usize, &[(usize, usize)])) {
@@ -150,32 +192,17 @@ impl Op for Conv {
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let x = inputs[0];
-        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let bits = arith.shape().limb_bits;
-        let mut products = Vec::with_capacity(shape.iter().product());
-        self.for_each_output(&x.shape, &shape, |oc, taps| {
-            products.push(Dot {
-                inputs: taps.iter().map(|&(i, _)| x.data[i].clone()).collect(),
-                weights: taps.iter().map(|&(_, w)| self.weights.coef(w, bits)).collect(),
-                bias: self.bias.as_ref().map_or(Coef::Const(0), |(b, index)| b.coef(index[oc], 2 * bits)),
-            })
-        });
-        let acc = arith.dot(products)?;
-        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
-        Ok(Tensor::new(shape, out))
+        let shape = self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        let mut outputs = Vec::new();
+        self.for_each_output(&inputs[0].shape, &shape, |oc, taps| outputs.push((oc, taps.to_vec())));
+        self.products().apply(arith, inputs[0], shape, &outputs)
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        let x = inputs[0];
-        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let mut out = Vec::with_capacity(shape.iter().product());
-        self.for_each_output(&x.shape, &shape, |oc, taps| {
-            let bias = self.bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[oc]] as f64);
-            let y = taps.iter().fold(bias, |acc, &(i, w)| acc + x.data[i] as f64 * self.weights.values.data[w] as f64);
-            out.push((if self.relu { y.max(0.0) } else { y }) as f32);
-        });
-        Ok(Tensor::new(shape, out))
+        let shape = self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        let mut outputs = Vec::new();
+        self.for_each_output(&inputs[0].shape, &shape, |oc, taps| outputs.push((oc, taps.to_vec())));
+        Ok(self.products().eval_float(inputs[0], shape, &outputs))
     }
 
     fn fuse_relu(&mut self) -> bool {
@@ -192,7 +219,8 @@ pub struct ConvTranspose {
     /// [in_channels][out_channels][kh][kw].
     weights: Constant,
     weight_shape: [usize; 4],
-    bias: Option<Constant>,
+    /// The bias and, per output channel, its entry (the channel itself).
+    bias: Option<(Constant, Vec<usize>)>,
     kernel: [usize; 2],
     strides: [usize; 2],
     dilations: [usize; 2],
@@ -220,10 +248,11 @@ pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         Some(v) if v.len() == 2 && v.iter().all(|x| *x >= 0) => [v[0] as usize, v[1] as usize],
         Some(v) => return Err(format!("attribute 'output_padding' = {v:?} is not two non-negative integers")),
     };
-    let bias = ctx.constant(2).map(|b| ctx.param(b.clone()));
-    if bias.as_ref().is_some_and(|b| b.values.len() != w.shape[1]) {
-        return Err(format!("B has {} entries for {} output channels", bias.as_ref().map_or(0, |b| b.values.len()), w.shape[1]));
-    }
+    let bias = match ctx.constant(2) {
+        Some(b) if b.len() != w.shape[1] => return Err(format!("B has {} entries for {} output channels", b.len(), w.shape[1])),
+        Some(b) => Some((ctx.param(b.clone()), (0..w.shape[1]).collect())),
+        None => None,
+    };
     Ok(Box::new(ConvTranspose {
         weights: ctx.param(w.clone()),
         weight_shape: [w.shape[0], w.shape[1], w.shape[2], w.shape[3]],
@@ -238,6 +267,10 @@ pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 impl ConvTranspose {
+    fn products(&self) -> Products<'_> {
+        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu }
+    }
+
     fn output_hw(&self, h: usize, w: usize) -> Result<[usize; 2], String> {
         let out = |size: usize, d: usize| -> Result<usize, String> {
             let full = self.strides[d] * (size - 1) + self.output_padding[d] + self.dilations[d] * (self.kernel[d] - 1) + 1;
@@ -295,32 +328,17 @@ impl Op for ConvTranspose {
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let x = inputs[0];
-        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let bits = arith.shape().limb_bits;
-        let mut products = Vec::with_capacity(shape.iter().product());
-        self.for_each_output(&x.shape, &shape, |oc, taps| {
-            products.push(Dot {
-                inputs: taps.iter().map(|&(i, _)| x.data[i].clone()).collect(),
-                weights: taps.iter().map(|&(_, w)| self.weights.coef(w, bits)).collect(),
-                bias: self.bias.as_ref().map_or(Coef::Const(0), |b| b.coef(oc, 2 * bits)),
-            })
-        });
-        let acc = arith.dot(products)?;
-        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
-        Ok(Tensor::new(shape, out))
+        let shape = self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        let mut outputs = Vec::new();
+        self.for_each_output(&inputs[0].shape, &shape, |oc, taps| outputs.push((oc, taps.to_vec())));
+        self.products().apply(arith, inputs[0], shape, &outputs)
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        let x = inputs[0];
-        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let mut out = Vec::with_capacity(shape.iter().product());
-        self.for_each_output(&x.shape, &shape, |oc, taps| {
-            let bias = self.bias.as_ref().map_or(0.0, |b| b.values.data[oc] as f64);
-            let y = taps.iter().fold(bias, |acc, &(i, w)| acc + x.data[i] as f64 * self.weights.values.data[w] as f64);
-            out.push((if self.relu { y.max(0.0) } else { y }) as f32);
-        });
-        Ok(Tensor::new(shape, out))
+        let shape = self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        let mut outputs = Vec::new();
+        self.for_each_output(&inputs[0].shape, &shape, |oc, taps| outputs.push((oc, taps.to_vec())));
+        Ok(self.products().eval_float(inputs[0], shape, &outputs))
     }
 
     fn fuse_relu(&mut self) -> bool {
