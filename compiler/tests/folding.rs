@@ -83,3 +83,16 @@ fn split_cuts_into_parts() {
     assert_eq!(got, vec![vec![0.0, 0.25], vec![0.5, 0.75, 1.0, 1.25]]);
     mock_prove(&model, &x).unwrap();
 }
+
+/// Where with a constant mask selects computed values or constants (an attention mask's
+/// pattern): copies and constant cells, no rows for the selection.
+#[test]
+fn where_with_a_constant_condition_selects() {
+    let input: Vec<f32> = (0..4).map(|i| i as f32 - 1.5).collect();
+    let model = Onnx::new(&[1, 4])
+        .floats("mask", &[4], &[1.0, 0.0, 1.0, 0.0])
+        .floats("fill", &[], &[-8.0])
+        .node("Where", "out", &["mask", "input", "fill"], vec![])
+        .bytes("out");
+    check_op(&model, &input, &[-1.5, -8.0, 0.5, -8.0], 1e-9);
+}

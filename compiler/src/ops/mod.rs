@@ -211,6 +211,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Tile", shape::tile),
     ("Transpose", shape::transpose),
     ("Unsqueeze", shape::unsqueeze),
+    ("Where", shape::where_),
     ("ZipMap", ml::zipmap),
 ];
 

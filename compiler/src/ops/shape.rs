@@ -402,3 +402,87 @@ impl Op for Split {
         self.split(inputs[0]).map_err(Error::Shape)
     }
 }
+
+/// Where with a constant condition: each output copies the element of X or Y it selects; a
+/// constant operand's values become constant cells (one per distinct value). A computed
+/// condition is not supported.
+#[derive(Debug)]
+pub struct Where {
+    condition: Tensor<f32>,
+    /// X and Y: a constant, or `None` for the next computed input.
+    branches: [Option<Tensor<f32>>; 2],
+}
+
+pub fn where_(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let condition = ctx.require_constant(0, "condition")?.clone();
+    Ok(Box::new(Where { condition, branches: [ctx.constant(1).cloned(), ctx.constant(2).cloned()] }))
+}
+
+impl Where {
+    /// The output shape, and the branches' shapes with computed ones taken from `inputs`.
+    fn shapes(&self, inputs: &[&[usize]]) -> Result<(Vec<usize>, [Vec<usize>; 2]), String> {
+        let mut computed = inputs.iter();
+        let mut branch = |b: &Option<Tensor<f32>>| -> Result<Vec<usize>, String> {
+            match b {
+                Some(t) => Ok(t.shape.clone()),
+                None => computed.next().map(|s| s.to_vec()).ok_or_else(|| "a computed operand is missing".to_string()),
+            }
+        };
+        let shapes = [branch(&self.branches[0])?, branch(&self.branches[1])?];
+        let out = crate::tensor::broadcast_shape(&[&self.condition.shape, &shapes[0], &shapes[1]])?;
+        Ok((out, shapes))
+    }
+
+    fn select<T: Clone>(&self, inputs: &[&Tensor<T>], constant: &mut dyn FnMut(f32) -> Result<T, Error>) -> Result<Tensor<T>, Error> {
+        let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
+        let (shape, branch_shapes) = self.shapes(&shapes).map_err(Error::Shape)?;
+        let cond = super::broadcast(&self.condition.shape, &shape).map_err(Error::Shape)?;
+        let mut computed = inputs.iter();
+        let mut sources = Vec::new();
+        for (b, s) in self.branches.iter().zip(&branch_shapes) {
+            let index = super::broadcast(s, &shape).map_err(Error::Shape)?;
+            let branch = match b {
+                Some(t) => Branch::Constant(t),
+                None => Branch::Computed(computed.next().expect("counted by shapes")),
+            };
+            sources.push((branch, index));
+        }
+        let mut out = Vec::with_capacity(shape.iter().product());
+        for (o, &c) in cond.iter().enumerate() {
+            let (branch, index) = &sources[if self.condition.data[c] != 0.0 { 0 } else { 1 }];
+            out.push(match branch {
+                Branch::Computed(t) => t.data[index[o]].clone(),
+                Branch::Constant(t) => constant(t.data[index[o]])?,
+            });
+        }
+        Ok(Tensor::new(shape, out))
+    }
+}
+
+/// An operand of Where.
+enum Branch<'a, T> {
+    Computed(&'a Tensor<T>),
+    Constant(&'a Tensor<f32>),
+}
+
+impl Op for Where {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(self.shapes(inputs)?.0)
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let bits = arith.shape().limb_bits;
+        let mut cells: std::collections::HashMap<i64, Wire> = std::collections::HashMap::new();
+        self.select(inputs, &mut |v| {
+            let q = super::quantize(v, bits);
+            match cells.get(&q) {
+                Some(w) => Ok(w.clone()),
+                None => Ok(cells.entry(q).or_insert(arith.constant(q)?).clone()),
+            }
+        })
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.select(inputs, &mut |v| Ok(v))
+    }
+}
