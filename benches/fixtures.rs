@@ -114,7 +114,7 @@ fn measure(name: &str, gpu: Option<&Gpu>, runs: usize) -> Row {
     let input = input(&dir);
     let options = CompileOptions {
         scale_bits: 8,
-        input_visibility: Visibility::Private,
+        input_visibility: vec![Visibility::Private],
         param_visibility: ParamVisibility::Fixed,
         width: None,
         optimize: Optimize::Proving,

@@ -51,9 +51,10 @@ enum Command {
         /// each sample is that many consecutive lists, one per input in the model's order.
         #[arg(long)]
         calibration: Option<PathBuf>,
-        /// Whether the input stays hidden (private) or becomes a public value of the proof.
-        #[arg(long, value_enum, default_value = "private")]
-        input_visibility: VisibilityArg,
+        /// Whether the inputs stay hidden (private) or become public values of the proof: one
+        /// for all inputs, or one per input in the graph's order (`private,public`).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "private")]
+        input_visibility: Vec<VisibilityArg>,
         /// Weights and biases fixed in the verifying key, or private witnesses known only to
         /// the prover (the key then reveals only the model's shape).
         #[arg(long, value_enum, default_value = "fixed")]
@@ -252,10 +253,13 @@ fn run(command: Command, term: &Term) -> Result<Done> {
             Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
         Command::Compile { model, out, calibration, input_visibility, param_visibility, scale, width, optimize, pack } => {
-            let input_visibility = match input_visibility {
-                VisibilityArg::Private => Visibility::Private,
-                VisibilityArg::Public => Visibility::Public,
-            };
+            let input_visibility = input_visibility
+                .into_iter()
+                .map(|v| match v {
+                    VisibilityArg::Private => Visibility::Private,
+                    VisibilityArg::Public => Visibility::Public,
+                })
+                .collect();
             let param_visibility = match param_visibility {
                 ParamVisibilityArg::Fixed => ParamVisibility::Fixed,
                 ParamVisibilityArg::Private => ParamVisibility::Private,

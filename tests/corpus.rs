@@ -33,6 +33,8 @@ enum Expect {
     /// Compiles; the quantized outputs are within `atol` (absolute) of onnxruntime's.
     Compiles { atol: f64 },
     /// `zkinfer compile` fails with a message containing this.
+    // Every export compiles today; the next model that does not is recorded with it.
+    #[allow(dead_code)]
     Fails(&'static str),
 }
 use Expect::{Compiles, Fails};

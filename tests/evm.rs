@@ -292,7 +292,7 @@ fn model_fixture(srs: &Srs, name: &str, evm: bool) -> ModelFixture {
     let (width, optimize) = if evm { (None, Optimize::Evm) } else { (Some(8), Optimize::Proving) };
     let options = CompileOptions {
         scale_bits: 8,
-        input_visibility: Visibility::Private,
+        input_visibility: vec![Visibility::Private],
         param_visibility: ParamVisibility::Fixed,
         width,
         optimize,

@@ -3,7 +3,7 @@
 
 use crate::arith::{Synthesize, Wire};
 use crate::tensor::Tensor;
-use crate::{Model, Visibility};
+use crate::Model;
 use zkinfer_circuits::gadgets::{fr, ElementOp, MlConfig};
 use zkinfer_circuits::{Circuit, ConstraintSystem, Error, Fr, Layouter, PublicTensor, Value};
 
@@ -14,11 +14,11 @@ pub struct ModelCircuit<'a> {
 }
 
 impl ModelCircuit<'_> {
-    /// Public inputs: the outputs, flattened in order, then the input when it is public.
+    /// Public values: the outputs, flattened in order, then the public inputs.
     pub fn instances(model: &Model, input: &[i64], outputs: &[Tensor<i64>]) -> Vec<Vec<Fr>> {
         let mut values: Vec<Fr> = outputs.iter().flat_map(|t| t.data.iter().map(|v| fr(*v))).collect();
-        if model.settings.input_visibility == Visibility::Public {
-            values.extend(input.iter().map(|v| fr(*v)));
+        for range in model.public_inputs() {
+            values.extend(input[range].iter().map(|v| fr(*v)));
         }
         vec![values]
     }
@@ -46,8 +46,10 @@ impl Circuit for ModelCircuit<'_> {
         let outputs = self.model.run(&mut arith, inputs).map_err(|e| Error::Synthesis(e.to_string()))?;
         let out_cells: Vec<_> = outputs.iter().flat_map(|t| t.data.iter().map(|w| w.cell.expect("synthesis gives every wire a cell"))).collect();
         config.expose(layouter, &out_cells, 0)?;
-        if self.model.settings.input_visibility == Visibility::Public {
-            config.expose(layouter, &cells, out_cells.len())?;
+        let mut offset = out_cells.len();
+        for range in self.model.public_inputs() {
+            config.expose(layouter, &cells[range.clone()], offset)?;
+            offset += range.len();
         }
         Ok(())
     }

@@ -70,7 +70,8 @@ pub struct Settings {
     pub width: usize,
     /// Limbs per range check: values lie in `[-2^(limbs*scale_bits-1), 2^(limbs*scale_bits-1))`.
     pub limbs: usize,
-    pub input_visibility: Visibility,
+    /// Per input of the model, in the graph's order: whether it is a public value of the proof.
+    pub input_visibility: Vec<Visibility>,
     /// Absent from settings written before parameters could be private.
     #[serde(default)]
     pub param_visibility: ParamVisibility,
@@ -142,6 +143,13 @@ impl Model {
         let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for name in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).flat_map(|(r, _)| &r.inputs).chain(&graph.outputs) {
             *uses.entry(name.as_str()).or_default() += 1;
+        }
+        if settings.input_visibility.len() != graph.inputs.len() {
+            return Err(Error::Input(format!(
+                "the settings give {} input visibilities for the model's {} inputs; compile it again",
+                settings.input_visibility.len(),
+                graph.inputs.len()
+            )));
         }
         if let Some((name, shape)) = graph.inputs.iter().find(|(_, s)| s.iter().product::<usize>() > MAX_COMPUTED) {
             return Err(Error::Onnx(format!("input '{name}' of shape {shape:?} exceeds {MAX_COMPUTED} elements")));
@@ -228,10 +236,20 @@ impl Model {
         self.inputs.iter().map(|(_, shape)| Tensor::new(shape.clone(), rest.by_ref().take(shape.iter().product()).collect())).collect()
     }
 
-    /// Public values: the outputs, then the inputs when they are public.
+    /// Public values: the outputs, then the public inputs.
     pub fn public_values(&self) -> usize {
         let outputs: usize = self.output_shapes().iter().map(|s| s.iter().product::<usize>()).sum();
-        outputs + if self.settings.input_visibility == Visibility::Public { self.input_len() } else { 0 }
+        outputs + self.public_inputs().map(|r| r.len()).sum::<usize>()
+    }
+
+    /// Where the public inputs lie in a flat input, in the graph's order.
+    pub fn public_inputs(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let mut start = 0;
+        self.inputs.iter().zip(&self.settings.input_visibility).filter_map(move |((_, shape), v)| {
+            let range = start..start + shape.iter().product::<usize>();
+            start = range.end;
+            (*v == Visibility::Public).then_some(range)
+        })
     }
 
     /// The tensors a proof's public values encode, in instance order: the outputs, then the
@@ -240,9 +258,8 @@ impl Model {
         let tensor = |name: &str, kind, shape: Vec<usize>| PublicTensor { name: name.into(), kind, shape, scale_bits: self.settings.scale_bits };
         let mut tensors: Vec<PublicTensor> =
             self.outputs.iter().zip(self.output_shapes()).map(|((name, _), shape)| tensor(name, TensorKind::Output, shape)).collect();
-        if self.settings.input_visibility == Visibility::Public {
-            tensors.extend(self.inputs.iter().map(|(name, shape)| tensor(name, TensorKind::Input, shape.clone())));
-        }
+        let public = self.inputs.iter().zip(&self.settings.input_visibility).filter(|(_, v)| **v == Visibility::Public);
+        tensors.extend(public.map(|((name, shape), _)| tensor(name, TensorKind::Input, shape.clone())));
         tensors
     }
 
@@ -385,7 +402,8 @@ impl std::str::FromStr for Optimize {
 
 pub struct CompileOptions {
     pub scale_bits: u32,
-    pub input_visibility: Visibility,
+    /// One visibility for every input, or one per input in the graph's order.
+    pub input_visibility: Vec<Visibility>,
     pub param_visibility: ParamVisibility,
     /// Inputs per dot-product row; `None` chooses it for `optimize`.
     pub width: Option<usize>,
@@ -453,11 +471,22 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         (None, Optimize::Evm) => EVM_PACK,
     };
     let widest = (62 / scale as usize).min(8);
+    let inputs = onnx::parse(bytes)?.inputs.len();
+    let input_visibility = match options.input_visibility.as_slice() {
+        [one] => vec![*one; inputs],
+        per_input if per_input.len() == inputs => per_input.to_vec(),
+        other => {
+            return Err(Error::Input(format!(
+                "{} input visibilities for a model of {inputs} inputs: give one for all of them, or one per input in the graph's order",
+                other.len()
+            )))
+        }
+    };
     let settings = |width: usize, limbs: usize| Settings {
         scale_bits: scale,
         width,
         limbs,
-        input_visibility: options.input_visibility,
+        input_visibility: input_visibility.clone(),
         param_visibility: options.param_visibility,
         pack,
     };

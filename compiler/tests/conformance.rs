@@ -1,3 +1,397 @@
+//! ONNX conformance: the `onnx` package's own operator test cases for every op zkinfer supports
+//! (`fixtures/conformance/`, written by `fixtures/make_conformance.py` from
+//! `onnx.backend.test.case.node.collect_testcases()`; see its README for how the cases are
+//! converted and which were skipped). No Python runs here.
+//!
+//! For every case in `cases.json`:
+//! - float semantics: `Model::from_onnx` and `evaluate_float` on the case's input must give the
+//!   case's expected outputs (shape and values) within `FLOAT_TOL` relative to
+//!   `max(1, |expected|)`; NaN and infinities must match exactly;
+//! - quantized semantics: compiled at scale 2^8, width 8 with the input as calibration, as
+//!   `common::compile` does; `evaluate` then `dequantize` must lie within the op's `TOLERANCE`
+//!   (in steps of 2^-8) of `grid`, onnxruntime's outputs on the input rounded to the grid the
+//!   circuit holds (the case's own outputs where the input lies on it), so that the tolerance is
+//!   the op's own error and not the input's rounding. The distance to the case's expected
+//!   outputs is measured too and printed in the summary;
+//! - the mock prover on the honest witness, for circuits under `MOCK_PROVE_ROWS` rows.
+//!
+//! `EXPECTED` is the record of what does not conform today: each failing case with a substring
+//! of today's first problem (an error, a float or quantized value out of tolerance, a mock
+//! prover failure). The test demands that each outcome match it exactly, in both directions: a
+//! listed case that passes fails the test until its entry is removed, and an unlisted case that
+//! fails fails it. A folder with no case in cases.json, or a case or entry with no folder, fails
+//! it too. All mismatches are listed in one message.
+//!
+//! `ZKINFER_CONFORMANCE_TABLE=1` prints today's outcome of every failing case as `EXPECTED`
+//! entries, to paste after a deliberate change.
+//!
+//! Run it alone: `cargo test --release -p zkinfer-compiler --test conformance`.
+
 mod common;
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Settings, Visibility};
+
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// The case's first problem today contains this.
+    Fails(&'static str),
+}
+use Expect::Fails;
+
+/// Float semantics against the case's expected outputs, relative to `max(1, |expected|)`.
+const FLOAT_TOL: f64 = 1e-4;
+
+/// One step of the fixed point the cases are compiled at.
+const STEP: f64 = 1.0 / 256.0;
+
+/// The quantized error allowed per op, in steps of 2^-8, against onnxruntime on the grid input
+/// (so rounding the input costs nothing here). Derived from each op's documented error and
+/// checked against the largest error measured over the op's passing cases (in the comments).
+const TOLERANCE: &[(&str, f64)] = &[
+    // Rearrangements and copies of input wires: exact.
+    ("Concat", 0.0),
+    ("Dropout", 0.0),
+    ("Expand", 0.0),
+    ("Flatten", 0.0),
+    ("Gather", 0.0),
+    ("Identity", 0.0),
+    ("Reshape", 0.0),
+    ("Slice", 0.0),
+    ("Split", 0.0),
+    ("Squeeze", 0.0),
+    ("Tile", 0.0),
+    ("Transpose", 0.0),
+    ("Unsqueeze", 0.0),
+    ("Cast", 0.0),
+    // Max through relu, sums of input wires, the index of a maximum: exact.
+    ("MaxPool", 0.0),
+    ("ReduceSum", 0.0),
+    ("Relu", 0.0),
+    ("ArgMax", 0.0),
+    // Add/Sub: exact for two computed operands; a constant operand is rounded to the grid once
+    // (half a step).
+    ("Add", 0.5),
+    ("Sub", 0.5),
+    // The exact sum divided by the count, rounded once: half a step.
+    ("AveragePool", 0.5),
+    ("GlobalAveragePool", 0.5),
+    ("ReduceMean", 0.5),
+    // One rescale (half a step) after products with constants rounded to the grid, whose error
+    // grows with |x|: sum |x_i| times half a step of weight.
+    ("Mul", 0.5),
+    ("Div", 0.5),
+    ("LeakyRelu", 0.5),
+    ("PRelu", 0.5),
+    ("Clip", 0.5),
+    ("BatchNormalization", 0.5),
+    ("Gemm", 0.5),
+    ("MatMul", 0.5),
+    ("Conv", 0.5),
+    ("ConvTranspose", 0.5),
+    // Table lookups interpolated between samples: within about one step.
+    ("Sigmoid", 1.0),
+    ("Tanh", 1.0),
+    ("Exp", 1.0),
+    // Exp of each x - max, the exact sum, one rounded division.
+    ("Softmax", 1.0),
+];
+
+/// Every value of a folded case is a constant rounded to the grid once, then read through
+/// `Add(zero, value)`: half a step.
+const FOLDED_TOL: f64 = 0.5;
+
+/// Circuits with fewer rows go through the mock prover (the larger ones take too long here).
+const MOCK_PROVE_ROWS: usize = 1 << 12;
+
+/// Today's failing cases, each with a substring of its first problem. Every other case in
+/// cases.json passes.
+const EXPECTED: &[(&str, Expect)] = &[];
+
+fn conformance() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/conformance")
+}
+
+fn read_json(path: &Path) -> Value {
+    let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A JSON number, or "NaN", "Infinity", "-Infinity" (which JSON lacks).
+fn number(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap(),
+        Value::String(s) if s == "NaN" => f64::NAN,
+        Value::String(s) if s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+        other => panic!("not a number: {other}"),
+    }
+}
+
+/// The values of a JSON array as f32 (the script writes each as the shortest decimal of its
+/// f32; double values lose digits far below the tolerances), widened to f64.
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap_or_else(|| panic!("not an array: {v}")).iter().map(|x| number(x) as f32 as f64).collect()
+}
+
+struct Output {
+    name: String,
+    shape: Vec<usize>,
+    data: Vec<f64>,
+    /// onnxruntime on the grid input; the case's own outputs where the input is on the grid.
+    grid: Vec<f64>,
+}
+
+struct Case {
+    name: String,
+    op: String,
+    mode: String,
+    bytes: Vec<u8>,
+    /// The model's inputs one after another.
+    input: Vec<f32>,
+    /// How many inputs the model has.
+    inputs: usize,
+    outputs: Vec<Output>,
+}
+
+impl Case {
+    fn load(entry: &Value) -> Case {
+        let name = entry["name"].as_str().unwrap().to_string();
+        let dir = conformance().join(&name);
+        let bytes = std::fs::read(dir.join("model.onnx")).unwrap_or_else(|e| panic!("{name}/model.onnx: {e}"));
+        let lists = read_json(&dir.join("input.json"))["input_data"].as_array().unwrap().clone();
+        let input = lists.iter().flat_map(numbers).map(|v| v as f32).collect();
+        let outputs = read_json(&dir.join("expected.json"))["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                let data = numbers(&o["data"]);
+                Output {
+                    name: o["name"].as_str().unwrap().to_string(),
+                    shape: o["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect(),
+                    grid: if o.get("grid").is_some() { numbers(&o["grid"]) } else { data.clone() },
+                    data,
+                }
+            })
+            .collect();
+        Case { name, op: entry["op"].as_str().unwrap().to_string(), mode: entry["mode"].as_str().unwrap().to_string(), bytes, input, inputs: lists.len(), outputs }
+    }
+
+    /// The op's quantized tolerance in steps.
+    fn tolerance(&self) -> Option<f64> {
+        if self.mode == "folded" {
+            return Some(FOLDED_TOL);
+        }
+        TOLERANCE.iter().find(|(op, _)| *op == self.op).map(|(_, t)| *t)
+    }
+
+    /// The row of the summary this case counts in.
+    fn group(&self) -> String {
+        if self.mode == "folded" {
+            format!("{} (folded)", self.op)
+        } else {
+            self.op.clone()
+        }
+    }
+}
+
+/// What a passing case measured.
+#[derive(Default)]
+struct Measured {
+    /// Largest |quantized - grid| and |quantized - expected|, in steps.
+    steps_grid: f64,
+    steps_expected: f64,
+    rows: usize,
+    proved: bool,
+}
+
+fn first_line(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("");
+    // The list of supported ops after an unsupported one is long and changes as ops are added.
+    line.split("; supported ops").next().unwrap_or(line).to_string()
+}
+
+/// Float evaluation does not depend on the settings; these are the CLI's defaults.
+fn float_settings(inputs: usize) -> Settings {
+    Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private; inputs], param_visibility: ParamVisibility::Fixed, pack: 1 }
+}
+
+/// Runs one case; `Err` holds its first problem.
+fn run(case: &Case) -> Result<Measured, String> {
+    // Float semantics.
+    let model = Model::from_onnx(&case.bytes, float_settings(case.inputs)).map_err(|e| format!("load: {}", first_line(&e.to_string())))?;
+    let float = model.evaluate_float(&case.input).map_err(|e| format!("float: {}", first_line(&e.to_string())))?;
+    if float.len() != case.outputs.len() {
+        return Err(format!("float: {} outputs, expected {}", float.len(), case.outputs.len()));
+    }
+    for (got, want) in float.iter().zip(&case.outputs) {
+        if got.shape != want.shape {
+            return Err(format!("float semantics: output '{}' has shape {:?}, expected {:?}", want.name, got.shape, want.shape));
+        }
+        let bad: Vec<usize> = (0..want.data.len())
+            .filter(|&i| {
+                let (g, e) = (got.data[i] as f64, want.data[i]);
+                if e.is_nan() || g.is_nan() || e.is_infinite() || g.is_infinite() {
+                    !(e.is_nan() && g.is_nan() || e == g)
+                } else {
+                    (g - e).abs() > FLOAT_TOL * e.abs().max(1.0)
+                }
+            })
+            .collect();
+        if let Some(&i) = bad.first() {
+            return Err(format!(
+                "float semantics: output '{}'[{i}] is {}, expected {} ({} of {} values differ)",
+                want.name,
+                got.data[i],
+                want.data[i],
+                bad.len(),
+                want.data.len()
+            ));
+        }
+    }
+
+    // Quantized semantics.
+    let tolerance = case.tolerance().ok_or_else(|| format!("no quantized tolerance for {} in TOLERANCE", case.op))?;
+    let options = CompileOptions { scale_bits: 8, input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, width: Some(8), optimize: Optimize::Proving, pack: None };
+    let (settings, report) = zkinfer_compiler::compile(&case.bytes, &options, std::slice::from_ref(&case.input)).map_err(|e| format!("compile: {}", first_line(&e.to_string())))?;
+    let model = Model::from_onnx(&case.bytes, settings).map_err(|e| format!("compile: {}", first_line(&e.to_string())))?;
+    let x = model.quantize_input(&case.input).map_err(|e| format!("quantize: {}", first_line(&e.to_string())))?;
+    let (outputs, _) = model.evaluate(&x).map_err(|e| format!("evaluate: {}", first_line(&e.to_string())))?;
+    let mut measured = Measured { rows: report.rows_used, ..Measured::default() };
+    for (got, want) in outputs.iter().zip(&case.outputs) {
+        for (i, q) in got.data.iter().enumerate() {
+            let v = model.dequantize(*q);
+            let (grid, expected) = (want.grid[i], want.data[i]);
+            if !grid.is_finite() {
+                return Err(format!("quantized: output '{}'[{i}] is {v}, the reference is {grid}", want.name));
+            }
+            let steps = (v - grid).abs() / STEP;
+            if steps > tolerance + 1e-6 {
+                return Err(format!(
+                    "quantized: output '{}'[{i}] is {v}, {steps:.2} steps from {grid}, over the {tolerance} allowed for {}",
+                    want.name,
+                    case.group()
+                ));
+            }
+            measured.steps_grid = measured.steps_grid.max(steps);
+            measured.steps_expected = measured.steps_expected.max((v - expected).abs() / STEP);
+        }
+    }
+
+    if report.rows_used < MOCK_PROVE_ROWS {
+        common::mock_prove(&model, &x).map_err(|f| format!("mock prover: {} failures, first: {}", f.len(), f[0]))?;
+        measured.proved = true;
+    }
+    Ok(measured)
+}
+
+/// Runs a case, turning a panic into its problem.
+fn run_caught(case: &Case) -> Result<Measured, String> {
+    match catch_unwind(AssertUnwindSafe(|| run(case))) {
+        Ok(r) => r,
+        Err(payload) => {
+            let message = payload.downcast_ref::<String>().cloned().or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            Err(format!("panic: {}", first_line(&message)))
+        }
+    }
+}
+
 #[test]
-fn stub() {}
+fn every_conformance_case_has_todays_outcome() {
+    let start = Instant::now();
+    let cases_json = read_json(&conformance().join("cases.json"));
+    let entries = cases_json["generated"].as_array().expect("cases.json lists the generated cases");
+    let mut problems = Vec::new();
+
+    let listed: BTreeSet<String> = entries.iter().map(|e| e["name"].as_str().unwrap().to_string()).collect();
+    let folders: BTreeSet<String> = std::fs::read_dir(conformance())
+        .expect("fixtures/conformance/ (run fixtures/make_conformance.py)")
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for name in folders.difference(&listed) {
+        problems.push(format!("{name}: a folder in fixtures/conformance/ that cases.json does not list"));
+    }
+    for name in listed.difference(&folders) {
+        problems.push(format!("{name}: in cases.json but fixtures/conformance/{name}/ is missing"));
+    }
+    for (name, _) in EXPECTED {
+        if !listed.contains(*name) {
+            problems.push(format!("{name}: in EXPECTED but not a case of cases.json"));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (name, _) in EXPECTED {
+        if !seen.insert(*name) {
+            problems.push(format!("{name}: listed twice in EXPECTED"));
+        }
+    }
+
+    // Panics inside a case are its outcome; their messages are reported, not printed.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut outcomes: Vec<(Case, Result<Measured, String>, f64)> = Vec::new();
+    for entry in entries {
+        let name = entry["name"].as_str().unwrap();
+        if !folders.contains(name) {
+            continue;
+        }
+        let case = Case::load(entry);
+        let t = Instant::now();
+        let outcome = run_caught(&case);
+        outcomes.push((case, outcome, t.elapsed().as_secs_f64()));
+    }
+    std::panic::set_hook(hook);
+
+    // Per group: cases, passing, failing, largest steps (grid, expected), proved, seconds.
+    let mut summary: BTreeMap<String, (usize, usize, usize, f64, f64, usize, f64)> = BTreeMap::new();
+    let mut table = Vec::new();
+    for (case, outcome, secs) in &outcomes {
+        let expect = EXPECTED.iter().find(|(n, _)| *n == case.name).map(|(_, e)| *e);
+        let row = summary.entry(case.group()).or_default();
+        row.0 += 1;
+        row.6 += secs;
+        match (outcome, expect) {
+            (Ok(m), None) => {
+                row.1 += 1;
+                row.3 = row.3.max(m.steps_grid);
+                row.4 = row.4.max(m.steps_expected);
+                row.5 += m.proved as usize;
+            }
+            (Ok(_), Some(Fails(want))) => {
+                row.1 += 1;
+                problems.push(format!("{}: now passes; EXPECTED says it fails with {want:?}: remove its entry", case.name));
+            }
+            (Err(e), Some(Fails(want))) if e.contains(want) => row.2 += 1,
+            (Err(e), Some(Fails(want))) => {
+                row.2 += 1;
+                problems.push(format!("{}: fails with {e:?}; EXPECTED says {want:?}", case.name));
+            }
+            (Err(e), None) => {
+                row.2 += 1;
+                problems.push(format!("{}: fails with {e:?}, and is not in EXPECTED", case.name));
+            }
+        }
+        if let Err(e) = outcome {
+            table.push(format!("    ({:?}, Fails({:?})),", case.name, e));
+        }
+    }
+
+    eprintln!("\n| op | cases | passing | failing | quantized steps from grid (max) | steps from expected (max) | mock proved | seconds |");
+    eprintln!("|---|---|---|---|---|---|---|---|");
+    for (group, (n, pass, fail, grid, expected, proved, secs)) in &summary {
+        eprintln!("| {group} | {n} | {pass} | {fail} | {grid:.2} | {expected:.2} | {proved} | {secs:.2} |");
+    }
+    let passing: usize = summary.values().map(|r| r.1).sum();
+    eprintln!("\nconformance: {} cases, {passing} passing, {} failing, {:.1} s", outcomes.len(), outcomes.len() - passing, start.elapsed().as_secs_f64());
+    if std::env::var("ZKINFER_CONFORMANCE_TABLE").is_ok() {
+        eprintln!("\nconst EXPECTED: &[(&str, Expect)] = &[\n{}\n];", table.join("\n"));
+    }
+    assert!(problems.is_empty(), "the conformance cases no longer match EXPECTED ({} problems):\n  {}", problems.len(), problems.join("\n  "));
+}

@@ -34,7 +34,7 @@ fn two_inputs_prove_together() {
 fn public_inputs_are_each_a_tensor_of_the_statement_and_calibration_groups_lists() {
     let options = CompileOptions {
         scale_bits: 8,
-        input_visibility: Visibility::Public,
+        input_visibility: vec![Visibility::Public],
         param_visibility: ParamVisibility::Fixed,
         width: Some(8),
         optimize: Optimize::Proving,
@@ -51,4 +51,32 @@ fn public_inputs_are_each_a_tensor_of_the_statement_and_calibration_groups_lists
     assert_eq!(model.public_values(), 2 + 6);
     let err = zkinfer_compiler::compile(&bytes, &options, &samples[..3]).unwrap_err().to_string();
     assert!(err.contains("calibration sample 1: give each sample as one list of all 6 input values, or as one list per input of sizes [3, 3]"), "{err}");
+}
+
+/// Each input has its own visibility: here the features stay private and the mask is public.
+#[test]
+fn one_input_public_and_one_private() {
+    let mut options = CompileOptions {
+        scale_bits: 8,
+        input_visibility: vec![Visibility::Private, Visibility::Public],
+        param_visibility: ParamVisibility::Fixed,
+        width: Some(8),
+        optimize: Optimize::Proving,
+        pack: None,
+    };
+    let bytes = two_inputs();
+    let flat = vec![1.5f32, -2.0, 0.75, 0.25, 1.0, -0.5];
+    let (settings, _) = zkinfer_compiler::compile(&bytes, &options, std::slice::from_ref(&flat)).unwrap();
+    let model = Model::from_onnx(&bytes, settings).unwrap();
+    let names: Vec<String> = model.public_tensors().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["out", "mask"]);
+    let x = model.quantize_input(&flat).unwrap();
+    let (outputs, _) = model.evaluate(&x).unwrap();
+    let instances = zkinfer_compiler::circuit::ModelCircuit::instances(&model, &x, &outputs);
+    assert_eq!(instances[0].len(), 2 + 3);
+    assert_eq!(instances[0][2..], x[3..].iter().map(|&v| zkinfer_circuits::gadgets::fr(v)).collect::<Vec<_>>()[..]);
+    mock_prove(&model, &x).unwrap();
+    options.input_visibility = vec![Visibility::Public; 3];
+    let err = zkinfer_compiler::compile(&bytes, &options, &[]).unwrap_err().to_string();
+    assert!(err.contains("3 input visibilities for a model of 2 inputs"), "{err}");
 }

@@ -8,7 +8,7 @@ use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{compile, CompileOptions, Error, Model, Optimize, ParamVisibility, Report, Settings, Visibility};
 
 fn options(width: Option<usize>, optimize: Optimize, params: ParamVisibility) -> CompileOptions {
-    CompileOptions { scale_bits: 8, input_visibility: Visibility::Private, param_visibility: params, width, optimize, pack: None }
+    CompileOptions { scale_bits: 8, input_visibility: vec![Visibility::Private], param_visibility: params, width, optimize, pack: None }
 }
 
 /// A fixture compiled on its sample input.

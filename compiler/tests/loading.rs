@@ -55,7 +55,7 @@ fn tiny_input() -> Vec<f32> {
 /// report as JSON.
 fn outcome(bytes: &[u8]) -> (Vec<i64>, Vec<f32>, String) {
     let input = tiny_input();
-    let options = CompileOptions { scale_bits: 8, input_visibility: Visibility::Private, param_visibility: ParamVisibility::Fixed, width: Some(8), optimize: Optimize::Proving, pack: None };
+    let options = CompileOptions { scale_bits: 8, input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, width: Some(8), optimize: Optimize::Proving, pack: None };
     let (settings, report) = zkinfer_compiler::compile(bytes, &options, std::slice::from_ref(&input)).unwrap();
     let model = Model::from_onnx(bytes, settings.clone()).unwrap();
     let x = model.quantize_input(&input).unwrap();

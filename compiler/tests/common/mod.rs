@@ -53,7 +53,7 @@ pub fn compile(bytes: &[u8], calibration: &[Vec<f32>]) -> Result<Model, Error> {
 }
 
 pub fn compile_with(bytes: &[u8], calibration: &[Vec<f32>], params: ParamVisibility) -> Result<Model, Error> {
-    let options = CompileOptions { scale_bits: 8, input_visibility: Visibility::Private, param_visibility: params, width: Some(8), optimize: Optimize::Proving, pack: None };
+    let options = CompileOptions { scale_bits: 8, input_visibility: vec![Visibility::Private], param_visibility: params, width: Some(8), optimize: Optimize::Proving, pack: None };
     Model::from_onnx(bytes, zkinfer_compiler::compile(bytes, &options, calibration)?.0)
 }
 
