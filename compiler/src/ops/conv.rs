@@ -99,10 +99,10 @@ pub fn conv(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     }
     let bias = match ctx.constant(2) {
         None => None,
-        Some(b) => Some((ctx.param(b.clone()), super::broadcast(&b.shape, &[w.shape[0]])?)),
+        Some(b) => Some((ctx.param(b.clone())?, super::broadcast(&b.shape, &[w.shape[0]])?)),
     };
     Ok(Box::new(Conv {
-        weights: ctx.param(w.clone()),
+        weights: ctx.param(w.clone())?,
         weight_shape,
         bias,
         window: Window::from_ctx(ctx, [w.shape[2], w.shape[3]])?,
@@ -250,11 +250,11 @@ pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     };
     let bias = match ctx.constant(2) {
         Some(b) if b.len() != w.shape[1] => return Err(format!("B has {} entries for {} output channels", b.len(), w.shape[1])),
-        Some(b) => Some((ctx.param(b.clone()), (0..w.shape[1]).collect())),
+        Some(b) => Some((ctx.param(b.clone())?, (0..w.shape[1]).collect())),
         None => None,
     };
     Ok(Box::new(ConvTranspose {
-        weights: ctx.param(w.clone()),
+        weights: ctx.param(w.clone())?,
         weight_shape: [w.shape[0], w.shape[1], w.shape[2], w.shape[3]],
         bias,
         kernel: window.kernel,

@@ -57,8 +57,8 @@ fn add_sub(ctx: &NodeCtx, sign: f32) -> Result<Box<dyn Op>, String> {
     let affine = |weight: f32, bias: Constant| Affine { weight: Constant::scalar(weight), bias, per_channel: false, rescale: false, relu: false };
     match (ctx.constant(0), ctx.constant(1)) {
         (None, None) => Ok(Box::new(Linear { c0: 1, c1: if sign > 0.0 { 1 } else { -1 } })),
-        (None, Some(c)) => Ok(Box::new(affine(1.0, ctx.param(c.map(|v| sign * v))))),
-        (Some(c), None) => Ok(Box::new(affine(sign, ctx.param(c.clone())))),
+        (None, Some(c)) => Ok(Box::new(affine(1.0, ctx.param(c.map(|v| sign * v))?))),
+        (Some(c), None) => Ok(Box::new(affine(sign, ctx.param(c.clone())?))),
         (Some(_), Some(_)) => Err("both operands are constants; constant-fold the model before export".into()),
     }
 }
@@ -89,9 +89,9 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
     }
     let step = (1u64 << ctx.scale_bits) as f64;
     if !reciprocal && c.data.iter().all(|&v| (v as f64 * step).fract() == 0.0) {
-        return Ok(Box::new(Affine { weight: ctx.param(c.clone()), bias: Constant::scalar(0.0), per_channel: false, rescale: true, relu: false }));
+        return Ok(Box::new(Affine { weight: ctx.param(c.clone())?, bias: Constant::scalar(0.0), per_channel: false, rescale: true, relu: false }));
     }
-    Ok(Box::new(Scale { constant: ctx.param(c.clone()), divide: reciprocal }))
+    Ok(Box::new(Scale { constant: ctx.param(c.clone())?, divide: reciprocal }))
 }
 
 pub fn mul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -107,7 +107,7 @@ pub fn div(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 /// stand-alone form.
 pub fn batch_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let (a, b) = super::super::onnx::batch_norm_affine(ctx)?;
-    Ok(Box::new(Affine { weight: ctx.param(a), bias: ctx.param(b), per_channel: true, rescale: true, relu: false }))
+    Ok(Box::new(Affine { weight: ctx.param(a)?, bias: ctx.param(b)?, per_channel: true, rescale: true, relu: false }))
 }
 
 pub fn relu(_: &NodeCtx) -> Result<Box<dyn Op>, String> {

@@ -36,9 +36,13 @@ pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let weights = (0..n).flat_map(|j| (0..k).map(move |i| alpha * at(i, j))).collect();
     let bias = match ctx.constant(2) {
         None => None,
-        Some(c) => Some((ctx.param(c.map(|v| beta * v)), super::broadcast(&c.shape, &[n])?)),
+        // C as exporters write it: [N], [1, N] or a scalar, one entry per output.
+        Some(c) => {
+            let shape: Vec<usize> = c.shape.iter().copied().skip_while(|&d| d == 1).collect();
+            Some((ctx.param(c.map(|v| beta * v))?, super::broadcast(&shape, &[n]).map_err(|_| format!("C of shape {:?} is not one bias per output ({n})", c.shape))?))
+        }
     };
-    Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights)), bias, relu: false }))
+    Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights))?, bias, relu: false }))
 }
 
 /// `x W^T + b` for weights `[outputs, inputs]` and a bias of one entry per output.
@@ -54,7 +58,7 @@ pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     }
     let (k, n) = (b.shape[0], b.shape[1]);
     let weights = (0..n).flat_map(|j| (0..k).map(move |i| b.data[i * n + j])).collect();
-    Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights)), bias: None, relu: false }))
+    Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights))?, bias: None, relu: false }))
 }
 
 impl Dense {

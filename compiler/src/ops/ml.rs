@@ -18,7 +18,7 @@ pub fn scaler(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     }
     let weight: Vec<f32> = (0..n).map(|i| at(&scale, i)).collect();
     let bias: Vec<f32> = (0..n).map(|i| -at(&offset, i) * at(&scale, i)).collect();
-    Ok(super::elementwise::affine(ctx.param(Tensor::new(vec![n], weight)), ctx.param(Tensor::new(vec![n], bias))))
+    Ok(super::elementwise::affine(ctx.param(Tensor::new(vec![n], weight))?, ctx.param(Tensor::new(vec![n], bias))?))
 }
 
 /// `LinearRegressor`: `x coefficients^T + intercepts` for `targets` outputs; no post transform.
@@ -37,7 +37,7 @@ pub fn linear_regressor(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     if intercepts.len() != targets {
         return Err(format!("{} intercepts for {targets} targets", intercepts.len()));
     }
-    Ok(super::gemm::dense(ctx.param(Tensor::new(vec![targets, features], coefficients)), ctx.param(Tensor::new(vec![targets], intercepts))))
+    Ok(super::gemm::dense(ctx.param(Tensor::new(vec![targets, features], coefficients))?, ctx.param(Tensor::new(vec![targets], intercepts))?))
 }
 
 /// `LinearClassifier`: the scores `x coefficients^T + intercepts`, their post transform (none,
@@ -72,7 +72,7 @@ pub fn linear_classifier(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         Some(other) => return Err(format!("post_transform = {other} is not supported")),
     };
     let features = coefficients.len() / classes;
-    let scores = super::gemm::dense(ctx.param(Tensor::new(vec![classes, features], coefficients)), ctx.param(Tensor::new(vec![classes], intercepts)));
+    let scores = super::gemm::dense(ctx.param(Tensor::new(vec![classes, features], coefficients))?, ctx.param(Tensor::new(vec![classes], intercepts))?);
     Ok(Box::new(LinearClassifier { scores, post, label: super::nonlinear::argmax_along(-1) }))
 }
 

@@ -155,11 +155,16 @@ impl NodeCtx<'_> {
         Ok(self.optional_constant(i, what)?.map(|t| t.data.iter().map(|v| *v as i64).collect()))
     }
 
-    /// Makes `values` parameters of the model, numbered after those before.
-    pub fn param(&self, values: Tensor<f32>) -> Constant {
+    /// Makes `values` parameters of the model, numbered after those before. An infinity or NaN
+    /// (a folded ReduceMax of nothing, an overflowing export) has no fixed-point value: refused
+    /// rather than saturated into a wrong one.
+    pub fn param(&self, values: Tensor<f32>) -> Result<Constant, String> {
+        if let Some(v) = values.data.iter().find(|v| !v.is_finite()) {
+            return Err(format!("a constant holds {v}, which fixed point cannot hold"));
+        }
         let first = self.params.get();
         self.params.set(first + values.len());
-        Constant { values, first_param: Some(first) }
+        Ok(Constant { values, first_param: Some(first) })
     }
 }
 

@@ -72,7 +72,7 @@ pub fn leaky_relu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 pub fn prelu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Leaky { slope: ctx.param(ctx.require_constant(1, "slope")?.clone()) }))
+    Ok(Box::new(Leaky { slope: ctx.param(ctx.require_constant(1, "slope")?.clone())? }))
 }
 
 pub fn argmax(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {

@@ -50,6 +50,9 @@ pub fn pad(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     if mode != Mode::Constant && pads.iter().any(|p| *p < 0) {
         return Err(format!("negative pads {pads:?} (cropping) are supported in constant mode only, not in mode '{name}'"));
     }
+    if !value.is_finite() {
+        return Err(format!("the pad value {value} has no fixed-point value"));
+    }
     if let Some(p) = pads.iter().find(|p| p.unsigned_abs() > crate::MAX_COMPUTED as u64) {
         return Err(format!("a pad of {p} exceeds the {} elements a computed tensor may have", crate::MAX_COMPUTED));
     }

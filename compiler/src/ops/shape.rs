@@ -240,6 +240,10 @@ pub fn cast(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     const FLOATS: [i64; 4] = [1, 10, 11, 16];
     const INTEGERS: [i64; 8] = [2, 3, 4, 5, 6, 7, 12, 13];
     match ctx.int("to", 1)? {
+        // Half precision keeps 10 or 7 bits of mantissa: the float reference rounds to them, the
+        // fixed-point value stays what it is (closer to the real value than the half is).
+        10 => Ok(Box::new(Half { mantissa_bits: 10, min_exponent: -14, max: 65504.0 })),
+        16 => Ok(Box::new(Half { mantissa_bits: 7, min_exponent: -126, max: f32::MAX })),
         t if FLOATS.contains(&t) => Ok(Box::new(Rearrange::Identity)),
         t if INTEGERS.contains(&t) => Ok(Box::new(super::elementwise::Truncate)),
         t => Err(format!("a Cast of a computed tensor to data type {t} is not supported; only to float and integer types")),
@@ -415,7 +419,11 @@ pub struct Where {
 
 pub fn where_(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let condition = ctx.require_constant(0, "condition")?.clone();
-    Ok(Box::new(Where { condition, branches: [ctx.constant(1).cloned(), ctx.constant(2).cloned()] }))
+    let branches = [ctx.constant(1).cloned(), ctx.constant(2).cloned()];
+    if let Some(v) = branches.iter().flatten().flat_map(|t| &t.data).find(|v| !v.is_finite()) {
+        return Err(format!("a constant operand holds {v}, which fixed point cannot hold"));
+    }
+    Ok(Box::new(Where { condition, branches }))
 }
 
 impl Where {
@@ -484,5 +492,45 @@ impl Op for Where {
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         self.select(inputs, &mut |v| Ok(v))
+    }
+}
+
+/// A Cast to float16 or bfloat16: the float semantics round to the type's precision (round to
+/// nearest even, subnormals below `2^min_exponent`, infinity past `max`); the quantized value is
+/// left as it is.
+#[derive(Debug)]
+pub struct Half {
+    mantissa_bits: i32,
+    min_exponent: i32,
+    max: f32,
+}
+
+impl Half {
+    fn round(&self, x: f32) -> f32 {
+        if x == 0.0 || !x.is_finite() {
+            return x;
+        }
+        let exponent = (x.abs() as f64).log2().floor().max(self.min_exponent as f64) as i32;
+        let step = 2f64.powi(exponent - self.mantissa_bits);
+        let rounded = ((x as f64 / step).round_ties_even() * step) as f32;
+        if rounded.abs() > self.max {
+            f32::INFINITY.copysign(x)
+        } else {
+            rounded
+        }
+    }
+}
+
+impl Op for Half {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        Ok(inputs[0].clone())
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|v| self.round(*v)))
     }
 }
