@@ -502,6 +502,13 @@ fn generator_names_the_contract_and_refuses_names_that_are_not_identifiers() {
     let mut chain = Chain::new();
     let (address, _) = chain.deploy(compile(&source, "named", "DigitsVerifier"));
     assert_eq!(chain.verify(address, calldata(&f.proof, &f.circuit.instances())).0, Verdict::Accepted);
+
+    // A key from someone else names its tensors: a name cannot end the NatSpec line and write code.
+    let mut statement = vk.statement().clone();
+    statement.tensors[0].name = "y\n}\ncontract Evil {".into();
+    let hostile = VerifyingKey::new(vk.description().clone(), statement, vk.insecure_srs(), vk.pack(), vk.key_commitments().to_vec(), vk.g2(), vk.s_g2()).unwrap();
+    let source = solidity_verifier(&hostile, "Named").unwrap();
+    assert!(!source.contains("\ncontract Evil") && source.contains("\"y\\n}\\ncontract Evil {\""), "{source}");
 }
 
 /// `false` means "the Rust verifier rejects this proof" and nothing else: a valid proof given

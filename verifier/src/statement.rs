@@ -90,11 +90,9 @@ impl Statement {
             }
             total = t.len().and_then(|n| total.checked_add(n)).ok_or_else(|| malformed(format!("verifying key: tensor '{}' is too large", t.name)))?;
         }
-        if total != self.counts[0] {
-            return Err(malformed(format!(
-                "verifying key: the public tensors hold {total} values, instance column 0 has {}",
-                self.counts[0]
-            )));
+        let column0 = self.counts.first().copied().unwrap_or(0);
+        if total != column0 || self.counts.is_empty() {
+            return Err(malformed(format!("verifying key: the public tensors hold {total} values, instance column 0 has {column0}")));
         }
         Ok(())
     }
@@ -165,6 +163,17 @@ pub fn dequantize(v: &Fr, scale_bits: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validation_refuses_tensors_that_do_not_fill_column_0() {
+        let tensor = PublicTensor { name: "y".into(), kind: TensorKind::Output, shape: vec![2], scale_bits: 8 };
+        let statement = |counts: Vec<usize>| Statement { counts, tensors: vec![tensor.clone()] };
+        assert!(statement(vec![2]).validate(1, 10).is_ok());
+        // Tensors with no instance column at all: an error, not an index out of bounds.
+        assert!(statement(vec![]).validate(0, 10).unwrap_err().to_string().contains("instance column 0 has 0"));
+        assert!(statement(vec![3]).validate(1, 10).is_err());
+        assert!(statement(vec![11]).validate(1, 10).unwrap_err().to_string().contains("at most 10 fit"));
+    }
 
     #[test]
     fn dequantize_reads_signed_fixed_point() {

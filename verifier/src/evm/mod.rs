@@ -430,7 +430,8 @@ impl<'a> Generator<'a> {
             .statement()
             .tensors
             .iter()
-            .map(|t| format!("/// - {} '{}' {:?}, fixed point at scale 2^-{}\n", t.kind.name(), t.name, t.shape, t.scale_bits))
+            // Debug-quoted: a name from the key cannot end the comment line and write code.
+            .map(|t| format!("/// - {} {:?} {:?}, fixed point at scale 2^-{}\n", t.kind.name(), t.name, t.shape, t.scale_bits))
             .collect();
         let statement = if tensors.is_empty() {
             String::new()
