@@ -162,7 +162,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("test_matmul_4d", Fails("(MatMul): B must be 2-D, got shape [1, 2, 4, 3]")),
     ("test_matmul_4d_1d", Fails("(MatMul): B must be 2-D, got shape [3]")),
     ("test_matmul_bcast", Fails("(MatMul): B must be 2-D, got shape [1, 2, 4, 2]")),
-    // Pooling: 2-D only, no ceil_mode, no auto_pad SAME_*, no storage_order, no Indices output.
+    // Pooling: 2-D only, no ceil_mode, no storage_order, no Indices output.
     ("test_averagepool_1d_default", Fails("kernel_shape Some([2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_averagepool_3d_dilations_small", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_maxpool_1d_default", Fails("kernel_shape Some([2]) is not two positive integers (only 2-D pooling is supported)")),
@@ -172,17 +172,10 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("test_averagepool_2d_dilations", Fails("(AveragePool): ceil_mode = 1 is not supported")),
     ("test_maxpool_2d_ceil", Fails("(MaxPool): ceil_mode = 1 is not supported")),
     ("test_maxpool_2d_ceil_output_size_reduce_by_one", Fails("(MaxPool): ceil_mode = 1 is not supported")),
-    ("test_averagepool_2d_precomputed_same_upper", Fails("(AveragePool): auto_pad = SAME_UPPER is not supported")),
-    ("test_averagepool_2d_same_lower", Fails("(AveragePool): auto_pad = SAME_LOWER is not supported")),
-    ("test_averagepool_2d_same_upper", Fails("(AveragePool): auto_pad = SAME_UPPER is not supported")),
-    ("test_maxpool_2d_precomputed_same_upper", Fails("(MaxPool): auto_pad = SAME_UPPER is not supported")),
-    ("test_maxpool_2d_same_lower", Fails("(MaxPool): auto_pad = SAME_LOWER is not supported")),
-    ("test_maxpool_2d_same_upper", Fails("(MaxPool): auto_pad = SAME_UPPER is not supported")),
     ("test_maxpool_with_argmax_2d_precomputed_strides", Fails("(MaxPool): storage_order = 1 is not supported")),
     ("test_maxpool_with_argmax_2d_precomputed_pads", Fails("load: invalid ONNX model: output 'z' is not computed from the input")),
-    // Conv and ConvTranspose: auto_pad SAME_*, 2-D only, one group, no output_shape.
-    ("test_conv_with_autopad_same", Fails("(Conv): auto_pad = SAME_LOWER is not supported")),
-    ("test_convtranspose_autopad_same", Fails("(ConvTranspose): auto_pad = SAME_UPPER is not supported")),
+    // Conv and ConvTranspose: 2-D only, one group, no output_shape, no SAME padding for ConvTranspose.
+    ("test_convtranspose_autopad_same", Fails("auto_pad = SAME_UPPER or SAME_LOWER is not supported for ConvTranspose")),
     ("test_convtranspose_1d", Fails("only 2-D transposed convolution is supported; W has shape [1, 2, 3]")),
     ("test_convtranspose_3d", Fails("only 2-D transposed convolution is supported; W has shape [1, 2, 3, 3, 3]")),
     ("test_convtranspose_group_2", Fails("(ConvTranspose): group > 1 is not supported")),

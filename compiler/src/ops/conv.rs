@@ -19,22 +19,33 @@ pub struct Conv {
     relu: bool,
 }
 
-/// A 2-D sliding window: kernel, strides, dilations and pads (top, left, bottom, right).
+/// A 2-D sliding window: kernel, strides, dilations and pads (top, left, bottom, right), or
+/// pads that `auto_pad = SAME_UPPER | SAME_LOWER` derive from the input's size.
 #[derive(Clone, Debug)]
 pub struct Window {
     pub kernel: [usize; 2],
     pub strides: [usize; 2],
     pub dilations: [usize; 2],
     pub pads: [usize; 4],
+    pub same: Option<Same>,
+}
+
+/// Where SAME padding puts the odd pad: at the end (`SAME_UPPER`) or at the beginning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Same {
+    Upper,
+    Lower,
 }
 
 impl Window {
     pub fn from_ctx(ctx: &NodeCtx, kernel: [usize; 2]) -> Result<Self, String> {
-        if let Some(p) = ctx.string("auto_pad")? {
-            if p != "NOTSET" && p != "VALID" {
-                return Err(format!("auto_pad = {p} is not supported; export with explicit pads"));
-            }
-        }
+        let auto_pad = ctx.string("auto_pad")?.unwrap_or_else(|| "NOTSET".into());
+        let same = match auto_pad.as_str() {
+            "NOTSET" | "VALID" => None,
+            "SAME_UPPER" => Some(Same::Upper),
+            "SAME_LOWER" => Some(Same::Lower),
+            other => return Err(format!("auto_pad = {other} is not an ONNX padding mode")),
+        };
         if ctx.int("ceil_mode", 0)? != 0 {
             return Err("ceil_mode = 1 is not supported".into());
         }
@@ -46,16 +57,31 @@ impl Window {
             }
         };
         let pads = match ctx.ints("pads")? {
+            _ if auto_pad != "NOTSET" => [0; 4],
             None => [0; 4],
             Some(v) if v.len() == 4 && v.iter().all(|x| *x >= 0) => [v[0] as usize, v[1] as usize, v[2] as usize, v[3] as usize],
             Some(v) => Err(format!("attribute 'pads' = {v:?} is not four non-negative integers"))?,
         };
-        Ok(Window { kernel, strides: pair("strides", 1)?, dilations: pair("dilations", 1)?, pads })
+        Ok(Window { kernel, strides: pair("strides", 1)?, dilations: pair("dilations", 1)?, pads, same })
+    }
+
+    /// The pads for an input of `h x w`: the explicit ones, or SAME's, which make the output
+    /// `ceil(size / stride)` long and split the padding evenly (the odd one where `same` says).
+    pub fn pads(&self, h: usize, w: usize) -> [usize; 4] {
+        let Some(same) = self.same else { return self.pads };
+        let total = |size: usize, d: usize| {
+            let span = self.dilations[d] * (self.kernel[d] - 1) + 1;
+            ((size.div_ceil(self.strides[d]) - 1) * self.strides[d] + span).saturating_sub(size)
+        };
+        let split = |t: usize| if same == Same::Upper { (t / 2, t - t / 2) } else { (t - t / 2, t / 2) };
+        let ((top, bottom), (left, right)) = (split(total(h, 0)), split(total(w, 1)));
+        [top, left, bottom, right]
     }
 
     pub fn output_hw(&self, h: usize, w: usize) -> Result<[usize; 2], String> {
+        let pads = self.pads(h, w);
         let out = |size: usize, d: usize| -> Result<usize, String> {
-            let padded = size + self.pads[d] + self.pads[d + 2];
+            let padded = size + pads[d] + pads[d + 2];
             let span = self.dilations[d] * (self.kernel[d] - 1) + 1;
             if padded < span {
                 return Err(format!("the window ({span}) is larger than the padded input ({padded})"));
@@ -68,11 +94,12 @@ impl Window {
     /// The input positions (row, col) that output (oy, ox) covers, with the kernel offset
     /// (ky, kx) of each; positions in the padding are left out.
     pub fn taps(&self, h: usize, w: usize, oy: usize, ox: usize) -> Vec<(usize, usize, usize, usize)> {
+        let pads = self.pads(h, w);
         let mut out = Vec::new();
         for ky in 0..self.kernel[0] {
             for kx in 0..self.kernel[1] {
-                let y = (oy * self.strides[0] + ky * self.dilations[0]) as isize - self.pads[0] as isize;
-                let x = (ox * self.strides[1] + kx * self.dilations[1]) as isize - self.pads[1] as isize;
+                let y = (oy * self.strides[0] + ky * self.dilations[0]) as isize - pads[0] as isize;
+                let x = (ox * self.strides[1] + kx * self.dilations[1]) as isize - pads[1] as isize;
                 if y >= 0 && x >= 0 && (y as usize) < h && (x as usize) < w {
                     out.push((y as usize, x as usize, ky, kx));
                 }
@@ -241,8 +268,11 @@ pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     if ctx.ints("output_shape")?.is_some() {
         return Err("output_shape is not supported; export with pads and output_padding".into());
     }
-    // The window rules (strides, dilations, pads, auto_pad, ceil_mode) are Conv's.
+    // The window rules (strides, dilations, pads, ceil_mode) are Conv's; SAME padding is not.
     let window = Window::from_ctx(ctx, [w.shape[2], w.shape[3]])?;
+    if window.same.is_some() {
+        return Err("auto_pad = SAME_UPPER or SAME_LOWER is not supported for ConvTranspose; export with explicit pads".into());
+    }
     let output_padding = match ctx.ints("output_padding")? {
         None => [0, 0],
         Some(v) if v.len() == 2 && v.iter().all(|x| *x >= 0) => [v[0] as usize, v[1] as usize],
