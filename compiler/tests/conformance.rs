@@ -162,16 +162,12 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("test_matmul_4d", Fails("(MatMul): B must be 2-D, got shape [1, 2, 4, 3]")),
     ("test_matmul_4d_1d", Fails("(MatMul): B must be 2-D, got shape [3]")),
     ("test_matmul_bcast", Fails("(MatMul): B must be 2-D, got shape [1, 2, 4, 2]")),
-    // Pooling: 2-D only, no ceil_mode, no storage_order, no Indices output.
+    // Pooling: 2-D only, no storage_order, no Indices output.
     ("test_averagepool_1d_default", Fails("kernel_shape Some([2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_averagepool_3d_dilations_small", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_maxpool_1d_default", Fails("kernel_shape Some([2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_maxpool_3d_dilations", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_maxpool_3d_dilations_use_ref_impl", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
-    ("test_averagepool_2d_ceil", Fails("(AveragePool): ceil_mode = 1 is not supported")),
-    ("test_averagepool_2d_dilations", Fails("(AveragePool): ceil_mode = 1 is not supported")),
-    ("test_maxpool_2d_ceil", Fails("(MaxPool): ceil_mode = 1 is not supported")),
-    ("test_maxpool_2d_ceil_output_size_reduce_by_one", Fails("(MaxPool): ceil_mode = 1 is not supported")),
     ("test_maxpool_with_argmax_2d_precomputed_strides", Fails("(MaxPool): storage_order = 1 is not supported")),
     ("test_maxpool_with_argmax_2d_precomputed_pads", Fails("load: invalid ONNX model: output 'z' is not computed from the input")),
     // Conv and ConvTranspose: 2-D only, one group, no output_shape, no SAME padding for ConvTranspose.

@@ -28,6 +28,8 @@ pub struct Window {
     pub dilations: [usize; 2],
     pub pads: [usize; 4],
     pub same: Option<Same>,
+    /// Pooling's `ceil_mode`: a last, partial window where the padded input runs out.
+    pub ceil: bool,
 }
 
 /// Where SAME padding puts the odd pad: at the end (`SAME_UPPER`) or at the beginning.
@@ -46,9 +48,6 @@ impl Window {
             "SAME_LOWER" => Some(Same::Lower),
             other => return Err(format!("auto_pad = {other} is not an ONNX padding mode")),
         };
-        if ctx.int("ceil_mode", 0)? != 0 {
-            return Err("ceil_mode = 1 is not supported".into());
-        }
         let pair = |name: &str, default: usize| -> Result<[usize; 2], String> {
             match ctx.ints(name)? {
                 None => Ok([default; 2]),
@@ -62,7 +61,7 @@ impl Window {
             Some(v) if v.len() == 4 && v.iter().all(|x| *x >= 0) => [v[0] as usize, v[1] as usize, v[2] as usize, v[3] as usize],
             Some(v) => Err(format!("attribute 'pads' = {v:?} is not four non-negative integers"))?,
         };
-        Ok(Window { kernel, strides: pair("strides", 1)?, dilations: pair("dilations", 1)?, pads, same })
+        Ok(Window { kernel, strides: pair("strides", 1)?, dilations: pair("dilations", 1)?, pads, same, ceil: ctx.int("ceil_mode", 0)? != 0 })
     }
 
     /// The pads for an input of `h x w`: the explicit ones, or SAME's, which make the output
@@ -86,9 +85,26 @@ impl Window {
             if padded < span {
                 return Err(format!("the window ({span}) is larger than the padded input ({padded})"));
             }
-            Ok((padded - span) / self.strides[d] + 1)
+            let stride = self.strides[d];
+            if !self.ceil {
+                return Ok((padded - span) / stride + 1);
+            }
+            // Rounded up, but a last window that would start past the input and its leading
+            // padding is dropped, as onnxruntime does.
+            let out = (padded - span).div_ceil(stride) + 1;
+            Ok(if (out - 1) * stride >= size + pads[d] { out - 1 } else { out })
         };
         Ok([out(h, 0)?, out(w, 1)?])
+    }
+
+    /// How many positions of output (oy, ox)'s window lie in the padded input: the divisor of an
+    /// average that counts the padding (a `ceil_mode` window may reach past it).
+    pub fn padded_count(&self, h: usize, w: usize, oy: usize, ox: usize) -> usize {
+        let pads = self.pads(h, w);
+        let inside = |o: usize, d: usize, size: usize| {
+            (0..self.kernel[d]).filter(|k| o * self.strides[d] + k * self.dilations[d] < size + pads[d] + pads[d + 2]).count()
+        };
+        inside(oy, 0, h) * inside(ox, 1, w)
     }
 
     /// The input positions (row, col) that output (oy, ox) covers, with the kernel offset

@@ -162,16 +162,15 @@ impl AveragePool {
         let (h, w) = (input[2], input[3]);
         match &self.window {
             None => (0..output[1]).map(|c| ((c * h * w..(c + 1) * h * w).collect(), h * w)).collect(),
-            Some(win) => {
-                let count = win.kernel[0] * win.kernel[1];
-                windows(win, input, output)
-                    .into_iter()
-                    .map(|cells| {
-                        let n = if self.count_include_pad { count } else { cells.len() };
-                        (cells, n)
-                    })
-                    .collect()
-            }
+            Some(win) => windows(win, input, output)
+                .into_iter()
+                .enumerate()
+                .map(|(i, cells)| {
+                    let (oy, ox) = ((i / output[3]) % output[2], i % output[3]);
+                    let n = if self.count_include_pad { win.padded_count(h, w, oy, ox) } else { cells.len() };
+                    (cells, n)
+                })
+                .collect(),
         }
     }
 }
