@@ -573,6 +573,7 @@ fn input_shape(input: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>, Erro
         .enumerate()
         .map(|(i, d)| match (d.has_dim_value(), d.dim_value()) {
             (true, v) if v > 0 => Ok(v),
+            (true, v) => Err(Error::Onnx(format!("input '{}' has dimension {i} of size {v}: empty inputs are not supported", input.name))),
             _ if i == 0 => Ok(1),
             _ => Err(Error::Onnx(format!("input '{}' has a symbolic dimension {i}; only the batch may be symbolic", input.name))),
         })
