@@ -11,7 +11,7 @@
 
 use crate::ops::{axis, broadcast, NodeCtx};
 use crate::onnx::{Attribute, RawNode};
-use crate::tensor::{broadcast_shape, strides, Tensor};
+use crate::tensor::{broadcast_shape, Tensor};
 use std::collections::{HashMap, HashSet};
 
 /// ONNX's TensorProto data types that hold integers (and bool).
@@ -267,16 +267,9 @@ fn reduce(x: &Tensor<f32>, axes: &[usize], keepdims: bool, f: fn(&[f64]) -> f64)
     if axes.is_empty() {
         return x.clone();
     }
-    let st = strides(&x.shape);
-    let kept: Vec<usize> = (0..x.shape.len()).filter(|d| !axes.contains(d)).collect();
-    let groups_len: usize = kept.iter().map(|&d| x.shape[d]).product();
-    let mut groups = vec![Vec::new(); groups_len];
-    for (i, v) in x.data.iter().enumerate() {
-        let key = kept.iter().fold(0, |acc, &d| acc * x.shape[d] + (i / st[d]) % x.shape[d]);
-        groups[key].push(*v as f64);
-    }
+    let groups = crate::tensor::reduction_groups(&x.shape, axes);
     let shape = (0..x.shape.len()).filter_map(|d| if axes.contains(&d) { keepdims.then_some(1) } else { Some(x.shape[d]) }).collect();
-    Tensor::new(shape, groups.iter().map(|g| f(g) as f32).collect())
+    Tensor::new(shape, groups.iter().map(|g| f(&g.iter().map(|&i| x.data[i] as f64).collect::<Vec<_>>()) as f32).collect())
 }
 
 #[cfg(test)]

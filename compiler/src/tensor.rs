@@ -100,3 +100,16 @@ pub fn gather_axis<T: Clone>(x: &Tensor<T>, a: usize, picks: &[usize], index_sha
     }
     Tensor::new(shape, data)
 }
+
+/// For a reduction over `axes`, the flat indices of `shape` that each output combines, outputs
+/// in the row-major order of the kept axes.
+pub fn reduction_groups(shape: &[usize], axes: &[usize]) -> Vec<Vec<usize>> {
+    let st = strides(shape);
+    let kept: Vec<usize> = (0..shape.len()).filter(|d| !axes.contains(d)).collect();
+    let mut groups = vec![Vec::new(); kept.iter().map(|&d| shape[d]).product()];
+    for i in 0..shape.iter().product() {
+        let key = kept.iter().fold(0, |acc, &d| acc * shape[d] + (i / st[d]) % shape[d]);
+        groups[key].push(i);
+    }
+    groups
+}

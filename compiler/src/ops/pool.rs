@@ -6,7 +6,7 @@
 use super::conv::Window;
 use super::{NodeCtx, Op};
 use crate::arith::{divide_by_constants, Arith, Coef, Dot, Wire};
-use crate::tensor::{strides, Tensor};
+use crate::tensor::Tensor;
 use crate::Error;
 use zkinfer_circuits::gadgets::ElementOp;
 
@@ -188,16 +188,8 @@ fn means(arith: &mut dyn Arith, groups: Vec<(Vec<Wire>, usize)>) -> Result<Vec<W
 
 impl Reduce {
     /// Per output, the input indices it reduces.
-    fn groups(&self, input: &[usize], output: &[usize]) -> Result<Vec<Vec<usize>>, String> {
-        let axes = self.axes(input.len())?;
-        let st = strides(input);
-        let kept: Vec<usize> = (0..input.len()).filter(|d| !axes.contains(d)).collect();
-        let mut groups = vec![Vec::new(); output.iter().product()];
-        for i in 0..input.iter().product() {
-            let key = kept.iter().fold(0, |acc, &d| acc * input[d] + (i / st[d]) % input[d]);
-            groups[key].push(i);
-        }
-        Ok(groups)
+    fn groups(&self, input: &[usize]) -> Result<Vec<Vec<usize>>, String> {
+        Ok(crate::tensor::reduction_groups(input, &self.axes(input.len())?))
     }
 
     fn axes(&self, rank: usize) -> Result<Vec<usize>, String> {
@@ -232,7 +224,7 @@ impl Op for Reduce {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let groups = self.groups(&x.shape, &shape).map_err(Error::Shape)?;
+        let groups = self.groups(&x.shape).map_err(Error::Shape)?;
         let cells = |g: &[usize]| g.iter().map(|&i| x.data[i].clone()).collect::<Vec<Wire>>();
         // No axis reduced (noop_with_empty_axes): the input as it is.
         if groups.iter().all(|g| g.len() == 1) {
@@ -249,7 +241,7 @@ impl Op for Reduce {
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let groups = self.groups(&x.shape, &shape).map_err(Error::Shape)?;
+        let groups = self.groups(&x.shape).map_err(Error::Shape)?;
         let out = groups.iter().map(|g| {
             let sum: f64 = g.iter().map(|&i| x.data[i] as f64).sum();
             (if self.mean { sum / g.len() as f64 } else { sum }) as f32
