@@ -101,9 +101,10 @@ const TOLERANCE: &[(&str, f64)] = &[
     ("ConvTranspose", 0.5),
     // gamma / sqrt(var + eps) rounded: measured 1.51 at |x| <= 3.
     ("BatchNormalization", 2.0),
-    // Random weights in [0, 1) over up to 10 inputs: measured 1.85 (Gemm), 1.20 (MatMul).
+    // Random weights in [0, 1) over up to 10 inputs: measured 1.85 (Gemm), 1.64 (MatMul,
+    // batched B).
     ("Gemm", 2.0),
-    ("MatMul", 1.5),
+    ("MatMul", 2.0),
     // The slope 0.1 held as 26/256: 0.5 + 0.4 |x| steps; measured 1.46 at |x| <= 2.6.
     ("LeakyRelu", 2.0),
     // Random slopes: measured 1.01.
@@ -148,19 +149,6 @@ const EXPECTED: &[(&str, Expect)] = &[
     // constant is refused by name, having no fixed-point value (it was saturated silently).
     ("test_reduce_max_empty_set", Fails("a constant holds -inf, which fixed point cannot hold")),
     ("test_reduce_min_empty_set", Fails("a constant holds inf, which fixed point cannot hold")),
-    // Gemm's C must broadcast to [N]; ONNX broadcasts it to [M, N], so C of shape [1, N] (the
-    // most common export) and [M, N] are refused.
-    ("test_gemm_default_matrix_bias", Fails("C of shape [3, 4] is not one bias per output (4)")),
-    // Gemm with transA = 1.
-    ("test_gemm_all_attributes", Fails("transA = 1 is not supported")),
-    ("test_gemm_transposeA", Fails("transA = 1 is not supported")),
-    // MatMul's B must be a 2-D constant (no 1-D operand, no batched B).
-    ("test_matmul_1d_1d", Fails("(MatMul): B must be 2-D, got shape [3]")),
-    ("test_matmul_1d_3d", Fails("(MatMul): B must be 2-D, got shape [2, 4, 1]")),
-    ("test_matmul_3d", Fails("(MatMul): B must be 2-D, got shape [2, 4, 3]")),
-    ("test_matmul_4d", Fails("(MatMul): B must be 2-D, got shape [1, 2, 4, 3]")),
-    ("test_matmul_4d_1d", Fails("(MatMul): B must be 2-D, got shape [3]")),
-    ("test_matmul_bcast", Fails("(MatMul): B must be 2-D, got shape [1, 2, 4, 2]")),
     // Pooling: 2-D only, no storage_order, no Indices output.
     ("test_averagepool_1d_default", Fails("kernel_shape Some([2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_averagepool_3d_dilations_small", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),

@@ -1,9 +1,10 @@
 //! Gemm and MatMul with a constant right-hand side: dot products with the weights as
 //! coefficients (fixed columns, or witnesses under private parameters), a bias at the
-//! product's scale, then one rescale (fused with a following Relu). Every row of the input (all
-//! its leading dimensions: a sequence of tokens, a batch) is multiplied by the same weights.
+//! product's scale, then one rescale (fused with a following Relu). MatMul broadcasts as numpy
+//! does: every row of the input (all its leading dimensions: a sequence of tokens, a batch) is
+//! multiplied by the weights of its batch of B, and a 1-D operand is a row or a column.
 
-use super::{Constant, NodeCtx, Op};
+use super::{broadcast, Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
@@ -12,18 +13,20 @@ use zkinfer_circuits::gadgets::ElementOp;
 
 #[derive(Debug)]
 pub struct Dense {
-    /// `[outputs, inputs]`: row `j` holds the weights of output `j`.
+    /// `[batches, outputs, inputs]`: row `j` of batch `b` holds the weights of output `j`.
     weights: Constant,
-    /// The bias (`None` when the node has none) and, per output, the entry it adds (ONNX
-    /// broadcasts C).
-    bias: Option<(Constant, Vec<usize>)>,
+    /// B's leading (batch) dimensions, which broadcast against the input's.
+    batch: Vec<usize>,
+    /// B was 1-D (a column): the output drops its last dimension.
+    column: bool,
+    /// Gemm's transA: the input is `[K, M]`.
+    trans_a: bool,
+    /// The bias, broadcast onto the output (`None` when the node has none).
+    bias: Option<Constant>,
     pub(crate) relu: bool,
 }
 
 pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    if ctx.int("transA", 0)? != 0 {
-        return Err("transA = 1 is not supported (the input must be [M, K])".into());
-    }
     let alpha = ctx.float("alpha", 1.0)?;
     let beta = ctx.float("beta", 1.0)?;
     let b = ctx.require_constant(1, "B")?;
@@ -34,67 +37,125 @@ pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let (k, n) = if trans_b { (b.shape[1], b.shape[0]) } else { (b.shape[0], b.shape[1]) };
     let at = |i: usize, j: usize| if trans_b { b.data[j * k + i] } else { b.data[i * n + j] };
     let weights = (0..n).flat_map(|j| (0..k).map(move |i| alpha * at(i, j))).collect();
-    let bias = match ctx.constant(2) {
-        None => None,
-        // C as exporters write it: [N], [1, N] or a scalar, one entry per output.
-        Some(c) => {
-            let shape: Vec<usize> = c.shape.iter().copied().skip_while(|&d| d == 1).collect();
-            Some((ctx.param(c.map(|v| beta * v))?, super::broadcast(&shape, &[n]).map_err(|_| format!("C of shape {:?} is not one bias per output ({n})", c.shape))?))
+    // C broadcasts onto [M, N] (checked against M in `output_shape`).
+    let bias = ctx.constant(2).map(|c| ctx.param(c.map(|v| beta * v))).transpose()?;
+    if let Some(c) = &bias {
+        if c.values.shape.len() > 2 || c.values.shape.last().is_some_and(|&d| d != 1 && d != n) {
+            return Err(format!("C of shape {:?} does not broadcast to [M, {n}]", c.values.shape));
         }
-    };
-    Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights))?, bias, relu: false }))
+    }
+    let weights = ctx.param(Tensor::new(vec![1, n, k], weights))?;
+    Ok(Box::new(Dense { weights, batch: vec![], column: false, trans_a: ctx.int("transA", 0)? != 0, bias, relu: false }))
 }
 
 /// `x W^T + b` for weights `[outputs, inputs]` and a bias of one entry per output.
 pub(super) fn dense(weights: Constant, bias: Constant) -> Box<dyn Op> {
-    let index = (0..weights.values.shape[0]).collect();
-    Box::new(Dense { weights, bias: Some((bias, index)), relu: false })
+    let (n, k) = (weights.values.shape[0], weights.values.shape[1]);
+    let weights = Constant { values: weights.values.reshape(vec![1, n, k]), ..weights };
+    Box::new(Dense { weights, batch: vec![], column: false, trans_a: false, bias: Some(bias), relu: false })
 }
 
 pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let b = ctx.require_constant(1, "B")?;
-    if b.shape.len() != 2 {
-        return Err(format!("B must be 2-D, got shape {:?}", b.shape));
-    }
-    let (k, n) = (b.shape[0], b.shape[1]);
-    let weights = (0..n).flat_map(|j| (0..k).map(move |i| b.data[i * n + j])).collect();
-    Ok(Box::new(Dense { weights: ctx.param(Tensor::new(vec![n, k], weights))?, bias: None, relu: false }))
+    let column = b.shape.len() == 1;
+    let (batch, k, n) = match b.shape.as_slice() {
+        [] => return Err("B must have at least one dimension, got a scalar".into()),
+        [k] => (vec![], *k, 1),
+        [batch @ .., k, n] => (batch.to_vec(), *k, *n),
+    };
+    let batches: usize = batch.iter().product();
+    let weights = (0..batches).flat_map(|m| (0..n).flat_map(move |j| (0..k).map(move |i| b.data[m * k * n + i * n + j]))).collect();
+    let weights = ctx.param(Tensor::new(vec![batches, n, k], weights))?;
+    Ok(Box::new(Dense { weights, batch, column, trans_a: false, bias: None, relu: false }))
+}
+
+/// Where the dot products of a Dense read: per row of the output (all but its last
+/// dimension), the input's offset and stride over the `k` inputs and the first weight of its
+/// batch of B.
+struct Rows {
+    shape: Vec<usize>,
+    rows: Vec<(usize, usize, usize)>,
 }
 
 impl Dense {
     fn inputs(&self) -> usize {
-        self.weights.values.shape[1]
+        self.weights.values.shape[2]
     }
 
     fn outputs(&self) -> usize {
-        self.weights.values.shape[0]
+        self.weights.values.shape[1]
+    }
+
+    fn rows(&self, input: &[usize]) -> Result<Rows, String> {
+        let (k, n) = (self.inputs(), self.outputs());
+        if self.trans_a {
+            let [ka, m] = *input else { return Err(format!("with transA = 1 the input must be 2-D [K, M], got {input:?}")) };
+            if ka != k {
+                return Err(format!("input shape {input:?} does not start with the {k} features the weights expect (transA = 1)"));
+            }
+            return self.with_bias(Rows { shape: vec![m, n], rows: (0..m).map(|r| (r, m, 0)).collect() });
+        }
+        if input.last() != Some(&k) {
+            return Err(format!("input shape {input:?} does not end in the {k} features the weights expect"));
+        }
+        // A 1-D input is one row whose dimension the output drops.
+        let a: Vec<usize> = if input.len() == 1 { vec![1, k] } else { input.to_vec() };
+        let (a_batch, m) = (&a[..a.len() - 2], a[a.len() - 2]);
+        let rank = a_batch.len().max(self.batch.len());
+        let pad = |s: &[usize]| std::iter::repeat_n(1, rank - s.len()).chain(s.iter().copied()).collect::<Vec<_>>();
+        let (pa, pb) = (pad(a_batch), pad(&self.batch));
+        let mut out_batch = Vec::with_capacity(rank);
+        for (x, y) in pa.iter().zip(&pb) {
+            out_batch.push(match (x, y) {
+                (x, y) if x == y || *y == 1 => *x,
+                (1, y) => *y,
+                _ => return Err(format!("the input's batch dimensions {a_batch:?} do not broadcast with B's {:?}", self.batch)),
+            });
+        }
+        let (a_index, b_index) = (broadcast(a_batch, &out_batch)?, broadcast(&self.batch, &out_batch)?);
+        let rows = a_index.iter().zip(&b_index).flat_map(|(ab, bb)| (0..m).map(move |r| ((ab * m + r) * k, 1, bb * n * k))).collect();
+        let mut shape = out_batch;
+        if input.len() > 1 {
+            shape.push(m);
+        }
+        if !self.column {
+            shape.push(n);
+        }
+        self.with_bias(Rows { shape, rows })
+    }
+
+    fn with_bias(&self, rows: Rows) -> Result<Rows, String> {
+        if let Some(c) = &self.bias {
+            broadcast(&c.values.shape, &rows.shape)?;
+        }
+        Ok(rows)
+    }
+
+    /// Per output element, the entry of the bias it adds.
+    fn bias_index(&self, shape: &[usize]) -> Option<(&Constant, Vec<usize>)> {
+        self.bias.as_ref().map(|c| (c, broadcast(&c.values.shape, shape).expect("checked in rows")))
     }
 }
 
 impl Op for Dense {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        let s = inputs[0];
-        if s.last() != Some(&self.inputs()) {
-            return Err(format!("input shape {s:?} does not end in the {} features the weights expect", self.inputs()));
-        }
-        let mut out = s.to_vec();
-        *out.last_mut().unwrap() = self.outputs();
-        Ok(out)
+        Ok(self.rows(inputs[0])?.shape)
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let Rows { shape, rows } = self.rows(&x.shape).map_err(Error::Shape)?;
+        let bias = self.bias_index(&shape);
         let bits = arith.shape().limb_bits;
         let (k, n) = (self.inputs(), self.outputs());
-        let products = (0..x.len() / k * n)
+        let products = (0..rows.len() * n)
             .into_par_iter()
             .map(|o| {
-                let (row, j) = (o / n, o % n);
+                let ((start, stride, w), j) = (rows[o / n], o % n);
                 Dot {
-                    inputs: x.data[row * k..(row + 1) * k].to_vec(),
-                    weights: (0..k).map(|i| self.weights.coef(j * k + i, bits)).collect(),
-                    bias: self.bias.as_ref().map_or(Coef::Const(0), |(b, index)| b.coef(index[j], 2 * bits)),
+                    inputs: (0..k).map(|i| x.data[start + i * stride].clone()).collect(),
+                    weights: (0..k).map(|i| self.weights.coef(w + j * k + i, bits)).collect(),
+                    bias: bias.as_ref().map_or(Coef::Const(0), |(b, index)| b.coef(index[o], 2 * bits)),
                 }
             })
             .collect();
@@ -105,17 +166,15 @@ impl Op for Dense {
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         let x = inputs[0];
-        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
-        let w = &self.weights.values.data;
-        let out = x
-            .data
-            .chunks(self.inputs())
-            .flat_map(|input| {
-                w.chunks(self.inputs()).enumerate().map(move |(j, row)| {
-                    let bias = self.bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[j]] as f64);
-                    let y = row.iter().zip(input).fold(bias, |acc, (w, x)| acc + *w as f64 * *x as f64);
-                    (if self.relu { y.max(0.0) } else { y }) as f32
-                })
+        let Rows { shape, rows } = self.rows(&x.shape).map_err(Error::Shape)?;
+        let bias = self.bias_index(&shape);
+        let (k, n, w) = (self.inputs(), self.outputs(), &self.weights.values.data);
+        let out = (0..rows.len() * n)
+            .map(|o| {
+                let ((start, stride, wb), j) = (rows[o / n], o % n);
+                let b = bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[o]] as f64);
+                let y = (0..k).fold(b, |acc, i| acc + w[wb + j * k + i] as f64 * x.data[start + i * stride] as f64);
+                (if self.relu { y.max(0.0) } else { y }) as f32
             })
             .collect();
         Ok(Tensor::new(shape, out))
