@@ -80,6 +80,7 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
             one(op.input(0)?.map(|v| f(*v as f64) as f32), integer || node.op_type == "Not")
         }
         "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "Equal" | "Less" | "Greater" | "LessOrEqual" | "GreaterOrEqual" | "And" | "Or" => {
+            let fmod = node.op_type == "Mod" && op.int("fmod", 0)? != 0;
             let f: fn(f64, f64, bool) -> f64 = match node.op_type.as_str() {
                 "Add" => |a, b, _| a + b,
                 "Sub" => |a, b, _| a - b,
@@ -87,6 +88,8 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
                 // Integer division truncates toward zero, as C and onnxruntime do.
                 "Div" => |a, b, int| if int { (a / b).trunc() } else { a / b },
                 "Pow" => |a, b, _| a.powf(b),
+                // fmod = 1: the sign of the dividend, as C's fmod (Rust's % on floats).
+                "Mod" if fmod => |a, b, _| a % b,
                 // fmod = 0: the sign of the divisor, as Python's %.
                 "Mod" => |a, b, _| a - b * (a / b).floor(),
                 "Equal" => |a, b, _| (a == b) as u8 as f64,
@@ -97,9 +100,6 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
                 "And" => |a, b, _| (a != 0.0 && b != 0.0) as u8 as f64,
                 _ => |a, b, _| (a != 0.0 || b != 0.0) as u8 as f64,
             };
-            if node.op_type == "Mod" && op.int("fmod", 0)? != 0 {
-                return Err("Mod with fmod = 1 is not supported in folding".into());
-            }
             let (a, b) = (op.input(0)?, op.input(1)?);
             let compares = ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or"].contains(&node.op_type.as_str());
             one(elementwise(&[a, b], |v| f(v[0], v[1], integer))?, integer || compares)

@@ -175,11 +175,6 @@ const EXPECTED: &[(&str, Expect)] = &[
     // Exp is a table on [-7.875, 0.125) (for Softmax); these inputs reach 1.77.
     ("test_exp", Fails("Exp input 1.765625 is at or above 0.125, the end of its lookup table")),
     ("test_exp_example", Fails("Exp input 1 is at or above 0.125, the end of its lookup table")),
-    // Folding Mod supports fmod = 0 only.
-    ("test_mod_int64_fmod", Fails("(Mod): Mod with fmod = 1 is not supported in folding")),
-    ("test_mod_mixed_sign_float16", Fails("(Mod): Mod with fmod = 1 is not supported in folding")),
-    ("test_mod_mixed_sign_float32", Fails("(Mod): Mod with fmod = 1 is not supported in folding")),
-    ("test_mod_mixed_sign_float64", Fails("(Mod): Mod with fmod = 1 is not supported in folding")),
     // Empty tensors: an input with a dimension of 0 is refused by name (it was read as a
     // symbolic batch of 1, or called symbolic); an empty slice or reshape is refused.
     ("test_constantofshape_int_shape_zero", Fails("empty inputs are not supported")),
