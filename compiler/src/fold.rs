@@ -50,7 +50,15 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
             let moved = crate::ops::build(&ctx).map_err(|e| e.to_string())?;
             let x = op.input(0)?;
             check_len(moved.output_shape(&[&x.shape])?.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("the shape overflows")?)?;
-            one(moved.eval_float(&[x]).map_err(|e| e.to_string())?, node.inputs.first().is_some_and(|n| known.integers.contains(n)))
+            let flat = moved.eval_float(&[x]).map_err(|e| e.to_string())?;
+            // Each output a part of the flat result; only Dropout has a second, its boolean mask.
+            let mut offset = 0;
+            let parts = moved.output_shapes(&[&x.shape])?.into_iter().enumerate().map(|(i, shape)| {
+                let len = shape.iter().product::<usize>();
+                offset += len;
+                (Tensor::new(shape, flat.data[offset - len..offset].to_vec()), i > 0 || node.inputs.first().is_some_and(|n| known.integers.contains(n)))
+            });
+            Ok(Some(parts.collect()))
         }
         "Shape" => one(shape_tensor(node, &op.input(0)?.shape), true),
         "Size" => one(Tensor::new(vec![], vec![op.input(0)?.len() as f32]), true),

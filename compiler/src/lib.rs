@@ -201,6 +201,9 @@ impl Model {
             shapes.push(shape.clone());
             nodes.push(Node { name: raw.name.clone(), op_type: raw.op_type.clone(), op, inputs, shape });
             if parts.len() == 1 {
+                if let Some((i, name)) = raw.outputs.iter().enumerate().skip(1).find(|(_, o)| uses.contains_key(o.as_str())) {
+                    return Err(node_error(format!("its output {i} ('{name}') is used, but zkinfer computes only its first output")));
+                }
                 ids.insert(raw.outputs[0].clone(), id);
                 continue;
             }

@@ -636,6 +636,9 @@ fn topological_order(graph: &GraphProto, node_name: &dyn Fn(usize) -> String) ->
 
 /// The per-channel `(a, b)` with `y = a x + b` of inference-mode BatchNormalization.
 pub fn batch_norm_affine(ctx: &NodeCtx) -> Result<(Tensor<f32>, Tensor<f32>), String> {
+    if ctx.int("training_mode", 0)? != 0 {
+        return Err("training_mode = 1 normalizes by the batch's own statistics; export the model in inference mode (model.eval())".into());
+    }
     let eps = ctx.float("epsilon", 1e-5)?;
     let [gamma, beta, mean, var] = [1, 2, 3, 4].map(|i| ctx.require_constant(i, ["", "scale", "B", "mean", "var"][i]));
     let (gamma, beta, mean, var) = (gamma?, beta?, mean?, var?);

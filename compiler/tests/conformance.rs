@@ -156,7 +156,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("test_maxpool_3d_dilations", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_maxpool_3d_dilations_use_ref_impl", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
     ("test_maxpool_with_argmax_2d_precomputed_strides", Fails("(MaxPool): storage_order = 1 is not supported")),
-    ("test_maxpool_with_argmax_2d_precomputed_pads", Fails("load: invalid ONNX model: output 'z' is not computed from the input")),
+    ("test_maxpool_with_argmax_2d_precomputed_pads", Fails("(MaxPool): its output 1 ('z') is used, but zkinfer computes only its first output")),
     // Conv and ConvTranspose: 2-D only, one group, no output_shape, no SAME padding for ConvTranspose.
     ("test_convtranspose_autopad_same", Fails("auto_pad = SAME_UPPER or SAME_LOWER is not supported for ConvTranspose")),
     ("test_convtranspose_1d", Fails("only 2-D transposed convolution is supported; W has shape [1, 2, 3]")),
@@ -165,13 +165,9 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("test_convtranspose_group_2_image_3", Fails("(ConvTranspose): group > 1 is not supported")),
     ("test_convtranspose_kernel_shape", Fails("(ConvTranspose): output_shape is not supported")),
     ("test_convtranspose_output_shape", Fails("(ConvTranspose): output_shape is not supported")),
-    // Second outputs that no op computes: Dropout's mask, BatchNormalization's running mean
-    // and variance (training mode).
-    ("test_dropout_default_mask", Fails("load: invalid ONNX model: output 'z' is not computed from the input")),
-    ("test_dropout_default_mask_ratio", Fails("load: invalid ONNX model: output 'z' is not computed from the input")),
-    ("test_training_dropout_zero_ratio_mask", Fails("load: invalid ONNX model: output 'z' is not computed from the input")),
-    ("test_batchnorm_epsilon_training_mode", Fails("load: invalid ONNX model: output 'output_mean' is not computed from the input")),
-    ("test_batchnorm_example_training_mode", Fails("load: invalid ONNX model: output 'output_mean' is not computed from the input")),
+    // Training mode: BatchNormalization by the batch's statistics.
+    ("test_batchnorm_epsilon_training_mode", Fails("training_mode = 1 normalizes by the batch's own statistics")),
+    ("test_batchnorm_example_training_mode", Fails("training_mode = 1 normalizes by the batch's own statistics")),
     // Exp is a table on [-7.875, 0.125) (for Softmax); these inputs reach 1.77.
     ("test_exp", Fails("Exp input 1.765625 is at or above 0.125, the end of its lookup table")),
     ("test_exp_example", Fails("Exp input 1 is at or above 0.125, the end of its lookup table")),

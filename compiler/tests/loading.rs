@@ -320,3 +320,14 @@ fn an_attribute_of_a_type_zkinfer_cannot_read_fails_only_where_an_op_reads_it() 
     let message = error_of(compile(&transpose, &[]));
     assert_mentions(&message, &["node 't' (Transpose)", "attribute 'perm' should be a list of integers", "STRINGS"]);
 }
+
+#[test]
+fn training_mode_is_refused_by_name_and_a_dropout_of_ratio_zero_is_the_identity() {
+    let dropout = |ratio: f32| one_op("Dropout", vec![], &[(vec![], vec![ratio]), (vec![], vec![1.0])], &[1, 4]);
+    assert_mentions(&error_of(compile(&dropout(0.5), &[])), &["(Dropout)", "training_mode = true with ratio 0.5", "model.eval()"]);
+    compile(&dropout(0.0), &[]).unwrap();
+    let mut bn = one_op("BatchNormalization", vec![int_attribute("training_mode", 1)], &[(vec![2], vec![1.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![1.0; 2])], &[1, 2, 2, 2]);
+    assert_mentions(&error_of(compile(&bn, &[])), &["(BatchNormalization)", "training_mode = 1", "model.eval()"]);
+    bn = one_op("BatchNormalization", vec![], &[(vec![2], vec![1.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![1.0; 2])], &[1, 2, 2, 2]);
+    compile(&bn, &[]).unwrap();
+}

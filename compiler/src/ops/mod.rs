@@ -184,7 +184,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Conv", conv::conv),
     ("ConvTranspose", conv::conv_transpose),
     ("Div", elementwise::div),
-    ("Dropout", shape::identity),
+    ("Dropout", shape::dropout),
     ("Exp", nonlinear::exp),
     ("Expand", shape::expand),
     ("Flatten", shape::flatten),

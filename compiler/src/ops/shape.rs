@@ -33,6 +33,57 @@ pub fn identity(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Rearrange::Identity))
 }
 
+/// Dropout at inference is the identity, with its mask (all true) when the node asks for it.
+/// In training mode a nonzero ratio drops values at random, which a proof cannot reproduce.
+pub fn dropout(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if ctx.optional_constant(2, "training_mode")?.is_some_and(|t| t.data.iter().any(|v| *v != 0.0)) {
+        let ratio = match ctx.optional_constant(1, "ratio")? {
+            Some(r) => r.data.first().copied().unwrap_or(0.5),
+            None => 0.5,
+        };
+        if ratio != 0.0 {
+            return Err(format!("training_mode = true with ratio {ratio} drops values at random; export the model in inference mode (model.eval())"));
+        }
+    }
+    Ok(Box::new(Dropout { mask: ctx.node.outputs.get(1).is_some_and(|o| !o.is_empty()) }))
+}
+
+/// The identity and, when `mask`, a second output of ones (ONNX's all-true mask).
+#[derive(Debug)]
+pub struct Dropout {
+    mask: bool,
+}
+
+impl Dropout {
+    fn with_mask<T: Clone>(x: &Tensor<T>, one: T) -> Tensor<T> {
+        let data: Vec<T> = x.data.iter().cloned().chain(std::iter::repeat_n(one, x.len())).collect();
+        Tensor::new(vec![data.len()], data)
+    }
+}
+
+impl Op for Dropout {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let len: usize = inputs[0].iter().product();
+        Ok(if self.mask { vec![2 * len] } else { inputs[0].to_vec() })
+    }
+
+    fn output_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
+        Ok(vec![inputs[0].to_vec(); 1 + self.mask as usize])
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        if !self.mask {
+            return Ok(inputs[0].clone());
+        }
+        let one = arith.constant(1 << arith.shape().limb_bits)?;
+        Ok(Self::with_mask(inputs[0], one))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(if self.mask { Self::with_mask(inputs[0], 1.0) } else { inputs[0].clone() })
+    }
+}
+
 pub fn flatten(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Rearrange::Flatten(ctx.int("axis", 1)?)))
 }
