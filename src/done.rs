@@ -66,6 +66,9 @@ pub struct Compiled {
     pub settings_file: PathBuf,
     pub settings: Settings,
     pub report: Report,
+    /// The inputs compiled into the model as constants (`--input-visibility fixed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixed_inputs: Vec<String>,
     /// The verifying key of an earlier setup, removed: it was made for another compilation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retired_key: Option<PathBuf>,
@@ -208,6 +211,9 @@ impl fmt::Display for Done {
                 )?;
                 if s.param_visibility == ParamVisibility::Private {
                     writeln!(f, "parameters private: the verifying key holds only the model's shape")?;
+                }
+                if !c.fixed_inputs.is_empty() {
+                    writeln!(f, "fixed inputs {:?}: constants of the model, committed to by the verifying key; proofs take the other inputs", c.fixed_inputs)?;
                 }
                 if r.calibration_samples == 0 {
                     writeln!(f, "no --calibration: using the default range; calibrate to size it to your data")?;

@@ -51,10 +51,16 @@ enum Command {
         /// each sample is that many consecutive lists, one per input in the model's order.
         #[arg(long)]
         calibration: Option<PathBuf>,
-        /// Whether the inputs stay hidden (private) or become public values of the proof: one
-        /// for all inputs, or one per input in the graph's order (`private,public`).
+        /// Whether the inputs stay hidden (private), become public values of the proof, or are
+        /// fixed: constants of the model, given by --fixed-data and committed to by the
+        /// verifying key. One for all inputs, or one per input in the graph's order
+        /// (`private,public`).
         #[arg(long, value_enum, value_delimiter = ',', default_value = "private")]
         input_visibility: Vec<VisibilityArg>,
+        /// The values of the fixed inputs ({"input_data": [[...], ...]}, one list per fixed
+        /// input in the graph's order). Proofs then take only the other inputs.
+        #[arg(long)]
+        fixed_data: Option<PathBuf>,
         /// Weights and biases fixed in the verifying key, or private witnesses known only to
         /// the prover (the key then reveals only the model's shape).
         #[arg(long, value_enum, default_value = "fixed")]
@@ -198,6 +204,7 @@ fn backend_values() -> impl clap::builder::TypedValueParser<Value = BackendChoic
 enum VisibilityArg {
     Private,
     Public,
+    Fixed,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -252,20 +259,14 @@ fn run(command: Command, term: &Term) -> Result<Done> {
             write(&out, &srs.to_bytes())?;
             Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
-        Command::Compile { model, out, calibration, input_visibility, param_visibility, scale, width, optimize, pack } => {
-            let input_visibility = input_visibility
-                .into_iter()
-                .map(|v| match v {
-                    VisibilityArg::Private => Visibility::Private,
-                    VisibilityArg::Public => Visibility::Public,
-                })
-                .collect();
+        Command::Compile { model, out, calibration, input_visibility, fixed_data, param_visibility, scale, width, optimize, pack } => {
             let param_visibility = match param_visibility {
                 ParamVisibilityArg::Fixed => ParamVisibility::Fixed,
                 ParamVisibilityArg::Private => ParamVisibility::Private,
             };
-            let options = CompileOptions { scale_bits: scale, input_visibility, param_visibility, width, optimize, pack };
-            Done::Compiled(compile(term, model, out, calibration.as_deref(), &options)?)
+            // Filled in by `compile` once the fixed inputs are bound.
+            let options = CompileOptions { scale_bits: scale, input_visibility: Vec::new(), param_visibility, width, optimize, pack };
+            Done::Compiled(compile(term, model, out, calibration.as_deref(), &input_visibility, fixed_data.as_deref(), options)?)
         }
         Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),
         Command::Prove { dir, input, out, backend } => Done::Proved(prove_command(term, &dir, &input, out, backend)?),
@@ -335,17 +336,62 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-fn compile(term: &Term, model: PathBuf, out: PathBuf, calibration: Option<&Path>, options: &CompileOptions) -> Result<Compiled> {
-    let bytes = read_model(&model)?;
-    let samples: Vec<Vec<f32>> = match calibration {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))?;
-            serde_json::from_value(v["input_data"].clone()).with_context(|| format!("{}: expected {{\"input_data\": [[...], ...]}}", p.display()))?
+/// The lists of an input file's `input_data`.
+fn read_input_data(path: &Path) -> Result<Vec<Vec<f32>>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    serde_json::from_value(v["input_data"].clone()).with_context(|| format!("{}: expected {{\"input_data\": [[...], ...]}}", path.display()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compile(
+    term: &Term,
+    model: PathBuf,
+    out: PathBuf,
+    calibration: Option<&Path>,
+    visibility: &[VisibilityArg],
+    fixed_data: Option<&Path>,
+    mut options: CompileOptions,
+) -> Result<Compiled> {
+    let mut bytes = read_model(&model)?;
+    let inputs = zkinfer_compiler::onnx::parse(&bytes)?.inputs;
+    let visibility = match visibility {
+        [one] => vec![*one; inputs.len()],
+        per_input if per_input.len() == inputs.len() => per_input.to_vec(),
+        other => bail!("{} input visibilities for a model of {} inputs: give one for all of them, or one per input in the graph's order", other.len(), inputs.len()),
+    };
+    let fixed: Vec<usize> = (0..inputs.len()).filter(|&i| matches!(visibility[i], VisibilityArg::Fixed)).collect();
+    let mut fixed_inputs = Vec::new();
+    match (fixed.is_empty(), fixed_data) {
+        (true, None) => {}
+        (true, Some(_)) => bail!("--fixed-data is given, but no input is fixed: mark them with --input-visibility (for example private,fixed)"),
+        (false, None) => bail!("inputs marked fixed take their values from --fixed-data FILE ({{\"input_data\": [[...], ...]}}, one list per fixed input)"),
+        (false, Some(_)) if fixed.len() == inputs.len() => bail!("every input is fixed: a model needs at least one input that a proof takes"),
+        (false, Some(_)) if options.param_visibility == ParamVisibility::Private => {
+            bail!("fixed inputs are constants of the model, which --param-visibility private makes witnesses: make the input private instead")
         }
+        (false, Some(path)) => {
+            let lists = read_input_data(path)?;
+            if lists.len() != fixed.len() {
+                bail!("{}: {} lists for {} fixed inputs; give one list per fixed input in the graph's order", path.display(), lists.len(), fixed.len());
+            }
+            fixed_inputs = fixed.iter().map(|&i| inputs[i].0.clone()).collect();
+            bytes = zkinfer_compiler::onnx::fix_inputs(&bytes, &fixed.iter().copied().zip(lists).collect::<Vec<_>>())?;
+        }
+    }
+    options.input_visibility = visibility
+        .iter()
+        .filter_map(|v| match v {
+            VisibilityArg::Private => Some(Visibility::Private),
+            VisibilityArg::Public => Some(Visibility::Public),
+            VisibilityArg::Fixed => None,
+        })
+        .collect();
+    let samples: Vec<Vec<f32>> = match calibration {
+        Some(p) => read_input_data(p)?,
         None => Vec::new(),
     };
-    let (settings, report) = term.step(&format!("compiling {}", model.display()), || zkinfer_compiler::compile(&bytes, options, &samples))?;
+    let (settings, report) = term.step(&format!("compiling {}", model.display()), || zkinfer_compiler::compile(&bytes, &options, &samples))?;
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let settings_file = out.join("settings.json");
     let file = SettingsFile { settings, report };
@@ -357,7 +403,7 @@ fn compile(term: &Term, model: PathBuf, out: PathBuf, calibration: Option<&Path>
     let retired_key = (vk.exists() && !unchanged).then(|| std::fs::remove_file(&vk).map(|()| vk.clone())).transpose().with_context(|| format!("removing the stale {}", vk.display()))?;
     write(&out.join("model.onnx"), &bytes)?;
     write(&settings_file, text.as_bytes())?;
-    Ok(Compiled { model, settings_file, settings: file.settings, report: file.report, retired_key })
+    Ok(Compiled { model, settings_file, settings: file.settings, report: file.report, fixed_inputs, retired_key })
 }
 
 /// The model at `path` as one self-contained ONNX file: tensors kept in external data files

@@ -187,6 +187,55 @@ fn private_parameters_are_chosen_at_compile_time() {
     assert!(!o.status.success() && text(&o).contains("possible values: fixed, private"), "{}", text(&o));
 }
 
+/// A fixed input (EZKL's `fixed` visibility) is a constant of the compiled model: proofs take
+/// the other inputs, and the verifying key commits to its values, so a key compiled with other
+/// values does not accept the proof.
+#[test]
+fn a_fixed_input_is_compiled_into_the_model_and_committed_to_by_the_key() {
+    let (model, fixed, input) = (fixture("loading/two_inputs/model.onnx"), fixture("loading/two_inputs/fixed.json"), fixture("loading/two_inputs/input.json"));
+    let dir = temp("fixed");
+    let d = dir.to_str().unwrap().to_string();
+    let (o, v) = zkinfer_json(&["compile", &model, "-o", &d, "--input-visibility", "private,fixed", "--fixed-data", &fixed, "--calibration", &input]);
+    assert!(o.status.success() && v["fixed_inputs"] == serde_json::json!(["w"]) && v["report"]["input_shapes"] == serde_json::json!([[1, 4]]), "{v}");
+    let proof = format!("{d}/proof.json");
+    for args in [vec!["setup", &d, "--dev-srs", "--backend", "cpu"], vec!["prove", &d, "--input", &input, "-o", &proof, "--backend", "cpu"]] {
+        let o = zkinfer(&args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+    }
+    let (o, v) = zkinfer_json(&["verify", &format!("{d}/vk.bin"), &proof]);
+    let proven: Vec<f64> = serde_json::from_value(v["outputs"][0]["values"].clone()).unwrap();
+    let onnxruntime: Value = serde_json::from_str(&std::fs::read_to_string(fixture("loading/two_inputs/output.json")).unwrap()).unwrap();
+    let reference: Vec<f64> = serde_json::from_value(onnxruntime["output_data"][0].clone()).unwrap();
+    assert!(o.status.success() && proven.iter().zip(&reference).all(|(a, b)| (a - b).abs() < 0.02), "{proven:?} vs {reference:?}: {v}");
+
+    // Other fixed values make another key, which rejects the proof.
+    let other = dir.join("other.json");
+    let mut values: Value = serde_json::from_str(&std::fs::read_to_string(&fixed).unwrap()).unwrap();
+    values["input_data"][0][0] = serde_json::json!(0.5);
+    std::fs::write(&other, values.to_string()).unwrap();
+    let d2 = format!("{d}-other");
+    for args in [
+        vec!["compile", &model, "-o", &d2, "--input-visibility", "private,fixed", "--fixed-data", other.to_str().unwrap(), "--calibration", &input],
+        vec!["setup", &d2, "--dev-srs", "--backend", "cpu"],
+    ] {
+        let o = zkinfer(&args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+    }
+    let o = zkinfer(&["verify", &format!("{d2}/vk.bin"), &proof]);
+    assert!(!o.status.success(), "{}", text(&o));
+
+    for (args, message) in [
+        (vec!["--input-visibility", "private,fixed"], "take their values from --fixed-data FILE"),
+        (vec!["--fixed-data", &fixed], "no input is fixed"),
+        (vec!["--input-visibility", "fixed", "--fixed-data", &fixed], "every input is fixed"),
+        (vec!["--input-visibility", "private,fixed", "--fixed-data", &input], "fixed input 'w' of shape [4, 3] takes 12 values; 4 were given"),
+        (vec!["--input-visibility", "private,fixed", "--fixed-data", &fixed, "--param-visibility", "private"], "make the input private instead"),
+    ] {
+        let o = zkinfer(&[&["compile", &model, "-o", &d][..], &args].concat());
+        assert!(!o.status.success() && text(&o).contains(message), "{args:?}: {}", text(&o));
+    }
+}
+
 #[test]
 fn verify_shows_the_proven_outputs_and_rejects_a_file_that_shows_others() {
     let d = tiny_proof("outputs");

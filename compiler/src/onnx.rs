@@ -335,6 +335,40 @@ pub fn inline_external_data(bytes: &[u8], model_dir: &Path) -> Result<Vec<u8>, E
     model.write_to_bytes().map_err(|e| Error::Onnx(format!("writing the self-contained model: {e}")))
 }
 
+/// The model with the inputs `fixed` names (by their index among the model's inputs, in its
+/// order) turned into initializers holding `values`: fixed inputs (EZKL's `fixed` visibility)
+/// are constants of the model, folded at compile time and committed to by the verifying key
+/// like its weights. The model's other inputs keep their order.
+pub fn fix_inputs(bytes: &[u8], fixed: &[(usize, Vec<f32>)]) -> Result<Vec<u8>, Error> {
+    let inputs = parse(bytes)?.inputs;
+    let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| Error::Onnx(format!("not a valid ONNX protobuf: {e}")))?;
+    let graph = model.graph.as_mut().expect("parse checked the graph");
+    for (index, values) in fixed {
+        let (name, shape) = inputs.get(*index).ok_or_else(|| Error::Input(format!("input {index} is fixed, but the model has {} inputs", inputs.len())))?;
+        let len: usize = shape.iter().product();
+        if values.len() != len {
+            return Err(Error::Input(format!("fixed input '{name}' of shape {shape:?} takes {len} values; {} were given", values.len())));
+        }
+        let position = graph.input.iter().position(|i| &i.name == name).expect("parse found the input");
+        let declared = graph.input.remove(position).type_.tensor_type().elem_type;
+        let mut t = TensorProto::new();
+        t.name = name.clone();
+        t.dims = shape.iter().map(|&d| d as i64).collect();
+        if is_integer_type(declared) {
+            if let Some(v) = values.iter().find(|v| v.fract() != 0.0) {
+                return Err(Error::Input(format!("fixed input '{name}' holds integers; {v} is not one")));
+            }
+            t.data_type = DataType::INT64 as i32;
+            t.int64_data = values.iter().map(|&v| v as i64).collect();
+        } else {
+            t.data_type = DataType::FLOAT as i32;
+            t.float_data = values.clone();
+        }
+        graph.initializer.push(t);
+    }
+    model.write_to_bytes().map_err(|e| Error::Onnx(format!("writing the model with its fixed inputs: {e}")))
+}
+
 /// The bytes of one external tensor, read from inside `dir` (canonical).
 fn read_external(t: &TensorProto, dir: &Path, total: &mut u64) -> Result<Vec<u8>, Error> {
     let name = &t.name;
