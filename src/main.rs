@@ -57,6 +57,10 @@ enum Command {
         /// (`private,public`).
         #[arg(long, value_enum, value_delimiter = ',', default_value = "private")]
         input_visibility: Vec<VisibilityArg>,
+        /// The size of a symbolic input dimension, by its name in the model (`--dim seq=16`;
+        /// repeat for several). An unnamed or unbound first dimension (the batch) is 1.
+        #[arg(long = "dim", value_name = "NAME=SIZE", value_parser = parse_dim)]
+        dims: Vec<(String, usize)>,
         /// The values of the fixed inputs ({"input_data": [[...], ...]}, one list per fixed
         /// input in the graph's order). Proofs then take only the other inputs.
         #[arg(long)]
@@ -259,14 +263,14 @@ fn run(command: Command, term: &Term) -> Result<Done> {
             write(&out, &srs.to_bytes())?;
             Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
-        Command::Compile { model, out, calibration, input_visibility, fixed_data, param_visibility, scale, width, optimize, pack } => {
+        Command::Compile { model, out, calibration, input_visibility, dims, fixed_data, param_visibility, scale, width, optimize, pack } => {
             let param_visibility = match param_visibility {
                 ParamVisibilityArg::Fixed => ParamVisibility::Fixed,
                 ParamVisibilityArg::Private => ParamVisibility::Private,
             };
             // Filled in by `compile` once the fixed inputs are bound.
             let options = CompileOptions { scale_bits: scale, input_visibility: Vec::new(), param_visibility, width, optimize, pack };
-            Done::Compiled(compile(term, model, out, calibration.as_deref(), &input_visibility, fixed_data.as_deref(), options)?)
+            Done::Compiled(compile(term, model, out, calibration.as_deref(), &input_visibility, &dims, fixed_data.as_deref(), options)?)
         }
         Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),
         Command::Prove { dir, input, out, backend } => Done::Proved(prove_command(term, &dir, &input, out, backend)?),
@@ -336,6 +340,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
+/// `NAME=SIZE` of `--dim`.
+fn parse_dim(s: &str) -> Result<(String, usize), String> {
+    let (name, size) = s.split_once('=').ok_or_else(|| format!("'{s}': give NAME=SIZE, for example seq=16"))?;
+    let size = size.parse().map_err(|_| format!("'{s}': the size '{size}' is not a positive integer"))?;
+    Ok((name.to_string(), size))
+}
+
 /// The lists of an input file's `input_data`.
 fn read_input_data(path: &Path) -> Result<Vec<Vec<f32>>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -350,10 +361,14 @@ fn compile(
     out: PathBuf,
     calibration: Option<&Path>,
     visibility: &[VisibilityArg],
+    dims: &[(String, usize)],
     fixed_data: Option<&Path>,
     mut options: CompileOptions,
 ) -> Result<Compiled> {
     let mut bytes = read_model(&model)?;
+    if !dims.is_empty() {
+        bytes = zkinfer_compiler::onnx::bind_dims(&bytes, dims)?;
+    }
     let inputs = zkinfer_compiler::onnx::parse(&bytes)?.inputs;
     let visibility = match visibility {
         [one] => vec![*one; inputs.len()],

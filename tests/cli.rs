@@ -236,6 +236,28 @@ fn a_fixed_input_is_compiled_into_the_model_and_committed_to_by_the_key() {
     }
 }
 
+/// A named symbolic dimension (a sequence length) is refused until `--dim` gives its size,
+/// which the compiled model keeps.
+#[test]
+fn a_named_symbolic_dimension_takes_its_size_from_dim() {
+    let (model, input) = (fixture("loading/symbolic/model.onnx"), fixture("loading/symbolic/input.json"));
+    let dir = temp("symbolic");
+    let d = dir.to_str().unwrap().to_string();
+    let o = zkinfer(&["compile", &model, "-o", &d]);
+    assert!(!o.status.success() && text(&o).contains("input 'x' has dimension 1 named 'seq' and no size: give it one with `--dim seq=N`"), "{}", text(&o));
+    for (dim, message) in [("len=5", "no input has a dimension named 'len' (its symbolic dimensions: [\"batch\", \"seq\"])"), ("seq", "give NAME=SIZE"), ("seq=0", "a dimension's size is 1 to")] {
+        let o = zkinfer(&["compile", &model, "-o", &d, "--dim", dim]);
+        assert!(!o.status.success() && text(&o).contains(message), "{dim}: {}", text(&o));
+    }
+    let (o, v) = zkinfer_json(&["compile", &model, "-o", &d, "--dim", "seq=5", "--calibration", &input]);
+    assert!(o.status.success() && v["report"]["input_shapes"] == serde_json::json!([[1, 5, 4]]), "{v}");
+    let (o, v) = zkinfer_json(&["run", &d, "--input", &input]);
+    let quantized: Vec<f64> = serde_json::from_value(v["outputs"][0]["values"].clone()).unwrap();
+    let onnxruntime: Value = serde_json::from_str(&std::fs::read_to_string(fixture("loading/symbolic/output.json")).unwrap()).unwrap();
+    let reference: Vec<f64> = serde_json::from_value(onnxruntime["output_data"][0].clone()).unwrap();
+    assert!(o.status.success() && quantized.iter().zip(&reference).all(|(a, b)| (a - b).abs() < 0.05), "{quantized:?} vs {reference:?}: {v}");
+}
+
 #[test]
 fn verify_shows_the_proven_outputs_and_rejects_a_file_that_shows_others() {
     let d = tiny_proof("outputs");

@@ -335,6 +335,34 @@ pub fn inline_external_data(bytes: &[u8], model_dir: &Path) -> Result<Vec<u8>, E
     model.write_to_bytes().map_err(|e| Error::Onnx(format!("writing the self-contained model: {e}")))
 }
 
+/// The model with every input dimension named `name` (a symbolic dimension, `dim_param`) of
+/// size `size`, for each `(name, size)` of `dims`: a sequence length, or a batch other than 1.
+pub fn bind_dims(bytes: &[u8], dims: &[(String, usize)]) -> Result<Vec<u8>, Error> {
+    let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| Error::Onnx(format!("not a valid ONNX protobuf: {e}")))?;
+    let graph = model.graph.as_mut().ok_or_else(|| Error::Onnx("the model has no graph".into()))?;
+    let initializers: HashSet<String> = graph.initializer.iter().map(|t| t.name.clone()).collect();
+    let inputs = graph.input.iter_mut().filter(|i| !initializers.contains(&i.name));
+    let mut symbolic: Vec<&mut onnx_protobuf::tensor_shape_proto::Dimension> =
+        inputs.flat_map(|i| i.type_.mut_or_insert_default().mut_tensor_type().shape.mut_or_insert_default().dim.iter_mut()).filter(|d| d.has_dim_param()).collect();
+    for (name, size) in dims {
+        if *size == 0 || *size > MAX_ELEMENTS {
+            return Err(Error::Input(format!("--dim {name}={size}: a dimension's size is 1 to {MAX_ELEMENTS}")));
+        }
+        let mut found = false;
+        for d in symbolic.iter_mut().filter(|d| d.dim_param() == name) {
+            d.set_dim_value(*size as i64);
+            found = true;
+        }
+        if !found {
+            let mut names: Vec<String> = symbolic.iter().filter(|d| d.has_dim_param()).map(|d| d.dim_param().to_string()).collect();
+            names.sort();
+            names.dedup();
+            return Err(Error::Input(format!("--dim {name}={size}: no input has a dimension named '{name}' (its symbolic dimensions: {names:?})")));
+        }
+    }
+    model.write_to_bytes().map_err(|e| Error::Onnx(format!("writing the model with its dimensions bound: {e}")))
+}
+
 /// The model with the inputs `fixed` names (by their index among the model's inputs, in its
 /// order) turned into initializers holding `values`: fixed inputs (EZKL's `fixed` visibility)
 /// are constants of the model, folded at compile time and committed to by the verifying key
@@ -609,7 +637,13 @@ fn input_shape(input: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>, Erro
             (true, v) if v > 0 => Ok(v),
             (true, v) => Err(Error::Onnx(format!("input '{}' has dimension {i} of size {v}: empty inputs are not supported", input.name))),
             _ if i == 0 => Ok(1),
-            _ => Err(Error::Onnx(format!("input '{}' has a symbolic dimension {i}; only the batch may be symbolic", input.name))),
+            _ if d.has_dim_param() => Err(Error::Onnx(format!(
+                "input '{}' has dimension {i} named '{}' and no size: give it one with `--dim {}=N` (library: onnx::bind_dims)",
+                input.name,
+                d.dim_param(),
+                d.dim_param()
+            ))),
+            _ => Err(Error::Onnx(format!("input '{}' has dimension {i} with neither a size nor a name; only the first (the batch, bound to 1) may", input.name))),
         })
         .collect::<Result<_, _>>()?;
     Ok(element_count(&format!("input '{}'", input.name), &dims).map_err(Error::Onnx)?.0)
