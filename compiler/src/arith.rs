@@ -81,10 +81,10 @@ pub fn divide_by_constants(arith: &mut dyn Arith, items: Vec<(Wire, i64)>) -> Re
         let d = match divisors.get(&q) {
             Some(d) => d.clone(),
             None => {
-                let d = q.checked_mul(1 << shape.limb_bits).filter(|d| (1..=shape.bound()).contains(d)).ok_or_else(|| {
+                let d = q.checked_mul(1 << shape.scale_bits).filter(|d| (1..=shape.bound()).contains(d)).ok_or_else(|| {
                     Error::Range(format!(
                         "dividing by {q} needs a divisor of {q} x 2^{} within the circuit's range (at most {}); compile with a smaller --scale",
-                        shape.limb_bits,
+                        shape.scale_bits,
                         shape.bound()
                     ))
                 })?;
@@ -128,7 +128,7 @@ impl Arith for Evaluate {
         items
             .iter()
             .map(|(x, sub)| {
-                let (y, out) = op.apply(self.shape.limb_bits, known(x), sub.as_ref().map_or(0, known)).map_err(Error::Range)?;
+                let (y, out) = op.apply(self.shape.scale_bits, known(x), sub.as_ref().map_or(0, known)).map_err(Error::Range)?;
                 self.largest = self.largest.max(y.abs());
                 if y < -bound || y >= bound {
                     return Err(Error::Range(format!("value {y} is outside the circuit's range [-{bound}, {bound})")));
@@ -149,6 +149,7 @@ impl Arith for Evaluate {
     }
 
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        FunctionTable::check_shape(f, self.shape).map_err(Error::Range)?;
         let table = FunctionTable::new(f, self.shape.limb_bits);
         items.iter().map(|x| table.witness(known(x), self.shape.limbs).map(|w| Wire::known(w.out)).map_err(Error::Range)).collect()
     }

@@ -63,12 +63,13 @@ pub enum ParamVisibility {
 /// same circuit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
-    /// Fixed point: a value `v` is the integer `round(v * 2^scale_bits)`. Also the width of a
-    /// range-check limb, so the range table has `2^scale_bits` rows.
+    /// Fixed point: a value `v` is the integer `round(v * 2^scale_bits)`.
     pub scale_bits: u32,
+    /// The width of a range-check limb: the range table has `2^limb_bits` rows.
+    pub limb_bits: u32,
     /// Inputs per dot-product row (advice columns of the dot gate).
     pub width: usize,
-    /// Limbs per range check: values lie in `[-2^(limbs*scale_bits-1), 2^(limbs*scale_bits-1))`.
+    /// Limbs per range check: values lie in `[-2^(limbs*limb_bits-1), 2^(limbs*limb_bits-1))`.
     pub limbs: usize,
     /// Per input of the model, in the graph's order: whether it is a public value of the proof.
     pub input_visibility: Vec<Visibility>,
@@ -88,7 +89,13 @@ fn no_packing() -> usize {
 
 impl Settings {
     pub fn shape(&self) -> Shape {
-        Shape { width: self.width, limb_bits: self.scale_bits, limbs: self.limbs, private_params: self.param_visibility == ParamVisibility::Private }
+        Shape {
+            width: self.width,
+            scale_bits: self.scale_bits,
+            limb_bits: self.limb_bits,
+            limbs: self.limbs,
+            private_params: self.param_visibility == ParamVisibility::Private,
+        }
     }
 }
 
@@ -416,6 +423,18 @@ pub struct CompileOptions {
     pub pack: Option<usize>,
 }
 
+/// The finest fixed point `compile` takes: values are multiples of `2^-MAX_SCALE`.
+pub const MAX_SCALE: u32 = 20;
+
+/// The widest limb: the range table has `2^limb_bits` rows, which every circuit pays for.
+const MAX_LIMB_BITS: u32 = 12;
+
+/// The limb width for a scale: the scale itself up to [`MAX_LIMB_BITS`] (one limb holds a
+/// rescale's remainder), beyond it the scale split evenly over the fewest limbs that hold it.
+pub fn limb_bits_for(scale: u32) -> u32 {
+    scale.div_ceil(scale.div_ceil(MAX_LIMB_BITS))
+}
+
 /// The packing `--optimize evm` chooses (docs/evm.md): enough for a model's key to fit in one
 /// or two commitments.
 pub const EVM_PACK: usize = 16;
@@ -459,8 +478,8 @@ fn samples(model: &Model, lists: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, Error> {
 
 pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>]) -> Result<(Settings, Report), Error> {
     let scale = options.scale_bits;
-    if !(2..=12).contains(&scale) {
-        return Err(Error::Input(format!("scale {scale}: choose 2 to 12 (the range table has 2^scale rows)")));
+    if !(2..=MAX_SCALE).contains(&scale) {
+        return Err(Error::Input(format!("scale {scale}: choose 2 to {MAX_SCALE}")));
     }
     if let Some(width) = options.width.filter(|w| *w < *WIDTHS.start()) {
         return Err(Error::Input(format!("width {width}: choose at least {} (the element gate keeps 5 constants in the weight columns)", WIDTHS.start())));
@@ -473,7 +492,8 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         (None, Optimize::Proving) => 1,
         (None, Optimize::Evm) => EVM_PACK,
     };
-    let widest = (62 / scale as usize).min(8);
+    let limb_bits = limb_bits_for(scale);
+    let widest = (62 / limb_bits as usize).min(8);
     let inputs = onnx::parse(bytes)?.inputs.len();
     let input_visibility = match options.input_visibility.as_slice() {
         [one] => vec![*one; inputs],
@@ -487,6 +507,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
     };
     let settings = |width: usize, limbs: usize| Settings {
         scale_bits: scale,
+        limb_bits,
         width,
         limbs,
         input_visibility: input_visibility.clone(),
@@ -501,10 +522,10 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         largest = largest.max(probe.evaluate(&x).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?.1);
     }
     let limbs = if calibration.is_empty() {
-        (24 / scale as usize).max(2)
+        ((scale + 16).div_ceil(limb_bits) as usize).max(2)
     } else {
         (2..=widest)
-            .find(|&m| 1i64 << (m * scale as usize - 1) > 2 * largest)
+            .find(|&m| 1i64 << (m * limb_bits as usize - 1) > 2 * largest)
             .ok_or_else(|| Error::Range(format!("calibration reached {largest}, beyond every range the circuit supports")))?
     };
 

@@ -149,22 +149,9 @@ const EXPECTED: &[(&str, Expect)] = &[
     // constant is refused by name, having no fixed-point value (it was saturated silently).
     ("test_reduce_max_empty_set", Fails("a constant holds -inf, which fixed point cannot hold")),
     ("test_reduce_min_empty_set", Fails("a constant holds inf, which fixed point cannot hold")),
-    // Pooling: 2-D only, no storage_order, no Indices output.
-    ("test_averagepool_1d_default", Fails("kernel_shape Some([2]) is not two positive integers (only 2-D pooling is supported)")),
-    ("test_averagepool_3d_dilations_small", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
-    ("test_maxpool_1d_default", Fails("kernel_shape Some([2]) is not two positive integers (only 2-D pooling is supported)")),
-    ("test_maxpool_3d_dilations", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
-    ("test_maxpool_3d_dilations_use_ref_impl", Fails("kernel_shape Some([2, 2, 2]) is not two positive integers (only 2-D pooling is supported)")),
+    // Pooling: no storage_order, no Indices output.
     ("test_maxpool_with_argmax_2d_precomputed_strides", Fails("(MaxPool): storage_order = 1 is not supported")),
     ("test_maxpool_with_argmax_2d_precomputed_pads", Fails("(MaxPool): its output 1 ('z') is used, but zkinfer computes only its first output")),
-    // Conv and ConvTranspose: 2-D only, one group, no output_shape, no SAME padding for ConvTranspose.
-    ("test_convtranspose_autopad_same", Fails("auto_pad = SAME_UPPER or SAME_LOWER is not supported for ConvTranspose")),
-    ("test_convtranspose_1d", Fails("only 2-D transposed convolution is supported; W has shape [1, 2, 3]")),
-    ("test_convtranspose_3d", Fails("only 2-D transposed convolution is supported; W has shape [1, 2, 3, 3, 3]")),
-    ("test_convtranspose_group_2", Fails("(ConvTranspose): group > 1 is not supported")),
-    ("test_convtranspose_group_2_image_3", Fails("(ConvTranspose): group > 1 is not supported")),
-    ("test_convtranspose_kernel_shape", Fails("(ConvTranspose): output_shape is not supported")),
-    ("test_convtranspose_output_shape", Fails("(ConvTranspose): output_shape is not supported")),
     // Training mode: BatchNormalization by the batch's statistics.
     ("test_batchnorm_epsilon_training_mode", Fails("training_mode = 1 normalizes by the batch's own statistics")),
     ("test_batchnorm_example_training_mode", Fails("training_mode = 1 normalizes by the batch's own statistics")),
@@ -288,7 +275,7 @@ fn first_line(s: &str) -> String {
 
 /// Float evaluation does not depend on the settings; these are the CLI's defaults.
 fn float_settings(inputs: usize) -> Settings {
-    Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private; inputs], param_visibility: ParamVisibility::Fixed, pack: 1 }
+    Settings { scale_bits: 8, limb_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private; inputs], param_visibility: ParamVisibility::Fixed, pack: 1 }
 }
 
 /// Runs one case; `Err` holds its first problem.

@@ -100,6 +100,19 @@ fn a_window_in_the_padding_is_the_bias() {
     check_op(&model, &input, &expected, HALF_STEP);
 }
 
+/// A 1-D convolution (audio, time series) with stride and padding proves, as a 2-D one does.
+#[test]
+fn a_one_dimensional_convolution_proves() {
+    let input = values(6);
+    let w = [0.5f32, -1.0, 0.25];
+    let attributes = vec![ints_attribute("pads", &[1, 1]), ints_attribute("strides", &[2])];
+    let model = one_op("Conv", attributes, &[(vec![1, 1, 3], w.to_vec()), (vec![1], vec![0.25])], &[1, 1, 6]);
+    let padded: Vec<f64> = std::iter::once(0.0).chain(input.iter().map(|v| *v as f64)).chain(std::iter::once(0.0)).collect();
+    let expected: Vec<f64> = (0..3).map(|o| 0.25 + (0..3).map(|k| padded[2 * o + k] * w[k] as f64).sum::<f64>()).collect();
+    let (model, _) = check_op(&model, &input, &expected, HALF_STEP);
+    assert_eq!(model.output_shapes(), vec![vec![1, 1, 3]]);
+}
+
 /// Under private parameters the divisor is a witness, so division takes the 2^-15 form, and the
 /// circuit still holds.
 #[test]

@@ -13,7 +13,7 @@ use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility};
 const MUTANTS: usize = 100_000;
 
 fn settings() -> Settings {
-    Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, pack: 1 }
+    Settings { scale_bits: 8, limb_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, pack: 1 }
 }
 
 #[test]

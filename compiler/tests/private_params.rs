@@ -63,7 +63,7 @@ fn other_weights(bytes: &[u8], keep: &[&str]) -> Vec<u8> {
 
 /// What key generation sees: the layout without a witness.
 fn layout(bytes: &[u8], params: ParamVisibility) -> Synthesis {
-    let settings = Settings { scale_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private], param_visibility: params, pack: 1 };
+    let settings = Settings { scale_bits: 8, limb_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private], param_visibility: params, pack: 1 };
     let model = Model::from_onnx(bytes, settings).unwrap();
     Synthesis::run(&ModelCircuit { model: &model, input: None }, Pass::Key).unwrap()
 }

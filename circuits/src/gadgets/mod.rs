@@ -7,19 +7,23 @@
 //!   the next with no gap;
 //! - `param dot` (only with private parameters): the same with the weights in advice cells,
 //!   `width / 2` input and weight pairs a row, each product masked by a fixed factor;
-//! - `element`: rescaling by `2^limb_bits` with an exact, range-checked remainder, the range
-//!   check of the result by `limbs` limbs and ReLU from the top limb's sign bit, all in
-//!   `limbs + 1` rows (max is `b + relu(a - b)` through the same gate);
+//! - `element`: rescaling by `2^scale_bits` with an exact remainder, range checked in
+//!   `remainder_limbs` limbs, the range check of the result by `limbs` limbs and ReLU from the
+//!   top limb's sign bit, all in `remainder_limbs + limbs` rows (max is `b + relu(a - b)`
+//!   through the same gate);
 //! - `linear`: `c0 * a + c1 * b` for additions and products with constants, through the dot
 //!   gate;
 //! - `function`: a nonlinear [`Function`] by table lookup with linear interpolation, its
 //!   limit outside the table's interval, in `limbs + 4` rows;
 //! - `divide`: rounded division by a computed divisor, in `3 * limbs` rows.
 //!
-//! One table serves every lookup: rows tagged 0 hold every `limb_bits`-bit value with its top
-//! bit (range checks and signs), rows tagged with a function hold its samples. No gate reads
-//! a row more than `limbs` below its own, so the circuit is opened at no more points than the
-//! element gate already needs.
+//! The fixed-point scale (`2^scale_bits`, the values' resolution) and the limb width
+//! (`limb_bits`, the range table's size) are independent: a remainder of a rescale wider than a
+//! limb takes several limbs, the top one checked against a narrower range where the scale is
+//! not a multiple of the limb. One table serves every lookup: rows tagged 0 hold every
+//! `limb_bits`-bit value with its top bit (range checks and signs), rows tagged with a function
+//! hold its samples, and rows tagged [`NARROW_TAG`] every value of the remainder's top limb. No
+//! gate reads a row more than `remainder_limbs + limbs - 1` below its own.
 
 use crate::cs::{Advice, ConstraintSystem, Fixed, Instance, Selector, TableColumn};
 use crate::layouter::{AssignedCell, Layouter, Region};
@@ -36,20 +40,42 @@ use zkinfer_verifier::Expression;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
     pub width: usize,
+    /// Fixed point: a value `v` is the integer `round(v * 2^scale_bits)`.
+    pub scale_bits: u32,
+    /// The width of a range-checked limb: the range table has `2^limb_bits` rows.
     pub limb_bits: u32,
     pub limbs: usize,
     pub private_params: bool,
 }
+
+/// The lookup tag of the range of the rescale remainder's top limb, after the functions'.
+pub const NARROW_TAG: u64 = Function::ALL.len() as u64 + 1;
 
 impl Shape {
     /// Values the element gate can hold: `[-bound, bound)`.
     pub fn bound(&self) -> i64 {
         1i64 << (self.limb_bits as usize * self.limbs - 1)
     }
+
+    /// Limbs of a rescale's remainder, `[0, 2^scale_bits)`.
+    pub fn remainder_limbs(&self) -> usize {
+        self.scale_bits.div_ceil(self.limb_bits) as usize
+    }
+
+    /// Bits of the remainder's top limb; narrower than a limb where the scale is not a multiple
+    /// of the limb width.
+    pub fn top_remainder_bits(&self) -> u32 {
+        self.scale_bits - self.limb_bits * (self.remainder_limbs() as u32 - 1)
+    }
+
+    /// Rows of one element item.
+    pub fn element_rows(&self) -> usize {
+        self.remainder_limbs() + self.limbs
+    }
 }
 
 /// What one `element` row computes from its input `x` (and `sub`, zero when absent):
-/// `y = floor((x - sub + half) / 2^limb_bits)` when rescaling (round half up), else
+/// `y = floor((x - sub + half) / 2^scale_bits)` when rescaling (round half up), else
 /// `y = x - sub`; the output is `relu(y) + sub` or `y + sub`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ElementOp {
@@ -60,10 +86,10 @@ pub struct ElementOp {
 impl ElementOp {
     /// The integer semantics, shared by the witness and the compiler's quantized evaluation.
     /// Returns `(y, output)`, or an error when a step leaves 64 bits (it would wrap).
-    pub fn apply(&self, limb_bits: u32, x: i64, sub: i64) -> Result<(i64, i64), String> {
+    pub fn apply(&self, scale_bits: u32, x: i64, sub: i64) -> Result<(i64, i64), String> {
         let overflow = || format!("{x} - {sub} leaves 64 bits");
         let d = x.checked_sub(sub).ok_or_else(overflow)?;
-        let y = if self.rescale { d.checked_add(1 << (limb_bits - 1)).ok_or_else(overflow)?.div_euclid(1 << limb_bits) } else { d };
+        let y = if self.rescale { d.checked_add(1 << (scale_bits - 1)).ok_or_else(overflow)?.div_euclid(1 << scale_bits) } else { d };
         let out = if self.relu { y.max(0) } else { y };
         Ok((y, out.checked_add(sub).ok_or_else(overflow)?))
     }
@@ -181,13 +207,15 @@ impl MlConfig {
         let limbs_from = |first: i32, count: usize| {
             (first..first + count as i32).rev().fold(Expression::Constant(Fr::zero()), |e, i| e * base + rc.rot(i))
         };
+        let remainder_limbs = shape.remainder_limbs();
+        let remainder = limbs_from(0, remainder_limbs);
         cs.create_gate(
             "element",
             vec![
-                q.clone() * (x - other.clone() * sub.clone() + half - y.clone() * div - rc.cur()),
-                q.clone() * exact * rc.cur(),
-                q.clone() * (y.clone() + Expression::Constant(fr(shape.bound())) - limbs_from(1, shape.limbs)),
-                q.clone() * (out - y.clone() + relu * y * (constant(1) - rc_msb.rot(shape.limbs as i32)) - other * sub),
+                q.clone() * (x - other.clone() * sub.clone() + half - y.clone() * div - remainder.clone()),
+                q.clone() * exact * remainder,
+                q.clone() * (y.clone() + Expression::Constant(fr(shape.bound())) - limbs_from(remainder_limbs as i32, shape.limbs)),
+                q.clone() * (out - y.clone() + relu * y * (constant(1) - rc_msb.rot((remainder_limbs + shape.limbs - 1) as i32)) - other * sub),
             ],
         );
 
@@ -234,14 +262,14 @@ impl MlConfig {
         );
 
         // Range checks of `a[0] + offset` in `limbs` limbs, and the division
-        // `2^(bits + 1) * n + d = 2 * d * q + r`, `0 <= r < 2 * d`: `r` (this row's range
+        // `2^(scale_bits + 1) * n + d = 2 * d * q + r`, `0 <= r < 2 * d`: `r` (this row's range
         // check), `2d - 1 - r` and `q + bound` are range checked, so q is the rounded quotient.
         cs.create_gate("range", vec![q_range.expr() * (a[0].cur() + w[0].cur() - limbs_from(0, shape.limbs))]);
         let (r, n, d, quotient, r_gap) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur(), a[4].cur());
         cs.create_gate(
             "divide",
             vec![
-                q_div.expr() * (n * fr(1 << (bits + 1)) + d.clone() - quotient * d.clone() * constant(2) - r.clone()),
+                q_div.expr() * (n * fr(1 << (shape.scale_bits + 1)) + d.clone() - quotient * d.clone() * constant(2) - r.clone()),
                 q_div.expr() * (d * constant(2) - constant(1) - r - r_gap),
             ],
         );
@@ -272,19 +300,35 @@ impl MlConfig {
         }
     }
 
-    /// Rows the lookup table takes: the range rows and every function's samples.
+    /// The functions' tables: only where the scale is the limb width (see [`FunctionTable`]).
+    fn function_tables(&self) -> Vec<FunctionTable> {
+        let Shape { scale_bits, limb_bits, .. } = self.shape;
+        if scale_bits != limb_bits {
+            return Vec::new();
+        }
+        Function::ALL.iter().map(|f| FunctionTable::new(*f, limb_bits)).collect()
+    }
+
+    /// The narrow range of the remainder's top limb, where it is narrower than a limb.
+    fn narrow_bits(&self) -> Option<u32> {
+        Some(self.shape.top_remainder_bits()).filter(|&b| b < self.shape.limb_bits)
+    }
+
+    /// Rows the lookup table takes: the range rows, every function's samples and the narrow
+    /// range.
     pub fn table_rows(&self) -> usize {
-        (1 << self.shape.limb_bits) + Function::ALL.iter().map(|f| FunctionTable::new(*f, self.shape.limb_bits).samples.len()).sum::<usize>()
+        (1 << self.shape.limb_bits) + self.function_tables().iter().map(|t| t.samples.len()).sum::<usize>() + self.narrow_bits().map_or(0, |b| 1 << b)
     }
 
     pub fn load_table(&self, layouter: &mut Layouter) -> Result<(), Error> {
         let bits = self.shape.limb_bits;
         let range = (0..1u64 << bits).map(|v| vec![Fr::zero(), Fr::from(v), Fr::from(v >> (bits - 1))]);
-        let samples = Function::ALL.into_iter().flat_map(|f| {
-            let table = FunctionTable::new(f, bits);
-            (0..table.samples.len()).map(move |i| vec![Fr::from(f.tag()), Fr::from(i as u64), fr(table.samples[i])])
+        let samples = self.function_tables().into_iter().flat_map(|table| {
+            let tag = table.function.tag();
+            (0..table.samples.len()).map(move |i| vec![Fr::from(tag), Fr::from(i as u64), fr(table.samples[i])])
         });
-        let rows: Vec<Vec<Fr>> = range.chain(samples).collect();
+        let narrow = self.narrow_bits().into_iter().flat_map(|b| (0..1u64 << b).map(|v| vec![Fr::from(NARROW_TAG), Fr::from(v), Fr::zero()]));
+        let rows: Vec<Vec<Fr>> = range.chain(samples).chain(narrow).collect();
         layouter.assign_table("lookup", &[self.t_tag, self.t_value, self.t_msb], &rows)
     }
 
@@ -410,16 +454,18 @@ impl MlConfig {
         })
     }
 
-    /// Element-wise rescaling, range check and activation; `limbs + 1` rows each.
+    /// Element-wise rescaling, range check and activation; `remainder_limbs + limbs` rows
+    /// each.
     pub fn element(&self, layouter: &mut Layouter, op: ElementOp, items: &[(AssignedCell, Option<AssignedCell>)]) -> Result<Vec<AssignedCell>, Error> {
-        let Shape { limb_bits, limbs, .. } = self.shape;
+        let Shape { scale_bits, limb_bits, limbs, .. } = self.shape;
         let bound = self.shape.bound();
-        let half = if op.rescale { fr(1 << (limb_bits - 1)) } else { Fr::zero() };
-        let div = if op.rescale { fr(1 << limb_bits) } else { Fr::from(1u64) };
+        let half = if op.rescale { fr(1 << (scale_bits - 1)) } else { Fr::zero() };
+        let div = if op.rescale { fr(1 << scale_bits) } else { Fr::from(1u64) };
+        let remainder_limbs = self.shape.remainder_limbs();
         layouter.assign_region("element", |region| {
             let mut outputs = Vec::with_capacity(items.len());
             for (i, (x, sub)) in items.iter().enumerate() {
-                let row = i * (limbs + 1);
+                let row = i * self.shape.element_rows();
                 region.enable_selector(self.q_el, row);
                 for (col, v) in self.w[..5].iter().zip([half, div, Fr::from(!op.rescale as u64), Fr::from(op.relu as u64)]) {
                     region.assign_fixed(*col, row, v);
@@ -432,22 +478,25 @@ impl MlConfig {
                 };
                 let computed = x.value.zip(sub_value).map(|(x, s)| -> Result<_, Error> {
                     let (x, s) = (to_i64(x).ok_or_else(out_of_range)?, to_i64(s).ok_or_else(out_of_range)?);
-                    let (y, out) = op.apply(limb_bits, x, s).map_err(Error::Synthesis)?;
+                    let (y, out) = op.apply(scale_bits, x, s).map_err(Error::Synthesis)?;
                     if y < -bound || y >= bound {
                         return Err(Error::Synthesis(format!("value {y} is outside the circuit's range [-{bound}, {bound})")));
                     }
-                    let remainder = x - s + if op.rescale { 1 << (limb_bits - 1) } else { 0 } - y * if op.rescale { 1 << limb_bits } else { 1 };
+                    let remainder = x - s + if op.rescale { 1 << (scale_bits - 1) } else { 0 } - y * if op.rescale { 1 << scale_bits } else { 1 };
                     Ok((y, out, remainder))
                 });
                 let computed = computed.transpose()?;
                 region.assign_advice(self.a[1], row, computed.map(|(y, _, _)| fr(y)))?;
                 let out = region.assign_advice(self.a[2], row, computed.map(|(_, o, _)| fr(o)))?;
                 let mask = (1i64 << limb_bits) - 1;
-                for j in 0..=limbs {
-                    let v = computed.map(|(y, _, r)| if j == 0 { r } else { ((y + bound) >> (limb_bits as usize * (j - 1))) & mask });
-                    region.enable_selector(self.q_rc, row + j);
-                    region.assign_advice(self.rc, row + j, v.map(fr))?;
-                    region.assign_advice(self.rc_msb, row + j, v.map(|v| fr(v >> (limb_bits - 1))))?;
+                let limb = |v: i64, j: usize| (v >> (limb_bits as usize * j)) & mask;
+                for j in 0..remainder_limbs {
+                    // The top limb of a remainder narrower than its limbs: its own range.
+                    let tag = if j + 1 == remainder_limbs && self.narrow_bits().is_some() { NARROW_TAG } else { 0 };
+                    self.table_row(region, row + j, tag, computed.map(|(_, _, r)| (limb(r, j), if tag == 0 { limb(r, j) >> (limb_bits - 1) } else { 0 })))?;
+                }
+                for j in 0..limbs {
+                    self.table_row(region, row + remainder_limbs + j, 0, computed.map(|(y, _, _)| self.limb(limb(y + bound, j))))?;
                 }
                 outputs.push(out);
             }
@@ -482,6 +531,7 @@ impl MlConfig {
     /// part of `x` beyond the table, and the interpolation's remainder and step).
     pub fn function(&self, layouter: &mut Layouter, f: Function, inputs: &[AssignedCell]) -> Result<Vec<AssignedCell>, Error> {
         let Shape { limb_bits: bits, limbs, .. } = self.shape;
+        FunctionTable::check_shape(f, self.shape).map_err(Error::Synthesis)?;
         let table = FunctionTable::new(f, bits);
         let step_scale = 1i64 << (bits - table.step_bits);
         let (span, forbid) = match table.above {
@@ -532,7 +582,7 @@ impl MlConfig {
         })
     }
 
-    /// `round(n * 2^limb_bits / d)` (half up) per item `(n, d)`, for `d >= 1`; `3 * limbs`
+    /// `round(n * 2^scale_bits / d)` (half up) per item `(n, d)`, for `d >= 1`; `3 * limbs`
     /// rows each: range checks of the remainder, of its gap to `2d`, and of the quotient.
     pub fn divide(&self, layouter: &mut Layouter, items: &[(AssignedCell, AssignedCell)]) -> Result<Vec<AssignedCell>, Error> {
         let Shape { limb_bits: bits, limbs, .. } = self.shape;
@@ -606,14 +656,14 @@ fn out_of_range() -> Error {
     Error::Synthesis("a value does not fit in 64 bits".into())
 }
 
-/// `round(n * 2^limb_bits / d)`, rounding half up, and the remainder `r` of
-/// `2^(limb_bits + 1) * n + d = 2 * d * q + r`: the division gadget's integer semantics.
+/// `round(n * 2^scale_bits / d)`, rounding half up, and the remainder `r` of
+/// `2^(scale_bits + 1) * n + d = 2 * d * q + r`: the division gadget's integer semantics.
 pub fn divide_rounded(shape: Shape, n: i64, d: i64) -> Result<(i64, i64), String> {
     if d < 1 {
         return Err(format!("divisor {d} is not positive"));
     }
     let top = 1i128 << (shape.limb_bits as usize * shape.limbs);
-    let numerator = ((n as i128) << (shape.limb_bits + 1)) + d as i128;
+    let numerator = ((n as i128) << (shape.scale_bits + 1)) + d as i128;
     let (q, r) = (numerator.div_euclid(2 * d as i128), numerator.rem_euclid(2 * d as i128));
     let bound = shape.bound() as i128;
     if 2 * d as i128 > top {
@@ -733,6 +783,20 @@ pub struct FunctionWitness {
 }
 
 impl FunctionTable {
+    /// The tables sample at the limb's resolution and interpolate within one limb, so a
+    /// function needs the scale to be the limb width.
+    pub fn check_shape(function: Function, shape: Shape) -> Result<(), String> {
+        if shape.scale_bits != shape.limb_bits {
+            return Err(format!(
+                "{} is a table lookup at the limb's resolution, which needs the scale (2^{}) to be the limb width (2^{}); compile with --scale 12 or less",
+                function.name(),
+                shape.scale_bits,
+                shape.limb_bits
+            ));
+        }
+        Ok(())
+    }
+
     /// `2^(bits - 2) + 1` samples (more if the interval needs them, or an interpolation step
     /// would not fit one limb): with three functions the table stays within the
     /// `2^(bits + 1)` rows the range table already forces, and the chords are within half a
@@ -843,7 +907,7 @@ mod tests {
 
     #[test]
     fn division_rounds_half_up() {
-        let shape = Shape { width: 8, limb_bits: 8, limbs: 2, private_params: false };
+        let shape = Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 2, private_params: false };
         assert_eq!(divide_rounded(shape, 1, 3).unwrap().0, 85); // 256 / 3 = 85.33
         assert_eq!(divide_rounded(shape, 2, 3).unwrap().0, 171); // 170.67
         assert_eq!(divide_rounded(shape, 1, 512).unwrap().0, 1); // 0.5 rounds up

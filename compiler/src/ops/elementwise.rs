@@ -153,7 +153,7 @@ impl Op for Affine {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let (weights, biases) = self.indices(&x.shape).map_err(Error::Shape)?;
-        let s = arith.shape().limb_bits;
+        let s = arith.shape().scale_bits;
         let (weight_bits, bias_bits) = if self.rescale { (s, 2 * s) } else { (0, s) };
         let products = x
             .data
@@ -207,12 +207,12 @@ impl Op for Scale {
         let index = broadcast(&self.constant.values.shape, &x.shape).map_err(Error::Shape)?;
         let shape = arith.shape();
         // Fixed by the scale, not by the limbs that calibration chooses from this very divisor.
-        let e = 2 * shape.limb_bits - 1;
+        let e = 2 * shape.scale_bits - 1;
         let mut products = Vec::with_capacity(x.len());
         let mut divisors = Vec::with_capacity(x.len());
         for (x, &j) in x.data.iter().zip(&index) {
             let c = self.constant.values.data[j];
-            let whole = (c as f64).fract() == 0.0 && (c.abs() as i64).checked_mul(1 << shape.limb_bits).is_some_and(|d| d <= shape.bound());
+            let whole = (c as f64).fract() == 0.0 && (c.abs() as i64).checked_mul(1 << shape.scale_bits).is_some_and(|d| d <= shape.bound());
             let (p, q) = if self.divide && whole && !shape.private_params {
                 (c.signum() as i64, c.abs() as i64)
             } else {
@@ -286,7 +286,7 @@ impl Op for Truncate {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let bits = arith.shape().limb_bits;
+        let bits = arith.shape().scale_bits;
         let (one, half) = (1i64 << bits, 1i64 << (bits - 1));
         let relu = ElementOp { rescale: false, relu: true };
         let positive = arith.element(relu, x.data.iter().map(|v| (v.clone(), None)).collect())?;
@@ -314,7 +314,7 @@ impl Op for Clip {
     /// `max(x, lo) = lo + relu(x - lo)` and `min(y, hi) = hi - relu(hi - y)`.
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let bits = arith.shape().limb_bits;
+        let bits = arith.shape().scale_bits;
         let mut y = x.data.clone();
         let relu = ElementOp { rescale: false, relu: true };
         for (bound, sign) in [(self.min, 1), (self.max, -1)] {

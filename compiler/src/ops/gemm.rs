@@ -146,7 +146,7 @@ impl Op for Dense {
         let x = inputs[0];
         let Rows { shape, rows } = self.rows(&x.shape).map_err(Error::Shape)?;
         let bias = self.bias_index(&shape);
-        let bits = arith.shape().limb_bits;
+        let bits = arith.shape().scale_bits;
         let (k, n) = (self.inputs(), self.outputs());
         let products = (0..rows.len() * n)
             .into_par_iter()

@@ -168,7 +168,7 @@ impl Op for Leaky {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let slopes = broadcast(&self.slope.values.shape, &x.shape).map_err(Error::Shape)?;
-        let bits = arith.shape().limb_bits;
+        let bits = arith.shape().scale_bits;
         let positive = arith.element(RELU, x.data.iter().map(|v| (v.clone(), None)).collect())?;
         let negative = arith.linear(x.data.iter().zip(&positive).map(|(x, p)| (x.clone(), 1, p.clone(), -1)).collect())?;
         let products = positive
@@ -235,7 +235,7 @@ impl Op for ArgMax {
         }
         // The first maximum's position is the number of zeros in `seen`; scanned from the end,
         // its index is `n - 1` minus that.
-        let one = 1i64 << arith.shape().limb_bits;
+        let one = 1i64 << arith.shape().scale_bits;
         let (weight, bias) = if self.last { (one, -one) } else { (-one, n as i64 * one) };
         let index = arith.dot(seen.into_iter().map(|s| Dot { weights: vec![Coef::Const(weight); n], inputs: s, bias: Coef::Const(bias) }).collect())?;
         Ok(Tensor::new(shape, index))

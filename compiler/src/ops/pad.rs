@@ -112,7 +112,7 @@ impl Op for Pad {
         let x = inputs[0];
         let sources = self.sources(&x.shape).map_err(Error::Shape)?;
         let fill = match sources.iter().flatten().any(Option::is_none) {
-            true => Some(arith.constant(quantize(self.value, arith.shape().limb_bits))?),
+            true => Some(arith.constant(quantize(self.value, arith.shape().scale_bits))?),
             false => None,
         };
         Ok(gather(x, &sources, fill.as_ref()))

@@ -3,7 +3,7 @@
 //! averages divide a sum by its count exactly (the division gadget: at most half a step off,
 //! whatever the count).
 
-use super::conv::Window;
+use super::conv::{check_rank, Window};
 use super::{NodeCtx, Op};
 use crate::arith::{divide_by_constants, Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
@@ -17,7 +17,7 @@ pub struct MaxPool {
 
 #[derive(Debug)]
 pub struct AveragePool {
-    /// `None` for GlobalAveragePool: the window is the whole plane.
+    /// `None` for GlobalAveragePool: the window is every spatial axis whole.
     window: Option<Window>,
     count_include_pad: bool,
 }
@@ -29,10 +29,10 @@ pub struct Reduce {
     mean: bool,
 }
 
-fn kernel(ctx: &NodeCtx) -> Result<[usize; 2], String> {
+fn kernel(ctx: &NodeCtx) -> Result<Vec<usize>, String> {
     match ctx.ints("kernel_shape")? {
-        Some(k) if k.len() == 2 && k.iter().all(|v| *v >= 1) => Ok([k[0] as usize, k[1] as usize]),
-        other => Err(format!("kernel_shape {other:?} is not two positive integers (only 2-D pooling is supported)")),
+        Some(k) if !k.is_empty() && k.iter().all(|v| *v >= 1) => Ok(k.iter().map(|v| *v as usize).collect()),
+        other => Err(format!("kernel_shape {other:?} is not positive integers, one per spatial axis of the input")),
     }
 }
 
@@ -76,18 +76,23 @@ pub fn reduce_sum(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     reduce(ctx, false)
 }
 
-fn planes(s: &[usize]) -> Result<(usize, usize, usize), String> {
-    if s.len() != 4 || s[0] != 1 {
-        return Err(format!("input must be [1, C, H, W], got {s:?}"));
-    }
-    Ok((s[1], s[2], s[3]))
+/// The output's shape for an input of shape `s`, [N, C] and one spatial axis per axis of the
+/// window (any number, at least one, for a global pool: each becomes 1).
+fn pooled_shape(s: &[usize], window: Option<&Window>) -> Result<Vec<usize>, String> {
+    let spatial = match window {
+        Some(win) => {
+            check_rank(s, &win.kernel)?;
+            win.output_size(&s[2..])?
+        }
+        None if s.len() >= 3 => vec![1; s.len() - 2],
+        None => return Err(format!("input must be [N, C] then at least one spatial axis, got {s:?}")),
+    };
+    Ok([&s[..2], &spatial].concat())
 }
 
 impl Op for MaxPool {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        let (c, h, w) = planes(inputs[0])?;
-        let [oh, ow] = self.window.output_hw(h, w)?;
-        Ok(vec![1, c, oh, ow])
+        pooled_shape(inputs[0], Some(&self.window))
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
@@ -115,30 +120,17 @@ impl Op for MaxPool {
     }
 }
 
-/// The input indices each output of a 2-D window op covers, outputs in row-major order.
+/// The input indices each output of a window op covers, outputs in row-major order: every
+/// window of a plane (a batch entry's channel), plane after plane.
 fn windows(window: &Window, input: &[usize], output: &[usize]) -> Vec<Vec<usize>> {
-    let (h, w) = (input[2], input[3]);
-    let mut out = Vec::with_capacity(output.iter().product());
-    for c in 0..output[1] {
-        for oy in 0..output[2] {
-            for ox in 0..output[3] {
-                out.push(window.taps(h, w, oy, ox).into_iter().map(|(y, xx, _, _)| (c * h + y) * w + xx).collect());
-            }
-        }
-    }
-    out
+    let size: usize = input[2..].iter().product();
+    let positions = window.taps(&input[2..], &output[2..]);
+    (0..input[0] * input[1]).flat_map(|plane| positions.iter().map(move |taps| taps.iter().map(|&(i, _)| plane * size + i).collect())).collect()
 }
 
 impl Op for AveragePool {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        let (c, h, w) = planes(inputs[0])?;
-        Ok(match &self.window {
-            None => vec![1, c, 1, 1],
-            Some(win) => {
-                let [oh, ow] = win.output_hw(h, w)?;
-                vec![1, c, oh, ow]
-            }
-        })
+        pooled_shape(inputs[0], self.window.as_ref())
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
@@ -159,18 +151,18 @@ impl Op for AveragePool {
 impl AveragePool {
     /// Per output: the input indices it averages and the count it divides by.
     fn windows(&self, input: &[usize], output: &[usize]) -> Vec<(Vec<usize>, usize)> {
-        let (h, w) = (input[2], input[3]);
+        let size: usize = input[2..].iter().product();
         match &self.window {
-            None => (0..output[1]).map(|c| ((c * h * w..(c + 1) * h * w).collect(), h * w)).collect(),
-            Some(win) => windows(win, input, output)
-                .into_iter()
-                .enumerate()
-                .map(|(i, cells)| {
-                    let (oy, ox) = ((i / output[3]) % output[2], i % output[3]);
-                    let n = if self.count_include_pad { win.padded_count(h, w, oy, ox) } else { cells.len() };
+            None => (0..input[0] * input[1]).map(|plane| ((plane * size..(plane + 1) * size).collect(), size)).collect(),
+            Some(win) => {
+                // Per window position, the same in every plane.
+                let padded = self.count_include_pad.then(|| win.padded_counts(&input[2..], &output[2..]));
+                let with_count = |(i, cells): (usize, Vec<usize>)| {
+                    let n = padded.as_ref().map_or(cells.len(), |counts| counts[i % counts.len()]);
                     (cells, n)
-                })
-                .collect(),
+                };
+                windows(win, input, output).into_iter().enumerate().map(with_count).collect()
+            }
         }
     }
 }

@@ -75,7 +75,7 @@ impl Op for Dropout {
         if !self.mask {
             return Ok(inputs[0].clone());
         }
-        let one = arith.constant(1 << arith.shape().limb_bits)?;
+        let one = arith.constant(1 << arith.shape().scale_bits)?;
         Ok(Self::with_mask(inputs[0], one))
     }
 
@@ -530,7 +530,7 @@ impl Op for Where {
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let bits = arith.shape().limb_bits;
+        let bits = arith.shape().scale_bits;
         let mut cells: std::collections::HashMap<i64, Wire> = std::collections::HashMap::new();
         self.select(inputs, &mut |v| {
             let q = super::quantize(v, bits);
