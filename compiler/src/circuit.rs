@@ -4,7 +4,7 @@
 use crate::arith::{Synthesize, Wire};
 use crate::tensor::Tensor;
 use crate::Model;
-use zkinfer_circuits::gadgets::{fr, ElementOp, MlConfig};
+use zkinfer_circuits::gadgets::{fr, MlConfig};
 use zkinfer_circuits::{Circuit, ConstraintSystem, Error, Fr, Layouter, PublicTensor, Value};
 
 pub struct ModelCircuit<'a> {
@@ -40,8 +40,8 @@ impl Circuit for ModelCircuit<'_> {
         let cells = config.assign_values(layouter, &values)?;
         // The input is a witness like any other: range check it so that "some input" means an
         // input the fixed-point model could have been given.
-        let checked = config.element(layouter, ElementOp { rescale: false, relu: false }, &cells.iter().map(|c| (*c, None)).collect::<Vec<_>>())?;
-        let inputs = self.model.split_input(checked.into_iter().map(crate::arith::wire).collect::<Vec<Wire>>());
+        config.range_check(layouter, &cells)?;
+        let inputs = self.model.split_input(cells.iter().copied().map(crate::arith::wire).collect::<Vec<Wire>>());
         let mut arith = Synthesize::new(config, layouter);
         let outputs = self.model.run(&mut arith, inputs).map_err(|e| Error::Synthesis(e.to_string()))?;
         let out_cells: Vec<_> = outputs.iter().flat_map(|t| t.data.iter().map(|w| w.cell.expect("synthesis gives every wire a cell"))).collect();

@@ -585,9 +585,8 @@ impl MlConfig {
     /// `round(n * 2^scale_bits / d)` (half up) per item `(n, d)`, for `d >= 1`; `3 * limbs`
     /// rows each: range checks of the remainder, of its gap to `2d`, and of the quotient.
     pub fn divide(&self, layouter: &mut Layouter, items: &[(AssignedCell, AssignedCell)]) -> Result<Vec<AssignedCell>, Error> {
-        let Shape { limb_bits: bits, limbs, .. } = self.shape;
+        let limbs = self.shape.limbs;
         let bound = self.shape.bound();
-        let mask = (1i64 << bits) - 1;
         layouter.assign_region("divide", |region| {
             let mut outputs = Vec::with_capacity(items.len());
             for (i, (n, d)) in items.iter().enumerate() {
@@ -609,18 +608,40 @@ impl MlConfig {
                 let gap = region.assign_advice(self.a[4], row, w.map(|(_, _, gap)| fr(gap)))?;
                 for (block, (cell, offset)) in [(r, 0), (gap, 0), (q, bound)].into_iter().enumerate() {
                     let start = row + block * limbs;
-                    region.enable_selector(self.q_range, start);
-                    region.assign_fixed(self.w[0], start, fr(offset));
                     let value = if block == 0 { cell.value } else { region.copy_advice(&cell, self.a[0], start)?.value };
-                    let value = value.map(|v| to_i64(v + fr(offset)).expect("checked by divide_rounded"));
-                    for j in 0..limbs {
-                        self.table_row(region, start + j, 0, value.map(|v| self.limb((v >> (bits as usize * j)) & mask)))?;
-                    }
+                    self.range_rows(region, start, value, offset)?;
                 }
                 outputs.push(q);
             }
             Ok(outputs)
         })
+    }
+
+    /// Range checks each cell, `limbs` rows each: `[-bound, bound)`, the range of every value.
+    pub fn range_check(&self, layouter: &mut Layouter, cells: &[AssignedCell]) -> Result<(), Error> {
+        layouter.assign_region("range", |region| {
+            for (i, cell) in cells.iter().enumerate() {
+                let start = i * self.shape.limbs;
+                let value = region.copy_advice(cell, self.a[0], start)?.value;
+                self.range_rows(region, start, value, self.shape.bound())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The range gate's `limbs` rows from `start`, where `a[0]` holds `value`: `value + offset`
+    /// in `[0, 2^(limbs limb_bits))`.
+    fn range_rows(&self, region: &mut Region, start: usize, value: Value<Fr>, offset: i64) -> Result<(), Error> {
+        let Shape { limb_bits: bits, limbs, .. } = self.shape;
+        let mask = (1i64 << bits) - 1;
+        region.enable_selector(self.q_range, start);
+        region.assign_fixed(self.w[0], start, fr(offset));
+        let outside = || Error::Synthesis(format!("a value is outside the circuit's range [-{0}, {0})", self.shape.bound()));
+        let value = value.map(|v| to_i64(v + fr(offset)).filter(|v| (0..1i64 << (bits as usize * limbs)).contains(v)).ok_or_else(outside)).transpose()?;
+        for j in 0..limbs {
+            self.table_row(region, start + j, 0, value.map(|v| self.limb((v >> (bits as usize * j)) & mask)))?;
+        }
+        Ok(())
     }
 
     /// Makes `cells` public inputs `offset..offset + cells.len()`.
