@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{compile, CompileOptions, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{compile, CompileOptions, Precision, Model, Optimize, ParamVisibility, Visibility};
 use zkinfer_prover::backend::{Bases, Domain};
 use zkinfer_prover::gpu::{Gpu, GpuStats};
 use zkinfer_prover::quotient::QuotientJob;
@@ -113,7 +113,7 @@ fn measure(name: &str, gpu: Option<&Gpu>, runs: usize) -> Row {
     let bytes = std::fs::read(dir.join("model.onnx")).expect("the model file");
     let input = input(&dir);
     let options = CompileOptions {
-        scale_bits: 8,
+        precision: Precision::Scale(8),
         input_visibility: vec![Visibility::Private],
         param_visibility: ParamVisibility::Fixed,
         width: None,

@@ -199,15 +199,16 @@ impl fmt::Display for Done {
                 let (r, s) = (&c.report, &c.settings);
                 writeln!(
                     f,
-                    "compiled {}: 2^{} rows ({} used), {} advice / {} fixed columns, width {}, range ±{} at scale 2^{}",
+                    "compiled {}: 2^{} rows ({} used), {} advice / {} fixed columns, width {}, scale 2^-{} (limbs of {} bits), values within ±{}",
                     c.model.display(),
                     r.k,
                     r.rows_used,
                     r.advice_columns,
                     r.fixed_columns,
                     s.width,
-                    r.range_bound,
-                    s.scale_bits
+                    s.scale_bits,
+                    s.limb_bits,
+                    r.range_bound as f64 / (1u64 << s.scale_bits) as f64
                 )?;
                 if s.param_visibility == ParamVisibility::Private {
                     writeln!(f, "parameters private: the verifying key holds only the model's shape")?;
@@ -215,8 +216,16 @@ impl fmt::Display for Done {
                 if !c.fixed_inputs.is_empty() {
                     writeln!(f, "fixed inputs {:?}: constants of the model, committed to by the verifying key; proofs take the other inputs", c.fixed_inputs)?;
                 }
-                if r.calibration_samples == 0 {
-                    writeln!(f, "no --calibration: using the default range; calibrate to size it to your data")?;
+                match &r.accuracy {
+                    None => writeln!(f, "no --calibration: using the default range, error not measured; calibrate to size the range to your data and see the error")?,
+                    Some(a) => {
+                        let errors: Vec<String> = a.max_error.iter().zip(&a.mean_error).map(|(m, e)| format!("max {m:.2e}, mean {e:.2e}")).collect();
+                        write!(f, "error against the float model on {} calibration samples: {}", r.calibration_samples, errors.join("; "))?;
+                        match a.argmax_agreement {
+                            Some((agree, of)) => writeln!(f, "; argmax agrees on {agree} of {of}")?,
+                            None => writeln!(f)?,
+                        }
+                    }
                 }
                 writeln!(f, "wrote {}", c.settings_file.display())?;
                 match &c.retired_key {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use term::Term;
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Report, Visibility};
+use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Report, Target, Visibility};
 use zkinfer_prover::gpu::{select, BackendChoice};
 use zkinfer_prover::{keygen, proving_key_for, prove, ProveOptions, Srs};
 use zkinfer_verifier::description::MAX_K;
@@ -69,9 +69,18 @@ enum Command {
         /// the prover (the key then reveals only the model's shape).
         #[arg(long, value_enum, default_value = "fixed")]
         param_visibility: ParamVisibilityArg,
-        /// Fixed-point scale: values are multiples of 2^-scale.
-        #[arg(long, default_value_t = 8)]
-        scale: u32,
+        /// Fixed-point scale: values are multiples of 2^-scale (2 to 20). Without it the scale
+        /// follows --target, or --max-error.
+        #[arg(long, conflicts_with_all = ["target", "max_error"])]
+        scale: Option<u32>,
+        /// What the scale is chosen for: `accuracy` (2^-16, or 2^-12 with Sigmoid, Tanh or
+        /// Softmax) or `resources` (2^-8: the fewest rows).
+        #[arg(long, default_value = "accuracy", conflicts_with = "max_error")]
+        target: TargetArg,
+        /// The coarsest scale whose largest error on the calibration samples (against the
+        /// float model) is at most this.
+        #[arg(long, requires = "calibration")]
+        max_error: Option<f64>,
         /// Inputs per dot-product row (at least 5); chosen for --optimize when absent.
         #[arg(long)]
         width: Option<usize>,
@@ -212,6 +221,12 @@ enum VisibilityArg {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
+enum TargetArg {
+    Accuracy,
+    Resources,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
 enum ParamVisibilityArg {
     Fixed,
     Private,
@@ -263,13 +278,19 @@ fn run(command: Command, term: &Term) -> Result<Done> {
             write(&out, &srs.to_bytes())?;
             Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
-        Command::Compile { model, out, calibration, input_visibility, dims, fixed_data, param_visibility, scale, width, optimize, pack } => {
+        Command::Compile { model, out, calibration, input_visibility, dims, fixed_data, param_visibility, scale, target, max_error, width, optimize, pack } => {
             let param_visibility = match param_visibility {
                 ParamVisibilityArg::Fixed => ParamVisibility::Fixed,
                 ParamVisibilityArg::Private => ParamVisibility::Private,
             };
             // Filled in by `compile` once the fixed inputs are bound.
-            let options = CompileOptions { scale_bits: scale, input_visibility: Vec::new(), param_visibility, width, optimize, pack };
+            let precision = match (scale, max_error, target) {
+                (Some(scale), ..) => Precision::Scale(scale),
+                (None, Some(error), _) => Precision::MaxError(error),
+                (None, None, TargetArg::Accuracy) => Precision::Target(Target::Accuracy),
+                (None, None, TargetArg::Resources) => Precision::Target(Target::Resources),
+            };
+            let options = CompileOptions { precision, input_visibility: Vec::new(), param_visibility, width, optimize, pack };
             Done::Compiled(compile(term, model, out, calibration.as_deref(), &input_visibility, &dims, fixed_data.as_deref(), options)?)
         }
         Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),

@@ -101,7 +101,8 @@ fn tiny_proof(name: &str) -> String {
     let d = dir.to_str().unwrap().to_string();
     let input = fixture("tiny_mlp/input.json");
     for args in [
-        vec!["compile", &fixture("tiny_mlp/model.onnx"), "-o", &d, "--calibration", &input],
+        // Scale 8: the tests below read its values.
+        vec!["compile", &fixture("tiny_mlp/model.onnx"), "-o", &d, "--calibration", &input, "--scale", "8"],
         vec!["setup", &d, "--dev-srs", "--backend", "cpu"],
         vec!["prove", &d, "--input", &input, "-o", &format!("{d}/proof.json"), "--backend", "cpu"],
     ] {
@@ -143,7 +144,8 @@ fn json_output_is_one_object_per_command() {
     let proof = format!("{d}/proof.json");
 
     let (o, v) = zkinfer_json(&["compile", &fixture("tiny_mlp/model.onnx"), "-o", d, "--calibration", &input]);
-    assert!(o.status.success() && v["report"]["k"].as_u64().is_some() && v["settings"]["scale_bits"] == 8, "{v}");
+    assert!(o.status.success() && v["report"]["k"].as_u64().is_some() && v["settings"]["scale_bits"] == 16, "{v}");
+    assert!(v["report"]["accuracy"]["max_error"][0].as_f64() < Some(1e-3) && v["report"]["accuracy"]["argmax_agreement"] == serde_json::json!([1, 1]), "{v}");
     let (o, v) = zkinfer_json(&["setup", d, "--dev-srs", "--backend", "cpu"]);
     assert!(o.status.success() && v["vk"] == format!("{d}/vk.bin") && v["insecure_srs"] == true, "{v}");
     assert!(v["keygen_seconds"].as_f64().is_some(), "{v}");
@@ -256,6 +258,39 @@ fn a_named_symbolic_dimension_takes_its_size_from_dim() {
     let onnxruntime: Value = serde_json::from_str(&std::fs::read_to_string(fixture("loading/symbolic/output.json")).unwrap()).unwrap();
     let reference: Vec<f64> = serde_json::from_value(onnxruntime["output_data"][0].clone()).unwrap();
     assert!(o.status.success() && quantized.iter().zip(&reference).all(|(a, b)| (a - b).abs() < 0.05), "{quantized:?} vs {reference:?}: {v}");
+}
+
+/// The scale follows `--target` (accuracy by default), `--max-error` (the coarsest scale that
+/// meets it on the calibration samples) or `--scale`; the report gives the error measured.
+#[test]
+fn the_scale_follows_the_target_or_the_error_asked_for() {
+    let dir = temp("target");
+    let d = dir.to_str().unwrap();
+    let (model, input) = (fixture("mnist_mlp/model.onnx"), fixture("mnist_mlp/input.json"));
+    let compiled = |args: &[&str]| {
+        let (o, v) = zkinfer_json(&[&["compile", &model, "-o", d, "--calibration", &input][..], args].concat());
+        assert!(o.status.success(), "{args:?}: {v}");
+        (v["settings"]["scale_bits"].as_u64().unwrap(), v["report"]["accuracy"]["max_error"][0].as_f64().unwrap())
+    };
+    let (accuracy, resources) = (compiled(&[]), compiled(&["--target", "resources"]));
+    assert_eq!((accuracy.0, resources.0), (16, 8));
+    assert!(accuracy.1 < 0.001 && accuracy.1 * 50.0 < resources.1, "{accuracy:?} {resources:?}");
+    let (scale, error) = compiled(&["--max-error", "0.01"]);
+    assert!(error <= 0.01 && (10..=13).contains(&scale), "{scale} {error}");
+    assert_eq!(compiled(&["--scale", "20"]).0, 20);
+    // A model with function tables takes at most one limb of scale.
+    let (o, v) = zkinfer_json(&["compile", &fixture("sigmoid_tanh_mlp/model.onnx"), "-o", d]);
+    assert!(o.status.success() && v["settings"]["scale_bits"] == 12, "{v}");
+    for (args, message) in [
+        (vec!["--max-error", "1e-12"], "no scale reaches an error of 0.000000000001"),
+        (vec!["--scale", "21"], "scale 21: choose 2 to 20"),
+        (vec!["--scale", "12", "--target", "resources"], "cannot be used with"),
+    ] {
+        let o = zkinfer(&[&["compile", &model, "-o", d, "--calibration", &input][..], &args].concat());
+        assert!(!o.status.success() && text(&o).contains(message), "{args:?}: {}", text(&o));
+    }
+    let o = zkinfer(&["compile", &model, "-o", d, "--max-error", "0.01"]);
+    assert!(!o.status.success() && text(&o).contains("--calibration"), "{}", text(&o));
 }
 
 #[test]

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Visibility, EVM_PACK};
+use zkinfer_compiler::{CompileOptions, Precision, Model, Optimize, ParamVisibility, Visibility, EVM_PACK};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, ProvingKey, Srs};
 use zkinfer_verifier::evm::{calldata, solidity_verifier, CONTRACT_NAME};
 use zkinfer_verifier::{verify, VerifyingKey};
@@ -291,7 +291,7 @@ fn model_fixture(srs: &Srs, name: &str, evm: bool) -> ModelFixture {
     let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
     let (width, optimize) = if evm { (None, Optimize::Evm) } else { (Some(8), Optimize::Proving) };
     let options = CompileOptions {
-        scale_bits: 8,
+        precision: Precision::Scale(8),
         input_visibility: vec![Visibility::Private],
         param_visibility: ParamVisibility::Fixed,
         width,

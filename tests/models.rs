@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use serde_json::Value;
 use std::path::PathBuf;
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{compile, CompileOptions, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{compile, CompileOptions, Precision, Model, Optimize, ParamVisibility, Visibility};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
 use zkinfer_verifier::{verify, Error as VerifyError};
 
@@ -27,7 +27,7 @@ fn floats(v: &Value) -> Vec<f32> {
 fn model(name: &str, visibility: Visibility, params: ParamVisibility, optimize: Optimize) -> Model {
     let bytes = std::fs::read(fixture(&format!("{name}/model.onnx"))).unwrap();
     let calibration = vec![floats(&json(&format!("{name}/input.json"))["input_data"][0])];
-    let options = CompileOptions { scale_bits: 8, input_visibility: vec![visibility], param_visibility: params, width: None, optimize, pack: None };
+    let options = CompileOptions { precision: Precision::Scale(8), input_visibility: vec![visibility], param_visibility: params, width: None, optimize, pack: None };
     let (settings, _) = compile(&bytes, &options, &calibration).unwrap();
     Model::from_onnx(&bytes, settings).unwrap()
 }

@@ -384,6 +384,65 @@ pub struct Report {
     /// packing, whose layouts needed `2^k + 1`.
     #[serde(default)]
     pub srs_powers: usize,
+    /// The quantized model against the float model on the calibration samples; `None`
+    /// without samples.
+    #[serde(default)]
+    pub accuracy: Option<Accuracy>,
+}
+
+/// How far the quantized model's outputs are from the float model's (onnxruntime's
+/// semantics) on the calibration samples: what a proof's outputs will be off by on similar
+/// inputs, known before anyone pays for a proof.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Accuracy {
+    /// Per output: the largest absolute error over every value of every sample.
+    pub max_error: Vec<f64>,
+    /// Per output: the mean absolute error.
+    pub mean_error: Vec<f64>,
+    /// Samples whose first output has its largest value at the same index in both models (a
+    /// classifier's class), and the samples; `None` for an output of one value.
+    pub argmax_agreement: Option<(usize, usize)>,
+}
+
+impl Accuracy {
+    /// The largest error of any output.
+    pub fn worst(&self) -> f64 {
+        self.max_error.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+impl Model {
+    /// [`Accuracy`] on `samples` (flat inputs).
+    pub fn accuracy(&self, samples: &[Vec<f32>]) -> Result<Accuracy, Error> {
+        let outputs = self.outputs.len();
+        let (mut max_error, mut sum, mut count) = (vec![0.0f64; outputs], vec![0.0f64; outputs], vec![0usize; outputs]);
+        let mut agree = 0;
+        let argmax = |v: &mut dyn Iterator<Item = f64>| v.enumerate().fold((0, f64::NEG_INFINITY), |best, (i, x)| if x > best.1 { (i, x) } else { best }).0;
+        for (i, sample) in samples.iter().enumerate() {
+            let context = |e: Error| Error::Input(format!("calibration sample {i}: {e}"));
+            let (quantized, _) = self.evaluate(&self.quantize_input(sample).map_err(context)?).map_err(context)?;
+            let float = self.evaluate_float(sample).map_err(context)?;
+            for (o, (q, f)) in quantized.iter().zip(&float).enumerate() {
+                for (a, b) in q.data.iter().zip(&f.data) {
+                    let e = (self.dequantize(*a) - *b as f64).abs();
+                    max_error[o] = max_error[o].max(e);
+                    sum[o] += e;
+                    count[o] += 1;
+                }
+            }
+            let (q, f) = (&quantized[0].data, &float[0].data);
+            agree += (argmax(&mut q.iter().map(|&v| v as f64)) == argmax(&mut f.iter().map(|&v| v as f64))) as usize;
+        }
+        let mean_error = sum.iter().zip(&count).map(|(s, &c)| if c == 0 { 0.0 } else { s / c as f64 }).collect();
+        let argmax_agreement = (self.output_shapes()[0].iter().product::<usize>() > 1).then_some((agree, samples.len()));
+        Ok(Accuracy { max_error, mean_error, argmax_agreement })
+    }
+
+    /// Whether any op looks a function up in a table (Sigmoid, Tanh, Exp, Softmax), which takes
+    /// a scale of at most one limb.
+    pub fn uses_functions(&self) -> bool {
+        self.nodes.iter().any(|n| n.op.uses_functions())
+    }
 }
 
 /// What `compile` chooses the width for when none is given.
@@ -410,8 +469,35 @@ impl std::str::FromStr for Optimize {
     }
 }
 
+/// How fine the fixed point is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Precision {
+    /// Values are multiples of `2^-s`.
+    Scale(u32),
+    /// The scale a target implies (EZKL's names): see [`Target`].
+    Target(Target),
+    /// The coarsest (cheapest) scale whose largest error on the calibration samples is at most
+    /// this.
+    MaxError(f64),
+}
+
+/// What the scale is chosen for when none is given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// The finest scale of a cheap layout: 2^-16 (limbs of 8 bits), or 2^-12 for a model with
+    /// function tables (which sample at the limb's resolution).
+    #[default]
+    Accuracy,
+    /// The coarsest sensible scale, 2^-8: the fewest rows.
+    Resources,
+}
+
+/// The scales `--max-error` tries, coarsest first.
+const SCALES: [u32; 8] = [8, 10, 12, 13, 14, 16, 18, 20];
+
 pub struct CompileOptions {
-    pub scale_bits: u32,
+    pub precision: Precision,
     /// One visibility for every input, or one per input in the graph's order.
     pub input_visibility: Vec<Visibility>,
     pub param_visibility: ParamVisibility,
@@ -477,10 +563,6 @@ fn samples(model: &Model, lists: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, Error> {
 }
 
 pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>]) -> Result<(Settings, Report), Error> {
-    let scale = options.scale_bits;
-    if !(2..=MAX_SCALE).contains(&scale) {
-        return Err(Error::Input(format!("scale {scale}: choose 2 to {MAX_SCALE}")));
-    }
     if let Some(width) = options.width.filter(|w| *w < *WIDTHS.start()) {
         return Err(Error::Input(format!("width {width}: choose at least {} (the element gate keeps 5 constants in the weight columns)", WIDTHS.start())));
     }
@@ -492,8 +574,6 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         (None, Optimize::Proving) => 1,
         (None, Optimize::Evm) => EVM_PACK,
     };
-    let limb_bits = limb_bits_for(scale);
-    let widest = (62 / limb_bits as usize).min(8);
     let inputs = onnx::parse(bytes)?.inputs.len();
     let input_visibility = match options.input_visibility.as_slice() {
         [one] => vec![*one; inputs],
@@ -505,17 +585,54 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             )))
         }
     };
-    let settings = |width: usize, limbs: usize| Settings {
+    let widest = |scale: u32| (62 / limb_bits_for(scale) as usize).min(8);
+    let settings_at = |scale: u32, width: usize, limbs: usize| Settings {
         scale_bits: scale,
-        limb_bits,
+        limb_bits: limb_bits_for(scale),
         width,
         limbs,
         input_visibility: input_visibility.clone(),
         param_visibility: options.param_visibility,
         pack,
     };
-    let probe = Model::from_onnx(bytes, settings(options.width.unwrap_or(8), widest))?;
+    // A model at a scale with the widest range: for choosing the scale and calibrating.
+    let probe_at = |scale: u32| Model::from_onnx(bytes, settings_at(scale, options.width.unwrap_or(8), widest(scale)));
+    let probe = probe_at(8)?;
     let calibration = samples(&probe, calibration)?;
+    let finest = if probe.uses_functions() { MAX_LIMB_BITS } else { 16 };
+    let scale = match options.precision {
+        Precision::Scale(scale) if !(2..=MAX_SCALE).contains(&scale) => return Err(Error::Input(format!("scale {scale}: choose 2 to {MAX_SCALE}"))),
+        Precision::Scale(scale) => scale,
+        Precision::Target(Target::Accuracy) => finest,
+        Precision::Target(Target::Resources) => 8,
+        Precision::MaxError(target) => {
+            if calibration.is_empty() {
+                return Err(Error::Input("--max-error measures the error on the calibration samples: give --calibration".into()));
+            }
+            let mut best: Option<(u32, f64)> = None;
+            let mut chosen = None;
+            for scale in SCALES.into_iter().filter(|&s| s <= if finest == MAX_LIMB_BITS { MAX_LIMB_BITS } else { MAX_SCALE }) {
+                // A scale whose range cannot hold the samples is skipped, not fatal.
+                let Ok(error) = probe_at(scale).and_then(|m| m.accuracy(&calibration)).map(|a| a.worst()) else { continue };
+                if best.is_none_or(|(_, e)| error < e) {
+                    best = Some((scale, error));
+                }
+                if error <= target {
+                    chosen = Some(scale);
+                    break;
+                }
+            }
+            chosen.ok_or_else(|| {
+                Error::Range(match best {
+                    Some((scale, error)) => format!("no scale reaches an error of {target} on the calibration samples; the finest, 2^-{scale}, is off by {error:.3e}"),
+                    None => "no scale holds the calibration samples in its range".into(),
+                })
+            })?
+        }
+    };
+    let limb_bits = limb_bits_for(scale);
+    let settings = |width: usize, limbs: usize| settings_at(scale, width, limbs);
+    let probe = probe_at(scale)?;
     let mut largest = 0;
     for (i, sample) in calibration.iter().enumerate() {
         let x = probe.quantize_input(sample).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?;
@@ -524,11 +641,12 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
     let limbs = if calibration.is_empty() {
         ((scale + 16).div_ceil(limb_bits) as usize).max(2)
     } else {
-        (2..=widest)
+        (2..=widest(scale))
             .find(|&m| 1i64 << (m * limb_bits as usize - 1) > 2 * largest)
             .ok_or_else(|| Error::Range(format!("calibration reached {largest}, beyond every range the circuit supports")))?
     };
 
+    let accuracy = (!calibration.is_empty()).then(|| probe.accuracy(&calibration)).transpose()?;
     let lay_out = |width: usize| -> Result<(Settings, Report), Error> {
         let settings = settings(width, limbs);
         let model = Model::from_onnx(bytes, settings.clone())?;
@@ -556,6 +674,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             estimated_prove_cpu_seconds: cost::prove_seconds(&layout, &d),
             estimated_verify_gas: cost::verify_gas(&layout, &synthesis.fixed, public_values),
             srs_powers: layout.srs_powers(),
+            accuracy: accuracy.clone(),
         };
         Ok((settings, report))
     };

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{CompileOptions, Precision, Model, Optimize, ParamVisibility, Visibility};
 
 fn two_inputs() -> Vec<u8> {
     Onnx::new(&[1, 3])
@@ -33,7 +33,7 @@ fn two_inputs_prove_together() {
 #[test]
 fn public_inputs_are_each_a_tensor_of_the_statement_and_calibration_groups_lists() {
     let options = CompileOptions {
-        scale_bits: 8,
+        precision: Precision::Scale(8),
         input_visibility: vec![Visibility::Public],
         param_visibility: ParamVisibility::Fixed,
         width: Some(8),
@@ -57,7 +57,7 @@ fn public_inputs_are_each_a_tensor_of_the_statement_and_calibration_groups_lists
 #[test]
 fn one_input_public_and_one_private() {
     let mut options = CompileOptions {
-        scale_bits: 8,
+        precision: Precision::Scale(8),
         input_visibility: vec![Visibility::Private, Visibility::Public],
         param_visibility: ParamVisibility::Fixed,
         width: Some(8),

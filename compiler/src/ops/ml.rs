@@ -106,6 +106,10 @@ impl Op for LinearClassifier {
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         self.run(inputs, |op, x| op.eval_float(x))
     }
+
+    fn uses_functions(&self) -> bool {
+        self.post.as_ref().is_some_and(|p| p.uses_functions())
+    }
 }
 
 /// `Normalizer` with the L1 norm: each row divided by the sum of its absolute values,

@@ -38,6 +38,10 @@ pub trait Op: Debug + Send + Sync {
     fn fuse_relu(&mut self) -> bool {
         false
     }
+    /// Whether the op looks a function up in a table (see `Model::uses_functions`).
+    fn uses_functions(&self) -> bool {
+        false
+    }
 }
 
 /// What an op's constructor sees of its node: attributes, constant inputs (initializers and

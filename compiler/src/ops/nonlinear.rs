@@ -114,6 +114,10 @@ impl Op for Lookup {
         };
         Ok(inputs[0].map(|&x| f(x as f64) as f32))
     }
+
+    fn uses_functions(&self) -> bool {
+        true
+    }
 }
 
 impl Op for Softmax {
@@ -153,6 +157,10 @@ impl Op for Softmax {
             lane.iter().zip(exps).for_each(|(&i, e)| data[i] = (e / sum) as f32);
         }
         Ok(Tensor::new(x.shape.clone(), data))
+    }
+
+    fn uses_functions(&self) -> bool {
+        true
     }
 }
 

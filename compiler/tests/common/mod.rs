@@ -12,7 +12,7 @@ use protobuf::MessageField;
 use std::path::PathBuf;
 use zkinfer_circuits::{check, ColumnKind, Columns, Failure, Fr, MockProver, Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{CompileOptions, Precision, Error, Model, Optimize, ParamVisibility, Visibility};
 
 pub fn fixture(path: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(path);
@@ -53,7 +53,7 @@ pub fn compile(bytes: &[u8], calibration: &[Vec<f32>]) -> Result<Model, Error> {
 }
 
 pub fn compile_with(bytes: &[u8], calibration: &[Vec<f32>], params: ParamVisibility) -> Result<Model, Error> {
-    let options = CompileOptions { scale_bits: 8, input_visibility: vec![Visibility::Private], param_visibility: params, width: Some(8), optimize: Optimize::Proving, pack: None };
+    let options = CompileOptions { precision: Precision::Scale(8), input_visibility: vec![Visibility::Private], param_visibility: params, width: Some(8), optimize: Optimize::Proving, pack: None };
     Model::from_onnx(bytes, zkinfer_compiler::compile(bytes, &options, calibration)?.0)
 }
 
