@@ -3,7 +3,7 @@
 input), set up with a development SRS, proved and verified through the release CLI, each step
 timed by /usr/bin/time (wall, CPU, peak memory).
 
-    cargo build --release && python3 scripts/bench_fixtures.py [--backend cpu] [--runs 3] [--optimize evm] [FIXTURE...]
+    cargo build --release && python3 scripts/bench_fixtures.py [--backend cpu] [--runs 3] [--optimize evm] [--target resources] [FIXTURE...]
 
 Prove and verify take the fastest of --runs runs (wall time; CPU time and peak memory of that
 run). Accuracy is the largest |circuit output - onnxruntime output| on the sample input, from
@@ -39,7 +39,8 @@ def main():
     p.add_argument("fixtures", nargs="*", default=FIXTURES)
     p.add_argument("--backend", default="cpu")
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--optimize", default="proving", help="the compile target: proving, or evm (packed, narrowest layout)")
+    p.add_argument("--optimize", default="proving", help="the layout's aim: proving, or evm (packed, narrowest layout)")
+    p.add_argument("--target", default="accuracy", help="the scale's aim: accuracy (the default) or resources")
     p.add_argument("--zkinfer", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "zkinfer"))
     a = p.parse_args()
     z = [a.zkinfer, "--json"]
@@ -49,7 +50,7 @@ def main():
             print(f"{name} ...", file=sys.stderr)
             fx = os.path.join(ROOT, "fixtures", name)
             out = os.path.join(work, name)
-            compiled, c_wall, _, _ = timed([*z, "compile", os.path.join(fx, "model.onnx"), "-o", out, "--calibration", os.path.join(fx, "input.json"), "--optimize", a.optimize])
+            compiled, c_wall, _, _ = timed([*z, "compile", os.path.join(fx, "model.onnx"), "-o", out, "--calibration", os.path.join(fx, "input.json"), "--optimize", a.optimize, "--target", a.target])
             _, s_wall, s_cpu, s_rss = timed([*z, "setup", out, "--dev-srs", "--backend", a.backend])
             proof = os.path.join(out, "proof.json")
             proved, p_wall, p_cpu, p_rss = best(a.runs, [*z, "prove", out, "--input", os.path.join(fx, "input.json"), "-o", proof, "--backend", a.backend])
@@ -60,12 +61,12 @@ def main():
             error = max(abs(g - w) for g, w in zip(got, want))
             r = compiled["report"]
             rows.append(
-                f"| {name} | 2^{r['k']} ({r['rows_used']:,} used) | {compiled['settings']['pack']} | {r['advice_columns']} / {r['fixed_columns']} / {r['permutation_columns']} "
+                f"| {name} | 2^-{compiled['settings']['scale_bits']} | 2^{r['k']} ({r['rows_used']:,} used) | {compiled['settings']['pack']} | {r['advice_columns']} / {r['fixed_columns']} / {r['permutation_columns']} "
                 f"| {c_wall:.2f} | {s_wall:.2f} ({s_rss:.0f}) | {p_wall:.2f} | {p_cpu:.2f} | {p_rss:.0f} | {proved['proof_bytes']:,} "
-                f"| {verified['verify_seconds'] * 1000:.1f} | {error:.4f} |"
+                f"| {verified['verify_seconds'] * 1000:.1f} | {error:.2e} |"
             )
-    print("| model | rows | pack | advice / fixed / copy columns | compile s | setup s (MiB) | prove s | prove CPU s | prove peak MiB | proof bytes | verify ms | max abs error vs onnxruntime |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | scale | rows | pack | advice / fixed / copy columns | compile s | setup s (MiB) | prove s | prove CPU s | prove peak MiB | proof bytes | verify ms | max abs error vs onnxruntime |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 
