@@ -127,12 +127,11 @@ pub struct Model {
 pub const MAX_COMPUTED: usize = 1 << 24;
 
 impl Model {
-    /// Parses, folds batch norms, drops nodes no output needs, folds every node whose inputs
-    /// are known at compile time (`fold`), builds each other op, infers shapes and fuses ReLUs
-    /// into the rescale before them.
+    /// Parses, drops nodes no output needs, folds every node whose inputs are known at compile
+    /// time (`fold`), builds each other op, infers shapes, and lets each op take over an
+    /// epilogue after it (a ReLU into its rescale, a BatchNormalization into its weights).
     pub fn from_onnx(bytes: &[u8], settings: Settings) -> Result<Self, Error> {
         let mut graph = onnx::parse(bytes)?;
-        graph.fold_batch_norms(settings.scale_bits);
         let params = std::cell::Cell::new(0);
 
         let producer = |name: &str| graph.nodes.iter().position(|n| n.outputs.iter().any(|o| o == name));
@@ -179,7 +178,7 @@ impl Model {
                 continue;
             }
             let ctx = NodeCtx { node: raw, constants: &graph.constants, scale_bits: settings.scale_bits, params: &params };
-            let mut op = ops::build(&ctx)?;
+            let op = ops::build(&ctx)?;
             let mut inputs = Vec::new();
             for name in raw.inputs.iter().filter(|n| !n.is_empty() && !graph.constants.contains_key(*n)) {
                 inputs.push(*ids.get(name).ok_or_else(|| Error::Node {
@@ -197,10 +196,13 @@ impl Model {
             if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > MAX_COMPUTED) {
                 return Err(node_error(format!("its output of shape {shape:?} exceeds {MAX_COMPUTED} elements")));
             }
-            if raw.op_type == "Relu" {
-                let src = inputs[0];
-                if src >= first && uses[raw.inputs[0].as_str()] == 1 && nodes[src - first].op.fuse_relu() {
-                    op = ops::build(&NodeCtx { node: &onnx::RawNode { op_type: "Identity".into(), ..raw.clone() }, ..ctx })?;
+            // An epilogue (ReLU, an inference BatchNormalization) that the op computing its only
+            // input takes over: this node's output is then that op's, and costs nothing.
+            if let (Some(epilogue), Some(&src)) = (op.epilogue(), inputs.first()) {
+                let input = raw.inputs.iter().find(|n| !n.is_empty() && !graph.constants.contains_key(*n)).expect("inputs is not empty");
+                if src >= first && uses[input.as_str()] == 1 && nodes[src - first].op.absorb(&epilogue, &shapes[src]) {
+                    ids.insert(raw.outputs[0].clone(), src);
+                    continue;
                 }
             }
             let parts = op.output_shapes(&input_shapes).map_err(node_error)?;
@@ -284,7 +286,7 @@ impl Model {
     }
 
     /// The model in floats with its ONNX constants, as onnxruntime runs it: the reference
-    /// beside which `zkinfer run` shows the quantized output. BatchNormalization folded into
+    /// beside which `zkinfer run` shows the quantized output. BatchNormalization taken over by
     /// a Conv or Gemm changes the float rounding by about one part in 10^7.
     pub fn evaluate_float(&self, input: &[f32]) -> Result<Vec<Tensor<f32>>, Error> {
         self.check_input_len(input)?;

@@ -3,7 +3,7 @@
 //! groups: one dot product per output over the input cells its window covers (padding
 //! contributes nothing), then a rescale. [`Window`], the sliding window, is pooling's too.
 
-use super::{Constant, NodeCtx, Op};
+use super::{Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
@@ -287,8 +287,22 @@ impl Op for Conv {
         Ok(self.products().eval_float(inputs[0], shape, &outputs))
     }
 
-    fn fuse_relu(&mut self) -> bool {
-        self.relu = true;
+    /// ReLU, and a channel affine: output channel `c`'s weights times `scale[c]`.
+    fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
+        match epilogue {
+            Epilogue::Relu => self.relu = true,
+            Epilogue::ChannelAffine { scale, shift } => {
+                let channels = self.weight_shape[0];
+                if shift.values.len() != channels || scale.values.len() != channels || self.relu {
+                    return false;
+                }
+                let per = self.weights.values.len() / channels;
+                self.weights.values.data.iter_mut().enumerate().for_each(|(i, w)| *w *= scale.values.data[i / per]);
+                let old = |c: usize| self.bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[c]]);
+                let bias = Epilogue::bias(scale, shift, old);
+                self.bias = Some((bias, (0..channels).collect()));
+            }
+        }
         true
     }
 }
@@ -439,8 +453,11 @@ impl Op for ConvTranspose {
         Ok(self.products().eval_float(inputs[0], shape, &outputs))
     }
 
-    fn fuse_relu(&mut self) -> bool {
-        self.relu = true;
+    fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
+        match epilogue {
+            Epilogue::Relu => self.relu = true,
+            Epilogue::ChannelAffine { .. } => return false,
+        }
         true
     }
 }

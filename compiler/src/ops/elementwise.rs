@@ -1,7 +1,7 @@
 //! Element-wise ops. With a constant operand they become one-input dot products (the
 //! constant broadcast into weights or biases); two computed operands use the linear gate.
 
-use super::{broadcast, Constant, NodeCtx, Op};
+use super::{broadcast, Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{divide_by_constants, Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
@@ -180,8 +180,15 @@ impl Op for Affine {
         Ok(Tensor::new(x.shape.clone(), out.collect()))
     }
 
-    fn fuse_relu(&mut self) -> bool {
-        self.relu = true;
+    fn epilogue(&self) -> Option<Epilogue<'_>> {
+        (self.per_channel && !self.relu).then_some(Epilogue::ChannelAffine { scale: &self.weight, shift: &self.bias })
+    }
+
+    fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
+        match epilogue {
+            Epilogue::Relu => self.relu = true,
+            Epilogue::ChannelAffine { .. } => return false,
+        }
         true
     }
 }
@@ -266,6 +273,10 @@ impl Op for Linear {
 impl Op for Relu {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(inputs[0].to_vec())
+    }
+
+    fn epilogue(&self) -> Option<Epilogue<'_>> {
+        Some(Epilogue::Relu)
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {

@@ -4,7 +4,7 @@
 //! does: every row of the input (all its leading dimensions: a sequence of tokens, a batch) is
 //! multiplied by the weights of its batch of B, and a 1-D operand is a row or a column.
 
-use super::{broadcast, Constant, NodeCtx, Op};
+use super::{broadcast, Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
@@ -180,8 +180,24 @@ impl Op for Dense {
         Ok(Tensor::new(shape, out))
     }
 
-    fn fuse_relu(&mut self) -> bool {
-        self.relu = true;
+    /// ReLU; a channel affine where the output is `[M, N]` (its channels are the outputs) and
+    /// the bias one per output.
+    fn absorb(&mut self, epilogue: &Epilogue, output: &[usize]) -> bool {
+        match epilogue {
+            Epilogue::Relu => self.relu = true,
+            Epilogue::ChannelAffine { scale, shift } => {
+                let n = self.outputs();
+                let per_output = self.bias.as_ref().is_none_or(|b| b.values.len() == 1 || b.values.len() == n && b.values.shape.last() == Some(&n));
+                if output.len() != 2 || self.column || self.weights.values.shape[0] != 1 || shift.values.len() != n || !per_output || self.relu {
+                    return false;
+                }
+                let k = self.inputs();
+                self.weights.values.data.iter_mut().enumerate().for_each(|(i, w)| *w *= scale.values.data[i / k]);
+                let old = |c: usize| self.bias.as_ref().map_or(0.0, |b| b.values.data[if b.values.len() == 1 { 0 } else { c }]);
+                let bias = Epilogue::bias(scale, shift, old);
+                self.bias = Some(bias);
+            }
+        }
         true
     }
 }

@@ -34,13 +34,37 @@ pub trait Op: Debug + Send + Sync {
     fn output_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
         Ok(vec![self.output_shape(inputs)?])
     }
-    /// Makes the op's final rescale also apply ReLU, so a following Relu costs nothing.
-    fn fuse_relu(&mut self) -> bool {
+    /// What this op is as an [`Epilogue`] that the op before it may take over.
+    fn epilogue(&self) -> Option<Epilogue<'_>> {
+        None
+    }
+    /// Takes `epilogue` over into this op, whose output has shape `output`, so that the node
+    /// that was it costs nothing; false where it cannot.
+    fn absorb(&mut self, _epilogue: &Epilogue, _output: &[usize]) -> bool {
         false
     }
     /// Whether the op looks a function up in a table (see `Model::uses_functions`).
     fn uses_functions(&self) -> bool {
         false
+    }
+}
+
+/// An op that the op before it can apply at no cost: in its final rescale, or folded into its
+/// weights.
+pub enum Epilogue<'a> {
+    /// `max(0, y)`: the rescale's ReLU.
+    Relu,
+    /// `y * scale[c] + shift[c]` per channel `c` of axis 1 (inference BatchNormalization):
+    /// folded into a producer's weights and bias, the shift's parameters becoming its bias.
+    ChannelAffine { scale: &'a Constant, shift: &'a Constant },
+}
+
+impl Epilogue<'_> {
+    /// The bias that absorbing a channel affine leaves, per channel: `scale[c] * old(c) +
+    /// shift[c]`, held in the shift's parameters.
+    fn bias(scale: &Constant, shift: &Constant, old: impl Fn(usize) -> f32) -> Constant {
+        let values = (0..shift.values.len()).map(|c| scale.values.data[c] * old(c) + shift.values.data[c]).collect();
+        Constant { values: Tensor::new(vec![shift.values.len()], values), ..shift.clone() }
     }
 }
 
