@@ -73,9 +73,10 @@ enum Command {
         /// follows --target, or --max-error.
         #[arg(long, conflicts_with_all = ["target", "max_error"])]
         scale: Option<u32>,
-        /// What the scale is chosen for: `accuracy` (2^-16, or 2^-12 with Sigmoid, Tanh or
-        /// Softmax) or `resources` (2^-8: the fewest rows).
-        #[arg(long, default_value = "accuracy", conflicts_with = "max_error")]
+        /// What the scale is chosen for: `balanced` (2^-16), `accuracy` (2^-20, about the
+        /// same rows) or `resources` (2^-8: the fewest rows); a model with Sigmoid, Tanh or
+        /// Softmax takes at most 2^-12.
+        #[arg(long, default_value = "balanced", conflicts_with = "max_error")]
         target: TargetArg,
         /// The coarsest scale whose largest error on the calibration samples (against the
         /// float model) is at most this.
@@ -223,6 +224,7 @@ enum VisibilityArg {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum TargetArg {
     Accuracy,
+    Balanced,
     Resources,
 }
 
@@ -288,6 +290,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
                 (Some(scale), ..) => Precision::Scale(scale),
                 (None, Some(error), _) => Precision::MaxError(error),
                 (None, None, TargetArg::Accuracy) => Precision::Target(Target::Accuracy),
+                (None, None, TargetArg::Balanced) => Precision::Target(Target::Balanced),
                 (None, None, TargetArg::Resources) => Precision::Target(Target::Resources),
             };
             let options = CompileOptions { precision, input_visibility: Vec::new(), param_visibility, width, optimize, pack };
