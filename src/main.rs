@@ -75,7 +75,7 @@ enum Command {
         scale: Option<u32>,
         /// What the scale is chosen for: `balanced` (2^-16), `accuracy` (2^-20, about the
         /// same rows) or `resources` (2^-8: the fewest rows); a model with Sigmoid, Tanh or
-        /// Softmax takes at most 2^-12.
+        /// Softmax takes at most 2^-16.
         #[arg(long, default_value = "balanced", conflicts_with = "max_error")]
         target: TargetArg,
         /// The coarsest scale whose largest error on the calibration samples (against the

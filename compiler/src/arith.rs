@@ -149,8 +149,7 @@ impl Arith for Evaluate {
     }
 
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
-        FunctionTable::check_shape(f, self.shape).map_err(Error::Range)?;
-        let table = FunctionTable::new(f, self.shape.limb_bits);
+        let table = FunctionTable::new(f, self.shape).map_err(Error::Range)?;
         items.iter().map(|x| table.witness(known(x), self.shape.limbs).map(|w| Wire::known(w.out)).map_err(Error::Range)).collect()
     }
 

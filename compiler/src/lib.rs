@@ -484,8 +484,7 @@ pub enum Precision {
 }
 
 /// What the scale is chosen for when none is given (EZKL's accuracy and resources, and a
-/// default between them). A model with function tables (which sample at the limb's resolution)
-/// takes at most 2^-12.
+/// default between them). A model with function tables takes at most 2^-16.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
@@ -522,10 +521,18 @@ pub const MAX_SCALE: u32 = 20;
 const MAX_LIMB_BITS: u32 = 12;
 
 /// The limb width for a scale: the scale itself up to [`MAX_LIMB_BITS`] (one limb holds a
-/// rescale's remainder), beyond it the scale split evenly over the fewest limbs that hold it.
-pub fn limb_bits_for(scale: u32) -> u32 {
-    scale.div_ceil(scale.div_ceil(MAX_LIMB_BITS))
+/// rescale's remainder), beyond it the scale split evenly over the fewest limbs that hold it;
+/// for a model with function tables the widest limb, whose tables sample finely enough.
+pub fn limb_bits_for(scale: u32, functions: bool) -> u32 {
+    match functions {
+        true => scale.min(MAX_LIMB_BITS),
+        false => scale.div_ceil(scale.div_ceil(MAX_LIMB_BITS)),
+    }
 }
+
+/// The finest scale of a model with function tables: their samples fit limbs of
+/// [`MAX_LIMB_BITS`] up to about 2^-18; at 2^-16 they take 3 x 1025 rows.
+const MAX_FUNCTION_SCALE: u32 = 16;
 
 /// The packing `--optimize evm` chooses (docs/evm.md): enough for a model's key to fit in one
 /// or two commitments.
@@ -591,10 +598,11 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             )))
         }
     };
-    let widest = |scale: u32| (62 / limb_bits_for(scale) as usize).min(8);
+    let functions = std::cell::Cell::new(false);
+    let widest = |scale: u32| (62 / limb_bits_for(scale, functions.get()) as usize).min(8);
     let settings_at = |scale: u32, width: usize, limbs: usize| Settings {
         scale_bits: scale,
-        limb_bits: limb_bits_for(scale),
+        limb_bits: limb_bits_for(scale, functions.get()),
         width,
         limbs,
         input_visibility: input_visibility.clone(),
@@ -605,7 +613,8 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
     let probe_at = |scale: u32| Model::from_onnx(bytes, settings_at(scale, options.width.unwrap_or(8), widest(scale)));
     let probe = probe_at(8)?;
     let calibration = samples(&probe, calibration)?;
-    let finest = if probe.uses_functions() { MAX_LIMB_BITS } else { MAX_SCALE };
+    functions.set(probe.uses_functions());
+    let finest = if functions.get() { MAX_FUNCTION_SCALE } else { MAX_SCALE };
     let scale = match options.precision {
         Precision::Scale(scale) if !(2..=MAX_SCALE).contains(&scale) => return Err(Error::Input(format!("scale {scale}: choose 2 to {MAX_SCALE}"))),
         Precision::Scale(scale) => scale,
@@ -637,7 +646,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             })?
         }
     };
-    let limb_bits = limb_bits_for(scale);
+    let limb_bits = limb_bits_for(scale, functions.get());
     let settings = |width: usize, limbs: usize| settings_at(scale, width, limbs);
     let probe = probe_at(scale)?;
     let mut largest = 0;

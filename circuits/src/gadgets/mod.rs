@@ -300,13 +300,9 @@ impl MlConfig {
         }
     }
 
-    /// The functions' tables: only where the scale is the limb width (see [`FunctionTable`]).
+    /// The functions' tables: those that the scale and limb allow (see [`FunctionTable`]).
     fn function_tables(&self) -> Vec<FunctionTable> {
-        let Shape { scale_bits, limb_bits, .. } = self.shape;
-        if scale_bits != limb_bits {
-            return Vec::new();
-        }
-        Function::ALL.iter().map(|f| FunctionTable::new(*f, limb_bits)).collect()
+        Function::ALL.iter().filter_map(|f| FunctionTable::new(*f, self.shape).ok()).collect()
     }
 
     /// The narrow range of the remainder's top limb, where it is narrower than a limb.
@@ -531,8 +527,7 @@ impl MlConfig {
     /// part of `x` beyond the table, and the interpolation's remainder and step).
     pub fn function(&self, layouter: &mut Layouter, f: Function, inputs: &[AssignedCell]) -> Result<Vec<AssignedCell>, Error> {
         let Shape { limb_bits: bits, limbs, .. } = self.shape;
-        FunctionTable::check_shape(f, self.shape).map_err(Error::Synthesis)?;
-        let table = FunctionTable::new(f, bits);
+        let table = FunctionTable::new(f, self.shape).map_err(Error::Synthesis)?;
         let step_scale = 1i64 << (bits - table.step_bits);
         let (span, forbid) = match table.above {
             Some(above) => (above - table.below, 0),
@@ -729,7 +724,7 @@ impl Function {
     }
 
     /// `log2` of the sampled interval's length (real units): beyond the interval the
-    /// fixed-point output is its limit to within half a step of `2^-bits`. Sigmoid and Tanh
+    /// fixed-point output is its limit to within half a step of `2^-bits` (the scale). Sigmoid and Tanh
     /// are sampled on `[-L/2, L/2)`; Exp on `(-L, 0]` shifted up by one sample, since the
     /// softmax's largest input is exactly 0.
     fn interval_bits(self, bits: u32) -> u32 {
@@ -770,14 +765,17 @@ fn exp(x: f64) -> f64 {
     (0..10).fold(sum, |p, _| p * p)
 }
 
-/// One function's samples at scale `2^bits`: `samples[i] = round(f(start + i * 2^step_bits)
-/// * 2^bits)` (inputs in fixed point) for `i` in `0..=2^grid`. An input `x` in the interval
+/// One function's samples at scale `2^scale`: `samples[i] = round(f(start + i * 2^step_bits)
+/// * 2^scale)` (inputs in fixed point) for `i` in `0..=2^grid`. An input `x` in the interval
 /// `[start, start + 2^(step_bits + grid))` is `start + index * 2^step_bits + r` with
 /// `0 <= r < 2^step_bits`, and its output `samples[index] + round(r * slope / 2^step_bits)`,
 /// `slope = samples[index + 1] - samples[index]`.
 #[derive(Clone, Debug)]
 pub struct FunctionTable {
     function: Function,
+    /// The fixed point of inputs, samples and outputs.
+    scale: u32,
+    /// The limb: an input's fine part and an interpolation step each fill one.
     bits: u32,
     grid: u32,
     step_bits: u32,
@@ -804,43 +802,40 @@ pub struct FunctionWitness {
 }
 
 impl FunctionTable {
-    /// The tables sample at the limb's resolution and interpolate within one limb, so a
-    /// function needs the scale to be the limb width.
-    pub fn check_shape(function: Function, shape: Shape) -> Result<(), String> {
-        if shape.scale_bits != shape.limb_bits {
+    /// The table for `function` at the shape's scale and limb: `2^(bits - 2) + 1` samples (more
+    /// if the interval needs them, an input's step would not fit one limb, or an interpolation
+    /// step would not fit one): with three functions at a scale of one limb the table stays
+    /// within the `2^(bits + 1)` rows the range table already forces, and the chords are within
+    /// half a fixed-point step of the curves from scale 8 on. Beyond one limb of scale a table
+    /// has at most `2^bits + 1` samples; a scale that needs more is an error.
+    pub fn new(function: Function, shape: Shape) -> Result<Self, String> {
+        let (scale, bits) = (shape.scale_bits, shape.limb_bits);
+        let interval = function.interval_bits(scale);
+        let table = ((bits.saturating_sub(2)).max((interval + scale).saturating_sub(bits))..=interval + scale)
+            .map(|grid| Self::with_grid(function, scale, bits, grid))
+            .find(Self::steps_fit)
+            .expect("one sample per fixed-point step needs no interpolation");
+        if scale > bits && table.grid > bits {
             return Err(format!(
-                "{} is a table lookup at the limb's resolution, which needs the scale (2^{}) to be the limb width (2^{}); compile with --scale 12 or less",
+                "{} at scale 2^-{scale} needs a table of 2^{} samples, more than limbs of {bits} bits hold; compile with --scale 16 or less",
                 function.name(),
-                shape.scale_bits,
-                shape.limb_bits
+                table.grid
             ));
         }
-        Ok(())
+        Ok(table)
     }
 
-    /// `2^(bits - 2) + 1` samples (more if the interval needs them, or an interpolation step
-    /// would not fit one limb): with three functions the table stays within the
-    /// `2^(bits + 1)` rows the range table already forces, and the chords are within half a
-    /// fixed-point step of the curves from scale 8 on.
-    pub fn new(function: Function, bits: u32) -> Self {
-        let interval = function.interval_bits(bits);
-        (bits.saturating_sub(2).max(interval)..=interval + bits)
-            .map(|grid| Self::with_grid(function, bits, grid))
-            .find(Self::steps_fit)
-            .expect("one sample per fixed-point step needs no interpolation")
-    }
-
-    fn with_grid(function: Function, bits: u32, grid: u32) -> Self {
-        let interval = function.interval_bits(bits);
-        let step_bits = interval + bits - grid;
+    fn with_grid(function: Function, scale: u32, bits: u32, grid: u32) -> Self {
+        let interval = function.interval_bits(scale);
+        let step_bits = interval + scale - grid;
         let start = match function {
-            Function::Exp => (1i64 << step_bits) - (1i64 << (interval + bits)),
-            Function::Sigmoid | Function::Tanh => -(1i64 << (interval + bits - 1)),
+            Function::Exp => (1i64 << step_bits) - (1i64 << (interval + scale)),
+            Function::Sigmoid | Function::Tanh => -(1i64 << (interval + scale - 1)),
         };
-        let scale = (1u64 << bits) as f64;
-        let samples = (0..=1i64 << grid).map(|i| (function.eval((start + (i << step_bits)) as f64 / scale) * scale).round() as i64).collect();
-        let (below, above) = function.limits(bits);
-        Self { function, bits, grid, step_bits, start, samples, below, above }
+        let one = (1u64 << scale) as f64;
+        let samples = (0..=1i64 << grid).map(|i| (function.eval((start + (i << step_bits)) as f64 / one) * one).round() as i64).collect();
+        let (below, above) = function.limits(scale);
+        Self { function, scale, bits, grid, step_bits, start, samples, below, above }
     }
 
     /// Whether every interpolation step `t` fits one limb, `[-2^(bits-1), 2^(bits-1))`.
@@ -851,7 +846,7 @@ impl FunctionTable {
     /// The lookup's witness for input `x` (fixed point) in a circuit of `limbs` limbs.
     pub fn witness(&self, x: i64, limbs: usize) -> Result<FunctionWitness, String> {
         let bits = self.bits;
-        let real = |v: i64| v as f64 / (1u64 << bits) as f64;
+        let real = |v: i64| v as f64 / (1u64 << self.scale) as f64;
         let u = x as i128 - self.start as i128;
         let above = u.div_euclid(1 << (self.step_bits + self.grid));
         let above_bound = 1i128 << (bits as usize * (limbs - 1) - 1);
@@ -886,44 +881,77 @@ impl FunctionTable {
 mod tests {
     use super::*;
 
-    /// Every scale the compiler accepts has tables whose interpolation steps fit one limb,
-    /// that fit beside the range table in the rows it already forces (from scale 7 on), and
-    /// whose outputs are close to the function: half a fixed-point step from rounding each
-    /// sample, half from rounding the interpolation, and the chord's distance to the curve
-    /// (under half a step from scale 8 on; coarser scales have relatively fewer samples).
+    fn shape(scale_bits: u32, limb_bits: u32) -> Shape {
+        Shape { width: 8, scale_bits, limb_bits, limbs: 3, private_params: false }
+    }
+
+    /// The largest error of `f`'s table over the inputs `x` (fixed point), in steps.
+    fn worst(table: &FunctionTable, f: Function, scale: u32, inputs: impl Iterator<Item = i64>) -> f64 {
+        let one = (1u64 << scale) as f64;
+        inputs
+            .map(|x| {
+                let out = table.witness(x, 3).unwrap().out;
+                let exact = match f {
+                    Function::Sigmoid => 1.0 / (1.0 + (-(x as f64) / one).exp()),
+                    Function::Tanh => (x as f64 / one).tanh(),
+                    Function::Exp => (x as f64 / one).exp(),
+                };
+                (out as f64 - exact * one).abs()
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Every scale of one limb has tables whose interpolation steps fit one limb, that fit
+    /// beside the range table in the rows it already forces (from scale 7 on), and whose
+    /// outputs are close to the function: half a fixed-point step from rounding each sample,
+    /// half from rounding the interpolation, and the chord's distance to the curve (under half
+    /// a step from scale 8 on; coarser scales have relatively fewer samples).
     #[test]
-    fn tables_fit_every_scale() {
+    fn tables_fit_every_scale_of_one_limb() {
         for bits in 2..=12u32 {
-            let rows = (1usize << bits) + Function::ALL.iter().map(|f| FunctionTable::new(*f, bits).samples.len()).sum::<usize>();
+            let tables: Vec<FunctionTable> = Function::ALL.iter().map(|f| FunctionTable::new(*f, shape(bits, bits)).unwrap()).collect();
+            let rows = (1usize << bits) + tables.iter().map(|t| t.samples.len()).sum::<usize>();
             assert!(bits < 7 || rows < 1 << (bits + 1), "scale {bits}: {rows} table rows");
-            for f in Function::ALL {
-                let table = FunctionTable::new(f, bits);
+            for (f, table) in Function::ALL.into_iter().zip(&tables) {
                 assert!(table.steps_fit() && table.step_bits <= bits, "scale {bits}: {f:?}");
-                let scale = (1u64 << bits) as f64;
-                let mut worst = 0f64;
                 let end = if f == Function::Exp { 1 } else { 12 << bits };
-                for x in -(12 << bits)..end {
-                    let out = table.witness(x, 24 / bits as usize).unwrap().out;
-                    let exact = match f {
-                        Function::Sigmoid => 1.0 / (1.0 + (-(x as f64) / scale).exp()),
-                        Function::Tanh => (x as f64 / scale).tanh(),
-                        Function::Exp => (x as f64 / scale).exp(),
-                    };
-                    worst = worst.max((out as f64 - exact * scale).abs());
-                }
+                let worst = worst(table, f, bits, -(12 << bits)..end);
                 assert!(worst <= if bits >= 8 { 1.5 } else { 3.0 }, "scale {bits}: {f:?} is off by {worst} steps");
             }
         }
     }
 
+    /// Beyond one limb (limbs of 12 bits) the tables keep at most `2^12 + 1` samples each up to
+    /// scale 2^-18; at 2^-16, the chord is within about two steps of the curve (sampled on every
+    /// 61st input, the whole interval and past it).
+    #[test]
+    fn tables_beyond_one_limb() {
+        for scale in 13..=18 {
+            for f in Function::ALL {
+                let table = FunctionTable::new(f, shape(scale, 12)).unwrap();
+                assert!(table.steps_fit() && table.step_bits <= 12 && table.samples.len() <= 4097, "scale {scale}: {f:?}");
+            }
+        }
+        for f in Function::ALL {
+            let table = FunctionTable::new(f, shape(16, 12)).unwrap();
+            let end = if f == Function::Exp { 1 } else { 20 << 16 };
+            let worst = worst(&table, f, 16, (-(20i64 << 16)..end).step_by(61));
+            assert!(worst <= 2.5, "scale 16: {f:?} is off by {worst} steps");
+        }
+        let err = FunctionTable::new(Function::Sigmoid, shape(20, 12)).unwrap_err();
+        assert!(err.contains("Sigmoid at scale 2^-20 needs a table of 2^13 samples, more than limbs of 12 bits hold"), "{err}");
+        assert!(FunctionTable::new(Function::Sigmoid, shape(16, 8)).is_err());
+    }
+
     #[test]
     fn exp_refuses_inputs_above_its_table() {
-        let table = FunctionTable::new(Function::Exp, 8);
+        let table = FunctionTable::new(Function::Exp, shape(8, 8)).unwrap();
         assert_eq!(table.witness(0, 2).unwrap().out, 256);
         let err = table.witness(256, 2).unwrap_err();
         assert!(err.contains("Exp input 1 is at or above 0.125"), "{err}");
-        assert_eq!(FunctionTable::new(Function::Sigmoid, 8).witness(40 << 8, 2).unwrap().out, 256);
-        assert!(FunctionTable::new(Function::Sigmoid, 8).witness(1 << 20, 2).unwrap_err().contains("outside the circuit's range"));
+        let sigmoid = FunctionTable::new(Function::Sigmoid, shape(8, 8)).unwrap();
+        assert_eq!(sigmoid.witness(40 << 8, 2).unwrap().out, 256);
+        assert!(sigmoid.witness(1 << 20, 2).unwrap_err().contains("outside the circuit's range"));
     }
 
     #[test]
