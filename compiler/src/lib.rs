@@ -599,10 +599,10 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         }
     };
     let functions = std::cell::Cell::new(false);
-    let widest = |scale: u32| (62 / limb_bits_for(scale, functions.get()) as usize).min(8);
-    let settings_at = |scale: u32, width: usize, limbs: usize| Settings {
+    let widest = |limb_bits: u32| (62 / limb_bits as usize).min(8);
+    let settings_at = |scale: u32, limb_bits: u32, width: usize, limbs: usize| Settings {
         scale_bits: scale,
-        limb_bits: limb_bits_for(scale, functions.get()),
+        limb_bits,
         width,
         limbs,
         input_visibility: input_visibility.clone(),
@@ -610,7 +610,10 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         pack,
     };
     // A model at a scale with the widest range: for choosing the scale and calibrating.
-    let probe_at = |scale: u32| Model::from_onnx(bytes, settings_at(scale, options.width.unwrap_or(8), widest(scale)));
+    let probe_at = |scale: u32| {
+        let limb_bits = limb_bits_for(scale, functions.get());
+        Model::from_onnx(bytes, settings_at(scale, limb_bits, options.width.unwrap_or(8), widest(limb_bits)))
+    };
     let probe = probe_at(8)?;
     let calibration = samples(&probe, calibration)?;
     functions.set(probe.uses_functions());
@@ -646,58 +649,91 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             })?
         }
     };
-    let limb_bits = limb_bits_for(scale, functions.get());
-    let settings = |width: usize, limbs: usize| settings_at(scale, width, limbs);
     let probe = probe_at(scale)?;
     let mut largest = 0;
     for (i, sample) in calibration.iter().enumerate() {
         let x = probe.quantize_input(sample).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?;
         largest = largest.max(probe.evaluate(&x).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?.1);
     }
-    let limbs = if calibration.is_empty() {
-        ((scale + 16).div_ceil(limb_bits) as usize).max(2)
-    } else {
-        (2..=widest(scale))
-            .find(|&m| 1i64 << (m * limb_bits as usize - 1) > 2 * largest)
-            .ok_or_else(|| Error::Range(format!("calibration reached {largest}, beyond every range the circuit supports")))?
-    };
-
     let accuracy = (!calibration.is_empty()).then(|| probe.accuracy(&calibration)).transpose()?;
-    let lay_out = |width: usize| -> Result<(Settings, Report), Error> {
-        let settings = settings(width, limbs);
-        let model = Model::from_onnx(bytes, settings.clone())?;
-        let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, Pass::Key)?;
-        let public_values = model.public_values();
-        let k = synthesis.min_k(public_values);
-        let d = synthesis.cs.description(k);
-        let layout = d.layout(pack);
-        let report = Report {
-            k,
-            rows_used: synthesis.rows,
-            usable_rows: layout.usable_rows,
-            advice_columns: d.num_advice,
-            fixed_columns: d.num_fixed,
-            lookups: d.lookups.len(),
-            permutation_columns: d.permutation.len(),
-            max_degree: layout.degree,
-            input_shapes: model.inputs.iter().map(|(_, shape)| shape.clone()).collect(),
-            output_shapes: model.output_shapes(),
-            public_values,
-            calibration_largest: largest,
-            range_bound: settings.shape().bound(),
-            calibration_samples: calibration.len(),
-            width_chosen_for: None,
-            estimated_prove_cpu_seconds: cost::prove_seconds(&layout, &d),
-            estimated_verify_gas: cost::verify_gas(&layout, &synthesis.fixed, public_values),
-            srs_powers: layout.srs_powers(),
-            accuracy: accuracy.clone(),
+
+    // Each limb width the scale allows, laid out; the cheapest for `optimize` wins.
+    let mut best: Option<(Settings, Report)> = None;
+    let mut first_error = None;
+    for limb_bits in limb_candidates(scale, functions.get()) {
+        let limbs = match calibration.is_empty() {
+            true => Some(((scale + 16).div_ceil(limb_bits) as usize).max(2)),
+            false => (2..=widest(limb_bits)).find(|&m| 1i64 << (m * limb_bits as usize - 1) > 2 * largest),
         };
-        Ok((settings, report))
-    };
-    match options.width {
-        Some(width) => lay_out(width),
-        None => choose_width(options.optimize, lay_out),
+        let Some(limbs) = limbs else {
+            first_error.get_or_insert(Error::Range(format!("calibration reached {largest}, beyond every range the circuit supports")));
+            continue;
+        };
+        let lay_out = |width: usize| -> Result<(Settings, Report), Error> {
+            let settings = settings_at(scale, limb_bits, width, limbs);
+            let model = Model::from_onnx(bytes, settings.clone())?;
+            let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, Pass::Key)?;
+            let public_values = model.public_values();
+            let k = synthesis.min_k(public_values);
+            let d = synthesis.cs.description(k);
+            let layout = d.layout(pack);
+            let report = Report {
+                k,
+                rows_used: synthesis.rows,
+                usable_rows: layout.usable_rows,
+                advice_columns: d.num_advice,
+                fixed_columns: d.num_fixed,
+                lookups: d.lookups.len(),
+                permutation_columns: d.permutation.len(),
+                max_degree: layout.degree,
+                input_shapes: model.inputs.iter().map(|(_, shape)| shape.clone()).collect(),
+                output_shapes: model.output_shapes(),
+                public_values,
+                calibration_largest: largest,
+                range_bound: settings.shape().bound(),
+                calibration_samples: calibration.len(),
+                width_chosen_for: None,
+                estimated_prove_cpu_seconds: cost::prove_seconds(&layout, &d),
+                estimated_verify_gas: cost::verify_gas(&layout, &synthesis.fixed, public_values),
+                srs_powers: layout.srs_powers(),
+                accuracy: accuracy.clone(),
+            };
+            Ok((settings, report))
+        };
+        let laid_out = match options.width {
+            Some(width) => lay_out(width),
+            None => choose_width(options.optimize, lay_out),
+        };
+        match laid_out {
+            Ok(candidate) => {
+                let cost = |r: &Report| match options.optimize {
+                    Optimize::Proving => (r.estimated_prove_cpu_seconds, r.estimated_verify_gas as f64),
+                    Optimize::Evm => (r.estimated_verify_gas as f64, r.estimated_prove_cpu_seconds),
+                };
+                if best.as_ref().is_none_or(|(_, b)| cost(&candidate.1) < cost(b)) {
+                    best = Some(candidate);
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
     }
+    best.ok_or_else(|| first_error.expect("every scale has a limb width"))
+}
+
+/// The limb widths worth laying out for a scale: one limb holding a rescale's remainder up to
+/// 12 bits; beyond it the scale split evenly into two or three limbs, and the widest limb
+/// (fewer range limbs per value, a larger table). A model with function tables takes the
+/// widest, which its tables need.
+fn limb_candidates(scale: u32, functions: bool) -> Vec<u32> {
+    if functions || scale <= MAX_LIMB_BITS {
+        return vec![limb_bits_for(scale, functions)];
+    }
+    let mut widths: Vec<u32> = [scale.div_ceil(2), scale.div_ceil(3), MAX_LIMB_BITS].into_iter().filter(|&b| b <= MAX_LIMB_BITS).collect();
+    widths.sort_unstable();
+    widths.dedup();
+    widths
 }
 
 /// The layout for `optimize` among the narrowest width at each circuit size (a narrower

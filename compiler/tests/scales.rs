@@ -28,7 +28,8 @@ fn limbs_split_scales_beyond_twelve_bits_evenly() {
 }
 
 /// The MNIST MLP at finer scales: each step of scale shrinks the error against onnxruntime,
-/// and the circuit holds at each (13 has a narrow remainder limb: 13 = 7 + 6).
+/// and the circuit holds at each (beyond 12 the remainder takes two limbs, the top one narrow
+/// where the limb does not divide the scale).
 #[test]
 fn finer_scales_are_more_accurate_and_prove() {
     let bytes = fixture_bytes("mnist_mlp/model.onnx");
@@ -37,7 +38,9 @@ fn finer_scales_are_more_accurate_and_prove() {
     let mut errors = Vec::new();
     for scale in [8, 13, 16, 20] {
         let (model, x) = compiled(&bytes, &input, scale);
-        assert_eq!(model.settings.limb_bits, limb_bits_for(scale, false));
+        // The limb is chosen for cost among those the scale allows.
+        let limb = model.settings.limb_bits;
+        assert!(if scale <= 12 { limb == scale } else { limb <= 12 && scale.div_ceil(limb) <= 3 }, "scale {scale}: limb {limb}");
         let (outputs, _) = model.evaluate(&x).unwrap();
         errors.push(outputs[0].data.iter().zip(&expected).map(|(q, e)| (model.dequantize(*q) - e).abs()).fold(0.0, f64::max));
         mock_prove(&model, &x).unwrap();
@@ -55,7 +58,11 @@ fn the_remainders_top_limb_is_checked_against_its_narrow_range() {
     let w = [0.37f32, -1.21, 0.66, 0.05, -0.48, 0.91];
     let bytes = one_op("MatMul", vec![], &[(vec![3, 2], w.to_vec())], &[1, 3]);
     let input = [0.813f32, -0.274, 0.552];
-    let (model, x) = compiled(&bytes, &input, 13);
+    let (settings, _) = zkinfer_compiler::compile(&bytes, &options(13), &[input.to_vec()]).unwrap();
+    // Limbs of 7 bits, whichever compile chose: 13 = 7 + 6.
+    let settings = zkinfer_compiler::Settings { limb_bits: 7, limbs: 4, ..settings };
+    let model = Model::from_onnx(&bytes, settings).unwrap();
+    let x = model.quantize_input(&input).unwrap();
     let shape = model.settings.shape();
     assert_eq!((shape.limb_bits, shape.remainder_limbs(), shape.top_remainder_bits()), (7, 2, 6));
     mock_prove(&model, &x).unwrap();
@@ -125,4 +132,16 @@ fn functions_beyond_a_limb_prove_finer_and_too_fine_is_refused() {
     assert!(at16 * 4.0 < at12 && at16 < 5e-4, "{at12} {at16}");
     let err = zkinfer_compiler::compile(&bytes, &options(20), &[input]).unwrap_err().to_string();
     assert!(err.contains("Sigmoid at scale 2^-20 needs a table of 2^13 samples") && err.contains("compile with --scale 16 or less"), "{err}");
+}
+
+/// Beyond 12 bits of scale the limb is laid out at each width the scale allows and the
+/// cheapest kept: the MNIST MLP at 2^-16 takes limbs of 12 bits (two range limbs a value, a
+/// 2^12-row table), 2^13 rows like 2^-8, where limbs of 8 bits took 2^14.
+#[test]
+fn the_limb_is_chosen_for_cost() {
+    let bytes = fixture_bytes("mnist_mlp/model.onnx");
+    let input = fixture_input("mnist_mlp");
+    let options = CompileOptions { width: None, ..options(16) };
+    let (settings, report) = zkinfer_compiler::compile(&bytes, &options, &[input]).unwrap();
+    assert_eq!((settings.limb_bits, settings.limbs, report.k), (12, 2, 13));
 }
