@@ -423,7 +423,7 @@ fn inputs_outside_the_range_name_it_and_the_fix() {
         path
     };
     let o = zkinfer(&["prove", &d, "--input", &write("huge", r#"{"input_data": [[1e9, 0, 0, 0]]}"#), "-o", &format!("{d}/p.json")]);
-    assert!(!o.status.success() && text(&o).contains("strictly between -") && text(&o).contains("--calibration"), "{}", text(&o));
+    assert!(!o.status.success() && text(&o).contains("value 1000000000 at index 0 of input '") && text(&o).contains("strictly between -") && text(&o).contains("--calibration"), "{}", text(&o));
     for word in ["NaN", "Infinity"] {
         let o = zkinfer(&["run", &d, "--input", &write(word, &format!(r#"{{"input_data": [[{word}, 0, 0, 0]]}}"#))]);
         assert!(!o.status.success() && text(&o).contains(&format!("the input holds {word}")), "{}", text(&o));

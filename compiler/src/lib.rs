@@ -328,9 +328,16 @@ impl Model {
                 let q = (x as f64 * (1u64 << self.settings.scale_bits) as f64).round();
                 if !q.is_finite() || q.abs() >= bound as f64 {
                     let limit = bound as f64 / (1u64 << self.settings.scale_bits) as f64;
+                    // Named by its input and its index there: a model may take several.
+                    let (mut input, mut index) = (0, i);
+                    while index >= self.inputs[input].1.iter().product::<usize>() {
+                        index -= self.inputs[input].1.iter().product::<usize>();
+                        input += 1;
+                    }
                     return Err(Error::Input(format!(
-                        "value {x} at index {i} is outside the range the circuit was compiled for: inputs must lie strictly between -{limit} and {limit}; \
-                         compile again with --calibration samples that cover your inputs (or a smaller --scale)"
+                        "value {x} at index {index} of input '{}' is outside the range the circuit was compiled for: inputs must lie strictly between -{limit} and {limit}; \
+                         compile again with --calibration samples that cover your inputs (or a smaller --scale)",
+                        self.inputs[input].0
                     )));
                 }
                 Ok(q as i64)

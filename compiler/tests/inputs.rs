@@ -28,6 +28,9 @@ fn two_inputs_prove_together() {
     assert_eq!(model.inputs, vec![("input".to_string(), vec![1, 3]), ("mask".to_string(), vec![1, 3])]);
     let err = model.quantize_input(&features).unwrap_err().to_string();
     assert!(err.contains("the model takes 6 values ('input' [1, 3], 'mask' [1, 3]), the input has 3"), "{err}");
+    // A value out of range is named by its input and its index there.
+    let err = model.quantize_input(&[0.0, 0.0, 0.0, 0.0, 1e9, 0.0]).unwrap_err().to_string();
+    assert!(err.contains("value 1000000000 at index 1 of input 'mask' is outside the range"), "{err}");
 }
 
 #[test]
