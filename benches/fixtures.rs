@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{compile, CompileOptions, Precision, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{compile, CompileOptions, Model, Optimize, ParamVisibility, Precision, Visibility};
 use zkinfer_prover::backend::{Bases, Domain};
 use zkinfer_prover::gpu::{Gpu, GpuStats};
 use zkinfer_prover::quotient::QuotientJob;
@@ -41,11 +41,7 @@ fn main() {
     };
     let gpu = gpu::gpu();
     let names = fixtures();
-    println!(
-        "\n# Proving the bundled models: {} against {}\n",
-        Cpu.name(),
-        gpu.as_ref().map_or("no GPU backend".to_string(), |g| g.name())
-    );
+    println!("\n# Proving the bundled models: {} against {}\n", Cpu.name(), gpu.as_ref().map_or("no GPU backend".to_string(), |g| g.name()));
     println!(
         "Median of {runs} proofs per backend after one warm-up proof; seconds per proof. The other columns are means per \
          proof: the CPU proof's backend calls (MSMs, NTTs, the quotient) and their time, and the bound on any backend's \

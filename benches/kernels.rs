@@ -133,9 +133,7 @@ fn msm<M: Measurement>(c: &mut Criterion<M>, backends: &Backends, log_sizes: &[u
         let n = 1usize << log_n;
         let (points, scalars) = (&bases.points()[..n], &scalars[..n]);
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_function(BenchmarkId::new("arkworks", format!("2^{log_n}")), |b| {
-            b.iter(|| G1Projective::msm(points, scalars).expect("as many points as scalars"))
-        });
+        group.bench_function(BenchmarkId::new("arkworks", format!("2^{log_n}")), |b| b.iter(|| G1Projective::msm(points, scalars).expect("as many points as scalars")));
         for (backend, counters) in backends.all() {
             backends.measure(counters, "msm", log_n, || {
                 group.bench_function(BenchmarkId::new(backend.name(), format!("2^{log_n}")), |b| b.iter(|| backend.msm(&bases, &[scalars])));

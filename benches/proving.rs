@@ -58,10 +58,7 @@ fn main() {
 fn one_process_per_size(sizes: impl Iterator<Item = u32>) {
     let (mut time, mut memory) = (String::new(), String::new());
     for k in sizes {
-        let out = Command::new(std::env::current_exe().expect("the running binary"))
-            .env(CHILD, k.to_string())
-            .output()
-            .expect("the benchmark binary runs again");
+        let out = Command::new(std::env::current_exe().expect("the running binary")).env(CHILD, k.to_string()).output().expect("the benchmark binary runs again");
         assert!(out.status.success(), "the child process for k = {k} failed:\n{}", String::from_utf8_lossy(&out.stderr));
         for line in String::from_utf8(out.stdout).expect("the child prints text").lines() {
             match line.split_once('|') {
@@ -93,9 +90,7 @@ fn prove_criterion<M: Measurement>(mut c: Criterion<M>, sizes: impl Iterator<Ite
         // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_circuit`).
         let srs = Srs::generate_insecure(1 << k, rng);
         let pk = keygen(&srs, &circuit.shape(), Some(k), 1, &Cpu).expect("keygen");
-        group.bench_function(BenchmarkId::new(Cpu.name(), format!("2^{k}")), |b| {
-            b.iter(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove"))
-        });
+        group.bench_function(BenchmarkId::new(Cpu.name(), format!("2^{k}")), |b| b.iter(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove")));
     }
     group.finish();
     c.final_summary();
@@ -113,9 +108,7 @@ fn prove_timed(sizes: impl Iterator<Item = u32>, rng: &mut Rng) {
         // An SRS of exactly 2^k powers carries its rows' Lagrange basis (see `Srs::for_circuit`).
         let srs = Srs::generate_insecure(1 << k, rng);
         let pk = keygen(&srs, &circuit.shape(), Some(k), 1, &Cpu).expect("keygen");
-        let runs: Vec<Spent> = (0..MANUAL_RUNS)
-            .map(|_| measure(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove")).1)
-            .collect();
+        let runs: Vec<Spent> = (0..MANUAL_RUNS).map(|_| measure(|| prove(&pk, &circuit, &instances, &Cpu, rng, ProveOptions::default()).expect("prove")).1).collect();
         let min = runs.iter().map(|t| t.wall).fold(f64::INFINITY, f64::min);
         let mean = |f: fn(&Spent) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
         println!("| {k} | {min:.2} | {:.2} | {:.2} |", mean(|t| t.wall), mean(|t| t.cpu));
@@ -161,8 +154,7 @@ fn measure_one(k: u32) {
         s.pad(k, 1).expect("the circuit fits");
         s
     });
-    let instance: Vec<Vec<Fr>> =
-        instances.iter().map(|c| c.iter().copied().chain(std::iter::repeat(Fr::from(0u64))).take(layout.n).collect()).collect();
+    let instance: Vec<Vec<Fr>> = instances.iter().map(|c| c.iter().copied().chain(std::iter::repeat(Fr::from(0u64))).take(layout.n).collect()).collect();
     let columns = Columns { fixed: &synthesis.fixed, advice: &synthesis.advice, instance: &instance };
     let (failures, check_t) = measure(|| check(d, layout.usable_rows, &columns, &permutation));
     assert!(failures.is_empty(), "the benchmark's witness satisfies the circuit");
@@ -221,10 +213,7 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, Spent) {
 /// A line of /proc/self/status in KiB.
 fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/self/status"))
+    status.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok()).unwrap_or_else(|| panic!("{field} in /proc/self/status"))
 }
 
 /// A backend that adds up the time spent in each kernel of the backend it wraps.

@@ -137,11 +137,7 @@ pub struct SrsIdentity {
 impl SrsIdentity {
     pub fn of(vk: &VerifyingKey) -> Self {
         let id = vk.srs_id();
-        SrsIdentity {
-            id: crate::files::hex0x(&id),
-            description: zkinfer_verifier::srs::describe(&id),
-            known: zkinfer_verifier::srs::ceremony(&id).is_some(),
-        }
+        SrsIdentity { id: crate::files::hex0x(&id), description: zkinfer_verifier::srs::describe(&id), known: zkinfer_verifier::srs::ceremony(&id).is_some() }
     }
 }
 
@@ -233,15 +229,7 @@ impl fmt::Display for Done {
                     None => Ok(()),
                 }
             }
-            Done::Setup(k) => writeln!(
-                f,
-                "keys for 2^{} rows in {:.2?} on {}; wrote {} and {}",
-                k.k,
-                k.keygen_time,
-                k.backend,
-                k.vk.display(),
-                k.srs.display()
-            ),
+            Done::Setup(k) => writeln!(f, "keys for 2^{} rows in {:.2?} on {}; wrote {} and {}", k.k, k.keygen_time, k.backend, k.vk.display(), k.srs.display()),
             Done::Proved(p) => {
                 outputs(f, &p.outputs)?;
                 let s = &p.seconds;
@@ -264,15 +252,9 @@ impl fmt::Display for Done {
                 writeln!(f, "SRS: {} (srs id {})", v.srs.description, v.srs.id)?;
                 writeln!(f, "verified ({:.2?})", v.verify_time)
             }
-            Done::EvmVerifier(c) => writeln!(
-                f,
-                "wrote {} (contract {}, {} public values; SRS: {}, srs id {})",
-                c.path.display(),
-                c.contract,
-                c.public_values,
-                c.srs.description,
-                c.srs.id
-            ),
+            Done::EvmVerifier(c) => {
+                writeln!(f, "wrote {} (contract {}, {} public values; SRS: {}, srs id {})", c.path.display(), c.contract, c.public_values, c.srs.description, c.srs.id)
+            }
             Done::EvmCalldata(c) => match &c.path {
                 Some(path) => writeln!(f, "wrote {}", path.display()),
                 None => writeln!(f, "{}", c.calldata),

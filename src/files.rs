@@ -22,14 +22,9 @@ pub fn read_input(path: &Path, inputs: usize) -> Result<Vec<f32>> {
     if let Some(word) = ["NaN", "Infinity"].into_iter().find(|w| text.contains(w)) {
         bail!("{}: the input holds {word}, which JSON cannot carry and a fixed-point circuit cannot prove; give finite numbers", path.display());
     }
-    let file: InputFile = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not an input file of the form {{\"input_data\": [[...floats...]]}}", path.display()))?;
+    let file: InputFile = serde_json::from_str(&text).with_context(|| format!("{} is not an input file of the form {{\"input_data\": [[...floats...]]}}", path.display()))?;
     if file.input_data.len() != inputs {
-        bail!(
-            "{}: input_data must hold one flat list of floats per model input ({inputs}), it holds {}",
-            path.display(),
-            file.input_data.len()
-        );
+        bail!("{}: input_data must hold one flat list of floats per model input ({inputs}), it holds {}", path.display(), file.input_data.len());
     }
     Ok(file.input_data.concat())
 }

@@ -7,8 +7,8 @@ mod term;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use done::{Bench, BenchRow, Calldata, Compiled, ContractWritten, Done, KeysWritten, ProveSeconds, Proved, Ran, SrsWritten, Verified};
 use done::SrsIdentity;
+use done::{Bench, BenchRow, Calldata, Compiled, ContractWritten, Done, KeysWritten, ProveSeconds, Proved, Ran, SrsWritten, Verified};
 use files::{read_input, read_settings, Output, SettingsFile};
 use rand::rngs::OsRng;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use term::Term;
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Report, Target, Visibility};
 use zkinfer_prover::gpu::{select, BackendChoice};
-use zkinfer_prover::{keygen, proving_key_for, prove, ProveOptions, Srs};
+use zkinfer_prover::{keygen, prove, proving_key_for, ProveOptions, Srs};
 use zkinfer_verifier::description::MAX_K;
 use zkinfer_verifier::{ProofFile, TensorKind, VerifyingKey};
 
@@ -437,9 +437,9 @@ fn compile(
     let text = serde_json::to_string_pretty(&file)?;
     // Keys from a setup of another compilation would only fail at the next proof: retire them.
     let vk = out.join("vk.bin");
-    let unchanged = std::fs::read(out.join("model.onnx")).is_ok_and(|old| old == bytes)
-        && std::fs::read_to_string(&settings_file).is_ok_and(|old| old == text);
-    let retired_key = (vk.exists() && !unchanged).then(|| std::fs::remove_file(&vk).map(|()| vk.clone())).transpose().with_context(|| format!("removing the stale {}", vk.display()))?;
+    let unchanged = std::fs::read(out.join("model.onnx")).is_ok_and(|old| old == bytes) && std::fs::read_to_string(&settings_file).is_ok_and(|old| old == text);
+    let retired_key =
+        (vk.exists() && !unchanged).then(|| std::fs::remove_file(&vk).map(|()| vk.clone())).transpose().with_context(|| format!("removing the stale {}", vk.display()))?;
     write(&out.join("model.onnx"), &bytes)?;
     write(&settings_file, text.as_bytes())?;
     Ok(Compiled { model, settings_file, settings: file.settings, report: file.report, fixed_inputs, retired_key })
@@ -488,9 +488,7 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
     let backend = select(backend)?;
     let start = Instant::now();
     let pk = term
-        .step(&format!("generating keys for 2^{k} rows on {}", backend.name()), || {
-            keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), pack, backend.as_ref())
-        })
+        .step(&format!("generating keys for 2^{k} rows on {}", backend.name()), || keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), pack, backend.as_ref()))
         .map_err(|e| settings_mismatch(dir, e))?;
     let keygen_time = start.elapsed();
     let (vk, srs_file) = (dir.join("vk.bin"), dir.join("srs.bin"));
@@ -620,14 +618,7 @@ fn verify_command(term: &Term, vk_path: &Path, proof_path: &Path, srs_id: Option
     if !srs.known && srs_id.is_none() {
         term.warn(UNKNOWN_SRS);
     }
-    Ok(Verified {
-        verified: true,
-        error: None,
-        outputs: files::outputs(&tensors, TensorKind::Output),
-        inputs: files::outputs(&tensors, TensorKind::Input),
-        srs,
-        verify_time,
-    })
+    Ok(Verified { verified: true, error: None, outputs: files::outputs(&tensors, TensorKind::Output), inputs: files::outputs(&tensors, TensorKind::Input), srs, verify_time })
 }
 
 fn bench_command(term: &Term, dir: &Path, input: &Path, choices: &[BackendChoice], runs: usize) -> Result<Bench> {
@@ -642,9 +633,8 @@ fn bench_command(term: &Term, dir: &Path, input: &Path, choices: &[BackendChoice
         let backend = select(choice)?;
         let name = backend.name();
         let start = Instant::now();
-        let pk = term.step(&format!("rebuilding the proving key on {name}"), || {
-            proving_key_for(&srs, &ModelCircuit { model: &model, input: None }, vk.clone(), backend.as_ref())
-        })?;
+        let pk =
+            term.step(&format!("rebuilding the proving key on {name}"), || proving_key_for(&srs, &ModelCircuit { model: &model, input: None }, vk.clone(), backend.as_ref()))?;
         let keys = start.elapsed();
         let mut times = Vec::with_capacity(runs);
         for run in 0..=runs {
@@ -653,9 +643,7 @@ fn bench_command(term: &Term, dir: &Path, input: &Path, choices: &[BackendChoice
                 backend.take_stats();
             }
             let start = Instant::now();
-            let proof = term.step(&format!("proof {run} of {runs} on {name}"), || {
-                prove(&pk, &circuit, &instances, backend.as_ref(), &mut OsRng, ProveOptions::default())
-            })?;
+            let proof = term.step(&format!("proof {run} of {runs} on {name}"), || prove(&pk, &circuit, &instances, backend.as_ref(), &mut OsRng, ProveOptions::default()))?;
             if run > 0 {
                 times.push(start.elapsed());
             }

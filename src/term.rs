@@ -20,9 +20,8 @@ impl Term {
         if !self.spinners {
             return work();
         }
-        let spinner = ProgressBar::new_spinner()
-            .with_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("a constant template"))
-            .with_message(message.to_string());
+        let spinner =
+            ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("a constant template")).with_message(message.to_string());
         // Drawn at once, not at the first tick, so that a step shorter than a tick is seen too.
         spinner.tick();
         spinner.enable_steady_tick(Duration::from_millis(100));

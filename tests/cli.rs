@@ -247,7 +247,9 @@ fn a_named_symbolic_dimension_takes_its_size_from_dim() {
     let d = dir.to_str().unwrap().to_string();
     let o = zkinfer(&["compile", &model, "-o", &d]);
     assert!(!o.status.success() && text(&o).contains("input 'x' has dimension 1 named 'seq' and no size: give it one with `--dim seq=N`"), "{}", text(&o));
-    for (dim, message) in [("len=5", "no input has a dimension named 'len' (its symbolic dimensions: [\"batch\", \"seq\"])"), ("seq", "give NAME=SIZE"), ("seq=0", "a dimension's size is 1 to")] {
+    for (dim, message) in
+        [("len=5", "no input has a dimension named 'len' (its symbolic dimensions: [\"batch\", \"seq\"])"), ("seq", "give NAME=SIZE"), ("seq=0", "a dimension's size is 1 to")]
+    {
         let o = zkinfer(&["compile", &model, "-o", &d, "--dim", dim]);
         assert!(!o.status.success() && text(&o).contains(message), "{dim}: {}", text(&o));
     }
@@ -423,7 +425,11 @@ fn inputs_outside_the_range_name_it_and_the_fix() {
         path
     };
     let o = zkinfer(&["prove", &d, "--input", &write("huge", r#"{"input_data": [[1e9, 0, 0, 0]]}"#), "-o", &format!("{d}/p.json")]);
-    assert!(!o.status.success() && text(&o).contains("value 1000000000 at index 0 of input '") && text(&o).contains("strictly between -") && text(&o).contains("--calibration"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("value 1000000000 at index 0 of input '") && text(&o).contains("strictly between -") && text(&o).contains("--calibration"),
+        "{}",
+        text(&o)
+    );
     for word in ["NaN", "Infinity"] {
         let o = zkinfer(&["run", &d, "--input", &write(word, &format!(r#"{{"input_data": [[{word}, 0, 0, 0]]}}"#))]);
         assert!(!o.status.success() && text(&o).contains(&format!("the input holds {word}")), "{}", text(&o));

@@ -266,14 +266,7 @@ fn every_export_has_todays_outcome() {
         }
         let dir = temp(name).display().to_string();
         let t = Instant::now();
-        let outcome = zkinfer_json(&[
-            "compile",
-            &folder.join("model.onnx").display().to_string(),
-            "-o",
-            &dir,
-            "--calibration",
-            &folder.join("input.json").display().to_string(),
-        ]);
+        let outcome = zkinfer_json(&["compile", &folder.join("model.onnx").display().to_string(), "-o", &dir, "--calibration", &folder.join("input.json").display().to_string()]);
         let secs = t.elapsed().as_secs_f64();
         match (&outcome, expect) {
             (Ok(v), Compiles { atol }) => {

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Precision, Model, Optimize, ParamVisibility, Visibility, EVM_PACK};
+use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Visibility, EVM_PACK};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, ProvingKey, Srs};
 use zkinfer_verifier::evm::{calldata, solidity_verifier, CONTRACT_NAME};
 use zkinfer_verifier::{verify, VerifyingKey};
@@ -48,22 +48,13 @@ fn compile(source: &str, name: &str, contract: &str) -> Vec<u8> {
     {
         let _guard = INSTALL.lock().unwrap();
         if !sol_dir().join("node_modules/solc").exists() {
-            let status = Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(sol_dir())
-                .status()
-                .expect("npm is installed");
+            let status = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(sol_dir()).status().expect("npm is installed");
             assert!(status.success(), "npm ci failed in verifier/sol");
         }
     }
     let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.sol"));
     std::fs::write(&file, source).unwrap();
-    let out = Command::new("node")
-        .arg(sol_dir().join("compile.js"))
-        .arg(&file)
-        .arg(contract)
-        .output()
-        .expect("node is installed");
+    let out = Command::new("node").arg(sol_dir().join("compile.js")).arg(&file).arg(contract).output().expect("node is installed");
     assert!(out.status.success(), "solc failed on {}:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     hex::decode(json["bytecode"].as_str().unwrap()).unwrap()
@@ -131,14 +122,7 @@ impl Chain {
     }
 
     fn transact(&mut self, kind: TxKind, data: Vec<u8>, gas_limit: u64) -> ExecutionResult {
-        let tx = TxEnv::builder()
-            .caller(CALLER)
-            .kind(kind)
-            .data(data.into())
-            .gas_limit(gas_limit)
-            .nonce(self.nonce)
-            .build()
-            .unwrap();
+        let tx = TxEnv::builder().caller(CALLER).kind(kind).data(data.into()).gas_limit(gas_limit).nonce(self.nonce).build().unwrap();
         self.nonce += 1;
         self.evm.inspector = Profile::default();
         self.evm.inspect_tx_commit(tx).unwrap()
@@ -220,8 +204,7 @@ fn verifier_accepts_valid_proofs_within_the_code_size_limit() {
     for (k, rows, pack) in [(5, 20, 1), (8, 200, 1), (5, 20, 4), (8, 200, 16)] {
         let f = fixture(srs(), rows, Cheat::None, pack);
         assert_eq!(f.pk.vk.description().k, k);
-        let (verifier, size, _) =
-            deploy_verifier(&mut chain, &f.pk.vk, &format!("accepts_k{k}_pack{pack}"));
+        let (verifier, size, _) = deploy_verifier(&mut chain, &f.pk.vk, &format!("accepts_k{k}_pack{pack}"));
         assert!(size < MAX_CODE_SIZE, "k = {k}: deployed code of {size} bytes exceeds EIP-170");
         let data = calldata(&f.proof, &f.circuit.instances());
         let (verdict, gas) = chain.verify(verifier, data.clone());
@@ -290,14 +273,8 @@ fn model_fixture(srs: &Srs, name: &str, evm: bool) -> ModelFixture {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
     let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
     let (width, optimize) = if evm { (None, Optimize::Evm) } else { (Some(8), Optimize::Proving) };
-    let options = CompileOptions {
-        precision: Precision::Scale(8),
-        input_visibility: vec![Visibility::Private],
-        param_visibility: ParamVisibility::Fixed,
-        width,
-        optimize,
-        pack: None,
-    };
+    let options =
+        CompileOptions { precision: Precision::Scale(8), input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, width, optimize, pack: None };
     let (settings, report) = zkinfer_compiler::compile(&bytes, &options, &[]).unwrap();
     let model = Model::from_onnx(&bytes, settings).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("input.json")).unwrap()).unwrap();
@@ -326,16 +303,11 @@ fn verifier_accepts_bundled_model_proofs() {
         report(&format!("{name} (2^{} rows)", pk.vk.description().k), &chain, &pk.vk, gas, &data, size);
         let mut changed = instances.clone();
         changed[0][0] += Fr::from(1u64);
-        assert_eq!(
-            chain.verify(verifier, calldata(&proof, &changed)).0,
-            Verdict::ReturnedFalse,
-            "{name}: changed output"
-        );
+        assert_eq!(chain.verify(verifier, calldata(&proof, &changed)).0, Verdict::ReturnedFalse, "{name}: changed output");
         deployed.push((verifier, pk.vk, proof, instances));
     }
     // Each verifier rejects the other model's proof, with its own model's outputs.
-    let [(tiny, tiny_vk, tiny_proof, tiny_instances), (digits, digits_vk, digits_proof, digits_instances)] =
-        <[_; 2]>::try_from(deployed).ok().unwrap();
+    let [(tiny, tiny_vk, tiny_proof, tiny_instances), (digits, digits_vk, digits_proof, digits_instances)] = <[_; 2]>::try_from(deployed).ok().unwrap();
     assert!(verify(&digits_vk, &digits_instances, &tiny_proof).is_err());
     assert_eq!(chain.verify(digits, calldata(&tiny_proof, &digits_instances)).0, Verdict::ReturnedFalse);
     assert!(verify(&tiny_vk, &tiny_instances, &digits_proof).is_err());
@@ -555,10 +527,8 @@ fn verifier_agrees_with_the_shared_proof_vectors() {
     let cases = read_json("cases.json");
     for case in cases["cases"].as_array().unwrap() {
         let file = read_json(case["file"].as_str().unwrap());
-        let raw_instances: Vec<Vec<Vec<u8>>> = file["instances"]
-            .as_array()
-            .map(|cols| cols.iter().map(|c| c.as_array().unwrap().iter().map(unhex).collect()).collect())
-            .unwrap_or_default();
+        let raw_instances: Vec<Vec<Vec<u8>>> =
+            file["instances"].as_array().map(|cols| cols.iter().map(|c| c.as_array().unwrap().iter().map(unhex).collect()).collect()).unwrap_or_default();
         // Public inputs go on chain as uint256 words as they are, even when not canonical.
         let mut data = calldata(&unhex(&file["proof"]), &words(&file));
         let flat: Vec<&Vec<u8>> = raw_instances.iter().flatten().collect();

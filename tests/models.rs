@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use serde_json::Value;
 use std::path::PathBuf;
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{compile, CompileOptions, Precision, Target, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{compile, CompileOptions, Model, Optimize, ParamVisibility, Precision, Target, Visibility};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
 use zkinfer_verifier::{verify, Error as VerifyError};
 
@@ -142,12 +142,7 @@ fn predictions_match(name: &str, upsample: bool) {
 
 fn agreement(model: &Model, name: &str, upsample: bool) -> (usize, usize) {
     let test = json("digits_test.json");
-    let expected: Vec<usize> = json(&format!("{name}/test_predictions.json"))["predictions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let expected: Vec<usize> = json(&format!("{name}/test_predictions.json"))["predictions"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let images = test["images"].as_array().unwrap();
     assert!(images.len() >= 100);
     let mut agree = 0;

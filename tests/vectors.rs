@@ -174,13 +174,7 @@ fn regenerate() {
             file(&instances, &previous_version),
             false,
         ),
-        (
-            "non_canonical_instance.json",
-            Verdict::Malformed,
-            "a public input plus the field modulus: the same value mod r, not reduced",
-            non_canonical,
-            false,
-        ),
+        ("non_canonical_instance.json", Verdict::Malformed, "a public input plus the field modulus: the same value mod r, not reduced", non_canonical, false),
     ];
 
     let dir = dir();

@@ -40,7 +40,6 @@ pub fn top_stages(stats: &GpuStats, count: usize) -> String {
     }
     let mut stages: Vec<_> = stats.stages.iter().collect();
     stages.sort_by(|a, b| b.1.cmp(a.1));
-    let shares: Vec<String> =
-        stages.iter().take(count).map(|(stage, t)| format!("{stage} {:.0}%", 100.0 * t.as_secs_f64() / total)).collect();
+    let shares: Vec<String> = stages.iter().take(count).map(|(stage, t)| format!("{stage} {:.0}%", 100.0 * t.as_secs_f64() / total)).collect();
     shares.join(", ")
 }

@@ -97,14 +97,7 @@ impl Synthesis {
         let mut cs = ConstraintSystem::default();
         let config = circuit.configure(&mut cs);
         let mut layouter = Layouter {
-            synthesis: Synthesis {
-                fixed: vec![Vec::new(); cs.num_fixed],
-                advice: vec![Vec::new(); cs.num_advice],
-                copies: Vec::new(),
-                rows: 0,
-                pass,
-                cs,
-            },
+            synthesis: Synthesis { fixed: vec![Vec::new(); cs.num_fixed], advice: vec![Vec::new(); cs.num_advice], copies: Vec::new(), rows: 0, pass, cs },
             next_region_row: 0,
             table_columns: HashSet::new(),
             key_fixed,
@@ -192,8 +185,8 @@ impl Layouter<'_> {
             }
             for (c, v) in columns.iter().zip(row) {
                 if s.pass.records_key() {
-                    set(&mut s.fixed[c.0.0], r, *v);
-                } else if self.key_fixed.is_some_and(|k| k.get(c.0.0).and_then(|c| c.get(r)) != Some(v)) {
+                    set(&mut s.fixed[c.0 .0], r, *v);
+                } else if self.key_fixed.is_some_and(|k| k.get(c.0 .0).and_then(|c| c.get(r)) != Some(v)) {
                     return Err(key_differs(Cell { column: c.0.column(), row: r }));
                 }
             }

@@ -67,11 +67,7 @@ pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Col
         .flat_map_iter(|row| {
             let cell = move |q: Query| columns.get(q, row);
             description.gates.iter().flat_map(move |gate| {
-                gate.polys
-                    .iter()
-                    .enumerate()
-                    .filter(move |(_, poly)| !poly.evaluate(&cell).is_zero())
-                    .map(move |(i, _)| Failure::Gate { gate: gate.name.clone(), poly: i, row })
+                gate.polys.iter().enumerate().filter(move |(_, poly)| !poly.evaluate(&cell).is_zero()).map(move |(i, _)| Failure::Gate { gate: gate.name.clone(), poly: i, row })
             })
         })
         .collect();
@@ -100,15 +96,11 @@ pub fn check(description: &CircuitDescription, usable_rows: usize, columns: &Col
         }
     }));
     for lookup in &description.lookups {
-        let tuple = |exprs: &[zkinfer_verifier::Expression], row: usize| -> Vec<Fr> {
-            exprs.iter().map(|e| e.evaluate(&|q| columns.get(q, row))).collect()
-        };
+        let tuple = |exprs: &[zkinfer_verifier::Expression], row: usize| -> Vec<Fr> { exprs.iter().map(|e| e.evaluate(&|q| columns.get(q, row))).collect() };
         let table: HashSet<Vec<Fr>> = (0..usable_rows).into_par_iter().map(|row| tuple(&lookup.table, row)).collect();
         let missing: Vec<Failure> = (0..usable_rows)
             .into_par_iter()
-            .filter(|&row| {
-                !lookup.selector.evaluate(&|q| columns.get(q, row)).is_zero() && !table.contains(&tuple(&lookup.inputs, row))
-            })
+            .filter(|&row| !lookup.selector.evaluate(&|q| columns.get(q, row)).is_zero() && !table.contains(&tuple(&lookup.inputs, row)))
             .map(|row| Failure::Lookup { lookup: lookup.name.clone(), row })
             .collect();
         failures.extend(missing);
@@ -129,11 +121,7 @@ impl MockProver {
     pub fn run<C: Circuit>(k: Option<u32>, circuit: &C, instances: Vec<Vec<Fr>>) -> Result<Self, Error> {
         let mut synthesis = Synthesis::run(circuit, Pass::Mock)?;
         if instances.len() != synthesis.cs.num_instance {
-            return Err(Error::Synthesis(format!(
-                "{} instance columns given, the circuit has {}",
-                instances.len(),
-                synthesis.cs.num_instance
-            )));
+            return Err(Error::Synthesis(format!("{} instance columns given, the circuit has {}", instances.len(), synthesis.cs.num_instance)));
         }
         let instance_rows = instances.iter().map(Vec::len).max().unwrap_or(0);
         let k = k.unwrap_or_else(|| synthesis.min_k(instance_rows));

@@ -19,9 +19,10 @@ impl Permutation {
     /// cycle. Cycles are merged by splicing, the smaller into the larger, as copies arrive.
     pub fn new(columns: &[Column], copies: &[(Cell, Cell)], n: usize, usable_rows: usize) -> Result<Self, Error> {
         let position = |c: &Cell| -> Result<Position, Error> {
-            let i = columns.iter().position(|col| *col == c.column).ok_or_else(|| {
-                Error::Synthesis(format!("a copy constraint uses {}, whose column is not enabled for equality", c.describe()))
-            })?;
+            let i = columns
+                .iter()
+                .position(|col| *col == c.column)
+                .ok_or_else(|| Error::Synthesis(format!("a copy constraint uses {}, whose column is not enabled for equality", c.describe())))?;
             if c.row >= usable_rows {
                 return Err(Error::Synthesis(format!("a copy constraint uses {}, beyond the {usable_rows} usable rows", c.describe())));
             }

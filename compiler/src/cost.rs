@@ -86,10 +86,7 @@ pub fn verify_gas(layout: &Layout, fixed: &[Vec<Fr>], public_values: usize) -> u
     // The opening check's right side: every commitment, the witnesses `W` and `W'` and `E G`,
     // less the one commitment whose scalar is 1.
     let msm_terms = proof_commitments + key_commitments + 2;
-    BASE + MSM_TERM * msm_terms
-        + PROOF_POINT * (proof_commitments + 2)
-        + EVALUATION * layout.openings.len() as u64
-        + PUBLIC_VALUE * public_values as u64
+    BASE + MSM_TERM * msm_terms + PROOF_POINT * (proof_commitments + 2) + EVALUATION * layout.openings.len() as u64 + PUBLIC_VALUE * public_values as u64
 }
 
 fn gate_multiplications(d: &CircuitDescription) -> usize {

@@ -9,8 +9,8 @@
 //! Cast to an integer type, an initializer of an integer type, and what is computed from them)
 //! is tracked beside them, for the ops whose integer semantics differ (`Div` truncates).
 
-use crate::ops::{axis, broadcast, NodeCtx};
 use crate::onnx::{Attribute, RawNode};
+use crate::ops::{axis, broadcast, NodeCtx};
 use crate::tensor::{broadcast_shape, Tensor};
 use std::collections::{HashMap, HashSet};
 
@@ -342,7 +342,10 @@ mod tests {
         let ends = t(&[1], &[-4.0]);
         let axes = t(&[1], &[1.0]);
         let steps = t(&[1], &[-1.0]);
-        let out = run(&node("Slice", &["x0", "s", "e", "a", "p"], vec![]), &[("x0", x.clone(), false), ("s", starts, true), ("e", ends, true), ("a", axes, true), ("p", steps, true)]).unwrap().unwrap();
+        let out =
+            run(&node("Slice", &["x0", "s", "e", "a", "p"], vec![]), &[("x0", x.clone(), false), ("s", starts, true), ("e", ends, true), ("a", axes, true), ("p", steps, true)])
+                .unwrap()
+                .unwrap();
         assert_eq!(out[0].0, t(&[2, 3], &[2.0, 1.0, 0.0, 5.0, 4.0, 3.0]));
         let out = run(&node("Gather", &["x0", "i"], vec![("axis", Attribute::Int(1))]), &[("x0", x.clone(), false), ("i", t(&[2], &[2.0, -3.0]), true)]).unwrap().unwrap();
         assert_eq!(out[0].0, t(&[2, 2], &[2.0, 0.0, 5.0, 3.0]));

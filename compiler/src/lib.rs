@@ -89,13 +89,7 @@ fn no_packing() -> usize {
 
 impl Settings {
     pub fn shape(&self) -> Shape {
-        Shape {
-            width: self.width,
-            scale_bits: self.scale_bits,
-            limb_bits: self.limb_bits,
-            limbs: self.limbs,
-            private_params: self.param_visibility == ParamVisibility::Private,
-        }
+        Shape { width: self.width, scale_bits: self.scale_bits, limb_bits: self.limb_bits, limbs: self.limbs, private_params: self.param_visibility == ParamVisibility::Private }
     }
 }
 
@@ -268,8 +262,7 @@ impl Model {
     /// input when it is public. The verifying key carries them (`Statement`).
     pub fn public_tensors(&self) -> Vec<PublicTensor> {
         let tensor = |name: &str, kind, shape: Vec<usize>| PublicTensor { name: name.into(), kind, shape, scale_bits: self.settings.scale_bits };
-        let mut tensors: Vec<PublicTensor> =
-            self.outputs.iter().zip(self.output_shapes()).map(|((name, _), shape)| tensor(name, TensorKind::Output, shape)).collect();
+        let mut tensors: Vec<PublicTensor> = self.outputs.iter().zip(self.output_shapes()).map(|((name, _), shape)| tensor(name, TensorKind::Output, shape)).collect();
         let public = self.inputs.iter().zip(&self.settings.input_visibility).filter(|(_, v)| **v == Visibility::Public);
         tensors.extend(public.map(|((name, shape), _)| tensor(name, TensorKind::Input, shape.clone())));
         tensors
@@ -587,9 +580,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         return Err(Error::Input(format!("width {width}: choose at least {} (the element gate keeps 5 constants in the weight columns)", WIDTHS.start())));
     }
     let pack = match (options.pack, options.optimize) {
-        (Some(pack), _) if !zkinfer_circuits::is_valid_pack(pack) => {
-            return Err(Error::Input(format!("pack {pack}: choose a power of two up to {}", zkinfer_circuits::MAX_PACK)))
-        }
+        (Some(pack), _) if !zkinfer_circuits::is_valid_pack(pack) => return Err(Error::Input(format!("pack {pack}: choose a power of two up to {}", zkinfer_circuits::MAX_PACK))),
         (Some(pack), _) => pack,
         (None, Optimize::Proving) => 1,
         (None, Optimize::Evm) => EVM_PACK,
@@ -599,10 +590,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         [one] => vec![*one; inputs],
         per_input if per_input.len() == inputs => per_input.to_vec(),
         other => {
-            return Err(Error::Input(format!(
-                "{} input visibilities for a model of {inputs} inputs: give one for all of them, or one per input in the graph's order",
-                other.len()
-            )))
+            return Err(Error::Input(format!("{} input visibilities for a model of {inputs} inputs: give one for all of them, or one per input in the graph's order", other.len())))
         }
     };
     let functions = std::cell::Cell::new(false);

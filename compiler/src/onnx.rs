@@ -70,9 +70,10 @@ fn element_count(what: &str, dims: &[i64]) -> Result<(Vec<usize>, usize), String
     let mut shape = Vec::with_capacity(dims.len().min(64));
     for &d in dims {
         let d = usize::try_from(d).map_err(|_| format!("{what} has a negative dimension {d} in {dims:?}"))?;
-        count = count.checked_mul(d).filter(|&c| c <= MAX_ELEMENTS).ok_or_else(|| {
-            format!("{what} declares shape {dims:?}, over the {MAX_ELEMENTS} elements zkinfer accepts in one tensor")
-        })?;
+        count = count
+            .checked_mul(d)
+            .filter(|&c| c <= MAX_ELEMENTS)
+            .ok_or_else(|| format!("{what} declares shape {dims:?}, over the {MAX_ELEMENTS} elements zkinfer accepts in one tensor"))?;
         shape.push(d);
     }
     Ok((shape, count))
@@ -320,9 +321,7 @@ pub fn inline_external_data(bytes: &[u8], model_dir: &Path) -> Result<Vec<u8>, E
         return Ok(bytes.to_vec());
     }
     let model_dir = if model_dir.as_os_str().is_empty() { Path::new(".") } else { model_dir };
-    let dir = model_dir
-        .canonicalize()
-        .map_err(|e| Error::ExternalData(format!("the model's folder {}: {e}", model_dir.display())))?;
+    let dir = model_dir.canonicalize().map_err(|e| Error::ExternalData(format!("the model's folder {}: {e}", model_dir.display())))?;
     let mut total: u64 = 0;
     for_each_tensor(&mut model, &mut |t| {
         if is_external(t) {
@@ -516,7 +515,11 @@ pub fn parse(bytes: &[u8]) -> Result<RawGraph, Error> {
     }
     let node_name = |i: usize| {
         let n = &graph.node[i];
-        if n.name.is_empty() { format!("{}_{i}", n.op_type) } else { n.name.clone() }
+        if n.name.is_empty() {
+            format!("{}_{i}", n.op_type)
+        } else {
+            n.name.clone()
+        }
     };
 
     // Each name is defined once: by a graph input, an initializer (which may also be listed as
@@ -614,13 +617,7 @@ pub fn parse(bytes: &[u8]) -> Result<RawGraph, Error> {
         return Err(Error::Onnx("the model has no input (every graph input is an initializer)".into()));
     }
     let inputs = dynamic.iter().map(|input| input_shape(input).map(|shape| (input.name.clone(), shape))).collect::<Result<_, _>>()?;
-    Ok(RawGraph {
-        inputs,
-        outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
-        nodes,
-        constants,
-        integers,
-    })
+    Ok(RawGraph { inputs, outputs: graph.output.iter().map(|o| o.name.clone()).collect(), nodes, constants, integers })
 }
 
 /// A graph input's static shape: a symbolic first dimension (the batch) is 1; any other
@@ -653,8 +650,7 @@ fn input_shape(input: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>, Erro
 /// file's own order when it is already one (as ONNX requires). A cycle is an error naming
 /// its nodes.
 fn topological_order(graph: &GraphProto, node_name: &dyn Fn(usize) -> String) -> Result<Vec<usize>, Error> {
-    let producer: HashMap<&str, usize> =
-        graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().filter(|o| !o.is_empty()).map(move |o| (o.as_str(), i))).collect();
+    let producer: HashMap<&str, usize> = graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().filter(|o| !o.is_empty()).map(move |o| (o.as_str(), i))).collect();
     const NEW: u8 = 0;
     const OPEN: u8 = 1;
     const DONE: u8 = 2;
@@ -687,12 +683,7 @@ fn topological_order(graph: &GraphProto, node_name: &dyn Fn(usize) -> String) ->
                     // p is on the stack, each node above it produces an input of the one
                     // below, and v, on top, consumes p: in data-flow order, v ... p v.
                     let from = stack.iter().position(|(n, _)| *n == p).expect("an open node is on the stack");
-                    let cycle: Vec<String> = stack[from..]
-                        .iter()
-                        .rev()
-                        .chain(stack.last())
-                        .map(|(n, _)| format!("'{}' ({})", node_name(*n), graph.node[*n].op_type))
-                        .collect();
+                    let cycle: Vec<String> = stack[from..].iter().rev().chain(stack.last()).map(|(n, _)| format!("'{}' ({})", node_name(*n), graph.node[*n].op_type)).collect();
                     return Err(Error::Onnx(format!("the graph has a cycle: {}", cycle.join(" -> "))));
                 }
                 _ => {}
@@ -718,4 +709,3 @@ pub fn batch_norm_affine(ctx: &NodeCtx) -> Result<(Tensor<f32>, Tensor<f32>), St
     let b: Vec<f32> = (0..c).map(|i| beta.data[i] - a[i] * mean.data[i]).collect();
     Ok((Tensor::new(vec![c], a), Tensor::new(vec![c], b)))
 }
-

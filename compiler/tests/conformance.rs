@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkinfer_compiler::{CompileOptions, Precision, Model, Optimize, ParamVisibility, Settings, Visibility};
+use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Settings, Visibility};
 
 #[derive(Clone, Copy, Debug)]
 enum Expect {
@@ -301,20 +301,20 @@ fn run(case: &Case) -> Result<Measured, String> {
             })
             .collect();
         if let Some(&i) = bad.first() {
-            return Err(format!(
-                "float semantics: output '{}'[{i}] is {}, expected {} ({} of {} values differ)",
-                want.name,
-                got.data[i],
-                want.data[i],
-                bad.len(),
-                want.data.len()
-            ));
+            return Err(format!("float semantics: output '{}'[{i}] is {}, expected {} ({} of {} values differ)", want.name, got.data[i], want.data[i], bad.len(), want.data.len()));
         }
     }
 
     // Quantized semantics.
     let tolerance = case.tolerance().ok_or_else(|| format!("no quantized tolerance for {} in TOLERANCE", case.op))?;
-    let options = CompileOptions { precision: Precision::Scale(8), input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, width: Some(8), optimize: Optimize::Proving, pack: None };
+    let options = CompileOptions {
+        precision: Precision::Scale(8),
+        input_visibility: vec![Visibility::Private],
+        param_visibility: ParamVisibility::Fixed,
+        width: Some(8),
+        optimize: Optimize::Proving,
+        pack: None,
+    };
     let (settings, report) = zkinfer_compiler::compile(&case.bytes, &options, std::slice::from_ref(&case.input)).map_err(|e| format!("compile: {}", first_line(&e.to_string())))?;
     let model = Model::from_onnx(&case.bytes, settings).map_err(|e| format!("compile: {}", first_line(&e.to_string())))?;
     let x = model.quantize_input(&case.input).map_err(|e| format!("quantize: {}", first_line(&e.to_string())))?;
@@ -330,11 +330,7 @@ fn run(case: &Case) -> Result<Measured, String> {
             let steps = (v - grid).abs() / STEP;
             // onnxruntime's f32 arithmetic may sit a few ulps off an exact half step.
             if steps > tolerance + 1e-5 * grid.abs().max(1.0) / STEP {
-                return Err(format!(
-                    "quantized: output '{}'[{i}] is {v}, {steps:.2} steps from {grid}, over the {tolerance} allowed for {}",
-                    want.name,
-                    case.group()
-                ));
+                return Err(format!("quantized: output '{}'[{i}] is {v}, {steps:.2} steps from {grid}, over the {tolerance} allowed for {}", want.name, case.group()));
             }
             measured.steps_grid = measured.steps_grid.max(steps);
             measured.steps_expected = measured.steps_expected.max((v - expected).abs() / STEP);

@@ -80,10 +80,7 @@ fn empty_axes_reduce_everything_unless_noop() {
     let sum: f64 = input.iter().map(|v| *v as f64).sum();
     let model = Onnx::new(&[1, 2, 3]).int64s("axes", &[]).node("ReduceSum", "reducesum", &["input", "axes"], vec![int_attribute("keepdims", 0)]).bytes("reducesum");
     check_op(&model, &input, &[sum], 1e-9);
-    let model = Onnx::new(&[1, 2, 3])
-        .int64s("axes", &[])
-        .node("ReduceMean", "reducemean", &["input", "axes"], vec![int_attribute("noop_with_empty_axes", 1)])
-        .bytes("reducemean");
+    let model = Onnx::new(&[1, 2, 3]).int64s("axes", &[]).node("ReduceMean", "reducemean", &["input", "axes"], vec![int_attribute("noop_with_empty_axes", 1)]).bytes("reducemean");
     let same: Vec<f64> = input.iter().map(|v| *v as f64).collect();
     check_op(&model, &input, &same, 1e-9);
 }

@@ -89,11 +89,7 @@ fn split_cuts_into_parts() {
 #[test]
 fn where_with_a_constant_condition_selects() {
     let input: Vec<f32> = (0..4).map(|i| i as f32 - 1.5).collect();
-    let model = Onnx::new(&[1, 4])
-        .floats("mask", &[4], &[1.0, 0.0, 1.0, 0.0])
-        .floats("fill", &[], &[-8.0])
-        .node("Where", "out", &["mask", "input", "fill"], vec![])
-        .bytes("out");
+    let model = Onnx::new(&[1, 4]).floats("mask", &[4], &[1.0, 0.0, 1.0, 0.0]).floats("fill", &[], &[-8.0]).node("Where", "out", &["mask", "input", "fill"], vec![]).bytes("out");
     check_op(&model, &input, &[-1.5, -8.0, 0.5, -8.0], 1e-9);
 }
 
@@ -118,8 +114,10 @@ fn a_conv_takes_over_the_batch_norm_and_the_relu_after_it() {
         .node("Relu", "out", &["bn"], vec![])
         .bytes("out");
     let input: Vec<f32> = (0..9).map(|i| (i as f32 - 4.0) / 4.0).collect();
-    let expected: Vec<f64> =
-        (0..3).flat_map(|c| (0..3).flat_map(move |y| (0..2).map(move |x| (c, y, x)))).map(|(c, y, x)| affine(c, (0..2).map(|k| w[c * 2 + k] as f64 * input[y * 3 + x + k] as f64).sum()).max(0.0)).collect();
+    let expected: Vec<f64> = (0..3)
+        .flat_map(|c| (0..3).flat_map(move |y| (0..2).map(move |x| (c, y, x))))
+        .map(|(c, y, x)| affine(c, (0..2).map(|k| w[c * 2 + k] as f64 * input[y * 3 + x + k] as f64).sum()).max(0.0))
+        .collect();
     let (model, _) = check_op(&model, &input, &expected, 0.02);
     let ops: Vec<&str> = model.nodes.iter().map(|n| n.op_type.as_str()).collect();
     assert_eq!(ops, ["Conv"]);
@@ -136,7 +134,8 @@ fn a_batch_norm_over_another_axis_than_the_outputs_stays() {
         .node("BatchNormalization", "out", &["mm", "gamma", "beta", "mean", "var"], vec![])
         .bytes("out");
     let input = [0.5f32, -0.75, 1.25, 0.25, -1.0, 0.5];
-    let expected: Vec<f64> = (0..3).flat_map(|c| (0..3).map(move |j| (c, j))).map(|(c, j)| affine(c, (0..2).map(|i| input[c * 2 + i] as f64 * w[i * 3 + j] as f64).sum())).collect();
+    let expected: Vec<f64> =
+        (0..3).flat_map(|c| (0..3).map(move |j| (c, j))).map(|(c, j)| affine(c, (0..2).map(|i| input[c * 2 + i] as f64 * w[i * 3 + j] as f64).sum())).collect();
     let (model, _) = check_op(&model, &input, &expected, 0.02);
     let ops: Vec<&str> = model.nodes.iter().map(|n| n.op_type.as_str()).collect();
     assert_eq!(ops, ["MatMul", "BatchNormalization"]);

@@ -18,10 +18,8 @@ fn settings() -> Settings {
 
 #[test]
 fn mutated_models_never_panic() {
-    let seeds: Vec<Vec<u8>> = ["tiny_mlp/model.onnx", "digits_mlp/model.onnx", "slice_pad/model.onnx", "softmax_bn/model.onnx", "loading/dtypes/model.onnx"]
-        .iter()
-        .map(|p| fixture_bytes(p))
-        .collect();
+    let seeds: Vec<Vec<u8>> =
+        ["tiny_mlp/model.onnx", "digits_mlp/model.onnx", "slice_pad/model.onnx", "softmax_bn/model.onnx", "loading/dtypes/model.onnx"].iter().map(|p| fixture_bytes(p)).collect();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(13);
     let (mut built, mut slowest) = (0, Duration::ZERO);
     for i in 0..MUTANTS {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use zkinfer_compiler::{CompileOptions, Precision, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Visibility};
 
 fn two_inputs() -> Vec<u8> {
     Onnx::new(&[1, 3])

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use zkinfer_circuits::{Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{compile, CompileOptions, Precision, Error, Model, Optimize, ParamVisibility, Report, Settings, Visibility};
+use zkinfer_compiler::{compile, CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Report, Settings, Visibility};
 
 fn options(width: Option<usize>, optimize: Optimize, params: ParamVisibility) -> CompileOptions {
     CompileOptions { precision: Precision::Scale(8), input_visibility: vec![Visibility::Private], param_visibility: params, width, optimize, pack: None }
@@ -52,12 +52,7 @@ fn the_chosen_widths_are_the_best_of_every_width() {
         assert_eq!(proving.estimated_prove_cpu_seconds, narrowest_fast.1.estimated_prove_cpu_seconds);
 
         // The EVM layouts are packed (`EVM_PACK`), as a given width with `Optimize::Evm` is.
-        let least_gas = (5..=64)
-            .map(|w| compiled(name, Some(w), Optimize::Evm, params).unwrap().1)
-            .filter(|r| r.k <= proving.k + 2)
-            .map(|r| r.estimated_verify_gas)
-            .min()
-            .unwrap();
+        let least_gas = (5..=64).map(|w| compiled(name, Some(w), Optimize::Evm, params).unwrap().1).filter(|r| r.k <= proving.k + 2).map(|r| r.estimated_verify_gas).min().unwrap();
         let (_, evm) = compiled(name, None, Optimize::Evm, params).unwrap();
         assert_eq!(evm.estimated_verify_gas, least_gas, "{name} ({params:?})");
     }

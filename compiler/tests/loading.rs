@@ -10,7 +10,7 @@ use common::*;
 use onnx_protobuf::{attribute_proto::AttributeType, tensor_proto::DataLocation, AttributeProto, Message, ModelProto};
 use std::path::{Path, PathBuf};
 use zkinfer_compiler::onnx::{inline_external_data, parse, MAX_ELEMENTS};
-use zkinfer_compiler::{CompileOptions, Precision, Error, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Visibility};
 
 fn loading(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/loading").join(path)
@@ -55,7 +55,14 @@ fn tiny_input() -> Vec<f32> {
 /// report as JSON.
 fn outcome(bytes: &[u8]) -> (Vec<i64>, Vec<f32>, String) {
     let input = tiny_input();
-    let options = CompileOptions { precision: Precision::Scale(8), input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, width: Some(8), optimize: Optimize::Proving, pack: None };
+    let options = CompileOptions {
+        precision: Precision::Scale(8),
+        input_visibility: vec![Visibility::Private],
+        param_visibility: ParamVisibility::Fixed,
+        width: Some(8),
+        optimize: Optimize::Proving,
+        pack: None,
+    };
     let (settings, report) = zkinfer_compiler::compile(bytes, &options, std::slice::from_ref(&input)).unwrap();
     let model = Model::from_onnx(bytes, settings.clone()).unwrap();
     let x = model.quantize_input(&input).unwrap();
@@ -326,7 +333,12 @@ fn training_mode_is_refused_by_name_and_a_dropout_of_ratio_zero_is_the_identity(
     let dropout = |ratio: f32| one_op("Dropout", vec![], &[(vec![], vec![ratio]), (vec![], vec![1.0])], &[1, 4]);
     assert_mentions(&error_of(compile(&dropout(0.5), &[])), &["(Dropout)", "training_mode = true with ratio 0.5", "model.eval()"]);
     compile(&dropout(0.0), &[]).unwrap();
-    let mut bn = one_op("BatchNormalization", vec![int_attribute("training_mode", 1)], &[(vec![2], vec![1.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![1.0; 2])], &[1, 2, 2, 2]);
+    let mut bn = one_op(
+        "BatchNormalization",
+        vec![int_attribute("training_mode", 1)],
+        &[(vec![2], vec![1.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![1.0; 2])],
+        &[1, 2, 2, 2],
+    );
     assert_mentions(&error_of(compile(&bn, &[])), &["(BatchNormalization)", "training_mode = 1", "model.eval()"]);
     bn = one_op("BatchNormalization", vec![], &[(vec![2], vec![1.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![0.0; 2]), (vec![2], vec![1.0; 2])], &[1, 2, 2, 2]);
     compile(&bn, &[]).unwrap();

@@ -6,10 +6,17 @@ mod common;
 
 use common::*;
 use zkinfer_circuits::{ColumnKind, Failure, Fr};
-use zkinfer_compiler::{limb_bits_for, CompileOptions, Precision, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{limb_bits_for, CompileOptions, Model, Optimize, ParamVisibility, Precision, Visibility};
 
 fn options(scale_bits: u32) -> CompileOptions {
-    CompileOptions { precision: Precision::Scale(scale_bits), input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, width: Some(8), optimize: Optimize::Proving, pack: None }
+    CompileOptions {
+        precision: Precision::Scale(scale_bits),
+        input_visibility: vec![Visibility::Private],
+        param_visibility: ParamVisibility::Fixed,
+        width: Some(8),
+        optimize: Optimize::Proving,
+        pack: None,
+    }
 }
 
 fn compiled(bytes: &[u8], input: &[f32], scale_bits: u32) -> (Model, Vec<i64>) {

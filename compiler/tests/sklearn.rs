@@ -70,7 +70,12 @@ fn linear_classifiers_give_label_and_probabilities() {
                 "classifier",
                 &["input"],
                 &["label", "tensor"],
-                vec![floats_attribute("coefficients", &coefficients), floats_attribute("intercepts", &intercepts), ints("classlabels_ints", &[0, 1, 2]), string_attribute("post_transform", post)],
+                vec![
+                    floats_attribute("coefficients", &coefficients),
+                    floats_attribute("intercepts", &intercepts),
+                    ints("classlabels_ints", &[0, 1, 2]),
+                    string_attribute("post_transform", post),
+                ],
             )
             .node("Normalizer", "probabilities", &["tensor"], vec![string_attribute("norm", "L1")])
             .node("ZipMap", "output_probability", &["probabilities"], vec![])

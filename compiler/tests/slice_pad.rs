@@ -105,11 +105,8 @@ fn slice_refuses_what_onnx_forbids() {
     let message = slice_error(&slice_model(&[0], &[1], Some(&[4]), None));
     assert!(message.contains("axis 4 is out of range for rank 4"), "{message}");
     // `starts` computed by the graph: only constants are supported.
-    let bytes = Onnx::new(&[1, 3, 4, 5])
-        .int64s("ends", &[1])
-        .node("Relu", "computed", &["input"], vec![])
-        .node("Slice", "slice", &["input", "computed", "ends"], vec![])
-        .bytes("slice");
+    let bytes =
+        Onnx::new(&[1, 3, 4, 5]).int64s("ends", &[1]).node("Relu", "computed", &["input"], vec![]).node("Slice", "slice", &["input", "computed", "ends"], vec![]).bytes("slice");
     let message = slice_error(&bytes);
     assert!(message.contains("input 1 (starts) must be a constant initializer"), "{message}");
 }

@@ -10,9 +10,9 @@ use ark_bn254::{Fr, G1Projective};
 use ark_ec::CurveGroup;
 use ark_ff::{FftField, One, UniformRand, Zero};
 use ark_poly::EvaluationDomain;
+use rayon::prelude::*;
 use zkinfer_circuits::{Circuit, Pass, Permutation, Synthesis};
 use zkinfer_verifier::description::Poly;
-use rayon::prelude::*;
 use zkinfer_verifier::{CircuitDescription, ColumnKind, Commitment, Layout, Query, Round, Statement, VerifyingKey};
 
 /// Columns in the two forms the prover keeps: values on the rows and coefficients.
@@ -40,14 +40,8 @@ pub struct Domains {
 impl Domains {
     pub fn new(layout: &Layout) -> Self {
         let rows = Domain::new(layout.n).expect("k is at most 26");
-        let extended = Domain::new(layout.n * layout.extension)
-            .and_then(|d| d.get_coset(Fr::GENERATOR))
-            .expect("the extended domain fits in the two-adic subgroup");
-        let parts = extended
-            .elements()
-            .take(layout.extension)
-            .map(|offset| rows.get_coset(offset).expect("coset offsets are nonzero"))
-            .collect();
+        let extended = Domain::new(layout.n * layout.extension).and_then(|d| d.get_coset(Fr::GENERATOR)).expect("the extended domain fits in the two-adic subgroup");
+        let parts = extended.elements().take(layout.extension).map(|offset| rows.get_coset(offset).expect("coset offsets are nonzero")).collect();
         Self { rows, extended, parts, extension: layout.extension, omegas: rows.elements().collect() }
     }
 
@@ -106,9 +100,7 @@ fn statement<C: Circuit>(synthesis: &Synthesis, circuit: &C) -> Result<Statement
         copied[c.column.index][c.row] = true;
     }
     if let Some((c, row)) = copied.iter().enumerate().find_map(|(c, rows)| rows.iter().position(|x| !x).map(|r| (c, r))) {
-        return Err(Error::Circuit(format!(
-            "instance column {c} row {row} is below the last public value but no copy constraint reaches it: it would prove nothing"
-        )));
+        return Err(Error::Circuit(format!("instance column {c} row {row} is below the last public value but no copy constraint reaches it: it would prove nothing")));
     }
     Ok(Statement { counts, tensors: circuit.public_tensors() })
 }
@@ -143,14 +135,7 @@ pub fn proving_key_for<C: Circuit>(srs: &Srs, circuit: &C, vk: VerifyingKey, bac
     build(srs, circuit, Some(vk.description().k), vk.pack(), backend, Some(vk))
 }
 
-fn build<C: Circuit>(
-    srs: &Srs,
-    circuit: &C,
-    k: Option<u32>,
-    pack: usize,
-    backend: &dyn Backend,
-    vk: Option<VerifyingKey>,
-) -> Result<ProvingKey, Error> {
+fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, backend: &dyn Backend, vk: Option<VerifyingKey>) -> Result<ProvingKey, Error> {
     if !zkinfer_verifier::vk::is_valid_pack(pack) {
         return Err(Error::Circuit(format!("packing {pack} is not a power of two up to {}", zkinfer_verifier::vk::MAX_PACK)));
     }
@@ -176,11 +161,7 @@ fn build<C: Circuit>(
     let n = layout.n;
     let powers = layout.srs_powers();
     if srs.max_degree() < powers - 1 {
-        return Err(Error::Srs(format!(
-            "the SRS holds powers up to degree {}, a circuit of 2^{k} rows packed by {pack} needs degree {}",
-            srs.max_degree(),
-            powers - 1
-        )));
+        return Err(Error::Srs(format!("the SRS holds powers up to degree {}, a circuit of 2^{k} rows packed by {pack} needs degree {}", srs.max_degree(), powers - 1)));
     }
     let bases = Bases::new(srs.g1()[..powers].to_vec());
     let lagrange = Bases::new(srs.lagrange_or_compute(n));
@@ -189,8 +170,7 @@ fn build<C: Circuit>(
     let permutation = synthesis.permutation(k)?;
     let shifts: Vec<Fr> = (0..permutation.columns().len()).map(Layout::permutation_shift).collect();
     // Cell (i, r) holds the encoding delta^i' omega^r' of the next cell (i', r') on its cycle.
-    let sigma_values =
-        permutation.next().iter().map(|col| col.iter().map(|&(i, r)| shifts[i as usize] * domains.omegas[r as usize]).collect()).collect();
+    let sigma_values = permutation.next().iter().map(|col| col.iter().map(|&(i, r)| shifts[i as usize] * domains.omegas[r as usize]).collect()).collect();
     let sigma = domains.polys(backend, sigma_values);
     check_lookup_selectors(&description, &synthesis.fixed)?;
     let fixed = domains.polys(backend, synthesis.fixed);
@@ -200,8 +180,7 @@ fn build<C: Circuit>(
         rows.for_each(|r| v[r] = Fr::one());
         v
     };
-    let mut markers =
-        vec![marker(&mut std::iter::once(0)), marker(&mut std::iter::once(layout.usable_rows)), marker(&mut (0..layout.usable_rows))];
+    let mut markers = vec![marker(&mut std::iter::once(0)), marker(&mut std::iter::once(layout.usable_rows)), marker(&mut (0..layout.usable_rows))];
     domains.interpolate(backend, &mut markers);
 
     let polys = |poly: Poly| -> &Polys {

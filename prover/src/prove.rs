@@ -35,14 +35,7 @@ impl Default for ProveOptions {
 
 /// Proves that `circuit`'s witness satisfies the circuit of `pk` with public `instances`;
 /// returns the encoded proof.
-pub fn prove<C: Circuit>(
-    pk: &ProvingKey,
-    circuit: &C,
-    instances: &[Vec<Fr>],
-    backend: &dyn Backend,
-    rng: &mut impl RngCore,
-    options: ProveOptions,
-) -> Result<Vec<u8>, Error> {
+pub fn prove<C: Circuit>(pk: &ProvingKey, circuit: &C, instances: &[Vec<Fr>], backend: &dyn Backend, rng: &mut impl RngCore, options: ProveOptions) -> Result<Vec<u8>, Error> {
     let vk = &pk.vk;
     let d = vk.description();
     let layout = vk.layout();
@@ -103,12 +96,7 @@ pub fn prove<C: Circuit>(
 
     // Round 2: permutation grand products and LogUp running sums.
     let mut products = permutation_products(pk, &columns, beta, gamma, rng);
-    let mut running_sums: Vec<Vec<Fr>> = d
-        .lookups
-        .iter()
-        .zip(&multiplicity)
-        .map(|(l, m)| running_sum(l, &columns, m, theta, kappa, usable, rng))
-        .collect();
+    let mut running_sums: Vec<Vec<Fr>> = d.lookups.iter().zip(&multiplicity).map(|(l, m)| running_sum(l, &columns, m, theta, kappa, usable, rng)).collect();
     let argument_commitments = commit_round(pk, backend, Round::Argument, &|p| match p {
         Poly::PermutationProduct(j) => &products[j],
         Poly::RunningSum(l) => &running_sums[l],
@@ -125,13 +113,7 @@ pub fn prove<C: Circuit>(
     for group in [&mut advice, &mut multiplicity, &mut products, &mut running_sums, &mut instance] {
         domains.interpolate(backend, group);
     }
-    let polys = ProofPolys {
-        advice: &advice,
-        instance: &instance,
-        products: &products,
-        multiplicity: &multiplicity,
-        running_sums: &running_sums,
-    };
+    let polys = ProofPolys { advice: &advice, instance: &instance, products: &products, multiplicity: &multiplicity, running_sums: &running_sums };
     let h = backend.quotient(&QuotientJob::new(pk, &Challenges { theta, beta, gamma, kappa, y }, polys));
     let pieces = layout.num_quotient_pieces();
     let span = layout.quotient_span * n;
@@ -184,13 +166,7 @@ pub fn prove<C: Circuit>(
     sets[layout.quotient_set].claims.push(vec![&quotient_sum]);
     let (w, w_prime) = open(backend, &pk.bases, &points, &sets, v, u, &mut transcript)?;
 
-    let proof = Proof {
-        commitments: witness_commitments.into_iter().chain(argument_commitments).collect(),
-        quotient: quotient_commitments,
-        evals,
-        w,
-        w_prime,
-    };
+    let proof = Proof { commitments: witness_commitments.into_iter().chain(argument_commitments).collect(), quotient: quotient_commitments, evals, w, w_prime };
     Ok(proof.to_bytes())
 }
 
@@ -221,15 +197,7 @@ struct OpenedSet<'a> {
 /// each set's polynomials, after `v` and `u` are drawn: commits `W`, absorbs it, draws `zeta`
 /// and commits `W'`. It does not need the claimed values: the remainders it drops are their
 /// interpolants.
-fn open(
-    backend: &dyn Backend,
-    bases: &Bases,
-    points: &[Fr],
-    sets: &[OpenedSet],
-    v: Fr,
-    u: Fr,
-    transcript: &mut Transcript,
-) -> Result<(G1Affine, G1Affine), Error> {
+fn open(backend: &dyn Backend, bases: &Bases, points: &[Fr], sets: &[OpenedSet], v: Fr, u: Fr, transcript: &mut Transcript) -> Result<(G1Affine, G1Affine), Error> {
     let combined: Vec<Vec<Fr>> = sets
         .iter()
         .map(|set| {
@@ -356,19 +324,9 @@ fn scan(v: &mut [Fr], op: impl Fn(Fr, Fr) -> Fr + Sync) {
 
 /// LogUp running sum: `phi[0] = 0`, `phi[r+1] = phi[r] + m[r] / (t[r] + kappa) - q[r] /
 /// (f[r] + kappa)`; it returns to 0 at the last-row marker when every input is in the table.
-fn running_sum(
-    lookup: &zkinfer_verifier::Lookup,
-    columns: &Columns,
-    m: &[Fr],
-    theta: Fr,
-    kappa: Fr,
-    usable: usize,
-    rng: &mut impl RngCore,
-) -> Vec<Fr> {
+fn running_sum(lookup: &zkinfer_verifier::Lookup, columns: &Columns, m: &[Fr], theta: Fr, kappa: Fr, usable: usize, rng: &mut impl RngCore) -> Vec<Fr> {
     let n = m.len();
-    let compress = |exprs: &[Expression], row: usize| {
-        exprs.iter().fold(Fr::zero(), |acc, e| acc * theta + e.evaluate(&|q| columns.get(q, row))) + kappa
-    };
+    let compress = |exprs: &[Expression], row: usize| exprs.iter().fold(Fr::zero(), |acc, e| acc * theta + e.evaluate(&|q| columns.get(q, row))) + kappa;
     let mut inputs: Vec<Fr> = (0..usable).into_par_iter().map(|r| compress(&lookup.inputs, r)).collect();
     let mut tables: Vec<Fr> = (0..usable).into_par_iter().map(|r| compress(&lookup.table, r)).collect();
     batch_inversion(&mut inputs);
@@ -422,24 +380,16 @@ mod tests {
         let bases = Bases::new(srs.g1().to_vec());
         let points: Vec<Fr> = (0..4).map(|_| Fr::rand(&mut rng)).collect();
         let set_points = [vec![1, 2, 3], vec![0], vec![0, 1]];
-        let polys: Vec<Vec<Vec<Fr>>> =
-            (0..3).map(|s| (0..2 + s).map(|i| (0..40 + 10 * i).map(|_| Fr::rand(&mut rng)).collect()).collect()).collect();
-        let truth: Vec<Vec<Vec<Fr>>> = polys
-            .iter()
-            .zip(&set_points)
-            .map(|(ps, at)| ps.iter().map(|f| at.iter().map(|&j| evaluate(f, points[j])).collect()).collect())
-            .collect();
+        let polys: Vec<Vec<Vec<Fr>>> = (0..3).map(|s| (0..2 + s).map(|i| (0..40 + 10 * i).map(|_| Fr::rand(&mut rng)).collect()).collect()).collect();
+        let truth: Vec<Vec<Vec<Fr>>> = polys.iter().zip(&set_points).map(|(ps, at)| ps.iter().map(|f| at.iter().map(|&j| evaluate(f, points[j])).collect()).collect()).collect();
 
         // Opens with challenges drawn from the claimed values, as a prover would for them.
         let run = |points: &[Fr], claimed: &[Vec<Vec<Fr>>], edit: &dyn Fn(&mut G1Affine, &mut G1Affine)| {
             let mut transcript = Transcript::new(&[7; 32]);
             claimed.iter().flatten().flatten().for_each(|e| transcript.absorb_fr(e));
             let (v, u) = (transcript.challenge(), transcript.challenge());
-            let sets: Vec<OpenedSet> = set_points
-                .iter()
-                .zip(&polys)
-                .map(|(at, ps)| OpenedSet { t: 1, points: at.clone(), claims: ps.iter().map(|p| vec![p.as_slice()]).collect() })
-                .collect();
+            let sets: Vec<OpenedSet> =
+                set_points.iter().zip(&polys).map(|(at, ps)| OpenedSet { t: 1, points: at.clone(), claims: ps.iter().map(|p| vec![p.as_slice()]).collect() }).collect();
             let (mut w, mut w_prime) = open(&Cpu, &bases, points, &sets, v, u, &mut transcript).unwrap();
             edit(&mut w, &mut w_prime);
             let mut transcript = Transcript::new(&[7; 32]);
@@ -457,10 +407,7 @@ mod tests {
                     claims: ps
                         .iter()
                         .zip(values)
-                        .map(|(f, e)| Claim {
-                            commitment: vec![(Cpu.msm(&bases, &[f])[0].into_affine(), Fr::one())],
-                            values: e.iter().map(|v| vec![*v]).collect(),
-                        })
+                        .map(|(f, e)| Claim { commitment: vec![(Cpu.msm(&bases, &[f])[0].into_affine(), Fr::one())], values: e.iter().map(|v| vec![*v]).collect() })
                         .collect(),
                 })
                 .collect();

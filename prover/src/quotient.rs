@@ -114,11 +114,7 @@ const X: [Fr; 2] = [Fr::ZERO, Fr::ONE];
 impl<'a> QuotientJob<'a> {
     pub(crate) fn new(pk: &'a ProvingKey, challenges: &Challenges, polys: ProofPolys<'a>) -> Self {
         let as_slices = |polys: &'a [Vec<Fr>]| polys.iter().map(Vec::as_slice);
-        let key = as_slices(&pk.fixed.coeffs)
-            .chain(as_slices(&pk.sigma.coeffs))
-            .chain(as_slices(&pk.markers))
-            .chain([X.as_slice()])
-            .collect::<Vec<_>>();
+        let key = as_slices(&pk.fixed.coeffs).chain(as_slices(&pk.sigma.coeffs)).chain(as_slices(&pk.markers)).chain([X.as_slice()]).collect::<Vec<_>>();
         let proof = as_slices(polys.advice)
             .chain(as_slices(polys.instance))
             .chain(as_slices(polys.products))
@@ -141,10 +137,10 @@ pub fn on_host(backend: &dyn Backend, job: &QuotientJob) -> Vec<Fr> {
         backend.fft(part, &mut values);
         let vanishing_inv = vanishing_inverse(part);
         let mut part_h = vec![Fr::zero(); n];
-        part_h.par_chunks_mut(CHUNK).enumerate().for_each_init(
-            || Registers::new(job.program.registers),
-            |registers, (c, out)| job.program.run(&job.constants, &values, c * CHUNK, out, registers),
-        );
+        part_h
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each_init(|| Registers::new(job.program.registers), |registers, (c, out)| job.program.run(&job.constants, &values, c * CHUNK, out, registers));
         part_h.into_iter().enumerate().for_each(|(i, v)| h[j + extension * i] = v * vanishing_inv);
     }
     backend.ifft(&domains.extended, std::slice::from_mut(&mut h));
@@ -530,13 +526,7 @@ mod tests {
 
         let n = layout.n;
         let values: Vec<Vec<Fr>> = (0..slots.end).map(|_| (0..n).map(|_| Fr::rand(&mut rng)).collect()).collect();
-        let challenges = Challenges {
-            theta: Fr::rand(&mut rng),
-            beta: Fr::rand(&mut rng),
-            gamma: Fr::rand(&mut rng),
-            kappa: Fr::rand(&mut rng),
-            y: Fr::rand(&mut rng),
-        };
+        let challenges = Challenges { theta: Fr::rand(&mut rng), beta: Fr::rand(&mut rng), gamma: Fr::rand(&mut rng), kappa: Fr::rand(&mut rng), y: Fr::rand(&mut rng) };
         let constants = program.constants(&challenges);
         let mut registers = Registers::new(program.registers);
         let constraints = Constraints::new(&d, &layout, challenges);

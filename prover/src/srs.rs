@@ -7,11 +7,11 @@
 //! for development and tests only; it knew tau, and the `insecure` flag travels with the SRS (and
 //! into verifying keys) so that such keys cannot be mistaken for ceremony-backed ones.
 
+use crate::backend::Domain;
 use ark_bn254::{Bn254, Fq, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::pairing::Pairing;
 use ark_ec::scalar_mul::ScalarMul;
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
-use crate::backend::Domain;
 use ark_ff::{BigInt, Field, One, PrimeField, UniformRand, Zero};
 use ark_poly::EvaluationDomain;
 use rand::RngCore;
@@ -133,9 +133,7 @@ impl Srs {
         // Header: n8, the base-field prime q (n8 bytes, little-endian), power, ceremonyPower.
         let n8 = le_u32(header, 0).ok_or_else(|| SrsError::Ptau("header section is shorter than 4 bytes".into()))? as usize;
         if n8 != PTAU_N8 {
-            return Err(SrsError::Ptau(format!(
-                "field elements are {n8} bytes, expected {PTAU_N8} (the file is not for BN254)"
-            )));
+            return Err(SrsError::Ptau(format!("field elements are {n8} bytes, expected {PTAU_N8} (the file is not for BN254)")));
         }
         if header.len() != 4 + n8 + 8 {
             return Err(SrsError::Ptau(format!("header section is {} bytes, expected {}", header.len(), 4 + n8 + 8)));
@@ -145,10 +143,7 @@ impl Srs {
         if q != bn254_q.as_slice() {
             let mut be = q.to_vec();
             be.reverse();
-            return Err(SrsError::Ptau(format!(
-                "base field prime is 0x{}, not BN254's (the file is for another curve)",
-                hex(&be)
-            )));
+            return Err(SrsError::Ptau(format!("base field prime is 0x{}, not BN254's (the file is for another curve)", hex(&be))));
         }
         let power = le_u32(header, 4 + n8).unwrap_or(0);
         if power == 0 || power > MAX_PTAU_POWER {
@@ -177,8 +172,7 @@ impl Srs {
             .map(|(i, c)| ptau_g1(c).ok_or_else(|| SrsError::Ptau(format!("tauG1 point {i} is not on the curve or has a coordinate not below q"))))
             .collect::<Result<_, _>>()?;
         let g2 = ptau_g2(&tau_g2[..G2_BYTES]).ok_or_else(|| SrsError::Ptau("tauG2 point 0 is not a point of the G2 subgroup".into()))?;
-        let s_g2 = ptau_g2(&tau_g2[G2_BYTES..2 * G2_BYTES])
-            .ok_or_else(|| SrsError::Ptau("tauG2 point 1 is not a point of the G2 subgroup".into()))?;
+        let s_g2 = ptau_g2(&tau_g2[G2_BYTES..2 * G2_BYTES]).ok_or_else(|| SrsError::Ptau("tauG2 point 1 is not a point of the G2 subgroup".into()))?;
 
         check_generators(&g1, &g2)?;
         check_powers(&g1, &g2, &s_g2)?;
@@ -380,9 +374,7 @@ fn check_powers(g1: &[G1Affine], g2: &G2Affine, s_g2: &G2Affine) -> Result<(), S
     if Bn254::multi_pairing([hi, (-lo)], [*g2, *s_g2]).is_zero() {
         Ok(())
     } else {
-        Err(SrsError::Inconsistent(
-            "the G1 points are not successive powers of the tau in [tau]_2 (pairing check failed)".into(),
-        ))
+        Err(SrsError::Inconsistent("the G1 points are not successive powers of the tau in [tau]_2 (pairing check failed)".into()))
     }
 }
 
@@ -395,9 +387,7 @@ const PTAU_LAGRANGE_G1: u32 = 12;
 fn ptau_lagrange(section: &[u8], powers: &[G1Affine]) -> Result<Vec<G1Affine>, SrsError> {
     let n = powers.len();
     let at = (n - 1) * G1_BYTES;
-    let bytes = section
-        .get(at..at + n * G1_BYTES)
-        .ok_or_else(|| SrsError::Ptau(format!("the Lagrange section ({PTAU_LAGRANGE_G1}) has no basis for {n} rows")))?;
+    let bytes = section.get(at..at + n * G1_BYTES).ok_or_else(|| SrsError::Ptau(format!("the Lagrange section ({PTAU_LAGRANGE_G1}) has no basis for {n} rows")))?;
     let lagrange: Vec<G1Affine> = bytes
         .par_chunks_exact(G1_BYTES)
         .enumerate()
@@ -455,19 +445,14 @@ fn ptau_sections(bytes: &[u8]) -> Result<PtauSections<'_>, SrsError> {
     for k in 0..count {
         let remaining = bytes.len() - pos;
         if remaining < 12 {
-            return Err(SrsError::Ptau(format!(
-                "truncated: header of section {} of {count} needs 12 bytes at offset {pos}, only {remaining} remain",
-                k + 1
-            )));
+            return Err(SrsError::Ptau(format!("truncated: header of section {} of {count} needs 12 bytes at offset {pos}, only {remaining} remain", k + 1)));
         }
         let id = le_u32(bytes, pos).unwrap_or(0);
         let size = u64::from_le_bytes(bytes[pos + 4..pos + 12].try_into().unwrap_or([0; 8]));
         pos += 12;
         let remaining = bytes.len() - pos;
         if size > remaining as u64 {
-            return Err(SrsError::Ptau(format!(
-                "truncated: section {id} declares {size} bytes at offset {pos}, only {remaining} remain"
-            )));
+            return Err(SrsError::Ptau(format!("truncated: section {id} declares {size} bytes at offset {pos}, only {remaining} remain")));
         }
         if by_id.iter().any(|(i, _)| *i == id) {
             return Err(SrsError::Ptau(format!("section {id} appears twice")));
@@ -477,10 +462,7 @@ fn ptau_sections(bytes: &[u8]) -> Result<PtauSections<'_>, SrsError> {
         pos += size;
     }
     if pos != bytes.len() {
-        return Err(SrsError::Ptau(format!(
-            "{} unexpected bytes after the last of {count} sections (offset {pos})",
-            bytes.len() - pos
-        )));
+        return Err(SrsError::Ptau(format!("{} unexpected bytes after the last of {count} sections (offset {pos})", bytes.len() - pos)));
     }
     Ok(PtauSections { by_id })
 }
@@ -488,10 +470,7 @@ fn ptau_sections(bytes: &[u8]) -> Result<PtauSections<'_>, SrsError> {
 fn expect_size(section: &[u8], name: &str, points: u64, point_bytes: usize) -> Result<(), SrsError> {
     let expected = points * point_bytes as u64;
     if section.len() as u64 != expected {
-        return Err(SrsError::Ptau(format!(
-            "{name} section is {} bytes, expected {expected} ({points} points of {point_bytes} bytes)",
-            section.len()
-        )));
+        return Err(SrsError::Ptau(format!("{name} section is {} bytes, expected {expected} ({points} points of {point_bytes} bytes)", section.len())));
     }
     Ok(())
 }

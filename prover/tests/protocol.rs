@@ -58,10 +58,7 @@ fn mock_prover_accepts_the_honest_witness_and_names_each_failure() {
         MockProver::run(None, &c, c.instances()).unwrap().verify().unwrap_err()
     };
     assert_eq!(failures(Cheat::Gate), vec![Failure::Gate { gate: "mul".into(), poly: 0, row: 10 }]);
-    assert_eq!(
-        failures(Cheat::Copy),
-        vec![Failure::Copy { left: "advice[0] row 7".into(), right: "advice[4] row 6".into() }]
-    );
+    assert_eq!(failures(Cheat::Copy), vec![Failure::Copy { left: "advice[0] row 7".into(), right: "advice[4] row 6".into() }]);
     assert_eq!(failures(Cheat::Lookup), vec![Failure::Lookup { lookup: "a in range".into(), row: 10 }]);
 
     let mut wrong = honest.instances();

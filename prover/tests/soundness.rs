@@ -87,11 +87,7 @@ fn parse(vk: &VerifyingKey, proof: &[u8]) -> Proof {
 
 /// Every G1 point of a proof, in encoding order.
 fn points(p: &mut Proof) -> Vec<&mut G1Affine> {
-    p.commitments
-        .iter_mut()
-        .chain(&mut p.quotient)
-        .chain([&mut p.w, &mut p.w_prime])
-        .collect()
+    p.commitments.iter_mut().chain(&mut p.quotient).chain([&mut p.w, &mut p.w_prime]).collect()
 }
 
 #[test]
@@ -362,7 +358,13 @@ fn a_key_with_a_flipped_byte_fails_to_parse_or_rejects() {
         let mut b = bytes.clone();
         b[at] ^= 1 << (at % 8);
         let what = format!("key byte {at} ^= {:#04x}", 1 << (at % 8));
-        let region = if at < commitments_at { 0 } else if at < bytes.len() - 256 { 1 } else { 2 };
+        let region = if at < commitments_at {
+            0
+        } else if at < bytes.len() - 256 {
+            1
+        } else {
+            2
+        };
         match no_panic(&what, || VerifyingKey::from_bytes(&b)) {
             Err(Error::Malformed(_)) => outcomes[region].0 += 1,
             Err(e) => panic!("{what}: unexpected error {e:?}"),
@@ -492,11 +494,7 @@ fn random_mutations_of_key_bytes_are_errors() {
             _ => {
                 let g = rng.gen_range(0..d.gates.len());
                 let poly = rng.gen_range(0..d.gates[g].polys.len());
-                let (kind, count) = [
-                    (ColumnKind::Fixed, d.num_fixed),
-                    (ColumnKind::Advice, d.num_advice),
-                    (ColumnKind::Instance, d.num_instance),
-                ][rng.gen_range(0..3)];
+                let (kind, count) = [(ColumnKind::Fixed, d.num_fixed), (ColumnKind::Advice, d.num_advice), (ColumnKind::Instance, d.num_instance)][rng.gen_range(0..3)];
                 let query = Query { column: Column { kind, index: rng.gen_range(0..count) }, rotation: rng.gen_range(-2..=2) };
                 *first_cell(&mut d.gates[g].polys[poly]).unwrap() = query;
             }

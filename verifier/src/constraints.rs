@@ -88,8 +88,7 @@ impl<'a, T: Value> Constraints<'a, T> {
             }
         }
 
-        let compress =
-            |exprs: &[Expression]| exprs.iter().fold(T::constant(Fr::zero()), |acc, e| acc * theta.clone() + e.evaluate(&cell));
+        let compress = |exprs: &[Expression]| exprs.iter().fold(T::constant(Fr::zero()), |acc, e| acc * theta.clone() + e.evaluate(&cell));
         for (l, lookup) in self.description.lookups.iter().enumerate() {
             let phi = v.running_sum(l, 0);
             push(l_first.clone() * phi.clone());

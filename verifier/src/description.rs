@@ -267,9 +267,7 @@ impl CircuitDescription {
                 return Err(malformed(format!("{context}: the selector may only read fixed columns")));
             }
             let mut table_ok = true;
-            l.table.iter().for_each(|t| {
-                t.for_each_query(&mut |q| table_ok &= q.column.kind == ColumnKind::Fixed && q.rotation == 0)
-            });
+            l.table.iter().for_each(|t| t.for_each_query(&mut |q| table_ok &= q.column.kind == ColumnKind::Fixed && q.rotation == 0));
             if !table_ok {
                 return Err(malformed(format!("{context}: table expressions may only read fixed columns at rotation 0")));
             }
@@ -405,14 +403,8 @@ impl CircuitDescription {
         rotations.dedup();
         let rounds: [(Round, Vec<Poly>); 3] = [
             (Round::Key, (0..self.num_fixed).map(Poly::Fixed).chain((0..self.permutation.len()).map(Poly::Sigma)).collect()),
-            (
-                Round::Witness,
-                (0..self.num_advice).map(Poly::Advice).chain((0..self.lookups.len()).map(Poly::Multiplicity)).collect(),
-            ),
-            (
-                Round::Argument,
-                (0..num_products).map(Poly::PermutationProduct).chain((0..self.lookups.len()).map(Poly::RunningSum)).collect(),
-            ),
+            (Round::Witness, (0..self.num_advice).map(Poly::Advice).chain((0..self.lookups.len()).map(Poly::Multiplicity)).collect()),
+            (Round::Argument, (0..num_products).map(Poly::PermutationProduct).chain((0..self.lookups.len()).map(Poly::RunningSum)).collect()),
         ];
         let groups = group(&openings, pack, &rounds);
         let (groups, added) = merge(groups, pack);
@@ -681,18 +673,12 @@ mod tests {
                 let count = if kind == ColumnKind::Fixed { num_fixed } else { num_advice };
                 Expression::Cell(Query { column: Column { kind, index: rng.below(count as u64) as usize }, rotation: rng.below(7) as i32 - 3 })
             };
-            let gates = (0..1 + rng.below(6))
-                .map(|g| Gate { name: format!("g{g}"), polys: vec![query(&mut rng) * query(&mut rng) - query(&mut rng)] })
-                .collect();
+            let gates = (0..1 + rng.below(6)).map(|g| Gate { name: format!("g{g}"), polys: vec![query(&mut rng) * query(&mut rng) - query(&mut rng)] }).collect();
             let permutation = (0..rng.below(num_advice as u64)).map(|i| Column::advice(i as usize)).collect();
             let d = CircuitDescription { k: 8, num_fixed, num_advice, num_instance: 0, gates, lookups: vec![], permutation };
             let pack = 1 << rng.below(5);
             let layout = d.layout(pack);
-            let base = layout.advice_queries.len()
-                + layout.fixed_queries.len()
-                + d.permutation.len()
-                + 3 * layout.num_products
-                - layout.num_products.min(1);
+            let base = layout.advice_queries.len() + layout.fixed_queries.len() + d.permutation.len() + 3 * layout.num_products - layout.num_products.min(1);
             let mut openings = layout.openings[..base].to_vec();
             let expected = reference(&mut openings, pack, rounds(&d, layout.num_products));
             let (groups, added) = merge(group(&layout.openings[..base], pack, &rounds(&d, layout.num_products)), pack);

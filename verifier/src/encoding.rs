@@ -57,15 +57,11 @@ impl<'a> Reader<'a> {
     }
 
     pub fn take(&mut self, len: usize) -> Result<&'a [u8], Error> {
-        let end = self.pos.checked_add(len).filter(|&e| e <= self.bytes.len()).ok_or_else(|| {
-            malformed(format!(
-                "{} truncated: needed {} bytes at offset {}, only {} remain",
-                self.what,
-                len,
-                self.pos,
-                self.bytes.len() - self.pos
-            ))
-        })?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| malformed(format!("{} truncated: needed {} bytes at offset {}, only {} remain", self.what, len, self.pos, self.bytes.len() - self.pos)))?;
         let out = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(out)
@@ -143,12 +139,7 @@ impl<'a> Reader<'a> {
 
     pub fn finish(&self) -> Result<(), Error> {
         if self.pos != self.bytes.len() {
-            return Err(malformed(format!(
-                "{}: {} unexpected trailing bytes after offset {}",
-                self.what,
-                self.bytes.len() - self.pos,
-                self.pos
-            )));
+            return Err(malformed(format!("{}: {} unexpected trailing bytes after offset {}", self.what, self.bytes.len() - self.pos, self.pos)));
         }
         Ok(())
     }

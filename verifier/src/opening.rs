@@ -54,11 +54,8 @@ pub fn factors(points: &[Fr], sets: &[(usize, &[usize])], zeta: Fr) -> Result<(V
     let mut all_factors: Vec<(usize, usize)> = sets.iter().flat_map(|(t, set)| set.iter().map(|&j| (*t, j))).collect();
     all_factors.sort();
     all_factors.dedup();
-    let differences: Vec<((usize, usize), Fr)> =
-        all_factors.iter().map(|&(t, j)| ((t, j), zeta.pow([t as u64]) - points[j])).collect();
-    let outside = |(t, set): &(usize, &[usize])| -> Fr {
-        differences.iter().filter(|((u, j), _)| !(u == t && set.contains(j))).map(|(_, d)| *d).product()
-    };
+    let differences: Vec<((usize, usize), Fr)> = all_factors.iter().map(|&(t, j)| ((t, j), zeta.pow([t as u64]) - points[j])).collect();
+    let outside = |(t, set): &(usize, &[usize])| -> Fr { differences.iter().filter(|((u, j), _)| !(u == t && set.contains(j))).map(|(_, d)| *d).product() };
     let all: Fr = differences.iter().map(|(_, d)| *d).product();
     let normalizer = match sets.first() {
         Some(first) if !all.is_zero() => outside(first).inverse().expect("a factor of a non-zero product"),
@@ -71,17 +68,7 @@ pub fn factors(points: &[Fr], sets: &[(usize, &[usize])], zeta: Fr) -> Result<(V
 /// challenges `v`, `u` (squeezed after the claimed values) and `zeta` (squeezed after `W`),
 /// under an SRS with `[1]_2 = g2` and `[tau]_2 = s_g2`.
 #[allow(clippy::too_many_arguments)]
-pub fn verify(
-    points: &[Fr],
-    sets: &[OpeningSet],
-    v: Fr,
-    u: Fr,
-    zeta: Fr,
-    w: G1Affine,
-    w_prime: G1Affine,
-    g2: G2Affine,
-    s_g2: G2Affine,
-) -> Result<(), Error> {
+pub fn verify(points: &[Fr], sets: &[OpeningSet], v: Fr, u: Fr, zeta: Fr, w: G1Affine, w_prime: G1Affine, g2: G2Affine, s_g2: G2Affine) -> Result<(), Error> {
     let set_points: Vec<(usize, &[usize])> = sets.iter().map(|s| (s.t, s.points.as_slice())).collect();
     let (factors, h_factor) = factors(points, &set_points, zeta)?;
     // [L] + zeta W' as one MSM: the combined commitments, then r(zeta) G, W and W'.

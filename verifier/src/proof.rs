@@ -48,9 +48,7 @@ impl Proof {
         // The version first: a proof of another version also has another length.
         match bytes.get(..4) {
             Some(magic) if magic == PROOF_MAGIC => {}
-            Some([b'Z', b'K', b'P', version]) => {
-                return Err(malformed(format!("proof format version {version}; this verifier reads version {}", PROOF_MAGIC[3])))
-            }
+            Some([b'Z', b'K', b'P', version]) => return Err(malformed(format!("proof format version {version}; this verifier reads version {}", PROOF_MAGIC[3]))),
             _ => return Err(malformed("not a zkinfer proof (bad magic)")),
         }
         let expected = Self::encoded_len(layout);

@@ -110,11 +110,8 @@ impl ProofFile {
     pub fn to_json(&self) -> String {
         let hex0x = |bytes: &[u8]| quote(&format!("0x{}", to_hex(bytes)));
         let mut out = format!("{{\n  \"version\": {PROOF_FILE_VERSION},\n  \"protocol\": {},\n  \"vk_digest\": {},\n  \"instances\": [", quote(PROTOCOL), hex0x(&self.vk_digest));
-        let columns: Vec<String> = self
-            .instances
-            .iter()
-            .map(|c| format!("\n    [{}\n    ]", c.iter().map(|v| format!("\n      {}", hex0x(&fr_to_bytes(v)))).collect::<Vec<_>>().join(",")))
-            .collect();
+        let columns: Vec<String> =
+            self.instances.iter().map(|c| format!("\n    [{}\n    ]", c.iter().map(|v| format!("\n      {}", hex0x(&fr_to_bytes(v)))).collect::<Vec<_>>().join(","))).collect();
         out += &columns.join(",");
         out += if columns.is_empty() { "],\n" } else { "\n  ],\n" };
         for (name, kind) in [("outputs", TensorKind::Output), ("inputs", TensorKind::Input)] {
@@ -132,11 +129,7 @@ impl ProofFile {
 /// or `inputs` are not exactly those tensors, is rejected even when the proof itself is valid.
 pub fn verify_file(vk: &VerifyingKey, file: &ProofFile) -> Result<Vec<TensorValues>, Error> {
     if file.vk_digest != *vk.digest() {
-        return Err(Error::Statement(format!(
-            "the proof was made for verifying key 0x{}, this key is 0x{}",
-            to_hex(&file.vk_digest),
-            to_hex(vk.digest())
-        )));
+        return Err(Error::Statement(format!("the proof was made for verifying key 0x{}, this key is 0x{}", to_hex(&file.vk_digest), to_hex(vk.digest()))));
     }
     verify(vk, &file.instances, &file.proof)?;
     let proven = vk.statement().decode(&file.instances);
@@ -160,10 +153,7 @@ fn difference(shown: &[TensorValues], proven: &[TensorValues]) -> String {
     for (s, p) in shown.iter().zip(proven) {
         let (a, b) = (&s.tensor, &p.tensor);
         if a != b {
-            return format!(
-                "it shows '{}' {:?} at scale 2^-{}, the key has '{}' {:?} at scale 2^-{}",
-                a.name, a.shape, a.scale_bits, b.name, b.shape, b.scale_bits
-            );
+            return format!("it shows '{}' {:?} at scale 2^-{}, the key has '{}' {:?} at scale 2^-{}", a.name, a.shape, a.scale_bits, b.name, b.shape, b.scale_bits);
         }
         if s.values.len() != p.values.len() {
             return format!("'{}' shows {} values, the proof has {}", a.name, s.values.len(), p.values.len());
@@ -185,13 +175,7 @@ pub fn tensors_json(tensors: &[TensorValues], kind: TensorKind) -> String {
 fn tensor_json(t: &TensorValues) -> String {
     let dims: Vec<String> = t.tensor.shape.iter().map(|d| d.to_string()).collect();
     let values: Vec<String> = t.values.iter().map(|v| number(*v)).collect();
-    format!(
-        "{{\"name\": {}, \"shape\": [{}], \"scale_bits\": {}, \"values\": [{}]}}",
-        quote(&t.tensor.name),
-        dims.join(", "),
-        t.tensor.scale_bits,
-        values.join(", ")
-    )
+    format!("{{\"name\": {}, \"shape\": [{}], \"scale_bits\": {}, \"values\": [{}]}}", quote(&t.tensor.name), dims.join(", "), t.tensor.scale_bits, values.join(", "))
 }
 
 /// A dequantized value as JSON: Rust prints the shortest decimal that reads back as the same
@@ -208,14 +192,9 @@ fn tensor(v: &Json, what: &str, kind: TensorKind) -> Result<TensorValues, Error>
     if let Some((key, _)) = members.iter().find(|(k, _)| !KNOWN.contains(&k.as_str())) {
         return Err(malformed(format!("{what}: unknown field \"{key}\"")));
     }
-    let get = |name: &str| {
-        members.iter().find(|(k, _)| k == name).map(|(_, v)| v).ok_or_else(|| malformed(format!("{what}: the field \"{name}\" is missing")))
-    };
+    let get = |name: &str| members.iter().find(|(k, _)| k == name).map(|(_, v)| v).ok_or_else(|| malformed(format!("{what}: the field \"{name}\" is missing")));
     let name = string(get("name")?, &format!("{what}.name"))?.to_string();
-    let shape = array(get("shape")?, &format!("{what}.shape"))?
-        .iter()
-        .map(|d| integer(d, &format!("{what}.shape")).map(|d| d as usize))
-        .collect::<Result<Vec<_>, _>>()?;
+    let shape = array(get("shape")?, &format!("{what}.shape"))?.iter().map(|d| integer(d, &format!("{what}.shape")).map(|d| d as usize)).collect::<Result<Vec<_>, _>>()?;
     let scale_bits = integer(get("scale_bits")?, &format!("{what}.scale_bits"))?;
     let values = array(get("values")?, &format!("{what}.values"))?
         .iter()

@@ -60,12 +60,7 @@ pub fn describe(srs_id: &[u8; 32]) -> String {
 pub fn require(vk: &VerifyingKey, required: &[u8; 32]) -> Result<(), Error> {
     let id = vk.srs_id();
     if id != *required {
-        return Err(Error::Statement(format!(
-            "the key's SRS is 0x{} ({}), not the required 0x{}",
-            to_hex(&id),
-            describe(&id),
-            to_hex(required)
-        )));
+        return Err(Error::Statement(format!("the key's SRS is 0x{} ({}), not the required 0x{}", to_hex(&id), describe(&id), to_hex(required))));
     }
     Ok(())
 }

@@ -72,10 +72,7 @@ impl Statement {
     /// `usable_rows` values each.
     pub fn validate(&self, num_instance: usize, usable_rows: usize) -> Result<(), Error> {
         if self.counts.len() != num_instance {
-            return Err(malformed(format!(
-                "verifying key: public value counts for {} instance columns, the circuit has {num_instance}",
-                self.counts.len()
-            )));
+            return Err(malformed(format!("verifying key: public value counts for {} instance columns, the circuit has {num_instance}", self.counts.len())));
         }
         if let Some((c, n)) = self.counts.iter().enumerate().find(|(_, n)| **n > usable_rows) {
             return Err(malformed(format!("verifying key: {n} public values in instance column {c}, at most {usable_rows} fit")));

@@ -77,21 +77,10 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
     let l_first = lagrange.at(0, 0);
     let l_last = lagrange.at(layout.usable_rows, 0);
     let l_blind: Fr = (layout.usable_rows + 1..n).map(|i| lagrange.at(i, 0)).sum();
-    let instance_evals: Vec<((usize, i32), Fr)> = layout
-        .instance_queries
-        .iter()
-        .map(|&(c, r)| ((c, r), instances[c].iter().enumerate().map(|(i, v)| *v * lagrange.at(i, r)).sum()))
-        .collect();
+    let instance_evals: Vec<((usize, i32), Fr)> =
+        layout.instance_queries.iter().map(|&(c, r)| ((c, r), instances[c].iter().enumerate().map(|(i, v)| *v * lagrange.at(i, r)).sum())).collect();
 
-    let values = Evaluations {
-        layout,
-        evals: &proof.evals,
-        instance_evals: &instance_evals,
-        x,
-        l_first,
-        l_last,
-        l_active: Fr::one() - l_last - l_blind,
-    };
+    let values = Evaluations { layout, evals: &proof.evals, instance_evals: &instance_evals, x, l_first, l_last, l_active: Fr::one() - l_last - l_blind };
     let challenges = Challenges { theta, beta, gamma, kappa, y };
     let numerator = Constraints::new(d, layout, challenges).combine(&values);
     let quotient_eval = numerator * vanishing.inverse().unwrap();
@@ -99,8 +88,7 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
     // Every claim, the quotient's included, in one multi-point opening.
     let points: Vec<Fr> = layout.rotations.iter().map(|&r| layout.rotate(r) * x).collect();
     let span = x.pow([(layout.quotient_span * n) as u64]);
-    let quotient: Vec<(G1Affine, Fr)> =
-        proof.quotient.iter().zip(core::iter::successors(Some(Fr::one()), |p| Some(*p * span))).map(|(h, s)| (*h, s)).collect();
+    let quotient: Vec<(G1Affine, Fr)> = proof.quotient.iter().zip(core::iter::successors(Some(Fr::one()), |p| Some(*p * span))).map(|(h, s)| (*h, s)).collect();
     // Key commitments come first in the layout's list, then the proof's in proof order.
     let commitment = |i: usize| -> G1Affine {
         let keys = vk.key_commitments().len();
@@ -121,11 +109,7 @@ pub fn verify(vk: &VerifyingKey, instances: &[Vec<Fr>], proof: &[u8]) -> Result<
                 .iter()
                 .map(|&c| Claim {
                     commitment: vec![(commitment(c), Fr::one())],
-                    values: set
-                        .rotations
-                        .iter()
-                        .map(|&r| layout.commitments[c].polys.iter().map(|&poly| proof.evals[layout.opening_index(poly, r)]).collect())
-                        .collect(),
+                    values: set.rotations.iter().map(|&r| layout.commitments[c].polys.iter().map(|&poly| proof.evals[layout.opening_index(poly, r)]).collect()).collect(),
                 })
                 .collect(),
         })
@@ -151,11 +135,7 @@ impl LagrangeAt {
 
     fn at(&self, row: usize, rotation: i32) -> Fr {
         let omega_i = self.omega.pow([row as u64]);
-        let shift = if rotation >= 0 {
-            self.omega.pow([rotation as u64])
-        } else {
-            self.omega_inv.pow([rotation.unsigned_abs() as u64])
-        };
+        let shift = if rotation >= 0 { self.omega.pow([rotation as u64]) } else { self.omega_inv.pow([rotation.unsigned_abs() as u64]) };
         let denominator = shift * self.x - omega_i;
         // x is outside the domain (checked by the caller), so the denominator is non-zero.
         omega_i * self.scale * denominator.inverse().unwrap()
@@ -181,9 +161,7 @@ impl PointValues for Evaluations<'_> {
         match q.column.kind {
             ColumnKind::Advice => self.evals[self.layout.opening_index(Poly::Advice(c), r)],
             ColumnKind::Fixed => self.evals[self.layout.opening_index(Poly::Fixed(c), r)],
-            ColumnKind::Instance => {
-                self.instance_evals.iter().find(|(k, _)| *k == (c, r)).expect("instance queries are precomputed").1
-            }
+            ColumnKind::Instance => self.instance_evals.iter().find(|(k, _)| *k == (c, r)).expect("instance queries are precomputed").1,
         }
     }
     fn sigma(&self, i: usize) -> Fr {

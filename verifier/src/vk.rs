@@ -2,10 +2,10 @@
 //! commitments fixed at key generation and the two G2 points of the SRS.
 
 use crate::description::{CircuitDescription, Layout, Round};
-use crate::srs::srs_id;
-use crate::statement::Statement;
 use crate::encoding::{g1_to_bytes, g2_to_bytes, Reader};
 use crate::error::{malformed, Error};
+use crate::srs::srs_id;
+use crate::statement::Statement;
 use crate::transcript::keccak256;
 use ark_bn254::{G1Affine, G2Affine};
 
@@ -147,9 +147,7 @@ impl VerifyingKey {
         }
         let version = r.u32()?;
         if version != VK_VERSION {
-            return Err(malformed(format!(
-                "verifying key version {version}; this verifier reads version {VK_VERSION} (run `zkinfer setup` again to remake the key)"
-            )));
+            return Err(malformed(format!("verifying key version {version}; this verifier reads version {VK_VERSION} (run `zkinfer setup` again to remake the key)")));
         }
         let insecure_srs = match r.u8()? {
             0 => false,

@@ -79,11 +79,7 @@ impl JsVerifyingKey {
             .enumerate()
             .map(|(c, &len)| {
                 (0..len)
-                    .map(|i| {
-                        reader.fr().map_err(|_| {
-                            JsError::new(&format!("malformed input: public input {i} of instance column {c} is not below the scalar modulus"))
-                        })
-                    })
+                    .map(|i| reader.fr().map_err(|_| JsError::new(&format!("malformed input: public input {i} of instance column {c} is not below the scalar modulus"))))
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -121,10 +117,8 @@ pub fn parse_proof_file(file: &[u8]) -> Result<String, JsError> {
 }
 
 fn instances_json(instances: &[Vec<Fr>]) -> String {
-    let columns: Vec<String> = instances
-        .iter()
-        .map(|c| format!("[{}]", c.iter().map(|v| format!("\"0x{}\"", to_hex(&crate::encoding::fr_to_bytes(v)))).collect::<Vec<_>>().join(",")))
-        .collect();
+    let columns: Vec<String> =
+        instances.iter().map(|c| format!("[{}]", c.iter().map(|v| format!("\"0x{}\"", to_hex(&crate::encoding::fr_to_bytes(v)))).collect::<Vec<_>>().join(","))).collect();
     format!("[{}]", columns.join(","))
 }
 

@@ -204,9 +204,7 @@ impl MlConfig {
         let bits = shape.limb_bits;
         let base = Fr::from(1u64 << bits);
         // `sum rc[first + i] * 2^(bits * i)` over `count` limbs.
-        let limbs_from = |first: i32, count: usize| {
-            (first..first + count as i32).rev().fold(Expression::Constant(Fr::zero()), |e, i| e * base + rc.rot(i))
-        };
+        let limbs_from = |first: i32, count: usize| (first..first + count as i32).rev().fold(Expression::Constant(Fr::zero()), |e, i| e * base + rc.rot(i));
         let remainder_limbs = shape.remainder_limbs();
         let remainder = limbs_from(0, remainder_limbs);
         cs.create_gate(
@@ -276,28 +274,7 @@ impl MlConfig {
 
         // The tag shares the bias column: dot rows never look anything up.
         cs.lookup("table", q_rc.expr(), vec![(bias.cur(), t_tag), (rc.cur(), t_value), (rc_msb.cur(), t_msb)]);
-        Self {
-            shape,
-            a,
-            acc,
-            rc,
-            rc_msb,
-            w,
-            keep,
-            bias,
-            q_dot,
-            q_el,
-            q_rc,
-            q_fn_sample,
-            q_fn_out,
-            q_range,
-            q_div,
-            q_param_dot,
-            t_tag,
-            t_value,
-            t_msb,
-            instance,
-        }
+        Self { shape, a, acc, rc, rc_msb, w, keep, bias, q_dot, q_el, q_rc, q_fn_sample, q_fn_out, q_range, q_div, q_param_dot, t_tag, t_value, t_msb, instance }
     }
 
     /// The functions' tables: those that the scale and limb allow (see [`FunctionTable`]).
@@ -330,13 +307,8 @@ impl MlConfig {
 
     /// Places private values, `width` to a row, with no constraint of their own.
     pub fn assign_values(&self, layouter: &mut Layouter, values: &[Value<i64>]) -> Result<Vec<AssignedCell>, Error> {
-        layouter.assign_region("values", |region| {
-            values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| region.assign_advice(self.a[i % self.shape.width], i / self.shape.width, v.map(fr)))
-                .collect()
-        })
+        layouter
+            .assign_region("values", |region| values.iter().enumerate().map(|(i, v)| region.assign_advice(self.a[i % self.shape.width], i / self.shape.width, v.map(fr))).collect())
     }
 
     /// Dot products `bias + sum inputs[i] * weights[i]`, one after another in one region:
@@ -387,13 +359,7 @@ impl MlConfig {
     /// places its cell (recorded in `placed` under its id); every later use copies it, so one
     /// parameter holds one value throughout the proof. `one` is a cell holding 1, copied beside
     /// each constant coefficient.
-    pub fn param_dot(
-        &self,
-        layouter: &mut Layouter,
-        one: &AssignedCell,
-        placed: &mut HashMap<usize, AssignedCell>,
-        products: &[ParamDot],
-    ) -> Result<Vec<AssignedCell>, Error> {
+    pub fn param_dot(&self, layouter: &mut Layouter, one: &AssignedCell, placed: &mut HashMap<usize, AssignedCell>, products: &[ParamDot]) -> Result<Vec<AssignedCell>, Error> {
         let q = self.q_param_dot.ok_or_else(|| Error::Synthesis("the circuit was configured with fixed parameters".into()))?;
         let half = self.shape.width / 2;
         layouter.assign_region("param dot", |region| {
@@ -402,11 +368,7 @@ impl MlConfig {
             let mut outputs = Vec::with_capacity(products.len());
             for p in products {
                 if p.inputs.len() != p.coefficients.len() {
-                    return Err(Error::Synthesis(format!(
-                        "a dot product needs as many coefficients as inputs ({} inputs, {} coefficients)",
-                        p.inputs.len(),
-                        p.coefficients.len()
-                    )));
+                    return Err(Error::Synthesis(format!("a dot product needs as many coefficients as inputs ({} inputs, {} coefficients)", p.inputs.len(), p.coefficients.len())));
                 }
                 let mut value = Value::known(fr(p.bias));
                 let mut result = None;
@@ -539,10 +501,7 @@ impl MlConfig {
             let mut outputs = Vec::with_capacity(inputs.len());
             for (i, x) in inputs.iter().enumerate() {
                 let row = i * (limbs + 4);
-                let w = x
-                    .value
-                    .map(|v| -> Result<_, Error> { table.witness(to_i64(v).ok_or_else(out_of_range)?, limbs).map_err(Error::Synthesis) })
-                    .transpose()?;
+                let w = x.value.map(|v| -> Result<_, Error> { table.witness(to_i64(v).ok_or_else(out_of_range)?, limbs).map_err(Error::Synthesis) }).transpose()?;
 
                 region.enable_selector(self.q_fn_sample, row);
                 region.assign_fixed(self.w[0], row, fr(step_scale));

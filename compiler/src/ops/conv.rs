@@ -65,7 +65,9 @@ impl Window {
             _ if auto_pad != "NOTSET" => vec![0; 2 * rank],
             None => vec![0; 2 * rank],
             Some(v) if v.len() == 2 * rank && v.iter().all(|x| *x >= 0) => v.iter().map(|x| *x as usize).collect(),
-            Some(v) => Err(format!("attribute 'pads' = {v:?} needs non-negative integers, every spatial axis's beginning then every one's end, for the {rank}-D kernel {kernel:?}"))?,
+            Some(v) => {
+                Err(format!("attribute 'pads' = {v:?} needs non-negative integers, every spatial axis's beginning then every one's end, for the {rank}-D kernel {kernel:?}"))?
+            }
         };
         Ok(Window { strides: per_axis("strides")?, dilations: per_axis("dilations")?, kernel, pads, same, ceil: ctx.int("ceil_mode", 0)? != 0 })
     }
@@ -85,7 +87,11 @@ impl Window {
             .enumerate()
             .map(|(d, &size)| {
                 let total = ((size.div_ceil(self.strides[d]) - 1) * self.strides[d] + self.span(d)).saturating_sub(size);
-                if same == Same::Upper { (total / 2, total - total / 2) } else { (total - total / 2, total / 2) }
+                if same == Same::Upper {
+                    (total / 2, total - total / 2)
+                } else {
+                    (total - total / 2, total / 2)
+                }
             })
             .unzip();
         [begin, end].concat()
@@ -120,7 +126,9 @@ impl Window {
         let pads = self.pads(input);
         let axes = (0..input.len())
             .map(|d| {
-                let along = |o: usize| -> Vec<(usize, usize)> { (0..self.kernel[d]).filter_map(|k| (o * self.strides[d] + k * self.dilations[d]).checked_sub(pads[d]).filter(|&i| i < input[d]).map(|i| (i, k))).collect() };
+                let along = |o: usize| -> Vec<(usize, usize)> {
+                    (0..self.kernel[d]).filter_map(|k| (o * self.strides[d] + k * self.dilations[d]).checked_sub(pads[d]).filter(|&i| i < input[d]).map(|i| (i, k))).collect()
+                };
                 (0..output[d]).map(along).collect()
             })
             .collect();
@@ -192,14 +200,7 @@ pub fn conv(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         None => None,
         Some(b) => Some((ctx.param(b.clone())?, super::broadcast(&b.shape, &[w.shape[0]])?)),
     };
-    Ok(Box::new(Conv {
-        weights: ctx.param(w.clone())?,
-        weight_shape: w.shape.clone(),
-        bias,
-        window: Window::from_ctx(ctx, kernel)?,
-        group: group as usize,
-        relu: false,
-    }))
+    Ok(Box::new(Conv { weights: ctx.param(w.clone())?, weight_shape: w.shape.clone(), bias, window: Window::from_ctx(ctx, kernel)?, group: group as usize, relu: false }))
 }
 
 /// What Conv and ConvTranspose lower to: per output, one dot product over its taps (input
@@ -346,7 +347,12 @@ pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let output_size = match ctx.ints("output_shape")? {
         None => None,
         Some(v) if (v.len() == rank || v.len() == rank + 2) && v.iter().all(|x| *x >= 1) => Some(v[v.len() - rank..].iter().map(|x| *x as usize).collect()),
-        Some(v) => return Err(format!("attribute 'output_shape' = {v:?} needs one positive integer per spatial axis of the {rank}-D kernel {:?} (or the whole shape, N and C first)", &w.shape[2..])),
+        Some(v) => {
+            return Err(format!(
+                "attribute 'output_shape' = {v:?} needs one positive integer per spatial axis of the {rank}-D kernel {:?} (or the whole shape, N and C first)",
+                &w.shape[2..]
+            ))
+        }
     };
     if output_size.is_some() && window.pads.iter().any(|&p| p > 0) {
         return Err("output_shape and pads are both given, and ONNX derives the pads from output_shape (onnx's reference keeps both); export one of them".into());
@@ -357,16 +363,7 @@ pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         Some(b) => Some((ctx.param(b.clone())?, (0..channels).collect())),
         None => None,
     };
-    Ok(Box::new(ConvTranspose {
-        weights: ctx.param(w.clone())?,
-        weight_shape: w.shape.clone(),
-        bias,
-        group: group as usize,
-        window,
-        output_padding,
-        output_size,
-        relu: false,
-    }))
+    Ok(Box::new(ConvTranspose { weights: ctx.param(w.clone())?, weight_shape: w.shape.clone(), bias, group: group as usize, window, output_padding, output_size, relu: false }))
 }
 
 impl ConvTranspose {
@@ -409,7 +406,8 @@ impl ConvTranspose {
             .iter()
             .enumerate()
             .map(|(d, &(size, begin))| {
-                let spread = |o: usize, k: usize| (o + begin).checked_sub(k * w.dilations[d]).filter(|n| n % w.strides[d] == 0).map(|n| n / w.strides[d]).filter(|&i| i < input[2 + d]);
+                let spread =
+                    |o: usize, k: usize| (o + begin).checked_sub(k * w.dilations[d]).filter(|n| n % w.strides[d] == 0).map(|n| n / w.strides[d]).filter(|&i| i < input[2 + d]);
                 (0..size).map(|o| (0..w.kernel[d]).filter_map(|k| spread(o, k).map(|i| (i, k))).collect()).collect()
             })
             .collect();
@@ -422,7 +420,9 @@ impl ConvTranspose {
             for oc in 0..per_group * self.group {
                 let (g, ocg) = (oc / per_group, oc % per_group);
                 let channels = g * group_inputs..(g + 1) * group_inputs;
-                let taps = |window: &Vec<(usize, usize)>| window.iter().flat_map(|&(i, k)| channels.clone().map(move |ic| ((n * ci + ic) * size + i, (ic * per_group + ocg) * kernel + k))).collect();
+                let taps = |window: &Vec<(usize, usize)>| {
+                    window.iter().flat_map(|&(i, k)| channels.clone().map(move |ic| ((n * ci + ic) * size + i, (ic * per_group + ocg) * kernel + k))).collect()
+                };
                 outputs.extend(windows.iter().map(|window| (oc, taps(window))));
             }
         }

@@ -302,13 +302,16 @@ impl Op for Truncate {
         let relu = ElementOp { rescale: false, relu: true };
         let positive = arith.element(relu, x.data.iter().map(|v| (v.clone(), None)).collect())?;
         // relu(-x) = relu(x) - x.
-        let negative = arith.dot(positive.iter().zip(&x.data).map(|(p, v)| Dot { inputs: vec![p.clone(), v.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(0) }).collect())?;
+        let negative = arith.dot(
+            positive.iter().zip(&x.data).map(|(p, v)| Dot { inputs: vec![p.clone(), v.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(0) }).collect(),
+        )?;
         let floor = |arith: &mut dyn Arith, v: Vec<Wire>| -> Result<Vec<Wire>, Error> {
             let shifted = arith.dot(v.into_iter().map(|w| Dot { inputs: vec![w], weights: vec![Coef::Const(1)], bias: Coef::Const(-half) }).collect())?;
             arith.element(ElementOp { rescale: true, relu: false }, shifted.into_iter().map(|w| (w, None)).collect())
         };
         let (up, down) = (floor(arith, positive)?, floor(arith, negative)?);
-        let out = arith.dot(up.into_iter().zip(down).map(|(u, d)| Dot { inputs: vec![u, d], weights: vec![Coef::Const(one), Coef::Const(-one)], bias: Coef::Const(0) }).collect())?;
+        let out =
+            arith.dot(up.into_iter().zip(down).map(|(u, d)| Dot { inputs: vec![u, d], weights: vec![Coef::Const(one), Coef::Const(-one)], bias: Coef::Const(0) }).collect())?;
         Ok(Tensor::new(x.shape.clone(), out))
     }
 

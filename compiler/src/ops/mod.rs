@@ -256,8 +256,10 @@ pub fn supported() -> String {
 
 pub fn build(ctx: &NodeCtx) -> Result<Box<dyn Op>, Error> {
     let node = ctx.node;
-    let constructor = REGISTRY.iter().find(|(name, _)| *name == node.op_type).map(|(_, c)| c).ok_or_else(|| {
-        Error::UnsupportedOp { op: node.op_type.clone(), node: node.name.clone(), supported: supported() }
+    let constructor = REGISTRY.iter().find(|(name, _)| *name == node.op_type).map(|(_, c)| c).ok_or_else(|| Error::UnsupportedOp {
+        op: node.op_type.clone(),
+        node: node.name.clone(),
+        supported: supported(),
     })?;
     constructor(ctx).map_err(|message| Error::Node { op: node.op_type.clone(), node: node.name.clone(), message })
 }
@@ -278,9 +280,7 @@ pub fn broadcast(from: &[usize], shape: &[usize]) -> Result<Vec<usize>, String> 
     let from_strides = strides(&cs);
     let out_strides = strides(shape);
     let total: usize = shape.iter().product();
-    Ok((0..total)
-        .map(|i| (0..shape.len()).map(|d| if cs[d] == 1 { 0 } else { (i / out_strides[d]) % shape[d] * from_strides[d] }).sum())
-        .collect())
+    Ok((0..total).map(|i| (0..shape.len()).map(|d| if cs[d] == 1 { 0 } else { (i / out_strides[d]) % shape[d] * from_strides[d] }).sum()).collect())
 }
 
 /// A normalized axis: `a` counts from the end when negative.

@@ -228,9 +228,10 @@ impl Op for ArgMax {
             .collect();
         let maxima = lane_maxima(arith, &values)?;
         // Values are integers and `x - m <= 0`, so `relu(x - m + 1)` is 1 exactly at a maximum.
-        let gaps = values.iter().zip(&maxima).flat_map(|(l, m)| {
-            l.iter().map(|v| Dot { inputs: vec![v.clone(), m.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(1) })
-        });
+        let gaps = values
+            .iter()
+            .zip(&maxima)
+            .flat_map(|(l, m)| l.iter().map(|v| Dot { inputs: vec![v.clone(), m.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(1) }));
         let gaps = arith.dot(gaps.collect())?;
         let at_max = arith.element(RELU, gaps.into_iter().map(|g| (g, None)).collect())?;
         // `seen[k]`: whether a maximum occurs at or before position k; 0 before the first.

@@ -222,11 +222,7 @@ impl Op for Reduce {
         if groups.iter().all(|g| g.len() == 1) {
             return Ok(Tensor::new(shape, groups.iter().map(|g| x.data[g[0]].clone()).collect()));
         }
-        let out = if self.mean {
-            means(arith, groups.iter().map(|g| (cells(g), g.len())).collect())?
-        } else {
-            arith.dot(groups.iter().map(|g| sum_of(cells(g))).collect())?
-        };
+        let out = if self.mean { means(arith, groups.iter().map(|g| (cells(g), g.len())).collect())? } else { arith.dot(groups.iter().map(|g| sum_of(cells(g))).collect())? };
         Ok(Tensor::new(shape, out))
     }
 

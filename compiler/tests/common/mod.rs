@@ -12,7 +12,7 @@ use protobuf::MessageField;
 use std::path::PathBuf;
 use zkinfer_circuits::{check, ColumnKind, Columns, Failure, Fr, MockProver, Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Precision, Error, Model, Optimize, ParamVisibility, Visibility};
+use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Visibility};
 
 pub fn fixture(path: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(path);
@@ -30,16 +30,19 @@ pub fn numbers(json: &str, key: &str) -> Vec<f64> {
     let start = json.find(&format!("\"{key}\"")).unwrap_or_else(|| panic!("no key {key}")) + key.len() + 2;
     let open = start + json[start..].find('[').unwrap();
     let mut depth = 0;
-    let end = open + json[open..].char_indices().find(|&(_, c)| {
-        depth += match c {
-            '[' => 1,
-            ']' => -1,
-            _ => 0,
-        };
-        depth == 0
-    })
-    .unwrap()
-    .0;
+    let end = open
+        + json[open..]
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '[' => 1,
+                    ']' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .unwrap()
+            .0;
     json[open..end].split(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
 }
 
@@ -53,7 +56,14 @@ pub fn compile(bytes: &[u8], calibration: &[Vec<f32>]) -> Result<Model, Error> {
 }
 
 pub fn compile_with(bytes: &[u8], calibration: &[Vec<f32>], params: ParamVisibility) -> Result<Model, Error> {
-    let options = CompileOptions { precision: Precision::Scale(8), input_visibility: vec![Visibility::Private], param_visibility: params, width: Some(8), optimize: Optimize::Proving, pack: None };
+    let options = CompileOptions {
+        precision: Precision::Scale(8),
+        input_visibility: vec![Visibility::Private],
+        param_visibility: params,
+        width: Some(8),
+        optimize: Optimize::Proving,
+        pack: None,
+    };
     Model::from_onnx(bytes, zkinfer_compiler::compile(bytes, &options, calibration)?.0)
 }
 

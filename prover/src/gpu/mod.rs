@@ -118,12 +118,7 @@ impl GpuField {
             Self::U15 | Self::U14 | Self::U13 => include_str!("field_mul_lazy.wgsl"),
             Self::U64 => return (include_str!("limbs64.wgsl").into(), include_str!("field64.wgsl").into()),
         };
-        let limbs = format!(
-            "const LIMB_BITS: u32 = {}u;\nconst LIMBS: u32 = {}u;\n{}",
-            self.limb_bits(),
-            self.limbs(),
-            include_str!("limbs.wgsl")
-        );
+        let limbs = format!("const LIMB_BITS: u32 = {}u;\nconst LIMBS: u32 = {}u;\n{}", self.limb_bits(), self.limbs(), include_str!("limbs.wgsl"));
         (limbs, [include_str!("field.wgsl"), mul].concat())
     }
 
@@ -138,10 +133,8 @@ impl GpuField {
         let mask = u32::MAX >> (32 - bits);
         let limbs = |x: &BigInt<4>| {
             let bit = |i: usize| i < 256 && (x.0[i / 64] >> (i % 64)) & 1 == 1;
-            let limbs: Vec<String> = (0..self.limbs() as usize)
-                .map(|k| (0..bits).filter(|&b| bit(k * bits + b)).map(|b| 1u32 << b).sum::<u32>())
-                .map(|l| format!("{l}u"))
-                .collect();
+            let limbs: Vec<String> =
+                (0..self.limbs() as usize).map(|k| (0..bits).filter(|&b| bit(k * bits + b)).map(|b| 1u32 << b).sum::<u32>()).map(|l| format!("{l}u")).collect();
             format!("Limbs({})", limbs.join(", "))
         };
         let upper = name.to_uppercase();
@@ -423,10 +416,7 @@ fn adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter, GpuError> {
 
 fn instance() -> wgpu::Instance {
     // Vulkan only: the fallback to GL would lose storage-buffer limits without a word.
-    wgpu::Instance::new(wgpu::InstanceDescriptor {
-        backends: wgpu::Backends::VULKAN,
-        ..wgpu::InstanceDescriptor::new_without_display_handle()
-    })
+    wgpu::Instance::new(wgpu::InstanceDescriptor { backends: wgpu::Backends::VULKAN, ..wgpu::InstanceDescriptor::new_without_display_handle() })
 }
 
 /// The adapter that [`Gpu::new`] would take, without creating a device.
@@ -470,11 +460,8 @@ impl Context {
         let required_features = timestamps | (arithmetic & adapter.features());
         let available = adapter.limits();
         // WebGPU's defaults, but buffers as large as the adapter allows.
-        let limits = wgpu::Limits {
-            max_storage_buffer_binding_size: available.max_storage_buffer_binding_size,
-            max_buffer_size: available.max_buffer_size,
-            ..wgpu::Limits::default()
-        };
+        let limits =
+            wgpu::Limits { max_storage_buffer_binding_size: available.max_storage_buffer_binding_size, max_buffer_size: available.max_buffer_size, ..wgpu::Limits::default() };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("zkinfer"),
             required_features,
@@ -525,23 +512,12 @@ impl Context {
     }
 
     fn uniform<T: bytemuck::Pod>(&self, params: &T) -> wgpu::Buffer {
-        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("params"),
-            contents: bytemuck::bytes_of(params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        })
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("params"), contents: bytemuck::bytes_of(params), usage: wgpu::BufferUsages::UNIFORM })
     }
 
     fn bind(&self, pipeline: &wgpu::ComputePipeline, buffers: &[(u32, &wgpu::Buffer)]) -> wgpu::BindGroup {
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .map(|&(binding, buffer)| wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() })
-            .collect();
-        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        })
+        let entries: Vec<wgpu::BindGroupEntry> = buffers.iter().map(|&(binding, buffer)| wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() }).collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &pipeline.get_bind_group_layout(0), entries: &entries })
     }
 }
 
@@ -591,13 +567,8 @@ impl Gpu {
     fn submit(&self, kind: Kernel, record: impl FnOnce(&mut Pass) -> Vec<(wgpu::Buffer, usize)>) -> Vec<Vec<u32>> {
         let context = &self.context;
         let clock = context.clock;
-        let queries = (clock != KernelClock::Wall).then(|| {
-            context.device.create_query_set(&wgpu::QuerySetDescriptor {
-                label: Some("timestamps"),
-                ty: wgpu::QueryType::Timestamp,
-                count: TIMESTAMPS,
-            })
-        });
+        let queries = (clock != KernelClock::Wall)
+            .then(|| context.device.create_query_set(&wgpu::QuerySetDescriptor { label: Some("timestamps"), ty: wgpu::QueryType::Timestamp, count: TIMESTAMPS }));
         let mut encoder = context.device.create_command_encoder(&Default::default());
         let (outputs, stages) = {
             let timestamp_writes = queries.as_ref().map(|query_set| wgpu::ComputePassTimestampWrites {
@@ -655,8 +626,7 @@ impl Gpu {
         let (words, ticks) = {
             let view = staging.slice(..).get_mapped_range().expect("mapped readback");
             let (data, stamps) = view.split_at(bytes as usize);
-            let ticks: Vec<u64> =
-                stamps.chunks(8).map(|t| u64::from_le_bytes(t.try_into().expect("8-byte timestamps"))).collect();
+            let ticks: Vec<u64> = stamps.chunks(8).map(|t| u64::from_le_bytes(t.try_into().expect("8-byte timestamps"))).collect();
             (bytemuck::cast_slice::<u8, u32>(data).to_vec(), ticks)
         };
         staging.unmap();
@@ -700,13 +670,7 @@ struct Pass<'a> {
 
 impl Pass<'_> {
     /// Runs `invocations` invocations of a 64-wide kernel, in rows of at most 65,535 workgroups.
-    fn dispatch(
-        &mut self,
-        stage: &'static str,
-        pipeline: &wgpu::ComputePipeline,
-        bind_group: &wgpu::BindGroup,
-        invocations: usize,
-    ) {
+    fn dispatch(&mut self, stage: &'static str, pipeline: &wgpu::ComputePipeline, bind_group: &wgpu::BindGroup, invocations: usize) {
         const MAX_GROUPS: usize = 65_535;
         let groups = invocations.div_ceil(WORKGROUP as usize);
         if groups == 0 {
@@ -734,11 +698,7 @@ impl Pass<'_> {
 
 /// The module's entry points as pipelines, compiled in parallel: lavapipe takes many seconds
 /// over each kernel that adds points.
-fn pipelines<const N: usize>(
-    device: &wgpu::Device,
-    module: &wgpu::ShaderModule,
-    entries: [&str; N],
-) -> [wgpu::ComputePipeline; N] {
+fn pipelines<const N: usize>(device: &wgpu::Device, module: &wgpu::ShaderModule, entries: [&str; N]) -> [wgpu::ComputePipeline; N] {
     let pipelines: Vec<wgpu::ComputePipeline> = entries
         .par_iter()
         .map(|entry| {

@@ -48,20 +48,9 @@ pub(super) struct Pipelines {
 
 impl Pipelines {
     pub(super) fn new(device: &wgpu::Device, field: GpuField) -> Self {
-        let source = [
-            &field.limbs_wgsl(),
-            &field.field_wgsl::<FqConfig>("fq"),
-            &field.field_wgsl::<FrConfig>("fr"),
-            CURVE_WGSL,
-            include_str!("msm.wgsl"),
-        ]
-        .concat();
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("msm"),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-        let [decompose, scan, scatter, fold, weigh] =
-            pipelines(device, &module, ["decompose", "scan", "scatter", "fold", "weigh"]);
+        let source = [&field.limbs_wgsl(), &field.field_wgsl::<FqConfig>("fq"), &field.field_wgsl::<FrConfig>("fr"), CURVE_WGSL, include_str!("msm.wgsl")].concat();
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("msm"), source: wgpu::ShaderSource::Wgsl(source.into()) });
+        let [decompose, scan, scatter, fold, weigh] = pipelines(device, &module, ["decompose", "scan", "scatter", "fold", "weigh"]);
         Self { decompose, scan, scatter, fold, weigh }
     }
 }
@@ -100,9 +89,7 @@ pub(super) fn max_chunk(max_binding: u64) -> usize {
             let windows = windows(window_bits) as u64;
             let buckets = windows << (window_bits - 1);
             let point = 4 * POINT_WORDS as u64;
-            [4 * BASE_WORDS as u64 * n, 4 * windows * n, point * buckets, point * (windows * n / RUN as u64 + buckets)]
-                .iter()
-                .all(|&bytes| bytes <= max_binding)
+            [4 * BASE_WORDS as u64 * n, 4 * windows * n, point * buckets, point * (windows * n / RUN as u64 + buckets)].iter().all(|&bytes| bytes <= max_binding)
         })
         .expect("a device binds at least 1 MiB") as usize
 }
@@ -113,20 +100,12 @@ impl Gpu {
     /// working buffers and [`MAX_BATCH`] allow.
     pub(super) fn msm_on_device(&self, bases: &Bases, batch: &[&[Fr]]) -> Vec<G1Projective> {
         for scalars in batch {
-            assert!(
-                scalars.len() <= bases.points().len(),
-                "an MSM of {} scalars over {} bases",
-                scalars.len(),
-                bases.points().len()
-            );
+            assert!(scalars.len() <= bases.points().len(), "an MSM of {} scalars over {} bases", scalars.len(), bases.points().len());
         }
         let mut out = vec![G1Projective::zero(); batch.len()];
         let device_bases = self.device_bases(bases);
-        let jobs: Vec<(usize, &wgpu::Buffer, &[Fr])> = batch
-            .iter()
-            .enumerate()
-            .flat_map(|(m, scalars)| scalars.chunks(self.msm_chunk).zip(&device_bases.buffers).map(move |(c, b)| (m, b, c)))
-            .collect();
+        let jobs: Vec<(usize, &wgpu::Buffer, &[Fr])> =
+            batch.iter().enumerate().flat_map(|(m, scalars)| scalars.chunks(self.msm_chunk).zip(&device_bases.buffers).map(move |(c, b)| (m, b, c))).collect();
         let mut start = 0;
         while start < jobs.len() {
             let mut bytes = 0;
@@ -158,9 +137,7 @@ impl Gpu {
                     .iter()
                     .zip(group)
                     .zip(&totals)
-                    .map(|((sort, (_, bases, _)), totals)| {
-                        (self.record_sum(pass, sort, bases, totals), POINT_WORDS * sort.windows as usize)
-                    })
+                    .map(|((sort, (_, bases, _)), totals)| (self.record_sum(pass, sort, bases, totals), POINT_WORDS * sort.windows as usize))
                     .collect()
             });
             for ((sort, (m, _, _)), words) in sorts.iter().zip(group).zip(sums) {
@@ -229,10 +206,7 @@ fn working_bytes(n: usize) -> u64 {
     let buckets = windows * per_window;
     let segments = windows * (per_window / per_window.min(SEGMENT as u64));
     let n = n as u64;
-    32 * n
-        + 4 * 2 * windows * n
-        + 4 * (MAX_LEVEL as u64 + 3) * buckets
-        + 4 * POINT_WORDS as u64 * (windows * n / RUN as u64 + buckets + segments)
+    32 * n + 4 * 2 * windows * n + 4 * (MAX_LEVEL as u64 + 3) * buckets + 4 * POINT_WORDS as u64 * (windows * n / RUN as u64 + buckets + segments)
 }
 
 /// The working buffers one submission of MSM chunks may hold together: large chunks go one at
@@ -264,8 +238,7 @@ impl Gpu {
         let buckets = 1u32 << (window_bits - 1);
         let segment = SEGMENT.min(buckets);
         let total_buckets = (windows * buckets) as usize;
-        let params =
-            Params { n: n as u32, window_bits, windows, buckets, segment, mode: FOLD_BUCKETS, level: 0, len: 0 };
+        let params = Params { n: n as u32, window_bits, windows, buckets, segment, mode: FOLD_BUCKETS, level: 0, len: 0 };
 
         let scalars = self.upload("scalars", scalars, Upload::Input);
         let context = &self.context;
@@ -307,8 +280,7 @@ impl Gpu {
         // are done with.
         let largest = totals[MAX_LEVEL + 1];
         let levels = std::iter::successors(Some(largest), |k| Some(k.div_ceil(RUN))).take_while(|&k| k > RUN).count();
-        let pieces: Vec<wgpu::Buffer> =
-            (1..=levels).map(|level| context.storage("bucket pieces", POINT_WORDS * totals[level] as usize)).collect();
+        let pieces: Vec<wgpu::Buffer> = (1..=levels).map(|level| context.storage("bucket pieces", POINT_WORDS * totals[level] as usize)).collect();
         for level in 0..levels {
             let uniform = context.uniform(&Params { mode: FOLD_PIECES, level: level as u32, ..params });
             let from = if level == 0 { &sort.digits } else { &pieces[level - 1] };

@@ -38,12 +38,8 @@ pub(super) struct Pipelines {
 impl Pipelines {
     pub(super) fn new(device: &wgpu::Device, field: GpuField) -> Self {
         let source = [&field.limbs_wgsl(), &field.field_wgsl::<FrConfig>("fr"), include_str!("ntt.wgsl")].concat();
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("ntt"),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-        let [bit_reverse, butterfly, scale, scale_all, scale_from] =
-            pipelines(device, &module, ["bit_reverse", "butterfly", "scale", "scale_all", "scale_from"]);
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("ntt"), source: wgpu::ShaderSource::Wgsl(source.into()) });
+        let [bit_reverse, butterfly, scale, scale_all, scale_from] = pipelines(device, &module, ["bit_reverse", "butterfly", "scale", "scale_all", "scale_from"]);
         Self { bit_reverse, butterfly, scale, scale_all, scale_from }
     }
 }
@@ -92,15 +88,14 @@ impl Gpu {
         for batch in columns.chunks_mut(per_submission) {
             let slices: Vec<&[Fr]> = batch.iter().map(Vec::as_slice).collect();
             let buffer = self.upload_columns("ntt values", &slices, n, Upload::Input);
-            let [words] = self.submit(Kernel::Ntt, |pass| {
-                self.record_ntt(pass, &buffer, &tables, n, batch.len(), inverse);
-                vec![(buffer, 8 * n * batch.len())]
-            })
-            .try_into()
-            .expect("one output");
-            batch.par_iter_mut().zip(words.par_chunks(8 * n)).for_each(|(column, words)| {
-                column.iter_mut().zip(words.chunks(8)).for_each(|(v, w)| *v = element_from_words(w))
-            });
+            let [words] = self
+                .submit(Kernel::Ntt, |pass| {
+                    self.record_ntt(pass, &buffer, &tables, n, batch.len(), inverse);
+                    vec![(buffer, 8 * n * batch.len())]
+                })
+                .try_into()
+                .expect("one output");
+            batch.par_iter_mut().zip(words.par_chunks(8 * n)).for_each(|(column, words)| column.iter_mut().zip(words.chunks(8)).for_each(|(v, w)| *v = element_from_words(w)));
         }
     }
 
@@ -127,15 +122,7 @@ impl Gpu {
     /// Records the bit reversal and the butterfly stages of `columns` transforms of `n` elements
     /// in `buffer`: a whole transform on the subgroup, or on a coset once the coefficients are
     /// scaled (`record_scale_from`).
-    pub(super) fn record_butterflies(
-        &self,
-        pass: &mut Pass,
-        buffer: &wgpu::Buffer,
-        tables: &Tables,
-        n: usize,
-        columns: usize,
-        inverse: bool,
-    ) {
+    pub(super) fn record_butterflies(&self, pass: &mut Pass, buffer: &wgpu::Buffer, tables: &Tables, n: usize, columns: usize, inverse: bool) {
         let context = &self.context;
         let p = &self.kernels.ntt;
         let uniform = context.uniform(&Params::new(n, columns));
@@ -151,15 +138,7 @@ impl Gpu {
 
     /// Records `values[offset * n..] = source * factors` for `columns` vectors of `n` elements,
     /// `(values, offset)` being `into`: the first step of a coset transform, out of place.
-    pub(super) fn record_scale_from(
-        &self,
-        pass: &mut Pass,
-        (values, offset): (&wgpu::Buffer, usize),
-        source: &wgpu::Buffer,
-        factors: &wgpu::Buffer,
-        n: usize,
-        columns: usize,
-    ) {
+    pub(super) fn record_scale_from(&self, pass: &mut Pass, (values, offset): (&wgpu::Buffer, usize), source: &wgpu::Buffer, factors: &wgpu::Buffer, n: usize, columns: usize) {
         let context = &self.context;
         let p = &self.kernels.ntt;
         let uniform = context.uniform(&Params { offset: (offset * n) as u32, ..Params::new(n, columns) });

@@ -42,10 +42,7 @@ impl Pipelines {
             include_str!("quotient.wgsl"),
         ]
         .concat();
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("quotient"),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("quotient"), source: wgpu::ShaderSource::Wgsl(source.into()) });
         let [evaluate] = pipelines(device, &module, ["evaluate"]);
         Self { evaluate }
     }
@@ -63,9 +60,7 @@ impl Gpu {
     pub(super) fn fits(&self, job: &QuotientJob) -> bool {
         let n = job.domains.rows.size();
         let bytes = |elements: usize| 32 * elements as u64;
-        bytes(job.program.slots * n) <= self.context.max_binding
-            && bytes(job.domains.extension * n) <= self.context.max_binding
-            && job.program.registers <= REGISTERS
+        bytes(job.program.slots * n) <= self.context.max_binding && bytes(job.domains.extension * n) <= self.context.max_binding && job.program.registers <= REGISTERS
     }
 
     pub(super) fn quotient_on_device(&self, job: &QuotientJob) -> Vec<Fr> {
@@ -84,34 +79,35 @@ impl Gpu {
         constants.extend(domains.parts.iter().map(vanishing_inverse));
         let constants = self.upload("quotient constants", &constants, Upload::Input);
 
-        let [words] = self.submit(Kernel::Quotient, |pass| {
-            let evaluate = &self.kernels.quotient.evaluate;
-            for (j, part) in domains.parts.iter().enumerate() {
-                let tables = self.tables(part);
-                let factors = tables.before_forward.as_ref().expect("the parts are cosets of the rows' subgroup");
-                self.record_scale_from(pass, (&values, 0), &key, factors, n, program.key_slots);
-                self.record_scale_from(pass, (&values, program.key_slots), &proof, factors, n, job.proof.len());
-                self.record_butterflies(pass, &values, &tables, n, program.slots, false);
-                let params = Params {
-                    n: n as u32,
-                    part: j as u32,
-                    extension: extension as u32,
-                    instructions: program.instructions.len() as u32,
-                    queries: 4 * program.instructions.len() as u32,
-                    result: program.result,
-                    vanishing: (job.constants.len() + j) as u32,
-                    _pad: 0,
-                };
-                let uniform = context.uniform(&params);
-                let bind = context.bind(evaluate, &[(0, &uniform), (1, &values), (2, &code), (3, &constants), (4, &h)]);
-                pass.dispatch("quotient evaluate", evaluate, &bind, n);
-            }
-            let tables = self.tables(&domains.extended);
-            self.record_ntt(pass, &h, &tables, extension * n, 1, true);
-            vec![(h, 8 * extension * n)]
-        })
-        .try_into()
-        .expect("one output");
+        let [words] = self
+            .submit(Kernel::Quotient, |pass| {
+                let evaluate = &self.kernels.quotient.evaluate;
+                for (j, part) in domains.parts.iter().enumerate() {
+                    let tables = self.tables(part);
+                    let factors = tables.before_forward.as_ref().expect("the parts are cosets of the rows' subgroup");
+                    self.record_scale_from(pass, (&values, 0), &key, factors, n, program.key_slots);
+                    self.record_scale_from(pass, (&values, program.key_slots), &proof, factors, n, job.proof.len());
+                    self.record_butterflies(pass, &values, &tables, n, program.slots, false);
+                    let params = Params {
+                        n: n as u32,
+                        part: j as u32,
+                        extension: extension as u32,
+                        instructions: program.instructions.len() as u32,
+                        queries: 4 * program.instructions.len() as u32,
+                        result: program.result,
+                        vanishing: (job.constants.len() + j) as u32,
+                        _pad: 0,
+                    };
+                    let uniform = context.uniform(&params);
+                    let bind = context.bind(evaluate, &[(0, &uniform), (1, &values), (2, &code), (3, &constants), (4, &h)]);
+                    pass.dispatch("quotient evaluate", evaluate, &bind, n);
+                }
+                let tables = self.tables(&domains.extended);
+                self.record_ntt(pass, &h, &tables, extension * n, 1, true);
+                vec![(h, 8 * extension * n)]
+            })
+            .try_into()
+            .expect("one output");
         words.par_chunks(8).map(element_from_words).collect()
     }
 

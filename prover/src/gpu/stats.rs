@@ -92,8 +92,7 @@ impl Transfer {
 impl GpuStats {
     /// Wall time of the calls not spent uploading, waiting for the device or reading back.
     pub fn host(&self) -> Duration {
-        (self.msm.wall + self.ntt.wall + self.quotient.wall)
-            .saturating_sub(self.upload.time + self.upload_cached.time + self.wait + self.readback.time)
+        (self.msm.wall + self.ntt.wall + self.quotient.wall).saturating_sub(self.upload.time + self.upload_cached.time + self.wait + self.readback.time)
     }
 }
 

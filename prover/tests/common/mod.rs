@@ -107,14 +107,8 @@ impl Circuit for TestCircuit {
             cs.enable_equality(col);
         }
         cs.enable_equality(public);
-        cs.create_gate(
-            "mul",
-            vec![q_mul.expr() * (a.cur() * b.cur() - c.cur()), q_mul.expr() * (s.cur() * s.cur() - t.cur())],
-        );
-        cs.create_gate(
-            "accumulate",
-            vec![q_acc.expr() * (d.cur() - d.prev() - c.cur()), q_start.expr() * (d.cur() - c.cur())],
-        );
+        cs.create_gate("mul", vec![q_mul.expr() * (a.cur() * b.cur() - c.cur()), q_mul.expr() * (s.cur() * s.cur() - t.cur())]);
+        cs.create_gate("accumulate", vec![q_acc.expr() * (d.cur() - d.prev() - c.cur()), q_start.expr() * (d.cur() - c.cur())]);
         cs.lookup("a in range", q_range.expr(), vec![(a.cur(), range)]);
         cs.lookup("b squared", q_range.expr(), vec![(b.cur(), square_x), (b.cur() * b.cur(), square_y)]);
         Config { a, b, c, d, e, s, t, q_mul, q_acc, q_start, q_range, range, square_x, square_y, public }

@@ -80,9 +80,7 @@ fn check_identifier(name: &str) -> Result<(), Error> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$');
     if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
-        return Err(Error::Malformed(format!(
-            "contract name {name:?} is not a Solidity identifier (letters, digits, _ and $, not starting with a digit)"
-        )));
+        return Err(Error::Malformed(format!("contract name {name:?} is not a Solidity identifier (letters, digits, _ and $, not starting with a digit)")));
     }
     Ok(())
 }
@@ -264,12 +262,7 @@ impl Values<'_> {
             ColumnKind::Advice => self.eval(Poly::Advice(c), r),
             ColumnKind::Fixed => self.eval(Poly::Fixed(c), r),
             ColumnKind::Instance => {
-                let k = self
-                    .layout
-                    .instance_queries
-                    .iter()
-                    .position(|&k| k == (c, r))
-                    .expect("instance queries are listed");
+                let k = self.layout.instance_queries.iter().position(|&k| k == (c, r)).expect("instance queries are listed");
                 Value::word(self.mem.instance_evals + 32 * k)
             }
         }
@@ -328,8 +321,7 @@ impl<'a> Generator<'a> {
         };
         let [theta, beta, gamma, kappa, y, x, v, u, zeta, x_n] = [(); 10].map(|_| alloc(1));
         let [l_first, l_last, l_active, quotient, eval_sum, lookup_input, lookup_table] = [(); 7].map(|_| alloc(1));
-        let mut factors: Vec<(usize, usize)> =
-            layout.point_sets.iter().flat_map(|s| s.rotations.iter().map(|&r| (s.t, layout.rotation_index(r)))).collect();
+        let mut factors: Vec<(usize, usize)> = layout.point_sets.iter().flat_map(|s| s.rotations.iter().map(|&r| (s.t, layout.rotation_index(r)))).collect();
         factors.sort();
         factors.dedup();
         let u_powers = alloc(layout.point_sets.len());
@@ -415,8 +407,7 @@ impl<'a> Generator<'a> {
             "// Keccak-256 of the digest d followed by len bytes at a; the word before a is\n// overwritten for the hash and then restored.\nfunction absorb(d, a, len) -> digest {\n    let before := sub(a, 0x20)\n    let saved := mload(before)\n    mstore(before, d)\n    digest := keccak256(before, add(len, 0x20))\n    mstore(before, saved)\n}",
         ];
         functions.push("function requireOnCurve(a) {\n    let x := mload(a)\n    let y := mload(add(a, 0x20))\n    if iszero(and(lt(x, Q), lt(y, Q))) { reject() }\n    if or(x, y) {\n        if iszero(eq(mulmod(y, y, Q), addmod(mulmod(x, mulmod(x, x, Q), Q), 3, Q))) { reject() }\n    }\n}");
-        let functions: Vec<String> =
-            functions.iter().map(|f| f.lines().map(|l| format!("            {l}\n")).collect()).collect();
+        let functions: Vec<String> = functions.iter().map(|f| f.lines().map(|l| format!("            {l}\n")).collect()).collect();
         let srs_id = self.vk.srs_id();
         let srs = match crate::srs::ceremony(&srs_id) {
             Some(c) => format!("/// @custom:srs key from ceremony {} (SRS_ID, Keccak-256 of its [tau]_2).\n", c.name),
@@ -433,11 +424,7 @@ impl<'a> Generator<'a> {
             // Debug-quoted: a name from the key cannot end the comment line and write code.
             .map(|t| format!("/// - {} {:?} {:?}, fixed point at scale 2^-{}\n", t.kind.name(), t.name, t.shape, t.scale_bits))
             .collect();
-        let statement = if tensors.is_empty() {
-            String::new()
-        } else {
-            format!("/// The public values of column 0, in order (a value v above R/2 stands for v - R):\n{tensors}")
-        };
+        let statement = if tensors.is_empty() { String::new() } else { format!("/// The public values of column 0, in order (a value v above R/2 stands for v - R):\n{tensors}") };
         let digest: String = self.vk.digest().iter().map(|b| format!("{b:02x}")).collect();
         let srs_hex: String = srs_id.iter().map(|b| format!("{b:02x}")).collect();
         format!(
@@ -489,7 +476,12 @@ impl<'a> Generator<'a> {
     fn outside(&self, s: usize) -> Vec<String> {
         let set = &self.layout.point_sets[s];
         let m = self.mem;
-        self.factors.iter().enumerate().filter(|(_, &(t, j))| !(t == set.t && set.rotations.contains(&self.layout.rotations[j]))).map(|(f, _)| format!("mload({})", hex(m.differences + 32 * f))).collect()
+        self.factors
+            .iter()
+            .enumerate()
+            .filter(|(_, &(t, j))| !(t == set.t && set.rotations.contains(&self.layout.rotations[j])))
+            .map(|(f, _)| format!("mload({})", hex(m.differences + 32 * f)))
+            .collect()
     }
 
     /// Lengths, magic, canonical scalars, and the points that no precompile will see.
@@ -498,10 +490,7 @@ impl<'a> Generator<'a> {
         let num_values: usize = self.lengths.iter().sum();
         let c = &mut self.code;
         c.line("let r := R");
-        c.line(format!(
-            "if iszero(and(eq(proof.length, {}), eq(instances.length, {num_values}))) {{ reject() }}",
-            p.len
-        ));
+        c.line(format!("if iszero(and(eq(proof.length, {}), eq(instances.length, {num_values}))) {{ reject() }}", p.len));
         c.line(format!("calldatacopy({}, proof.offset, {})", hex(m.proof), p.len));
         c.line(format!("if iszero(eq(shr(224, mload({})), {})) {{ reject() }}", hex(m.proof), word_hex(PROOF_MAGIC)));
         c.line("// The transcript's first input; it ends where the proof's commitments start.");
@@ -511,12 +500,7 @@ impl<'a> Generator<'a> {
         for &n in self.lengths {
             c.line(format!("mstore({}, {n})", hex(at)));
             if n > 0 {
-                c.line(format!(
-                    "calldatacopy({}, add(instances.offset, {}), {})",
-                    hex(at + 32),
-                    hex(32 * first),
-                    hex(32 * n)
-                ));
+                c.line(format!("calldatacopy({}, add(instances.offset, {}), {})", hex(at + 32), hex(32 * first), hex(32 * n)));
             }
             at += 32 * (n + 1);
             first += n;
@@ -526,11 +510,7 @@ impl<'a> Generator<'a> {
             // A loop for the public inputs, whose number the model sets; the evaluations are
             // unrolled, a third of the gas of a loop.
             c.line("// Public inputs and evaluations must be canonical scalars.");
-            c.line(format!(
-                "let ok := 1\nfor {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{ ok := and(ok, lt(mload(a), r)) }}",
-                hex(m.transcript + 32),
-                hex(at)
-            ));
+            c.line(format!("let ok := 1\nfor {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{ ok := and(ok, lt(mload(a), r)) }}", hex(m.transcript + 32), hex(at)));
             (0..p.num_evals).for_each(|o| c.line(format!("ok := and(ok, lt(mload({}), r))", hex(evals + 32 * o))));
             c.line("if iszero(ok) { reject() }");
         });
@@ -545,32 +525,17 @@ impl<'a> Generator<'a> {
         let products_start = p.point(p.num_witness);
         let quotient_start = p.quotient(0);
         // Each proof segment is absorbed, then the challenges listed are squeezed in a row.
-        let segments: [(usize, usize, &[usize]); 4] = [
-            (products_start, quotient_start, &[m.y]),
-            (quotient_start, p.evals, &[m.x]),
-            (p.evals, p.w, &[m.v, m.u]),
-            (p.w, p.w_prime(), &[m.zeta]),
-        ];
+        let segments: [(usize, usize, &[usize]); 4] =
+            [(products_start, quotient_start, &[m.y]), (quotient_start, p.evals, &[m.x]), (p.evals, p.w, &[m.v, m.u]), (p.w, p.w_prime(), &[m.zeta])];
         self.code.block(|c| {
-            c.line(format!(
-                "let d := keccak256({}, {})",
-                hex(m.transcript),
-                hex(m.proof + products_start - m.transcript)
-            ));
-            let squeeze = |c: &mut Code, slot: usize| {
-                c.line(format!("mstore(0, d)\nd := keccak256(0, 0x20)\nmstore({}, mod(d, r))", hex(slot)))
-            };
+            c.line(format!("let d := keccak256({}, {})", hex(m.transcript), hex(m.proof + products_start - m.transcript)));
+            let squeeze = |c: &mut Code, slot: usize| c.line(format!("mstore(0, d)\nd := keccak256(0, 0x20)\nmstore({}, mod(d, r))", hex(slot)));
             c.line(format!("mstore({}, mod(d, r))", hex(m.theta)));
             for slot in [m.beta, m.gamma, m.kappa] {
                 squeeze(c, slot);
             }
             for (from, to, slots) in segments {
-                c.line(format!(
-                    "d := absorb(d, {}, {})\nmstore({}, mod(d, r))",
-                    hex(m.proof + from),
-                    hex(to - from),
-                    hex(slots[0])
-                ));
+                c.line(format!("d := absorb(d, {}, {})\nmstore({}, mod(d, r))", hex(m.proof + from), hex(to - from), hex(slots[0])));
                 slots[1..].iter().for_each(|&slot| squeeze(c, slot));
             }
         });
@@ -594,12 +559,8 @@ impl<'a> Generator<'a> {
             column_values.push(at);
             at += 32 * (n + 1);
         }
-        let instances: Vec<(usize, i32, usize, usize)> = layout
-            .instance_queries
-            .iter()
-            .enumerate()
-            .map(|(k, &(c, rotation))| (c, rotation, self.lengths[c], den + 32 * self.instance_denominators[k]))
-            .collect();
+        let instances: Vec<(usize, i32, usize, usize)> =
+            layout.instance_queries.iter().enumerate().map(|(k, &(c, rotation))| (c, rotation, self.lengths[c], den + 32 * self.instance_denominators[k])).collect();
         self.code.block(|c| {
             c.line(format!("let x := mload({})", hex(m.x)));
             c.line("let xn := x");
@@ -889,12 +850,7 @@ impl<'a> Generator<'a> {
                         // The Lagrange basis of the set at zeta without its factor x^-(|S| - 1):
                         // c_p prod_{q != p} (zeta - omega^q x), c_p = 1 / prod_{q != p} (omega^p - omega^q).
                         let others: Vec<i32> = set.rotations.iter().copied().filter(|&q| q != rotation).collect();
-                        let c_p = others
-                            .iter()
-                            .map(|&q| layout.rotate(rotation) - layout.rotate(q))
-                            .product::<Fr>()
-                            .inverse()
-                            .expect("distinct rotations");
+                        let c_p = others.iter().map(|&q| layout.rotate(rotation) - layout.rotate(q)).product::<Fr>().inverse().expect("distinct rotations");
                         let mut weight: Vec<String> = others.iter().map(|&q| difference(factor(set.t, q))).collect();
                         if c_p != Fr::from(1u64) {
                             weight.push(fr_hex(&c_p));
@@ -953,12 +909,7 @@ impl<'a> Generator<'a> {
         };
         let mut first = true;
         for (point, uses) in terms {
-            let scalar = (uses != [(0, 0)]).then(|| {
-                uses.iter()
-                    .map(|&(s, t)| scalar(s, t))
-                    .reduce(|a, b| format!("addmod({a}, {b}, r)"))
-                    .expect("every polynomial is opened")
-            });
+            let scalar = (uses != [(0, 0)]).then(|| uses.iter().map(|&(s, t)| scalar(s, t)).reduce(|a, b| format!("addmod({a}, {b}, r)")).expect("every polynomial is opened"));
             self.term(point, scalar, first);
             first = false;
         }
@@ -989,10 +940,7 @@ impl<'a> Generator<'a> {
         self.code.line(pair(m.pairing, format!("mload({})", hex(w_prime)), format!("mload({})", hex(w_prime + 32)), &g2_to_bytes(&self.vk.s_g2())));
         self.code.line(pair(m.pairing + 0xc0, "mload(0x80)".into(), "mload(0xa0)".into(), &g2_to_bytes(&-self.vk.g2())));
         self.code.line("// e(W', [tau]_2) e([L] + zeta W', -[1]_2) = 1");
-        self.code.line(format!(
-            "if iszero(staticcall(gas(), 0x08, {}, 0x180, 0, 0x20)) {{ fail() }}\nreturn(0, 0x20)",
-            hex(m.pairing)
-        ));
+        self.code.line(format!("if iszero(staticcall(gas(), 0x08, {}, 0x180, 0, 0x20)) {{ fail() }}\nreturn(0, 0x20)", hex(m.pairing)));
     }
 }
 
@@ -1012,13 +960,7 @@ fn product(mut factors: impl Iterator<Item = String>) -> String {
 
 /// Powers of v the openings use: up to the largest set, counting the quotient.
 fn num_v_powers(layout: &Layout) -> usize {
-    layout
-        .point_sets
-        .iter()
-        .enumerate()
-        .map(|(s, set)| set.commitments.len() + (s == layout.quotient_set) as usize)
-        .max()
-        .unwrap_or(1)
+    layout.point_sets.iter().enumerate().map(|(s, set)| set.commitments.len() + (s == layout.quotient_set) as usize).max().unwrap_or(1)
 }
 
 fn modulus_hex<F: PrimeField>() -> String {
