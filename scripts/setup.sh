@@ -21,6 +21,10 @@ if [ ${#packages[@]} -gt 0 ]; then
 fi
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# The test script checks formatting and lints.
+for component in rustfmt clippy; do
+    rustup component list --installed | grep -q "^$component" || rustup component add "$component"
+done
 
 # The CLI must match the wasm-bindgen crate exactly; no --locked (a locked dependency of the
 # CLI is missing from the registry).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: installs what is missing (scripts/setup.sh), then the Rust workspace (the
+# Every test: installs what is missing (scripts/setup.sh), checks formatting (rustfmt.toml)
+# and lints (clippy, warnings as errors), then the Rust workspace (the
 # GPU kernels run on Mesa lavapipe when there is no GPU; the EVM tests compile with solc from
 # verifier/sol and run in revm), then the WASM verifier in Node and in headless Chromium, then
 # the Hardhat example (examples/hardhat).
@@ -8,6 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # A 0700 runtime directory keeps Mesa's Vulkan driver quiet.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+cargo fmt --check
+cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release
 npm --prefix verifier/js run build
 npm --prefix verifier/js test

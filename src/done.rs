@@ -12,7 +12,8 @@ use zkinfer_verifier::VerifyingKey;
 #[serde(untagged)]
 pub enum Done {
     Srs(SrsWritten),
-    Compiled(Compiled),
+    /// Boxed: the report is large beside the other outcomes.
+    Compiled(Box<Compiled>),
     Setup(KeysWritten),
     Proved(Proved),
     Verified(Verified),

@@ -294,7 +294,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
                 (None, None, TargetArg::Resources) => Precision::Target(Target::Resources),
             };
             let options = CompileOptions { precision, input_visibility: Vec::new(), param_visibility, width, optimize, pack };
-            Done::Compiled(compile(term, model, out, calibration.as_deref(), &input_visibility, &dims, fixed_data.as_deref(), options)?)
+            Done::Compiled(Box::new(compile(term, model, out, calibration.as_deref(), &input_visibility, &dims, fixed_data.as_deref(), options)?))
         }
         Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),
         Command::Prove { dir, input, out, backend } => Done::Proved(prove_command(term, &dir, &input, out, backend)?),

@@ -144,8 +144,11 @@ fn temp(name: &str) -> PathBuf {
     dir
 }
 
+/// Each output's name and values, flat.
+type Named = Vec<(String, Vec<f64>)>;
+
 /// `zkinfer run` of a compiled model: (quantized outputs, float outputs), each output flat.
-fn run(dir: &str, input: &str) -> Result<(Vec<(String, Vec<f64>)>, Vec<Vec<f64>>), String> {
+fn run(dir: &str, input: &str) -> Result<(Named, Vec<Vec<f64>>), String> {
     let v = zkinfer_json(&["run", dir, "--input", input])?;
     let outs = v["outputs"].as_array().ok_or_else(|| format!("no outputs in {v}"))?;
     let quantized = outs.iter().map(|o| (o["name"].as_str().unwrap_or("").to_string(), floats(&o["values"]))).collect();

@@ -170,6 +170,20 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("test_slice_start_out_of_bounds", Fails("the slice of axis 1 (size 10) from 1000 to 1000 by 1 selects nothing")),
 ];
 
+/// One op's line of the summary: its cases, how many pass and fail, the largest quantized
+/// errors measured (steps from the grid's and from the expected outputs), the cases proved
+/// and the seconds spent.
+#[derive(Default)]
+struct Summary {
+    cases: usize,
+    passing: usize,
+    failing: usize,
+    steps_grid: f64,
+    steps_expected: f64,
+    proved: usize,
+    seconds: f64,
+}
+
 fn conformance() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/conformance")
 }
@@ -403,32 +417,31 @@ fn every_conformance_case_has_todays_outcome() {
     }
     std::panic::set_hook(hook);
 
-    // Per group: cases, passing, failing, largest steps (grid, expected), proved, seconds.
-    let mut summary: BTreeMap<String, (usize, usize, usize, f64, f64, usize, f64)> = BTreeMap::new();
+    let mut summary: BTreeMap<String, Summary> = BTreeMap::new();
     let mut table = Vec::new();
     for (case, outcome, secs) in &outcomes {
         let expect = EXPECTED.iter().find(|(n, _)| *n == case.name).map(|(_, e)| *e);
         let row = summary.entry(case.group()).or_default();
-        row.0 += 1;
-        row.6 += secs;
+        row.cases += 1;
+        row.seconds += secs;
         match (outcome, expect) {
             (Ok(m), None) => {
-                row.1 += 1;
-                row.3 = row.3.max(m.steps_grid);
-                row.4 = row.4.max(m.steps_expected);
-                row.5 += m.proved as usize;
+                row.passing += 1;
+                row.steps_grid = row.steps_grid.max(m.steps_grid);
+                row.steps_expected = row.steps_expected.max(m.steps_expected);
+                row.proved += m.proved as usize;
             }
             (Ok(_), Some(Fails(want))) => {
-                row.1 += 1;
+                row.passing += 1;
                 problems.push(format!("{}: now passes; EXPECTED says it fails with {want:?}: remove its entry", case.name));
             }
-            (Err(e), Some(Fails(want))) if e.contains(want) => row.2 += 1,
+            (Err(e), Some(Fails(want))) if e.contains(want) => row.failing += 1,
             (Err(e), Some(Fails(want))) => {
-                row.2 += 1;
+                row.failing += 1;
                 problems.push(format!("{}: fails with {e:?}; EXPECTED says {want:?}", case.name));
             }
             (Err(e), None) => {
-                row.2 += 1;
+                row.failing += 1;
                 problems.push(format!("{}: fails with {e:?}, and is not in EXPECTED", case.name));
             }
         }
@@ -439,10 +452,10 @@ fn every_conformance_case_has_todays_outcome() {
 
     eprintln!("\n| op | cases | passing | failing | quantized steps from grid (max) | steps from expected (max) | mock proved | seconds |");
     eprintln!("|---|---|---|---|---|---|---|---|");
-    for (group, (n, pass, fail, grid, expected, proved, secs)) in &summary {
-        eprintln!("| {group} | {n} | {pass} | {fail} | {grid:.2} | {expected:.2} | {proved} | {secs:.2} |");
+    for (group, r) in &summary {
+        eprintln!("| {group} | {} | {} | {} | {:.2} | {:.2} | {} | {:.2} |", r.cases, r.passing, r.failing, r.steps_grid, r.steps_expected, r.proved, r.seconds);
     }
-    let passing: usize = summary.values().map(|r| r.1).sum();
+    let passing: usize = summary.values().map(|r| r.passing).sum();
     eprintln!("\nconformance: {} cases, {passing} passing, {} failing, {:.1} s", outcomes.len(), outcomes.len() - passing, start.elapsed().as_secs_f64());
     if std::env::var("ZKINFER_CONFORMANCE_TABLE").is_ok() {
         eprintln!("\nconst EXPECTED: &[(&str, Expect)] = &[\n{}\n];", table.join("\n"));

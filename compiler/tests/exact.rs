@@ -115,7 +115,7 @@ fn a_one_dimensional_convolution_proves() {
 #[test]
 fn private_divisors_divide_too() {
     let input: Vec<f32> = values(8).iter().map(|v| v * 40.0).collect();
-    let model = compile_with(&one_op("Div", vec![], &[(vec![], vec![600.0])], &[1, 8]), &[input.clone()], zkinfer_compiler::ParamVisibility::Private).unwrap();
+    let model = compile_with(&one_op("Div", vec![], &[(vec![], vec![600.0])], &[1, 8]), std::slice::from_ref(&input), zkinfer_compiler::ParamVisibility::Private).unwrap();
     let x = model.quantize_input(&input).unwrap();
     let (outputs, _) = model.evaluate(&x).unwrap();
     for (q, v) in outputs[0].data.iter().zip(&input) {

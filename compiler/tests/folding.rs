@@ -75,7 +75,7 @@ fn split_cuts_into_parts() {
         .node_with_outputs("Split", "split", &["input", "sizes"], &["a", "b"], vec![int_attribute("axis", 1)])
         .node("Relu", "out", &["b"], vec![])
         .bytes_with_outputs(&["a", "out"]);
-    let model = compile(&model, &[input.clone()]).unwrap();
+    let model = compile(&model, std::slice::from_ref(&input)).unwrap();
     let x = model.quantize_input(&input).unwrap();
     let (outputs, _) = model.evaluate(&x).unwrap();
     assert_eq!(model.output_shapes(), vec![vec![1, 2], vec![1, 4]]);
