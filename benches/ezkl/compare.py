@@ -7,11 +7,14 @@ before and after (the machines are shared; a busy neighbour shows there).
 
     python3 -m venv /tmp/ezkl-venv && /tmp/ezkl-venv/bin/pip install -r benches/ezkl/requirements.txt
     cargo build --release --bin zkinfer
-    /tmp/ezkl-venv/bin/python benches/ezkl/compare.py [--zkinfer PATH] [FIXTURE ...]
+    /tmp/ezkl-venv/bin/python benches/ezkl/compare.py [--zkinfer PATH] [--target T] [FIXTURE ...]
 
 Both tools get the same input privacy: input private, output public, weights fixed in the
-verifying key; both calibrate on the fixture's `input.json` and use an insecure SRS made on
-the spot (EZKL's `get_srs` downloads, which these machines cannot).
+verifying key; both calibrate on the fixture's `input.json` with the same `--target`
+(resources or accuracy, which each tool maps to its own scales; `--zkinfer-target` gives
+zkinfer another, e.g. its `balanced`, which EZKL lacks) and use an insecure SRS made on the spot (EZKL's `get_srs` downloads, which these machines cannot). The table also gives
+each tool's largest absolute error of the proven outputs against onnxruntime's
+(`fixtures/NAME/output.json`).
 """
 
 import argparse
@@ -79,7 +82,7 @@ def load():
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def run_fixture(name, zkinfer, work, target, log):
+def run_fixture(name, zkinfer, work, target, zk_target, log):
     model = str(ROOT / "fixtures" / name / "model.onnx")
     data = str(ROOT / "fixtures" / name / "input.json")
     ez, zk = Path(work) / "ezkl", Path(work) / "zkinfer"
@@ -93,7 +96,9 @@ def run_fixture(name, zkinfer, work, target, log):
     rows.append(("python + import ezkl (in every EZKL step)", ezkl("import"), None))
     rows.append(("gen-settings", ezkl("gen-settings"), None))
     rows.append(("calibrate", ezkl("calibrate"), None))
-    compiled = z("compile", model, "-o", str(zk), "--calibration", data)
+    # The same target on both sides by default, so that resources meets resources and
+    # accuracy accuracy.
+    compiled = z("compile", model, "-o", str(zk), "--calibration", data, "--target", zk_target)
     rows.append(("compile (zkinfer: with calibration)", ezkl("compile"), compiled[:2]))
     k = json.loads(compiled[2])["report"]["k"]
     srs = z("srs", "gen", "--k", str(k), "-o", str(zk / "dev.srs"))
@@ -102,27 +107,44 @@ def run_fixture(name, zkinfer, work, target, log):
     rows.append(("witness", ezkl("witness"), None))
     proved = z("prove", str(zk), "--input", data, "-o", str(zk / "proof.json"), "--backend", "cpu")
     rows.append(("prove (zkinfer: with witness)", ezkl("prove"), proved[:2]))
-    rows.append(("verify", ezkl("verify"), z("verify", str(zk / "vk.bin"), str(zk / "proof.json"))[:2]))
+    verified = z("verify", str(zk / "vk.bin"), str(zk / "proof.json"))
+    rows.append(("verify", ezkl("verify"), verified[:2]))
 
     settings = json.loads((ez / "settings.json").read_text())
     ezkl_proof = json.loads((ez / "proof.json").read_text())
     ezkl_bytes = len(bytes.fromhex(ezkl_proof["hex_proof"].removeprefix("0x"))) if "hex_proof" in ezkl_proof else len(ezkl_proof["proof"])
+    # The proven outputs: EZKL's public outputs rescaled to floats in the proof file (the
+    # witness holds the same before proving); zkinfer's as `prove` reports them, and `verify`
+    # decodes them again from the proof's public values. Every output tensor, flattened.
+    ezkl_out = [float(v) for t in ezkl_proof["pretty_public_inputs"]["rescaled_outputs"] for v in t]
     witness = json.loads((ez / "witness.json").read_text())
-    ezkl_out = [float(v) for v in witness["pretty_elements"]["rescaled_outputs"][0]]
-    zk_out = json.loads(proved[2])["outputs"][0]["values"]
+    if ezkl_out != [float(v) for t in witness["pretty_elements"]["rescaled_outputs"] for v in t]:
+        raise RuntimeError(f"EZKL's proof and witness disagree on the outputs of {name}")
+    zk_out = [v for t in json.loads(proved[2])["outputs"] for v in t["values"]]
+    if zk_out != [v for t in json.loads(verified[2])["outputs"] for v in t["values"]]:
+        raise RuntimeError(f"zkinfer's prove and verify disagree on the outputs of {name}")
+    # onnxruntime's float outputs, saved with the fixture: the reference for both tools.
+    reference = [float(v) for t in json.loads((ROOT / "fixtures" / name / "output.json").read_text())["output_data"] for v in t]
+    for tool, out in (("EZKL", ezkl_out), ("zkinfer", zk_out)):
+        if len(out) != len(reference):
+            raise RuntimeError(f"{tool} proved {len(out)} outputs of {name}, onnxruntime gave {len(reference)}")
+    max_error = lambda out: max(abs(a - b) for a, b in zip(out, reference))
+    argmax = lambda out: max(range(len(out)), key=out.__getitem__)
     facts = {
         "rows": (f"2^{settings['run_args']['logrows']}", f"2^{k}"),
         "scale (bits)": (f"input {settings['run_args']['input_scale']}, params {settings['run_args']['param_scale']}", json.loads(compiled[2])["settings"]["scale_bits"]),
         "proof bytes": (ezkl_bytes, json.loads(proved[2])["proof_bytes"]),
-        "argmax of output": (max(range(len(ezkl_out)), key=ezkl_out.__getitem__), max(range(len(zk_out)), key=zk_out.__getitem__)),
+        # repr, not a rounded figure: the errors are compared digit by digit.
+        "largest abs error vs onnxruntime": (repr(max_error(ezkl_out)), repr(max_error(zk_out))),
+        f"argmax of output (onnxruntime: {argmax(reference)})": (argmax(ezkl_out), argmax(zk_out)),
     }
     return rows, facts
 
 
-def table(name, rows, facts, before, after, version):
+def table(name, targets, rows, facts, before, after, version):
     cell = lambda m: "-" if m is None else f"{m[0]:.2f} s / {m[1]:.0f} MB"
     lines = [
-        f"### {name} (load average before {before}, after {after})",
+        f"### {name}, target {targets} (load average before {before}, after {after})",
         "",
         f"| step | EZKL {version} | zkinfer |",
         "|---|---|---|",
@@ -143,7 +165,8 @@ def main():
     parser.add_argument("fixtures", nargs="*", default=DEFAULT_FIXTURES, help=f"fixture names under fixtures/ (default: {' '.join(DEFAULT_FIXTURES)})")
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     parser.add_argument("--zkinfer", default=str(target_dir / "release" / "zkinfer"), help="the zkinfer binary (default: $CARGO_TARGET_DIR/release/zkinfer)")
-    parser.add_argument("--target", default="resources", choices=["resources", "accuracy"], help="EZKL's calibration target")
+    parser.add_argument("--target", default="resources", choices=["resources", "accuracy"], help="calibration target of both tools: EZKL's calibrate and zkinfer's compile")
+    parser.add_argument("--zkinfer-target", choices=["resources", "balanced", "accuracy"], help="zkinfer's compile target when it should differ from --target")
     parser.add_argument("--work", help="keep every file here instead of a temporary directory")
     args = parser.parse_args()
     if not Path(args.zkinfer).is_file():
@@ -159,8 +182,10 @@ def main():
     print(f"machine: {os.cpu_count()} cores; logs in {log}\n", file=sys.stderr)
     for name in args.fixtures:
         before = load()
-        rows, facts = run_fixture(name, args.zkinfer, work / name, args.target, log)
-        print(table(name, rows, facts, before, load(), version) + "\n", flush=True)
+        zk_target = args.zkinfer_target or args.target
+        rows, facts = run_fixture(name, args.zkinfer, work / name, args.target, zk_target, log)
+        targets = args.target if zk_target == args.target else f"EZKL {args.target}, zkinfer {zk_target}"
+        print(table(name, targets, rows, facts, before, load(), version) + "\n", flush=True)
 
 
 if __name__ == "__main__":
