@@ -9,6 +9,7 @@ mod ml;
 mod nonlinear;
 mod pad;
 mod pool;
+mod resize;
 pub mod shape;
 mod slice;
 
@@ -211,6 +212,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Concat", shape::concat),
     ("Conv", conv::conv),
     ("ConvTranspose", conv::conv_transpose),
+    ("DepthToSpace", shape::depth_to_space),
     ("Div", elementwise::div),
     ("Dropout", shape::dropout),
     ("Exp", nonlinear::exp),
@@ -232,11 +234,13 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("ReduceMean", pool::reduce_mean),
     ("ReduceSum", pool::reduce_sum),
     ("Relu", elementwise::relu),
+    ("Resize", resize::resize),
     ("Scaler", ml::scaler),
     ("Reshape", shape::reshape),
     ("Sigmoid", nonlinear::sigmoid),
     ("Slice", slice::slice),
     ("Softmax", nonlinear::softmax),
+    ("SpaceToDepth", shape::space_to_depth),
     ("Split", shape::split),
     ("Squeeze", shape::squeeze),
     ("Sub", elementwise::sub),
@@ -244,6 +248,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Tile", shape::tile),
     ("Transpose", shape::transpose),
     ("Unsqueeze", shape::unsqueeze),
+    ("Upsample", resize::upsample),
     ("Where", shape::where_),
     ("ZipMap", ml::zipmap),
 ];

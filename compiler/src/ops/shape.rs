@@ -585,3 +585,87 @@ impl Op for Half {
         Ok(inputs[0].map(|v| self.round(*v)))
     }
 }
+
+/// DepthToSpace and SpaceToDepth on [N, C, H, W]: blocks of `block` x `block` values move
+/// between the channels and the plane. A channel of the deep side holds the block's row `i`,
+/// column `j` and channel `c` of the wide side at `(i * block + j) * C' + c` in DCR order (depth,
+/// column, row: the default) or `c * block^2 + i * block + j` in CRD. Copies, no rows.
+#[derive(Debug)]
+pub struct Blocks {
+    block: usize,
+    crd: bool,
+    /// DepthToSpace (channels into the plane) rather than SpaceToDepth.
+    to_space: bool,
+}
+
+pub fn depth_to_space(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    blocks(ctx, true)
+}
+
+/// SpaceToDepth's `mode` is opset 28's; before it the order was DCR.
+pub fn space_to_depth(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    blocks(ctx, false)
+}
+
+fn blocks(ctx: &NodeCtx, to_space: bool) -> Result<Box<dyn Op>, String> {
+    let block = ctx.int("blocksize", 0)?;
+    // No axis is longer than MAX_COMPUTED, which also keeps block^2 from overflowing.
+    if !(1..=crate::MAX_COMPUTED as i64).contains(&block) {
+        return Err(format!("blocksize {block} is not between 1 and {} (the attribute is required)", crate::MAX_COMPUTED));
+    }
+    let crd = match ctx.string("mode")?.as_deref() {
+        None | Some("DCR") => false,
+        Some("CRD") => true,
+        Some(other) => return Err(format!("mode '{other}' is not DCR or CRD")),
+    };
+    Ok(Box::new(Blocks { block: block as usize, crd, to_space }))
+}
+
+impl Blocks {
+    fn rearrange<T: Clone>(&self, input: &Tensor<T>) -> Result<Tensor<T>, String> {
+        let shape = self.output_shape(&[&input.shape])?;
+        let b = self.block;
+        let (deep, wide) = if self.to_space { (&input.shape, &shape) } else { (&shape, &input.shape) };
+        let (depth, height, width) = (wide[1], deep[2], deep[3]);
+        // Every value's index on either side; each output reads the input's.
+        let mut source = vec![0; input.len()];
+        for n in 0..deep[0] {
+            for (i, j, c) in (0..b).flat_map(|i| (0..b).flat_map(move |j| (0..depth).map(move |c| (i, j, c)))) {
+                let channel = if self.crd { c * b * b + i * b + j } else { (i * b + j) * depth + c };
+                for (y, x) in (0..height).flat_map(|y| (0..width).map(move |x| (y, x))) {
+                    let deep_at = ((n * deep[1] + channel) * height + y) * width + x;
+                    let wide_at = ((n * depth + c) * wide[2] + y * b + i) * wide[3] + x * b + j;
+                    let (to, from) = if self.to_space { (wide_at, deep_at) } else { (deep_at, wide_at) };
+                    source[to] = from;
+                }
+            }
+        }
+        Ok(Tensor::new(shape, source.iter().map(|&i| input.data[i].clone()).collect()))
+    }
+}
+
+impl Op for Blocks {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let [n, c, h, w] = *inputs[0] else { return Err(format!("input must be 4-D [N, C, H, W], got {:?}", inputs[0])) };
+        let b = self.block;
+        if self.to_space {
+            if !c.is_multiple_of(b * b) {
+                return Err(format!("{c} channels do not divide into blocks of {b} x {b}"));
+            }
+            Ok(vec![n, c / (b * b), h * b, w * b])
+        } else {
+            if !h.is_multiple_of(b) || !w.is_multiple_of(b) {
+                return Err(format!("a {h} x {w} plane does not divide into blocks of {b} x {b}"));
+            }
+            Ok(vec![n, c * b * b, h / b, w / b])
+        }
+    }
+
+    fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        self.rearrange(inputs[0]).map_err(Error::Shape)
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.rearrange(inputs[0]).map_err(Error::Shape)
+    }
+}
