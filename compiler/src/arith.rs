@@ -64,6 +64,9 @@ pub trait Arith {
     fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error>;
     /// `f(x)` per item from the lookup table; see [`FunctionTable`].
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error>;
+    /// `sum a_i * b_i` per item of pairs `(a_i, b_i)` of computed values: products of two
+    /// computed tensors.
+    fn products(&mut self, items: Vec<Vec<(Wire, Wire)>>) -> Result<Vec<Wire>, Error>;
     /// `round(n * 2^scale_bits / d)` per item `(n, d)`, for a computed `d >= 1`.
     fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error>;
     /// A wire that holds `value` in every proof.
@@ -148,6 +151,16 @@ impl Arith for Evaluate {
             .collect()
     }
 
+    fn products(&mut self, items: Vec<Vec<(Wire, Wire)>>) -> Result<Vec<Wire>, Error> {
+        items
+            .iter()
+            .map(|pairs| {
+                let sum = pairs.iter().fold(0i128, |acc, (a, b)| acc + known(a) as i128 * known(b) as i128);
+                i64::try_from(sum).map(Wire::known).map_err(|_| Error::Range(format!("a sum of products reached {sum}, beyond 64 bits")))
+            })
+            .collect()
+    }
+
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
         let table = FunctionTable::new(f, self.shape).map_err(Error::Range)?;
         items.iter().map(|x| table.witness(known(x), self.shape.limbs).map(|w| Wire::known(w.out)).map_err(Error::Range)).collect()
@@ -194,6 +207,17 @@ pub fn wire(c: AssignedCell) -> Wire {
     Wire { value, cell: Some(c) }
 }
 
+impl Synthesize<'_, '_> {
+    /// The cell holding 1 that constant coefficients of the `param dot` gate multiply, placed
+    /// once.
+    fn one(&mut self) -> Result<AssignedCell, Error> {
+        Ok(match self.one {
+            Some(one) => one,
+            None => *self.one.insert(self.config.constant(self.layouter, 1)?),
+        })
+    }
+}
+
 impl Arith for Synthesize<'_, '_> {
     fn shape(&self) -> Shape {
         self.config.shape
@@ -207,10 +231,7 @@ impl Arith for Synthesize<'_, '_> {
                 .collect();
             return Ok(self.config.dot(self.layouter, &products)?.into_iter().map(wire).collect());
         }
-        let one = match self.one {
-            Some(one) => one,
-            None => *self.one.insert(self.config.constant(self.layouter, 1)?),
-        };
+        let one = self.one()?;
         let coefficient = |c: &Coef| match *c {
             Coef::Const(c) => Coefficient::Constant(c),
             Coef::Param { id, value } => Coefficient::Param { id, value },
@@ -243,6 +264,15 @@ impl Arith for Synthesize<'_, '_> {
     fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error> {
         let items: Vec<_> = items.iter().map(|(a, c0, b, c1)| (cell(a), *c0, cell(b), *c1)).collect();
         Ok(self.config.linear(self.layouter, &items)?.into_iter().map(wire).collect())
+    }
+
+    fn products(&mut self, items: Vec<Vec<(Wire, Wire)>>) -> Result<Vec<Wire>, Error> {
+        let one = self.one()?;
+        let products: Vec<ParamDot> = items
+            .iter()
+            .map(|pairs| ParamDot { inputs: pairs.iter().map(|(a, _)| cell(a)).collect(), coefficients: pairs.iter().map(|(_, b)| Coefficient::Cell(cell(b))).collect(), bias: 0 })
+            .collect();
+        Ok(self.config.param_dot(self.layouter, &one, &mut self.params, &products)?.into_iter().map(wire).collect())
     }
 
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {

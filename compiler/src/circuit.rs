@@ -28,7 +28,7 @@ impl Circuit for ModelCircuit<'_> {
     type Config = MlConfig;
 
     fn configure(&self, cs: &mut ConstraintSystem) -> MlConfig {
-        MlConfig::configure(cs, self.model.settings.shape())
+        MlConfig::configure(cs, self.model.shape())
     }
 
     fn synthesize(&self, config: &MlConfig, layouter: &mut Layouter) -> Result<(), Error> {

@@ -88,8 +88,17 @@ fn no_packing() -> usize {
 }
 
 impl Settings {
+    /// The column layout these settings give; a model with products of computed tensors
+    /// adds their gate (`Model::shape`).
     pub fn shape(&self) -> Shape {
-        Shape { width: self.width, scale_bits: self.scale_bits, limb_bits: self.limb_bits, limbs: self.limbs, private_params: self.param_visibility == ParamVisibility::Private }
+        Shape {
+            width: self.width,
+            scale_bits: self.scale_bits,
+            limb_bits: self.limb_bits,
+            limbs: self.limbs,
+            private_params: self.param_visibility == ParamVisibility::Private,
+            products: false,
+        }
     }
 }
 
@@ -438,6 +447,12 @@ impl Model {
         let mean_error = sum.iter().zip(&count).map(|(s, &c)| if c == 0 { 0.0 } else { s / c as f64 }).collect();
         let argmax_agreement = (self.output_shapes()[0].iter().product::<usize>() > 1).then_some((agree, samples.len()));
         Ok(Accuracy { max_error, mean_error, argmax_agreement })
+    }
+
+    /// The circuit's column layout: the settings', with the gate for products of computed
+    /// tensors where an op needs it.
+    pub fn shape(&self) -> Shape {
+        Shape { products: self.nodes.iter().any(|n| n.op.uses_products()), ..self.settings.shape() }
     }
 
     /// Whether any op looks a function up in a table (Sigmoid, Tanh, Exp, Softmax), which takes

@@ -82,7 +82,10 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
     let c = match (ctx.constant(0), ctx.constant(1)) {
         (None, Some(c)) => c,
         (Some(c), None) if !reciprocal => c,
-        _ => return Err("only products with (or divisions by) a constant are supported".into()),
+        (None, None) if !reciprocal => return Ok(Box::new(super::product::Product)),
+        (None, None) => return Err("division by a computed tensor is not supported; only by a constant".into()),
+        (Some(_), Some(_)) => return Err("both operands are constants; constant-fold the model before export".into()),
+        (Some(_), None) => return Err("division of a constant by a computed tensor is not supported; only by a constant".into()),
     };
     if reciprocal && c.data.contains(&0.0) {
         return Err("division by a constant zero".into());

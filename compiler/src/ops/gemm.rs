@@ -56,7 +56,10 @@ pub(super) fn dense(weights: Constant, bias: Constant) -> Box<dyn Op> {
 }
 
 pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    let b = ctx.require_constant(1, "B")?;
+    if ctx.constant(0).is_none() && ctx.constant(1).is_none() {
+        return Ok(Box::new(super::product::MatMulProduct));
+    }
+    let b = ctx.require_constant(1, "B (or A and B both computed)")?;
     let column = b.shape.len() == 1;
     let (batch, k, n) = match b.shape.as_slice() {
         [] => return Err("B must have at least one dimension, got a scalar".into()),

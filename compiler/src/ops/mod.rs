@@ -9,6 +9,7 @@ mod ml;
 mod nonlinear;
 mod pad;
 mod pool;
+mod product;
 mod resize;
 pub mod shape;
 mod slice;
@@ -46,6 +47,10 @@ pub trait Op: Debug + Send + Sync {
     }
     /// Whether the op looks a function up in a table (see `Model::uses_functions`).
     fn uses_functions(&self) -> bool {
+        false
+    }
+    /// Whether the op multiplies two computed values (see `Model::shape`).
+    fn uses_products(&self) -> bool {
         false
     }
 }

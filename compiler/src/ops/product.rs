@@ -1,0 +1,108 @@
+//! Products of two computed tensors (attention's `Q K^T` and `A V`, gating, `x * sigmoid(x)`):
+//! each output is a sum of products of pairs of computed values, laid out by the `param dot`
+//! gate with the second factor in a weight's cell (`width / 2` pairs a row), then one rescale.
+//! Mul broadcasts as numpy does; MatMul takes numpy's batched form, a 1-D operand a row or a
+//! column.
+
+use super::{broadcast, Op};
+use crate::arith::{Arith, Wire};
+use crate::tensor::{broadcast_shape, Tensor};
+use crate::Error;
+use zkinfer_circuits::gadgets::ElementOp;
+
+const RESCALE: ElementOp = ElementOp { rescale: true, relu: false };
+
+/// `a * b`, both computed.
+#[derive(Debug)]
+pub struct Product;
+
+/// `A B`, both computed.
+#[derive(Debug)]
+pub struct MatMulProduct;
+
+impl Op for Product {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        broadcast_shape(&[inputs[0], inputs[1]])
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let (a, b) = (inputs[0], inputs[1]);
+        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
+        let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
+        let pairs = ia.iter().zip(&ib).map(|(&i, &j)| vec![(a.data[i].clone(), b.data[j].clone())]).collect();
+        let products = arith.products(pairs)?;
+        Ok(Tensor::new(shape, arith.element(RESCALE, products.into_iter().map(|p| (p, None)).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let (a, b) = (inputs[0], inputs[1]);
+        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
+        let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
+        Ok(Tensor::new(shape, ia.iter().zip(&ib).map(|(&i, &j)| a.data[i] * b.data[j]).collect()))
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
+
+/// Per output, the flat indices of its pairs of factors in `A` and `B`.
+type Pairs = Vec<Vec<(usize, usize)>>;
+
+/// The shape of `A B` and, per output, the flat indices of its `k` pairs of factors.
+fn matmul_pairs(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, Pairs), String> {
+    // A 1-D A is a row [1, K], a 1-D B a column [K, 1]; the output drops what they add.
+    let a2: Vec<usize> = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
+    let b2: Vec<usize> = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
+    if a2.len() < 2 || b2.len() < 2 {
+        return Err(format!("MatMul needs operands of at least one dimension, got {a:?} and {b:?}"));
+    }
+    let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
+    let (kb, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
+    if k != kb {
+        return Err(format!("MatMul of {a:?} and {b:?}: A has {k} columns, B {kb} rows"));
+    }
+    let (batch_a, batch_b) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+    let batch = broadcast_shape(&[batch_a, batch_b])?;
+    let (ia, ib) = (broadcast(batch_a, &batch)?, broadcast(batch_b, &batch)?);
+    let mut pairs = Vec::with_capacity(ia.len() * m * n);
+    for (&ba, &bb) in ia.iter().zip(&ib) {
+        for r in 0..m {
+            for c in 0..n {
+                pairs.push((0..k).map(|i| ((ba * m + r) * k + i, (bb * k + i) * n + c)).collect());
+            }
+        }
+    }
+    let mut shape = batch;
+    if a.len() > 1 {
+        shape.push(m);
+    }
+    if b.len() > 1 {
+        shape.push(n);
+    }
+    Ok((shape, pairs))
+}
+
+impl Op for MatMulProduct {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(matmul_pairs(inputs[0], inputs[1])?.0)
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let (a, b) = (inputs[0], inputs[1]);
+        let (shape, pairs) = matmul_pairs(&a.shape, &b.shape).map_err(Error::Shape)?;
+        let pairs = pairs.iter().map(|p| p.iter().map(|&(i, j)| (a.data[i].clone(), b.data[j].clone())).collect()).collect();
+        let sums = arith.products(pairs)?;
+        Ok(Tensor::new(shape, arith.element(RESCALE, sums.into_iter().map(|s| (s, None)).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let (a, b) = (inputs[0], inputs[1]);
+        let (shape, pairs) = matmul_pairs(&a.shape, &b.shape).map_err(Error::Shape)?;
+        Ok(Tensor::new(shape, pairs.iter().map(|p| p.iter().map(|&(i, j)| a.data[i] as f64 * b.data[j] as f64).sum::<f64>() as f32).collect()))
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}

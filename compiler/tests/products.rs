@@ -1,0 +1,54 @@
+//! Products of two computed tensors: Mul with numpy broadcasting, batched MatMul (attention's
+//! `Q K^T`), and SiLU `x * sigmoid(x)`, each against a reference and in the mock prover, and an
+//! output changed after synthesis that the constraints reject.
+
+mod common;
+
+use common::*;
+
+fn values(len: usize, seed: usize) -> Vec<f32> {
+    (0..len).map(|i| (((i + seed) * 37 % 101) as f32 - 50.0) / 40.0).collect()
+}
+
+#[test]
+fn mul_of_two_computed_tensors_broadcasts() {
+    let model = Onnx::new(&[2, 1, 3]).input("b", &[1, 4, 3]).node("Mul", "out", &["input", "b"], vec![]).bytes("out");
+    let (a, b) = (values(6, 0), values(12, 5));
+    let expected: Vec<f64> = (0..2).flat_map(|i| (0..4).flat_map(move |j| (0..3).map(move |k| (i, j, k)))).map(|(i, j, k)| a[i * 3 + k] as f64 * b[j * 3 + k] as f64).collect();
+    let input: Vec<f32> = a.iter().chain(&b).copied().collect();
+    let (model, x) = check_op(&model, &input, &expected, 0.01);
+    assert_eq!(model.output_shapes(), vec![vec![2, 4, 3]]);
+    assert!(model.shape().products && !model.settings.shape().products, "the model's shape adds the products' gate");
+    assert!(!failures_after_changing_output(&model, &x, 5).is_empty(), "a changed product is rejected");
+}
+
+/// `[heads, seq, d] x [heads, d, seq]`: one sum of products per output, batched over heads.
+#[test]
+fn batched_matmul_of_two_computed_tensors() {
+    let model = Onnx::new(&[2, 3, 4]).input("k", &[2, 4, 3]).node("MatMul", "out", &["input", "k"], vec![]).bytes("out");
+    let (q, k) = (values(24, 0), values(24, 7));
+    let expected: Vec<f64> = (0..2)
+        .flat_map(|h| (0..3).flat_map(move |r| (0..3).map(move |c| (h, r, c))))
+        .map(|(h, r, c)| (0..4).map(|i| q[(h * 3 + r) * 4 + i] as f64 * k[(h * 4 + i) * 3 + c] as f64).sum())
+        .collect();
+    let input: Vec<f32> = q.iter().chain(&k).copied().collect();
+    let (model, x) = check_op(&model, &input, &expected, 0.01);
+    assert_eq!(model.output_shapes(), vec![vec![2, 3, 3]]);
+    assert!(!failures_after_changing_output(&model, &x, 4).is_empty(), "a changed product is rejected");
+}
+
+/// SiLU as torch exports it: `x * sigmoid(x)`.
+#[test]
+fn silu_is_a_product_with_its_own_sigmoid() {
+    let model = Onnx::new(&[1, 8]).node("Sigmoid", "s", &["input"], vec![]).node("Mul", "out", &["input", "s"], vec![]).bytes("out");
+    let x = values(8, 3);
+    let expected: Vec<f64> = x.iter().map(|&v| v as f64 / (1.0 + (-v as f64).exp())).collect();
+    check_op(&model, &x, &expected, 0.02);
+}
+
+#[test]
+fn division_by_a_computed_tensor_is_refused_by_name() {
+    let model = Onnx::new(&[1, 3]).input("b", &[1, 3]).node("Div", "out", &["input", "b"], vec![]).bytes("out");
+    let err = compile(&model, &[]).unwrap_err().to_string();
+    assert!(err.contains("(Div): division by a computed tensor is not supported"), "{err}");
+}
