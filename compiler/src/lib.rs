@@ -88,8 +88,8 @@ fn no_packing() -> usize {
 }
 
 impl Settings {
-    /// The column layout these settings give; a model with products of computed tensors
-    /// adds their gate (`Model::shape`).
+    /// The column layout these settings give; the model adds the gate of products of computed
+    /// tensors and the function tables where its ops need them (`Model::shape`).
     pub fn shape(&self) -> Shape {
         Shape {
             width: self.width,
@@ -98,6 +98,7 @@ impl Settings {
             limbs: self.limbs,
             private_params: self.param_visibility == ParamVisibility::Private,
             products: false,
+            functions: false,
         }
     }
 }
@@ -450,9 +451,9 @@ impl Model {
     }
 
     /// The circuit's column layout: the settings', with the gate for products of computed
-    /// tensors where an op needs it.
+    /// tensors and the function tables where an op needs them.
     pub fn shape(&self) -> Shape {
-        Shape { products: self.nodes.iter().any(|n| n.op.uses_products()), ..self.settings.shape() }
+        Shape { products: self.nodes.iter().any(|n| n.op.uses_products()), functions: self.uses_functions(), ..self.settings.shape() }
     }
 
     /// Whether any op looks a function up in a table (Sigmoid, Tanh, Exp, Softmax), which takes

@@ -152,3 +152,18 @@ fn the_limb_is_chosen_for_cost() {
     let (settings, report) = zkinfer_compiler::compile(&bytes, &options, &[input]).unwrap();
     assert_eq!((settings.limb_bits, settings.limbs, report.k), (12, 2, 13));
 }
+
+/// The function tables sit in the lookup table only for a model that looks them up: the digits
+/// CNN at 2^-16 (limbs of 12 bits, whose tables would take 3 x 1025 rows) has none.
+#[test]
+fn function_tables_only_where_used() {
+    let compiled = |name: &str| {
+        let bytes = fixture_bytes(&format!("{name}/model.onnx"));
+        let (settings, report) = zkinfer_compiler::compile(&bytes, &CompileOptions { width: None, ..options(16) }, &[fixture_input(name)]).unwrap();
+        (Model::from_onnx(&bytes, settings).unwrap(), report)
+    };
+    let (cnn, report) = compiled("digits_cnn");
+    assert!(!cnn.shape().functions && report.rows_used < 4096 + 3 * 1025, "{} rows", report.rows_used);
+    let (sigmoid, _) = compiled("sigmoid_tanh_mlp");
+    assert!(sigmoid.shape().functions);
+}

@@ -46,6 +46,12 @@ pub struct Shape {
     pub limb_bits: u32,
     pub limbs: usize,
     pub private_params: bool,
+    /// Products of two computed values (attention, gating): the `param dot` gate, with a
+    /// computed value in a weight's cell.
+    pub products: bool,
+    /// The function tables (Sigmoid, Tanh, Exp) in the lookup table: only for a model that
+    /// looks them up.
+    pub functions: bool,
 }
 
 /// The lookup tag of the range of the rescale remainder's top limb, after the functions'.
@@ -189,7 +195,7 @@ impl MlConfig {
         // fixed `w[i]` is 1 for a parameter, a constant `c` times a copy of the cell holding 1,
         // or 0 for an empty slot (whose advice cells are then free). Degree 4, as the element
         // gate already is.
-        let q_param_dot = shape.private_params.then(|| {
+        let q_param_dot = (shape.private_params || shape.products).then(|| {
             let q = cs.selector();
             let half = shape.width / 2;
             let sum = (0..half).fold(acc.next() - keep.cur() * acc.cur() - bias.cur(), |e, i| e - a[i].cur() * a[half + i].cur() * w[i].cur());
@@ -277,8 +283,12 @@ impl MlConfig {
         Self { shape, a, acc, rc, rc_msb, w, keep, bias, q_dot, q_el, q_rc, q_fn_sample, q_fn_out, q_range, q_div, q_param_dot, t_tag, t_value, t_msb, instance }
     }
 
-    /// The functions' tables: those that the scale and limb allow (see [`FunctionTable`]).
+    /// The functions' tables, for a model that looks them up: those that the scale and limb
+    /// allow (see [`FunctionTable`]).
     fn function_tables(&self) -> Vec<FunctionTable> {
+        if !self.shape.functions {
+            return Vec::new();
+        }
         Function::ALL.iter().filter_map(|f| FunctionTable::new(*f, self.shape).ok()).collect()
     }
 
@@ -360,7 +370,7 @@ impl MlConfig {
     /// parameter holds one value throughout the proof. `one` is a cell holding 1, copied beside
     /// each constant coefficient.
     pub fn param_dot(&self, layouter: &mut Layouter, one: &AssignedCell, placed: &mut HashMap<usize, AssignedCell>, products: &[ParamDot]) -> Result<Vec<AssignedCell>, Error> {
-        let q = self.q_param_dot.ok_or_else(|| Error::Synthesis("the circuit was configured with fixed parameters".into()))?;
+        let q = self.q_param_dot.ok_or_else(|| Error::Synthesis("the circuit was configured without the param dot gate (fixed parameters, no products)".into()))?;
         let half = self.shape.width / 2;
         layouter.assign_region("param dot", |region| {
             let mut row = 0;
@@ -388,6 +398,7 @@ impl MlConfig {
                                     (1, cell)
                                 }
                             },
+                            Coefficient::Cell(cell) => (1, region.copy_advice(cell, self.a[half + k], row)?),
                         };
                         region.assign_fixed(self.w[k], row, fr(factor));
                         value = value.zip(x.value).zip(weight.value).map(|((acc, x), w)| acc + x * w * fr(factor));
@@ -625,6 +636,8 @@ pub enum Coefficient {
     Constant(i64),
     /// A parameter of the model, a witness; `id` names it across products.
     Param { id: usize, value: i64 },
+    /// A computed value: the product of two computed values.
+    Cell(AssignedCell),
 }
 
 fn out_of_range() -> Error {
@@ -841,7 +854,7 @@ mod tests {
     use super::*;
 
     fn shape(scale_bits: u32, limb_bits: u32) -> Shape {
-        Shape { width: 8, scale_bits, limb_bits, limbs: 3, private_params: false }
+        Shape { width: 8, scale_bits, limb_bits, limbs: 3, private_params: false, products: false, functions: true }
     }
 
     /// The largest error of `f`'s table over the inputs `x` (fixed point), in steps.
@@ -915,7 +928,7 @@ mod tests {
 
     #[test]
     fn division_rounds_half_up() {
-        let shape = Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 2, private_params: false };
+        let shape = Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 2, private_params: false, products: false, functions: false };
         assert_eq!(divide_rounded(shape, 1, 3).unwrap().0, 85); // 256 / 3 = 85.33
         assert_eq!(divide_rounded(shape, 2, 3).unwrap().0, 171); // 170.67
         assert_eq!(divide_rounded(shape, 1, 512).unwrap().0, 1); // 0.5 rounds up
