@@ -3,7 +3,7 @@
 input), set up with a development SRS, proved and verified through the release CLI, each step
 timed by /usr/bin/time (wall, CPU, peak memory).
 
-    cargo build --release && python3 scripts/bench_fixtures.py [--backend cpu] [--runs 3] [--optimize evm] [--target resources] [FIXTURE...]
+    cargo build --release && python3 scripts/bench_fixtures.py [--backend cpu] [--runs 3] [--optimize evm] [--target balanced|accuracy|resources] [FIXTURE...]
 
 Prove and verify take the fastest of --runs runs (wall time; CPU time and peak memory of that
 run). Accuracy is the largest |circuit output - onnxruntime output| on the sample input, from
@@ -40,7 +40,7 @@ def main():
     p.add_argument("--backend", default="cpu")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--optimize", default="proving", help="the layout's aim: proving, or evm (packed, narrowest layout)")
-    p.add_argument("--target", default="accuracy", help="the scale's aim: accuracy (the default) or resources")
+    p.add_argument("--target", default="balanced", help="the scale's aim: balanced (the default), accuracy or resources")
     p.add_argument("--zkinfer", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "zkinfer"))
     a = p.parse_args()
     z = [a.zkinfer, "--json"]
