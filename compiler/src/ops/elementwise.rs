@@ -83,7 +83,7 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
         (None, Some(c)) => c,
         (Some(c), None) if !reciprocal => c,
         (None, None) if !reciprocal => return Ok(Box::new(super::product::Product)),
-        (None, None) => return Err("division by a computed tensor is not supported; only by a constant".into()),
+        (None, None) => return Ok(Box::new(super::product::Quotient)),
         (Some(_), Some(_)) => return Err("both operands are constants; constant-fold the model before export".into()),
         (Some(_), None) => return Err("division of a constant by a computed tensor is not supported; only by a constant".into()),
     };

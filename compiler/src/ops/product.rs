@@ -2,7 +2,7 @@
 //! each output is a sum of products of pairs of computed values, laid out by the `param dot`
 //! gate with the second factor in a weight's cell (`width / 2` pairs a row), then one rescale.
 //! Mul broadcasts as numpy does; MatMul takes numpy's batched form, a 1-D operand a row or a
-//! column.
+//! column. Div of two computed tensors (a positive divisor) is the division gadget.
 
 use super::{broadcast, Op};
 use crate::arith::{Arith, Wire};
@@ -19,6 +19,32 @@ pub struct Product;
 /// `A B`, both computed.
 #[derive(Debug)]
 pub struct MatMulProduct;
+
+/// `a / b`, both computed, `b` positive (a normalisation's `x / sigma`): the division gadget,
+/// rounded once; a divisor of 2^-scale or less is refused when the model runs, before proving.
+#[derive(Debug)]
+pub struct Quotient;
+
+impl Op for Quotient {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        broadcast_shape(&[inputs[0], inputs[1]])
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let (a, b) = (inputs[0], inputs[1]);
+        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
+        let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
+        let items = ia.iter().zip(&ib).map(|(&i, &j)| (a.data[i].clone(), b.data[j].clone())).collect();
+        Ok(Tensor::new(shape, arith.divide(items)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let (a, b) = (inputs[0], inputs[1]);
+        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
+        let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
+        Ok(Tensor::new(shape, ia.iter().zip(&ib).map(|(&i, &j)| a.data[i] / b.data[j]).collect()))
+    }
+}
 
 impl Op for Product {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
