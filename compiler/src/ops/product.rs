@@ -25,24 +25,25 @@ pub struct MatMulProduct;
 #[derive(Debug)]
 pub struct Quotient;
 
+/// Two computed tensors broadcast together, numpy-style: each output's pair of operands.
+fn elementwise<T: Clone>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<(T, T)>, Error> {
+    let shape = broadcast_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
+    let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
+    Ok(Tensor::new(shape, ia.iter().zip(&ib).map(|(&i, &j)| (a.data[i].clone(), b.data[j].clone())).collect()))
+}
+
 impl Op for Quotient {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         broadcast_shape(&[inputs[0], inputs[1]])
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let (a, b) = (inputs[0], inputs[1]);
-        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
-        let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
-        let items = ia.iter().zip(&ib).map(|(&i, &j)| (a.data[i].clone(), b.data[j].clone())).collect();
-        Ok(Tensor::new(shape, arith.divide(items)?))
+        let pairs = elementwise(inputs[0], inputs[1])?;
+        Ok(Tensor::new(pairs.shape, arith.divide(pairs.data)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        let (a, b) = (inputs[0], inputs[1]);
-        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
-        let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
-        Ok(Tensor::new(shape, ia.iter().zip(&ib).map(|(&i, &j)| a.data[i] / b.data[j]).collect()))
+        Ok(elementwise(inputs[0], inputs[1])?.map(|(a, b)| a / b))
     }
 }
 
@@ -52,19 +53,13 @@ impl Op for Product {
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let (a, b) = (inputs[0], inputs[1]);
-        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
-        let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
-        let pairs = ia.iter().zip(&ib).map(|(&i, &j)| vec![(a.data[i].clone(), b.data[j].clone())]).collect();
-        let products = arith.products(pairs)?;
-        Ok(Tensor::new(shape, arith.element(RESCALE, products.into_iter().map(|p| (p, None)).collect())?))
+        let pairs = elementwise(inputs[0], inputs[1])?;
+        let products = arith.products(pairs.data.into_iter().map(|pair| vec![pair]).collect())?;
+        Ok(Tensor::new(pairs.shape, arith.element(RESCALE, products.into_iter().map(|p| (p, None)).collect())?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        let (a, b) = (inputs[0], inputs[1]);
-        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
-        let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
-        Ok(Tensor::new(shape, ia.iter().zip(&ib).map(|(&i, &j)| a.data[i] * b.data[j]).collect()))
+        Ok(elementwise(inputs[0], inputs[1])?.map(|(a, b)| a * b))
     }
 
     fn uses_products(&self) -> bool {
