@@ -21,7 +21,7 @@ pub struct Product;
 pub struct MatMulProduct;
 
 /// `a / b`, both computed, `b` positive (a normalisation's `x / sigma`): the division gadget,
-/// rounded once; a divisor of 2^-scale or less is refused when the model runs, before proving.
+/// rounded once; a divisor below 2^-scale (zero or negative) is refused before proving.
 #[derive(Debug)]
 pub struct Quotient;
 
