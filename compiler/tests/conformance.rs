@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Settings, Visibility};
+use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility};
 
 #[derive(Clone, Copy, Debug)]
 enum Expect {
@@ -344,15 +344,8 @@ fn run(case: &Case) -> Result<Measured, String> {
 
     // Quantized semantics.
     let tolerance = case.tolerance().ok_or_else(|| format!("no quantized tolerance for {} in TOLERANCE", case.op))?;
-    let options = CompileOptions {
-        precision: Precision::Scale(8),
-        input_visibility: vec![Visibility::Private],
-        param_visibility: ParamVisibility::Fixed,
-        width: Some(8),
-        optimize: Optimize::Proving,
-        pack: None,
-    };
-    let (settings, report) = zkinfer_compiler::compile(&case.bytes, &options, std::slice::from_ref(&case.input)).map_err(|e| format!("compile: {}", first_line(&e.to_string())))?;
+    let (settings, report) =
+        zkinfer_compiler::compile(&case.bytes, &common::options(8), std::slice::from_ref(&case.input)).map_err(|e| format!("compile: {}", first_line(&e.to_string())))?;
     let model = Model::from_onnx(&case.bytes, settings).map_err(|e| format!("compile: {}", first_line(&e.to_string())))?;
     let x = model.quantize_input(&case.input).map_err(|e| format!("quantize: {}", first_line(&e.to_string())))?;
     let (outputs, _) = model.evaluate(&x).map_err(|e| format!("evaluate: {}", first_line(&e.to_string())))?;

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Visibility};
+use zkinfer_compiler::{CompileOptions, Model, Visibility};
 
 fn two_inputs() -> Vec<u8> {
     Onnx::new(&[1, 3])
@@ -35,14 +35,7 @@ fn two_inputs_prove_together() {
 
 #[test]
 fn public_inputs_are_each_a_tensor_of_the_statement_and_calibration_groups_lists() {
-    let options = CompileOptions {
-        precision: Precision::Scale(8),
-        input_visibility: vec![Visibility::Public],
-        param_visibility: ParamVisibility::Fixed,
-        width: Some(8),
-        optimize: Optimize::Proving,
-        pack: None,
-    };
+    let options = CompileOptions { input_visibility: vec![Visibility::Public], ..options(8) };
     let bytes = two_inputs();
     let samples = vec![vec![1.0, 2.0, 3.0], vec![0.5, 0.5, 0.5], vec![-1.0, 0.0, 1.0], vec![0.0, 0.0, 0.0]];
     let (settings, report) = zkinfer_compiler::compile(&bytes, &options, &samples).unwrap();
@@ -59,14 +52,7 @@ fn public_inputs_are_each_a_tensor_of_the_statement_and_calibration_groups_lists
 /// Each input has its own visibility: here the features stay private and the mask is public.
 #[test]
 fn one_input_public_and_one_private() {
-    let mut options = CompileOptions {
-        precision: Precision::Scale(8),
-        input_visibility: vec![Visibility::Private, Visibility::Public],
-        param_visibility: ParamVisibility::Fixed,
-        width: Some(8),
-        optimize: Optimize::Proving,
-        pack: None,
-    };
+    let mut options = CompileOptions { input_visibility: vec![Visibility::Private, Visibility::Public], ..options(8) };
     let bytes = two_inputs();
     let flat = vec![1.5f32, -2.0, 0.75, 0.25, 1.0, -0.5];
     let (settings, _) = zkinfer_compiler::compile(&bytes, &options, std::slice::from_ref(&flat)).unwrap();

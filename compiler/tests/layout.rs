@@ -5,10 +5,10 @@ mod common;
 use common::*;
 use zkinfer_circuits::{Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{compile, CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Report, Settings, Visibility};
+use zkinfer_compiler::{compile, CompileOptions, Error, Model, Optimize, ParamVisibility, Report, Settings};
 
 fn options(width: Option<usize>, optimize: Optimize, params: ParamVisibility) -> CompileOptions {
-    CompileOptions { precision: Precision::Scale(8), input_visibility: vec![Visibility::Private], param_visibility: params, width, optimize, pack: None }
+    CompileOptions { param_visibility: params, width, optimize, ..common::options(8) }
 }
 
 /// A fixture compiled on its sample input.

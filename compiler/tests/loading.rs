@@ -10,7 +10,7 @@ use common::*;
 use onnx_protobuf::{attribute_proto::AttributeType, tensor_proto::DataLocation, AttributeProto, Message, ModelProto};
 use std::path::{Path, PathBuf};
 use zkinfer_compiler::onnx::{inline_external_data, parse, MAX_ELEMENTS};
-use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Visibility};
+use zkinfer_compiler::{Error, Model};
 
 fn loading(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/loading").join(path)
@@ -55,15 +55,7 @@ fn tiny_input() -> Vec<f32> {
 /// report as JSON.
 fn outcome(bytes: &[u8]) -> (Vec<i64>, Vec<f32>, String) {
     let input = tiny_input();
-    let options = CompileOptions {
-        precision: Precision::Scale(8),
-        input_visibility: vec![Visibility::Private],
-        param_visibility: ParamVisibility::Fixed,
-        width: Some(8),
-        optimize: Optimize::Proving,
-        pack: None,
-    };
-    let (settings, report) = zkinfer_compiler::compile(bytes, &options, std::slice::from_ref(&input)).unwrap();
+    let (settings, report) = zkinfer_compiler::compile(bytes, &options(8), std::slice::from_ref(&input)).unwrap();
     let model = Model::from_onnx(bytes, settings.clone()).unwrap();
     let x = model.quantize_input(&input).unwrap();
     let (q, _) = model.evaluate(&x).unwrap();

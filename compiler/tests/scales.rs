@@ -6,18 +6,7 @@ mod common;
 
 use common::*;
 use zkinfer_circuits::{ColumnKind, Failure, Fr};
-use zkinfer_compiler::{limb_bits_for, CompileOptions, Model, Optimize, ParamVisibility, Precision, Visibility};
-
-fn options(scale_bits: u32) -> CompileOptions {
-    CompileOptions {
-        precision: Precision::Scale(scale_bits),
-        input_visibility: vec![Visibility::Private],
-        param_visibility: ParamVisibility::Fixed,
-        width: Some(8),
-        optimize: Optimize::Proving,
-        pack: None,
-    }
-}
+use zkinfer_compiler::{limb_bits_for, CompileOptions, Model};
 
 fn compiled(bytes: &[u8], input: &[f32], scale_bits: u32) -> (Model, Vec<i64>) {
     let (settings, _) = zkinfer_compiler::compile(bytes, &options(scale_bits), &[input.to_vec()]).unwrap();

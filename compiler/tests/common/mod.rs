@@ -50,20 +50,26 @@ pub fn floats(v: &[f64]) -> Vec<f32> {
     v.iter().map(|x| *x as f32).collect()
 }
 
+/// The tests' compile options: scale 2^-`scale_bits`, width 8, the input private, the
+/// parameters fixed; a test changes what it needs with `..options(s)`.
+pub fn options(scale_bits: u32) -> CompileOptions {
+    CompileOptions {
+        precision: Precision::Scale(scale_bits),
+        input_visibility: vec![Visibility::Private],
+        param_visibility: ParamVisibility::Fixed,
+        width: Some(8),
+        optimize: Optimize::Proving,
+        pack: None,
+    }
+}
+
 /// Compiled as `zkinfer compile --calibration` does, at scale 2^8 and width 8.
 pub fn compile(bytes: &[u8], calibration: &[Vec<f32>]) -> Result<Model, Error> {
     compile_with(bytes, calibration, ParamVisibility::Fixed)
 }
 
 pub fn compile_with(bytes: &[u8], calibration: &[Vec<f32>], params: ParamVisibility) -> Result<Model, Error> {
-    let options = CompileOptions {
-        precision: Precision::Scale(8),
-        input_visibility: vec![Visibility::Private],
-        param_visibility: params,
-        width: Some(8),
-        optimize: Optimize::Proving,
-        pack: None,
-    };
+    let options = CompileOptions { param_visibility: params, ..options(8) };
     Model::from_onnx(bytes, zkinfer_compiler::compile(bytes, &options, calibration)?.0)
 }
 
