@@ -609,7 +609,6 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             return Err(Error::Input(format!("{} input visibilities for a model of {inputs} inputs: give one for all of them, or one per input in the graph's order", other.len())))
         }
     };
-    let functions = std::cell::Cell::new(false);
     let widest = |limb_bits: u32| (62 / limb_bits as usize).min(8);
     let settings_at = |scale: u32, limb_bits: u32, width: usize, limbs: usize| Settings {
         scale_bits: scale,
@@ -621,14 +620,15 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         pack,
     };
     // A model at a scale with the widest range: for choosing the scale and calibrating.
-    let probe_at = |scale: u32| {
-        let limb_bits = limb_bits_for(scale, functions.get());
+    let probe_at = |scale: u32, functions: bool| {
+        let limb_bits = limb_bits_for(scale, functions);
         Model::from_onnx(bytes, settings_at(scale, limb_bits, options.width.unwrap_or(8), widest(limb_bits)))
     };
-    let probe = probe_at(8)?;
-    let calibration = samples(&probe, calibration)?;
-    functions.set(probe.uses_functions());
-    let finest = if functions.get() { MAX_FUNCTION_SCALE } else { MAX_SCALE };
+    // At 2^-8 the limb is the same with or without function tables.
+    let coarse = probe_at(8, false)?;
+    let calibration = samples(&coarse, calibration)?;
+    let functions = coarse.uses_functions();
+    let finest = if functions { MAX_FUNCTION_SCALE } else { MAX_SCALE };
     let scale = match options.precision {
         Precision::Scale(scale) if !(2..=MAX_SCALE).contains(&scale) => return Err(Error::Input(format!("scale {scale}: choose 2 to {MAX_SCALE}"))),
         Precision::Scale(scale) => scale,
@@ -643,7 +643,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             let mut chosen = None;
             for scale in SCALES.into_iter().filter(|&s| s <= finest) {
                 // A scale whose range cannot hold the samples is skipped, not fatal.
-                let Ok(error) = probe_at(scale).and_then(|m| m.accuracy(&calibration)).map(|a| a.worst()) else { continue };
+                let Ok(error) = probe_at(scale, functions).and_then(|m| m.accuracy(&calibration)).map(|a| a.worst()) else { continue };
                 if best.is_none_or(|(_, e)| error < e) {
                     best = Some((scale, error));
                 }
@@ -660,7 +660,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             })?
         }
     };
-    let probe = probe_at(scale)?;
+    let probe = if scale == 8 { coarse } else { probe_at(scale, functions)? };
     let mut largest = 0;
     for (i, sample) in calibration.iter().enumerate() {
         let x = probe.quantize_input(sample).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?;
@@ -671,7 +671,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
     // Each limb width the scale allows, laid out; the cheapest for `optimize` wins.
     let mut best: Option<(Settings, Report)> = None;
     let mut first_error = None;
-    for limb_bits in limb_candidates(scale, functions.get()) {
+    for limb_bits in limb_candidates(scale, functions) {
         let limbs = match calibration.is_empty() {
             true => Some(((scale + 16).div_ceil(limb_bits) as usize).max(2)),
             false => (2..=widest(limb_bits)).find(|&m| 1i64 << (m * limb_bits as usize - 1) > 2 * largest),
