@@ -224,6 +224,19 @@ impl fmt::Display for Done {
                         }
                     }
                 }
+                let ranges: Vec<String> = s.input_ranges.iter().map(|[lo, hi]| format!("[{lo}, {hi}]")).collect();
+                match (&r.bounded_largest, &r.unbounded) {
+                    (Some(b), _) => writeln!(
+                        f,
+                        "every input within {} (the calibration samples' range) proves: no value can pass ±{} (interval bounds); others are refused before proving",
+                        ranges.join(", "),
+                        *b as f64 / (1u64 << s.scale_bits) as f64
+                    )?,
+                    (None, Some(why)) if !ranges.is_empty() => {
+                        writeln!(f, "inputs within {} may still fail to prove: {why}; the range is twice the largest value the samples reached", ranges.join(", "))?
+                    }
+                    _ => (),
+                }
                 writeln!(f, "wrote {}", c.settings_file.display())?;
                 match &c.retired_key {
                     Some(vk) => writeln!(f, "removed {}, made for the earlier compilation: run `zkinfer setup` again", vk.display()),

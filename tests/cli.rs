@@ -426,7 +426,7 @@ fn inputs_outside_the_range_name_it_and_the_fix() {
     };
     let o = zkinfer(&["prove", &d, "--input", &write("huge", r#"{"input_data": [[1e9, 0, 0, 0]]}"#), "-o", &format!("{d}/p.json")]);
     assert!(
-        !o.status.success() && text(&o).contains("value 1000000000 at index 0 of input '") && text(&o).contains("strictly between -") && text(&o).contains("--calibration"),
+        !o.status.success() && text(&o).contains("value 1000000000 at index 0 of input '") && text(&o).contains("is outside [-1, 0.75]") && text(&o).contains("--calibration"),
         "{}",
         text(&o)
     );

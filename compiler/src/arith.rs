@@ -1,24 +1,27 @@
 //! The arithmetic an op is written in. Each op states its quantized semantics once, against
 //! [`Arith`]; [`Evaluate`] runs it on integers (the `run` command, calibration, the witness's
-//! range checks) and [`Synthesize`] lays out the same steps as gadgets.
+//! range checks) and [`Synthesize`] lays out the same steps as gadgets; [`crate::bounds`]
+//! runs them on intervals.
 
+use crate::bounds::Interval;
 use crate::Error;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use zkinfer_circuits::gadgets::{divide_rounded, to_i64, Coefficient, DotProduct, ElementOp, Function, FunctionTable, MlConfig, ParamDot, Shape};
 use zkinfer_circuits::{AssignedCell, Layouter, Value};
 
-/// A value flowing between ops: its integer (unknown during key generation) and, when
-/// synthesizing, the cell that holds it.
+/// A value flowing between ops: its integer (unknown during key generation), when
+/// synthesizing the cell that holds it, and in the bounds analysis the interval it lies in.
 #[derive(Clone, Debug)]
 pub struct Wire {
     pub value: Value<i64>,
     pub cell: Option<AssignedCell>,
+    pub interval: Option<Interval>,
 }
 
 impl Wire {
     pub fn known(v: i64) -> Self {
-        Wire { value: Value::known(v), cell: None }
+        Wire { value: Value::known(v), cell: None, interval: None }
     }
 }
 
@@ -71,6 +74,10 @@ pub trait Arith {
     fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error>;
     /// A wire that holds `value` in every proof.
     fn constant(&mut self, value: i64) -> Result<Wire, Error>;
+    /// `items`, which the op knows lie in `[lo, hi]` from its structure where interval
+    /// arithmetic cannot see it (`x - max(x) <= 0`): the bounds analysis narrows them to it,
+    /// evaluation checks it, synthesis passes them on.
+    fn assume(&mut self, items: Vec<Wire>, lo: i64, hi: i64) -> Result<Vec<Wire>, Error>;
 }
 
 /// `round(n / q)` per item `(n, q)`, `q >= 1` a constant, rounding half up: the division gadget
@@ -101,9 +108,31 @@ pub fn divide_by_constants(arith: &mut dyn Arith, items: Vec<(Wire, i64)>) -> Re
 
 /// Integer evaluation with the circuit's range checks; records the largest magnitude an
 /// element gate saw, which calibration turns into a range.
-pub struct Evaluate {
-    pub shape: Shape,
+pub struct Evaluate<'a> {
+    shape: Shape,
     pub largest: i64,
+    limbs: ElementLimbs<'a>,
+}
+
+impl<'a> Evaluate<'a> {
+    /// With `plan`, the limbs of each element step in order (`Model::element_limbs`; every
+    /// step takes the shape's limbs past its end).
+    pub fn new(shape: Shape, plan: &'a [usize]) -> Self {
+        Evaluate { shape, largest: 0, limbs: ElementLimbs { plan, next: 0 } }
+    }
+}
+
+/// The limbs of each element step, in the order a model makes them.
+struct ElementLimbs<'a> {
+    plan: &'a [usize],
+    next: usize,
+}
+
+impl ElementLimbs<'_> {
+    fn next(&mut self, shape: &Shape) -> usize {
+        self.next += 1;
+        self.plan.get(self.next - 1).copied().unwrap_or(shape.limbs)
+    }
 }
 
 /// The integer of a wire during evaluation, where every value is known.
@@ -111,7 +140,7 @@ pub fn known(w: &Wire) -> i64 {
     w.value.inner().expect("evaluation runs on known values")
 }
 
-impl Arith for Evaluate {
+impl Arith for Evaluate<'_> {
     fn shape(&self) -> Shape {
         self.shape
     }
@@ -127,11 +156,14 @@ impl Arith for Evaluate {
     }
 
     fn element(&mut self, op: ElementOp, items: Vec<(Wire, Option<Wire>)>) -> Result<Vec<Wire>, Error> {
-        let bound = self.shape.bound();
+        let bound = self.shape.bound_at(self.limbs.next(&self.shape));
         items
             .iter()
             .map(|(x, sub)| {
                 let (y, out) = op.apply(self.shape.scale_bits, known(x), sub.as_ref().map_or(0, known)).map_err(Error::Range)?;
+                if std::env::var("ZK_DEBUG").is_ok() && y.abs() > self.largest {
+                    eprintln!("  eval {}", y.abs() as f64 / 65536.0);
+                }
                 self.largest = self.largest.max(y.abs());
                 if y < -bound || y >= bound {
                     return Err(Error::Range(format!("value {y} is outside the circuit's range [-{bound}, {bound})")));
@@ -180,12 +212,20 @@ impl Arith for Evaluate {
     fn constant(&mut self, value: i64) -> Result<Wire, Error> {
         Ok(Wire::known(value))
     }
+
+    fn assume(&mut self, items: Vec<Wire>, lo: i64, hi: i64) -> Result<Vec<Wire>, Error> {
+        match items.iter().map(known).find(|v| !(lo..=hi).contains(v)) {
+            Some(v) => Err(Error::Range(format!("{v} breaks the op's own bound [{lo}, {hi}] (a bug in the op: please report it)"))),
+            None => Ok(items),
+        }
+    }
 }
 
 /// Lays out the steps as gadgets.
 pub struct Synthesize<'a, 'k> {
     config: &'a MlConfig,
     layouter: &'a mut Layouter<'k>,
+    limbs: ElementLimbs<'a>,
     /// Under private parameters: the cell of every parameter placed so far, and the cell
     /// holding 1 that biases and constant coefficients multiply.
     params: HashMap<usize, AssignedCell>,
@@ -193,8 +233,9 @@ pub struct Synthesize<'a, 'k> {
 }
 
 impl<'a, 'k> Synthesize<'a, 'k> {
-    pub fn new(config: &'a MlConfig, layouter: &'a mut Layouter<'k>) -> Self {
-        Synthesize { config, layouter, params: HashMap::new(), one: None }
+    /// With `plan` as for [`Evaluate::new`].
+    pub fn new(config: &'a MlConfig, layouter: &'a mut Layouter<'k>, plan: &'a [usize]) -> Self {
+        Synthesize { config, layouter, limbs: ElementLimbs { plan, next: 0 }, params: HashMap::new(), one: None }
     }
 }
 
@@ -204,7 +245,7 @@ fn cell(w: &Wire) -> AssignedCell {
 
 pub fn wire(c: AssignedCell) -> Wire {
     let value = c.value.map(|f| to_i64(f).expect("gadget values fit in 64 bits"));
-    Wire { value, cell: Some(c) }
+    Wire { value, cell: Some(c), interval: None }
 }
 
 impl Synthesize<'_, '_> {
@@ -258,7 +299,8 @@ impl Arith for Synthesize<'_, '_> {
 
     fn element(&mut self, op: ElementOp, items: Vec<(Wire, Option<Wire>)>) -> Result<Vec<Wire>, Error> {
         let items: Vec<_> = items.iter().map(|(x, s)| (cell(x), s.as_ref().map(cell))).collect();
-        Ok(self.config.element(self.layouter, op, &items)?.into_iter().map(wire).collect())
+        let limbs = self.limbs.next(&self.config.shape);
+        Ok(self.config.element(self.layouter, op, limbs, &items)?.into_iter().map(wire).collect())
     }
 
     fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error> {
@@ -287,5 +329,9 @@ impl Arith for Synthesize<'_, '_> {
 
     fn constant(&mut self, value: i64) -> Result<Wire, Error> {
         Ok(wire(self.config.constant(self.layouter, value)?))
+    }
+
+    fn assume(&mut self, items: Vec<Wire>, _: i64, _: i64) -> Result<Vec<Wire>, Error> {
+        Ok(items)
     }
 }

@@ -39,10 +39,17 @@ impl Circuit for ModelCircuit<'_> {
         };
         let cells = config.assign_values(layouter, &values)?;
         // The input is a witness like any other: range check it so that "some input" means an
-        // input the fixed-point model could have been given.
-        config.range_check(layouter, &cells)?;
+        // input the fixed-point model could have been given; from the least value of its
+        // calibrated range where it has one (then in fewer limbs), else the circuit's range.
+        let settings = &self.model.settings;
+        let least: Vec<i64> = match settings.input_ranges.is_empty() {
+            true => vec![-config.shape.bound(); self.model.inputs.len()],
+            false => settings.input_ranges().map(|(lo, _)| lo).collect(),
+        };
+        let items = self.model.split_input(cells.clone()).iter().zip(&least).flat_map(|(t, &l)| t.data.iter().map(move |c| (*c, l)).collect::<Vec<_>>()).collect::<Vec<_>>();
+        config.range_check_inputs(layouter, &items)?;
         let inputs = self.model.split_input(cells.iter().copied().map(crate::arith::wire).collect::<Vec<Wire>>());
-        let mut arith = Synthesize::new(config, layouter);
+        let mut arith = Synthesize::new(config, layouter, &self.model.element_limbs);
         let outputs = self.model.run(&mut arith, inputs).map_err(|e| Error::Synthesis(e.to_string()))?;
         let out_cells: Vec<_> = outputs.iter().flat_map(|t| t.data.iter().map(|w| w.cell.expect("synthesis gives every wire a cell"))).collect();
         config.expose(layouter, &out_cells, 0)?;

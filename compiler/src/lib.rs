@@ -2,6 +2,7 @@
 //! and calibration, and the circuit that proves one inference.
 
 pub mod arith;
+pub mod bounds;
 pub mod circuit;
 pub mod cost;
 pub mod fold;
@@ -81,6 +82,11 @@ pub struct Settings {
     /// written before packing, which had none.
     #[serde(default = "no_packing")]
     pub pack: usize,
+    /// Per input of the model, in the graph's order: the least and greatest value of the
+    /// calibration samples. Inputs outside it are refused before proving; every input within it
+    /// proves where the report has `bounded_largest`. Empty without calibration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_ranges: Vec<[f32; 2]>,
 }
 
 fn no_packing() -> usize {
@@ -88,14 +94,24 @@ fn no_packing() -> usize {
 }
 
 impl Settings {
+    /// `input_ranges` in fixed point: any input within them quantizes within these.
+    pub fn input_ranges(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        let one = (1u64 << self.scale_bits) as f64;
+        self.input_ranges.iter().map(move |[lo, hi]| ((*lo as f64 * one).round() as i64, (*hi as f64 * one).round() as i64))
+    }
+
     /// The column layout these settings give; the model adds the gate of products of computed
     /// tensors and the function tables where its ops need them (`Model::shape`).
     pub fn shape(&self) -> Shape {
+        let spans = self.input_ranges().map(|(lo, hi)| (hi - lo).max(1) as u64);
+        let input_limbs = spans.map(|span| (u64::BITS - span.leading_zeros()).div_ceil(self.limb_bits) as usize).max().map_or(self.limbs, |m| m.min(self.limbs));
         Shape {
             width: self.width,
             scale_bits: self.scale_bits,
             limb_bits: self.limb_bits,
             limbs: self.limbs,
+            input_limbs,
+            element_limbs: Shape::only(self.limbs),
             private_params: self.param_visibility == ParamVisibility::Private,
             products: false,
             functions: false,
@@ -123,6 +139,10 @@ pub struct Model {
     /// Graph outputs: name and value id.
     pub outputs: Vec<(String, usize)>,
     pub settings: Settings,
+    /// The limbs of each element step's range check, in the order `run` makes them: the fewest
+    /// that hold every value an input within the settings' ranges can give it (interval bounds).
+    /// Empty without ranges, or where they cannot be bounded: then every step takes `limbs`.
+    pub element_limbs: Vec<usize>,
 }
 
 /// The most elements an input or a computed tensor may have: every one is a cell of the
@@ -238,7 +258,14 @@ impl Model {
             .iter()
             .map(|o| ids.get(o).map(|&i| (o.clone(), i)).ok_or_else(|| Error::Onnx(format!("output '{o}' is not computed from the input"))))
             .collect::<Result<_, _>>()?;
-        Ok(Model { inputs: graph.inputs, nodes, outputs, settings })
+        let mut model = Model { inputs: graph.inputs, nodes, outputs, settings, element_limbs: Vec::new() };
+        if !model.settings.input_ranges.is_empty() {
+            let shape = model.shape();
+            if let Ok(steps) = model.bounds(shape, &model.settings.input_ranges).map(|b| b.elements) {
+                model.element_limbs = steps.iter().map(|&b| (2..shape.limbs).find(|&m| shape.bound_at(m) > b).unwrap_or(shape.limbs)).collect();
+            }
+        }
+        Ok(model)
     }
 
     /// The number of input values, all inputs together.
@@ -307,6 +334,9 @@ impl Model {
                 Error::Circuit(c) => Error::Node { op: node.op_type.clone(), node: node.name.clone(), message: c.to_string() },
                 other => other,
             })?;
+            if std::env::var("ZK_DEBUG").is_ok() {
+                eprintln!("NODE {} {}", node.op_type, node.name);
+            }
             values.push(out);
         }
         Ok(self.outputs.iter().map(|(_, id)| values[*id].clone()).collect())
@@ -320,27 +350,38 @@ impl Model {
         Ok(())
     }
 
-    /// Fixed-point input: `round(x * 2^scale_bits)`, refusing values the circuit cannot hold.
+    /// Fixed-point input: `round(x * 2^scale_bits)`, refusing values outside the calibrated
+    /// ranges or the circuit's range.
     pub fn quantize_input(&self, input: &[f32]) -> Result<Vec<i64>, Error> {
         self.check_input_len(input)?;
         let bound = self.settings.shape().bound();
+        // Named by its input and its index there: a model may take several.
+        let locate = |i: usize| {
+            let (mut input, mut index) = (0, i);
+            while index >= self.inputs[input].1.iter().product::<usize>() {
+                index -= self.inputs[input].1.iter().product::<usize>();
+                input += 1;
+            }
+            (input, index)
+        };
         input
             .iter()
             .enumerate()
             .map(|(i, &x)| {
+                let (input, index) = locate(i);
+                let name = &self.inputs[input].0;
+                if let Some([lo, hi]) = self.settings.input_ranges.get(input).filter(|[lo, hi]| !(*lo..=*hi).contains(&x)) {
+                    return Err(Error::Input(format!(
+                        "value {x} at index {index} of input '{name}' is outside [{lo}, {hi}], the range of the calibration samples, for which the circuit was sized; \
+                         compile again with --calibration samples that cover your inputs"
+                    )));
+                }
                 let q = (x as f64 * (1u64 << self.settings.scale_bits) as f64).round();
                 if !q.is_finite() || q.abs() >= bound as f64 {
                     let limit = bound as f64 / (1u64 << self.settings.scale_bits) as f64;
-                    // Named by its input and its index there: a model may take several.
-                    let (mut input, mut index) = (0, i);
-                    while index >= self.inputs[input].1.iter().product::<usize>() {
-                        index -= self.inputs[input].1.iter().product::<usize>();
-                        input += 1;
-                    }
                     return Err(Error::Input(format!(
-                        "value {x} at index {index} of input '{}' is outside the range the circuit was compiled for: inputs must lie strictly between -{limit} and {limit}; \
-                         compile again with --calibration samples that cover your inputs (or a smaller --scale)",
-                        self.inputs[input].0
+                        "value {x} at index {index} of input '{name}' is outside the range the circuit was compiled for: inputs must lie strictly between -{limit} and {limit}; \
+                         compile again with --calibration samples that cover your inputs (or a smaller --scale)"
                     )));
                 }
                 Ok(q as i64)
@@ -348,10 +389,26 @@ impl Model {
             .collect()
     }
 
+    /// The largest magnitude any range check of the circuit at `shape` can meet for inputs
+    /// within `ranges` (one per input), overall and per element step: interval bounds
+    /// ([`bounds`]), or why there are none.
+    pub fn bounds(&self, shape: Shape, ranges: &[[f32; 2]]) -> Result<bounds::Bounds, Error> {
+        let mut arith = bounds::Bounds::new(shape);
+        let ranges = Settings { input_ranges: ranges.to_vec(), ..self.settings.clone() };
+        let inputs = self.inputs.iter().zip(ranges.input_ranges()).map(|((_, shape), (lo, hi))| {
+            let interval = bounds::Interval { lo, hi };
+            arith.largest = arith.largest.max(interval.lo.abs()).max(interval.hi.abs());
+            Tensor::new(shape.clone(), vec![bounds::wire(interval); shape.iter().product()])
+        });
+        let inputs = inputs.collect();
+        self.run(&mut arith, inputs)?;
+        Ok(arith)
+    }
+
     /// The quantized model on integers, with every range check the circuit makes; returns
     /// the outputs and the largest magnitude a range check saw.
     pub fn evaluate(&self, input: &[i64]) -> Result<(Vec<Tensor<i64>>, i64), Error> {
-        let mut arith = Evaluate { shape: self.settings.shape(), largest: 0 };
+        let mut arith = Evaluate::new(self.shape(), &self.element_limbs);
         let input_largest = input.iter().map(|v| v.abs()).max().unwrap_or(0);
         let outputs = self.run(&mut arith, self.split_input(input.iter().map(|&v| Wire::known(v)).collect()))?;
         let outputs = outputs.iter().map(|t| t.map(arith::known)).collect();
@@ -400,6 +457,13 @@ pub struct Report {
     /// without samples.
     #[serde(default)]
     pub accuracy: Option<Accuracy>,
+    /// The largest magnitude any range check can meet for an input within
+    /// `Settings::input_ranges` (interval bounds), which the range holds: then every such
+    /// input proves. `None` where they could not be bounded, with the reason in `unbounded`.
+    #[serde(default)]
+    pub bounded_largest: Option<i64>,
+    #[serde(default)]
+    pub unbounded: Option<String>,
 }
 
 /// How far the quantized model's outputs are from the float model's (onnxruntime's
@@ -453,7 +517,9 @@ impl Model {
     /// The circuit's column layout: the settings', with the gate for products of computed
     /// tensors and the function tables where an op needs them.
     pub fn shape(&self) -> Shape {
-        Shape { products: self.nodes.iter().any(|n| n.op.uses_products()), functions: self.uses_functions(), ..self.settings.shape() }
+        let shape = self.settings.shape();
+        let element_limbs = self.element_limbs.iter().fold(shape.element_limbs, |mask, m| mask | Shape::only(*m));
+        Shape { products: self.nodes.iter().any(|n| n.op.uses_products()), functions: self.uses_functions(), element_limbs, ..shape }
     }
 
     /// Whether any op looks a function up in a table (Sigmoid, Tanh, Exp, Softmax), which takes
@@ -618,6 +684,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         input_visibility: input_visibility.clone(),
         param_visibility: options.param_visibility,
         pack,
+        input_ranges: Vec::new(),
     };
     // A model at a scale with the widest range: for choosing the scale and calibrating.
     let probe_at = |scale: u32, functions: bool| {
@@ -667,21 +734,50 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         largest = largest.max(probe.evaluate(&x).map_err(|e| Error::Input(format!("calibration sample {i}: {e}")))?.1);
     }
     let accuracy = (!calibration.is_empty()).then(|| probe.accuracy(&calibration)).transpose()?;
+    let input_ranges: Vec<[f32; 2]> = match calibration.is_empty() {
+        true => Vec::new(),
+        false => (0..probe.inputs.len())
+            .map(|i| {
+                let values = calibration.iter().flat_map(|sample| probe.split_input(sample.clone()).swap_remove(i).data);
+                values.fold([f32::INFINITY, f32::NEG_INFINITY], |[lo, hi], v| [lo.min(v), hi.max(v)])
+            })
+            .collect(),
+    };
 
     // Each limb width the scale allows, laid out; the cheapest for `optimize` wins.
     let mut best: Option<(Settings, Report)> = None;
     let mut first_error = None;
-    for limb_bits in limb_candidates(scale, functions) {
-        let limbs = match calibration.is_empty() {
-            true => Some(((scale + 16).div_ceil(limb_bits) as usize).max(2)),
-            false => (2..=widest(limb_bits)).find(|&m| 1i64 << (m * limb_bits as usize - 1) > 2 * largest),
+    // Without function tables the bounds do not depend on the limb.
+    let value_bits = match (calibration.is_empty(), functions) {
+        (false, false) => probe.bounds(probe.shape(), &input_ranges).ok().map(|b| u64::BITS - (b.largest as u64).leading_zeros() + 1),
+        _ => None,
+    };
+    for limb_bits in limb_candidates(scale, functions, value_bits) {
+        // With calibration, the fewest limbs whose range holds every value that any input
+        // within the samples' ranges can reach; where the intervals cannot say, twice the largest
+        // value the samples reached.
+        let range = |m: usize| 1i64 << (m * limb_bits as usize - 1);
+        let (limbs, bounded) = match calibration.is_empty() {
+            true => (Some(((scale + 16).div_ceil(limb_bits) as usize).max(2)), Err("without --calibration there are no input ranges to bound".to_string())),
+            false => {
+                let mut bounded = Err(String::new());
+                let sound = (2..=widest(limb_bits)).find(|&m| {
+                    bounded = probe.bounds(Shape { limb_bits, limbs: m, ..probe.shape() }, &input_ranges).map(|b| b.largest).map_err(|e| e.to_string());
+                    bounded.as_ref().is_ok_and(|&b| range(m) > b)
+                });
+                match (sound, bounded) {
+                    (Some(m), bounded) => (Some(m), bounded),
+                    (None, Ok(b)) => ((2..=widest(limb_bits)).find(|&m| range(m) > 2 * largest), Err(format!("values may reach {b}, beyond every range the circuit supports"))),
+                    (None, Err(e)) => ((2..=widest(limb_bits)).find(|&m| range(m) > 2 * largest), Err(e)),
+                }
+            }
         };
         let Some(limbs) = limbs else {
             first_error.get_or_insert(Error::Range(format!("calibration reached {largest}, beyond every range the circuit supports")));
             continue;
         };
         let lay_out = |width: usize| -> Result<(Settings, Report), Error> {
-            let settings = settings_at(scale, limb_bits, width, limbs);
+            let settings = Settings { input_ranges: input_ranges.clone(), ..settings_at(scale, limb_bits, width, limbs) };
             let model = Model::from_onnx(bytes, settings.clone())?;
             let synthesis = Synthesis::run(&ModelCircuit { model: &model, input: None }, Pass::Key)?;
             let public_values = model.public_values();
@@ -708,6 +804,8 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
                 estimated_verify_gas: cost::verify_gas(&layout, &synthesis.fixed, public_values),
                 srs_powers: layout.srs_powers(),
                 accuracy: accuracy.clone(),
+                bounded_largest: bounded.clone().ok(),
+                unbounded: bounded.clone().err(),
             };
             Ok((settings, report))
         };
@@ -735,13 +833,19 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
 
 /// The limb widths worth laying out for a scale: one limb holding a rescale's remainder up to
 /// 12 bits; beyond it the scale split evenly into two or three limbs, and the widest limb
-/// (fewer range limbs per value, a larger table). A model with function tables takes the
-/// widest, which its tables need.
-fn limb_candidates(scale: u32, functions: bool) -> Vec<u32> {
-    if functions || scale <= MAX_LIMB_BITS {
+/// (fewer range limbs per value, a larger table); and the range of values (`value_bits`, sign
+/// included, where known) split evenly into two or three limbs. A model with function tables
+/// takes the widest, which its tables need.
+fn limb_candidates(scale: u32, functions: bool, value_bits: Option<u32>) -> Vec<u32> {
+    if functions {
         return vec![limb_bits_for(scale, functions)];
     }
-    let mut widths: Vec<u32> = [scale.div_ceil(2), scale.div_ceil(3), MAX_LIMB_BITS].into_iter().filter(|&b| b <= MAX_LIMB_BITS).collect();
+    let for_scale = match scale <= MAX_LIMB_BITS {
+        true => vec![scale],
+        false => vec![scale.div_ceil(2), scale.div_ceil(3), MAX_LIMB_BITS],
+    };
+    let for_values = value_bits.into_iter().flat_map(|v| [v.div_ceil(2), v.div_ceil(3)]);
+    let mut widths: Vec<u32> = for_scale.into_iter().chain(for_values).filter(|&b| (2..=MAX_LIMB_BITS).contains(&b)).collect();
     widths.sort_unstable();
     widths.dedup();
     widths

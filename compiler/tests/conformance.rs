@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility};
+use zkinfer_compiler::Model;
 
 #[derive(Clone, Copy, Debug)]
 enum Expect {
@@ -310,15 +310,10 @@ fn first_line(s: &str) -> String {
     line.split("; supported ops").next().unwrap_or(line).to_string()
 }
 
-/// Float evaluation does not depend on the settings; these are the CLI's defaults.
-fn float_settings(inputs: usize) -> Settings {
-    Settings { scale_bits: 8, limb_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private; inputs], param_visibility: ParamVisibility::Fixed, pack: 1 }
-}
-
 /// Runs one case; `Err` holds its first problem.
 fn run(case: &Case) -> Result<Measured, String> {
     // Float semantics.
-    let model = Model::from_onnx(&case.bytes, float_settings(case.inputs)).map_err(|e| format!("load: {}", first_line(&e.to_string())))?;
+    let model = Model::from_onnx(&case.bytes, common::settings(case.inputs)).map_err(|e| format!("load: {}", first_line(&e.to_string())))?;
     let float = model.evaluate_float(&case.input).map_err(|e| format!("float: {}", first_line(&e.to_string())))?;
     if float.len() != case.outputs.len() {
         return Err(format!("float: {} outputs, expected {}", float.len(), case.outputs.len()));

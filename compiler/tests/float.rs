@@ -6,11 +6,11 @@ mod common;
 use common::mnist::upsample_28;
 use common::*;
 use std::path::PathBuf;
-use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility};
+use zkinfer_compiler::Model;
 
 /// Float evaluation does not depend on the settings; these are the CLI's defaults.
 fn model(name: &str) -> Model {
-    let settings = Settings { scale_bits: 8, limb_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, pack: 1 };
+    let settings = settings(1);
     Model::from_onnx(&fixture_bytes(&format!("{name}/model.onnx")), settings).unwrap()
 }
 

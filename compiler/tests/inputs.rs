@@ -30,7 +30,10 @@ fn two_inputs_prove_together() {
     assert!(err.contains("the model takes 6 values ('input' [1, 3], 'mask' [1, 3]), the input has 3"), "{err}");
     // A value out of range is named by its input and its index there.
     let err = model.quantize_input(&[0.0, 0.0, 0.0, 0.0, 1e9, 0.0]).unwrap_err().to_string();
-    assert!(err.contains("value 1000000000 at index 1 of input 'mask' is outside the range"), "{err}");
+    assert!(err.contains("value 1000000000 at index 1 of input 'mask' is outside [-0.5, 1], the range of the calibration samples"), "{err}");
+    // Without calibration, the circuit's range.
+    let err = compile(&two_inputs(), &[]).unwrap().quantize_input(&[0.0, 0.0, 0.0, 0.0, 1e9, 0.0]).unwrap_err().to_string();
+    assert!(err.contains("value 1000000000 at index 1 of input 'mask' is outside the range the circuit was compiled for: inputs must lie strictly between -"), "{err}");
 }
 
 #[test]

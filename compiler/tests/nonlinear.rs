@@ -77,9 +77,13 @@ fn exp_refuses_inputs_beyond_its_table_before_proving() {
     let bytes = one_op("Exp", vec![], &[], &[1, 6]);
     check_op(&bytes, &input, &reference, 1.1 / 256.0);
 
-    let model = compile(&bytes, &[input]).unwrap();
-    let x = model.quantize_input(&[0.0, 0.0, 0.0, 0.0, 0.0, 1.0]).unwrap();
-    let message = model.evaluate(&x).unwrap_err().to_string();
+    // Calibrated, an input above the samples' range is refused as such; without calibration,
+    // by the table.
+    let beyond = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    let message = compile(&bytes, &[input]).unwrap().quantize_input(&beyond).unwrap_err().to_string();
+    assert!(message.contains("value 1 at index 5 of input 'input' is outside [-12, 0.0625]"), "{message}");
+    let model = compile(&bytes, &[]).unwrap();
+    let message = model.evaluate(&model.quantize_input(&beyond).unwrap()).unwrap_err().to_string();
     assert!(message.contains("node 'exp' (Exp): Exp input 1 is at or above 0.125"), "{message}");
 }
 

@@ -7,7 +7,7 @@ use common::*;
 use onnx_protobuf::{tensor_proto::DataType, Message, ModelProto};
 use zkinfer_circuits::{ColumnKind, Failure, Fr, Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{Model, ParamVisibility, Settings, Visibility};
+use zkinfer_compiler::{Model, ParamVisibility, Settings};
 
 /// Compiled with private parameters, the model computes exactly what it computes with fixed
 /// ones, and the circuit holds.
@@ -63,7 +63,7 @@ fn other_weights(bytes: &[u8], keep: &[&str]) -> Vec<u8> {
 
 /// What key generation sees: the layout without a witness.
 fn layout(bytes: &[u8], params: ParamVisibility) -> Synthesis {
-    let settings = Settings { scale_bits: 8, limb_bits: 8, width: 8, limbs: 3, input_visibility: vec![Visibility::Private], param_visibility: params, pack: 1 };
+    let settings = Settings { param_visibility: params, ..settings(1) };
     let model = Model::from_onnx(bytes, settings).unwrap();
     Synthesis::run(&ModelCircuit { model: &model, input: None }, Pass::Key).unwrap()
 }

@@ -50,13 +50,18 @@ fn silu_is_a_product_with_its_own_sigmoid() {
 /// rounded once (half a step). A divisor that is not positive is refused before proving.
 #[test]
 fn division_by_a_positive_computed_tensor() {
-    let model = Onnx::new(&[2, 3]).input("sigma", &[2, 1]).node("Div", "out", &["input", "sigma"], vec![]).bytes("out");
+    let bytes = Onnx::new(&[2, 3]).input("sigma", &[2, 1]).node("Div", "out", &["input", "sigma"], vec![]).bytes("out");
     let (x, sigma) = (values(6, 1), [0.75f32, 2.5]);
     let expected: Vec<f64> = (0..6).map(|i| x[i] as f64 / sigma[i / 3] as f64).collect();
     let input: Vec<f32> = x.iter().chain(&sigma).copied().collect();
-    let (model, x) = check_op(&model, &input, &expected, 0.5 / 256.0 + 1e-6);
+    let (model, x) = check_op(&bytes, &input, &expected, 0.5 / 256.0 + 1e-6);
     assert!(!failures_after_changing_output(&model, &x, 2).is_empty(), "a changed quotient is rejected");
+    // Outside the calibrated range of the divisor: refused as such; without calibration, by the
+    // division.
     let negative: Vec<f32> = values(6, 1).into_iter().chain([0.75, -2.5]).collect();
+    let err = model.quantize_input(&negative).unwrap_err().to_string();
+    assert!(err.contains("input 'sigma' is outside [0.75, 2.5]"), "{err}");
+    let model = compile(&bytes, &[]).unwrap();
     let err = model.evaluate(&model.quantize_input(&negative).unwrap()).unwrap_err().to_string();
     assert!(err.contains("(Div)") && err.contains("divisor") && err.contains("not positive"), "{err}");
 }

@@ -34,9 +34,9 @@ fn finer_scales_are_more_accurate_and_prove() {
     let mut errors = Vec::new();
     for scale in [8, 13, 16, 20] {
         let (model, x) = compiled(&bytes, &input, scale);
-        // The limb is chosen for cost among those the scale allows.
+        // The limb is chosen for cost among those the scale or the values' range allow.
         let limb = model.settings.limb_bits;
-        assert!(if scale <= 12 { limb == scale } else { limb <= 12 && scale.div_ceil(limb) <= 3 }, "scale {scale}: limb {limb}");
+        assert!(limb <= 12 && scale.div_ceil(limb) <= 3, "scale {scale}: limb {limb}");
         let (outputs, _) = model.evaluate(&x).unwrap();
         errors.push(outputs[0].data.iter().zip(&expected).map(|(q, e)| (model.dequantize(*q) - e).abs()).fold(0.0, f64::max));
         mock_prove(&model, &x).unwrap();
@@ -75,8 +75,10 @@ fn the_remainders_top_limb_is_checked_against_its_narrow_range() {
         advice[rc][row + 1] += Fr::from(1u64 << 6);
         // Its top bit, as a full limb's range check reads it.
         advice[rc_msb][row + 1] = Fr::from(1u64);
-        let bound = shape.bound();
-        for j in 0..shape.limbs {
+        // The step's own limbs, which its bounds chose.
+        let limbs = model.element_limbs[0];
+        let bound = shape.bound_at(limbs);
+        for j in 0..limbs {
             let limb = ((y + bound) >> (7 * j)) & 127;
             advice[rc][row + 2 + j] = Fr::from(limb as u64);
             advice[rc_msb][row + 2 + j] = Fr::from((limb >> 6) as u64);
@@ -130,16 +132,18 @@ fn functions_beyond_a_limb_prove_finer_and_too_fine_is_refused() {
     assert!(err.contains("Sigmoid at scale 2^-20 needs a table of 2^13 samples") && err.contains("compile with --scale 16 or less"), "{err}");
 }
 
-/// Beyond 12 bits of scale the limb is laid out at each width the scale allows and the
-/// cheapest kept: the MNIST MLP at 2^-16 takes limbs of 12 bits (two range limbs a value, a
-/// 2^12-row table), 2^13 rows like 2^-8, where limbs of 8 bits took 2^14.
+/// The limb is laid out at each width the scale or the values' range split evenly allows, and
+/// the cheapest kept: the MNIST MLP at 2^-16, whose values the interval bounds keep below 683
+/// (27 bits with the sign), takes limbs of 12 bits (three for the logits, two for the hidden
+/// layers), 2^13 rows like 2^-8; the digits CNN at 2^-8, below 149 (17 bits), two limbs of 9
+/// bits where limbs of 8 bits took 2^13 rows.
 #[test]
 fn the_limb_is_chosen_for_cost() {
-    let bytes = fixture_bytes("mnist_mlp/model.onnx");
-    let input = fixture_input("mnist_mlp");
-    let options = CompileOptions { width: None, ..options(16) };
-    let (settings, report) = zkinfer_compiler::compile(&bytes, &options, &[input]).unwrap();
-    assert_eq!((settings.limb_bits, settings.limbs, report.k), (12, 2, 13));
+    for (name, scale, chosen) in [("mnist_mlp", 16, (12, 3, 13)), ("digits_cnn", 8, (9, 2, 12))] {
+        let options = CompileOptions { width: None, ..options(scale) };
+        let (settings, report) = zkinfer_compiler::compile(&fixture_bytes(&format!("{name}/model.onnx")), &options, &[fixture_input(name)]).unwrap();
+        assert_eq!((settings.limb_bits, settings.limbs, report.k), chosen, "{name}");
+    }
 }
 
 /// The function tables sit in the lookup table only for a model that looks them up: the digits

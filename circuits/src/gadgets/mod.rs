@@ -45,6 +45,12 @@ pub struct Shape {
     /// The width of a range-checked limb: the range table has `2^limb_bits` rows.
     pub limb_bits: u32,
     pub limbs: usize,
+    /// Limbs of the model input's range check, at most `limbs`: an input calibrated to a
+    /// narrower range than the values it leads to takes fewer rows (the `input range` gate).
+    pub input_limbs: usize,
+    /// The limb counts of element gates, bit `m` for `m` limbs (2 to `limbs`; `limbs` always):
+    /// a step whose values are known to stay small takes fewer rows.
+    pub element_limbs: u32,
     pub private_params: bool,
     /// Products of two computed values (attention, gating): the `param dot` gate, with a
     /// computed value in a weight's cell.
@@ -58,9 +64,23 @@ pub struct Shape {
 pub const NARROW_TAG: u64 = Function::ALL.len() as u64 + 1;
 
 impl Shape {
-    /// Values the element gate can hold: `[-bound, bound)`.
+    /// The limb counts of a circuit with `limbs` limbs for every value.
+    pub fn only(limbs: usize) -> u32 {
+        1 << limbs
+    }
+
+    /// Values the range checks of `limbs` limbs hold: `[-bound, bound)`.
     pub fn bound(&self) -> i64 {
-        1i64 << (self.limb_bits as usize * self.limbs - 1)
+        self.bound_at(self.limbs)
+    }
+
+    pub fn bound_at(&self, limbs: usize) -> i64 {
+        1i64 << (self.limb_bits as usize * limbs - 1)
+    }
+
+    /// The element gates' limb counts, fewest first.
+    pub fn element_limb_counts(&self) -> impl Iterator<Item = usize> + '_ {
+        (2..=self.limbs).filter(|m| self.element_limbs & (1 << m) != 0 || *m == self.limbs)
     }
 
     /// Limbs of a rescale's remainder, `[0, 2^scale_bits)`.
@@ -74,9 +94,9 @@ impl Shape {
         self.scale_bits - self.limb_bits * (self.remainder_limbs() as u32 - 1)
     }
 
-    /// Rows of one element item.
-    pub fn element_rows(&self) -> usize {
-        self.remainder_limbs() + self.limbs
+    /// Rows of one element item whose value takes `limbs` limbs.
+    pub fn element_rows(&self, limbs: usize) -> usize {
+        self.remainder_limbs() + limbs
     }
 }
 
@@ -114,11 +134,14 @@ pub struct MlConfig {
     /// belongs to (0 for range checks, else a function's tag). No row is both.
     bias: Fixed,
     q_dot: Selector,
-    q_el: Selector,
+    /// Per limb count of the element gate, fewest first.
+    q_el: Vec<(usize, Selector)>,
     q_rc: Selector,
     q_fn_sample: Selector,
     q_fn_out: Selector,
     q_range: Selector,
+    /// Only where inputs take fewer limbs than other values.
+    q_input_range: Option<Selector>,
     q_div: Selector,
     q_param_dot: Option<Selector>,
     t_tag: TableColumn,
@@ -181,7 +204,7 @@ impl MlConfig {
         let (acc, rc, rc_msb) = (cs.advice_column(), cs.advice_column(), cs.advice_column());
         let w: Vec<Fixed> = (0..shape.width).map(|_| cs.fixed_column()).collect();
         let (keep, bias) = (cs.fixed_column(), cs.fixed_column());
-        let [q_dot, q_el, q_rc, q_fn_sample, q_fn_out, q_range, q_div] = [(); 7].map(|_| cs.selector());
+        let [q_dot, q_rc, q_fn_sample, q_fn_out, q_range, q_div] = [(); 6].map(|_| cs.selector());
         let (t_tag, t_value, t_msb) = (cs.table_column(), cs.table_column(), cs.table_column());
         let instance = cs.instance_column();
         for col in a.iter().chain([&acc]) {
@@ -206,22 +229,31 @@ impl MlConfig {
         // Element constants live in the weight columns, which are free on element rows.
         let (half, div, exact, relu, sub) = (w[0].cur(), w[1].cur(), w[2].cur(), w[3].cur(), w[4].cur());
         let (x, y, out, other) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur());
-        let q = q_el.expr();
         let bits = shape.limb_bits;
         let base = Fr::from(1u64 << bits);
         // `sum rc[first + i] * 2^(bits * i)` over `count` limbs.
         let limbs_from = |first: i32, count: usize| (first..first + count as i32).rev().fold(Expression::Constant(Fr::zero()), |e, i| e * base + rc.rot(i));
         let remainder_limbs = shape.remainder_limbs();
         let remainder = limbs_from(0, remainder_limbs);
-        cs.create_gate(
-            "element",
-            vec![
-                q.clone() * (x - other.clone() * sub.clone() + half - y.clone() * div - remainder.clone()),
-                q.clone() * exact * remainder,
-                q.clone() * (y.clone() + Expression::Constant(fr(shape.bound())) - limbs_from(remainder_limbs as i32, shape.limbs)),
-                q.clone() * (out - y.clone() + relu * y * (constant(1) - rc_msb.rot((remainder_limbs + shape.limbs - 1) as i32)) - other * sub),
-            ],
-        );
+        // One gate per limb count of the result, the same but for its range check.
+        let q_el: Vec<(usize, Selector)> = shape
+            .element_limb_counts()
+            .map(|m| {
+                let q_el = cs.selector();
+                let q = q_el.expr();
+                let name = if m == shape.limbs { "element".to_string() } else { format!("element of {m} limbs") };
+                cs.create_gate(
+                    &name,
+                    vec![
+                        q.clone() * (x.clone() - other.clone() * sub.clone() + half.clone() - y.clone() * div.clone() - remainder.clone()),
+                        q.clone() * exact.clone() * remainder.clone(),
+                        q.clone() * (y.clone() + Expression::Constant(fr(shape.bound_at(m))) - limbs_from(remainder_limbs as i32, m)),
+                        q * (out.clone() - y.clone() + relu.clone() * y.clone() * (constant(1) - rc_msb.rot((remainder_limbs + m - 1) as i32)) - other.clone() * sub.clone()),
+                    ],
+                );
+                (m, q_el)
+            })
+            .collect();
 
         // A function lookup spans two blocks (see `function`). The sample block: `x` splits
         // as `x * step_scale + offset = fine + 2^bits * index + interval_scale * above`
@@ -269,6 +301,11 @@ impl MlConfig {
         // `2^(scale_bits + 1) * n + d = 2 * d * q + r`, `0 <= r < 2 * d`: `r` (this row's range
         // check), `2d - 1 - r` and `q + bound` are range checked, so q is the rounded quotient.
         cs.create_gate("range", vec![q_range.expr() * (a[0].cur() + w[0].cur() - limbs_from(0, shape.limbs))]);
+        let q_input_range = (shape.input_limbs < shape.limbs).then(|| {
+            let q = cs.selector();
+            cs.create_gate("input range", vec![q.expr() * (a[0].cur() + w[0].cur() - limbs_from(0, shape.input_limbs))]);
+            q
+        });
         let (r, n, d, quotient, r_gap) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur(), a[4].cur());
         cs.create_gate(
             "divide",
@@ -280,7 +317,7 @@ impl MlConfig {
 
         // The tag shares the bias column: dot rows never look anything up.
         cs.lookup("table", q_rc.expr(), vec![(bias.cur(), t_tag), (rc.cur(), t_value), (rc_msb.cur(), t_msb)]);
-        Self { shape, a, acc, rc, rc_msb, w, keep, bias, q_dot, q_el, q_rc, q_fn_sample, q_fn_out, q_range, q_div, q_param_dot, t_tag, t_value, t_msb, instance }
+        Self { shape, a, acc, rc, rc_msb, w, keep, bias, q_dot, q_el, q_rc, q_fn_sample, q_fn_out, q_range, q_input_range, q_div, q_param_dot, t_tag, t_value, t_msb, instance }
     }
 
     /// The functions' tables, for a model that looks them up: those that the scale and limb
@@ -423,19 +460,20 @@ impl MlConfig {
         })
     }
 
-    /// Element-wise rescaling, range check and activation; `remainder_limbs + limbs` rows
-    /// each.
-    pub fn element(&self, layouter: &mut Layouter, op: ElementOp, items: &[(AssignedCell, Option<AssignedCell>)]) -> Result<Vec<AssignedCell>, Error> {
-        let Shape { scale_bits, limb_bits, limbs, .. } = self.shape;
-        let bound = self.shape.bound();
+    /// Element-wise rescaling, range check of the result in `limbs` limbs (one of the shape's
+    /// `element_limbs`) and activation; `remainder_limbs + limbs` rows each.
+    pub fn element(&self, layouter: &mut Layouter, op: ElementOp, limbs: usize, items: &[(AssignedCell, Option<AssignedCell>)]) -> Result<Vec<AssignedCell>, Error> {
+        let Shape { scale_bits, limb_bits, .. } = self.shape;
+        let q_el = self.q_el.iter().find(|(m, _)| *m == limbs).map(|(_, q)| *q).ok_or_else(|| Error::Synthesis(format!("the circuit has no element gate of {limbs} limbs")))?;
+        let bound = self.shape.bound_at(limbs);
         let half = if op.rescale { fr(1 << (scale_bits - 1)) } else { Fr::zero() };
         let div = if op.rescale { fr(1 << scale_bits) } else { Fr::from(1u64) };
         let remainder_limbs = self.shape.remainder_limbs();
         layouter.assign_region("element", |region| {
             let mut outputs = Vec::with_capacity(items.len());
             for (i, (x, sub)) in items.iter().enumerate() {
-                let row = i * self.shape.element_rows();
-                region.enable_selector(self.q_el, row);
+                let row = i * self.shape.element_rows(limbs);
+                region.enable_selector(q_el, row);
                 for (col, v) in self.w[..5].iter().zip([half, div, Fr::from(!op.rescale as u64), Fr::from(op.relu as u64)]) {
                     region.assign_fixed(*col, row, v);
                 }
@@ -574,7 +612,7 @@ impl MlConfig {
                 for (block, (cell, offset)) in [(r, 0), (gap, 0), (q, bound)].into_iter().enumerate() {
                     let start = row + block * limbs;
                     let value = if block == 0 { cell.value } else { region.copy_advice(&cell, self.a[0], start)?.value };
-                    self.range_rows(region, start, value, offset)?;
+                    self.range_rows(region, start, value, offset, (self.q_range, limbs))?;
                 }
                 outputs.push(q);
             }
@@ -582,27 +620,30 @@ impl MlConfig {
         })
     }
 
-    /// Range checks each cell, `limbs` rows each: `[-bound, bound)`, the range of every value.
-    pub fn range_check(&self, layouter: &mut Layouter, cells: &[AssignedCell]) -> Result<(), Error> {
+    /// Range checks the model's input, `input_limbs` rows a value: each `(cell, least)` in
+    /// `[least, least + 2^(input_limbs limb_bits))`.
+    pub fn range_check_inputs(&self, layouter: &mut Layouter, items: &[(AssignedCell, i64)]) -> Result<(), Error> {
+        let gate = (self.q_input_range.unwrap_or(self.q_range), self.shape.input_limbs);
         layouter.assign_region("range", |region| {
-            for (i, cell) in cells.iter().enumerate() {
-                let start = i * self.shape.limbs;
+            for (i, (cell, least)) in items.iter().enumerate() {
+                let start = i * gate.1;
                 let value = region.copy_advice(cell, self.a[0], start)?.value;
-                self.range_rows(region, start, value, self.shape.bound())?;
+                self.range_rows(region, start, value, -least, gate)?;
             }
             Ok(())
         })
     }
 
-    /// The range gate's `limbs` rows from `start`, where `a[0]` holds `value`: `value + offset`
-    /// in `[0, 2^(limbs limb_bits))`.
-    fn range_rows(&self, region: &mut Region, start: usize, value: Value<Fr>, offset: i64) -> Result<(), Error> {
-        let Shape { limb_bits: bits, limbs, .. } = self.shape;
+    /// The `(selector, limbs)` range gate's rows from `start`, where `a[0]` holds `value`:
+    /// `value + offset` in `[0, 2^(limbs limb_bits))`.
+    fn range_rows(&self, region: &mut Region, start: usize, value: Value<Fr>, offset: i64, (selector, limbs): (Selector, usize)) -> Result<(), Error> {
+        let bits = self.shape.limb_bits;
         let mask = (1i64 << bits) - 1;
-        region.enable_selector(self.q_range, start);
+        region.enable_selector(selector, start);
         region.assign_fixed(self.w[0], start, fr(offset));
-        let outside = || Error::Synthesis(format!("a value is outside the circuit's range [-{0}, {0})", self.shape.bound()));
-        let value = value.map(|v| to_i64(v + fr(offset)).filter(|v| (0..1i64 << (bits as usize * limbs)).contains(v)).ok_or_else(outside)).transpose()?;
+        let top = 1i64 << (bits as usize * limbs);
+        let outside = || Error::Synthesis(format!("a value is outside the range [{}, {}) it is checked against", -offset, top - offset));
+        let value = value.map(|v| to_i64(v + fr(offset)).filter(|v| (0..top).contains(v)).ok_or_else(outside)).transpose()?;
         for j in 0..limbs {
             self.table_row(region, start + j, 0, value.map(|v| self.limb((v >> (bits as usize * j)) & mask)))?;
         }
@@ -810,6 +851,13 @@ impl FunctionTable {
         Self { function, scale, bits, grid, step_bits, start, samples, below, above }
     }
 
+    /// Every output the lookup can give, `(least, greatest)`: an interpolation lies between its
+    /// two samples, and beyond the table come the limits.
+    pub fn outputs(&self) -> (i64, i64) {
+        let ends = self.samples.iter().copied().chain([self.below]).chain(self.above);
+        ends.fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
+    }
+
     /// Whether every interpolation step `t` fits one limb, `[-2^(bits-1), 2^(bits-1))`.
     fn steps_fit(&self) -> bool {
         self.step_bits == 0 || self.samples.windows(2).all(|s| (s[1] - s[0]).abs() < 1 << (self.bits - 1))
@@ -854,7 +902,7 @@ mod tests {
     use super::*;
 
     fn shape(scale_bits: u32, limb_bits: u32) -> Shape {
-        Shape { width: 8, scale_bits, limb_bits, limbs: 3, private_params: false, products: false, functions: true }
+        Shape { width: 8, scale_bits, limb_bits, limbs: 3, input_limbs: 3, element_limbs: Shape::only(3), private_params: false, products: false, functions: true }
     }
 
     /// The largest error of `f`'s table over the inputs `x` (fixed point), in steps.
@@ -928,7 +976,8 @@ mod tests {
 
     #[test]
     fn division_rounds_half_up() {
-        let shape = Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 2, private_params: false, products: false, functions: false };
+        let shape =
+            Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 2, input_limbs: 2, element_limbs: Shape::only(2), private_params: false, products: false, functions: false };
         assert_eq!(divide_rounded(shape, 1, 3).unwrap().0, 85); // 256 / 3 = 85.33
         assert_eq!(divide_rounded(shape, 2, 3).unwrap().0, 171); // 170.67
         assert_eq!(divide_rounded(shape, 1, 512).unwrap().0, 1); // 0.5 rounds up

@@ -508,7 +508,10 @@ mod tests {
         for (i, (f, r)) in float.data.iter().zip(reference).enumerate() {
             assert!((*f as f64 - r).abs() < 1e-5, "output {i}: float {f}, reference {r}");
         }
-        let mut arith = Evaluate { shape: Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 3, private_params: false, products: false, functions: false }, largest: 0 };
+        let mut arith = Evaluate::new(
+            Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 3, input_limbs: 3, element_limbs: Shape::only(3), private_params: false, products: false, functions: false },
+            &[],
+        );
         let q = op.apply(&mut arith, &[&x.map(|v| Wire::known(quantize(*v, 8)))]).unwrap();
         assert_eq!(q.shape, shape);
         for (i, (w, r)) in q.data.iter().zip(reference).enumerate() {

@@ -144,6 +144,8 @@ impl Op for Normalizer {
                 .map(|(row, r)| Dot { inputs: r.iter().chain(row).cloned().collect(), weights: [vec![Coef::Const(2); n], vec![Coef::Const(-1); n]].concat(), bias: Coef::Const(0) })
                 .collect(),
         )?;
+        // Sums of magnitudes, which interval arithmetic cannot see from `2 relu(x) - x`.
+        let sums = arith.assume(sums, 0, i64::MAX)?;
         let items = x.data.iter().enumerate().map(|(i, v)| (v.clone(), sums[i / n].clone())).collect();
         Ok(Tensor::new(x.shape.clone(), arith.divide(items)?))
     }

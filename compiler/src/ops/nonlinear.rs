@@ -134,9 +134,13 @@ impl Op for Softmax {
         let values: Vec<Vec<Wire>> = lanes.iter().map(|l| l.iter().map(|&i| x.data[i].clone()).collect()).collect();
         let maxima = lane_maxima(arith, &values)?;
         let shifted = values.iter().zip(&maxima).flat_map(|(l, m)| l.iter().map(move |v| (v.clone(), 1, m.clone(), -1)));
+        // Every value is at most its lane's maximum, and the maximum's exponential, exactly
+        // 2^scale (0 is a sample of the table), is one of the terms of the sum.
         let shifted = arith.linear(shifted.collect())?;
+        let shifted = arith.assume(shifted, i64::MIN, 0)?;
         let exps = arith.function(Function::Exp, shifted)?;
         let sums = arith.dot(exps.chunks(n).map(|e| Dot { inputs: e.to_vec(), weights: vec![Coef::Const(1); n], bias: Coef::Const(0) }).collect())?;
+        let sums = arith.assume(sums, 1 << arith.shape().scale_bits, i64::MAX)?;
         let shares = exps.chunks(n).zip(&sums).flat_map(|(e, s)| e.iter().map(move |v| (v.clone(), s.clone()))).collect();
         let shares = arith.divide(shares)?;
         let mut data = x.data.clone();

@@ -12,7 +12,7 @@ use protobuf::MessageField;
 use std::path::PathBuf;
 use zkinfer_circuits::{check, ColumnKind, Columns, Failure, Fr, MockProver, Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Visibility};
+use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Settings, Visibility};
 
 pub fn fixture(path: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(path);
@@ -60,6 +60,21 @@ pub fn options(scale_bits: u32) -> CompileOptions {
         width: Some(8),
         optimize: Optimize::Proving,
         pack: None,
+    }
+}
+
+/// Settings that need no compile, for `inputs` private inputs: scale 2^8, limbs of 8 bits,
+/// width 8, no input ranges.
+pub fn settings(inputs: usize) -> Settings {
+    Settings {
+        scale_bits: 8,
+        limb_bits: 8,
+        width: 8,
+        limbs: 3,
+        input_visibility: vec![Visibility::Private; inputs],
+        param_visibility: ParamVisibility::Fixed,
+        pack: 1,
+        input_ranges: Vec::new(),
     }
 }
 
