@@ -2,13 +2,13 @@
 //! and keeps what the prover needs in every form it uses them.
 
 use crate::backend::{Backend, Bases, Domain};
-use crate::poly::{add_scaled, pack};
+use crate::poly::pack;
 use crate::quotient::Program;
 use crate::srs::Srs;
 use crate::Error;
 use ark_bn254::{Fr, G1Projective};
 use ark_ec::CurveGroup;
-use ark_ff::{FftField, One, UniformRand, Zero};
+use ark_ff::{FftField, One, Zero};
 use ark_poly::EvaluationDomain;
 use rayon::prelude::*;
 use zkinfer_circuits::{Circuit, Pass, Permutation, Synthesis};
@@ -130,7 +130,9 @@ pub fn keygen<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, b
 }
 
 /// Rebuilds the proving key of `vk` without recomputing its commitments (the MSMs are most
-/// of key generation); fails if `circuit` is not the circuit `vk` was made for.
+/// of key generation); fails if `circuit` is not the circuit `vk` was made for, by its
+/// description and public values (a circuit of other fixed columns makes proofs that `prove`
+/// refuses, since it verifies each).
 pub fn proving_key_for<C: Circuit>(srs: &Srs, circuit: &C, vk: VerifyingKey, backend: &dyn Backend) -> Result<ProvingKey, Error> {
     build(srs, circuit, Some(vk.description().k), vk.pack(), backend, Some(vk))
 }
@@ -197,33 +199,22 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, backen
     let coeffs = |p: Poly| -> &[Fr] { &polys(p).coeffs[index(p)] };
     let key: Vec<&Commitment> = layout.commitments_of(Round::Key).collect();
     let vk = match vk {
-        Some(vk) => {
-            // Proofs from other fixed columns or copy constraints (the same model with other
-            // weights) would fail to verify; a random combination of the key's commitments
-            // checks them all with one MSM per basis instead of one per commitment.
-            let r = Fr::rand(&mut rand::thread_rng());
-            let scales: Vec<Fr> = std::iter::successors(Some(Fr::one()), |s| Some(*s * r)).take(key.len()).collect();
-            let expected: G1Projective = vk.key_commitments().iter().zip(&scales).map(|(c, s)| *c * s).sum();
-            if commit(backend, &bases, &lagrange, &key, values, coeffs, Some(&scales)) != [expected] {
-                return Err(Error::Circuit(
-                    "the circuit is not the one the verifying key was made for: its fixed columns or copy constraints differ (the same model with other weights?)".into(),
-                ));
-            }
-            vk
-        }
+        // Other fixed columns or copy constraints (the same model with other weights) are not
+        // checked here: every proof is verified before `prove` returns it, which costs less
+        // than committing to them again.
+        Some(vk) => vk,
         None => {
-            let key_commitments = G1Projective::normalize_batch(&commit(backend, &bases, &lagrange, &key, values, coeffs, None));
+            let key_commitments = G1Projective::normalize_batch(&commit(backend, &bases, &lagrange, &key, values, coeffs));
             VerifyingKey::new(description, statement, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
         }
     };
-    let program = Program::new(vk.description(), vk.layout());
+    let zero: Vec<bool> = fixed.values.iter().map(|c| c.iter().all(Fr::is_zero)).collect();
+    let program = Program::new(vk.description(), vk.layout(), &zero);
     Ok(ProvingKey { vk, bases, lagrange, domains, fixed, sigma, permutation, markers, program })
 }
 
 /// Commits to each of `commitments`: single polynomials from their row values (cheap for small
 /// integers) in one batch of MSMs, packed ones from their members' coefficients in another.
-/// With `scales`, only `sum_j scales[j] C_j`, from one MSM per basis: a commitment is linear in
-/// its scalars.
 pub(crate) fn commit<'a, 'b>(
     backend: &dyn Backend,
     bases: &Bases,
@@ -231,7 +222,6 @@ pub(crate) fn commit<'a, 'b>(
     commitments: &[&Commitment],
     values: impl Fn(Poly) -> &'a [Fr],
     coeffs: impl Fn(Poly) -> &'b [Fr],
-    scales: Option<&[Fr]>,
 ) -> Vec<G1Projective> {
     let (single, packed): (Vec<usize>, Vec<usize>) = (0..commitments.len()).partition(|&i| commitments[i].t == 1);
     let packed_scalars: Vec<Vec<Fr>> = packed
@@ -243,15 +233,6 @@ pub(crate) fn commit<'a, 'b>(
         .collect();
     let single_scalars: Vec<&[Fr]> = single.iter().map(|&i| values(commitments[i].polys[0])).collect();
     let packed_scalars: Vec<&[Fr]> = packed_scalars.iter().map(Vec::as_slice).collect();
-    if let Some(scales) = scales {
-        let combine = |indices: &[usize], scalars: &[&[Fr]]| {
-            let mut sum = Vec::new();
-            indices.iter().zip(scalars).for_each(|(&i, s)| add_scaled(&mut sum, s, scales[i]));
-            sum
-        };
-        let sums = [(lagrange, combine(&single, &single_scalars)), (bases, combine(&packed, &packed_scalars))];
-        return vec![sums.iter().filter(|(_, s)| !s.is_empty()).map(|(b, s)| backend.msm(b, &[s])[0]).sum()];
-    }
     let mut out = vec![G1Projective::default(); commitments.len()];
     for (indices, points) in [(single, backend.msm(lagrange, &single_scalars)), (packed, backend.msm(bases, &packed_scalars))] {
         indices.into_iter().zip(points).for_each(|(i, p)| out[i] = p);

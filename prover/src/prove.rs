@@ -22,8 +22,8 @@ use zkinfer_verifier::{Expression, Layout, Proof};
 #[derive(Clone, Copy, Debug)]
 pub struct ProveOptions {
     /// Check every constraint on the witness, and that the public values are as many as the
-    /// key fixes, before proving, and name what fails. Only tests of the verifier turn this
-    /// off, to play a prover that cheats.
+    /// key fixes, before proving, and name what fails; and verify the proof before returning
+    /// it. Only tests of the verifier turn this off, to play a prover that cheats.
     pub check_witness: bool,
 }
 
@@ -166,8 +166,16 @@ pub fn prove<C: Circuit>(pk: &ProvingKey, circuit: &C, instances: &[Vec<Fr>], ba
     sets[layout.quotient_set].claims.push(vec![&quotient_sum]);
     let (w, w_prime) = open(backend, &pk.bases, &points, &sets, v, u, &mut transcript)?;
 
-    let proof = Proof { commitments: witness_commitments.into_iter().chain(argument_commitments).collect(), quotient: quotient_commitments, evals, w, w_prime };
-    Ok(proof.to_bytes())
+    let proof = Proof { commitments: witness_commitments.into_iter().chain(argument_commitments).collect(), quotient: quotient_commitments, evals, w, w_prime }.to_bytes();
+    // An honest witness that the key's circuit holds always verifies, unless the key was
+    // rebuilt for a circuit of other fixed columns or copy constraints than its commitments'
+    // (`proving_key_for`): that proof is refused here rather than handed out.
+    if options.check_witness && zkinfer_verifier::verify::verify(vk, instances, &proof).is_err() {
+        return Err(Error::Circuit(
+            "the circuit is not the one the verifying key was made for: the proof does not verify, so its fixed columns or copy constraints differ (the same model with other weights?)".into(),
+        ));
+    }
+    Ok(proof)
 }
 
 /// The commitments of `round`, from the row values of its polynomials. A polynomial committed
@@ -181,7 +189,7 @@ fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values
     pk.domains.interpolate(backend, &mut packed);
     let coeffs = |p: Poly| -> &[Fr] { &packed[members.iter().position(|&q| q == p).expect("packed members are interpolated")] };
     let commitments: Vec<_> = layout.commitments_of(round).collect();
-    G1Projective::normalize_batch(&commit(backend, &pk.bases, &pk.lagrange, &commitments, values, coeffs, None))
+    G1Projective::normalize_batch(&commit(backend, &pk.bases, &pk.lagrange, &commitments, values, coeffs))
 }
 
 /// Commitments opened on the same points, each given by the coefficients of the polynomials it

@@ -132,9 +132,14 @@ pub fn on_host(backend: &dyn Backend, job: &QuotientJob) -> Vec<Fr> {
     let domains = job.domains;
     let (n, extension) = (domains.rows.size(), domains.extension);
     let mut h = vec![Fr::zero(); extension * n];
+    // Only the slots the program reads: a fixed column of zeros is folded into it.
+    let mut read = vec![false; job.program.slots];
+    job.program.queries.iter().for_each(|&[slot, _]| read[slot as usize] = true);
     for (j, part) in domains.parts.iter().enumerate() {
-        let mut values: Vec<Vec<Fr>> = job.key.iter().chain(&job.proof).map(|c| c.to_vec()).collect();
+        let mut values: Vec<Vec<Fr>> = job.key.iter().chain(&job.proof).zip(&read).filter(|(_, r)| **r).map(|(c, _)| c.to_vec()).collect();
         backend.fft(part, &mut values);
+        let mut transformed = values.into_iter();
+        let values: Vec<Vec<Fr>> = read.iter().map(|&r| if r { transformed.next().expect("one per slot read") } else { Vec::new() }).collect();
         let vanishing_inv = vanishing_inverse(part);
         let mut part_h = vec![Fr::zero(); n];
         part_h
@@ -162,8 +167,10 @@ impl Registers {
 }
 
 impl Program {
-    /// Traces `Constraints::combine` for the circuit `d` laid out as `layout`.
-    pub fn new(d: &CircuitDescription, layout: &Layout) -> Self {
+    /// Traces `Constraints::combine` for the circuit `d` laid out as `layout`; the fixed
+    /// columns marked in `zero` are 0 on every row, so the gates they select fold away and
+    /// their values are never needed.
+    pub fn new(d: &CircuitDescription, layout: &Layout, zero: &[bool]) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let slots = Slots::new(d, layout);
         let trace = Rc::new(RefCell::new(Trace { constants: vec![None; CHALLENGES], ..Trace::default() }));
@@ -173,6 +180,9 @@ impl Program {
         let tracer = BySlot {
             slots: &slots,
             at: |slot, rotation: i32| {
+                if slot < slots.sigma && zero.get(slot - slots.fixed) == Some(&true) {
+                    return Traced::Known(Fr::ZERO);
+                }
                 let operand = trace.borrow_mut().query(slot, (rotation as i64).rem_euclid(n) as u32);
                 Traced::At(trace.clone(), operand)
             },
@@ -520,24 +530,32 @@ mod tests {
         let d = CircuitDescription { k: 4, num_fixed: 2, num_advice: 3, num_instance: 1, gates, lookups, permutation };
         let layout = d.layout(1);
         assert!(layout.num_products > 1, "chunks of the permutation meet");
-        let program = Program::new(&d, &layout);
-        let slots = Slots::new(&d, &layout);
-        assert_eq!((program.key_slots, program.slots), (slots.advice, slots.end));
+        // Then with the selector `q` (fixed column 0) all zero: its gates fold away, and the
+        // program no longer reads it.
+        for zero in [vec![], vec![true, false]] {
+            let program = Program::new(&d, &layout, &zero);
+            let slots = Slots::new(&d, &layout);
+            assert_eq!((program.key_slots, program.slots), (slots.advice, slots.end));
+            assert_eq!(program.queries.iter().any(|q| q[0] == 0), zero.is_empty());
 
-        let n = layout.n;
-        let values: Vec<Vec<Fr>> = (0..slots.end).map(|_| (0..n).map(|_| Fr::rand(&mut rng)).collect()).collect();
-        let challenges = Challenges { theta: Fr::rand(&mut rng), beta: Fr::rand(&mut rng), gamma: Fr::rand(&mut rng), kappa: Fr::rand(&mut rng), y: Fr::rand(&mut rng) };
-        let constants = program.constants(&challenges);
-        let mut registers = Registers::new(program.registers);
-        let constraints = Constraints::new(&d, &layout, challenges);
-        for start in (0..n).step_by(5) {
-            let mut out = vec![Fr::zero(); 5.min(n - start)];
-            program.run(&constants, &values, start, &mut out, &mut registers);
-            for (p, got) in out.iter().enumerate() {
-                let i = (start + p) as i64;
-                let at = |slot: usize, rotation: i32| values[slot][(i + rotation as i64).rem_euclid(n as i64) as usize];
-                let expected = constraints.combine(&BySlot { slots: &slots, at });
-                assert_eq!(*got, expected, "point {}", start + p);
+            let n = layout.n;
+            let mut values: Vec<Vec<Fr>> = (0..slots.end).map(|_| (0..n).map(|_| Fr::rand(&mut rng)).collect()).collect();
+            if !zero.is_empty() {
+                values[slots.fixed] = vec![Fr::zero(); n];
+            }
+            let challenges = Challenges { theta: Fr::rand(&mut rng), beta: Fr::rand(&mut rng), gamma: Fr::rand(&mut rng), kappa: Fr::rand(&mut rng), y: Fr::rand(&mut rng) };
+            let constants = program.constants(&challenges);
+            let mut registers = Registers::new(program.registers);
+            let constraints = Constraints::new(&d, &layout, challenges);
+            for start in (0..n).step_by(5) {
+                let mut out = vec![Fr::zero(); 5.min(n - start)];
+                program.run(&constants, &values, start, &mut out, &mut registers);
+                for (p, got) in out.iter().enumerate() {
+                    let i = (start + p) as i64;
+                    let at = |slot: usize, rotation: i32| values[slot][(i + rotation as i64).rem_euclid(n as i64) as usize];
+                    let expected = constraints.combine(&BySlot { slots: &slots, at });
+                    assert_eq!(*got, expected, "point {}", start + p);
+                }
             }
         }
     }

@@ -70,8 +70,9 @@ fn mock_prover_accepts_the_honest_witness_and_names_each_failure() {
 }
 
 /// A circuit of the same shape but other fixed columns (here one row more or fewer enabled) is
-/// refused by name, by `prove` and by the rebuilding of a key for a verifying key, instead of
-/// giving a proof that fails or proves another circuit.
+/// refused by name, by `prove` with the key, and by `prove` with a key rebuilt for the verifying
+/// key from that circuit (whose proof it verifies and refuses), instead of giving a proof that
+/// fails or proves another circuit.
 #[test]
 fn a_key_refuses_another_circuit_of_the_same_shape() {
     let srs = Srs::generate_insecure(1 << 8, &mut rng());
@@ -82,8 +83,9 @@ fn a_key_refuses_another_circuit_of_the_same_shape() {
         let options = ProveOptions { check_witness: false };
         let err = prove(&pk, &other, &other.instances(), &Cpu, &mut rng(), options).unwrap_err();
         assert!(err.to_string().contains("not the one the proving key was made for"), "{err}");
-        let err = zkinfer_prover::proving_key_for(&srs, &other.shape(), pk.vk, &Cpu).err().expect("refused");
-        assert!(err.to_string().contains("not the one the verifying key was made for"), "{err}");
+        let rebuilt = zkinfer_prover::proving_key_for(&srs, &other.shape(), pk.vk, &Cpu).unwrap();
+        let err = prove(&rebuilt, &other, &other.instances(), &Cpu, &mut rng(), ProveOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("not the one the verifying key was made for: the proof does not verify"), "{err}");
     }
 }
 
