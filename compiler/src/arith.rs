@@ -7,7 +7,7 @@ use crate::bounds::Interval;
 use crate::Error;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use zkinfer_circuits::gadgets::{divide_rounded, to_i64, Coefficient, DotProduct, ElementOp, Function, FunctionTable, MlConfig, ParamDot, Shape};
+use zkinfer_circuits::gadgets::{divide_rounded, floor_sqrt, to_i64, Coefficient, DotProduct, ElementOp, Function, FunctionTable, MlConfig, ParamDot, Shape};
 use zkinfer_circuits::{AssignedCell, Layouter, Value};
 
 /// A value flowing between ops: its integer (unknown during key generation), when
@@ -72,6 +72,8 @@ pub trait Arith {
     fn products(&mut self, items: Vec<Vec<(Wire, Wire)>>) -> Result<Vec<Wire>, Error>;
     /// `round(n * 2^scale_bits / d)` per item `(n, d)`, for a computed `d >= 1`.
     fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error>;
+    /// `floor(sqrt(v * 2^scale_bits))` per item `v >= 0`: the square root at the same scale.
+    fn sqrt(&mut self, items: Vec<Wire>) -> Result<Vec<Wire>, Error>;
     /// A wire that holds `value` in every proof.
     fn constant(&mut self, value: i64) -> Result<Wire, Error>;
     /// `items`, which the op knows lie in `[lo, hi]` from its structure where interval
@@ -209,6 +211,17 @@ impl Arith for Evaluate<'_> {
             .collect()
     }
 
+    fn sqrt(&mut self, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        items
+            .iter()
+            .map(|v| {
+                let r = floor_sqrt(known(v), self.shape.scale_bits).ok_or_else(|| Error::Range(format!("the square root of {}, below 0", known(v))))?;
+                self.largest = self.largest.max(r);
+                Ok(Wire::known(r))
+            })
+            .collect()
+    }
+
     fn constant(&mut self, value: i64) -> Result<Wire, Error> {
         Ok(Wire::known(value))
     }
@@ -325,6 +338,12 @@ impl Arith for Synthesize<'_, '_> {
     fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error> {
         let items: Vec<_> = items.iter().map(|(n, d)| (cell(n), cell(d))).collect();
         Ok(self.config.divide(self.layouter, &items)?.into_iter().map(wire).collect())
+    }
+
+    fn sqrt(&mut self, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        let one = self.one()?;
+        let items: Vec<_> = items.iter().map(cell).collect();
+        Ok(self.config.sqrt(self.layouter, &one, &items)?.into_iter().map(wire).collect())
     }
 
     fn constant(&mut self, value: i64) -> Result<Wire, Error> {

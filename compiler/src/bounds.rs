@@ -5,7 +5,7 @@
 
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::Error;
-use zkinfer_circuits::gadgets::{ElementOp, Function, FunctionTable, Shape};
+use zkinfer_circuits::gadgets::{floor_sqrt, ElementOp, Function, FunctionTable, Shape};
 use zkinfer_circuits::Value;
 
 /// The integers `lo..=hi`.
@@ -174,6 +174,19 @@ impl Arith for Bounds {
                 let q = Interval::of(*corners.iter().min().expect("corners"), *corners.iter().max().expect("corners"), "a quotient")?;
                 self.largest = self.largest.max(d.hi);
                 Ok(wire(self.checked(q)))
+            })
+            .collect()
+    }
+
+    fn sqrt(&mut self, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        let s = self.shape.scale_bits;
+        let root = |v: i64| floor_sqrt(v, s).ok_or_else(|| Error::Range(format!("a square root's input may be {v}, below 0, for inputs within the ranges")));
+        items
+            .iter()
+            .map(|v| {
+                let v = interval(v);
+                let r = Interval { lo: root(v.lo)?, hi: root(v.hi)? };
+                Ok(wire(self.checked(r)))
             })
             .collect()
     }

@@ -125,6 +125,13 @@ const TOLERANCE: &[(&str, f64)] = &[
     ("Tanh", 1.0),
     // Exp of each x - max (within a step), the exact sum, one rounded division: measured 0.78.
     ("Softmax", 1.0),
+    // The floor of the exact root: within a step.
+    ("Sqrt", 1.0),
+    // Its only case with a supported exponent, 2: the exact square rescaled once.
+    ("Pow", 0.5),
+    // The rounded mean and variance, a root a quarter step below, a rounded division, the scale
+    // and bias in one rescale: measured 2.60 (19 cases, |x| <= 3, the optional outputs too).
+    ("LayerNormalization", 3.0),
 ];
 
 /// Every value of a folded case is a constant rounded to the grid once, then read through
@@ -138,6 +145,12 @@ const MOCK_PROVE_ROWS: usize = 1 << 12;
 /// `load`, `float semantics`, `compile`, `quantized`, ...). Every other case in cases.json
 /// passes.
 const EXPECTED: &[(&str, Expect)] = &[
+    // Exponents other than 0.5, 1 and 2, and a tensor of exponents.
+    ("test_pow", Fails("(Pow): 60 exponents, one per element")),
+    ("test_pow_bcast_array", Fails("(Pow): 3 exponents, one per element")),
+    ("test_pow_example", Fails("(Pow): 3 exponents, one per element")),
+    ("test_pow_types_float32_int32", Fails("(Pow): 3 exponents, one per element")),
+    ("test_pow_types_float32_int64", Fails("(Pow): 3 exponents, one per element")),
     // Cast to float16 rounds to half precision in floats, as ONNX does (it was an identity);
     // these cases' inputs hold NaN and infinities, which the fixed point cannot.
     ("test_cast_DOUBLE_to_FLOAT16", Fails("value NaN at index 8 of input")),

@@ -7,6 +7,7 @@ mod elementwise;
 mod gemm;
 mod ml;
 mod nonlinear;
+mod norm;
 mod pad;
 mod pool;
 mod product;
@@ -227,6 +228,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Gemm", gemm::gemm),
     ("GlobalAveragePool", pool::global_average_pool),
     ("Identity", shape::identity),
+    ("LayerNormalization", norm::layer_norm),
     ("LeakyRelu", nonlinear::leaky_relu),
     ("LinearClassifier", ml::linear_classifier),
     ("LinearRegressor", ml::linear_regressor),
@@ -236,6 +238,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Mul", elementwise::mul),
     ("PRelu", nonlinear::prelu),
     ("Pad", pad::pad),
+    ("Pow", norm::pow),
     ("ReduceMean", pool::reduce_mean),
     ("ReduceSum", pool::reduce_sum),
     ("Relu", elementwise::relu),
@@ -246,6 +249,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Slice", slice::slice),
     ("Softmax", nonlinear::softmax),
     ("SpaceToDepth", shape::space_to_depth),
+    ("Sqrt", norm::sqrt),
     ("Split", shape::split),
     ("Squeeze", shape::squeeze),
     ("Sub", elementwise::sub),

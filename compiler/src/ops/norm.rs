@@ -1,0 +1,213 @@
+//! Normalisations and the roots they take. Sqrt is the `sqrt` gadget: a witness root with its
+//! two gaps range checked, exact to a step below. LayerNormalization over the last axes:
+//! the rounded mean, the deviations (two bits finer than the scale), their squares' sum
+//! (products of computed values), the variance rounded twice, `sqrt(variance + epsilon)` (a
+//! quarter step below at most), each deviation divided by it (the division gadget, rounded
+//! once) and the per-feature scale and bias in one rescale. Pow takes the
+//! exponents these need: 2 (a product), 0.5 (the root) and 1.
+
+use super::{broadcast, quantize, Constant, NodeCtx, Op};
+use crate::arith::{divide_by_constants, Arith, Coef, Dot, Wire};
+use crate::tensor::Tensor;
+use crate::Error;
+use zkinfer_circuits::gadgets::ElementOp;
+
+const RESCALE: ElementOp = ElementOp { rescale: true, relu: false };
+
+/// Bits beyond the scale at which LayerNormalization takes the deviations and the root.
+const EXTRA: u32 = 2;
+
+/// `sqrt(x)` per value, `x >= 0`.
+#[derive(Debug)]
+pub struct Sqrt;
+
+/// `x * x` per value.
+#[derive(Debug)]
+pub struct Square;
+
+/// `(x - mean) / sqrt(var + epsilon) * scale + bias` over the axes from `axis` on; with the
+/// node's optional outputs, also the means and `1 / sqrt(var + epsilon)` (one more division
+/// per group), each of the input's shape with the normalized axes 1.
+#[derive(Debug)]
+pub struct LayerNorm {
+    axis: i64,
+    /// The outputs the node names: 1 to 3.
+    outputs: usize,
+    /// At least one fixed-point step: a row of equal values divides by `sqrt(epsilon)`.
+    epsilon: f32,
+    scale: Constant,
+    bias: Constant,
+}
+
+pub fn sqrt(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Sqrt))
+}
+
+pub fn pow(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let exponent = ctx.require_constant(1, "exponent")?;
+    match exponent.data[..] {
+        [2.0] => Ok(Box::new(Square)),
+        [0.5] => Ok(Box::new(Sqrt)),
+        [1.0] => super::shape::identity(ctx),
+        [e] => Err(format!("exponent {e}: only 0.5, 1 and 2 are supported (a square root, the value, a square)")),
+        _ => Err(format!("{} exponents, one per element: only one exponent, 0.5, 1 or 2, is supported", exponent.data.len())),
+    }
+}
+
+pub fn layer_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let scale = ctx.param(ctx.require_constant(1, "scale")?.clone())?;
+    let bias = match ctx.optional_constant(2, "B")? {
+        Some(b) => ctx.param(b.clone())?,
+        None => Constant::scalar(0.0),
+    };
+    let epsilon = ctx.float("epsilon", 1e-5)?;
+    if !(epsilon.is_finite() && epsilon >= 0.0) {
+        return Err(format!("epsilon {epsilon} is not a finite value of at least 0"));
+    }
+    let outputs = ctx.node.outputs.iter().rposition(|o| !o.is_empty()).map_or(1, |i| i + 1);
+    Ok(Box::new(LayerNorm { axis: ctx.int("axis", -1)?, outputs, epsilon, scale, bias }))
+}
+
+impl Op for Sqrt {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        Ok(Tensor::new(x.shape.clone(), arith.sqrt(x.data.clone())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|x| x.sqrt()))
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
+
+impl Op for Square {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let squares = arith.products(x.data.iter().map(|v| vec![(v.clone(), v.clone())]).collect())?;
+        let squares = arith.assume(squares, 0, i64::MAX)?;
+        Ok(Tensor::new(x.shape.clone(), arith.element(RESCALE, squares.into_iter().map(|s| (s, None)).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|x| x * x))
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
+
+impl LayerNorm {
+    /// The normalized axes' first and their size, for an input of shape `shape`.
+    fn split(&self, shape: &[usize]) -> Result<(usize, usize), String> {
+        let rank = shape.len() as i64;
+        let axis = if self.axis < 0 { self.axis + rank } else { self.axis };
+        if !(0..rank).contains(&axis) {
+            return Err(format!("axis {} is out of range for rank {rank}", self.axis));
+        }
+        let n: usize = shape[axis as usize..].iter().product();
+        if n == 0 {
+            return Err("the normalized axes are empty".into());
+        }
+        Ok((axis as usize, n))
+    }
+
+    /// For each position within a normalized group, the entries of the scale and the bias.
+    fn params(&self, shape: &[usize], axis: usize) -> Result<(Vec<usize>, Vec<usize>), String> {
+        let inner = &shape[axis..];
+        Ok((broadcast(&self.scale.values.shape, inner)?, broadcast(&self.bias.values.shape, inner)?))
+    }
+}
+
+impl Op for LayerNorm {
+    /// The input's shape, or with the optional outputs all of them flat.
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let shapes = self.output_shapes(inputs)?;
+        Ok(match self.outputs {
+            1 => shapes[0].clone(),
+            _ => vec![shapes.iter().map(|s| s.iter().product::<usize>()).sum()],
+        })
+    }
+
+    fn output_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
+        let (axis, _) = self.split(inputs[0])?;
+        self.params(inputs[0], axis)?;
+        let reduced: Vec<usize> = inputs[0].iter().enumerate().map(|(d, &n)| if d < axis { n } else { 1 }).collect();
+        Ok([vec![inputs[0].to_vec()], vec![reduced; self.outputs - 1]].concat())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits;
+        let (axis, n) = self.split(&x.shape).map_err(Error::Shape)?;
+        let (scale, bias) = self.params(&x.shape, axis).map_err(Error::Shape)?;
+        let groups: Vec<&[Wire]> = x.data.chunks(n).collect();
+
+        let sums = arith.dot(groups.iter().map(|g| Dot { inputs: g.to_vec(), weights: vec![Coef::Const(1); n], bias: Coef::Const(0) }).collect())?;
+        let means = divide_by_constants(arith, sums.into_iter().map(|sum| (sum, n as i64)).collect())?;
+        // Deviations at EXTRA bits more than the scale, at no cost, so that the variance has
+        // 2 EXTRA more and the root EXTRA more: its floor is then a quarter step.
+        let fine = 1 << EXTRA;
+        let deviations = arith.linear(groups.iter().zip(&means).flat_map(|(g, m)| g.iter().map(move |v| (v.clone(), fine, m.clone(), -fine))).collect())?;
+        let squares = arith.products(deviations.chunks(n).map(|d| d.iter().map(|v| (v.clone(), v.clone())).collect()).collect())?;
+        // A sum of squares, which interval arithmetic sees as a sum of products.
+        let squares = arith.assume(squares, 0, i64::MAX)?;
+        let squares = arith.element(RESCALE, squares.into_iter().map(|q| (q, None)).collect())?;
+        let variances = divide_by_constants(arith, squares.into_iter().map(|q| (q, n as i64)).collect())?;
+        let epsilon = quantize(self.epsilon, s + 2 * EXTRA).max(1);
+        let shifted = arith.dot(variances.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(1)], bias: Coef::Const(epsilon) }).collect())?;
+        let sigmas = arith.sqrt(shifted)?;
+        let normalized = arith.divide(deviations.iter().enumerate().map(|(i, d)| (d.clone(), sigmas[i / n].clone())).collect())?;
+        let mut extra = Vec::new();
+        if self.outputs > 1 {
+            extra.extend(means.iter().cloned());
+        }
+        if self.outputs > 2 {
+            // 1 / sigma at scale s: 2^(s + EXTRA) over sigma, at scale s + EXTRA.
+            let one = arith.constant(1 << (s + EXTRA))?;
+            extra.extend(arith.divide(sigmas.iter().map(|sigma| (one.clone(), sigma.clone())).collect())?);
+        }
+        let affine = normalized
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Dot { inputs: vec![v], weights: vec![self.scale.coef(scale[i % n], s)], bias: self.bias.coef(bias[i % n], 2 * s) })
+            .collect();
+        let out = arith.dot(affine)?;
+        let mut out = arith.element(RESCALE, out.into_iter().map(|v| (v, None)).collect())?;
+        out.extend(extra);
+        Ok(Tensor::new(self.output_shape(&[&x.shape]).map_err(Error::Shape)?, out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let (axis, n) = self.split(&x.shape).map_err(Error::Shape)?;
+        let (scale, bias) = self.params(&x.shape, axis).map_err(Error::Shape)?;
+        let (mut out, mut means, mut inverses) = (Vec::with_capacity(x.data.len()), Vec::new(), Vec::new());
+        for g in x.data.chunks(n) {
+            let mean = g.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+            let var = g.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+            let sigma = (var + self.epsilon as f64).sqrt();
+            out.extend(g.iter().enumerate().map(|(j, &v)| ((v as f64 - mean) / sigma * self.scale.values.data[scale[j]] as f64 + self.bias.values.data[bias[j]] as f64) as f32));
+            means.push(mean as f32);
+            inverses.push((1.0 / sigma) as f32);
+        }
+        let extra = [means, inverses];
+        out.extend(extra[..self.outputs - 1].concat());
+        Ok(Tensor::new(self.output_shape(&[&x.shape]).map_err(Error::Shape)?, out))
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,74 @@
+//! Square roots and normalisations: Sqrt and Pow against the exact functions, LayerNormalization
+//! against its definition, each within its documented error, and the circuit's own checks.
+
+mod common;
+
+use common::*;
+use zkinfer_compiler::Model;
+
+/// Inputs away from 0, where the root's slope keeps the input's rounding below a step.
+fn positive(n: usize) -> Vec<f32> {
+    (0..n).map(|i| 0.25 + 0.37 * i as f32).collect()
+}
+
+/// A floor root: at most a step below, plus the input's half step through a slope of at most 1.
+#[test]
+fn sqrt_is_a_step_below_at_most_and_its_root_is_checked() {
+    let x = positive(12);
+    let expected: Vec<f64> = x.iter().map(|v| (*v as f64).sqrt()).collect();
+    let (model, q) = check_op(&one_op("Sqrt", vec![], &[], &[1, 12]), &x, &expected, 1.5 / 256.0);
+    for i in [0, 5, 11] {
+        assert!(!failures_after_changing_output(&model, &q, i).is_empty(), "a root changed by a step at {i}");
+    }
+    // Pow with 0.5 is the same root; with 2, a product.
+    check_op(&one_op("Pow", vec![], &[(vec![], vec![0.5])], &[1, 12]), &x, &expected, 1.5 / 256.0);
+    let squares: Vec<f64> = x.iter().map(|v| (*v as f64).powi(2)).collect();
+    check_op(&one_op("Pow", vec![], &[(vec![], vec![2.0])], &[1, 12]), &x, &squares, 0.05);
+    let err = compile(&one_op("Pow", vec![], &[(vec![], vec![3.0])], &[1, 12]), &[x]).unwrap_err().to_string();
+    assert!(err.contains("(Pow): exponent 3: only 0.5, 1 and 2 are supported"), "{err}");
+}
+
+#[test]
+fn the_root_of_a_negative_value_is_refused_before_proving() {
+    let model = compile(&one_op("Sqrt", vec![], &[], &[1, 3]), &[]).unwrap();
+    let err = model.evaluate(&model.quantize_input(&[1.0, -0.5, 2.0]).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("(Sqrt): the square root of -128, below 0"), "{err}");
+}
+
+/// `(x - mean) / sqrt(var + eps) * scale + bias` over the last axis and over the last two, with
+/// a per-feature scale and bias: the quantized model within a few steps at 2^-8 and within 1e-3
+/// at 2^-16, and it proves.
+#[test]
+fn layer_normalization_follows_its_definition() {
+    let x: Vec<f32> = (0..24).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.3 + (i / 8) as f32).collect();
+    for (axis, n) in [(-1i64, 4usize), (1, 8)] {
+        let scale: Vec<f32> = (0..n).map(|i| 0.5 + 0.25 * i as f32).collect();
+        let bias: Vec<f32> = (0..n).map(|i| 0.1 * i as f32 - 0.2).collect();
+        let feature_shape = if n == 4 { vec![4] } else { vec![2, 4] };
+        let bytes = one_op(
+            "LayerNormalization",
+            vec![int_attribute("axis", axis), float_attribute("epsilon", 1e-5)],
+            &[(feature_shape.clone(), scale.clone()), (feature_shape, bias.clone())],
+            &[3, 2, 4],
+        );
+        let expected: Vec<f64> = x
+            .chunks(n)
+            .flat_map(|g| {
+                let mean = g.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+                let var = g.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+                let (scale, bias) = (&scale, &bias);
+                g.iter().enumerate().map(move |(j, &v)| (v as f64 - mean) / (var + 1e-5).sqrt() * scale[j] as f64 + bias[j] as f64)
+            })
+            .collect();
+        check_op(&bytes, &x, &expected, 0.05);
+        let (settings, report) = zkinfer_compiler::compile(&bytes, &options(16), std::slice::from_ref(&x)).unwrap();
+        // The deviation over a root of at least epsilon's: bounded, so every input in the range proves.
+        assert!(report.bounded_largest.is_some(), "{:?}", report.unbounded);
+        let model = Model::from_onnx(&bytes, settings).unwrap();
+        let q = model.quantize_input(&x).unwrap();
+        mock_prove(&model, &q).unwrap();
+        let (outputs, _) = model.evaluate(&q).unwrap();
+        let worst = outputs[0].data.iter().zip(&expected).map(|(o, e)| (model.dequantize(*o) - e).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-3, "axis {axis}: {worst}");
+    }
+}
