@@ -114,7 +114,7 @@ impl Settings {
             element_limbs: Shape::only(self.limbs),
             private_params: self.param_visibility == ParamVisibility::Private,
             products: false,
-            functions: false,
+            functions: 0,
         }
     }
 }
@@ -519,13 +519,14 @@ impl Model {
     pub fn shape(&self) -> Shape {
         let shape = self.settings.shape();
         let element_limbs = self.element_limbs.iter().fold(shape.element_limbs, |mask, m| mask | Shape::only(*m));
-        Shape { products: self.nodes.iter().any(|n| n.op.uses_products()), functions: self.uses_functions(), element_limbs, ..shape }
+        let functions = self.nodes.iter().fold(0, |bits, n| bits | n.op.functions());
+        Shape { products: self.nodes.iter().any(|n| n.op.uses_products()), functions, element_limbs, ..shape }
     }
 
     /// Whether any op looks a function up in a table (Sigmoid, Tanh, Exp, Softmax), which takes
     /// a scale of at most one limb.
     pub fn uses_functions(&self) -> bool {
-        self.nodes.iter().any(|n| n.op.uses_functions())
+        self.nodes.iter().any(|n| n.op.functions() != 0)
     }
 }
 

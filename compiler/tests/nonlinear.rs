@@ -70,6 +70,41 @@ fn sigmoid_and_tanh_follow_the_exact_functions() {
     }
 }
 
+/// Erf against published values (Abramowitz and Stegun, table 7.1), saturating beyond its
+/// table; GELU as exporters decompose it, `x * (1 + erf(x / sqrt 2)) / 2`: a scale, the lookup,
+/// a sum, a product of computed values and a scale, within a few steps.
+#[test]
+fn erf_follows_the_exact_function_and_gelu_composes() {
+    let points: [(f32, f64); 9] = [
+        (-20.0, -1.0),
+        (-1.5, -0.966_105_146_5),
+        (-0.25, -0.276_326_390_2),
+        (0.0, 0.0),
+        (0.5, 0.520_499_877_8),
+        (1.0, 0.842_700_792_9),
+        (2.0, 0.995_322_265_0),
+        (3.0, 0.999_977_909_5),
+        (6.0, 1.0),
+    ];
+    let (x, erf): (Vec<f32>, Vec<f64>) = points.iter().copied().unzip();
+    let (model, q) = check_op(&one_op("Erf", vec![], &[], &[1, 9]), &x, &erf, 1.1 / 256.0);
+    assert!(gate_fails(&failures_after_changing_output(&model, &q, 5), "function output"));
+
+    let gelu = Onnx::new(&[1, 9])
+        .floats("root2", &[], &[std::f32::consts::SQRT_2])
+        .floats("one", &[], &[1.0])
+        .floats("half", &[], &[0.5])
+        .node("Div", "scaled", &["input", "root2"], vec![])
+        .node("Erf", "erf", &["scaled"], vec![])
+        .node("Add", "shifted", &["erf", "one"], vec![])
+        .node("Mul", "gated", &["input", "shifted"], vec![])
+        .node("Mul", "out", &["gated", "half"], vec![])
+        .bytes("out");
+    let x: Vec<f32> = vec![-6.0, -2.5, -1.0, -0.3, 0.0, 0.4, 1.2, 2.5, 5.0];
+    let expected: Vec<f64> = x.iter().map(|&v| v as f64 * (1.0 + zkinfer_circuits::gadgets::Function::Erf.eval(v as f64 / std::f64::consts::SQRT_2)) / 2.0).collect();
+    check_op(&gelu, &x, &expected, 0.05);
+}
+
 #[test]
 fn exp_refuses_inputs_beyond_its_table_before_proving() {
     let input: Vec<f32> = vec![-12.0, -6.0, -1.0, -0.25, 0.0, 0.0625];

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use zkinfer_circuits::gadgets::Function;
 use zkinfer_circuits::{ColumnKind, Failure, Fr};
 use zkinfer_compiler::{limb_bits_for, CompileOptions, Model};
 
@@ -146,8 +147,9 @@ fn the_limb_is_chosen_for_cost() {
     }
 }
 
-/// The function tables sit in the lookup table only for a model that looks them up: the digits
-/// CNN at 2^-16 (limbs of 12 bits, whose tables would take 3 x 1025 rows) has none.
+/// Each function's table sits in the lookup table only for a model that looks it up: the
+/// digits CNN has none, sigmoid_tanh_mlp Sigmoid's and Tanh's (1025 rows each at 2^-16 and limbs
+/// of 12 bits), softmax_bn Exp's.
 #[test]
 fn function_tables_only_where_used() {
     let compiled = |name: &str| {
@@ -155,8 +157,12 @@ fn function_tables_only_where_used() {
         let (settings, report) = zkinfer_compiler::compile(&bytes, &CompileOptions { width: None, ..options(16) }, &[fixture_input(name)]).unwrap();
         (Model::from_onnx(&bytes, settings).unwrap(), report)
     };
-    let (cnn, report) = compiled("digits_cnn");
-    assert!(!cnn.shape().functions && report.rows_used < 4096 + 3 * 1025, "{} rows", report.rows_used);
-    let (sigmoid, _) = compiled("sigmoid_tanh_mlp");
-    assert!(sigmoid.shape().functions);
+    let (cnn, _) = compiled("digits_cnn");
+    assert_eq!(cnn.shape().functions, 0);
+    let (sigmoid, report) = compiled("sigmoid_tanh_mlp");
+    assert_eq!(sigmoid.shape().functions, Function::Sigmoid.bit() | Function::Tanh.bit());
+    assert!(report.rows_used < 4096 + 3 * 1025, "{} rows", report.rows_used);
+    let (softmax, report) = compiled("softmax_bn");
+    assert_eq!(softmax.shape().functions, Function::Exp.bit());
+    assert!(report.rows_used < 4096 + 2 * 1025, "{} rows", report.rows_used);
 }

@@ -55,9 +55,9 @@ pub struct Shape {
     /// Products of two computed values (attention, gating): the `param dot` gate, with a
     /// computed value in a weight's cell.
     pub products: bool,
-    /// The function tables (Sigmoid, Tanh, Exp) in the lookup table: only for a model that
-    /// looks them up.
-    pub functions: bool,
+    /// The function tables in the lookup table, a bit per function ([`Function::bit`]): only
+    /// those a model looks up.
+    pub functions: u32,
 }
 
 /// The lookup tag of the range of the rescale remainder's top limb, after the functions'.
@@ -323,10 +323,7 @@ impl MlConfig {
     /// The functions' tables, for a model that looks them up: those that the scale and limb
     /// allow (see [`FunctionTable`]).
     fn function_tables(&self) -> Vec<FunctionTable> {
-        if !self.shape.functions {
-            return Vec::new();
-        }
-        Function::ALL.iter().filter_map(|f| FunctionTable::new(*f, self.shape).ok()).collect()
+        Function::ALL.iter().filter(|f| self.shape.functions & f.bit() != 0).filter_map(|f| FunctionTable::new(*f, self.shape).ok()).collect()
     }
 
     /// The narrow range of the remainder's top limb, where it is narrower than a limb.
@@ -754,17 +751,24 @@ pub enum Function {
     Sigmoid,
     Tanh,
     Exp,
+    Erf,
 }
 
 impl Function {
-    pub const ALL: [Function; 3] = [Function::Sigmoid, Function::Tanh, Function::Exp];
+    pub const ALL: [Function; 4] = [Function::Sigmoid, Function::Tanh, Function::Exp, Function::Erf];
 
     fn name(self) -> &'static str {
         match self {
             Function::Sigmoid => "Sigmoid",
             Function::Tanh => "Tanh",
             Function::Exp => "Exp",
+            Function::Erf => "Erf",
         }
+    }
+
+    /// The bit of [`Shape::functions`] that puts this function's table in the lookup table.
+    pub fn bit(self) -> u32 {
+        1 << self.tag()
     }
 
     /// Table rows tagged 0 are range checks.
@@ -772,11 +776,14 @@ impl Function {
         Self::ALL.iter().position(|f| *f == self).expect("every function is in ALL") as u64 + 1
     }
 
-    fn eval(self, x: f64) -> f64 {
+    /// The function itself, from `+ - * /` alone: the table's samples and the float model's
+    /// reference both come from here.
+    pub fn eval(self, x: f64) -> f64 {
         match self {
             Function::Sigmoid => 1.0 / (1.0 + exp(-x)),
             Function::Tanh => 1.0 - 2.0 / (exp(2.0 * x) + 1.0),
             Function::Exp => exp(x),
+            Function::Erf => erf(x),
         }
     }
 
@@ -793,6 +800,8 @@ impl Function {
             Function::Tanh => (bits + 2) as f64 * ln2,
             // e^-x < 2^-(bits + 1) for x > (bits + 1) ln 2, plus one sample (at most 1).
             Function::Exp => (bits + 1) as f64 * ln2 + 1.0,
+            // 1 - erf(x) < e^(-x^2) < 2^-(bits + 1) for x > sqrt((bits + 1) ln 2) (and x >= 1).
+            Function::Erf => 2.0 * ((bits + 1) as f64 * ln2).sqrt().max(1.0),
         };
         (0..).find(|b| (1u64 << b) as f64 >= length).expect("a power of two exceeds any length")
     }
@@ -803,7 +812,7 @@ impl Function {
         let one = 1i64 << bits;
         match self {
             Function::Sigmoid => (0, Some(one)),
-            Function::Tanh => (-one, Some(one)),
+            Function::Tanh | Function::Erf => (-one, Some(one)),
             Function::Exp => (0, None),
         }
     }
@@ -820,6 +829,34 @@ fn exp(x: f64) -> f64 {
         sum += term;
     }
     (0..10).fold(sum, |p, _| p * p)
+}
+
+/// `erf(x)` from `+ - * /` alone (see [`exp`]). Below 3 in magnitude its Taylor series `2 /
+/// sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n + 1))`, whose largest term there is under 200 (three
+/// of 16 digits lost to cancellation); above, `1 - erfc(x)` with Laplace's continued fraction
+/// `erfc(x) = e^(-x^2) / (sqrt(pi) (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))))`; from 6 on,
+/// 1 to 16 digits.
+fn erf(x: f64) -> f64 {
+    const SQRT_PI: f64 = 1.772_453_850_905_516;
+    let a = if x < 0.0 { -x } else { x };
+    let magnitude = if a >= 6.0 {
+        1.0
+    } else if a >= 3.0 {
+        let fraction = (1..=80).rev().fold(a, |t, k| a + (k as f64 / 2.0) / t);
+        1.0 - exp(-a * a) / (SQRT_PI * fraction)
+    } else {
+        let (mut power, mut sum) = (a, 0.0);
+        for n in 0..60 {
+            sum += power / (2 * n + 1) as f64;
+            power *= -a * a / (n + 1) as f64;
+        }
+        2.0 / SQRT_PI * sum
+    };
+    if x < 0.0 {
+        -magnitude
+    } else {
+        magnitude
+    }
 }
 
 /// One function's samples at scale `2^scale`: `samples[i] = round(f(start + i * 2^step_bits)
@@ -887,7 +924,7 @@ impl FunctionTable {
         let step_bits = interval + scale - grid;
         let start = match function {
             Function::Exp => (1i64 << step_bits) - (1i64 << (interval + scale)),
-            Function::Sigmoid | Function::Tanh => -(1i64 << (interval + scale - 1)),
+            Function::Sigmoid | Function::Tanh | Function::Erf => -(1i64 << (interval + scale - 1)),
         };
         let one = (1u64 << scale) as f64;
         let samples = (0..=1i64 << grid).map(|i| (function.eval((start + (i << step_bits)) as f64 / one) * one).round() as i64).collect();
@@ -946,7 +983,17 @@ mod tests {
     use super::*;
 
     fn shape(scale_bits: u32, limb_bits: u32) -> Shape {
-        Shape { width: 8, scale_bits, limb_bits, limbs: 3, input_limbs: 3, element_limbs: Shape::only(3), private_params: false, products: false, functions: true }
+        Shape {
+            width: 8,
+            scale_bits,
+            limb_bits,
+            limbs: 3,
+            input_limbs: 3,
+            element_limbs: Shape::only(3),
+            private_params: false,
+            products: false,
+            functions: Function::ALL.iter().map(|f| f.bit()).sum(),
+        }
     }
 
     /// The largest error of `f`'s table over the inputs `x` (fixed point), in steps.
@@ -959,14 +1006,16 @@ mod tests {
                     Function::Sigmoid => 1.0 / (1.0 + (-(x as f64) / one).exp()),
                     Function::Tanh => (x as f64 / one).tanh(),
                     Function::Exp => (x as f64 / one).exp(),
+                    // Checked against published values in the compiler's tests.
+                    Function::Erf => f.eval(x as f64 / one),
                 };
                 (out as f64 - exact * one).abs()
             })
             .fold(0.0, f64::max)
     }
 
-    /// Every scale of one limb has tables whose interpolation steps fit one limb, that fit
-    /// beside the range table in the rows it already forces (from scale 7 on), and whose
+    /// Every scale of one limb has tables whose interpolation steps fit one limb, any three of
+    /// which fit beside the range table in the rows it already forces (from scale 7 on), and whose
     /// outputs are close to the function: half a fixed-point step from rounding each sample,
     /// half from rounding the interpolation, and the chord's distance to the curve (under half
     /// a step from scale 8 on; coarser scales have relatively fewer samples).
@@ -974,7 +1023,9 @@ mod tests {
     fn tables_fit_every_scale_of_one_limb() {
         for bits in 2..=12u32 {
             let tables: Vec<FunctionTable> = Function::ALL.iter().map(|f| FunctionTable::new(*f, shape(bits, bits)).unwrap()).collect();
-            let rows = (1usize << bits) + tables.iter().map(|t| t.samples.len()).sum::<usize>();
+            let mut sizes: Vec<usize> = tables.iter().map(|t| t.samples.len()).collect();
+            sizes.sort_unstable();
+            let rows = (1usize << bits) + sizes.iter().rev().take(3).sum::<usize>();
             assert!(bits < 7 || rows < 1 << (bits + 1), "scale {bits}: {rows} table rows");
             for (f, table) in Function::ALL.into_iter().zip(&tables) {
                 assert!(table.steps_fit() && table.step_bits <= bits, "scale {bits}: {f:?}");
@@ -1020,8 +1071,7 @@ mod tests {
 
     #[test]
     fn division_rounds_half_up() {
-        let shape =
-            Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 2, input_limbs: 2, element_limbs: Shape::only(2), private_params: false, products: false, functions: false };
+        let shape = Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 2, input_limbs: 2, element_limbs: Shape::only(2), private_params: false, products: false, functions: 0 };
         assert_eq!(divide_rounded(shape, 1, 3).unwrap().0, 85); // 256 / 3 = 85.33
         assert_eq!(divide_rounded(shape, 2, 3).unwrap().0, 171); // 170.67
         assert_eq!(divide_rounded(shape, 1, 512).unwrap().0, 1); // 0.5 rounds up

@@ -509,7 +509,7 @@ mod tests {
             assert!((*f as f64 - r).abs() < 1e-5, "output {i}: float {f}, reference {r}");
         }
         let mut arith = Evaluate::new(
-            Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 3, input_limbs: 3, element_limbs: Shape::only(3), private_params: false, products: false, functions: false },
+            Shape { width: 8, scale_bits: 8, limb_bits: 8, limbs: 3, input_limbs: 3, element_limbs: Shape::only(3), private_params: false, products: false, functions: 0 },
             &[],
         );
         let q = op.apply(&mut arith, &[&x.map(|v| Wire::known(quantize(*v, 8)))]).unwrap();

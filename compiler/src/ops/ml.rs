@@ -107,8 +107,8 @@ impl Op for LinearClassifier {
         self.run(inputs, |op, x| op.eval_float(x))
     }
 
-    fn uses_functions(&self) -> bool {
-        self.post.as_ref().is_some_and(|p| p.uses_functions())
+    fn functions(&self) -> u32 {
+        self.post.as_ref().map_or(0, |p| p.functions())
     }
 }
 

@@ -46,9 +46,9 @@ pub trait Op: Debug + Send + Sync {
     fn absorb(&mut self, _epilogue: &Epilogue, _output: &[usize]) -> bool {
         false
     }
-    /// Whether the op looks a function up in a table (see `Model::uses_functions`).
-    fn uses_functions(&self) -> bool {
-        false
+    /// The function tables the op looks up, a bit each (`Function::bit`; see `Model::shape`).
+    fn functions(&self) -> u32 {
+        0
     }
     /// Whether the op multiplies two computed values (see `Model::shape`).
     fn uses_products(&self) -> bool {
@@ -221,6 +221,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("DepthToSpace", shape::depth_to_space),
     ("Div", elementwise::div),
     ("Dropout", shape::dropout),
+    ("Erf", nonlinear::erf),
     ("Exp", nonlinear::exp),
     ("Expand", shape::expand),
     ("Flatten", shape::flatten),

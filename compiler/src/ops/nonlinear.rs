@@ -1,4 +1,4 @@
-//! Nonlinear ops. Sigmoid, Tanh and Exp are table lookups; Softmax subtracts each lane's
+//! Nonlinear ops. Sigmoid, Tanh, Exp and Erf are table lookups; Softmax subtracts each lane's
 //! maximum (so Exp's inputs are at most 0), sums the exponentials and divides; LeakyRelu and
 //! PRelu are `relu(x) + slope * (x - relu(x))`; ArgMax marks where each lane reaches its
 //! maximum and counts the positions before the first mark.
@@ -61,6 +61,11 @@ pub fn exp(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Lookup { function: Function::Exp }))
 }
 
+/// The error function, GELU's: `x * (1 + erf(x / sqrt 2)) / 2` as exporters write it.
+pub fn erf(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Lookup { function: Function::Erf }))
+}
+
 /// Opset 13's Softmax along one axis (earlier opsets flatten from `axis` on, which is the
 /// same for the usual `[1, N]` input).
 pub fn softmax(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -107,16 +112,11 @@ impl Op for Lookup {
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        let f = match self.function {
-            Function::Sigmoid => |x: f64| 1.0 / (1.0 + (-x).exp()),
-            Function::Tanh => f64::tanh,
-            Function::Exp => f64::exp,
-        };
-        Ok(inputs[0].map(|&x| f(x as f64) as f32))
+        Ok(inputs[0].map(|&x| self.function.eval(x as f64) as f32))
     }
 
-    fn uses_functions(&self) -> bool {
-        true
+    fn functions(&self) -> u32 {
+        self.function.bit()
     }
 }
 
@@ -163,8 +163,8 @@ impl Op for Softmax {
         Ok(Tensor::new(x.shape.clone(), data))
     }
 
-    fn uses_functions(&self) -> bool {
-        true
+    fn functions(&self) -> u32 {
+        Function::Exp.bit()
     }
 }
 
