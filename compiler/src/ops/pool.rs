@@ -26,7 +26,24 @@ pub struct AveragePool {
 pub struct Reduce {
     axes: Option<Vec<i64>>,
     keepdims: bool,
-    mean: bool,
+    kind: Reduction,
+}
+
+/// What a reduction computes over each group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reduction {
+    Sum,
+    /// The exact sum divided by the count, rounded once.
+    Mean,
+    /// Through the element gate, one position at a time for all groups at once: `m +
+    /// relu(x - m)`; the minimum as `-max(-x)`.
+    Max,
+    Min,
+    /// `sum 2 relu(x) - x`.
+    L1,
+    /// Products of computed values, rescaled once; the L2 norm its square root.
+    SumSquare,
+    L2,
 }
 
 fn kernel(ctx: &NodeCtx) -> Result<Vec<usize>, String> {
@@ -54,7 +71,7 @@ pub fn global_average_pool(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 /// Axes as an attribute (opsets before 18) or an input (18 on). No axes, or an empty list,
 /// reduce over every axis, unless `noop_with_empty_axes` makes an empty list reduce none.
-fn reduce(ctx: &NodeCtx, mean: bool) -> Result<Box<dyn Op>, String> {
+fn reduce(ctx: &NodeCtx, kind: Reduction) -> Result<Box<dyn Op>, String> {
     let axes = match ctx.int_input(1, "axes")? {
         Some(axes) => Some(axes),
         None => ctx.ints("axes")?,
@@ -65,15 +82,35 @@ fn reduce(ctx: &NodeCtx, mean: bool) -> Result<Box<dyn Op>, String> {
         None if noop => Some(vec![]),
         other => other,
     };
-    Ok(Box::new(Reduce { axes, keepdims: ctx.int("keepdims", 1)? != 0, mean }))
+    Ok(Box::new(Reduce { axes, keepdims: ctx.int("keepdims", 1)? != 0, kind }))
 }
 
 pub fn reduce_mean(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    reduce(ctx, true)
+    reduce(ctx, Reduction::Mean)
 }
 
 pub fn reduce_sum(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    reduce(ctx, false)
+    reduce(ctx, Reduction::Sum)
+}
+
+pub fn reduce_max(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, Reduction::Max)
+}
+
+pub fn reduce_min(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, Reduction::Min)
+}
+
+pub fn reduce_l1(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, Reduction::L1)
+}
+
+pub fn reduce_sum_square(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, Reduction::SumSquare)
+}
+
+pub fn reduce_l2(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, Reduction::L2)
 }
 
 /// The output's shape for an input of shape `s`, [N, C] and one spatial axis per axis of the
@@ -99,17 +136,7 @@ impl Op for MaxPool {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
         let windows: Vec<Vec<Wire>> = windows(&self.window, &x.shape, &shape).iter().map(|win| win.iter().map(|&i| x.data[i].clone()).collect()).collect();
-        let mut best: Vec<Wire> = windows.iter().map(|win| win[0].clone()).collect();
-        let longest = windows.iter().map(Vec::len).max().unwrap_or(0);
-        for step in 1..longest {
-            let active: Vec<usize> = (0..windows.len()).filter(|&i| step < windows[i].len()).collect();
-            let items = active.iter().map(|&i| (windows[i][step].clone(), Some(best[i].clone()))).collect();
-            let maxima = arith.element(ElementOp { rescale: false, relu: true }, items)?;
-            for (i, m) in active.into_iter().zip(maxima) {
-                best[i] = m;
-            }
-        }
-        Ok(Tensor::new(shape, best))
+        Ok(Tensor::new(shape, maxima(arith, windows)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -171,6 +198,26 @@ fn sum_of(cells: Vec<Wire>) -> Dot {
     Dot { weights: vec![Coef::Const(1); cells.len()], inputs: cells, bias: Coef::Const(0) }
 }
 
+/// Each group's (window's) maximum, one position at a time for all groups at once: `m +
+/// relu(x - m)`.
+fn maxima(arith: &mut dyn Arith, groups: Vec<Vec<Wire>>) -> Result<Vec<Wire>, Error> {
+    let mut best: Vec<Wire> = groups.iter().map(|g| g[0].clone()).collect();
+    let longest = groups.iter().map(Vec::len).max().unwrap_or(0);
+    for step in 1..longest {
+        let active: Vec<usize> = (0..groups.len()).filter(|&i| step < groups[i].len()).collect();
+        let items = active.iter().map(|&i| (groups[i][step].clone(), Some(best[i].clone()))).collect();
+        for (i, m) in active.into_iter().zip(arith.element(ElementOp { rescale: false, relu: true }, items)?) {
+            best[i] = m;
+        }
+    }
+    Ok(best)
+}
+
+/// `-x` per value: a dot product of one input.
+fn negated(arith: &mut dyn Arith, values: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+    arith.dot(values.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) }).collect())
+}
+
 /// `round(sum(cells) / count)` per group: the exact sum, then one rounded division.
 fn means(arith: &mut dyn Arith, groups: Vec<(Vec<Wire>, usize)>) -> Result<Vec<Wire>, Error> {
     let counts: Vec<i64> = groups.iter().map(|(_, count)| *count as i64).collect();
@@ -222,7 +269,39 @@ impl Op for Reduce {
         if groups.iter().all(|g| g.len() == 1) {
             return Ok(Tensor::new(shape, groups.iter().map(|g| x.data[g[0]].clone()).collect()));
         }
-        let out = if self.mean { means(arith, groups.iter().map(|g| (cells(g), g.len())).collect())? } else { arith.dot(groups.iter().map(|g| sum_of(cells(g))).collect())? };
+        let out = match self.kind {
+            Reduction::Sum => arith.dot(groups.iter().map(|g| sum_of(cells(g))).collect())?,
+            Reduction::Mean => means(arith, groups.iter().map(|g| (cells(g), g.len())).collect())?,
+            Reduction::Max => maxima(arith, groups.iter().map(|g| cells(g)).collect())?,
+            // `-max(-x)`, whose intervals stay exact.
+            Reduction::Min => {
+                let negative = negated(arith, x.data.clone())?;
+                let groups = groups.iter().map(|g| g.iter().map(|&i| negative[i].clone()).collect()).collect();
+                let maxima = maxima(arith, groups)?;
+                negated(arith, maxima)?
+            }
+            Reduction::L1 => {
+                let relu = arith.element(ElementOp { rescale: false, relu: true }, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+                let sums = groups.iter().map(|g| Dot {
+                    inputs: g.iter().map(|&i| relu[i].clone()).chain(cells(g)).collect(),
+                    weights: [vec![Coef::Const(2); g.len()], vec![Coef::Const(-1); g.len()]].concat(),
+                    bias: Coef::Const(0),
+                });
+                let sums = arith.dot(sums.collect())?;
+                // Sums of magnitudes, which the intervals of `2 relu(x) - x` do not show.
+                arith.assume(sums, 0, i64::MAX)?
+            }
+            Reduction::SumSquare | Reduction::L2 => {
+                let squares = arith.products(groups.iter().map(|g| g.iter().map(|&i| (x.data[i].clone(), x.data[i].clone())).collect()).collect())?;
+                let squares = arith.assume(squares, 0, i64::MAX)?;
+                let sums = arith.element(ElementOp { rescale: true, relu: false }, squares.into_iter().map(|s| (s, None)).collect())?;
+                if self.kind == Reduction::L2 {
+                    arith.sqrt(sums)?
+                } else {
+                    sums
+                }
+            }
+        };
         Ok(Tensor::new(shape, out))
     }
 
@@ -231,9 +310,22 @@ impl Op for Reduce {
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
         let groups = self.groups(&x.shape).map_err(Error::Shape)?;
         let out = groups.iter().map(|g| {
-            let sum: f64 = g.iter().map(|&i| x.data[i] as f64).sum();
-            (if self.mean { sum / g.len() as f64 } else { sum }) as f32
+            let values = g.iter().map(|&i| x.data[i] as f64);
+            let sum = |f: fn(f64) -> f64| values.clone().map(f).sum::<f64>();
+            (match self.kind {
+                Reduction::Sum => sum(|v| v),
+                Reduction::Mean => sum(|v| v) / g.len() as f64,
+                Reduction::Max => values.clone().fold(f64::NEG_INFINITY, f64::max),
+                Reduction::Min => values.clone().fold(f64::INFINITY, f64::min),
+                Reduction::L1 => sum(f64::abs),
+                Reduction::SumSquare => sum(|v| v * v),
+                Reduction::L2 => sum(|v| v * v).sqrt(),
+            }) as f32
         });
         Ok(Tensor::new(shape, out.collect()))
+    }
+
+    fn uses_products(&self) -> bool {
+        matches!(self.kind, Reduction::SumSquare | Reduction::L2)
     }
 }
