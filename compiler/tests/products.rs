@@ -65,3 +65,16 @@ fn division_by_a_positive_computed_tensor() {
     let err = model.evaluate(&model.quantize_input(&negative).unwrap()).unwrap_err().to_string();
     assert!(err.contains("(Div)") && err.contains("divisor") && err.contains("not positive"), "{err}");
 }
+
+/// A constant over a computed tensor (Reciprocal; `Div(c, x)`, a normalisation's `1 / sqrt(...)`):
+/// the division gadget with the constant in a cell, rounded once, numpy broadcasting.
+#[test]
+fn a_constant_over_a_computed_tensor() {
+    let x: Vec<f32> = vec![0.5, 1.25, 2.0, 3.5, 7.0, 0.75];
+    let expected: Vec<f64> = x.iter().map(|&v| 1.0 / v as f64).collect();
+    let (model, q) = check_op(&one_op("Reciprocal", vec![], &[], &[1, 6]), &x, &expected, 0.5 / 256.0 + 1e-6);
+    assert!(!failures_after_changing_output(&model, &q, 3).is_empty());
+    let bytes = Onnx::new(&[2, 3]).floats("c", &[3], &[1.5, -2.0, 4.0]).node("Div", "out", &["c", "input"], vec![]).bytes("out");
+    let expected: Vec<f64> = x.iter().enumerate().map(|(i, &v)| [1.5, -2.0, 4.0][i % 3] / v as f64).collect();
+    check_op(&bytes, &x, &expected, 0.5 / 256.0 + 1e-6);
+}

@@ -41,6 +41,10 @@ pub struct Linear {
 #[derive(Debug)]
 pub struct Relu;
 
+/// `2 relu(x) - x`.
+#[derive(Debug)]
+pub struct Abs;
+
 /// Truncation toward zero, `floor(relu(x)) - floor(relu(-x))`: each floor is the element
 /// gate's rescale of `v - 1/2` (which rounds half up, so the half cancels), scaled back.
 #[derive(Debug)]
@@ -85,7 +89,8 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
         (None, None) if !reciprocal => return Ok(Box::new(super::product::Product)),
         (None, None) => return Ok(Box::new(super::product::Quotient)),
         (Some(_), Some(_)) => return Err("both operands are constants; constant-fold the model before export".into()),
-        (Some(_), None) => return Err("division of a constant by a computed tensor is not supported; only by a constant".into()),
+        // The numerator sits in the verifying key (a constant cell), as an op's own constants do.
+        (Some(c), None) => return Ok(Box::new(super::product::ConstantOver { numerator: Constant::fixed(c.clone()) })),
     };
     if reciprocal && c.data.contains(&0.0) {
         return Err("division by a constant zero".into());
@@ -115,6 +120,14 @@ pub fn batch_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 pub fn relu(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Relu))
+}
+
+pub fn neg(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Affine { weight: Constant::scalar(-1.0), bias: Constant::scalar(0.0), per_channel: false, rescale: false, relu: false }))
+}
+
+pub fn abs(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Abs))
 }
 
 pub fn clip(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -270,6 +283,24 @@ impl Op for Linear {
         let (a, b) = (inputs[0], inputs[1]);
         let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
         Ok(Tensor::new(shape, a.data.iter().zip(&b.data).map(|(a, b)| self.c0 as f32 * a + self.c1 as f32 * b).collect()))
+    }
+}
+
+impl Op for Abs {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let relu = arith.element(ElementOp { rescale: false, relu: true }, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+        let out = arith.linear(relu.into_iter().zip(&x.data).map(|(r, v)| (r, 2, v.clone(), -1)).collect())?;
+        // Magnitudes, which the intervals of `2 relu(x) - x` do not show.
+        Ok(Tensor::new(x.shape.clone(), arith.assume(out, 0, i64::MAX)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|x| x.abs()))
     }
 }
 

@@ -208,6 +208,7 @@ type Constructor = fn(&NodeCtx) -> Result<Box<dyn Op>, String>;
 /// Every supported ONNX op. Constant, Identity, Dropout and the shape-only ops need no
 /// constraints; the others lower to the gadgets of [`Arith`].
 pub const REGISTRY: &[(&str, Constructor)] = &[
+    ("Abs", elementwise::abs),
     ("Add", elementwise::add),
     ("ArgMax", nonlinear::argmax),
     ("ArrayFeatureExtractor", ml::array_feature_extractor),
@@ -235,11 +236,13 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("LinearRegressor", ml::linear_regressor),
     ("MatMul", gemm::matmul),
     ("MaxPool", pool::max_pool),
+    ("Neg", elementwise::neg),
     ("Normalizer", ml::normalizer),
     ("Mul", elementwise::mul),
     ("PRelu", nonlinear::prelu),
     ("Pad", pad::pad),
     ("Pow", norm::pow),
+    ("Reciprocal", product::reciprocal),
     ("ReduceL1", pool::reduce_l1),
     ("ReduceL2", pool::reduce_l2),
     ("ReduceMax", pool::reduce_max),

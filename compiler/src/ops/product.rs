@@ -2,12 +2,14 @@
 //! each output is a sum of products of pairs of computed values, laid out by the `param dot`
 //! gate with the second factor in a weight's cell (`width / 2` pairs a row), then one rescale.
 //! Mul broadcasts as numpy does; MatMul takes numpy's batched form, a 1-D operand a row or a
-//! column. Div of two computed tensors (a positive divisor) is the division gadget.
+//! column. Div of two computed tensors (a positive divisor) is the division gadget, and so are
+//! Reciprocal and Div of a constant by a computed tensor.
 
-use super::{broadcast, Op};
+use super::{broadcast, quantize, Constant, NodeCtx, Op};
 use crate::arith::{Arith, Wire};
 use crate::tensor::{broadcast_shape, Tensor};
 use crate::Error;
+use std::collections::HashMap;
 use zkinfer_circuits::gadgets::ElementOp;
 
 const RESCALE: ElementOp = ElementOp { rescale: true, relu: false };
@@ -24,6 +26,49 @@ pub struct MatMulProduct;
 /// rounded once; a divisor below 2^-scale (zero or negative) is refused before proving.
 #[derive(Debug)]
 pub struct Quotient;
+
+/// `c / x` with `c` constant and `x` computed and positive (Reciprocal; a normalisation's
+/// `1 / sqrt(...)`): the division gadget with the constant, held to the grid, in a cell of the
+/// verifying key (also under private parameters: it is the op's own constant).
+#[derive(Debug)]
+pub struct ConstantOver {
+    pub numerator: Constant,
+}
+
+pub fn reciprocal(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(ConstantOver { numerator: Constant::scalar(1.0) }))
+}
+
+impl Op for ConstantOver {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        broadcast_shape(&[&self.numerator.values.shape, inputs[0]])
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits;
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let (numerators, divisors) = (broadcast(&self.numerator.values.shape, &shape).map_err(Error::Shape)?, broadcast(&x.shape, &shape).map_err(Error::Shape)?);
+        let mut cells: HashMap<i64, Wire> = HashMap::new();
+        let mut pairs = Vec::with_capacity(numerators.len());
+        for (&i, &j) in numerators.iter().zip(&divisors) {
+            let n = quantize(self.numerator.values.data[i], s);
+            let cell = match cells.get(&n) {
+                Some(c) => c.clone(),
+                None => cells.entry(n).or_insert(arith.constant(n)?).clone(),
+            };
+            pairs.push((cell, x.data[j].clone()));
+        }
+        Ok(Tensor::new(shape, arith.divide(pairs)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let (numerators, divisors) = (broadcast(&self.numerator.values.shape, &shape).map_err(Error::Shape)?, broadcast(&x.shape, &shape).map_err(Error::Shape)?);
+        Ok(Tensor::new(shape, numerators.iter().zip(&divisors).map(|(&i, &j)| self.numerator.values.data[i] / x.data[j]).collect()))
+    }
+}
 
 /// Two computed tensors broadcast together, numpy-style: each output's pair of operands.
 fn elementwise<T: Clone>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<(T, T)>, Error> {
