@@ -45,6 +45,19 @@ pub struct Relu;
 #[derive(Debug)]
 pub struct Abs;
 
+/// `clip(alpha x + beta, 0, 1)`: the affine step with the lower bound as its ReLU, then the
+/// upper bound as Clip takes it.
+#[derive(Debug)]
+pub struct HardSigmoid {
+    affine: Affine,
+    clip: Clip,
+}
+
+/// `x clip(x + 3, 0, 6) / 6`, which needs no constant off the grid: the exact sum and clip, a
+/// product of computed values rescaled, and one rounded division by 6.
+#[derive(Debug)]
+pub struct HardSwish;
+
 /// Truncation toward zero, `floor(relu(x)) - floor(relu(-x))`: each floor is the element
 /// gate's rescale of `v - 1/2` (which rounds half up, so the half cancels), scaled back.
 #[derive(Debug)]
@@ -128,6 +141,16 @@ pub fn neg(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 pub fn abs(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Abs))
+}
+
+pub fn hard_sigmoid(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let (alpha, beta) = (ctx.float("alpha", 0.2)?, ctx.float("beta", 0.5)?);
+    let affine = Affine { weight: Constant::scalar(alpha), bias: Constant::scalar(beta), per_channel: false, rescale: true, relu: true };
+    Ok(Box::new(HardSigmoid { affine, clip: Clip { min: None, max: Some(1.0) } }))
+}
+
+pub fn hard_swish(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(HardSwish))
 }
 
 pub fn clip(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -283,6 +306,46 @@ impl Op for Linear {
         let (a, b) = (inputs[0], inputs[1]);
         let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
         Ok(Tensor::new(shape, a.data.iter().zip(&b.data).map(|(a, b)| self.c0 as f32 * a + self.c1 as f32 * b).collect()))
+    }
+}
+
+impl Op for HardSigmoid {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let y = self.affine.apply(arith, inputs)?;
+        self.clip.apply(arith, &[&y])
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let (alpha, beta) = (self.affine.weight.values.data[0], self.affine.bias.values.data[0]);
+        Ok(inputs[0].map(|&x| (alpha * x + beta).clamp(0.0, 1.0)))
+    }
+}
+
+impl Op for HardSwish {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let three = super::quantize(3.0, arith.shape().scale_bits);
+        let shifted = arith.dot(x.data.iter().map(|v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(1)], bias: Coef::Const(three) }).collect())?;
+        let gate = Clip { min: Some(0.0), max: Some(6.0) }.apply(arith, &[&Tensor::new(x.shape.clone(), shifted)])?;
+        let products = arith.products(x.data.iter().zip(gate.data).map(|(a, b)| vec![(a.clone(), b)]).collect())?;
+        let products = arith.element(ElementOp { rescale: true, relu: false }, products.into_iter().map(|p| (p, None)).collect())?;
+        Ok(Tensor::new(x.shape.clone(), divide_by_constants(arith, products.into_iter().map(|p| (p, 6)).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| x * (x + 3.0).clamp(0.0, 6.0) / 6.0))
+    }
+
+    fn uses_products(&self) -> bool {
+        true
     }
 }
 

@@ -229,6 +229,8 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Gather", shape::gather),
     ("Gemm", gemm::gemm),
     ("GlobalAveragePool", pool::global_average_pool),
+    ("HardSigmoid", elementwise::hard_sigmoid),
+    ("HardSwish", elementwise::hard_swish),
     ("Identity", shape::identity),
     ("LayerNormalization", norm::layer_norm),
     ("LeakyRelu", nonlinear::leaky_relu),
