@@ -1,9 +1,10 @@
-//! Nonlinear ops. Sigmoid, Tanh, Exp and Erf are table lookups; Softmax subtracts each lane's
+//! Nonlinear ops. Sigmoid, Tanh, Exp and Erf are table lookups (and Elu, Selu and Celu Exp of
+//! `min(x, 0)` beside `relu(x)`); Softmax subtracts each lane's
 //! maximum (so Exp's inputs are at most 0), sums the exponentials and divides; LeakyRelu and
 //! PRelu are `relu(x) + slope * (x - relu(x))`; ArgMax marks where each lane reaches its
 //! maximum and counts the positions before the first mark.
 
-use super::{axis as axis_of, broadcast, Constant, NodeCtx, Op};
+use super::{axis as axis_of, broadcast, quantize, Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
@@ -64,6 +65,75 @@ pub fn exp(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 /// The error function, GELU's: `x * (1 + erf(x / sqrt 2)) / 2` as exporters write it.
 pub fn erf(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Lookup { function: Function::Erf }))
+}
+
+/// `a relu(x) + b exp(inner min(x, 0)) + c`: Elu (`a = 1, b = alpha, c = -alpha`), Selu
+/// (`gamma` times Elu's) and Celu (`inner = 1 / alpha`). `min(x, 0) = x - relu(x)` is at most
+/// 0, inside Exp's table; one rescale at the end.
+#[derive(Debug)]
+pub struct ExpLinear {
+    a: f32,
+    b: f32,
+    c: f32,
+    inner: f32,
+}
+
+pub fn elu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let alpha = ctx.float("alpha", 1.0)?;
+    Ok(Box::new(ExpLinear { a: 1.0, b: alpha, c: -alpha, inner: 1.0 }))
+}
+
+pub fn selu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let (alpha, gamma) = (ctx.float("alpha", 1.673_263_2)?, ctx.float("gamma", 1.050_701)?);
+    Ok(Box::new(ExpLinear { a: gamma, b: gamma * alpha, c: -gamma * alpha, inner: 1.0 }))
+}
+
+pub fn celu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let alpha = ctx.float("alpha", 1.0)?;
+    if !(alpha.is_finite() && alpha > 0.0) {
+        return Err(format!("alpha {alpha} is not positive"));
+    }
+    Ok(Box::new(ExpLinear { a: 1.0, b: alpha, c: -alpha, inner: 1.0 / alpha }))
+}
+
+impl Op for ExpLinear {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits;
+        let rescale = ElementOp { rescale: true, relu: false };
+        let positive = arith.element(RELU, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+        let negative = arith.linear(x.data.iter().zip(&positive).map(|(v, r)| (v.clone(), 1, r.clone(), -1)).collect())?;
+        let negative = match self.inner {
+            1.0 => negative,
+            inner => {
+                let scaled = arith.dot(negative.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(quantize(inner, s))], bias: Coef::Const(0) }).collect())?;
+                arith.element(rescale, scaled.into_iter().map(|v| (v, None)).collect())?
+            }
+        };
+        // `x - relu(x)` is at most 0, which the intervals of the difference do not show.
+        let negative = arith.assume(negative, i64::MIN, 0)?;
+        let exps = arith.function(Function::Exp, negative)?;
+        let (a, b, c) = (quantize(self.a, s), quantize(self.b, s), quantize(self.c, 2 * s));
+        let sums = positive.into_iter().zip(exps).map(|(r, e)| Dot { inputs: vec![r, e], weights: vec![Coef::Const(a), Coef::Const(b)], bias: Coef::Const(c) });
+        let sums = arith.dot(sums.collect())?;
+        Ok(Tensor::new(x.shape.clone(), arith.element(rescale, sums.into_iter().map(|v| (v, None)).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let (a, b, c, inner) = (self.a as f64, self.b as f64, self.c as f64, self.inner as f64);
+        Ok(inputs[0].map(|&x| {
+            let x = x as f64;
+            (a * x.max(0.0) + b * (inner * x.min(0.0)).exp() + c) as f32
+        }))
+    }
+
+    fn functions(&self) -> u32 {
+        Function::Exp.bit()
+    }
 }
 
 /// Opset 13's Softmax along one axis (earlier opsets flatten from `axis` on, which is the
