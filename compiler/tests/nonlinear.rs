@@ -105,6 +105,19 @@ fn erf_follows_the_exact_function_and_gelu_composes() {
     check_op(&gelu, &x, &expected, 0.05);
 }
 
+/// Mish, `x tanh(softplus(x))`: two lookups and a product of computed values, within a few
+/// steps; Softplus alone grows past its table as `relu(x)` does.
+#[test]
+fn softplus_and_mish_follow_their_definitions() {
+    let x: Vec<f32> = vec![-30.0, -6.0, -2.0, -0.75, 0.0, 0.5, 1.5, 3.0, 9.0, 40.0];
+    let softplus = |v: f64| v.max(0.0) + (-v.abs()).exp().ln_1p();
+    let expected: Vec<f64> = x.iter().map(|&v| softplus(v as f64)).collect();
+    check_op(&one_op("Softplus", vec![], &[], &[1, 10]), &x, &expected, 1.1 / 256.0);
+    let expected: Vec<f64> = x.iter().map(|&v| v as f64 * softplus(v as f64).tanh()).collect();
+    let (model, q) = check_op(&one_op("Mish", vec![], &[], &[1, 10]), &x, &expected, 0.05);
+    assert!(!failures_after_changing_output(&model, &q, 6).is_empty());
+}
+
 #[test]
 fn exp_refuses_inputs_beyond_its_table_before_proving() {
     let input: Vec<f32> = vec![-12.0, -6.0, -1.0, -0.25, 0.0, 0.0625];

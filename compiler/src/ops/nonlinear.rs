@@ -1,8 +1,8 @@
 //! Nonlinear ops. Sigmoid, Tanh, Exp and Erf are table lookups (and Elu, Selu and Celu Exp of
-//! `min(x, 0)` beside `relu(x)`); Softmax subtracts each lane's
-//! maximum (so Exp's inputs are at most 0), sums the exponentials and divides; LeakyRelu and
-//! PRelu are `relu(x) + slope * (x - relu(x))`; ArgMax marks where each lane reaches its
-//! maximum and counts the positions before the first mark.
+//! `min(x, 0)` beside `relu(x)`, Softplus and Mish `log(1 + e^-|x|)` beside it); Softmax
+//! subtracts each lane's maximum (so Exp's inputs are at most 0), sums the exponentials and
+//! divides; LeakyRelu and PRelu are `relu(x) + slope * (x - relu(x))`; ArgMax marks where each
+//! lane reaches its maximum and counts the positions before the first mark.
 
 use super::{axis as axis_of, broadcast, quantize, Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
@@ -65,6 +65,57 @@ pub fn exp(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 /// The error function, GELU's: `x * (1 + erf(x / sqrt 2)) / 2` as exporters write it.
 pub fn erf(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Lookup { function: Function::Erf }))
+}
+
+/// `softplus(x) = relu(x) + log(1 + e^-|x|)`, the second part by table (it lies between 0 and
+/// `ln 2`, where softplus grows without limit); Mish is `x tanh(softplus(x))`, one more lookup
+/// and a product of computed values.
+#[derive(Debug)]
+pub struct Softplus {
+    mish: bool,
+}
+
+pub fn softplus(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Softplus { mish: false }))
+}
+
+pub fn mish(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Softplus { mish: true }))
+}
+
+impl Op for Softplus {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let positive = arith.element(RELU, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+        let tails = arith.function(Function::SoftplusTail, x.data.clone())?;
+        let softplus = arith.linear(positive.into_iter().zip(tails).map(|(r, t)| (r, 1, t, 1)).collect())?;
+        if !self.mish {
+            return Ok(Tensor::new(x.shape.clone(), softplus));
+        }
+        let gates = arith.function(Function::Tanh, softplus)?;
+        let products = arith.products(x.data.iter().zip(gates).map(|(a, g)| vec![(a.clone(), g)]).collect())?;
+        Ok(Tensor::new(x.shape.clone(), arith.element(ElementOp { rescale: true, relu: false }, products.into_iter().map(|p| (p, None)).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| {
+            let x = x as f64;
+            let softplus = x.max(0.0) + (-x.abs()).exp().ln_1p();
+            (if self.mish { x * softplus.tanh() } else { softplus }) as f32
+        }))
+    }
+
+    fn functions(&self) -> u32 {
+        Function::SoftplusTail.bit() | if self.mish { Function::Tanh.bit() } else { 0 }
+    }
+
+    fn uses_products(&self) -> bool {
+        self.mish
+    }
 }
 
 /// `a relu(x) + b exp(inner min(x, 0)) + c`: Elu (`a = 1, b = alpha, c = -alpha`), Selu
