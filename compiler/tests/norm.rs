@@ -72,3 +72,63 @@ fn layer_normalization_follows_its_definition() {
         assert!(worst < 1e-3, "axis {axis}: {worst}");
     }
 }
+
+/// The exporters' decompositions, with the ops each is made of: LayerNorm as ReduceMean, Sub,
+/// Pow 2, ReduceMean, Add epsilon, Sqrt, Div, Mul and Add; RMSNorm as Pow 2, ReduceMean, Add
+/// epsilon, Sqrt, Reciprocal and Mul. Both against their definitions at 2^-16, and they prove.
+#[test]
+fn layer_norm_and_rms_norm_decompositions_prove() {
+    let x: Vec<f32> = (0..12).map(|i| ((i * 5 % 7) as f32 - 3.0) * 0.4 + (i / 4) as f32 * 0.5).collect();
+    let (gamma, beta) = ([0.9f32, 1.1, -0.7, 1.3], [0.05f32, -0.1, 0.2, 0.0]);
+    let axes = |o: Onnx| o.int64s("axes", &[-1]);
+    let layer_norm = axes(Onnx::new(&[3, 4]))
+        .floats("two", &[], &[2.0])
+        .floats("eps", &[], &[1e-5])
+        .floats("gamma", &[4], &gamma)
+        .floats("beta", &[4], &beta)
+        .node("ReduceMean", "mean", &["input", "axes"], vec![])
+        .node("Sub", "dev", &["input", "mean"], vec![])
+        .node("Pow", "sq", &["dev", "two"], vec![])
+        .node("ReduceMean", "var", &["sq", "axes"], vec![])
+        .node("Add", "shifted", &["var", "eps"], vec![])
+        .node("Sqrt", "sigma", &["shifted"], vec![])
+        .node("Div", "norm", &["dev", "sigma"], vec![])
+        .node("Mul", "scaled", &["norm", "gamma"], vec![])
+        .node("Add", "out", &["scaled", "beta"], vec![])
+        .bytes("out");
+    // An epsilon of at least half a step (2^-17) keeps the root at least 1 and so the model
+    // bounded; with 1e-6, which rounds to 0, an all-zero row would divide by 0 and the report
+    // says so.
+    let rms_norm = axes(Onnx::new(&[3, 4]))
+        .floats("two", &[], &[2.0])
+        .floats("eps", &[], &[1e-5])
+        .floats("gamma", &[4], &gamma)
+        .node("Pow", "sq", &["input", "two"], vec![])
+        .node("ReduceMean", "ms", &["sq", "axes"], vec![])
+        .node("Add", "shifted", &["ms", "eps"], vec![])
+        .node("Sqrt", "rms", &["shifted"], vec![])
+        .node("Reciprocal", "inv", &["rms"], vec![])
+        .node("Mul", "norm", &["input", "inv"], vec![])
+        .node("Mul", "out", &["norm", "gamma"], vec![])
+        .bytes("out");
+    let rows = |f: &dyn Fn(&[f64]) -> Vec<f64>| -> Vec<f64> { x.chunks(4).flat_map(|r| f(&r.iter().map(|&v| v as f64).collect::<Vec<_>>())).collect() };
+    let layer_expected = rows(&|r| {
+        let mean = r.iter().sum::<f64>() / 4.0;
+        let sigma = (r.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0 + 1e-5).sqrt();
+        r.iter().enumerate().map(|(j, v)| (v - mean) / sigma * gamma[j] as f64 + beta[j] as f64).collect()
+    });
+    let rms_expected = rows(&|r| {
+        let rms = (r.iter().map(|v| v * v).sum::<f64>() / 4.0 + 1e-5).sqrt();
+        r.iter().enumerate().map(|(j, v)| v / rms * gamma[j] as f64).collect()
+    });
+    for (name, bytes, expected) in [("LayerNorm", layer_norm, layer_expected), ("RMSNorm", rms_norm, rms_expected)] {
+        let (settings, report) = zkinfer_compiler::compile(&bytes, &options(16), std::slice::from_ref(&x)).unwrap();
+        assert!(report.bounded_largest.is_some(), "{name}: {:?}", report.unbounded);
+        let model = Model::from_onnx(&bytes, settings).unwrap();
+        let q = model.quantize_input(&x).unwrap();
+        mock_prove(&model, &q).unwrap();
+        let (outputs, _) = model.evaluate(&q).unwrap();
+        let worst = outputs[0].data.iter().zip(&expected).map(|(o, e)| (model.dequantize(*o) - e).abs()).fold(0.0, f64::max);
+        assert!(worst < 2e-3, "{name}: {worst}");
+    }
+}

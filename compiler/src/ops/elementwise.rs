@@ -287,25 +287,20 @@ impl Op for Scale {
     }
 }
 
+/// Numpy broadcasting between the two operands (a row minus its mean).
 impl Op for Linear {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        if inputs[0] != inputs[1] {
-            return Err(format!("operands of shapes {:?} and {:?}: broadcasting two computed tensors is not supported", inputs[0], inputs[1]));
-        }
-        Ok(inputs[0].to_vec())
+        crate::tensor::broadcast_shape(&[inputs[0], inputs[1]])
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let (a, b) = (inputs[0], inputs[1]);
-        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
-        let items = a.data.iter().zip(&b.data).map(|(a, b)| (a.clone(), self.c0, b.clone(), self.c1)).collect();
-        Ok(Tensor::new(shape, arith.linear(items)?))
+        let pairs = super::product::elementwise(inputs[0], inputs[1])?;
+        let items = pairs.data.into_iter().map(|(a, b)| (a, self.c0, b, self.c1)).collect();
+        Ok(Tensor::new(pairs.shape, arith.linear(items)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        let (a, b) = (inputs[0], inputs[1]);
-        let shape = self.output_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
-        Ok(Tensor::new(shape, a.data.iter().zip(&b.data).map(|(a, b)| self.c0 as f32 * a + self.c1 as f32 * b).collect()))
+        Ok(super::product::elementwise(inputs[0], inputs[1])?.map(|(a, b)| self.c0 as f32 * a + self.c1 as f32 * b))
     }
 }
 

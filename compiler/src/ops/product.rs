@@ -71,7 +71,7 @@ impl Op for ConstantOver {
 }
 
 /// Two computed tensors broadcast together, numpy-style: each output's pair of operands.
-fn elementwise<T: Clone>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<(T, T)>, Error> {
+pub(super) fn elementwise<T: Clone>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<(T, T)>, Error> {
     let shape = broadcast_shape(&[&a.shape, &b.shape]).map_err(Error::Shape)?;
     let (ia, ib) = (broadcast(&a.shape, &shape).map_err(Error::Shape)?, broadcast(&b.shape, &shape).map_err(Error::Shape)?);
     Ok(Tensor::new(shape, ia.iter().zip(&ib).map(|(&i, &j)| (a.data[i].clone(), b.data[j].clone())).collect()))
