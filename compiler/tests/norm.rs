@@ -6,6 +6,18 @@ mod common;
 use common::*;
 use zkinfer_compiler::Model;
 
+/// Compiled at 2^-16 on `x` (which must leave the model bounded) and proved on it by the mock
+/// prover: the largest error against `expected`.
+fn bounded_error_at_16(bytes: &[u8], x: &[f32], expected: &[f64]) -> f64 {
+    let (settings, report) = zkinfer_compiler::compile(bytes, &options(16), &[x.to_vec()]).unwrap();
+    assert!(report.bounded_largest.is_some(), "{:?}", report.unbounded);
+    let model = Model::from_onnx(bytes, settings).unwrap();
+    let q = model.quantize_input(x).unwrap();
+    mock_prove(&model, &q).unwrap();
+    let (outputs, _) = model.evaluate(&q).unwrap();
+    outputs[0].data.iter().zip(expected).map(|(o, e)| (model.dequantize(*o) - e).abs()).fold(0.0, f64::max)
+}
+
 /// Inputs away from 0, where the root's slope keeps the input's rounding below a step.
 fn positive(n: usize) -> Vec<f32> {
     (0..n).map(|i| 0.25 + 0.37 * i as f32).collect()
@@ -61,14 +73,8 @@ fn layer_normalization_follows_its_definition() {
             })
             .collect();
         check_op(&bytes, &x, &expected, 0.05);
-        let (settings, report) = zkinfer_compiler::compile(&bytes, &options(16), std::slice::from_ref(&x)).unwrap();
         // The deviation over a root of at least epsilon's: bounded, so every input in the range proves.
-        assert!(report.bounded_largest.is_some(), "{:?}", report.unbounded);
-        let model = Model::from_onnx(&bytes, settings).unwrap();
-        let q = model.quantize_input(&x).unwrap();
-        mock_prove(&model, &q).unwrap();
-        let (outputs, _) = model.evaluate(&q).unwrap();
-        let worst = outputs[0].data.iter().zip(&expected).map(|(o, e)| (model.dequantize(*o) - e).abs()).fold(0.0, f64::max);
+        let worst = bounded_error_at_16(&bytes, &x, &expected);
         assert!(worst < 1e-3, "axis {axis}: {worst}");
     }
 }
@@ -122,13 +128,7 @@ fn layer_norm_and_rms_norm_decompositions_prove() {
         r.iter().enumerate().map(|(j, v)| v / rms * gamma[j] as f64).collect()
     });
     for (name, bytes, expected) in [("LayerNorm", layer_norm, layer_expected), ("RMSNorm", rms_norm, rms_expected)] {
-        let (settings, report) = zkinfer_compiler::compile(&bytes, &options(16), std::slice::from_ref(&x)).unwrap();
-        assert!(report.bounded_largest.is_some(), "{name}: {:?}", report.unbounded);
-        let model = Model::from_onnx(&bytes, settings).unwrap();
-        let q = model.quantize_input(&x).unwrap();
-        mock_prove(&model, &q).unwrap();
-        let (outputs, _) = model.evaluate(&q).unwrap();
-        let worst = outputs[0].data.iter().zip(&expected).map(|(o, e)| (model.dequantize(*o) - e).abs()).fold(0.0, f64::max);
+        let worst = bounded_error_at_16(&bytes, &x, &expected);
         assert!(worst < 2e-3, "{name}: {worst}");
     }
 }
