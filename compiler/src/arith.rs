@@ -70,8 +70,11 @@ pub trait Arith {
     /// `sum a_i * b_i` per item of pairs `(a_i, b_i)` of computed values: products of two
     /// computed tensors.
     fn products(&mut self, items: Vec<Vec<(Wire, Wire)>>) -> Result<Vec<Wire>, Error>;
-    /// `round(n * 2^scale_bits / d)` per item `(n, d)`, for a computed `d >= 1`.
-    fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error>;
+    /// `round(n * 2^scale_bits / d)` per item `(n, d)`, for a computed `d >= 1`; `within`, a
+    /// bound the op knows every quotient keeps, `|q| <= within` (a share of a sum, a deviation
+    /// over its norm), which interval arithmetic cannot see: the bounds analysis narrows to it,
+    /// evaluation checks it.
+    fn divide(&mut self, items: Vec<(Wire, Wire)>, within: Option<i64>) -> Result<Vec<Wire>, Error>;
     /// `floor(sqrt(v * 2^scale_bits))` per item `v >= 0`: the square root at the same scale.
     fn sqrt(&mut self, items: Vec<Wire>) -> Result<Vec<Wire>, Error>;
     /// A wire that holds `value` in every proof.
@@ -105,7 +108,7 @@ pub fn divide_by_constants(arith: &mut dyn Arith, items: Vec<(Wire, i64)>) -> Re
         };
         pairs.push((n, d));
     }
-    arith.divide(pairs)
+    arith.divide(pairs, None)
 }
 
 /// Integer evaluation with the circuit's range checks; records the largest magnitude an
@@ -200,11 +203,14 @@ impl Arith for Evaluate<'_> {
         items.iter().map(|x| table.witness(known(x), self.shape.limbs).map(|w| Wire::known(w.out)).map_err(Error::Range)).collect()
     }
 
-    fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error> {
+    fn divide(&mut self, items: Vec<(Wire, Wire)>, within: Option<i64>) -> Result<Vec<Wire>, Error> {
         items
             .iter()
             .map(|(n, d)| {
                 let (q, _) = divide_rounded(self.shape, known(n), known(d)).map_err(Error::Range)?;
+                if let Some(w) = within.filter(|w| q.abs() > *w) {
+                    return Err(Error::Range(format!("quotient {q} breaks the op's own bound {w} (a bug in the op: please report it)")));
+                }
                 self.largest = self.largest.max(known(d)).max(q.abs());
                 Ok(Wire::known(q))
             })
@@ -335,7 +341,7 @@ impl Arith for Synthesize<'_, '_> {
         Ok(self.config.function(self.layouter, f, &items)?.into_iter().map(wire).collect())
     }
 
-    fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error> {
+    fn divide(&mut self, items: Vec<(Wire, Wire)>, _: Option<i64>) -> Result<Vec<Wire>, Error> {
         let items: Vec<_> = items.iter().map(|(n, d)| (cell(n), cell(d))).collect();
         Ok(self.config.divide(self.layouter, &items)?.into_iter().map(wire).collect())
     }

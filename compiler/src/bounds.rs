@@ -158,7 +158,7 @@ impl Arith for Bounds {
             .collect()
     }
 
-    fn divide(&mut self, items: Vec<(Wire, Wire)>) -> Result<Vec<Wire>, Error> {
+    fn divide(&mut self, items: Vec<(Wire, Wire)>, within: Option<i64>) -> Result<Vec<Wire>, Error> {
         let s = self.shape.scale_bits;
         // `round(n 2^s / d)` grows with n and, for n of one sign, shrinks with d: the
         // extremes are at the corners.
@@ -171,7 +171,9 @@ impl Arith for Bounds {
                     return Err(Error::Range(format!("a divisor may be {}, below 1, for inputs within the ranges", d.lo)));
                 }
                 let corners = [quotient(n.lo, d.lo), quotient(n.lo, d.hi), quotient(n.hi, d.lo), quotient(n.hi, d.hi)];
-                let q = Interval::of(*corners.iter().min().expect("corners"), *corners.iter().max().expect("corners"), "a quotient")?;
+                let (lo, hi) = (*corners.iter().min().expect("corners"), *corners.iter().max().expect("corners"));
+                let (lo, hi) = within.map_or((lo, hi), |w| (lo.max(-w as i128), hi.min(w as i128).max(lo.max(-w as i128))));
+                let q = Interval::of(lo, hi, "a quotient")?;
                 self.largest = self.largest.max(d.hi);
                 Ok(wire(self.checked(q)))
             })

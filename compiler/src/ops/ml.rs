@@ -147,7 +147,8 @@ impl Op for Normalizer {
         // Sums of magnitudes, which interval arithmetic cannot see from `2 relu(x) - x`.
         let sums = arith.assume(sums, 0, i64::MAX)?;
         let items = x.data.iter().enumerate().map(|(i, v)| (v.clone(), sums[i / n].clone())).collect();
-        Ok(Tensor::new(x.shape.clone(), arith.divide(items)?))
+        // Each value's share of the row's magnitude: at most 1.
+        Ok(Tensor::new(x.shape.clone(), arith.divide(items, Some((1 << arith.shape().scale_bits) + 1))?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {

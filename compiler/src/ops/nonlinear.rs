@@ -263,7 +263,8 @@ impl Op for Softmax {
         let sums = arith.dot(exps.chunks(n).map(|e| Dot { inputs: e.to_vec(), weights: vec![Coef::Const(1); n], bias: Coef::Const(0) }).collect())?;
         let sums = arith.assume(sums, 1 << arith.shape().scale_bits, i64::MAX)?;
         let shares = exps.chunks(n).zip(&sums).flat_map(|(e, s)| e.iter().map(move |v| (v.clone(), s.clone()))).collect();
-        let shares = arith.divide(shares)?;
+        // Each exponential's share of the lane's sum: at most 1.
+        let shares = arith.divide(shares, Some((1 << arith.shape().scale_bits) + 1))?;
         let mut data = x.data.clone();
         for (lane, q) in lanes.iter().zip(shares.chunks(n)) {
             lane.iter().zip(q).for_each(|(&i, v)| data[i] = v.clone());

@@ -168,7 +168,9 @@ impl Op for LayerNorm {
         let epsilon = quantize(self.epsilon, s + 2 * EXTRA).max(1);
         let shifted = arith.dot(variances.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(1)], bias: Coef::Const(epsilon) }).collect())?;
         let sigmas = arith.sqrt(shifted)?;
-        let normalized = arith.divide(deviations.iter().enumerate().map(|(i, d)| (d.clone(), sigmas[i / n].clone())).collect())?;
+        // A deviation over the group's root: at most sqrt(n - 1) (one more for the roundings).
+        let within = ((n as f64).sqrt() + 1.0) * (1u64 << s) as f64;
+        let normalized = arith.divide(deviations.iter().enumerate().map(|(i, d)| (d.clone(), sigmas[i / n].clone())).collect(), Some(within as i64))?;
         let mut extra = Vec::new();
         if self.outputs > 1 {
             extra.extend(means.iter().cloned());
@@ -176,7 +178,7 @@ impl Op for LayerNorm {
         if self.outputs > 2 {
             // 1 / sigma at scale s: 2^(s + EXTRA) over sigma, at scale s + EXTRA.
             let one = arith.constant(1 << (s + EXTRA))?;
-            extra.extend(arith.divide(sigmas.iter().map(|sigma| (one.clone(), sigma.clone())).collect())?);
+            extra.extend(arith.divide(sigmas.iter().map(|sigma| (one.clone(), sigma.clone())).collect(), None)?);
         }
         let affine = normalized
             .into_iter()

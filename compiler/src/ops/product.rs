@@ -59,7 +59,7 @@ impl Op for ConstantOver {
             };
             pairs.push((cell, x.data[j].clone()));
         }
-        Ok(Tensor::new(shape, arith.divide(pairs)?))
+        Ok(Tensor::new(shape, arith.divide(pairs, None)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -84,7 +84,7 @@ impl Op for Quotient {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let pairs = elementwise(inputs[0], inputs[1])?;
-        Ok(Tensor::new(pairs.shape, arith.divide(pairs.data)?))
+        Ok(Tensor::new(pairs.shape, arith.divide(pairs.data, None)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
