@@ -166,9 +166,6 @@ impl Arith for Evaluate<'_> {
             .iter()
             .map(|(x, sub)| {
                 let (y, out) = op.apply(self.shape.scale_bits, known(x), sub.as_ref().map_or(0, known)).map_err(Error::Range)?;
-                if std::env::var("ZK_DEBUG").is_ok() && y.abs() > self.largest {
-                    eprintln!("  eval {}", y.abs() as f64 / 65536.0);
-                }
                 self.largest = self.largest.max(y.abs());
                 if y < -bound || y >= bound {
                     return Err(Error::Range(format!("value {y} is outside the circuit's range [-{bound}, {bound})")));

@@ -66,9 +66,6 @@ impl Bounds {
     }
 
     fn checked(&mut self, i: Interval) -> Interval {
-        if std::env::var("ZK_DEBUG").is_ok() && i.magnitude() > self.largest {
-            eprintln!("  bound {}", i.magnitude() as f64 / 65536.0);
-        }
         self.largest = self.largest.max(i.magnitude());
         i
     }

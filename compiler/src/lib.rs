@@ -334,9 +334,6 @@ impl Model {
                 Error::Circuit(c) => Error::Node { op: node.op_type.clone(), node: node.name.clone(), message: c.to_string() },
                 other => other,
             })?;
-            if std::env::var("ZK_DEBUG").is_ok() {
-                eprintln!("NODE {} {}", node.op_type, node.name);
-            }
             values.push(out);
         }
         Ok(self.outputs.iter().map(|(_, id)| values[*id].clone()).collect())
