@@ -281,9 +281,9 @@ fn the_scale_follows_the_target_or_the_error_asked_for() {
     let (scale, error) = compiled(&["--max-error", "0.01"]);
     assert!(error <= 0.01 && (10..=13).contains(&scale), "{scale} {error}");
     assert_eq!(compiled(&["--scale", "20"]).0, 20);
-    // A model with function tables takes limbs of 12 bits, and at most 2^-16.
+    // A model with function tables takes limbs of 12 bits, and 2^-20 for accuracy.
     let (o, v) = zkinfer_json(&["compile", &fixture("sigmoid_tanh_mlp/model.onnx"), "-o", d, "--target", "accuracy"]);
-    assert!(o.status.success() && v["settings"]["scale_bits"] == 16 && v["settings"]["limb_bits"] == 12, "{v}");
+    assert!(o.status.success() && v["settings"]["scale_bits"] == 20 && v["settings"]["limb_bits"] == 12, "{v}");
     for (args, message) in [
         (vec!["--max-error", "1e-12"], "no scale reaches an error of 0.000000000001"),
         (vec!["--scale", "21"], "scale 21: choose 2 to 20"),

@@ -564,12 +564,12 @@ pub enum Precision {
 }
 
 /// What the scale is chosen for when none is given (EZKL's accuracy and resources, and a
-/// default between them). A model with function tables takes at most 2^-16.
+/// default between them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
-    /// The finest scale, 2^-20 (limbs of 10 bits): about as many rows as the default, a larger
-    /// range table, and 4-20x less error on the bundled models.
+    /// The finest scale, 2^-20: about as many rows as the default (a model with function tables:
+    /// 4 times the rows, for its tables' samples), and 5-50x less error on the bundled models.
     Accuracy,
     /// 2^-16 (limbs of 8 bits): errors below EZKL's on the bundled models.
     #[default]
@@ -609,10 +609,6 @@ pub fn limb_bits_for(scale: u32, functions: bool) -> u32 {
         false => scale.div_ceil(scale.div_ceil(MAX_LIMB_BITS)),
     }
 }
-
-/// The finest scale of a model with function tables: their samples fit limbs of
-/// [`MAX_LIMB_BITS`] up to about 2^-18; at 2^-16 they take 3 x 1025 rows.
-const MAX_FUNCTION_SCALE: u32 = 16;
 
 /// The packing `--optimize evm` chooses (docs/evm.md): enough for a model's key to fit in one
 /// or two commitments.
@@ -693,12 +689,11 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
     let coarse = probe_at(8, false)?;
     let calibration = samples(&coarse, calibration)?;
     let functions = coarse.uses_functions();
-    let finest = if functions { MAX_FUNCTION_SCALE } else { MAX_SCALE };
     let scale = match options.precision {
         Precision::Scale(scale) if !(2..=MAX_SCALE).contains(&scale) => return Err(Error::Input(format!("scale {scale}: choose 2 to {MAX_SCALE}"))),
         Precision::Scale(scale) => scale,
-        Precision::Target(Target::Accuracy) => finest,
-        Precision::Target(Target::Balanced) => finest.min(16),
+        Precision::Target(Target::Accuracy) => MAX_SCALE,
+        Precision::Target(Target::Balanced) => 16,
         Precision::Target(Target::Resources) => 8,
         Precision::MaxError(target) => {
             if calibration.is_empty() {
@@ -706,7 +701,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             }
             let mut best: Option<(u32, f64)> = None;
             let mut chosen = None;
-            for scale in SCALES.into_iter().filter(|&s| s <= finest) {
+            for scale in SCALES {
                 // A scale whose range cannot hold the samples is skipped, not fatal.
                 let Ok(error) = probe_at(scale, functions).and_then(|m| m.accuracy(&calibration)).map(|a| a.worst()) else { continue };
                 if best.is_none_or(|(_, e)| error < e) {
