@@ -220,11 +220,15 @@ impl Model {
             if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > MAX_COMPUTED) {
                 return Err(node_error(format!("its output of shape {shape:?} exceeds {MAX_COMPUTED} elements")));
             }
-            // An epilogue (ReLU, an inference BatchNormalization) that the op computing its only
-            // input takes over: this node's output is then that op's, and costs nothing.
-            if let (Some(epilogue), Some(&src)) = (op.epilogue(), inputs.first()) {
+            // An epilogue (ReLU, an inference BatchNormalization, a max pool) that the op
+            // computing its only input takes over: this node's output is then that op's, and costs nothing.
+            let only_first_output_used = raw.outputs.iter().skip(1).all(|o| !uses.contains_key(o.as_str()));
+            if let (Some(epilogue), Some(&src), true) = (op.epilogue(), inputs.first(), only_first_output_used) {
                 let input = raw.inputs.iter().find(|n| !n.is_empty() && !graph.constants.contains_key(*n)).expect("inputs is not empty");
                 if src >= first && uses[input.as_str()] == 1 && nodes[src - first].op.absorb(&epilogue, &shapes[src]) {
+                    // A pool taken over changes the op's output shape.
+                    shapes[src] = shape.clone();
+                    nodes[src - first].shape = shape;
                     ids.insert(raw.outputs[0].clone(), src);
                     continue;
                 }

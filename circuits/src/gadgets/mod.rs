@@ -7,10 +7,10 @@
 //!   the next with no gap;
 //! - `param dot` (only with private parameters): the same with the weights in advice cells,
 //!   `width / 2` input and weight pairs a row, each product masked by a fixed factor;
-//! - `element`: rescaling by `2^scale_bits` with an exact remainder, range checked in
-//!   `remainder_limbs` limbs, the range check of the result by `limbs` limbs and ReLU from the
-//!   top limb's sign bit, all in `remainder_limbs + limbs` rows (max is `b + relu(a - b)`
-//!   through the same gate);
+//! - `element`: the range check of the result by `limbs` limbs and ReLU from the top limb's
+//!   sign bit, then rescaling by `2^scale_bits` with an exact remainder, range checked in
+//!   `remainder_limbs` limbs, all in `limbs + remainder_limbs` rows; `limbs` rows without the
+//!   rescale (max is `b + relu(a - b)` through the same gate);
 //! - `linear`: `c0 * a + c1 * b` for additions and products with constants, through the dot
 //!   gate;
 //! - `function`: a nonlinear [`Function`] by table lookup with linear interpolation, its
@@ -94,9 +94,10 @@ impl Shape {
         self.scale_bits - self.limb_bits * (self.remainder_limbs() as u32 - 1)
     }
 
-    /// Rows of one element item whose value takes `limbs` limbs.
-    pub fn element_rows(&self, limbs: usize) -> usize {
-        self.remainder_limbs() + limbs
+    /// Rows of one element item whose value takes `limbs` limbs: an exact one (no rescale) has
+    /// no remainder, and the next item's rows take the place of its limbs.
+    pub fn element_rows(&self, limbs: usize, rescale: bool) -> usize {
+        limbs + if rescale { self.remainder_limbs() } else { 0 }
     }
 }
 
@@ -234,21 +235,22 @@ impl MlConfig {
         // `sum rc[first + i] * 2^(bits * i)` over `count` limbs.
         let limbs_from = |first: i32, count: usize| (first..first + count as i32).rev().fold(Expression::Constant(Fr::zero()), |e, i| e * base + rc.rot(i));
         let remainder_limbs = shape.remainder_limbs();
-        let remainder = limbs_from(0, remainder_limbs);
-        // One gate per limb count of the result, the same but for its range check.
+        // One gate per limb count of the result, the same but for its range check. The
+        // result's limbs come first, then a rescale's remainder; an exact step has none (its
+        // remainder's rows are the next item's, which `1 - exact` keeps out of the identity).
         let q_el: Vec<(usize, Selector)> = shape
             .element_limb_counts()
             .map(|m| {
                 let q_el = cs.selector();
                 let q = q_el.expr();
                 let name = if m == shape.limbs { "element".to_string() } else { format!("element of {m} limbs") };
+                let remainder = (constant(1) - exact.clone()) * limbs_from(m as i32, remainder_limbs);
                 cs.create_gate(
                     &name,
                     vec![
-                        q.clone() * (x.clone() - other.clone() * sub.clone() + half.clone() - y.clone() * div.clone() - remainder.clone()),
-                        q.clone() * exact.clone() * remainder.clone(),
-                        q.clone() * (y.clone() + Expression::Constant(fr(shape.bound_at(m))) - limbs_from(remainder_limbs as i32, m)),
-                        q * (out.clone() - y.clone() + relu.clone() * y.clone() * (constant(1) - rc_msb.rot((remainder_limbs + m - 1) as i32)) - other.clone() * sub.clone()),
+                        q.clone() * (x.clone() - other.clone() * sub.clone() + half.clone() - y.clone() * div.clone() - remainder),
+                        q.clone() * (y.clone() + Expression::Constant(fr(shape.bound_at(m))) - limbs_from(0, m)),
+                        q * (out.clone() - y.clone() + relu.clone() * y.clone() * (constant(1) - rc_msb.rot(m as i32 - 1)) - other.clone() * sub.clone()),
                     ],
                 );
                 (m, q_el)
@@ -458,7 +460,8 @@ impl MlConfig {
     }
 
     /// Element-wise rescaling, range check of the result in `limbs` limbs (one of the shape's
-    /// `element_limbs`) and activation; `remainder_limbs + limbs` rows each.
+    /// `element_limbs`) and activation; `limbs + remainder_limbs` rows each, `limbs` without
+    /// the rescale.
     pub fn element(&self, layouter: &mut Layouter, op: ElementOp, limbs: usize, items: &[(AssignedCell, Option<AssignedCell>)]) -> Result<Vec<AssignedCell>, Error> {
         let Shape { scale_bits, limb_bits, .. } = self.shape;
         let q_el = self.q_el.iter().find(|(m, _)| *m == limbs).map(|(_, q)| *q).ok_or_else(|| Error::Synthesis(format!("the circuit has no element gate of {limbs} limbs")))?;
@@ -469,7 +472,7 @@ impl MlConfig {
         layouter.assign_region("element", |region| {
             let mut outputs = Vec::with_capacity(items.len());
             for (i, (x, sub)) in items.iter().enumerate() {
-                let row = i * self.shape.element_rows(limbs);
+                let row = i * self.shape.element_rows(limbs, op.rescale);
                 region.enable_selector(q_el, row);
                 for (col, v) in self.w[..5].iter().zip([half, div, Fr::from(!op.rescale as u64), Fr::from(op.relu as u64)]) {
                     region.assign_fixed(*col, row, v);
@@ -494,13 +497,13 @@ impl MlConfig {
                 let out = region.assign_advice(self.a[2], row, computed.map(|(_, o, _)| fr(o)))?;
                 let mask = (1i64 << limb_bits) - 1;
                 let limb = |v: i64, j: usize| (v >> (limb_bits as usize * j)) & mask;
-                for j in 0..remainder_limbs {
+                for j in 0..limbs {
+                    self.table_row(region, row + j, 0, computed.map(|(y, _, _)| self.limb(limb(y + bound, j))))?;
+                }
+                for j in (0..remainder_limbs).filter(|_| op.rescale) {
                     // The top limb of a remainder narrower than its limbs: its own range.
                     let tag = if j + 1 == remainder_limbs && self.narrow_bits().is_some() { NARROW_TAG } else { 0 };
-                    self.table_row(region, row + j, tag, computed.map(|(_, _, r)| (limb(r, j), if tag == 0 { limb(r, j) >> (limb_bits - 1) } else { 0 })))?;
-                }
-                for j in 0..limbs {
-                    self.table_row(region, row + remainder_limbs + j, 0, computed.map(|(y, _, _)| self.limb(limb(y + bound, j))))?;
+                    self.table_row(region, row + limbs + j, tag, computed.map(|(_, _, r)| (limb(r, j), if tag == 0 { limb(r, j) >> (limb_bits - 1) } else { 0 })))?;
                 }
                 outputs.push(out);
             }

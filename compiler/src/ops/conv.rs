@@ -3,6 +3,7 @@
 //! groups: one dot product per output over the input cells its window covers (padding
 //! contributes nothing), then a rescale. [`Window`], the sliding window, is pooling's too.
 
+use super::pool::{maxima, pooled_shape, windows};
 use super::{Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
@@ -19,6 +20,8 @@ pub struct Conv {
     window: Window,
     group: usize,
     relu: bool,
+    /// A MaxPool taken over (see [`Epilogue::MaxPool`]).
+    pool: Option<Window>,
 }
 
 /// A sliding window over the spatial axes of an [N, C, D_1, .., D_n] input: per axis a kernel,
@@ -200,17 +203,28 @@ pub fn conv(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         None => None,
         Some(b) => Some((ctx.param(b.clone())?, super::broadcast(&b.shape, &[w.shape[0]])?)),
     };
-    Ok(Box::new(Conv { weights: ctx.param(w.clone())?, weight_shape: w.shape.clone(), bias, window: Window::from_ctx(ctx, kernel)?, group: group as usize, relu: false }))
+    Ok(Box::new(Conv {
+        weights: ctx.param(w.clone())?,
+        weight_shape: w.shape.clone(),
+        bias,
+        window: Window::from_ctx(ctx, kernel)?,
+        group: group as usize,
+        relu: false,
+        pool: None,
+    }))
 }
 
 /// What Conv and ConvTranspose lower to: per output, one dot product over its taps (input
 /// index, weight index) plus the bias of its output channel, then one rescale (and ReLU when
-/// fused).
+/// fused). A fused max pool takes each window's largest dot product before the rescale: the
+/// rescale and the ReLU are monotone, so the result is the same, and only one output in a
+/// window pays for a rescale (on a 2 x 2 pool, a quarter of them).
 struct Products<'a> {
     weights: &'a Constant,
     /// The bias and, per output channel, the entry it adds.
     bias: Option<&'a (Constant, Vec<usize>)>,
     relu: bool,
+    pool: Option<&'a Window>,
 }
 
 type Taps = Vec<(usize, usize)>;
@@ -227,6 +241,14 @@ impl Products<'_> {
             })
             .collect();
         let acc = arith.dot(products)?;
+        let (shape, acc) = match self.pool {
+            None => (shape, acc),
+            Some(window) => {
+                let pooled = pooled_shape(&shape, Some(window)).map_err(Error::Shape)?;
+                let groups = windows(window, &shape, &pooled).into_iter().map(|cells| cells.into_iter().map(|i| acc[i].clone()).collect()).collect();
+                (pooled, maxima(arith, groups)?)
+            }
+        };
         let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
         Ok(Tensor::new(shape, out))
     }
@@ -237,13 +259,30 @@ impl Products<'_> {
             let y = taps.iter().fold(bias, |acc, &(i, w)| acc + x.data[i] as f64 * self.weights.values.data[w] as f64);
             (if self.relu { y.max(0.0) } else { y }) as f32
         });
-        Tensor::new(shape, out.collect())
+        let out: Vec<f32> = out.collect();
+        match self.pool {
+            None => Tensor::new(shape, out),
+            Some(window) => {
+                let pooled = pooled_shape(&shape, Some(window)).expect("the pooled shape was checked when the pool was taken over");
+                let maxima = windows(window, &shape, &pooled).iter().map(|cells| cells.iter().map(|&i| out[i]).fold(f32::NEG_INFINITY, f32::max)).collect();
+                Tensor::new(pooled, maxima)
+            }
+        }
     }
 }
 
 impl Conv {
     fn products(&self) -> Products<'_> {
-        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu }
+        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu, pool: self.pool.as_ref() }
+    }
+
+    /// The convolution's own output shape, before a pool taken over.
+    fn conv_shape(&self, s: &[usize]) -> Result<Vec<usize>, String> {
+        check_rank(s, &self.window.kernel)?;
+        if s[1] != self.weight_shape[1] * self.group {
+            return Err(format!("input has {} channels; W expects {} x group {}", s[1], self.weight_shape[1], self.group));
+        }
+        Ok([vec![s[0], self.weight_shape[0]], self.window.output_size(&s[2..])?].concat())
     }
 
     /// Every output in row-major order with its output channel and its taps: (input index,
@@ -268,33 +307,40 @@ impl Conv {
 
 impl Op for Conv {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        let s = inputs[0];
-        check_rank(s, &self.window.kernel)?;
-        if s[1] != self.weight_shape[1] * self.group {
-            return Err(format!("input has {} channels; W expects {} x group {}", s[1], self.weight_shape[1], self.group));
+        let shape = self.conv_shape(inputs[0])?;
+        match &self.pool {
+            None => Ok(shape),
+            Some(window) => pooled_shape(&shape, Some(window)),
         }
-        Ok([vec![s[0], self.weight_shape[0]], self.window.output_size(&s[2..])?].concat())
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let shape = self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        let shape = self.conv_shape(&inputs[0].shape).map_err(Error::Shape)?;
         let outputs = self.outputs(&inputs[0].shape, &shape);
         self.products().apply(arith, inputs[0], shape, &outputs)
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        let shape = self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        let shape = self.conv_shape(&inputs[0].shape).map_err(Error::Shape)?;
         let outputs = self.outputs(&inputs[0].shape, &shape);
         Ok(self.products().eval_float(inputs[0], shape, &outputs))
     }
 
-    /// ReLU, and a channel affine: output channel `c`'s weights times `scale[c]`.
-    fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
+    /// ReLU; a channel affine before any pool: output channel `c`'s weights times `scale[c]`
+    /// (after a pool it would not commute with the maximum where a scale is negative); a max
+    /// pool over an output of spatial axes as many as the kernel's.
+    fn absorb(&mut self, epilogue: &Epilogue, output: &[usize]) -> bool {
         match epilogue {
             Epilogue::Relu => self.relu = true,
+            Epilogue::MaxPool(window) => {
+                if self.pool.is_some() || pooled_shape(output, Some(window)).is_err() {
+                    return false;
+                }
+                self.pool = Some((*window).clone());
+            }
             Epilogue::ChannelAffine { scale, shift } => {
                 let channels = self.weight_shape[0];
-                if shift.values.len() != channels || scale.values.len() != channels || self.relu {
+                if shift.values.len() != channels || scale.values.len() != channels || self.relu || self.pool.is_some() {
                     return false;
                 }
                 let per = self.weights.values.len() / channels;
@@ -368,7 +414,7 @@ pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 impl ConvTranspose {
     fn products(&self) -> Products<'_> {
-        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu }
+        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu, pool: None }
     }
 
     /// Per spatial axis of an input of spatial sizes `input`, the output's size and where it
@@ -456,7 +502,7 @@ impl Op for ConvTranspose {
     fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
         match epilogue {
             Epilogue::Relu => self.relu = true,
-            Epilogue::ChannelAffine { .. } => return false,
+            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) => return false,
         }
         true
     }

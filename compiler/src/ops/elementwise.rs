@@ -226,7 +226,7 @@ impl Op for Affine {
     fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
         match epilogue {
             Epilogue::Relu => self.relu = true,
-            Epilogue::ChannelAffine { .. } => return false,
+            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) => return false,
         }
         true
     }

@@ -200,6 +200,7 @@ impl Op for Dense {
                 let bias = Epilogue::bias(scale, shift, old);
                 self.bias = Some(bias);
             }
+            Epilogue::MaxPool(_) => return false,
         }
         true
     }

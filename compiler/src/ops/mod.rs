@@ -56,14 +56,17 @@ pub trait Op: Debug + Send + Sync {
     }
 }
 
-/// An op that the op before it can apply at no cost: in its final rescale, or folded into its
-/// weights.
+/// An op that the op before it can apply at no cost (in its final rescale, or folded into its
+/// weights), or for less than on its own (a pooling before the rescale).
 pub enum Epilogue<'a> {
     /// `max(0, y)`: the rescale's ReLU.
     Relu,
     /// `y * scale[c] + shift[c]` per channel `c` of axis 1 (inference BatchNormalization):
     /// folded into a producer's weights and bias, the shift's parameters becoming its bias.
     ChannelAffine { scale: &'a Constant, shift: &'a Constant },
+    /// The maximum over each window (MaxPool): before the rescale and the ReLU, both monotone,
+    /// so that only the window's maximum is rescaled.
+    MaxPool(&'a conv::Window),
 }
 
 impl Epilogue<'_> {

@@ -1,10 +1,11 @@
 //! Pooling and reductions. Max is `m + relu(x - m)` through the element gate, one window
-//! position at a time for all windows at once; sums are dot products with weights of one, and
+//! position at a time for all windows at once (a MaxPool after a Conv pools the Conv's
+//! accumulators instead, before its rescale); sums are dot products with weights of one, and
 //! averages divide a sum by its count exactly (the division gadget: at most half a step off,
 //! whatever the count).
 
 use super::conv::{check_rank, Window};
-use super::{NodeCtx, Op};
+use super::{Epilogue, NodeCtx, Op};
 use crate::arith::{divide_by_constants, Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
@@ -115,7 +116,7 @@ pub fn reduce_l2(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 /// The output's shape for an input of shape `s`, [N, C] and one spatial axis per axis of the
 /// window (any number, at least one, for a global pool: each becomes 1).
-fn pooled_shape(s: &[usize], window: Option<&Window>) -> Result<Vec<usize>, String> {
+pub(super) fn pooled_shape(s: &[usize], window: Option<&Window>) -> Result<Vec<usize>, String> {
     let spatial = match window {
         Some(win) => {
             check_rank(s, &win.kernel)?;
@@ -128,6 +129,10 @@ fn pooled_shape(s: &[usize], window: Option<&Window>) -> Result<Vec<usize>, Stri
 }
 
 impl Op for MaxPool {
+    fn epilogue(&self) -> Option<Epilogue<'_>> {
+        Some(Epilogue::MaxPool(&self.window))
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         pooled_shape(inputs[0], Some(&self.window))
     }
@@ -149,7 +154,7 @@ impl Op for MaxPool {
 
 /// The input indices each output of a window op covers, outputs in row-major order: every
 /// window of a plane (a batch entry's channel), plane after plane.
-fn windows(window: &Window, input: &[usize], output: &[usize]) -> Vec<Vec<usize>> {
+pub(super) fn windows(window: &Window, input: &[usize], output: &[usize]) -> Vec<Vec<usize>> {
     let size: usize = input[2..].iter().product();
     let positions = window.taps(&input[2..], &output[2..]);
     (0..input[0] * input[1]).flat_map(|plane| positions.iter().map(move |taps| taps.iter().map(|&(i, _)| plane * size + i).collect())).collect()
@@ -200,7 +205,7 @@ fn sum_of(cells: Vec<Wire>) -> Dot {
 
 /// Each group's (window's) maximum, one position at a time for all groups at once: `m +
 /// relu(x - m)`.
-fn maxima(arith: &mut dyn Arith, groups: Vec<Vec<Wire>>) -> Result<Vec<Wire>, Error> {
+pub(super) fn maxima(arith: &mut dyn Arith, groups: Vec<Vec<Wire>>) -> Result<Vec<Wire>, Error> {
     let mut best: Vec<Wire> = groups.iter().map(|g| g[0].clone()).collect();
     let longest = groups.iter().map(Vec::len).max().unwrap_or(0);
     for step in 1..longest {
