@@ -832,10 +832,17 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
 /// 12 bits; beyond it the scale split evenly into two or three limbs, and the widest limb
 /// (fewer range limbs per value, a larger table); and the range of values (`value_bits`, sign
 /// included, where known) split evenly into two or three limbs. A model with function tables
-/// takes the widest, which its tables need.
+/// takes the widest, which its tables sample most cheaply, and beyond one limb of scale also
+/// one or two bits narrower: its tables then take more samples, but the range table half or a
+/// quarter of the rows (softmax_bn at 2^-16: 2^12 rows instead of 2^13). Widths whose tables
+/// would grow too large are refused when laid out.
 fn limb_candidates(scale: u32, functions: bool, value_bits: Option<u32>) -> Vec<u32> {
     if functions {
-        return vec![limb_bits_for(scale, functions)];
+        let widest = limb_bits_for(scale, functions);
+        return match scale > MAX_LIMB_BITS {
+            true => vec![widest - 2, widest - 1, widest],
+            false => vec![widest],
+        };
     }
     let for_scale = match scale <= MAX_LIMB_BITS {
         true => vec![scale],

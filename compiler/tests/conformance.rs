@@ -136,14 +136,15 @@ const TOLERANCE: &[(&str, f64)] = &[
     // measured 0.56.
     ("HardSwish", 1.0),
     // Table lookups interpolated between samples: within about one step (docs/circuits.md);
-    // measured 0.96 (Sigmoid), 0.87 (Tanh).
+    // measured 0.96 (Sigmoid). Tanh reads Sigmoid's samples at 2x and doubles them, and the
+    // error with them: measured 1.44.
     // relu(x), exact, and log(1 + e^-|x|) by its table: measured 0.96.
     ("Softplus", 1.5),
     // Erf's slope at 0 is 1.13: measured 1.20 (3072 inputs in [-3.1, 3.2]).
     ("Erf", 1.5),
     ("Exp", 1.0),
     ("Sigmoid", 1.0),
-    ("Tanh", 1.0),
+    ("Tanh", 2.0),
     // Exp of each x - max (within a step), the exact sum, one rounded division: measured 0.78.
     ("Softmax", 1.0),
     // Exp of min(x, 0) (within a step) times the factor before it, one rescale: measured 1.54

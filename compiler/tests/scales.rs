@@ -112,8 +112,8 @@ fn output_cell(copies: &[(zkinfer_circuits::Cell, zkinfer_circuits::Cell)], i: u
         .expect("every output is copied to the instance column")
 }
 
-/// Function tables beyond one limb: Sigmoid and Tanh at 2^-16 on limbs of 12 bits prove and
-/// are 8x closer to onnxruntime than at 2^-12 (measured 1.7e-3 and 2.1e-4); at 2^-20, with
+/// Function tables beyond one limb: Sigmoid and Tanh at 2^-16 prove and are 8x closer to
+/// onnxruntime than at 2^-12 (measured 1.7e-3 and 2.2e-4); at 2^-20, with
 /// tables of up to 2^14 samples (more than one limb indexes), 40x closer again (4.3e-6).
 #[test]
 fn functions_beyond_a_limb_prove_finer() {
@@ -127,7 +127,9 @@ fn functions_beyond_a_limb_prove_finer() {
         (model.settings.limb_bits, outputs[0].data.iter().zip(&expected).map(|(q, e)| (model.dequantize(*q) - e).abs()).fold(0.0, f64::max))
     };
     let ((limb12, at12), (limb16, at16), (limb20, at20)) = (error(12), error(16), error(20));
-    assert_eq!((limb12, limb16, limb20), (12, 12, 12));
+    // At 2^-16 the limb of 11 bits is cheapest: the range table's 2^11 rows beside 1025
+    // samples of Sigmoid's (which Tanh reads too) take 2^12 rows.
+    assert_eq!((limb12, limb16, limb20), (12, 11, 12));
     assert!(at16 * 4.0 < at12 && at16 < 5e-4 && at20 * 20.0 < at16, "{at12} {at16} {at20}");
 }
 
