@@ -1,6 +1,8 @@
 //! The corpus of real exports (`fixtures/exports/`, written by `fixtures/make_exports.py`):
-//! PyTorch models through the default dynamo exporter (external data) and `dynamo=False`, and
-//! scikit-learn models through skl2onnx, each with a sample input and onnxruntime's outputs.
+//! PyTorch models through the default dynamo exporter (external data) and `dynamo=False`,
+//! scikit-learn models through skl2onnx (linear models, an MLP, decision trees, random forests,
+//! gradient boosting), and XGBoost and LightGBM through onnxmltools, each with a sample input
+//! and onnxruntime's outputs.
 //! No Python runs here.
 //!
 //! `EXPECTED` is the front end's progress record: for every model in the corpus it says whether
@@ -18,7 +20,7 @@
 //! digits of `test_predictions.json`, whose classes must agree with onnxruntime's on all but at
 //! most `CLASS_MISSES` (the issue asks for 99 of 100; 20 are run here to keep the test short).
 //! Proving every model would take minutes: only the compiled model with the fewest rows, and
-//! `PROVED_EXPORT` (a torch export with external data), go through `setup --dev-srs`, `prove`
+//! `PROVED_EXPORTS` (a torch export with external data, a tree ensemble), go through `setup --dev-srs`, `prove`
 //! and `verify` (on the CPU backend).
 //!
 //! Run it alone: `cargo test --release --test corpus` (about 20 s on 2 cores, once built).
@@ -73,10 +75,21 @@ const EXPECTED: &[(&str, Expect)] = &[
     // measured: label exact, probabilities 0.0020
     ("sk_mlp", Compiles { atol: 0.01 }),
     ("sk_scaler_logreg", Compiles { atol: 0.01 }),
+    // Tree ensembles (scale 2^-16): labels exact, probabilities and values measured below.
+    ("sk_tree", Compiles { atol: 0.001 }),
+    ("sk_forest", Compiles { atol: 0.001 }),
+    ("sk_gboost", Compiles { atol: 0.001 }),
+    ("sk_gboost_binary", Compiles { atol: 0.001 }),
+    ("sk_tree_reg", Compiles { atol: 0.001 }),
+    ("sk_forest_reg", Compiles { atol: 0.001 }),
+    ("sk_gboost_reg", Compiles { atol: 0.001 }),
+    ("xgb_classifier", Compiles { atol: 0.001 }),
+    ("lgbm_classifier", Compiles { atol: 0.001 }),
 ];
 
-/// A torch export with external data that is proved as well as the smallest model.
-const PROVED_EXPORT: &str = "mlp_dynamo";
+/// Proved as well as the smallest model: a torch export with external data, and a tree
+/// ensemble (XGBoost's, through onnxmltools).
+const PROVED_EXPORTS: [&str; 2] = ["mlp_dynamo", "xgb_classifier"];
 
 /// The graph's float interpretation (`zkinfer run`'s `float_outputs`) against onnxruntime: an
 /// import error, not rounding, shows up here.
@@ -290,9 +303,9 @@ fn every_export_has_todays_outcome() {
     }
 
     compiled.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    // The smallest, and a PyTorch export with external data, so that both exporters' graphs
-    // reach the prover.
-    let proved = compiled.iter().take(1).chain(compiled.iter().filter(|c| c.1 == PROVED_EXPORT));
+    // The smallest, a PyTorch export with external data and a tree ensemble, so that every
+    // exporter's graphs reach the prover.
+    let proved = compiled.iter().take(1).chain(compiled.iter().filter(|c| PROVED_EXPORTS.contains(&c.1)));
     for (rows, name, dir, atol) in proved {
         let t = Instant::now();
         match prove_and_verify(name, &exports().join(name), dir, *atol) {

@@ -65,13 +65,22 @@ def ezkl_step(step, work, model, data, target):
         sys.exit(f"EZKL {step} returned {ok!r}")
 
 
-def timed(cmd, log):
+class StepFailed(Exception):
+    """A step of one tool failed: the tool, the step and the last line of its error."""
+
+    def __init__(self, tool, step, reason):
+        super().__init__(f"{tool} {step}: {reason}")
+        self.tool, self.step, self.reason = tool, step, reason
+
+
+def timed(cmd, log, tool, step):
     """Runs `cmd` under /usr/bin/time -v; returns (seconds, peak MB, stdout)."""
     p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
     with open(log, "a") as f:
         f.write(f"$ {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}); see {log}:\n{p.stderr[-2000:]}")
+        errors = [line for line in (p.stdout + p.stderr).splitlines() if "Error" in line or "error" in line]
+        raise StepFailed(tool, step, (errors or [f"exit {p.returncode}"])[-1].strip() + f" (see {log})")
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", p.stderr).group(1)
     seconds = sum(float(part) * 60**i for i, part in enumerate(reversed(wall.split(":"))))
     kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
@@ -90,8 +99,8 @@ def run_fixture(name, zkinfer, work, target, zk_target, log):
     rows = []  # (step, ezkl (s, MB) or None, zkinfer (s, MB) or None)
 
     me = [sys.executable, __file__, "--ezkl-step"]
-    ezkl = lambda step: timed([*me, step, str(ez), model, data, target], log)[:2]
-    z = lambda *args: timed([zkinfer, "--json", *args], log)
+    ezkl = lambda step: timed([*me, step, str(ez), model, data, target], log, "EZKL", step)[:2]
+    z = lambda *args: timed([zkinfer, "--json", *args], log, "zkinfer", args[0])
 
     rows.append(("python + import ezkl (in every EZKL step)", ezkl("import"), None))
     rows.append(("gen-settings", ezkl("gen-settings"), None))
@@ -183,8 +192,13 @@ def main():
     for name in args.fixtures:
         before = load()
         zk_target = args.zkinfer_target or args.target
-        rows, facts = run_fixture(name, args.zkinfer, work / name, args.target, zk_target, log)
         targets = args.target if zk_target == args.target else f"EZKL {args.target}, zkinfer {zk_target}"
+        try:
+            rows, facts = run_fixture(name, args.zkinfer, work / name, args.target, zk_target, log)
+        except StepFailed as e:
+            # A model one tool cannot take is a result too: say which step failed and why.
+            print(f"### {name}, target {targets}\n\n{e.tool} fails at {e.step}: {e.reason}\n", flush=True)
+            continue
         print(table(name, targets, rows, facts, before, load(), version) + "\n", flush=True)
 
 

@@ -33,8 +33,9 @@ pub enum Attribute {
     Ints(Vec<i64>),
     Floats(Vec<f32>),
     String(String),
+    Strings(Vec<String>),
     Tensor(Tensor<f32>),
-    /// An attribute zkinfer cannot read (STRINGS, TENSORS, GRAPH, SPARSE_TENSOR, a tensor of
+    /// An attribute zkinfer cannot read (TENSORS, GRAPH, SPARSE_TENSOR, a tensor of
     /// strings, ...), kept so that only an op that reads it fails: an unsupported op is
     /// named first. Holds the attribute's type and, for a tensor, why it could not be read.
     Unsupported(String),
@@ -226,6 +227,7 @@ fn attribute(a: &AttributeProto) -> Attribute {
         Ok(AttributeType::INTS) => Attribute::Ints(a.ints.clone()),
         Ok(AttributeType::FLOATS) => Attribute::Floats(a.floats.clone()),
         Ok(AttributeType::STRING) => Attribute::String(String::from_utf8_lossy(&a.s).into_owned()),
+        Ok(AttributeType::STRINGS) => Attribute::Strings(a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()),
         Ok(AttributeType::TENSOR) => match tensor(&a.t) {
             Ok(t) => Attribute::Tensor(t),
             Err(e) => Attribute::Unsupported(format!("TENSOR: {e}")),

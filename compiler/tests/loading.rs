@@ -288,12 +288,19 @@ fn int8_uint8_and_bool_constants_are_consumed_through_cast() {
 
 // ---------------------------------------------------------------- attributes and unsupported ops
 
+/// The tree ensemble that stood for an unsupported ai.onnx.ml op (zkinfer said "attribute
+/// 'nodes_modes' has an unsupported type", then "unsupported op") now reads, STRINGS attribute
+/// and all: one branch, `x0 <= 0.5`, to class 0 or class 1.
 #[test]
-fn a_tree_ensemble_is_an_unsupported_op_not_an_attribute_error() {
-    // What zkinfer said before: "attribute 'nodes_modes' has an unsupported type".
-    let err = parse(&read("unsupported/tree_ensemble.onnx")).unwrap_err();
-    assert!(matches!(&err, Error::UnsupportedOp { op, node, .. } if op == "ai.onnx.ml:TreeEnsembleClassifier" && node == "tree"), "{err}");
-    assert_mentions(&err.to_string(), &["unsupported op 'ai.onnx.ml:TreeEnsembleClassifier' at node 'tree'", "supported ops: ", "Gemm"]);
+fn a_tree_ensemble_reads_its_strings_attribute() {
+    let bytes = read("unsupported/tree_ensemble.onnx");
+    for (x0, class) in [(0.5f32, 0.0), (0.75, 1.0)] {
+        let input = vec![x0, 0.0, 0.0, 0.0];
+        let model = compile(&bytes, std::slice::from_ref(&input)).unwrap();
+        let (q, _) = model.evaluate(&model.quantize_input(&input).unwrap()).unwrap();
+        let probabilities = if class == 0.0 { [1.0, 0.0] } else { [0.0, 1.0] };
+        assert_eq!(q.iter().map(|t| t.data.iter().map(|v| model.dequantize(*v)).collect::<Vec<_>>()).collect::<Vec<_>>(), vec![vec![class], probabilities.to_vec()]);
+    }
 }
 
 #[test]
@@ -304,20 +311,20 @@ fn an_op_of_the_default_domain_with_a_strings_attribute_is_an_unsupported_op() {
 
 #[test]
 fn an_attribute_of_a_type_zkinfer_cannot_read_fails_only_where_an_op_reads_it() {
-    let strings = |name: &str| {
+    let tensors = |name: &str| {
         let mut a = AttributeProto::new();
         a.name = name.into();
-        a.type_ = AttributeType::STRINGS.into();
-        a.strings = vec![b"x".to_vec()];
+        a.type_ = AttributeType::TENSORS.into();
+        a.tensors = vec![Default::default()];
         a
     };
     // Relu reads no attribute: an unexpected one is ignored.
-    let relu = Onnx::new(&[1, 4]).node("Relu", "relu", &["input"], vec![strings("note")]).bytes("relu");
+    let relu = Onnx::new(&[1, 4]).node("Relu", "relu", &["input"], vec![tensors("note")]).bytes("relu");
     compile(&relu, &[]).unwrap();
     // Transpose reads perm.
-    let transpose = Onnx::new(&[1, 4]).node("Transpose", "t", &["input"], vec![strings("perm")]).bytes("t");
+    let transpose = Onnx::new(&[1, 4]).node("Transpose", "t", &["input"], vec![tensors("perm")]).bytes("t");
     let message = error_of(compile(&transpose, &[]));
-    assert_mentions(&message, &["node 't' (Transpose)", "attribute 'perm' should be a list of integers", "STRINGS"]);
+    assert_mentions(&message, &["node 't' (Transpose)", "attribute 'perm' should be a list of integers", "TENSORS"]);
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod product;
 mod resize;
 pub mod shape;
 mod slice;
+mod tree;
 
 use crate::arith::{Arith, Coef, Wire};
 use crate::onnx::{Attribute, RawNode};
@@ -162,6 +163,24 @@ impl NodeCtx<'_> {
         }
     }
 
+    pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, String> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(Attribute::Strings(v)) => Ok(Some(v.clone())),
+            Some(other) => Err(format!("attribute '{name}' should be a list of strings, found {other:?}")),
+        }
+    }
+
+    /// A list of floats given as `name`, or as the tensor `name_as_tensor` (ONNX-ML's doubles).
+    pub fn floats_or_tensor(&self, name: &str) -> Result<Option<Vec<f32>>, String> {
+        match (self.floats(name)?, self.attr(&format!("{name}_as_tensor"))) {
+            (Some(v), _) => Ok(Some(v)),
+            (None, None) => Ok(None),
+            (None, Some(Attribute::Tensor(t))) => Ok(Some(t.data.clone())),
+            (None, Some(other)) => Err(format!("attribute '{name}_as_tensor' should be a tensor, found {other:?}")),
+        }
+    }
+
     pub fn string(&self, name: &str) -> Result<Option<String>, String> {
         match self.attr(name) {
             None => Ok(None),
@@ -275,6 +294,8 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Tanh", nonlinear::tanh),
     ("Tile", shape::tile),
     ("Transpose", shape::transpose),
+    ("TreeEnsembleClassifier", tree::tree_ensemble_classifier),
+    ("TreeEnsembleRegressor", tree::tree_ensemble_regressor),
     ("Unsqueeze", shape::unsqueeze),
     ("Upsample", resize::upsample),
     ("Where", shape::where_),

@@ -1,0 +1,442 @@
+//! Tree ensembles: `ai.onnx.ml` TreeEnsembleClassifier and TreeEnsembleRegressor, as skl2onnx
+//! writes them for scikit-learn's decision trees, random forests, extra trees and gradient
+//! boosting, and onnxmltools for XGBoost and LightGBM.
+//!
+//! Each comparison is computed once for all the trees that make it: for the integer
+//! `d = T - x` (`x` the feature in fixed point, `T` the threshold held to the grid as the
+//! branch's mode asks), `[x <= T] = relu(d + 1) - relu(d)`, two exact element steps. A leaf is
+//! reached when every comparison on its path goes its way, that is when the sum over the path
+//! of each comparison (or its complement) is the path's length: `relu(sum - length + 1)` is the
+//! leaf's indicator, 0 or 1. Each score is then a dot product of the indicators with the leaves'
+//! weights at the fixed-point scale, plus the base value: no rescale, no product of computed
+//! values, no lookup but the range checks (and the post transform's).
+
+use super::{Constant, NodeCtx, Op};
+use crate::arith::{Arith, Coef, Dot, Wire};
+use crate::tensor::Tensor;
+use crate::Error;
+use std::collections::HashMap;
+use zkinfer_circuits::gadgets::{ElementOp, Function};
+
+/// When a branch goes to its true child: its feature `x` against its threshold `v`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Leq,
+    Lt,
+    Gte,
+    Gt,
+}
+
+impl Mode {
+    /// A node's mode; `None` for a leaf.
+    fn parse(mode: &str) -> Result<Option<Self>, String> {
+        Ok(Some(match mode {
+            "BRANCH_LEQ" => Mode::Leq,
+            "BRANCH_LT" => Mode::Lt,
+            "BRANCH_GTE" => Mode::Gte,
+            "BRANCH_GT" => Mode::Gt,
+            "LEAF" => return Ok(None),
+            other => return Err(format!("node mode {other} is not supported (BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT and LEAF are)")),
+        }))
+    }
+
+    /// The float semantics, as onnxruntime compares a float32 feature with a float32 threshold.
+    fn holds(self, x: f32, v: f32) -> bool {
+        match self {
+            Mode::Leq => x <= v,
+            Mode::Lt => x < v,
+            Mode::Gte => x >= v,
+            Mode::Gt => x > v,
+        }
+    }
+
+    /// The comparison on fixed-point features at scale `2^bits`: `(T, true_when_at_most)`,
+    /// the branch going true exactly when `x <= T` (or exactly when not). Exact for every
+    /// feature the grid holds: `x <= v` is `x <= floor(v 2^bits)`, `x < v` is
+    /// `x <= ceil(v 2^bits) - 1`, and the other two their complements.
+    fn threshold(self, v: f32, bits: u32) -> (i64, bool) {
+        let scaled = v as f64 * (1u64 << bits) as f64;
+        match self {
+            Mode::Leq => (scaled.floor() as i64, true),
+            Mode::Gt => (scaled.floor() as i64, false),
+            Mode::Lt => (scaled.ceil() as i64 - 1, true),
+            Mode::Gte => (scaled.ceil() as i64 - 1, false),
+        }
+    }
+}
+
+/// A leaf: the branches on its path from the root (indices into `branches`), each with the
+/// way the path goes (to the true child or not), and its votes (output, index into `weights`).
+#[derive(Debug)]
+struct Leaf {
+    path: Vec<(usize, bool)>,
+    votes: Vec<(usize, usize)>,
+}
+
+/// How a classifier's scores become its probabilities.
+#[derive(Debug)]
+enum Post {
+    /// One score `s` for two classes: `[1 - s, s]` (`complement`) or `[-s, s]`, then `post`.
+    Binary {
+        complement: bool,
+        post: Option<Box<dyn Op>>,
+    },
+    Classes {
+        post: Option<Box<dyn Op>>,
+    },
+}
+
+#[derive(Debug)]
+pub struct TreeEnsemble {
+    /// Per branch node: its feature and mode; its threshold is entry `i` of `thresholds`.
+    branches: Vec<(usize, Mode)>,
+    thresholds: Constant,
+    leaves: Vec<Leaf>,
+    weights: Constant,
+    /// Per score, added to it.
+    base: Option<Constant>,
+    scores: usize,
+    /// `None` for a regressor; a classifier's label is the ArgMax of its probabilities.
+    classifier: Option<(Post, Box<dyn Op>)>,
+}
+
+/// Each leaf's path from its tree's root, by (tree, node): its branches, each with the way the
+/// path goes.
+type Paths = HashMap<(i64, i64), Vec<(usize, bool)>>;
+
+/// The trees as `nodes_*` give them.
+struct Nodes {
+    /// Per branch node: its feature and mode, and its threshold.
+    branches: Vec<(usize, Mode)>,
+    thresholds: Vec<f32>,
+    paths: Paths,
+}
+
+fn nodes(ctx: &NodeCtx) -> Result<Nodes, String> {
+    let ints = |name: &str| ctx.ints(name)?.ok_or_else(|| format!("attribute '{name}' is required"));
+    let (trees, ids, features, yes, no) = (ints("nodes_treeids")?, ints("nodes_nodeids")?, ints("nodes_featureids")?, ints("nodes_truenodeids")?, ints("nodes_falsenodeids")?);
+    let modes = ctx.strings("nodes_modes")?.ok_or("attribute 'nodes_modes' is required")?;
+    let values = ctx.floats_or_tensor("nodes_values")?.ok_or("attribute 'nodes_values' is required")?;
+    let n = trees.len();
+    if [ids.len(), features.len(), yes.len(), no.len(), modes.len(), values.len()].iter().any(|&len| len != n) {
+        return Err(format!("the nodes_* attributes have different lengths ({n} tree ids, {} modes, {} values)", modes.len(), values.len()));
+    }
+    let index: HashMap<(i64, i64), usize> = (0..n).map(|i| ((trees[i], ids[i]), i)).collect();
+    if index.len() != n {
+        return Err("a (tree, node) pair appears twice in the nodes_* attributes".into());
+    }
+    let modes = modes.iter().map(|m| Mode::parse(m)).collect::<Result<Vec<_>, _>>()?;
+    // Each tree's root is its first node, as onnxruntime takes it.
+    let mut roots: Vec<usize> = Vec::new();
+    for i in 0..n {
+        if !roots.iter().any(|&r| trees[r] == trees[i]) {
+            roots.push(i);
+        }
+    }
+    let (mut branches, mut thresholds, mut paths) = (Vec::new(), Vec::new(), HashMap::new());
+    for root in roots {
+        // Depth first, each node with its path; a node seen twice (a cycle, or two parents)
+        // would be counted twice, so it is refused.
+        let mut seen = vec![false; n];
+        let mut stack = vec![(root, Vec::new())];
+        while let Some((i, path)) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(format!("node {} of tree {} is reached twice", ids[i], trees[i]));
+            }
+            let Some(mode) = modes[i] else {
+                paths.insert((trees[i], ids[i]), path);
+                continue;
+            };
+            let feature = usize::try_from(features[i]).map_err(|_| format!("node {} of tree {} reads feature {}", ids[i], trees[i], features[i]))?;
+            branches.push((feature, mode));
+            thresholds.push(values[i]);
+            let b = branches.len() - 1;
+            for (child, went) in [(yes[i], true), (no[i], false)] {
+                let c = *index.get(&(trees[i], child)).ok_or_else(|| format!("node {} of tree {} has no node {child} as a child", ids[i], trees[i]))?;
+                stack.push((c, [path.as_slice(), &[(b, went)]].concat()));
+            }
+        }
+    }
+    Ok(Nodes { branches, thresholds, paths })
+}
+
+/// The leaves' votes from `{prefix}_treeids`, `_nodeids`, `_ids` and `_weights` (`class` or
+/// `target`): `(leaves, weights)`, and the largest output id voted for.
+fn votes(ctx: &NodeCtx, prefix: &str, paths: Paths, scale: f64) -> Result<(Vec<Leaf>, Vec<f32>, usize), String> {
+    let ints = |name: &str| ctx.ints(&format!("{prefix}_{name}"))?.ok_or_else(|| format!("attribute '{prefix}_{name}' is required"));
+    let (trees, nodes, outputs) = (ints("treeids")?, ints("nodeids")?, ints("ids")?);
+    let weights = ctx.floats_or_tensor(&format!("{prefix}_weights"))?.ok_or_else(|| format!("attribute '{prefix}_weights' is required"))?;
+    if [nodes.len(), outputs.len(), weights.len()].iter().any(|&len| len != trees.len()) {
+        return Err(format!("the {prefix}_* attributes have different lengths"));
+    }
+    let mut order: Vec<(i64, i64)> = paths.keys().copied().collect();
+    order.sort_unstable();
+    let slot: HashMap<(i64, i64), usize> = order.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let mut leaves: Vec<Leaf> = order.iter().map(|k| Leaf { path: paths[k].clone(), votes: Vec::new() }).collect();
+    let mut most = 0;
+    for i in 0..trees.len() {
+        let leaf = *slot.get(&(trees[i], nodes[i])).ok_or_else(|| format!("a vote for node {} of tree {}, which is not a leaf", nodes[i], trees[i]))?;
+        let output = usize::try_from(outputs[i]).map_err(|_| format!("a vote for output {}", outputs[i]))?;
+        most = most.max(output);
+        leaves[leaf].votes.push((output, i));
+    }
+    Ok((leaves, weights.iter().map(|w| (*w as f64 * scale) as f32).collect(), most))
+}
+
+fn ensemble(ctx: &NodeCtx, prefix: &str, outputs: Option<usize>, average: bool) -> Result<(TreeEnsemble, usize), String> {
+    let Nodes { branches, thresholds, paths } = nodes(ctx)?;
+    let trees = ctx.ints("nodes_treeids")?.unwrap_or_default().into_iter().collect::<std::collections::HashSet<_>>().len();
+    let scale = if average { 1.0 / trees.max(1) as f64 } else { 1.0 };
+    let (leaves, weights, most) = votes(ctx, prefix, paths, scale)?;
+    let scores = outputs.unwrap_or(most + 1).max(most + 1);
+    let base = ctx.floats_or_tensor("base_values")?.filter(|b| !b.is_empty());
+    let base = match base {
+        Some(b) if b.len() == scores || b.len() == 1 => Some(ctx.param(Tensor::new(vec![b.len()], b))?),
+        Some(b) => return Err(format!("{} base values for {scores} scores", b.len())),
+        None => None,
+    };
+    let ensemble = TreeEnsemble {
+        thresholds: ctx.param(Tensor::new(vec![thresholds.len()], thresholds))?,
+        weights: ctx.param(Tensor::new(vec![weights.len()], weights))?,
+        branches,
+        leaves,
+        base,
+        scores,
+        classifier: None,
+    };
+    Ok((ensemble, trees))
+}
+
+/// `TreeEnsembleRegressor`: SUM or AVERAGE over the trees, no post transform.
+pub fn tree_ensemble_regressor(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if let Some(t) = ctx.string("post_transform")?.filter(|t| t != "NONE") {
+        return Err(format!("post_transform = {t} is not supported"));
+    }
+    let average = match ctx.string("aggregate_function")?.as_deref() {
+        None | Some("SUM") => false,
+        Some("AVERAGE") => true,
+        Some(other) => return Err(format!("aggregate_function = {other} is not supported (SUM and AVERAGE are)")),
+    };
+    let targets = ctx.int("n_targets", 1)?;
+    let targets = usize::try_from(targets).ok().filter(|t| *t >= 1).ok_or_else(|| format!("n_targets = {targets}"))?;
+    let (ensemble, _) = ensemble(ctx, "target", Some(targets), average)?;
+    if ensemble.scores != targets {
+        return Err(format!("a vote for target {} of {targets}", ensemble.scores - 1));
+    }
+    Ok(Box::new(ensemble))
+}
+
+/// `TreeEnsembleClassifier`: the class scores, their post transform (none, LOGISTIC or
+/// SOFTMAX), and the label, the class of the highest probability. Two outputs: the label and
+/// the probabilities. With votes for one class only and two classes (binary gradient boosting,
+/// XGBoost), the score `s` stands for `[1 - s, s]` (no transform) or `[-s, s]`, as onnxruntime
+/// reads it. Class labels must be the integers 0..C.
+pub fn tree_ensemble_classifier(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if ctx.node.attributes.contains_key("classlabels_strings") {
+        return Err("string class labels are not supported (train on integer targets)".into());
+    }
+    let labels = ctx.ints("classlabels_int64s")?.ok_or("attribute 'classlabels_int64s' is required")?;
+    let classes = labels.len();
+    if classes < 2 || labels != (0..classes as i64).collect::<Vec<_>>() {
+        return Err(format!("class labels {labels:?}: only 0..C for at least two classes are supported"));
+    }
+    let transform = ctx.string("post_transform")?;
+    let post = match transform.as_deref() {
+        None | Some("NONE") => None,
+        Some("LOGISTIC") => Some(super::nonlinear::lookup(Function::Sigmoid)),
+        Some("SOFTMAX") => Some(super::nonlinear::softmax_along(-1)),
+        Some(other) => return Err(format!("post_transform = {other} is not supported (NONE, LOGISTIC and SOFTMAX are)")),
+    };
+    let class_ids: std::collections::HashSet<i64> = ctx.ints("class_ids")?.unwrap_or_default().into_iter().collect();
+    let binary = class_ids.len() == 1;
+    let (mut ensemble, _) = ensemble(ctx, "class", Some(if binary { 1 } else { classes }), false)?;
+    let post = match binary {
+        true if classes == 2 => Post::Binary { complement: post.is_none(), post },
+        true => return Err(format!("votes for one class of {classes}: only two classes can be read from one score")),
+        false if ensemble.scores == classes => Post::Classes { post },
+        false => return Err(format!("a vote for class {} of {classes}", ensemble.scores - 1)),
+    };
+    ensemble.classifier = Some((post, super::nonlinear::argmax_along(-1)));
+    Ok(Box::new(ensemble))
+}
+
+impl TreeEnsemble {
+    fn rows_and_features(&self, input: &[usize]) -> Result<(usize, usize), String> {
+        let [rows, features] = input else {
+            return Err(format!("input {input:?}: a tree ensemble takes [N, features]"));
+        };
+        match self.branches.iter().map(|(f, _)| *f).max() {
+            Some(f) if f >= *features => Err(format!("a node reads feature {f} of {features}")),
+            _ => Ok((*rows, *features)),
+        }
+    }
+
+    /// The scores per row, `[N, scores]`: each comparison once per row (per branch under
+    /// private parameters, whose thresholds the verifying key must not reveal as equal), the
+    /// leaves' indicators, and one dot product per score.
+    fn scores(&self, arith: &mut dyn Arith, x: &Tensor<Wire>) -> Result<Tensor<Wire>, Error> {
+        let (rows, features) = self.rows_and_features(&x.shape).map_err(Error::Shape)?;
+        let shape = arith.shape();
+        let bits = shape.scale_bits;
+        // Per branch: its comparison (an index into `compared`) and whether the branch goes
+        // true when `x <= T`.
+        let mut compared: Vec<(usize, usize, i64)> = Vec::new();
+        let mut slot: HashMap<(usize, i64), usize> = HashMap::new();
+        let mut branch_of = Vec::with_capacity(self.branches.len());
+        for (b, &(feature, mode)) in self.branches.iter().enumerate() {
+            let (t, at_most) = mode.threshold(self.thresholds.values.data[b], bits);
+            let key = if shape.private_params { (b, 0) } else { (feature, t) };
+            let c = *slot.entry(key).or_insert_with(|| {
+                compared.push((b, feature, t));
+                compared.len() - 1
+            });
+            branch_of.push((c, at_most));
+        }
+        let one = arith.constant(1)?;
+        let mut scores = Vec::with_capacity(rows * self.scores);
+        for row in 0..rows {
+            // d + 1 = T + 1 - x per comparison, then relu(d + 1) and relu(d) + 1.
+            let shifted = arith.dot(
+                compared
+                    .iter()
+                    .map(|&(b, feature, t)| Dot {
+                        inputs: vec![x.data[row * features + feature].clone()],
+                        weights: vec![Coef::Const(-1)],
+                        bias: self.thresholds.coef_with(b, t + 1),
+                    })
+                    .collect(),
+            )?;
+            let relu = ElementOp { rescale: false, relu: true };
+            let above = arith.element(relu, shifted.iter().map(|d| (d.clone(), None)).collect())?;
+            let at = arith.element(relu, shifted.into_iter().map(|d| (d, Some(one.clone()))).collect())?;
+            // [x <= T] = above - at + 1; the leaf's sum less its length, plus one.
+            let mut by_length: std::collections::BTreeMap<usize, Vec<(usize, Dot)>> = Default::default();
+            for (l, leaf) in self.leaves.iter().enumerate() {
+                let (mut inputs, mut weights, mut bias) = (Vec::new(), Vec::new(), 1 - leaf.path.len() as i64);
+                for &(b, went) in &leaf.path {
+                    let (c, at_most) = branch_of[b];
+                    // The comparison itself where the path goes the way `x <= T` sends it,
+                    // its complement otherwise.
+                    let sign = if went == at_most { 1 } else { -1 };
+                    inputs.extend([above[c].clone(), at[c].clone()]);
+                    weights.extend([Coef::Const(sign), Coef::Const(-sign)]);
+                    bias += if sign == 1 { 1 } else { 0 };
+                }
+                by_length.entry(leaf.path.len()).or_default().push((l, Dot { inputs, weights, bias: Coef::Const(bias) }));
+            }
+            let mut reached: Vec<Option<Wire>> = vec![None; self.leaves.len()];
+            for (length, dots) in by_length {
+                let (ids, dots): (Vec<usize>, Vec<Dot>) = dots.into_iter().unzip();
+                // Each comparison is 0 or 1, which the intervals cannot see from above - at.
+                let sums = arith.dot(dots)?;
+                let sums = arith.assume(sums, 1 - length as i64, 1)?;
+                let leaves = arith.element(relu, sums.into_iter().map(|s| (s, None)).collect())?;
+                for (l, w) in ids.into_iter().zip(leaves) {
+                    reached[l] = Some(w);
+                }
+            }
+            let reached: Vec<Wire> = reached.into_iter().map(|w| w.expect("every leaf has a path length")).collect();
+            let mut dots: Vec<Dot> = (0..self.scores)
+                .map(|s| Dot { inputs: vec![], weights: vec![], bias: self.base.as_ref().map_or(Coef::Const(0), |b| b.coef(if b.values.len() == 1 { 0 } else { s }, bits)) })
+                .collect();
+            for (leaf, indicator) in self.leaves.iter().zip(&reached) {
+                for &(output, w) in &leaf.votes {
+                    dots[output].inputs.push(indicator.clone());
+                    dots[output].weights.push(self.weights.coef(w, bits));
+                }
+            }
+            scores.extend(arith.dot(dots)?);
+        }
+        Ok(Tensor::new(vec![rows, self.scores], scores))
+    }
+
+    fn scores_float(&self, x: &Tensor<f32>) -> Result<Tensor<f32>, Error> {
+        let (rows, features) = self.rows_and_features(&x.shape).map_err(Error::Shape)?;
+        let mut out = Vec::with_capacity(rows * self.scores);
+        for row in x.data.chunks(features).take(rows) {
+            let mut scores: Vec<f64> = (0..self.scores).map(|s| self.base.as_ref().map_or(0.0, |b| b.values.data[if b.values.len() == 1 { 0 } else { s }] as f64)).collect();
+            let holds = |b: usize| {
+                let (feature, mode) = self.branches[b];
+                mode.holds(row[feature], self.thresholds.values.data[b])
+            };
+            for leaf in self.leaves.iter().filter(|leaf| leaf.path.iter().all(|&(b, went)| holds(b) == went)) {
+                for &(output, w) in &leaf.votes {
+                    scores[output] += self.weights.values.data[w] as f64;
+                }
+            }
+            out.extend(scores.into_iter().map(|s| s as f32));
+        }
+        Ok(Tensor::new(vec![rows, self.scores], out))
+    }
+
+    /// The label and probabilities from the scores, flat (as LinearClassifier gives them).
+    fn classify<T: Clone>(
+        post: &Post,
+        label: &dyn Op,
+        scores: Tensor<T>,
+        mut negate: impl FnMut(Tensor<T>, bool) -> Result<Tensor<T>, Error>,
+        mut apply: impl FnMut(&dyn Op, &[&Tensor<T>]) -> Result<Tensor<T>, Error>,
+    ) -> Result<Tensor<T>, Error> {
+        let (scores, post) = match post {
+            Post::Classes { post } => (scores, post),
+            Post::Binary { complement, post } => {
+                let rows = scores.shape[0];
+                let other = negate(scores.clone(), *complement)?;
+                let data = other.data.into_iter().zip(scores.data).flat_map(|(a, b)| [a, b]).collect();
+                (Tensor::new(vec![rows, 2], data), post)
+            }
+        };
+        let probabilities = match post {
+            Some(post) => apply(post.as_ref(), &[&scores])?,
+            None => scores,
+        };
+        let label = apply(label, &[&probabilities])?;
+        let data: Vec<T> = label.data.into_iter().chain(probabilities.data).collect();
+        Ok(Tensor::new(vec![data.len()], data))
+    }
+}
+
+impl Op for TreeEnsemble {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let shapes = self.output_shapes(inputs)?;
+        Ok(match shapes.len() {
+            1 => shapes[0].clone(),
+            _ => vec![shapes.iter().map(|s| s.iter().product::<usize>()).sum()],
+        })
+    }
+
+    fn output_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
+        let (rows, _) = self.rows_and_features(inputs[0])?;
+        Ok(match &self.classifier {
+            None => vec![vec![rows, self.scores]],
+            Some((Post::Binary { .. }, _)) => vec![vec![rows], vec![rows, 2]],
+            Some((Post::Classes { .. }, _)) => vec![vec![rows], vec![rows, self.scores]],
+        })
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let scores = self.scores(arith, inputs[0])?;
+        let Some((post, label)) = &self.classifier else { return Ok(scores) };
+        let one = 1i64 << arith.shape().scale_bits;
+        let arith = std::cell::RefCell::new(arith);
+        let negate = |s: Tensor<Wire>, complement: bool| -> Result<Tensor<Wire>, Error> {
+            let dots = s.data.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(-1)], bias: Coef::Const(if complement { one } else { 0 }) }).collect();
+            Ok(Tensor::new(s.shape, arith.borrow_mut().dot(dots)?))
+        };
+        Self::classify(post, label.as_ref(), scores, negate, |op, x| op.apply(&mut **arith.borrow_mut(), x))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let scores = self.scores_float(inputs[0])?;
+        let Some((post, label)) = &self.classifier else { return Ok(scores) };
+        let negate = |s: Tensor<f32>, complement: bool| Ok(Tensor::new(s.shape, s.data.into_iter().map(|v| if complement { 1.0 - v } else { -v }).collect()));
+        Self::classify(post, label.as_ref(), scores, negate, |op, x| op.eval_float(x))
+    }
+
+    fn functions(&self) -> u32 {
+        match &self.classifier {
+            Some((Post::Binary { post: Some(post), .. } | Post::Classes { post: Some(post) }, _)) => post.functions(),
+            _ => 0,
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Tree ensembles (`ai.onnx.ml` TreeEnsembleClassifier and TreeEnsembleRegressor): ensembles
+//! built by hand whose outputs are known (every branch mode, features exactly at a threshold, a
+//! tree that is one leaf, base values, AVERAGE, the binary score of gradient boosting), in the
+//! mock prover, with a changed output refused; and the real exports (skl2onnx's trees, forests
+//! and gradient boosting, XGBoost and LightGBM through onnxmltools) predicting onnxruntime's
+//! class on the 100 held-out digits.
+
+mod common;
+
+use common::*;
+use onnx_protobuf::attribute_proto::AttributeType;
+use onnx_protobuf::AttributeProto;
+use zkinfer_compiler::Model;
+
+fn floats_attribute(name: &str, v: &[f32]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.type_ = AttributeType::FLOATS.into();
+    a.floats = v.to_vec();
+    a
+}
+
+fn strings_attribute(name: &str, v: &[&str]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.type_ = AttributeType::STRINGS.into();
+    a.strings = v.iter().map(|s| s.as_bytes().to_vec()).collect();
+    a
+}
+
+/// One node of a hand-built ensemble: (tree, node, mode, feature, threshold, true child,
+/// false child).
+type Node = (i64, i64, &'static str, i64, f32, i64, i64);
+
+/// Four trees over two features: every branch mode, and a tree that is a single leaf.
+const NODES: [Node; 12] = [
+    (0, 0, "BRANCH_LEQ", 0, 0.5, 1, 2),
+    (0, 1, "LEAF", 0, 0.0, 0, 0),
+    (0, 2, "LEAF", 0, 0.0, 0, 0),
+    (1, 0, "BRANCH_LT", 1, 0.25, 1, 2),
+    (1, 1, "LEAF", 0, 0.0, 0, 0),
+    (1, 2, "LEAF", 0, 0.0, 0, 0),
+    (2, 0, "BRANCH_GTE", 0, -0.5, 1, 2),
+    (2, 1, "BRANCH_GT", 1, 0.75, 3, 4),
+    (2, 2, "LEAF", 0, 0.0, 0, 0),
+    (2, 3, "LEAF", 0, 0.0, 0, 0),
+    (2, 4, "LEAF", 0, 0.0, 0, 0),
+    (3, 0, "LEAF", 0, 0.0, 0, 0),
+];
+
+/// The leaves' votes: (tree, node, weight).
+const VOTES: [(i64, i64, f32); 8] = [(0, 1, 1.0), (0, 2, 2.0), (1, 1, 10.0), (1, 2, 20.0), (2, 2, 300.0), (2, 3, 100.0), (2, 4, 200.0), (3, 0, 0.125)];
+
+fn node_attributes() -> Vec<AttributeProto> {
+    let column = |f: fn(&Node) -> i64| NODES.iter().map(f).collect::<Vec<_>>();
+    vec![
+        ints_attribute("nodes_treeids", &column(|n| n.0)),
+        ints_attribute("nodes_nodeids", &column(|n| n.1)),
+        strings_attribute("nodes_modes", &NODES.iter().map(|n| n.2).collect::<Vec<_>>()),
+        ints_attribute("nodes_featureids", &column(|n| n.3)),
+        floats_attribute("nodes_values", &NODES.iter().map(|n| n.4).collect::<Vec<_>>()),
+        ints_attribute("nodes_truenodeids", &column(|n| n.5)),
+        ints_attribute("nodes_falsenodeids", &column(|n| n.6)),
+    ]
+}
+
+/// The nodes and the votes of a regressor of one target.
+fn regressor() -> Vec<AttributeProto> {
+    let mut attributes = node_attributes();
+    attributes.extend([
+        ints_attribute("target_treeids", &VOTES.map(|v| v.0)),
+        ints_attribute("target_nodeids", &VOTES.map(|v| v.1)),
+        ints_attribute("target_ids", &[0; 8]),
+        floats_attribute("target_weights", &VOTES.map(|v| v.2)),
+    ]);
+    attributes
+}
+
+/// Each tree's vote for `x`, walked from the root as onnxruntime does.
+fn walk(x: [f32; 2]) -> Vec<f64> {
+    (0..4)
+        .map(|tree| {
+            let mut node = 0;
+            loop {
+                let n = NODES.iter().find(|n| n.0 == tree && n.1 == node).unwrap();
+                let v = x[n.3 as usize];
+                node = match n.2 {
+                    "LEAF" => return VOTES.iter().find(|w| w.0 == tree && w.1 == node).unwrap().2 as f64,
+                    "BRANCH_LEQ" if v <= n.4 => n.5,
+                    "BRANCH_LT" if v < n.4 => n.5,
+                    "BRANCH_GTE" if v >= n.4 => n.5,
+                    "BRANCH_GT" if v > n.4 => n.5,
+                    _ => n.6,
+                };
+            }
+        })
+        .collect()
+}
+
+/// Features at the thresholds, either side of them, and beyond.
+const INPUTS: [[f32; 2]; 6] = [[0.5, 0.25], [0.5, 0.75], [-0.5, 0.8], [0.51, -1.0], [-0.75, 0.24], [2.0, 3.0]];
+
+fn run(model: &Model, x: &[f32]) -> Vec<Vec<f64>> {
+    let q = model.quantize_input(x).unwrap();
+    mock_prove(model, &q).unwrap();
+    let (outputs, _) = model.evaluate(&q).unwrap();
+    outputs.iter().map(|t| t.data.iter().map(|v| model.dequantize(*v)).collect()).collect()
+}
+
+#[test]
+fn a_regressor_follows_every_branch_mode() {
+    for aggregate in ["SUM", "AVERAGE"] {
+        let mut attributes = regressor();
+        attributes.extend([floats_attribute("base_values", &[0.5]), string_attribute("aggregate_function", aggregate)]);
+        let bytes = Onnx::new(&[1, 2]).node("TreeEnsembleRegressor", "out", &["input"], attributes).bytes("out");
+        for x in INPUTS {
+            let model = compile(&bytes, &[x.to_vec()]).unwrap();
+            let votes: f64 = walk(x).iter().sum();
+            let expected = 0.5 + if aggregate == "SUM" { votes } else { votes / 4.0 };
+            let got = run(&model, &x)[0][0];
+            // The weights over 4 are off the 2^-8 grid by at most half a step each.
+            assert!((got - expected).abs() <= 4.0 / 512.0, "{aggregate} {x:?}: {got}, expected {expected}");
+            assert_eq!(model.evaluate_float(&x).unwrap()[0].data, vec![expected as f32], "{aggregate} {x:?}");
+        }
+    }
+}
+
+/// Gradient boosting's binary form: votes for one class, two class labels, LOGISTIC: the
+/// probabilities are `[sigmoid(-s), sigmoid(s)]`, the label the larger's class.
+#[test]
+fn a_binary_classifier_reads_one_score_as_two() {
+    let mut attributes = node_attributes();
+    let scaled = VOTES.map(|v| v.2 / 100.0);
+    attributes.extend([
+        ints_attribute("class_treeids", &VOTES.map(|v| v.0)),
+        ints_attribute("class_nodeids", &VOTES.map(|v| v.1)),
+        ints_attribute("class_ids", &[0; 8]),
+        floats_attribute("class_weights", &scaled),
+        floats_attribute("base_values", &[-2.0]),
+        ints_attribute("classlabels_int64s", &[0, 1]),
+        string_attribute("post_transform", "LOGISTIC"),
+    ]);
+    let bytes = Onnx::new(&[1, 2])
+        .node_with_outputs("TreeEnsembleClassifier", "trees", &["input"], &["label", "probabilities"], attributes)
+        .bytes_with_outputs(&["label", "probabilities"]);
+    let mut labels = [0, 0];
+    for x in INPUTS {
+        let model = compile(&bytes, &[x.to_vec()]).unwrap();
+        let s = -2.0 + walk(x).iter().sum::<f64>() / 100.0;
+        let p = 1.0 / (1.0 + (-s).exp());
+        let outputs = run(&model, &x);
+        let label = (p > 0.5) as usize;
+        labels[label] += 1;
+        assert_eq!(outputs[0], vec![label as f64], "{x:?}");
+        for (got, want) in outputs[1].iter().zip([1.0 - p, p]) {
+            assert!((got - want).abs() < 0.01, "{x:?}: {:?}, expected {}", outputs[1], p);
+        }
+        for i in 0..3 {
+            assert!(!failures_after_changing_output(&model, &model.quantize_input(&x).unwrap(), i).is_empty(), "output {i} changed");
+        }
+    }
+    assert!(labels[0] > 0 && labels[1] > 0, "both classes: {labels:?}");
+}
+
+/// A vote for a branch node, a child that does not exist and an unknown mode are refused by
+/// name.
+#[test]
+fn malformed_ensembles_are_refused_by_name() {
+    let modes = ["BRANCH_EQ", "LEAF", "LEAF", "BRANCH_LT", "LEAF", "LEAF", "BRANCH_GTE", "BRANCH_GT", "LEAF", "LEAF", "LEAF", "LEAF"];
+    let cases = [
+        (ints_attribute("target_nodeids", &[0, 2, 1, 2, 2, 3, 4, 0]), "a vote for node 0 of tree 0, which is not a leaf"),
+        (ints_attribute("nodes_falsenodeids", &[9, 0, 0, 2, 0, 0, 2, 4, 0, 0, 0, 0]), "node 0 of tree 0 has no node 9 as a child"),
+        (strings_attribute("nodes_modes", &modes), "node mode BRANCH_EQ is not supported"),
+    ];
+    for (changed, message) in cases {
+        let mut attributes = regressor();
+        let slot = attributes.iter().position(|a| a.name == changed.name).unwrap();
+        attributes[slot] = changed;
+        let bytes = Onnx::new(&[1, 2]).node("TreeEnsembleRegressor", "out", &["input"], attributes).bytes("out");
+        let err = compile(&bytes, &[vec![0.0, 0.0]]).unwrap_err().to_string();
+        assert!(err.contains("(TreeEnsembleRegressor)") && err.contains(message), "{err}");
+    }
+}
+
+/// The real exports give onnxruntime's class on at least 99 of the 100 held-out digits
+/// (`test_predictions.json`), compiled as `zkinfer compile --calibration input.json` does.
+#[test]
+fn exported_ensembles_predict_onnxruntimes_class() {
+    for name in ["sk_tree", "sk_forest", "sk_gboost", "sk_gboost_binary", "xgb_classifier", "lgbm_classifier"] {
+        let folder = format!("exports/{name}");
+        let bytes = fixture_bytes(&format!("{folder}/model.onnx"));
+        let model = Model::from_onnx(&bytes, zkinfer_compiler::compile(&bytes, &options(16), &[fixture_input(&folder)]).unwrap().0).unwrap();
+        let held_out: serde_json::Value = serde_json::from_str(&fixture(&format!("{folder}/test_predictions.json"))).unwrap();
+        let inputs = held_out["inputs"].as_array().unwrap();
+        let predictions = held_out["predictions"].as_array().unwrap();
+        let agree = inputs
+            .iter()
+            .zip(predictions)
+            .filter(|(x, p)| {
+                let x: Vec<f32> = x.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+                let (outputs, _) = model.evaluate(&model.quantize_input(&x).unwrap()).unwrap();
+                model.dequantize(outputs[0].data[0]) == p.as_f64().unwrap()
+            })
+            .count();
+        assert!(agree >= 99 && inputs.len() == 100, "{name}: {agree} of {} agree", inputs.len());
+    }
+}
