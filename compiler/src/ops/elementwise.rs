@@ -166,9 +166,20 @@ pub fn clip(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Clip { min: bound("min", 1)?, max: bound("max", 2)? }))
 }
 
+/// Which entries each output of an [`Affine`] reads: its shape, and per output the input's,
+/// the weight's and the bias's entry.
+struct AffineIndices {
+    shape: Vec<usize>,
+    x: Vec<usize>,
+    weight: Vec<usize>,
+    bias: Vec<usize>,
+}
+
 impl Affine {
-    /// For each element of `shape`, the entries of the weight and the bias it uses.
-    fn indices(&self, shape: &[usize]) -> Result<(Vec<usize>, Vec<usize>), String> {
+    /// For an input of shape `shape`: numpy's broadcast of the input, the weight and the bias
+    /// (a constant of more axes than the input widens the output, as a bias `[1, 1, n]` added to
+    /// `[1, n]` does), or the input's own shape per channel.
+    fn indices(&self, shape: &[usize]) -> Result<AffineIndices, String> {
         if self.per_channel {
             let channels = self.weight.values.len();
             if shape.len() < 2 || shape[1] != channels {
@@ -176,47 +187,45 @@ impl Affine {
             }
             let inner: usize = shape[2..].iter().product();
             let index: Vec<usize> = (0..shape.iter().product()).map(|i| (i / inner) % channels).collect();
-            Ok((index.clone(), index))
+            let x = (0..index.len()).collect();
+            Ok(AffineIndices { shape: shape.to_vec(), x, weight: index.clone(), bias: index })
         } else {
-            Ok((broadcast(&self.weight.values.shape, shape)?, broadcast(&self.bias.values.shape, shape)?))
+            let out = crate::tensor::broadcast_shape(&[shape, &self.weight.values.shape, &self.bias.values.shape])?;
+            Ok(AffineIndices { x: broadcast(shape, &out)?, weight: broadcast(&self.weight.values.shape, &out)?, bias: broadcast(&self.bias.values.shape, &out)?, shape: out })
         }
     }
 }
 
 impl Op for Affine {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        self.indices(inputs[0])?;
-        Ok(inputs[0].to_vec())
+        Ok(self.indices(inputs[0])?.shape)
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let (weights, biases) = self.indices(&x.shape).map_err(Error::Shape)?;
+        let at = self.indices(&x.shape).map_err(Error::Shape)?;
         let s = arith.shape().scale_bits;
         let (weight_bits, bias_bits) = if self.rescale { (s, 2 * s) } else { (0, s) };
-        let products = x
-            .data
-            .iter()
-            .zip(weights.iter().zip(&biases))
-            .map(|(x, (&w, &b))| Dot { inputs: vec![x.clone()], weights: vec![self.weight.coef(w, weight_bits)], bias: self.bias.coef(b, bias_bits) })
+        let products = (0..at.x.len())
+            .map(|i| Dot { inputs: vec![x.data[at.x[i]].clone()], weights: vec![self.weight.coef(at.weight[i], weight_bits)], bias: self.bias.coef(at.bias[i], bias_bits) })
             .collect();
         let mut out = arith.dot(products)?;
         if self.rescale || self.relu {
             let op = ElementOp { rescale: self.rescale, relu: self.relu };
             out = arith.element(op, out.into_iter().map(|v| (v, None)).collect())?;
         }
-        Ok(Tensor::new(x.shape.clone(), out))
+        Ok(Tensor::new(at.shape, out))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         let x = inputs[0];
-        let (weights, biases) = self.indices(&x.shape).map_err(Error::Shape)?;
+        let at = self.indices(&x.shape).map_err(Error::Shape)?;
         let (w, b) = (&self.weight.values.data, &self.bias.values.data);
-        let out = x.data.iter().zip(weights.iter().zip(&biases)).map(|(x, (&i, &j))| {
-            let y = *x as f64 * w[i] as f64 + b[j] as f64;
+        let out = (0..at.x.len()).map(|i| {
+            let y = x.data[at.x[i]] as f64 * w[at.weight[i]] as f64 + b[at.bias[i]] as f64;
             (if self.relu { y.max(0.0) } else { y }) as f32
         });
-        Ok(Tensor::new(x.shape.clone(), out.collect()))
+        Ok(Tensor::new(at.shape, out.collect()))
     }
 
     fn epilogue(&self) -> Option<Epilogue<'_>> {

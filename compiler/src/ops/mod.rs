@@ -11,6 +11,7 @@ mod norm;
 mod pad;
 mod pool;
 mod product;
+mod recurrent;
 mod resize;
 pub mod shape;
 mod slice;
@@ -251,11 +252,13 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Expand", shape::expand),
     ("Flatten", shape::flatten),
     ("Gather", shape::gather),
+    ("GRU", recurrent::gru),
     ("Gemm", gemm::gemm),
     ("GlobalAveragePool", pool::global_average_pool),
     ("HardSigmoid", elementwise::hard_sigmoid),
     ("HardSwish", elementwise::hard_swish),
     ("Identity", shape::identity),
+    ("LSTM", recurrent::lstm),
     ("LayerNormalization", norm::layer_norm),
     ("LeakyRelu", nonlinear::leaky_relu),
     ("LinearClassifier", ml::linear_classifier),
@@ -270,6 +273,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Pad", pad::pad),
     ("Pow", norm::pow),
     ("Reciprocal", product::reciprocal),
+    ("RNN", recurrent::rnn),
     ("ReduceL1", pool::reduce_l1),
     ("ReduceL2", pool::reduce_l2),
     ("ReduceMax", pool::reduce_max),
