@@ -39,11 +39,13 @@ pub fn slice(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 impl Slice {
     /// Per input axis, the input index of each output position, as ONNX defines it: negative
     /// starts and ends count from the end, then are clamped to the axis (to `[0, n]` for a
-    /// positive step, `[0, n - 1]` and `[-1, n - 1]` for a negative one).
-    fn sources(&self, shape: &[usize]) -> Result<Vec<Vec<Option<usize>>>, String> {
+    /// positive step, `[0, n - 1]` and `[-1, n - 1]` for a negative one). With them, where an
+    /// axis is sliced to nothing, which.
+    fn sources(&self, shape: &[usize]) -> Result<Sources, String> {
         let rank = shape.len();
         let mut sources: Vec<Vec<Option<usize>>> = shape.iter().map(|&n| (0..n).map(Some).collect()).collect();
         let mut sliced = vec![false; rank];
+        let mut nothing = None;
         for k in 0..self.starts.len() {
             let d = match &self.axes {
                 Some(axes) => axis(axes[k], rank)?,
@@ -64,24 +66,33 @@ impl Slice {
                 (end.clamp(-1, n - 1) + 1..=start.clamp(0, n - 1)).rev().step_by(stride).map(|i| Some(i as usize)).collect()
             };
             if indices.is_empty() {
-                return Err(format!("the slice of axis {d} (size {n}) from {} to {} by {step} selects nothing", self.starts[k], self.ends[k]));
+                nothing.get_or_insert_with(|| format!("the slice of axis {d} (size {n}) from {} to {} by {step} selects nothing", self.starts[k], self.ends[k]));
             }
             sources[d] = indices;
         }
-        Ok(sources)
+        Ok((sources, nothing))
     }
 
     fn select<T: Clone>(&self, x: &Tensor<T>) -> Result<Tensor<T>, Error> {
-        Ok(gather(x, &self.sources(&x.shape).map_err(Error::Shape)?, None))
+        Ok(gather(x, &self.sources(&x.shape).map_err(Error::Shape)?.0, None))
     }
 }
 
+/// Per axis the input index of each output position, and the first axis sliced to nothing.
+type Sources = (Vec<Vec<Option<usize>>>, Option<String>);
+
 impl Op for Slice {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        Ok(self.sources(inputs[0])?.iter().map(Vec::len).collect())
+        Ok(self.sources(inputs[0])?.0.iter().map(Vec::len).collect())
     }
 
+    /// A computed tensor sliced to nothing is refused: no op after it could use it. (Shape
+    /// arithmetic may slice a constant to nothing, as `nn.Unflatten`'s export does with the
+    /// shape's empty tail; folding takes that.)
     fn apply(&self, _: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        if let Some(nothing) = self.sources(&inputs[0].shape).map_err(Error::Shape)?.1 {
+            return Err(Error::Shape(nothing));
+        }
         self.select(inputs[0])
     }
 
