@@ -171,7 +171,8 @@ impl Model {
         }
 
         let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        for name in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).flat_map(|(r, _)| &r.inputs).chain(&graph.outputs) {
+        // An omitted optional input is an empty name, which names no output.
+        for name in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).flat_map(|(r, _)| &r.inputs).chain(&graph.outputs).filter(|n| !n.is_empty()) {
             *uses.entry(name.as_str()).or_default() += 1;
         }
         if settings.input_visibility.len() != graph.inputs.len() {
@@ -529,6 +530,11 @@ impl Model {
     pub fn uses_functions(&self) -> bool {
         self.nodes.iter().any(|n| n.op.functions() != 0)
     }
+
+    /// Whether some op range checks values at the products' scale (see `Op::checks_products`).
+    fn checks_products(&self) -> bool {
+        self.nodes.iter().any(|n| n.op.checks_products())
+    }
 }
 
 /// What `compile` chooses the width for when none is given.
@@ -755,7 +761,11 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         // value the samples reached.
         let range = |m: usize| 1i64 << (m * limb_bits as usize - 1);
         let (limbs, bounded) = match calibration.is_empty() {
-            true => (Some(((scale + 16).div_ceil(limb_bits) as usize).max(2)), Err("without --calibration there are no input ranges to bound".to_string())),
+            // Values up to 2^16 in real units: at 2^-s, or at 2^-2s where an op compares products.
+            true => {
+                let bits = scale + 16 + if probe.checks_products() { scale } else { 0 };
+                (Some((bits.div_ceil(limb_bits) as usize).max(2)), Err("without --calibration there are no input ranges to bound".to_string()))
+            }
             false => {
                 let mut bounded = Err(String::new());
                 let sound = (2..=widest(limb_bits)).find(|&m| {
@@ -825,7 +835,13 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
             }
         }
     }
-    best.ok_or_else(|| first_error.expect("every scale has a limb width"))
+    let (settings, mut report) = best.ok_or_else(|| first_error.expect("every scale has a limb width"))?;
+    // A narrower limb samples the function tables differently: the error the report gives is
+    // the chosen circuit's.
+    if functions && settings.limb_bits != probe.settings.limb_bits && !calibration.is_empty() {
+        report.accuracy = Some(Model::from_onnx(bytes, settings.clone())?.accuracy(&calibration)?);
+    }
+    Ok((settings, report))
 }
 
 /// The limb widths worth laying out for a scale: one limb holding a rescale's remainder up to

@@ -131,3 +131,12 @@ fn by_hand(x: &[f32]) -> Vec<f64> {
     }
     out
 }
+
+/// Without calibration the range is sized for values up to 2^16 in real units: at the products'
+/// scale too where a pool compares the Conv's accumulators, so large windows still prove.
+#[test]
+fn an_uncalibrated_fused_pool_holds_its_accumulators() {
+    let x: Vec<f32> = input().iter().map(|v| v * 100.0).collect();
+    let model = compile(&after_conv(&[("MaxPool", pools().swap_remove(0))], &["maxpool0"]), &[]).unwrap();
+    mock_prove(&model, &model.quantize_input(&x).unwrap()).unwrap();
+}

@@ -125,28 +125,35 @@ fn a_regressor_follows_every_branch_mode() {
     }
 }
 
-/// Gradient boosting's binary form: votes for one class, two class labels, LOGISTIC: the
-/// probabilities are `[sigmoid(-s), sigmoid(s)]`, the label the larger's class.
-#[test]
-fn a_binary_classifier_reads_one_score_as_two() {
+/// A binary classifier: votes for class 0 only, two class labels, the given weights, transform
+/// and base values.
+fn binary(weights: &[f32], transform: &str, base: &[f32]) -> Vec<u8> {
     let mut attributes = node_attributes();
-    let scaled = VOTES.map(|v| v.2 / 100.0);
     attributes.extend([
         ints_attribute("class_treeids", &VOTES.map(|v| v.0)),
         ints_attribute("class_nodeids", &VOTES.map(|v| v.1)),
         ints_attribute("class_ids", &[0; 8]),
-        floats_attribute("class_weights", &scaled),
-        floats_attribute("base_values", &[-2.0]),
+        floats_attribute("class_weights", weights),
+        floats_attribute("base_values", base),
         ints_attribute("classlabels_int64s", &[0, 1]),
-        string_attribute("post_transform", "LOGISTIC"),
+        string_attribute("post_transform", transform),
     ]);
-    let bytes = Onnx::new(&[1, 2])
-        .node_with_outputs("TreeEnsembleClassifier", "trees", &["input"], &["label", "probabilities"], attributes)
-        .bytes_with_outputs(&["label", "probabilities"]);
+    Onnx::new(&[1, 2]).node_with_outputs("TreeEnsembleClassifier", "trees", &["input"], &["label", "probabilities"], attributes).bytes_with_outputs(&["label", "probabilities"])
+}
+
+/// Gradient boosting's binary form: votes for one class (some negative), two class labels,
+/// LOGISTIC: the probabilities are `[sigmoid(-s), sigmoid(s)]`, the label the larger's class.
+/// The forms that onnxruntime and the ONNX reference read differently are refused by name.
+#[test]
+fn a_binary_classifier_reads_one_score_as_two() {
+    // The one-leaf tree's vote negative: the margin is the walk's sum less twice it.
+    let mut scaled = VOTES.map(|v| v.2 / 100.0);
+    scaled[7] = -scaled[7];
+    let bytes = binary(&scaled, "LOGISTIC", &[-2.0]);
     let mut labels = [0, 0];
     for x in INPUTS {
         let model = compile(&bytes, &[x.to_vec()]).unwrap();
-        let s = -2.0 + walk(x).iter().sum::<f64>() / 100.0;
+        let s = -2.0 + (walk(x).iter().sum::<f64>() - 2.0 * 0.125) / 100.0;
         let p = 1.0 / (1.0 + (-s).exp());
         let outputs = run(&model, &x);
         let label = (p > 0.5) as usize;
@@ -160,6 +167,15 @@ fn a_binary_classifier_reads_one_score_as_two() {
         }
     }
     assert!(labels[0] > 0 && labels[1] > 0, "both classes: {labels:?}");
+    let positive = VOTES.map(|v| v.2 / 100.0);
+    for (bytes, message) in [
+        (binary(&positive, "LOGISTIC", &[-2.0]), "a binary score with post_transform = LOGISTIC and no negative votes"),
+        (binary(&scaled, "NONE", &[-2.0]), "a binary score with post_transform = NONE and some negative votes"),
+        (binary(&scaled, "LOGISTIC", &[-2.0, 1.0]), "2 base values for 1 scores"),
+    ] {
+        let err = compile(&bytes, &[vec![0.0, 0.0]]).unwrap_err().to_string();
+        assert!(err.contains(message), "{err}");
+    }
 }
 
 /// A vote for a branch node, a child that does not exist and an unknown mode are refused by

@@ -326,6 +326,10 @@ impl Op for Conv {
         Ok(self.products().eval_float(inputs[0], shape, &outputs))
     }
 
+    fn checks_products(&self) -> bool {
+        self.pool.is_some()
+    }
+
     /// ReLU; a channel affine before any pool: output channel `c`'s weights times `scale[c]`
     /// (after a pool it would not commute with the maximum where a scale is negative); a max
     /// pool over an output of spatial axes as many as the kernel's.

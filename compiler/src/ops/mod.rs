@@ -56,6 +56,11 @@ pub trait Op: Debug + Send + Sync {
     fn uses_products(&self) -> bool {
         false
     }
+    /// Whether the op range checks values at the products' scale `2^2s` (a pool taken over by a
+    /// Conv compares its accumulators): without calibration the range must hold them.
+    fn checks_products(&self) -> bool {
+        false
+    }
 }
 
 /// An op that the op before it can apply at no cost (in its final rescale, or folded into its

@@ -191,8 +191,10 @@ fn ensemble(ctx: &NodeCtx, prefix: &str, outputs: Option<usize>, average: bool) 
     let scores = outputs.unwrap_or(most + 1).max(most + 1);
     let base = ctx.floats_or_tensor("base_values")?.filter(|b| !b.is_empty());
     let base = match base {
-        Some(b) if b.len() == scores || b.len() == 1 => Some(ctx.param(Tensor::new(vec![b.len()], b))?),
-        Some(b) => return Err(format!("{} base values for {scores} scores", b.len())),
+        Some(b) if b.len() == scores => Some(ctx.param(Tensor::new(vec![b.len()], b))?),
+        // onnxruntime reads one base value of several scores its own ways (class 0's alone, or
+        // none), the ONNX reference for every score.
+        Some(b) => return Err(format!("{} base values for {scores} scores: give one per score", b.len())),
         None => None,
     };
     let ensemble = TreeEnsemble {
@@ -249,9 +251,23 @@ pub fn tree_ensemble_classifier(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     };
     let class_ids: std::collections::HashSet<i64> = ctx.ints("class_ids")?.unwrap_or_default().into_iter().collect();
     let binary = class_ids.len() == 1;
+    if binary && class_ids != [0].into() {
+        return Err(format!("votes for class {:?} alone: a binary score is read from votes for class 0", class_ids.iter().next()));
+    }
     let (mut ensemble, _) = ensemble(ctx, "class", Some(if binary { 1 } else { classes }), false)?;
+    // The forms onnxruntime and the ONNX reference read alike: `[1 - s, s]` without a
+    // transform and with no negative vote (a forest's probability), `[-s, s]` then the
+    // transform with some (gradient boosting's margin). In the other two they differ.
+    let negative = ensemble.weights.values.data.iter().any(|w| *w < 0.0);
     let post = match binary {
-        true if classes == 2 => Post::Binary { complement: post.is_none(), post },
+        true if classes == 2 && post.is_none() != negative => Post::Binary { complement: post.is_none(), post },
+        true if classes == 2 => {
+            return Err(format!(
+                "a binary score with post_transform = {} and {} negative votes: onnxruntime and the ONNX reference read it differently",
+                transform.as_deref().unwrap_or("NONE"),
+                if negative { "some" } else { "no" }
+            ))
+        }
         true => return Err(format!("votes for one class of {classes}: only two classes can be read from one score")),
         false if ensemble.scores == classes => Post::Classes { post },
         false => return Err(format!("a vote for class {} of {classes}", ensemble.scores - 1)),
@@ -285,6 +301,8 @@ impl TreeEnsemble {
         let mut branch_of = Vec::with_capacity(self.branches.len());
         for (b, &(feature, mode)) in self.branches.iter().enumerate() {
             let (t, at_most) = mode.threshold(self.thresholds.values.data[b], bits);
+            // No feature leaves the circuit's range: a threshold beyond it compares the same.
+            let t = t.clamp(-shape.bound(), shape.bound());
             let key = if shape.private_params { (b, 0) } else { (feature, t) };
             let c = *slot.entry(key).or_insert_with(|| {
                 compared.push((b, feature, t));
