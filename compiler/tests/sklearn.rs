@@ -92,3 +92,45 @@ fn linear_classifiers_give_label_and_probabilities() {
         mock_prove(&model, &x).unwrap();
     }
 }
+
+/// SVMRegressor with each kernel it takes, against its definition at scale 2^-8 (a few steps:
+/// each kernel's lookup and rescale), in the mock prover: RBF `exp(-gamma |x - sv|^2)` (the input
+/// on a support vector too, where rounding must not push the distance below 0), sigmoid
+/// `tanh(gamma x.sv + coef0)`, linear (folded into one dot product) and the linear form without
+/// support vectors; a polynomial kernel is refused by name.
+#[test]
+fn svm_regressors_follow_their_kernels() {
+    let sv = [0.5f32, -0.25, 1.0, 0.75, 0.0, -0.5];
+    let (coefficients, rho, gamma, coef0) = ([1.5f32, -0.75], 0.25f32, 0.5f32, 0.125f32);
+    let model = |kernel: &str, supports: i64| {
+        let mut attributes = vec![
+            floats_attribute("coefficients", if supports > 0 { &coefficients } else { &sv[..3] }),
+            floats_attribute("rho", &[rho]),
+            floats_attribute("kernel_params", &[gamma, coef0, 3.0]),
+            string_attribute("kernel_type", kernel),
+            int_attribute("n_supports", supports),
+        ];
+        if supports > 0 {
+            attributes.push(floats_attribute("support_vectors", &sv));
+        }
+        Onnx::new(&[1, 3]).node("SVMRegressor", "svr", &["input"], attributes).bytes("svr")
+    };
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum::<f64>();
+    for input in [[0.5f32, -0.25, 1.0], [0.25, 0.5, -0.75]] {
+        let k = |kernel: &str, j: usize| {
+            let s = &sv[j * 3..j * 3 + 3];
+            match kernel {
+                "RBF" => (-(gamma as f64) * input.iter().zip(s).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>()).exp(),
+                "SIGMOID" => (gamma as f64 * dot(&input, s) + coef0 as f64).tanh(),
+                _ => dot(&input, s),
+            }
+        };
+        for kernel in ["RBF", "SIGMOID", "LINEAR"] {
+            let expected = rho as f64 + (0..2).map(|j| coefficients[j] as f64 * k(kernel, j)).sum::<f64>();
+            check_op(&model(kernel, 2), &input, &[expected], 0.03);
+        }
+        check_op(&model("LINEAR", 0), &input, &[rho as f64 + dot(&input, &sv[..3])], 0.03);
+    }
+    let err = compile(&model("POLY", 2), &[]).unwrap_err().to_string();
+    assert!(err.contains("(SVMRegressor)") && err.contains("kernel_type = POLY is not supported"), "{err}");
+}

@@ -15,6 +15,7 @@ mod recurrent;
 mod resize;
 pub mod shape;
 mod slice;
+mod svm;
 mod tree;
 
 use crate::arith::{Arith, Coef, Wire};
@@ -297,6 +298,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Softplus", nonlinear::softplus),
     ("SpaceToDepth", shape::space_to_depth),
     ("Sqrt", norm::sqrt),
+    ("SVMRegressor", svm::svm_regressor),
     ("Split", shape::split),
     ("Squeeze", shape::squeeze),
     ("Sub", elementwise::sub),
