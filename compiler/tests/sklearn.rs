@@ -134,3 +134,22 @@ fn svm_regressors_follow_their_kernels() {
     let err = compile(&model("POLY", 2), &[]).unwrap_err().to_string();
     assert!(err.contains("(SVMRegressor)") && err.contains("kernel_type = POLY is not supported"), "{err}");
 }
+
+/// Binarizer (1 above the threshold, 0 at or below it, exactly at the grid) and Imputer (a
+/// numeric replaced value matched exactly and replaced per feature; NaN, the identity), against
+/// their definitions, in the mock prover.
+#[test]
+fn binarizer_and_imputer_compare_exactly() {
+    let input = [0.5f32, 0.50390625, -1.25, 0.0];
+    let binarizer = Onnx::new(&[1, 4]).node("Binarizer", "b", &["input"], vec![float_attribute("threshold", 0.5)]).bytes("b");
+    let expected: Vec<f64> = input.iter().map(|v| if *v > 0.5 { 1.0 } else { 0.0 }).collect();
+    check_op(&binarizer, &input, &expected, 0.0);
+    let imputed = [9.0f32, 8.0, 7.0, 6.0];
+    let imputer =
+        Onnx::new(&[1, 4]).node("Imputer", "i", &["input"], vec![float_attribute("replaced_value_float", 0.5), floats_attribute("imputed_value_floats", &imputed)]).bytes("i");
+    let expected: Vec<f64> = input.iter().zip(imputed).map(|(v, m)| if *v == 0.5 { m as f64 } else { *v as f64 }).collect();
+    check_op(&imputer, &input, &expected, 0.0);
+    let identity =
+        Onnx::new(&[1, 4]).node("Imputer", "i", &["input"], vec![float_attribute("replaced_value_float", f32::NAN), floats_attribute("imputed_value_floats", &imputed)]).bytes("i");
+    check_op(&identity, &input, &input.map(|v| v as f64), 0.0);
+}

@@ -1,7 +1,8 @@
 //! scikit-learn's ONNX ops (the `ai.onnx.ml` domain, as skl2onnx writes them) that are linear
-//! maps: they lower to the gadgets of the ops they are special cases of.
+//! maps, and the preprocessing ops that compare (Binarizer, Imputer): they lower to the gadgets
+//! of the ops they are special cases of, and to the comparisons of the tree ensembles.
 
-use super::{NodeCtx, Op};
+use super::{Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
@@ -177,5 +178,107 @@ pub fn array_feature_extractor(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         (Some(x), None) => Err(format!("class list {:?}: only the classes 0..{} are supported", &x.data[..x.data.len().min(8)], x.data.len())),
         (None, Some(indices)) => Ok(Box::new(super::shape::Select::Gather { axis: -1, indices: indices.clone() })),
         _ => Err("one of X and the indices must be a constant".into()),
+    }
+}
+
+/// `Binarizer`: 1 where `x > threshold`, else 0, per value: the complement of `[x <= T]` (see
+/// `tree::at_most`), with `T` the threshold held to the grid (`floor(threshold 2^s)`, exact for
+/// every value the grid holds), scaled to the fixed point.
+#[derive(Debug)]
+pub struct Binarizer {
+    threshold: Constant,
+}
+
+pub fn binarizer(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Binarizer { threshold: ctx.param(Tensor::new(vec![1], vec![ctx.float("threshold", 0.0)?]))? }))
+}
+
+impl Op for Binarizer {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = arith.shape();
+        let t = ((self.threshold.values.data[0] as f64 * (1u64 << shape.scale_bits) as f64).floor() as i64).clamp(-shape.bound(), shape.bound());
+        let items = x.data.iter().map(|v| (v.clone(), self.threshold.coef_with(0, t + 1))).collect();
+        let (above, at) = super::tree::at_most(arith, items)?;
+        // 1 - [x <= T] = at - above, in the fixed point.
+        let one = 1i64 << shape.scale_bits;
+        let dots = above.into_iter().zip(at).map(|(a, b)| Dot { inputs: vec![b, a], weights: vec![Coef::Const(one), Coef::Const(-one)], bias: Coef::Const(0) }).collect();
+        Ok(Tensor::new(x.shape.clone(), arith.dot(dots)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let t = self.threshold.values.data[0];
+        Ok(Tensor::new(inputs[0].shape.clone(), inputs[0].data.iter().map(|v| if *v > t { 1.0 } else { 0.0 }).collect()))
+    }
+}
+
+/// `Imputer`: each value equal to `replaced_value_float` becomes its feature's imputed value.
+/// A replaced value of NaN (scikit-learn's SimpleImputer) never occurs in fixed point, whose
+/// inputs are finite numbers, so the op is the identity; a number `v` is matched exactly,
+/// `[x == V] = [x <= V] - [x <= V - 1]` with `V` its fixed point, and
+/// `x + [x == V] (imputed - v)`.
+#[derive(Debug)]
+pub struct Imputer {
+    replaced: f32,
+    /// One per feature (the last axis), or one for all.
+    imputed: Constant,
+}
+
+pub fn imputer(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if ctx.node.attributes.contains_key("imputed_value_int64s") || ctx.node.attributes.contains_key("replaced_value_int64") {
+        return Err("integer imputation is not supported (float features are)".into());
+    }
+    let replaced = ctx.float("replaced_value_float", 0.0)?;
+    if replaced.is_nan() {
+        return Ok(Box::new(super::shape::Rearrange::Identity));
+    }
+    let imputed = ctx.floats("imputed_value_floats")?.filter(|v| !v.is_empty()).ok_or("attribute 'imputed_value_floats' is required")?;
+    Ok(Box::new(Imputer { replaced, imputed: ctx.param(Tensor::new(vec![imputed.len()], imputed))? }))
+}
+
+impl Imputer {
+    fn feature(&self, i: usize, shape: &[usize]) -> usize {
+        if self.imputed.values.len() == 1 {
+            0
+        } else {
+            i % shape.last().copied().unwrap_or(1)
+        }
+    }
+}
+
+impl Op for Imputer {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        match (self.imputed.values.len(), inputs[0].last()) {
+            (1, _) => Ok(inputs[0].to_vec()),
+            (n, Some(&f)) if n == f => Ok(inputs[0].to_vec()),
+            (n, last) => Err(format!("{n} imputed values for features {last:?}")),
+        }
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let bits = arith.shape().scale_bits;
+        let v = super::quantize(self.replaced, bits);
+        // [x <= V] and [x <= V - 1], each `above - at + 1`: their difference is [x == V].
+        let items: Vec<(Wire, Coef)> = x.data.iter().flat_map(|w| [(w.clone(), Coef::Const(v + 1)), (w.clone(), Coef::Const(v))]).collect();
+        let (above, at) = super::tree::at_most(arith, items)?;
+        let dots = (0..x.len())
+            .map(|i| {
+                let c = super::quantize(self.imputed.values.data[self.feature(i, &x.shape)] - self.replaced, bits);
+                let (a1, b1, a0, b0) = (above[2 * i].clone(), at[2 * i].clone(), above[2 * i + 1].clone(), at[2 * i + 1].clone());
+                Dot { inputs: vec![x.data[i].clone(), a1, b1, a0, b0], weights: [1, c, -c, -c, c].into_iter().map(Coef::Const).collect(), bias: Coef::Const(0) }
+            })
+            .collect();
+        Ok(Tensor::new(x.shape.clone(), arith.dot(dots)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let out = x.data.iter().enumerate().map(|(i, v)| if *v == self.replaced { self.imputed.values.data[self.feature(i, &x.shape)] } else { *v });
+        Ok(Tensor::new(x.shape.clone(), out.collect()))
     }
 }

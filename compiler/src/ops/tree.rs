@@ -276,6 +276,19 @@ pub fn tree_ensemble_classifier(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(ensemble))
 }
 
+/// `[x <= T]` per item `(x, T + 1)`, a fixed-point value and its threshold's successor as a
+/// coefficient: the pair `relu(T + 1 - x)` and `relu(T - x) + 1`, two exact element steps,
+/// whose difference plus one is the comparison, 0 or 1 (for the integer `T - x`,
+/// `relu(d + 1) - relu(d)` is 1 exactly when `d >= 0`).
+pub(super) fn at_most(arith: &mut dyn Arith, items: Vec<(Wire, Coef)>) -> Result<(Vec<Wire>, Vec<Wire>), Error> {
+    let one = arith.constant(1)?;
+    let shifted = arith.dot(items.into_iter().map(|(x, successor)| Dot { inputs: vec![x], weights: vec![Coef::Const(-1)], bias: successor }).collect())?;
+    let relu = ElementOp { rescale: false, relu: true };
+    let above = arith.element(relu, shifted.iter().map(|d| (d.clone(), None)).collect())?;
+    let at = arith.element(relu, shifted.into_iter().map(|d| (d, Some(one.clone()))).collect())?;
+    Ok((above, at))
+}
+
 impl TreeEnsemble {
     fn rows_and_features(&self, input: &[usize]) -> Result<(usize, usize), String> {
         let [rows, features] = input else {
@@ -310,23 +323,11 @@ impl TreeEnsemble {
             });
             branch_of.push((c, at_most));
         }
-        let one = arith.constant(1)?;
         let mut scores = Vec::with_capacity(rows * self.scores);
+        let relu = ElementOp { rescale: false, relu: true };
         for row in 0..rows {
-            // d + 1 = T + 1 - x per comparison, then relu(d + 1) and relu(d) + 1.
-            let shifted = arith.dot(
-                compared
-                    .iter()
-                    .map(|&(b, feature, t)| Dot {
-                        inputs: vec![x.data[row * features + feature].clone()],
-                        weights: vec![Coef::Const(-1)],
-                        bias: self.thresholds.coef_with(b, t + 1),
-                    })
-                    .collect(),
-            )?;
-            let relu = ElementOp { rescale: false, relu: true };
-            let above = arith.element(relu, shifted.iter().map(|d| (d.clone(), None)).collect())?;
-            let at = arith.element(relu, shifted.into_iter().map(|d| (d, Some(one.clone()))).collect())?;
+            let items = compared.iter().map(|&(b, feature, t)| (x.data[row * features + feature].clone(), self.thresholds.coef_with(b, t + 1))).collect();
+            let (above, at) = at_most(arith, items)?;
             // [x <= T] = above - at + 1; the leaf's sum less its length, plus one.
             let mut by_length: std::collections::BTreeMap<usize, Vec<(usize, Dot)>> = Default::default();
             for (l, leaf) in self.leaves.iter().enumerate() {
