@@ -182,8 +182,8 @@ pub fn array_feature_extractor(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 /// `Binarizer`: 1 where `x > threshold`, else 0, per value: the complement of `[x <= T]` (see
-/// `tree::at_most`), with `T` the threshold held to the grid (`floor(threshold 2^s)`, exact for
-/// every value the grid holds), scaled to the fixed point.
+/// `tree::at_most`), with `T` the threshold held to the grid as a tree's BRANCH_GT holds it
+/// (exact for every value the grid holds), scaled to the fixed point.
 #[derive(Debug)]
 pub struct Binarizer {
     threshold: Constant,
@@ -201,7 +201,8 @@ impl Op for Binarizer {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let shape = arith.shape();
-        let t = ((self.threshold.values.data[0] as f64 * (1u64 << shape.scale_bits) as f64).floor() as i64).clamp(-shape.bound(), shape.bound());
+        // x > v: a branch of mode BRANCH_GT's threshold.
+        let (t, _) = super::tree::Mode::Gt.threshold(self.threshold.values.data[0], shape);
         let items = x.data.iter().map(|v| (v.clone(), self.threshold.coef_with(0, t + 1))).collect();
         let (above, at) = super::tree::at_most(arith, items)?;
         // 1 - [x <= T] = at - above, in the fixed point.

@@ -39,22 +39,30 @@ impl Activation {
         }
     }
 
-    /// Rescaled pre-activations (scale `2^2s`) to activations at `2^s`.
-    fn apply(self, arith: &mut dyn Arith, pre: Vec<Wire>) -> Result<Vec<Wire>, Error> {
-        let relu = self == Activation::Relu;
-        let rescaled = arith.element(ElementOp { rescale: true, relu }, pre.into_iter().map(|w| (w, None)).collect())?;
+    /// The table the activation looks up; none for ReLU, which an element step computes.
+    fn lookup(self) -> Option<Function> {
         match self {
-            Activation::Relu => Ok(rescaled),
-            Activation::Sigmoid => arith.function(Function::Sigmoid, rescaled),
-            Activation::Tanh => arith.function(Function::Tanh, rescaled),
+            Activation::Sigmoid => Some(Function::Sigmoid),
+            Activation::Tanh => Some(Function::Tanh),
+            Activation::Relu => None,
         }
     }
 
-    fn function(self) -> u32 {
-        match self {
-            Activation::Sigmoid => Function::Sigmoid.bit(),
-            Activation::Tanh => Function::Tanh.bit(),
-            Activation::Relu => 0,
+    /// Pre-activations at scale `2^2s` to activations at `2^s`: one rescale (ReLU's fused in),
+    /// then the lookup.
+    fn apply(self, arith: &mut dyn Arith, pre: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        let rescaled = arith.element(ElementOp { rescale: true, relu: self.lookup().is_none() }, pre.into_iter().map(|w| (w, None)).collect())?;
+        match self.lookup() {
+            Some(f) => arith.function(f, rescaled),
+            None => Ok(rescaled),
+        }
+    }
+
+    /// An activation of values already at `2^s` (LSTM's `h(C)`): the lookup, or a ReLU.
+    fn apply_rescaled(self, arith: &mut dyn Arith, values: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        match self.lookup() {
+            Some(f) => arith.function(f, values),
+            None => arith.element(ElementOp { rescale: false, relu: true }, values.into_iter().map(|w| (w, None)).collect()),
         }
     }
 }
@@ -217,7 +225,7 @@ fn recurrent(ctx: &NodeCtx, cell: Cell) -> Result<Box<dyn Op>, String> {
         }
         _ => None,
     };
-    if ctx.float("clip", 0.0)? != 0.0 || ctx.node.attributes.contains_key("clip") {
+    if ctx.node.attributes.contains_key("clip") {
         return Err("clip is not supported".into());
     }
     if ctx.int("input_forget", 0)? != 0 {
@@ -515,17 +523,6 @@ impl Recurrent {
     }
 }
 
-impl Activation {
-    /// An activation of values already at `2^s` (LSTM's `h(C)`): a lookup, or a ReLU.
-    fn apply_rescaled(self, arith: &mut dyn Arith, values: Vec<Wire>) -> Result<Vec<Wire>, Error> {
-        match self {
-            Activation::Sigmoid => arith.function(Function::Sigmoid, values),
-            Activation::Tanh => arith.function(Function::Tanh, values),
-            Activation::Relu => arith.element(ElementOp { rescale: false, relu: true }, values.into_iter().map(|w| (w, None)).collect()),
-        }
-    }
-}
-
 impl Op for Recurrent {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(vec![self.shapes(inputs[0])?.iter().map(|s| s.iter().product::<usize>()).sum()])
@@ -565,7 +562,7 @@ impl Op for Recurrent {
     }
 
     fn functions(&self) -> u32 {
-        self.activations.iter().flatten().fold(0, |bits, a| bits | a.function())
+        self.activations.iter().flatten().filter_map(|a| a.lookup()).fold(0, |bits, f| bits | f.bit())
     }
 
     fn uses_products(&self) -> bool {

@@ -16,11 +16,11 @@ use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
 use std::collections::HashMap;
-use zkinfer_circuits::gadgets::{ElementOp, Function};
+use zkinfer_circuits::gadgets::{ElementOp, Function, Shape};
 
 /// When a branch goes to its true child: its feature `x` against its threshold `v`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     Leq,
     Lt,
     Gte,
@@ -50,18 +50,20 @@ impl Mode {
         }
     }
 
-    /// The comparison on fixed-point features at scale `2^bits`: `(T, true_when_at_most)`,
-    /// the branch going true exactly when `x <= T` (or exactly when not). Exact for every
-    /// feature the grid holds: `x <= v` is `x <= floor(v 2^bits)`, `x < v` is
-    /// `x <= ceil(v 2^bits) - 1`, and the other two their complements.
-    fn threshold(self, v: f32, bits: u32) -> (i64, bool) {
-        let scaled = v as f64 * (1u64 << bits) as f64;
-        match self {
+    /// The comparison on fixed-point features of a circuit of shape `shape`:
+    /// `(T, true_when_at_most)`, the branch going true exactly when `x <= T` (or exactly when
+    /// not). Exact for every feature the grid holds: `x <= v` is `x <= floor(v 2^s)`, `x < v` is
+    /// `x <= ceil(v 2^s) - 1`, and the other two their complements. No feature leaves the
+    /// circuit's range, so a threshold beyond it is clamped to it: it compares the same.
+    pub(super) fn threshold(self, v: f32, shape: Shape) -> (i64, bool) {
+        let scaled = v as f64 * (1u64 << shape.scale_bits) as f64;
+        let (t, at_most) = match self {
             Mode::Leq => (scaled.floor() as i64, true),
             Mode::Gt => (scaled.floor() as i64, false),
             Mode::Lt => (scaled.ceil() as i64 - 1, true),
             Mode::Gte => (scaled.ceil() as i64 - 1, false),
-        }
+        };
+        (t.clamp(-shape.bound(), shape.bound()), at_most)
     }
 }
 
@@ -106,6 +108,7 @@ type Paths = HashMap<(i64, i64), Vec<(usize, bool)>>;
 
 /// The trees as `nodes_*` give them.
 struct Nodes {
+    trees: usize,
     /// Per branch node: its feature and mode, and its threshold.
     branches: Vec<(usize, Mode)>,
     thresholds: Vec<f32>,
@@ -133,6 +136,7 @@ fn nodes(ctx: &NodeCtx) -> Result<Nodes, String> {
             roots.push(i);
         }
     }
+    let tree_count = roots.len();
     let (mut branches, mut thresholds, mut paths) = (Vec::new(), Vec::new(), HashMap::new());
     for root in roots {
         // Depth first, each node with its path; a node seen twice (a cycle, or two parents)
@@ -157,7 +161,7 @@ fn nodes(ctx: &NodeCtx) -> Result<Nodes, String> {
             }
         }
     }
-    Ok(Nodes { branches, thresholds, paths })
+    Ok(Nodes { trees: tree_count, branches, thresholds, paths })
 }
 
 /// The leaves' votes from `{prefix}_treeids`, `_nodeids`, `_ids` and `_weights` (`class` or
@@ -183,9 +187,8 @@ fn votes(ctx: &NodeCtx, prefix: &str, paths: Paths, scale: f64) -> Result<(Vec<L
     Ok((leaves, weights.iter().map(|w| (*w as f64 * scale) as f32).collect(), most))
 }
 
-fn ensemble(ctx: &NodeCtx, prefix: &str, outputs: Option<usize>, average: bool) -> Result<(TreeEnsemble, usize), String> {
-    let Nodes { branches, thresholds, paths } = nodes(ctx)?;
-    let trees = ctx.ints("nodes_treeids")?.unwrap_or_default().into_iter().collect::<std::collections::HashSet<_>>().len();
+fn ensemble(ctx: &NodeCtx, prefix: &str, outputs: Option<usize>, average: bool) -> Result<TreeEnsemble, String> {
+    let Nodes { trees, branches, thresholds, paths } = nodes(ctx)?;
     let scale = if average { 1.0 / trees.max(1) as f64 } else { 1.0 };
     let (leaves, weights, most) = votes(ctx, prefix, paths, scale)?;
     let scores = outputs.unwrap_or(most + 1).max(most + 1);
@@ -197,7 +200,7 @@ fn ensemble(ctx: &NodeCtx, prefix: &str, outputs: Option<usize>, average: bool) 
         Some(b) => return Err(format!("{} base values for {scores} scores: give one per score", b.len())),
         None => None,
     };
-    let ensemble = TreeEnsemble {
+    Ok(TreeEnsemble {
         thresholds: ctx.param(Tensor::new(vec![thresholds.len()], thresholds))?,
         weights: ctx.param(Tensor::new(vec![weights.len()], weights))?,
         branches,
@@ -205,8 +208,7 @@ fn ensemble(ctx: &NodeCtx, prefix: &str, outputs: Option<usize>, average: bool) 
         base,
         scores,
         classifier: None,
-    };
-    Ok((ensemble, trees))
+    })
 }
 
 /// `TreeEnsembleRegressor`: SUM or AVERAGE over the trees, no post transform.
@@ -221,7 +223,7 @@ pub fn tree_ensemble_regressor(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     };
     let targets = ctx.int("n_targets", 1)?;
     let targets = usize::try_from(targets).ok().filter(|t| *t >= 1).ok_or_else(|| format!("n_targets = {targets}"))?;
-    let (ensemble, _) = ensemble(ctx, "target", Some(targets), average)?;
+    let ensemble = ensemble(ctx, "target", Some(targets), average)?;
     if ensemble.scores != targets {
         return Err(format!("a vote for target {} of {targets}", ensemble.scores - 1));
     }
@@ -254,7 +256,7 @@ pub fn tree_ensemble_classifier(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     if binary && class_ids != [0].into() {
         return Err(format!("votes for class {:?} alone: a binary score is read from votes for class 0", class_ids.iter().next()));
     }
-    let (mut ensemble, _) = ensemble(ctx, "class", Some(if binary { 1 } else { classes }), false)?;
+    let mut ensemble = ensemble(ctx, "class", Some(if binary { 1 } else { classes }), false)?;
     // The forms onnxruntime and the ONNX reference read alike: `[1 - s, s]` without a
     // transform and with no negative vote (a forest's probability), `[-s, s]` then the
     // transform with some (gradient boosting's margin). In the other two they differ.
@@ -313,9 +315,7 @@ impl TreeEnsemble {
         let mut slot: HashMap<(usize, i64), usize> = HashMap::new();
         let mut branch_of = Vec::with_capacity(self.branches.len());
         for (b, &(feature, mode)) in self.branches.iter().enumerate() {
-            let (t, at_most) = mode.threshold(self.thresholds.values.data[b], bits);
-            // No feature leaves the circuit's range: a threshold beyond it compares the same.
-            let t = t.clamp(-shape.bound(), shape.bound());
+            let (t, at_most) = mode.threshold(self.thresholds.values.data[b], shape);
             let key = if shape.private_params { (b, 0) } else { (feature, t) };
             let c = *slot.entry(key).or_insert_with(|| {
                 compared.push((b, feature, t));
