@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # A 0700 runtime directory keeps Mesa's Vulkan driver quiet.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+# A clean build gains nothing from the release profile's incremental data, which would add
+# about 850 MB to target/ (a CI run on a full disk failed for it).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 cargo fmt --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release
