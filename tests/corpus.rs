@@ -1,7 +1,7 @@
 //! The corpus of real exports (`fixtures/exports/`, written by `fixtures/make_exports.py`):
 //! PyTorch models through the default dynamo exporter (external data) and `dynamo=False`,
-//! scikit-learn models through skl2onnx (linear models, an MLP, decision trees, random forests,
-//! gradient boosting), and XGBoost and LightGBM through onnxmltools, each with a sample input
+//! scikit-learn models through skl2onnx (linear models, an MLP, decision trees, random and
+//! extra forests, gradient boosting, support vector machines), and XGBoost and LightGBM through onnxmltools, each with a sample input
 //! and onnxruntime's outputs.
 //! No Python runs here.
 //!
@@ -20,7 +20,7 @@
 //! digits of `test_predictions.json`, whose classes must agree with onnxruntime's on all but at
 //! most `CLASS_MISSES` (the issue asks for 99 of 100; 20 are run here to keep the test short).
 //! Proving every model would take minutes: only the compiled model with the fewest rows, and
-//! `PROVED_EXPORTS` (a torch export with external data, a tree ensemble), go through `setup --dev-srs`, `prove`
+//! `PROVED_EXPORTS` (a torch export with external data, a tree ensemble, an SVC), go through `setup --dev-srs`, `prove`
 //! and `verify` (on the CPU backend).
 //!
 //! Run it alone: `cargo test --release --test corpus` (about 20 s on 2 cores, once built).
@@ -89,6 +89,9 @@ const EXPECTED: &[(&str, Expect)] = &[
     // measured: label exact, probabilities 0.0020
     ("sk_mlp", Compiles { atol: 0.01 }),
     ("sk_scaler_logreg", Compiles { atol: 0.01 }),
+    // OneHotEncoder (handle_unknown='ignore') on four categorical columns of a ColumnTransformer,
+    // LogisticRegression: the encoding exact; measured: label exact, probabilities under 5e-5.
+    ("sk_onehot_logreg", Compiles { atol: 0.001 }),
     // SimpleImputer (NaN: the identity), Binarizer (0.5), LogisticRegression: measured: label
     // exact, probabilities under 5e-5.
     ("sk_impute_binarize_logreg", Compiles { atol: 0.001 }),
@@ -96,9 +99,17 @@ const EXPECTED: &[(&str, Expect)] = &[
     // within a few steps), under 5e-5 (LinearSVR, a LinearRegressor).
     ("sk_svr", Compiles { atol: 0.002 }),
     ("sk_linear_svr", Compiles { atol: 0.0005 }),
+    // Support vector classifiers, one against one (scale 2^-16): labels exact; measured under
+    // 5e-5 on SVC's scores (votes plus skl2onnx's confidence term, RBF kernel) and LinearSVC's,
+    // 0.0019 on the cubic kernel's decisions (values about +-3, the kernel's cube amplifying its
+    // rounding).
+    ("sk_svc", Compiles { atol: 0.001 }),
+    ("sk_svc_poly_binary", Compiles { atol: 0.005 }),
+    ("sk_linear_svc", Compiles { atol: 0.001 }),
     // Tree ensembles (scale 2^-16): labels exact, probabilities and values within 5e-5.
     ("sk_tree", Compiles { atol: 0.001 }),
     ("sk_forest", Compiles { atol: 0.001 }),
+    ("sk_extra_trees", Compiles { atol: 0.001 }),
     ("sk_gboost", Compiles { atol: 0.001 }),
     ("sk_gboost_binary", Compiles { atol: 0.001 }),
     ("sk_tree_reg", Compiles { atol: 0.001 }),
@@ -108,9 +119,9 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("lgbm_classifier", Compiles { atol: 0.001 }),
 ];
 
-/// Proved as well as the smallest model: a torch export with external data, and a tree
-/// ensemble (XGBoost's, through onnxmltools).
-const PROVED_EXPORTS: [&str; 2] = ["mlp_dynamo", "xgb_classifier"];
+/// Proved as well as the smallest model: a torch export with external data, a tree ensemble
+/// (XGBoost's, through onnxmltools) and a support vector classifier (its votes compare).
+const PROVED_EXPORTS: [&str; 3] = ["mlp_dynamo", "xgb_classifier", "sk_svc_poly_binary"];
 
 /// The graph's float interpretation (`zkinfer run`'s `float_outputs`) against onnxruntime: an
 /// import error, not rounding, shows up here.

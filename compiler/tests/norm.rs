@@ -132,3 +132,17 @@ fn layer_norm_and_rms_norm_decompositions_prove() {
         assert!(worst < 2e-3, "{name}: {worst}");
     }
 }
+
+/// GlobalLpPool's norms per channel (p = 1 exact on the grid; p = 2 the root a step below at
+/// most, as ReduceL2's), and p = 3 refused by name. LpPool's windows are the onnx cases'.
+#[test]
+fn global_lp_pool_takes_each_channels_norm() {
+    let x = [0.5f32, -1.25, 2.0, 0.75, -0.25, 1.5, 0.0, -3.0];
+    let model = |p: i64| Onnx::new(&[1, 2, 2, 2]).node("GlobalLpPool", "pool", &["input"], vec![int_attribute("p", p)]).bytes("pool");
+    let l1: Vec<f64> = x.chunks(4).map(|c| c.iter().map(|v| v.abs() as f64).sum()).collect();
+    check_op(&model(1), &x, &l1, 0.0);
+    let l2: Vec<f64> = x.chunks(4).map(|c| c.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt()).collect();
+    check_op(&model(2), &x, &l2, 2.0 / 256.0);
+    let err = compile(&model(3), &[]).unwrap_err().to_string();
+    assert!(err.contains("(GlobalLpPool)") && err.contains("p = 3 is not supported"), "{err}");
+}

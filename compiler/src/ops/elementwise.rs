@@ -38,6 +38,13 @@ pub struct Linear {
     c1: i64,
 }
 
+/// `Sum`: its operands added element-wise, broadcast numpy-style, in one dot product per
+/// output; the constant operands, added together, are its bias.
+#[derive(Debug)]
+pub struct Sum {
+    bias: Option<Constant>,
+}
+
 #[derive(Debug)]
 pub struct Relu;
 
@@ -113,6 +120,67 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
         return Ok(Box::new(Affine { weight: ctx.param(c.clone())?, bias: Constant::scalar(0.0), per_channel: false, rescale: true, relu: false }));
     }
     Ok(Box::new(Scale { constant: ctx.param(c.clone())?, divide: reciprocal }))
+}
+
+pub fn sum(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let constants: Vec<&Tensor<f32>> = (0..ctx.node.inputs.len()).filter_map(|i| ctx.constant(i)).collect();
+    if constants.len() == ctx.node.inputs.len() {
+        return Err("every operand is a constant; constant-fold the model before export".into());
+    }
+    let bias = match constants.split_first() {
+        None => None,
+        Some((first, rest)) => {
+            let shapes: Vec<&[usize]> = constants.iter().map(|c| c.shape.as_slice()).collect();
+            let shape = crate::tensor::broadcast_shape(&shapes)?;
+            let mut total = vec![0.0f32; shape.iter().product()];
+            for c in std::iter::once(first).chain(rest) {
+                for (t, &i) in total.iter_mut().zip(&broadcast(&c.shape, &shape)?) {
+                    *t += c.data[i];
+                }
+            }
+            Some(ctx.param(Tensor::new(shape, total))?)
+        }
+    };
+    Ok(Box::new(Sum { bias }))
+}
+
+impl Sum {
+    /// The output shape, and per operand (the bias last) the index it reads for each output.
+    fn indices(&self, inputs: &[&[usize]]) -> Result<(Vec<usize>, Vec<Vec<usize>>), String> {
+        let shapes: Vec<&[usize]> = inputs.iter().copied().chain(self.bias.as_ref().map(|b| b.values.shape.as_slice())).collect();
+        let shape = crate::tensor::broadcast_shape(&shapes)?;
+        let indices = shapes.iter().map(|s| broadcast(s, &shape)).collect::<Result<_, _>>()?;
+        Ok((shape, indices))
+    }
+}
+
+impl Op for Sum {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(self.indices(inputs)?.0)
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
+        let (shape, indices) = self.indices(&shapes).map_err(Error::Shape)?;
+        let bits = arith.shape().scale_bits;
+        let dots = (0..shape.iter().product())
+            .map(|o| Dot {
+                inputs: inputs.iter().zip(&indices).map(|(t, index)| t.data[index[o]].clone()).collect(),
+                weights: vec![Coef::Const(1); inputs.len()],
+                bias: self.bias.as_ref().map_or(Coef::Const(0), |b| b.coef(indices[inputs.len()][o], bits)),
+            })
+            .collect();
+        Ok(Tensor::new(shape, arith.dot(dots)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
+        let (shape, indices) = self.indices(&shapes).map_err(Error::Shape)?;
+        let out = (0..shape.iter().product())
+            .map(|o| inputs.iter().zip(&indices).map(|(t, index)| t.data[index[o]]).sum::<f32>() + self.bias.as_ref().map_or(0.0, |b| b.values.data[indices[inputs.len()][o]]))
+            .collect();
+        Ok(Tensor::new(shape, out))
+    }
 }
 
 pub fn mul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {

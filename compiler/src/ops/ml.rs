@@ -176,13 +176,14 @@ pub fn array_feature_extractor(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     match (ctx.constant(0), ctx.constant(1)) {
         (Some(x), None) if x.data.iter().enumerate().all(|(i, v)| *v == i as f32) => Ok(Box::new(super::shape::Rearrange::Identity)),
         (Some(x), None) => Err(format!("class list {:?}: only the classes 0..{} are supported", &x.data[..x.data.len().min(8)], x.data.len())),
-        (None, Some(indices)) => Ok(Box::new(super::shape::Select::Gather { axis: -1, indices: indices.clone() })),
+        // The indices count as a list whatever their shape: the last axis keeps one entry per index.
+        (None, Some(indices)) => Ok(Box::new(super::shape::Select::Gather { axis: -1, indices: Tensor::new(vec![indices.len()], indices.data.clone()) })),
         _ => Err("one of X and the indices must be a constant".into()),
     }
 }
 
 /// `Binarizer`: 1 where `x > threshold`, else 0, per value: the complement of `[x <= T]` (see
-/// `tree::at_most`), with `T` the threshold held to the grid as a tree's BRANCH_GT holds it
+/// `compare::indicator`), with `T` the threshold held to the grid as a tree's BRANCH_GT holds it
 /// (exact for every value the grid holds), scaled to the fixed point.
 #[derive(Debug)]
 pub struct Binarizer {
@@ -200,15 +201,10 @@ impl Op for Binarizer {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let shape = arith.shape();
         // x > v: a branch of mode BRANCH_GT's threshold.
-        let (t, _) = super::tree::Mode::Gt.threshold(self.threshold.values.data[0], shape);
-        let items = x.data.iter().map(|v| (v.clone(), self.threshold.coef_with(0, t + 1))).collect();
-        let (above, at) = super::tree::at_most(arith, items)?;
-        // 1 - [x <= T] = at - above, in the fixed point.
-        let one = 1i64 << shape.scale_bits;
-        let dots = above.into_iter().zip(at).map(|(a, b)| Dot { inputs: vec![b, a], weights: vec![Coef::Const(one), Coef::Const(-one)], bias: Coef::Const(0) }).collect();
-        Ok(Tensor::new(x.shape.clone(), arith.dot(dots)?))
+        let (t, _) = super::compare::Mode::Gt.threshold(self.threshold.values.data[0], arith.shape());
+        let items = x.data.iter().map(|v| (v.clone(), self.threshold.coef_with(0, t + 1), false)).collect();
+        Ok(Tensor::new(x.shape.clone(), super::compare::indicator(arith, items)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -220,8 +216,7 @@ impl Op for Binarizer {
 /// `Imputer`: each value equal to `replaced_value_float` becomes its feature's imputed value.
 /// A replaced value of NaN (scikit-learn's SimpleImputer) never occurs in fixed point, whose
 /// inputs are finite numbers, so the op is the identity; a number `v` is matched exactly,
-/// `[x == V] = [x <= V] - [x <= V - 1]` with `V` its fixed point, and
-/// `x + [x == V] (imputed - v)`.
+/// `[x == V]` with `V` its fixed point (`compare::equal_terms`), and `x + [x == V] (imputed - v)`.
 #[derive(Debug)]
 pub struct Imputer {
     replaced: f32,
@@ -264,14 +259,14 @@ impl Op for Imputer {
         let x = inputs[0];
         let bits = arith.shape().scale_bits;
         let v = super::quantize(self.replaced, bits);
-        // [x <= V] and [x <= V - 1], each `above - at + 1`: their difference is [x == V].
-        let items: Vec<(Wire, Coef)> = x.data.iter().flat_map(|w| [(w.clone(), Coef::Const(v + 1)), (w.clone(), Coef::Const(v))]).collect();
-        let (above, at) = super::tree::at_most(arith, items)?;
-        let dots = (0..x.len())
-            .map(|i| {
+        let terms = super::compare::equal_terms(arith, x.data.iter().map(|w| (w.clone(), Coef::Const(v + 1))).collect())?;
+        let dots = terms
+            .into_iter()
+            .enumerate()
+            .map(|(i, terms)| {
                 let c = super::quantize(self.imputed.values.data[self.feature(i, &x.shape)] - self.replaced, bits);
-                let (a1, b1, a0, b0) = (above[2 * i].clone(), at[2 * i].clone(), above[2 * i + 1].clone(), at[2 * i + 1].clone());
-                Dot { inputs: vec![x.data[i].clone(), a1, b1, a0, b0], weights: [1, c, -c, -c, c].into_iter().map(Coef::Const).collect(), bias: Coef::Const(0) }
+                let weights = std::iter::once(1).chain(super::compare::EQUAL_WEIGHTS.map(|w| w * c)).map(Coef::Const).collect();
+                Dot { inputs: std::iter::once(x.data[i].clone()).chain(terms).collect(), weights, bias: Coef::Const(0) }
             })
             .collect();
         Ok(Tensor::new(x.shape.clone(), arith.dot(dots)?))
@@ -281,5 +276,127 @@ impl Op for Imputer {
         let x = inputs[0];
         let out = x.data.iter().enumerate().map(|(i, v)| if *v == self.replaced { self.imputed.values.data[self.feature(i, &x.shape)] } else { *v });
         Ok(Tensor::new(x.shape.clone(), out.collect()))
+    }
+}
+
+/// The grid value of a key or category `k`, `None` where no fixed-point value equals it (off
+/// the grid, or beyond the circuit's range).
+fn on_grid(k: f64, shape: zkinfer_circuits::gadgets::Shape) -> Option<i64> {
+    let v = k * (1u64 << shape.scale_bits) as f64;
+    (v.fract() == 0.0 && v.abs() <= shape.bound() as f64).then_some(v as i64)
+}
+
+/// `OneHotEncoder` with integer categories: per value, one output per category, 1 where the
+/// value equals it (`compare::equal_to`). A value in no category encodes as zeros (`zeros =
+/// 1`); with `zeros = 0` onnxruntime fails on such a value instead, a refusal the circuit cannot
+/// express, so that form is refused.
+#[derive(Debug)]
+pub struct OneHotEncoder {
+    categories: Vec<i64>,
+}
+
+pub fn one_hot_encoder(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if ctx.node.attributes.contains_key("cats_strings") {
+        return Err("string categories are not supported (encode the categories as integers)".into());
+    }
+    let categories = ctx.ints("cats_int64s")?.filter(|c| !c.is_empty()).ok_or("attribute 'cats_int64s' is required")?;
+    if ctx.int("zeros", 1)? == 0 {
+        return Err(
+            "zeros = 0 (a value in no category is an error, which a proof cannot show) is not supported: export the encoder with handle_unknown='ignore' (zeros = 1)".into()
+        );
+    }
+    Ok(Box::new(OneHotEncoder { categories }))
+}
+
+impl Op for OneHotEncoder {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].iter().copied().chain([self.categories.len()]).collect())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = arith.shape();
+        let grid: Vec<Option<i64>> = self.categories.iter().map(|&c| on_grid(c as f64, shape)).collect();
+        let items = x.data.iter().flat_map(|w| grid.iter().flatten().map(move |v| (w.clone(), Coef::Const(v + 1)))).collect();
+        let mut equal = super::compare::equal_to(arith, items)?.into_iter();
+        let zero = if grid.contains(&None) { Some(arith.constant(0)?) } else { None };
+        let out = (0..x.len()).flat_map(|_| grid.iter().map(|v| if v.is_some() { equal.next() } else { zero.clone() }).collect::<Vec<_>>());
+        Ok(Tensor::new(self.output_shape(&[&x.shape]).map_err(Error::Shape)?, out.map(|w| w.expect("one per category on the grid")).collect()))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let out = x.data.iter().flat_map(|v| self.categories.iter().map(move |&c| if *v as f64 == c as f64 { 1.0 } else { 0.0 })).collect();
+        Ok(Tensor::new(self.output_shape(&[&x.shape]).map_err(Error::Shape)?, out))
+    }
+}
+
+/// `LabelEncoder` with numeric keys and values: `default + sum_k [x == k] (value_k - default)`
+/// per value, each `[x == k]` exact on the grid (`compare::equal_terms`), the values held to it.
+#[derive(Debug)]
+pub struct LabelEncoder {
+    keys: Vec<f64>,
+    /// The values, then the default, as parameters.
+    values: Constant,
+}
+
+pub fn label_encoder(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if ["keys_strings", "values_strings"].iter().any(|a| ctx.node.attributes.contains_key(*a)) {
+        return Err("string keys or values are not supported (numeric ones are)".into());
+    }
+    let numbers = |floats: &str, ints: &str| -> Result<Option<Vec<f64>>, String> {
+        Ok(match (ctx.floats_or_tensor(floats)?, ctx.ints(ints)?) {
+            (Some(f), _) => Some(f.into_iter().map(f64::from).collect()),
+            (None, Some(i)) => Some(i.into_iter().map(|v| v as f64).collect()),
+            (None, None) => None,
+        })
+    };
+    let keys = numbers("keys_floats", "keys_int64s")?.ok_or("numeric keys (keys_floats or keys_int64s) are required")?;
+    let values = numbers("values_floats", "values_int64s")?.ok_or("numeric values (values_floats or values_int64s) are required")?;
+    if keys.len() != values.len() || keys.is_empty() {
+        return Err(format!("{} keys and {} values: one value per key is required", keys.len(), values.len()));
+    }
+    let default = match ctx.node.attributes.contains_key("values_int64s") {
+        true => ctx.int("default_int64", -1)? as f64,
+        false => ctx.float("default_float", -0.0)? as f64,
+    };
+    let values = values.into_iter().chain([default]).map(|v| v as f32).collect::<Vec<_>>();
+    Ok(Box::new(LabelEncoder { keys, values: ctx.param(Tensor::new(vec![values.len()], values))? }))
+}
+
+impl Op for LabelEncoder {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = arith.shape();
+        let bits = shape.scale_bits;
+        let values = &self.values.values.data;
+        let default = values[self.keys.len()];
+        // Keys no fixed-point value equals contribute nothing.
+        let keys: Vec<(usize, i64)> = self.keys.iter().enumerate().filter_map(|(k, &key)| on_grid(key, shape).map(|v| (k, v))).collect();
+        let items = x.data.iter().flat_map(|w| keys.iter().map(move |(_, v)| (w.clone(), Coef::Const(v + 1)))).collect();
+        // Each [x == k] on its own (0 or 1), so that key k's weight is read once per use: a
+        // parameter's cell holds one value.
+        let terms = super::compare::equal_terms(arith, items)?;
+        let equal =
+            arith.dot(terms.into_iter().map(|t| Dot { inputs: t.to_vec(), weights: super::compare::EQUAL_WEIGHTS.map(Coef::Const).to_vec(), bias: Coef::Const(0) }).collect())?;
+        let bias = self.values.coef_with(self.keys.len(), super::quantize(default, bits));
+        let dots = (0..x.len())
+            .map(|i| Dot {
+                inputs: equal[i * keys.len()..(i + 1) * keys.len()].to_vec(),
+                weights: keys.iter().map(|&(k, _)| self.values.coef_with(k, super::quantize(values[k] - default, bits))).collect(),
+                bias,
+            })
+            .collect();
+        Ok(Tensor::new(x.shape.clone(), arith.dot(dots)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let values = &self.values.values.data;
+        let lookup = |x: &f32| self.keys.iter().position(|k| *k == *x as f64).map_or(values[self.keys.len()], |k| values[k]);
+        Ok(inputs[0].map(lookup))
     }
 }

@@ -23,6 +23,14 @@ pub struct AveragePool {
     count_include_pad: bool,
 }
 
+/// LpPool and GlobalLpPool (`None`: every spatial axis whole), `p` 1 or 2: each window's L1 or
+/// L2 norm, as ReduceL1 and ReduceL2 compute a group's (padding contributes nothing).
+#[derive(Debug)]
+pub struct LpPool {
+    window: Option<Window>,
+    norm: Reduction,
+}
+
 #[derive(Debug)]
 pub struct Reduce {
     axes: Option<Vec<i64>>,
@@ -47,6 +55,69 @@ enum Reduction {
     L2,
 }
 
+impl Reduction {
+    /// Each group's reduction, the groups' input indices into `x`.
+    fn apply(self, arith: &mut dyn Arith, x: &Tensor<Wire>, groups: &[Vec<usize>]) -> Result<Vec<Wire>, Error> {
+        let cells = |g: &[usize]| g.iter().map(|&i| x.data[i].clone()).collect::<Vec<Wire>>();
+        Ok(match self {
+            Reduction::Sum => arith.dot(groups.iter().map(|g| sum_of(cells(g))).collect())?,
+            Reduction::Mean => means(arith, groups.iter().map(|g| (cells(g), g.len())).collect())?,
+            Reduction::Max => maxima(arith, groups.iter().map(|g| cells(g)).collect())?,
+            // `-max(-x)`, whose intervals stay exact.
+            Reduction::Min => {
+                let negative = negated(arith, x.data.clone())?;
+                let groups = groups.iter().map(|g| g.iter().map(|&i| negative[i].clone()).collect()).collect();
+                let maxima = maxima(arith, groups)?;
+                negated(arith, maxima)?
+            }
+            Reduction::L1 => {
+                let relu = arith.element(ElementOp { rescale: false, relu: true }, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+                let sums = groups.iter().map(|g| Dot {
+                    inputs: g.iter().map(|&i| relu[i].clone()).chain(cells(g)).collect(),
+                    weights: [vec![Coef::Const(2); g.len()], vec![Coef::Const(-1); g.len()]].concat(),
+                    bias: Coef::Const(0),
+                });
+                let sums = arith.dot(sums.collect())?;
+                // Sums of magnitudes, which the intervals of `2 relu(x) - x` do not show.
+                arith.assume(sums, 0, i64::MAX)?
+            }
+            Reduction::SumSquare | Reduction::L2 => {
+                let squares = arith.products(groups.iter().map(|g| g.iter().map(|&i| (x.data[i].clone(), x.data[i].clone())).collect()).collect())?;
+                let squares = arith.assume(squares, 0, i64::MAX)?;
+                let sums = arith.element(ElementOp { rescale: true, relu: false }, squares.into_iter().map(|s| (s, None)).collect())?;
+                if self == Reduction::L2 {
+                    arith.sqrt(sums)?
+                } else {
+                    sums
+                }
+            }
+        })
+    }
+
+    fn eval(self, x: &Tensor<f32>, groups: &[Vec<usize>]) -> Vec<f32> {
+        groups
+            .iter()
+            .map(|g| {
+                let values = g.iter().map(|&i| x.data[i] as f64);
+                let sum = |f: fn(f64) -> f64| values.clone().map(f).sum::<f64>();
+                (match self {
+                    Reduction::Sum => sum(|v| v),
+                    Reduction::Mean => sum(|v| v) / g.len() as f64,
+                    Reduction::Max => values.clone().fold(f64::NEG_INFINITY, f64::max),
+                    Reduction::Min => values.clone().fold(f64::INFINITY, f64::min),
+                    Reduction::L1 => sum(f64::abs),
+                    Reduction::SumSquare => sum(|v| v * v),
+                    Reduction::L2 => sum(|v| v * v).sqrt(),
+                }) as f32
+            })
+            .collect()
+    }
+
+    fn uses_products(self) -> bool {
+        matches!(self, Reduction::SumSquare | Reduction::L2)
+    }
+}
+
 fn kernel(ctx: &NodeCtx) -> Result<Vec<usize>, String> {
     match ctx.ints("kernel_shape")? {
         Some(k) if !k.is_empty() && k.iter().all(|v| *v >= 1) => Ok(k.iter().map(|v| *v as usize).collect()),
@@ -68,6 +139,57 @@ pub fn average_pool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 pub fn global_average_pool(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(AveragePool { window: None, count_include_pad: false }))
+}
+
+fn lp_norm(ctx: &NodeCtx) -> Result<Reduction, String> {
+    match ctx.int("p", 2)? {
+        1 => Ok(Reduction::L1),
+        2 => Ok(Reduction::L2),
+        p => Err(format!("p = {p} is not supported (1 and 2 are)")),
+    }
+}
+
+pub fn lp_pool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(LpPool { window: Some(Window::from_ctx(ctx, kernel(ctx)?)?), norm: lp_norm(ctx)? }))
+}
+
+pub fn global_lp_pool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(LpPool { window: None, norm: lp_norm(ctx)? }))
+}
+
+impl LpPool {
+    /// Per output, the input indices of its window.
+    fn groups(&self, input: &[usize], output: &[usize]) -> Vec<Vec<usize>> {
+        match &self.window {
+            Some(win) => windows(win, input, output),
+            None => {
+                let size: usize = input[2..].iter().product();
+                (0..input[0] * input[1]).map(|plane| (plane * size..(plane + 1) * size).collect()).collect()
+            }
+        }
+    }
+}
+
+impl Op for LpPool {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        pooled_shape(inputs[0], self.window.as_ref())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        Ok(Tensor::new(shape.clone(), self.norm.apply(arith, x, &self.groups(&x.shape, &shape))?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        Ok(Tensor::new(shape.clone(), self.norm.eval(x, &self.groups(&x.shape, &shape))))
+    }
+
+    fn uses_products(&self) -> bool {
+        self.norm.uses_products()
+    }
 }
 
 /// Axes as an attribute (opsets before 18) or an input (18 on). No axes, or an empty list,
@@ -269,68 +391,21 @@ impl Op for Reduce {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
         let groups = self.groups(&x.shape).map_err(Error::Shape)?;
-        let cells = |g: &[usize]| g.iter().map(|&i| x.data[i].clone()).collect::<Vec<Wire>>();
         // No axis reduced (noop_with_empty_axes): the input as it is.
         if groups.iter().all(|g| g.len() == 1) {
             return Ok(Tensor::new(shape, groups.iter().map(|g| x.data[g[0]].clone()).collect()));
         }
-        let out = match self.kind {
-            Reduction::Sum => arith.dot(groups.iter().map(|g| sum_of(cells(g))).collect())?,
-            Reduction::Mean => means(arith, groups.iter().map(|g| (cells(g), g.len())).collect())?,
-            Reduction::Max => maxima(arith, groups.iter().map(|g| cells(g)).collect())?,
-            // `-max(-x)`, whose intervals stay exact.
-            Reduction::Min => {
-                let negative = negated(arith, x.data.clone())?;
-                let groups = groups.iter().map(|g| g.iter().map(|&i| negative[i].clone()).collect()).collect();
-                let maxima = maxima(arith, groups)?;
-                negated(arith, maxima)?
-            }
-            Reduction::L1 => {
-                let relu = arith.element(ElementOp { rescale: false, relu: true }, x.data.iter().map(|v| (v.clone(), None)).collect())?;
-                let sums = groups.iter().map(|g| Dot {
-                    inputs: g.iter().map(|&i| relu[i].clone()).chain(cells(g)).collect(),
-                    weights: [vec![Coef::Const(2); g.len()], vec![Coef::Const(-1); g.len()]].concat(),
-                    bias: Coef::Const(0),
-                });
-                let sums = arith.dot(sums.collect())?;
-                // Sums of magnitudes, which the intervals of `2 relu(x) - x` do not show.
-                arith.assume(sums, 0, i64::MAX)?
-            }
-            Reduction::SumSquare | Reduction::L2 => {
-                let squares = arith.products(groups.iter().map(|g| g.iter().map(|&i| (x.data[i].clone(), x.data[i].clone())).collect()).collect())?;
-                let squares = arith.assume(squares, 0, i64::MAX)?;
-                let sums = arith.element(ElementOp { rescale: true, relu: false }, squares.into_iter().map(|s| (s, None)).collect())?;
-                if self.kind == Reduction::L2 {
-                    arith.sqrt(sums)?
-                } else {
-                    sums
-                }
-            }
-        };
-        Ok(Tensor::new(shape, out))
+        Ok(Tensor::new(shape, self.kind.apply(arith, x, &groups)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         let x = inputs[0];
         let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
         let groups = self.groups(&x.shape).map_err(Error::Shape)?;
-        let out = groups.iter().map(|g| {
-            let values = g.iter().map(|&i| x.data[i] as f64);
-            let sum = |f: fn(f64) -> f64| values.clone().map(f).sum::<f64>();
-            (match self.kind {
-                Reduction::Sum => sum(|v| v),
-                Reduction::Mean => sum(|v| v) / g.len() as f64,
-                Reduction::Max => values.clone().fold(f64::NEG_INFINITY, f64::max),
-                Reduction::Min => values.clone().fold(f64::INFINITY, f64::min),
-                Reduction::L1 => sum(f64::abs),
-                Reduction::SumSquare => sum(|v| v * v),
-                Reduction::L2 => sum(|v| v * v).sqrt(),
-            }) as f32
-        });
-        Ok(Tensor::new(shape, out.collect()))
+        Ok(Tensor::new(shape, self.kind.eval(x, &groups)))
     }
 
     fn uses_products(&self) -> bool {
-        matches!(self.kind, Reduction::SumSquare | Reduction::L2)
+        self.kind.uses_products()
     }
 }

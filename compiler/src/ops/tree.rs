@@ -11,61 +11,13 @@
 //! weights at the fixed-point scale, plus the base value: no rescale, no product of computed
 //! values, no lookup but the range checks (and the post transform's).
 
+use super::compare::{at_most, Mode};
 use super::{Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
 use std::collections::HashMap;
-use zkinfer_circuits::gadgets::{ElementOp, Function, Shape};
-
-/// When a branch goes to its true child: its feature `x` against its threshold `v`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Mode {
-    Leq,
-    Lt,
-    Gte,
-    Gt,
-}
-
-impl Mode {
-    /// A node's mode; `None` for a leaf.
-    fn parse(mode: &str) -> Result<Option<Self>, String> {
-        Ok(Some(match mode {
-            "BRANCH_LEQ" => Mode::Leq,
-            "BRANCH_LT" => Mode::Lt,
-            "BRANCH_GTE" => Mode::Gte,
-            "BRANCH_GT" => Mode::Gt,
-            "LEAF" => return Ok(None),
-            other => return Err(format!("node mode {other} is not supported (BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT and LEAF are)")),
-        }))
-    }
-
-    /// The float semantics, as onnxruntime compares a float32 feature with a float32 threshold.
-    fn holds(self, x: f32, v: f32) -> bool {
-        match self {
-            Mode::Leq => x <= v,
-            Mode::Lt => x < v,
-            Mode::Gte => x >= v,
-            Mode::Gt => x > v,
-        }
-    }
-
-    /// The comparison on fixed-point features of a circuit of shape `shape`:
-    /// `(T, true_when_at_most)`, the branch going true exactly when `x <= T` (or exactly when
-    /// not). Exact for every feature the grid holds: `x <= v` is `x <= floor(v 2^s)`, `x < v` is
-    /// `x <= ceil(v 2^s) - 1`, and the other two their complements. No feature leaves the
-    /// circuit's range, so a threshold beyond it is clamped to it: it compares the same.
-    pub(super) fn threshold(self, v: f32, shape: Shape) -> (i64, bool) {
-        let scaled = v as f64 * (1u64 << shape.scale_bits) as f64;
-        let (t, at_most) = match self {
-            Mode::Leq => (scaled.floor() as i64, true),
-            Mode::Gt => (scaled.floor() as i64, false),
-            Mode::Lt => (scaled.ceil() as i64 - 1, true),
-            Mode::Gte => (scaled.ceil() as i64 - 1, false),
-        };
-        (t.clamp(-shape.bound(), shape.bound()), at_most)
-    }
-}
+use zkinfer_circuits::gadgets::{ElementOp, Function};
 
 /// A leaf: the branches on its path from the root (indices into `branches`), each with the
 /// way the path goes (to the true child or not), and its votes (output, index into `weights`).
@@ -276,19 +228,6 @@ pub fn tree_ensemble_classifier(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     };
     ensemble.classifier = Some((post, super::nonlinear::argmax_along(-1)));
     Ok(Box::new(ensemble))
-}
-
-/// `[x <= T]` per item `(x, T + 1)`, a fixed-point value and its threshold's successor as a
-/// coefficient: the pair `relu(T + 1 - x)` and `relu(T - x) + 1`, two exact element steps,
-/// whose difference plus one is the comparison, 0 or 1 (for the integer `T - x`,
-/// `relu(d + 1) - relu(d)` is 1 exactly when `d >= 0`).
-pub(super) fn at_most(arith: &mut dyn Arith, items: Vec<(Wire, Coef)>) -> Result<(Vec<Wire>, Vec<Wire>), Error> {
-    let one = arith.constant(1)?;
-    let shifted = arith.dot(items.into_iter().map(|(x, successor)| Dot { inputs: vec![x], weights: vec![Coef::Const(-1)], bias: successor }).collect())?;
-    let relu = ElementOp { rescale: false, relu: true };
-    let above = arith.element(relu, shifted.iter().map(|d| (d.clone(), None)).collect())?;
-    let at = arith.element(relu, shifted.into_iter().map(|d| (d, Some(one.clone()))).collect())?;
-    Ok((above, at))
 }
 
 impl TreeEnsemble {
