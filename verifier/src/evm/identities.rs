@@ -5,8 +5,8 @@
 //!
 //! An operation read once, right where its reader's other operands end in the order `combine`
 //! computed them, is nested into its reader's expression. Any other (read twice, or computed long
-//! before its reader, as the running combination in `y` is) is assigned to a local or, when
-//! six locals are in use, to a word of scratch memory. So each identity becomes one statement
+//! before its reader, as the running combination in `y` is) is assigned to a local or, while
+//! all five locals `t0`..`t4` hold values still to be read, to a word of scratch memory. So each identity becomes one statement
 //! `t0 := addmod(mulmod(t0, y, r), ..., r)`, and a value that several read (`beta x`, a column
 //! plus `gamma`, a lookup's compressed tuple) is computed once.
 
@@ -197,7 +197,7 @@ impl Plan {
         let mut frees: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut last = vec![None; n];
         for &u in &order {
-            reads(u).filter(|&j| !nested[j]).for_each(|j| last[j] = Some(statement[u]));
+            reads(u).filter(|&j| !nested[j]).for_each(|j| last[j] = last[j].max(Some(statement[u])));
         }
         for &i in &order {
             // The root is read after every statement.
