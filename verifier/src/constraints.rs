@@ -35,6 +35,19 @@ pub trait PointValues<T = Fr> {
     fn l_first(&self) -> T;
     fn l_last(&self) -> T;
     fn l_active(&self) -> T;
+    /// Called as each part of the identities begins; an evaluator that writes code (the
+    /// Solidity verifier) labels it.
+    fn begin(&self, _part: Part) {}
+}
+
+/// The parts of [`Constraints::combine`], in order.
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    /// A gate, by name.
+    Gate(&'a str),
+    Permutation,
+    /// A lookup, by name.
+    Lookup(&'a str),
 }
 
 pub struct Constraints<'a, T = Fr> {
@@ -60,6 +73,7 @@ impl<'a, T: Value> Constraints<'a, T> {
         let cell = |q: Query| v.cell(q);
 
         for gate in &self.description.gates {
+            v.begin(Part::Gate(&gate.name));
             for poly in &gate.polys {
                 push(poly.evaluate(&cell));
             }
@@ -68,6 +82,7 @@ impl<'a, T: Value> Constraints<'a, T> {
         let (l_first, l_last, l_active) = (v.l_first(), v.l_last(), v.l_active());
         let products = self.layout.num_products;
         if products > 0 {
+            v.begin(Part::Permutation);
             let last = self.layout.usable_rows as i32;
             push(l_first.clone() * (one() - v.product(0, 0)));
             let z_end = v.product(products - 1, 0);
@@ -75,14 +90,16 @@ impl<'a, T: Value> Constraints<'a, T> {
             for j in 1..products {
                 push(l_first.clone() * (v.product(j, 0) - v.product(j - 1, last)));
             }
-            let x = v.x();
+            // beta x and a + gamma are each computed once, for every evaluator: the Solidity
+            // verifier pays gas per operation.
+            let beta_x = beta.clone() * v.x();
             let columns = &self.description.permutation;
             for j in 0..products {
                 let (mut left, mut right) = (v.product(j, 1), v.product(j, 0));
                 for (i, column) in columns.iter().enumerate().skip(j * self.layout.chunk).take(self.layout.chunk) {
-                    let a = v.cell(Query { column: *column, rotation: 0 });
-                    left = left * (a.clone() + beta.clone() * v.sigma(i) + gamma.clone());
-                    right = right * (a + beta.clone() * T::constant(self.shifts[i]) * x.clone() + gamma.clone());
+                    let a = v.cell(Query { column: *column, rotation: 0 }) + gamma.clone();
+                    left = left * (a.clone() + beta.clone() * v.sigma(i));
+                    right = right * (a + beta_x.clone() * T::constant(self.shifts[i]));
                 }
                 push(l_active.clone() * (left - right));
             }
@@ -90,6 +107,7 @@ impl<'a, T: Value> Constraints<'a, T> {
 
         let compress = |exprs: &[Expression]| exprs.iter().fold(T::constant(Fr::zero()), |acc, e| acc * theta.clone() + e.evaluate(&cell));
         for (l, lookup) in self.description.lookups.iter().enumerate() {
+            v.begin(Part::Lookup(&lookup.name));
             let phi = v.running_sum(l, 0);
             push(l_first.clone() * phi.clone());
             push(l_last.clone() * phi.clone());

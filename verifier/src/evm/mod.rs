@@ -4,9 +4,10 @@
 //! `verifyProof(bytes proof, uint256[] instances)` replays [`crate::verify`] on the EVM: the
 //! proof bytes are exactly those of [`crate::Proof::to_bytes`], and since the proof lists its
 //! parts in transcript order, every Keccak challenge is one hash over a region of memory. The
-//! identities are generated from the key's expressions; the openings are one MSM through the
-//! `ecMul`/`ecAdd` precompiles (one multiplication per committed polynomial, however many
-//! rotations open it) and one two-pair pairing. `docs/evm.md` measures where the gas goes and
+//! identities are [`crate::constraints::Constraints::combine`] itself, run over values that
+//! record Yul (`identities`), so all verifiers share one definition; the openings are one MSM
+//! through the `ecMul`/`ecAdd` precompiles (one multiplication per committed polynomial, however
+//! many rotations open it) and one two-pair pairing. `docs/evm.md` measures where the gas goes and
 //! what this protocol's floor is.
 //!
 //! A deployed verifier serves one model, so the number of public values in each instance
@@ -20,19 +21,28 @@
 //! gas and the contract reverts. The check runs only on failure, so a valid proof costs no
 //! more gas for it; points that no precompile sees are checked up front.
 
+mod identities;
 mod yul;
 
+use crate::constraints::{Challenges, Constraints, Part, PointValues};
 use crate::description::{Layout, Poly, Round};
 use crate::encoding::{fr_to_bytes, g1_to_bytes, g2_to_bytes};
 use crate::error::Error;
-use crate::expression::{ColumnKind, Expression, Query};
+use crate::expression::{ColumnKind, Query};
 use crate::proof::{Proof, PROOF_MAGIC};
 use crate::transcript::keccak256;
 use crate::vk::VerifyingKey;
 use ark_bn254::{Fq, Fr, G1Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, Field, PrimeField};
-use yul::{fr_hex, hex, word_hex, Builder, Value};
+use identities::{Recorder, Traced};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use yul::{fr_hex, hex, word_hex, Expr};
+
+/// The Yul functions every verifier has; they read the memory map's names.
+const HELPERS: &str = include_str!("helpers.yul");
 
 /// The name of the contract [`solidity_verifier`] writes unless it is given another.
 pub const CONTRACT_NAME: &str = "ZkinferVerifier";
@@ -163,8 +173,6 @@ struct Memory {
     l_active: usize,
     quotient: usize,
     eval_sum: usize,
-    lookup_input: usize,
-    lookup_table: usize,
     u_powers: usize,
     v_powers: usize,
     /// `zeta^t - omega^r x` for each factor `(t, r)` of `Generator::factors`.
@@ -208,6 +216,183 @@ impl Memory {
     }
 }
 
+/// Names for the addresses of [`Memory`] and the proof's parts, declared as constants of the
+/// contract so that its code says what it reads and writes.
+///
+/// Every address the code uses is a constant of its own: solc does not fold `add(NAME, 0x20)`
+/// into one literal, and each such `ADD` would cost gas.
+#[derive(Default)]
+struct MemoryMap {
+    /// By address; a word inside a region is named by the region and its index, `NAME_2`, in
+    /// `derived` once the code uses it.
+    names: BTreeMap<usize, String>,
+    derived: RefCell<BTreeMap<usize, String>>,
+    /// Names for the modexp input, which shares its memory with the MSM's.
+    aliases: Vec<(usize, String)>,
+    /// Comments before the names from these addresses on, and one for the next name.
+    groups: BTreeMap<usize, String>,
+    group: Option<String>,
+}
+
+impl MemoryMap {
+    fn new(m: &Memory, p: &ProofLayout, layout: &Layout) -> Self {
+        let mut map = Self::default();
+        map.group("The precompiles' buffers: modexp's input while no MSM is under way; the MSM accumulator, and ecMul's input (x, y, s), whose output lands on (x, y).");
+        map.aliases = ["MODEXP", "MODEXP_1", "MODEXP_2", "MODEXP_3", "MODEXP_4", "MODEXP_5"].iter().enumerate().map(|(i, name)| (0x80 + 32 * i, name.to_string())).collect();
+        map.names([("MSM_ACC", 0x80), ("MSM_ACC_Y", 0xa0), ("MSM_POINT", 0xc0), ("MSM_POINT_Y", 0xe0), ("MSM_SCALAR", 0x100)]);
+        map.group("Challenges and points from the transcript; x^n.");
+        map.names([("THETA", m.theta), ("BETA", m.beta), ("GAMMA", m.gamma), ("KAPPA", m.kappa), ("Y", m.y), ("X", m.x), ("V", m.v), ("U", m.u), ("ZETA", m.zeta), ("X_N", m.x_n)]);
+        map.group("L_0(x), L_{usable rows}(x), and 1 minus the latter and the blinding rows' L_i(x).");
+        map.names([("L_FIRST", m.l_first), ("L_LAST", m.l_last), ("L_ACTIVE", m.l_active)]);
+        map.group("The opening: the quotient at x, E, powers of u and v, zeta^t - omega^r x per factor of Z_T, the point sets' scales, Z_T(zeta) / Z_{T\\S_0}(zeta).");
+        map.names([("QUOTIENT_EVAL", m.quotient), ("EVAL_SUM", m.eval_sum), ("U_POWERS", m.u_powers), ("V_POWERS", m.v_powers), ("DIFFERENCES", m.differences)]);
+        map.names([("SET_SCALES", m.set_scales), ("H_FACTOR", m.h_factor)]);
+        map.group("The instance columns at their rotations of x, from the public values.");
+        for (k, &(c, r)) in layout.instance_queries.iter().enumerate() {
+            map.name(format!("EVAL_INSTANCE{c}_ROT{}", rotation_name(r)), m.instance_evals + 32 * k);
+        }
+        map.group("Denominators, inverted in place; the last three are x, Z_{T\\S_0}(zeta) and x^n - 1. Then prefix products, the pairing's input, the transcript's first input.");
+        map.names([("DENOMINATORS", m.denominators), ("X_INVERSE", m.x_inverse()), ("NORMALIZER_INVERSE", m.normalizer_inverse()), ("VANISHING_INVERSE", m.vanishing_inverse())]);
+        map.names([("PREFIX", m.prefix), ("PAIRING", m.pairing), ("TRANSCRIPT", m.transcript)]);
+        map.group("A copy of the proof: its magic, its commitments (the two rounds', then the quotient's pieces), the evaluations, W and W'.");
+        map.name("PROOF", m.proof);
+        let point = |map: &mut Self, name: String, at: usize| map.names([(name.clone(), m.proof + at), (format!("{name}_Y"), m.proof + at + 32)]);
+        (0..p.num_commitments).for_each(|k| point(&mut map, format!("COMMITMENT{k}"), p.point(k)));
+        (0..p.num_quotient).for_each(|i| point(&mut map, format!("QUOTIENT{i}"), p.quotient(i)));
+        for (o, opening) in layout.openings.iter().enumerate() {
+            let poly = match opening.poly {
+                Poly::Advice(i) => format!("ADVICE{i}"),
+                Poly::Fixed(i) => format!("FIXED{i}"),
+                Poly::Sigma(i) => format!("SIGMA{i}"),
+                Poly::PermutationProduct(j) => format!("PRODUCT{j}"),
+                Poly::Multiplicity(l) => format!("MULTIPLICITY{l}"),
+                Poly::RunningSum(l) => format!("RUNNING_SUM{l}"),
+            };
+            map.name(format!("EVAL_{poly}_ROT{}", rotation_name(opening.rotation)), m.proof + p.eval(o));
+        }
+        point(&mut map, "OPENING_W".into(), p.w);
+        point(&mut map, "OPENING_W_PRIME".into(), p.w_prime());
+        map.group("Spilled subexpressions, and values of the identities that no local holds.");
+        map.name("SCRATCH", m.scratch);
+        map
+    }
+
+    fn group(&mut self, comment: &str) {
+        self.group = Some(comment.into());
+    }
+
+    fn name(&mut self, name: impl Into<String>, address: usize) {
+        if let Some(comment) = self.group.take() {
+            self.groups.insert(address, comment);
+        }
+        self.names.insert(address, name.into());
+    }
+
+    fn names<S: Into<String>>(&mut self, names: impl IntoIterator<Item = (S, usize)>) {
+        names.into_iter().for_each(|(name, address)| self.name(name, address));
+    }
+
+    /// An address as a name.
+    fn at(&self, address: usize) -> String {
+        if let Some(name) = self.names.get(&address).or(self.derived.borrow().get(&address)) {
+            return name.clone();
+        }
+        let (base, region) = self.names.range(..address).next_back().expect("the map starts at the precompiles' buffers");
+        assert_eq!((address - base) % 32, 0, "{address:#x} is not a word of {region}");
+        let name = format!("{region}_{}", (address - base) / 32);
+        self.derived.borrow_mut().insert(address, name.clone());
+        name
+    }
+
+    fn load(&self, address: usize) -> String {
+        format!("mload({})", self.at(address))
+    }
+
+    /// The constants' declarations, by address.
+    fn declarations(&self) -> String {
+        let derived = self.derived.borrow();
+        let mut all: Vec<(usize, &String)> = self.aliases.iter().map(|(a, name)| (*a, name)).chain(self.names.iter().chain(derived.iter()).map(|(a, name)| (*a, name))).collect();
+        all.sort_by_key(|&(a, _)| a);
+        let mut out = String::new();
+        for (i, &(address, name)) in all.iter().enumerate() {
+            if let Some(comment) = self.groups.get(&address).filter(|_| i == 0 || all[i - 1].0 != address) {
+                out += &format!("    // {comment}\n");
+            }
+            out += &format!("    uint256 internal constant {name} = {};\n", hex(address));
+        }
+        out
+    }
+}
+
+/// A rotation as part of a name: `1`, `MINUS1`.
+fn rotation_name(rotation: i32) -> String {
+    if rotation < 0 {
+        format!("MINUS{}", -rotation)
+    } else {
+        rotation.to_string()
+    }
+}
+
+/// The values the identities read, loaded from the contract's memory.
+struct Reads<'a> {
+    layout: &'a Layout,
+    proof: ProofLayout,
+    mem: Memory,
+    map: &'a MemoryMap,
+    recorder: Recorder,
+}
+
+impl Reads<'_> {
+    fn word(&self, address: usize) -> Traced {
+        self.recorder.leaf(Expr::load(self.map.at(address)))
+    }
+
+    fn eval(&self, poly: Poly, rotation: i32) -> Traced {
+        self.word(self.mem.proof + self.proof.eval(self.layout.opening_index(poly, rotation)))
+    }
+}
+
+impl PointValues<Traced> for Reads<'_> {
+    fn x(&self) -> Traced {
+        self.word(self.mem.x)
+    }
+    fn cell(&self, q: Query) -> Traced {
+        let (c, r) = (q.column.index, q.rotation);
+        match q.column.kind {
+            ColumnKind::Advice => self.eval(Poly::Advice(c), r),
+            ColumnKind::Fixed => self.eval(Poly::Fixed(c), r),
+            ColumnKind::Instance => {
+                let k = self.layout.instance_queries.iter().position(|&k| k == (c, r)).expect("instance queries are listed");
+                self.word(self.mem.instance_evals + 32 * k)
+            }
+        }
+    }
+    fn sigma(&self, i: usize) -> Traced {
+        self.eval(Poly::Sigma(i), 0)
+    }
+    fn product(&self, j: usize, rotation: i32) -> Traced {
+        self.eval(Poly::PermutationProduct(j), rotation)
+    }
+    fn multiplicity(&self, l: usize) -> Traced {
+        self.eval(Poly::Multiplicity(l), 0)
+    }
+    fn running_sum(&self, l: usize, rotation: i32) -> Traced {
+        self.eval(Poly::RunningSum(l), rotation)
+    }
+    fn l_first(&self) -> Traced {
+        self.word(self.mem.l_first)
+    }
+    fn l_last(&self) -> Traced {
+        self.word(self.mem.l_last)
+    }
+    fn l_active(&self) -> Traced {
+        self.word(self.mem.l_active)
+    }
+    fn begin(&self, part: Part) {
+        self.recorder.begin(part)
+    }
+}
+
 /// Indented lines of Yul.
 struct Code {
     lines: Vec<String>,
@@ -229,67 +414,6 @@ impl Code {
         self.indent -= 1;
         self.line("}");
     }
-
-    /// Emits the statements `b` collected, then `code`.
-    fn statement(&mut self, b: &mut Builder, code: String) {
-        std::mem::take(&mut b.statements).iter().for_each(|s| self.line(s));
-        self.line(code);
-        b.reset();
-    }
-
-    /// `acc = acc * y + c`, as [`crate::constraints::Constraints::combine`] does.
-    fn push(&mut self, b: &mut Builder, c: Value) {
-        self.statement(b, format!("acc := addmod(mulmod(acc, y, r), {}, r)", c.code));
-    }
-}
-
-/// Where the values the identities read are in memory.
-#[derive(Clone, Copy)]
-struct Values<'a> {
-    layout: &'a Layout,
-    proof: ProofLayout,
-    mem: Memory,
-}
-
-impl Values<'_> {
-    fn eval(&self, poly: Poly, rotation: i32) -> Value {
-        Value::word(self.mem.proof + self.proof.eval(self.layout.opening_index(poly, rotation)))
-    }
-
-    fn cell(&self, q: Query) -> Value {
-        let (c, r) = (q.column.index, q.rotation);
-        match q.column.kind {
-            ColumnKind::Advice => self.eval(Poly::Advice(c), r),
-            ColumnKind::Fixed => self.eval(Poly::Fixed(c), r),
-            ColumnKind::Instance => {
-                let k = self.layout.instance_queries.iter().position(|&k| k == (c, r)).expect("instance queries are listed");
-                Value::word(self.mem.instance_evals + 32 * k)
-            }
-        }
-    }
-
-    fn expression(&self, b: &mut Builder, e: &Expression) -> Value {
-        match e {
-            Expression::Constant(c) => Value::constant(*c),
-            Expression::Cell(q) => self.cell(*q),
-            Expression::Neg(a) => {
-                let a = self.expression(b, a);
-                b.neg(a)
-            }
-            Expression::Sum(l, r) => {
-                let (l, r) = (self.expression(b, l), self.expression(b, r));
-                b.add(l, r)
-            }
-            Expression::Product(l, r) => {
-                let (l, r) = (self.expression(b, l), self.expression(b, r));
-                b.mul(l, r)
-            }
-            Expression::Scaled(a, c) => {
-                let a = self.expression(b, a);
-                b.mul(a, Value::constant(*c))
-            }
-        }
-    }
 }
 
 struct Generator<'a> {
@@ -298,6 +422,7 @@ struct Generator<'a> {
     lengths: &'a [usize],
     proof: ProofLayout,
     mem: Memory,
+    map: Rc<MemoryMap>,
     /// For each instance query of the layout, the index of its first denominator.
     instance_denominators: Vec<usize>,
     /// The distinct factors `X^t - omega^r x` of the point sets' vanishing polynomials, as
@@ -320,7 +445,7 @@ impl<'a> Generator<'a> {
             at
         };
         let [theta, beta, gamma, kappa, y, x, v, u, zeta, x_n] = [(); 10].map(|_| alloc(1));
-        let [l_first, l_last, l_active, quotient, eval_sum, lookup_input, lookup_table] = [(); 7].map(|_| alloc(1));
+        let [l_first, l_last, l_active, quotient, eval_sum] = [(); 5].map(|_| alloc(1));
         let mut factors: Vec<(usize, usize)> = layout.point_sets.iter().flat_map(|s| s.rotations.iter().map(|&r| (s.t, layout.rotation_index(r)))).collect();
         factors.sort();
         factors.dedup();
@@ -361,8 +486,6 @@ impl<'a> Generator<'a> {
             l_active,
             quotient,
             eval_sum,
-            lookup_input,
-            lookup_table,
             u_powers,
             v_powers,
             differences,
@@ -377,12 +500,9 @@ impl<'a> Generator<'a> {
             proof: proof_at,
             scratch,
         };
+        let map = Rc::new(MemoryMap::new(&mem, &proof, layout));
         let code = Code { lines: Vec::new(), indent: 3 };
-        Self { vk, layout, lengths, proof, mem, instance_denominators, factors, code, ec_mul: 0, ec_add: 0 }
-    }
-
-    fn values(&self) -> Values<'a> {
-        Values { layout: self.layout, proof: self.proof, mem: self.mem }
+        Self { vk, layout, lengths, proof, mem, map, instance_denominators, factors, code, ec_mul: 0, ec_add: 0 }
     }
 
     fn contract(mut self, name: &str) -> String {
@@ -397,17 +517,7 @@ impl<'a> Generator<'a> {
 
     fn header(&self, name: &str) -> String {
         let d = self.vk.description();
-        let mut functions = vec![
-            "function reject() {\n    mstore(0, 0)\n    return(0, 0x20)\n}",
-            "// A precompile call whose inputs are valid failed: it ran out of gas. Revert rather than\n// reject a proof that may be valid.\nfunction fail() {\n    revert(0, 0)\n}",
-            "// ecMul failed on the point at 0xc0: false if the proof's point is off the curve, else out of gas.\nfunction mulFailed() {\n    requireOnCurve(0xc0)\n    fail()\n}",
-            "// Adds s times the point at 0xc0 to the accumulator at 0x80.\nfunction mulAcc(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0xc0, 0x40)) { mulFailed() }\n    if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { fail() }\n}",
-            "// Sets the accumulator to s times the point at 0xc0.\nfunction mulSet(s) {\n    mstore(0x100, s)\n    if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0x80, 0x40)) { mulFailed() }\n}",
-            "// 1/a = a^(r-2), through the modexp precompile; callers never pass 0.\nfunction invert(a) -> inverse {\n    mstore(0x80, 0x20)\n    mstore(0xa0, 0x20)\n    mstore(0xc0, 0x20)\n    mstore(0xe0, a)\n    mstore(0x100, sub(R, 2))\n    mstore(0x120, R)\n    if iszero(staticcall(gas(), 0x05, 0x80, 0xc0, 0x80, 0x20)) { fail() }\n    inverse := mload(0x80)\n}",
-            "// Keccak-256 of the digest d followed by len bytes at a; the word before a is\n// overwritten for the hash and then restored.\nfunction absorb(d, a, len) -> digest {\n    let before := sub(a, 0x20)\n    let saved := mload(before)\n    mstore(before, d)\n    digest := keccak256(before, add(len, 0x20))\n    mstore(before, saved)\n}",
-        ];
-        functions.push("function requireOnCurve(a) {\n    let x := mload(a)\n    let y := mload(add(a, 0x20))\n    if iszero(and(lt(x, Q), lt(y, Q))) { reject() }\n    if or(x, y) {\n        if iszero(eq(mulmod(y, y, Q), addmod(mulmod(x, mulmod(x, x, Q), Q), 3, Q))) { reject() }\n    }\n}");
-        let functions: Vec<String> = functions.iter().map(|f| f.lines().map(|l| format!("            {l}\n")).collect()).collect();
+        let functions: String = HELPERS.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("            {l}\n") }).collect();
         let srs_id = self.vk.srs_id();
         let srs = match crate::srs::ceremony(&srs_id) {
             Some(c) => format!("/// @custom:srs key from ceremony {} (SRS_ID, Keccak-256 of its [tau]_2).\n", c.name),
@@ -450,6 +560,9 @@ impl<'a> Generator<'a> {
              \x20   uint256 internal constant R = {r};\n\
              \x20   uint256 internal constant Q = {q};\n\
              \n\
+             \x20   // The memory map (byte addresses).\n\
+             {memory}\
+             \n\
              \x20   function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {{\n\
              \x20       assembly {{\n\
              {functions}",
@@ -463,7 +576,8 @@ impl<'a> Generator<'a> {
             adds = self.ec_add,
             r = modulus_hex::<Fr>(),
             q = modulus_hex::<Fq>(),
-            functions = functions.join("\n"),
+            functions = functions,
+            memory = self.map.declarations(),
         )
     }
 
@@ -475,32 +589,32 @@ impl<'a> Generator<'a> {
     /// The factors of `Z_T` outside the point set `s`, as Yul words.
     fn outside(&self, s: usize) -> Vec<String> {
         let set = &self.layout.point_sets[s];
-        let m = self.mem;
+        let (m, map) = (self.mem, &self.map);
         self.factors
             .iter()
             .enumerate()
             .filter(|(_, &(t, j))| !(t == set.t && set.rotations.contains(&self.layout.rotations[j])))
-            .map(|(f, _)| format!("mload({})", hex(m.differences + 32 * f)))
+            .map(|(f, _)| format!("mload({})", map.at(m.differences + 32 * f)))
             .collect()
     }
 
     /// Lengths, magic, canonical scalars, and the points that no precompile will see.
     fn checks(&mut self) {
-        let (m, p) = (self.mem, self.proof);
+        let (m, p, map) = (self.mem, self.proof, self.map.clone());
         let num_values: usize = self.lengths.iter().sum();
         let c = &mut self.code;
         c.line("let r := R");
         c.line(format!("if iszero(and(eq(proof.length, {}), eq(instances.length, {num_values}))) {{ reject() }}", p.len));
-        c.line(format!("calldatacopy({}, proof.offset, {})", hex(m.proof), p.len));
-        c.line(format!("if iszero(eq(shr(224, mload({})), {})) {{ reject() }}", hex(m.proof), word_hex(PROOF_MAGIC)));
+        c.line(format!("calldatacopy({}, proof.offset, {})", map.at(m.proof), p.len));
+        c.line(format!("if iszero(eq(shr(224, mload({})), {})) {{ reject() }}", map.at(m.proof), word_hex(PROOF_MAGIC)));
         c.line("// The transcript's first input; it ends where the proof's commitments start.");
-        c.line(format!("mstore({}, {})", hex(m.transcript), word_hex(self.vk.digest())));
+        c.line(format!("mstore({}, {})", map.at(m.transcript), word_hex(self.vk.digest())));
         let mut at = m.transcript + 32;
         let mut first = 0;
         for &n in self.lengths {
-            c.line(format!("mstore({}, {n})", hex(at)));
+            c.line(format!("mstore({}, {n})", map.at(at)));
             if n > 0 {
-                c.line(format!("calldatacopy({}, add(instances.offset, {}), {})", hex(at + 32), hex(32 * first), hex(32 * n)));
+                c.line(format!("calldatacopy({}, add(instances.offset, {}), {})", map.at(at + 32), hex(32 * first), hex(32 * n)));
             }
             at += 32 * (n + 1);
             first += n;
@@ -510,32 +624,32 @@ impl<'a> Generator<'a> {
             // A loop for the public inputs, whose number the model sets; the evaluations are
             // unrolled, a third of the gas of a loop.
             c.line("// Public inputs and evaluations must be canonical scalars.");
-            c.line(format!("let ok := 1\nfor {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{ ok := and(ok, lt(mload(a), r)) }}", hex(m.transcript + 32), hex(at)));
-            (0..p.num_evals).for_each(|o| c.line(format!("ok := and(ok, lt(mload({}), r))", hex(evals + 32 * o))));
+            c.line(format!("let ok := 1\nfor {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{ ok := and(ok, lt(mload(a), r)) }}", map.at(m.transcript + 32), map.at(at)));
+            (0..p.num_evals).for_each(|o| c.line(format!("ok := and(ok, lt(mload({}), r))", map.at(evals + 32 * o))));
             c.line("if iszero(ok) { reject() }");
         });
         // Every other point goes through ecMul, whose failure is checked (`mulFailed`).
         for i in self.unopened() {
-            self.code.line(format!("requireOnCurve({})", hex(m.proof + p.point(i))));
+            self.code.line(format!("requireOnCurve({})", map.at(m.proof + p.point(i))));
         }
     }
 
     fn transcript(&mut self) {
-        let (m, p) = (self.mem, self.proof);
+        let (m, p, map) = (self.mem, self.proof, self.map.clone());
         let products_start = p.point(p.num_witness);
         let quotient_start = p.quotient(0);
         // Each proof segment is absorbed, then the challenges listed are squeezed in a row.
         let segments: [(usize, usize, &[usize]); 4] =
             [(products_start, quotient_start, &[m.y]), (quotient_start, p.evals, &[m.x]), (p.evals, p.w, &[m.v, m.u]), (p.w, p.w_prime(), &[m.zeta])];
         self.code.block(|c| {
-            c.line(format!("let d := keccak256({}, {})", hex(m.transcript), hex(m.proof + products_start - m.transcript)));
-            let squeeze = |c: &mut Code, slot: usize| c.line(format!("mstore(0, d)\nd := keccak256(0, 0x20)\nmstore({}, mod(d, r))", hex(slot)));
-            c.line(format!("mstore({}, mod(d, r))", hex(m.theta)));
+            c.line(format!("let d := keccak256({}, {})", map.at(m.transcript), hex(m.proof + products_start - m.transcript)));
+            let squeeze = |c: &mut Code, slot: usize| c.line(format!("mstore(0, d)\nd := keccak256(0, 0x20)\nmstore({}, mod(d, r))", map.at(slot)));
+            c.line(format!("mstore({}, mod(d, r))", map.at(m.theta)));
             for slot in [m.beta, m.gamma, m.kappa] {
                 squeeze(c, slot);
             }
             for (from, to, slots) in segments {
-                c.line(format!("d := absorb(d, {}, {})\nmstore({}, mod(d, r))", hex(m.proof + from), hex(to - from), hex(slots[0])));
+                c.line(format!("d := absorb(d, {}, {})\nmstore({}, mod(d, r))", map.at(m.proof + from), hex(to - from), map.at(slots[0])));
                 slots[1..].iter().for_each(|&slot| squeeze(c, slot));
             }
         });
@@ -544,7 +658,7 @@ impl<'a> Generator<'a> {
     /// x^n; the Lagrange values the identities use; the public inputs' evaluations; the
     /// inverse of the vanishing polynomial. One field inversion serves all denominators.
     fn lagrange(&mut self) {
-        let m = self.mem;
+        let (m, map) = (self.mem, self.map.clone());
         let layout = self.layout;
         let factors = self.factors.clone();
         let first_outside = self.outside(0);
@@ -562,12 +676,12 @@ impl<'a> Generator<'a> {
         let instances: Vec<(usize, i32, usize, usize)> =
             layout.instance_queries.iter().enumerate().map(|(k, &(c, rotation))| (c, rotation, self.lengths[c], den + 32 * self.instance_denominators[k])).collect();
         self.code.block(|c| {
-            c.line(format!("let x := mload({})", hex(m.x)));
+            c.line(format!("let x := mload({})", map.at(m.x)));
             c.line("let xn := x");
             (0..layout.k).for_each(|_| c.line("xn := mulmod(xn, xn, r)"));
-            c.line(format!("mstore({}, xn)", hex(m.x_n)));
+            c.line(format!("mstore({}, xn)", map.at(m.x_n)));
             c.line("let vanishing := addmod(xn, sub(r, 1), r)");
-            c.line(format!("mstore({}, addmod(x, sub(r, 1), r))", hex(den)));
+            c.line(format!("mstore({}, addmod(x, sub(r, 1), r))", map.at(den)));
             c.line("// The last-row marker and the blinding rows, unrolled: their number is the circuit's.");
             for (i, w) in tail.iter().enumerate() {
                 c.line(format!("mstore({}, addmod(x, {}, r))", hex(den + 32 * (1 + i)), fr_hex(&-*w)));
@@ -577,13 +691,13 @@ impl<'a> Generator<'a> {
                 c.line(format!("// Instance column {column} at rotation {rotation}."));
                 c.line(format!(
                     "{{\n    let z := {z}\n    let w := 1\n    for {{ let a := {} }} lt(a, {}) {{ a := add(a, 0x20) }} {{\n        mstore(a, addmod(z, sub(r, w), r))\n        w := mulmod(w, {omega}, r)\n    }}\n}}",
-                    hex(at),
-                    hex(at + 32 * n),
+                    map.at(at),
+                    map.at(at + 32 * n),
                 ));
             }
             c.block(|c| {
                 c.line("// The opening: zeta^t minus each point, Z_T(zeta) and the normalizer Z_{T\\S_0}(zeta).");
-                c.line(format!("let zeta := mload({})", hex(m.zeta)));
+                c.line(format!("let zeta := mload({})", map.at(m.zeta)));
                 let mut power = 1;
                 for (f, &(t, j)) in factors.iter().enumerate() {
                     // Factors are sorted by t, a power of two: square up to it.
@@ -593,160 +707,82 @@ impl<'a> Generator<'a> {
                     }
                     let rotation = layout.rotations[j];
                     let point = if rotation == 0 { "x".to_string() } else { format!("mulmod(x, {}, r)", fr_hex(&layout.rotate(rotation))) };
-                    c.line(format!("mstore({}, addmod(zeta, sub(r, {point}), r))", hex(m.differences + 32 * f)));
+                    c.line(format!("mstore({}, addmod(zeta, sub(r, {point}), r))", map.at(m.differences + 32 * f)));
                 }
-                let difference = |f: usize| format!("mload({})", hex(m.differences + 32 * f));
+                let difference = |f: usize| format!("mload({})", map.at(m.differences + 32 * f));
                 c.line(product_into("zt", (0..factors.len()).map(difference).collect()));
-                c.line(format!("mstore({}, zt)", hex(m.h_factor)));
-                c.line(format!("mstore({}, x)", hex(m.x_inverse())));
+                c.line(format!("mstore({}, zt)", map.at(m.h_factor)));
+                c.line(format!("mstore({}, x)", map.at(m.x_inverse())));
                 c.block(|c| {
                     c.line(product_into("p", first_outside));
-                    c.line(format!("mstore({}, p)", hex(m.normalizer_inverse())));
+                    c.line(format!("mstore({}, p)", map.at(m.normalizer_inverse())));
                 });
                 c.line("// x^n = 1 or x = 0 or zeta on an opening point: the denominators are not all invertible.");
                 c.line("if iszero(mulmod(mulmod(vanishing, x, r), zt, r)) { reject() }");
             });
-            c.line(format!("mstore({}, vanishing)", hex(m.vanishing_inverse())));
+            c.line(format!("mstore({}, vanishing)", map.at(m.vanishing_inverse())));
             c.line(format!(
                 "{{\n    // Montgomery's batch inversion: prefix products, one inversion, a backward pass.\n    let p := 1\n    for {{ let a := {den} }} lt(a, {end}) {{ a := add(a, 0x20) }} {{\n        mstore(add(a, {shift}), p)\n        p := mulmod(p, mload(a), r)\n    }}\n    p := invert(p)\n    for {{ let a := {end} }} gt(a, {den}) {{}} {{\n        a := sub(a, 0x20)\n        let d := mload(a)\n        mstore(a, mulmod(p, mload(add(a, {shift})), r))\n        p := mulmod(p, d, r)\n    }}\n}}",
-                end = hex(den + 32 * count),
+                end = map.at(den + 32 * count),
                 shift = hex(m.prefix - den),
-                den = hex(den)
+                den = map.at(den)
             ));
             c.line("// L_i(z) = omega^i (x^n - 1) / (n (z - omega^i))");
             c.line(format!("let scale := mulmod(vanishing, {n_inv}, r)"));
-            c.line(format!("mstore({}, mulmod(scale, mload({}), r))", hex(m.l_first), hex(den)));
+            c.line(format!("mstore({}, mulmod(scale, mload({}), r))", map.at(m.l_first), map.at(den)));
             c.block(|c| {
                 let term = |i: usize| format!("mulmod({}, mload({}), r)", fr_hex(&tail[i]), hex(den + 32 * (1 + i)));
-                c.line(format!("let s := {}\nmstore({}, mulmod(scale, s, r))", term(0), hex(m.l_last)));
+                c.line(format!("let s := {}\nmstore({}, mulmod(scale, s, r))", term(0), map.at(m.l_last)));
                 c.line("// 1 - the Lagrange values of the last-row marker and the blinding rows");
                 (1..tail.len()).for_each(|i| c.line(format!("s := addmod(s, {}, r)", term(i))));
-                c.line(format!("mstore({}, addmod(1, sub(r, mulmod(scale, s, r)), r))", hex(m.l_active)));
+                c.line(format!("mstore({}, addmod(1, sub(r, mulmod(scale, s, r)), r))", map.at(m.l_active)));
             });
             for (k, &(column, _, n, at)) in instances.iter().enumerate() {
                 let slot = m.instance_evals + 32 * k;
                 if n == 0 {
-                    c.line(format!("mstore({}, 0)", hex(slot)));
+                    c.line(format!("mstore({}, 0)", map.at(slot)));
                     continue;
                 }
                 c.line(format!(
                     "{{\n    let w := 1\n    let s := 0\n    for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 0x20) }} {{\n        s := addmod(s, mulmod(mload(add({}, i)), mulmod(w, mload(add({}, i)), r), r), r)\n        w := mulmod(w, {omega}, r)\n    }}\n    mstore({}, mulmod(scale, s, r))\n}}",
                     hex(32 * n),
-                    hex(column_values[column]),
-                    hex(at),
-                    hex(slot)
+                    map.at(column_values[column]),
+                    map.at(at),
+                    map.at(slot)
                 ));
             }
         });
     }
 
-    /// Every identity at x, combined with powers of y, divided by the vanishing polynomial.
+    /// Every identity at x, combined with powers of y, divided by the vanishing polynomial:
+    /// `Constraints::combine` over values that record Yul.
     fn constraints(&mut self) {
-        let (m, values, vk, layout) = (self.mem, self.values(), self.vk, self.layout);
-        let d = vk.description();
-        let (l_first, l_last, l_active) = (Value::word(m.l_first), Value::word(m.l_last), Value::word(m.l_active));
-        let mut b = Builder::new(m.scratch);
-        let z = |j: usize, rotation: i32| values.eval(Poly::PermutationProduct(j), rotation);
-        self.code.block(|c| {
-            c.line(format!("let y := mload({})\nlet acc := 0", hex(m.y)));
-            for gate in &d.gates {
-                c.line(format!("// gate '{}'", gate.name.replace(['\n', '\r'], " ")));
-                for poly in &gate.polys {
-                    let e = values.expression(&mut b, poly);
-                    c.push(&mut b, e);
-                }
-            }
-
-            let products = layout.num_products;
-            if products > 0 {
-                c.line("// permutation");
-                let one_minus = b.sub(Value::constant(Fr::from(1u64)), z(0, 0));
-                let e = b.mul(l_first.clone(), one_minus);
-                c.push(&mut b, e);
-                let z_end = z(products - 1, 0);
-                let square = b.mul(z_end.clone(), z_end.clone());
-                let diff = b.sub(square, z_end);
-                let e = b.mul(l_last.clone(), diff);
-                c.push(&mut b, e);
-                for j in 1..products {
-                    let diff = b.sub(z(j, 0), z(j - 1, layout.usable_rows as i32));
-                    let e = b.mul(l_first.clone(), diff);
-                    c.push(&mut b, e);
-                }
-                c.block(|c| {
-                    c.line(format!("// beta delta^i x for column i, delta^0 = 1\nlet bx := mulmod(mload({}), mload({}), r)", hex(m.beta), hex(m.x)));
-                    let columns = &d.permutation;
-                    for j in 0..products {
-                        c.block(|c| {
-                        c.line(format!("let left := {}\nlet right := {}", z(j, 1).code, z(j, 0).code));
-                        for (i, &column) in columns.iter().enumerate().skip(j * layout.chunk).take(layout.chunk) {
-                            let a = values.cell(Query { column, rotation: 0 });
-                            let sigma = values.eval(Poly::Sigma(i), 0);
-                            c.line(format!(
-                                "{{\n    let a := addmod({}, mload({}), r)\n    left := mulmod(left, addmod(a, mulmod(mload({}), {}, r), r), r)\n    right := mulmod(right, addmod(a, bx, r), r)\n}}\nbx := mulmod(bx, {}, r)",
-                                a.code,
-                                hex(m.gamma),
-                                hex(m.beta),
-                                sigma.code,
-                                fr_hex(&Layout::permutation_shift(1))
-                            ));
-                        }
-                        let difference = b.sub(Value::raw("left"), Value::raw("right"));
-                        let e = b.mul(l_active.clone(), difference);
-                        c.push(&mut b, e);
-                        });
-                    }
-                });
-            }
-
-            let (theta, kappa) = (Value::word(m.theta), Value::word(m.kappa));
-            for (l, lookup) in d.lookups.iter().enumerate() {
-                c.line(format!("// lookup '{}'", lookup.name.replace(['\n', '\r'], " ")));
-                let phi = values.eval(Poly::RunningSum(l), 0);
-                let e = b.mul(l_first.clone(), phi.clone());
-                c.push(&mut b, e);
-                let e = b.mul(l_last.clone(), phi.clone());
-                c.push(&mut b, e);
-                // The tuples compressed with powers of theta, shifted by kappa.
-                for (exprs, slot) in [(&lookup.inputs, m.lookup_input), (&lookup.table, m.lookup_table)] {
-                    let mut compressed = values.expression(&mut b, &exprs[0]);
-                    for e in &exprs[1..] {
-                        let scaled = b.mul(compressed, theta.clone());
-                        let e = values.expression(&mut b, e);
-                        compressed = b.add(scaled, e);
-                    }
-                    let shifted = b.add(compressed, kappa.clone());
-                    c.statement(&mut b, format!("mstore({}, {})", hex(slot), shifted.code));
-                }
-                let (f, t) = (Value::word(m.lookup_input), Value::word(m.lookup_table));
-                let step = b.sub(values.eval(Poly::RunningSum(l), 1), phi);
-                let step_f = b.mul(step, f.clone());
-                let step_ft = b.mul(step_f, t.clone());
-                let mf = b.mul(values.eval(Poly::Multiplicity(l), 0), f);
-                let q = values.expression(&mut b, &lookup.selector);
-                let qt = b.mul(q, t);
-                let lhs = b.sub(step_ft, mf);
-                let lhs = b.add(lhs, qt);
-                let e = b.mul(l_active.clone(), lhs);
-                c.push(&mut b, e);
-            }
-            c.line(format!("mstore({}, mulmod(acc, mload({}), r))", hex(m.quotient), hex(m.vanishing_inverse())));
-        });
+        let m = self.mem;
+        let reads = Reads { layout: self.layout, proof: self.proof, mem: m, map: &self.map, recorder: Recorder::default() };
+        let word = |address: usize| reads.word(address);
+        let y = reads.recorder.leaf(Expr::raw("y"));
+        let challenges = Challenges { theta: word(m.theta), beta: word(m.beta), gamma: word(m.gamma), kappa: word(m.kappa), y };
+        let combined = Constraints::new(self.vk.description(), self.layout, challenges).combine(&reads);
+        let mut lines = vec![format!("let y := {}", self.map.load(m.y))];
+        let quotient = reads.recorder.write(&combined, &|word| self.map.at(m.scratch + 32 * word), &mut lines);
+        lines.push(format!("mstore({}, mulmod({}, {}, r))", self.map.at(m.quotient), quotient.code, self.map.load(m.vanishing_inverse())));
+        self.code.block(|c| lines.iter().for_each(|l| c.line(l)));
     }
 
     /// Loads a commitment into the ecMul input.
     fn load(&mut self, point: Point) {
+        let map = self.map.clone();
         let (x, y) = match point {
             Point::Proof(offset) => {
                 let at = self.mem.proof + offset;
-                (format!("mload({})", hex(at)), format!("mload({})", hex(at + 32)))
+                (format!("mload({})", map.at(at)), format!("mload({})", map.at(at + 32)))
             }
             Point::Key(p) => {
                 let bytes = g1_to_bytes(&p);
                 (word_hex(&bytes[..32]), word_hex(&bytes[32..]))
             }
         };
-        self.code.line(format!("mstore(0xc0, {x})\nmstore(0xe0, {y})"));
+        self.code.line(format!("mstore(MSM_POINT, {x})\nmstore(MSM_POINT_Y, {y})"));
     }
 
     /// Adds `scalar` (None: one) times `point` to the accumulator, or sets it when `first`.
@@ -755,7 +791,7 @@ impl<'a> Generator<'a> {
         // A proof's point that no ecMul takes: checked here, so that only a lack of gas can make
         // a later ecAdd fail.
         if scalar.is_none() && matches!(point, Point::Proof(_)) {
-            self.code.line("requireOnCurve(0xc0)");
+            self.code.line("requireOnCurve(MSM_POINT)");
         }
         let line = match (scalar, first) {
             (Some(s), true) => {
@@ -767,10 +803,10 @@ impl<'a> Generator<'a> {
                 self.ec_add += 1;
                 format!("mulAcc({s})")
             }
-            (None, true) => "mstore(0x80, mload(0xc0))\nmstore(0xa0, mload(0xe0))".into(),
+            (None, true) => "mstore(MSM_ACC, mload(MSM_POINT))\nmstore(MSM_ACC_Y, mload(MSM_POINT_Y))".into(),
             (None, false) => {
                 self.ec_add += 1;
-                "if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { fail() }".into()
+                "if iszero(staticcall(gas(), 0x06, MSM_ACC, 0x80, MSM_ACC, 0x40)) { fail() }".into()
             }
         };
         self.code.line(line);
@@ -782,7 +818,7 @@ impl<'a> Generator<'a> {
     /// where E is the sum over the sets of `scale_s` times the value at zeta of the polynomial
     /// interpolating the set's combined evaluations.
     fn opening(&mut self) {
-        let (m, p, layout) = (self.mem, self.proof, self.layout);
+        let (m, p, layout, map) = (self.mem, self.proof, self.layout, self.map.clone());
         let sets = &layout.point_sets;
         let keys = self.vk.key_commitments().len();
         let outsides: Vec<Vec<String>> = (0..sets.len()).map(|s| self.outside(s)).collect();
@@ -791,41 +827,41 @@ impl<'a> Generator<'a> {
             let j = layout.rotation_index(rotation);
             factors.iter().position(|&f| f == (t, j)).expect("every set's factors are listed")
         };
-        let upow = |s: usize| format!("mload({})", hex(m.u_powers + 32 * s));
-        let vpow = |t: usize| format!("mload({})", hex(m.v_powers + 32 * t));
-        let scale = |s: usize| (s > 0).then(|| format!("mload({})", hex(m.set_scales + 32 * s)));
-        let difference = |f: usize| format!("mload({})", hex(m.differences + 32 * f));
-        let eval = |o: usize| format!("mload({})", hex(m.proof + p.eval(o)));
+        let upow = |s: usize| format!("mload({})", map.at(m.u_powers + 32 * s));
+        let vpow = |t: usize| format!("mload({})", map.at(m.v_powers + 32 * t));
+        let scale = |s: usize| (s > 0).then(|| format!("mload({})", map.at(m.set_scales + 32 * s)));
+        let difference = |f: usize| format!("mload({})", map.at(m.differences + 32 * f));
+        let eval = |o: usize| format!("mload({})", map.at(m.proof + p.eval(o)));
         // Unrolled: a loop costs more than twice as much per power.
         let powers = |c: &mut Code, of: usize, at: usize, count: usize| {
             c.block(|c| {
-                c.line(format!("let b := mload({})\nlet p := b\nmstore({}, 1)", hex(of), hex(at)));
+                c.line(format!("let b := mload({})\nlet p := b\nmstore({}, 1)", map.at(of), map.at(at)));
                 for i in 1..count {
                     if i > 1 {
                         c.line("p := mulmod(p, b, r)");
                     }
-                    c.line(format!("mstore({}, p)", hex(at + 32 * i)));
+                    c.line(format!("mstore({}, p)", map.at(at + 32 * i)));
                 }
             })
         };
         powers(&mut self.code, m.u, m.u_powers, sets.len());
         powers(&mut self.code, m.v, m.v_powers, num_v_powers(layout));
         self.code.block(|c| {
-            c.line(format!("// scale_s, and Z_T(zeta) / Z_{{T\\S_0}}(zeta)\nlet ni := mload({})", hex(m.normalizer_inverse())));
+            c.line(format!("// scale_s, and Z_T(zeta) / Z_{{T\\S_0}}(zeta)\nlet ni := mload({})", map.at(m.normalizer_inverse())));
             for (s, outside) in outsides.iter().enumerate().skip(1) {
                 c.block(|c| {
                     c.line(product_into("p", outside.clone()));
-                    c.line(format!("mstore({}, mulmod({}, mulmod(p, ni, r), r))", hex(m.set_scales + 32 * s), upow(s)));
+                    c.line(format!("mstore({}, mulmod({}, mulmod(p, ni, r), r))", map.at(m.set_scales + 32 * s), upow(s)));
                 });
             }
-            c.line(format!("mstore({}, mulmod(mload({}), ni, r))", hex(m.h_factor), hex(m.h_factor)));
+            c.line(format!("mstore({}, mulmod(mload({}), ni, r))", map.at(m.h_factor), map.at(m.h_factor)));
         });
         self.code.block(|c| {
             c.line("// E = sum_s scale_s r_s(zeta), r_s the remainder of the set's combined polynomial:");
             c.line("// at each point, sum_i zeta^i f_i(p) per commitment, combined with powers of v, then");
             c.line("// interpolated in zeta^t");
-            c.line(format!("let v := mload({})\nlet es := 0\nlet xi := mload({})", hex(m.v), hex(m.x_inverse())));
-            let zeta = format!("mload({})", hex(m.zeta));
+            c.line(format!("let v := mload({})\nlet es := 0\nlet xi := mload({})", map.at(m.v), map.at(m.x_inverse())));
+            let zeta = format!("mload({})", map.at(m.zeta));
             for (s, set) in sets.iter().enumerate() {
                 c.block(|c| {
                     c.line("let vs := 0");
@@ -845,7 +881,7 @@ impl<'a> Generator<'a> {
                         };
                         let mut terms: Vec<(Vec<String>, String)> = set.commitments.iter().rev().map(|&c| remainder(c)).collect();
                         if s == layout.quotient_set {
-                            terms.insert(0, (vec![], format!("mload({})", hex(m.quotient))));
+                            terms.insert(0, (vec![], format!("mload({})", map.at(m.quotient))));
                         }
                         // The Lagrange basis of the set at zeta without its factor x^-(|S| - 1):
                         // c_p prod_{q != p} (zeta - omega^q x), c_p = 1 / prod_{q != p} (omega^p - omega^q).
@@ -882,7 +918,7 @@ impl<'a> Generator<'a> {
                     });
                 });
             }
-            c.line(format!("mstore({}, es)", hex(m.eval_sum)));
+            c.line(format!("mstore({}, es)", map.at(m.eval_sum)));
         });
 
         self.code.line("// [L] + zeta W', one ecMul per committed polynomial");
@@ -916,7 +952,7 @@ impl<'a> Generator<'a> {
         let qs = layout.quotient_set;
         self.code.line(format!("// quotient pieces: scale v^t x^(span n i) H_i\nlet s := {}", scalar(qs, sets[qs].commitments.len())));
         if p.num_quotient > 1 {
-            self.code.line(format!("let xs := mload({})", hex(m.x_n)));
+            self.code.line(format!("let xs := mload({})", map.at(m.x_n)));
             (0..layout.quotient_span.trailing_zeros()).for_each(|_| self.code.line("xs := mulmod(xs, xs, r)"));
         }
         for i in 0..p.num_quotient {
@@ -926,21 +962,21 @@ impl<'a> Generator<'a> {
             self.term(Point::Proof(p.quotient(i)), Some("s".into()), first);
             first = false;
         }
-        self.term(Point::Proof(p.w), Some(format!("sub(r, mload({}))", hex(m.h_factor))), false);
-        self.term(Point::Proof(p.w_prime()), Some(format!("mload({})", hex(m.zeta))), false);
-        self.term(Point::Key(G1Affine::generator()), Some(format!("sub(r, mload({}))", hex(m.eval_sum))), false);
+        self.term(Point::Proof(p.w), Some(format!("sub(r, mload({}))", map.at(m.h_factor))), false);
+        self.term(Point::Proof(p.w_prime()), Some(format!("mload({})", map.at(m.zeta))), false);
+        self.term(Point::Key(G1Affine::generator()), Some(format!("sub(r, mload({}))", map.at(m.eval_sum))), false);
         let pair = |at: usize, x: String, y: String, g2: &[u8]| {
-            let mut s = format!("mstore({}, {x})\nmstore({}, {y})", hex(at), hex(at + 32));
+            let mut s = format!("mstore({}, {x})\nmstore({}, {y})", map.at(at), map.at(at + 32));
             for (w, chunk) in g2.chunks(32).enumerate() {
-                s += &format!("\nmstore({}, {})", hex(at + 64 + 32 * w), word_hex(chunk));
+                s += &format!("\nmstore({}, {})", map.at(at + 64 + 32 * w), word_hex(chunk));
             }
             s
         };
         let w_prime = m.proof + p.w_prime();
-        self.code.line(pair(m.pairing, format!("mload({})", hex(w_prime)), format!("mload({})", hex(w_prime + 32)), &g2_to_bytes(&self.vk.s_g2())));
-        self.code.line(pair(m.pairing + 0xc0, "mload(0x80)".into(), "mload(0xa0)".into(), &g2_to_bytes(&-self.vk.g2())));
+        self.code.line(pair(m.pairing, format!("mload({})", map.at(w_prime)), format!("mload({})", map.at(w_prime + 32)), &g2_to_bytes(&self.vk.s_g2())));
+        self.code.line(pair(m.pairing + 0xc0, "mload(MSM_ACC)".into(), "mload(MSM_ACC_Y)".into(), &g2_to_bytes(&-self.vk.g2())));
         self.code.line("// e(W', [tau]_2) e([L] + zeta W', -[1]_2) = 1");
-        self.code.line(format!("if iszero(staticcall(gas(), 0x08, {}, 0x180, 0, 0x20)) {{ fail() }}\nreturn(0, 0x20)", hex(m.pairing)));
+        self.code.line(format!("if iszero(staticcall(gas(), 0x08, {}, 0x180, 0, 0x20)) {{ fail() }}\nreturn(0, 0x20)", map.at(m.pairing)));
     }
 }
 

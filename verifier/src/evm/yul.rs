@@ -16,19 +16,20 @@ const MAX_HEIGHT: usize = 8;
 /// A Yul expression for a value in `[0, r]` (reduced, except that `sub(r, 0) = r`, which every
 /// `addmod`/`mulmod` then reduces), with the stack slots it needs.
 #[derive(Clone, Debug)]
-pub struct Value {
+pub struct Expr {
     pub code: String,
     height: usize,
 }
 
-impl Value {
+impl Expr {
+    /// A local or a literal.
     pub fn raw(code: impl Into<String>) -> Self {
         Self { code: code.into(), height: 1 }
     }
 
-    /// The word at a memory address.
-    pub fn word(address: usize) -> Self {
-        Self::raw(format!("mload({})", hex(address)))
+    /// The word at a memory address, a name of the memory map.
+    pub fn load(address: String) -> Self {
+        Self::raw(format!("mload({address})"))
     }
 
     pub fn constant(c: Fr) -> Self {
@@ -45,18 +46,18 @@ impl Value {
 }
 
 /// Builds expressions, spilling operands to scratch memory when they get too tall.
-pub struct Builder {
+pub struct Builder<'a> {
     /// Statements that must run before the expressions built so far are evaluated.
     pub statements: Vec<String>,
-    scratch: usize,
+    /// The address of a word of scratch memory, and the first word that spills may use.
+    scratch: &'a dyn Fn(usize) -> String,
+    first: usize,
     spilled: usize,
-    /// The most scratch words any statement used.
-    pub scratch_words: usize,
 }
 
-impl Builder {
-    pub fn new(scratch: usize) -> Self {
-        Self { statements: Vec::new(), scratch, spilled: 0, scratch_words: 0 }
+impl<'a> Builder<'a> {
+    pub fn new(scratch: &'a dyn Fn(usize) -> String, first: usize) -> Self {
+        Self { statements: Vec::new(), scratch, first, spilled: 0 }
     }
 
     /// Starts a new top-level statement: the previous spills are consumed.
@@ -64,16 +65,15 @@ impl Builder {
         self.spilled = 0;
     }
 
-    fn spill(&mut self, v: Value) -> Value {
-        let address = self.scratch + 32 * self.spilled;
+    fn spill(&mut self, v: Expr) -> Expr {
+        let address = (self.scratch)(self.first + self.spilled);
         self.spilled += 1;
-        self.scratch_words = self.scratch_words.max(self.spilled);
-        self.statements.push(format!("mstore({}, {})", hex(address), v.code));
-        Value::word(address)
+        self.statements.push(format!("mstore({address}, {})", v.code));
+        Expr::load(address)
     }
 
     /// `op(a, b, r)` for a commutative `op`, the taller operand evaluated first.
-    fn modular(&mut self, op: &str, a: Value, b: Value) -> Value {
+    fn modular(&mut self, op: &str, a: Expr, b: Expr) -> Expr {
         let (mut low, mut high) = if a.height <= b.height { (a, b) } else { (b, a) };
         if 1 + high.height > MAX_HEIGHT {
             high = self.spill(high);
@@ -82,23 +82,23 @@ impl Builder {
             low = self.spill(low);
         }
         let height = (1 + high.height).max(2 + low.height);
-        Value { code: format!("{op}({}, {}, r)", low.code, high.code), height }
+        Expr { code: format!("{op}({}, {}, r)", low.code, high.code), height }
     }
 
-    pub fn add(&mut self, a: Value, b: Value) -> Value {
+    pub fn add(&mut self, a: Expr, b: Expr) -> Expr {
         self.modular("addmod", a, b)
     }
 
-    pub fn mul(&mut self, a: Value, b: Value) -> Value {
+    pub fn mul(&mut self, a: Expr, b: Expr) -> Expr {
         self.modular("mulmod", a, b)
     }
 
-    pub fn neg(&mut self, a: Value) -> Value {
+    pub fn neg(&mut self, a: Expr) -> Expr {
         let height = a.height.max(2);
-        Value { code: format!("sub(r, {})", a.code), height }
+        Expr { code: format!("sub(r, {})", a.code), height }
     }
 
-    pub fn sub(&mut self, a: Value, b: Value) -> Value {
+    pub fn sub(&mut self, a: Expr, b: Expr) -> Expr {
         let b = self.neg(b);
         self.add(a, b)
     }
