@@ -1,8 +1,9 @@
 //! The corpus of real exports (`fixtures/exports/`, written by `fixtures/make_exports.py`):
 //! PyTorch models through the default dynamo exporter (external data) and `dynamo=False`,
 //! scikit-learn models through skl2onnx (linear models, an MLP, decision trees, random and
-//! extra forests, gradient boosting, support vector machines), and XGBoost and LightGBM through onnxmltools, each with a sample input
-//! and onnxruntime's outputs.
+//! extra forests, gradient boosting, support vector machines), XGBoost and LightGBM through
+//! onnxmltools, and trees as hummingbird's GEMM tensors, each with a sample input and
+//! onnxruntime's outputs.
 //! No Python runs here.
 //!
 //! `EXPECTED` is the front end's progress record: for every model in the corpus it says whether
@@ -116,6 +117,10 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("sk_forest_reg", Compiles { atol: 0.001 }),
     ("sk_gboost_reg", Compiles { atol: 0.001 }),
     ("xgb_classifier", Compiles { atol: 0.001 }),
+    // hummingbird's GEMM form of a tree and a forest (MatMul with constant left operands,
+    // LessOrEqual, Equal): label exact, probabilities under 5e-5.
+    ("hb_tree_gemm", Compiles { atol: 0.001 }),
+    ("hb_forest_gemm", Compiles { atol: 0.001 }),
     ("lgbm_classifier", Compiles { atol: 0.001 }),
 ];
 

@@ -78,3 +78,34 @@ fn a_constant_over_a_computed_tensor() {
     let expected: Vec<f64> = x.iter().enumerate().map(|(i, &v)| [1.5, -2.0, 4.0][i % 3] / v as f64).collect();
     check_op(&bytes, &x, &expected, 0.5 / 256.0 + 1e-6);
 }
+
+/// A constant left operand (`A x`, hummingbird's GEMM trees): MatMul batched over A's leading
+/// dimension, and Gemm with transA, transB, alpha and a bias per output row, against the
+/// products computed here.
+#[test]
+fn a_constant_left_operand_multiplies_columns() {
+    let a = values(2 * 3 * 4, 3);
+    let x = values(2 * 4 * 5, 11);
+    let model = Onnx::new(&[2, 4, 5]).floats("a", &[2, 3, 4], &a).node("MatMul", "out", &["a", "input"], vec![]).bytes("out");
+    let expected: Vec<f64> = (0..2)
+        .flat_map(|b| (0..3).flat_map(move |i| (0..5).map(move |j| (b, i, j))))
+        .map(|(b, i, j)| (0..4).map(|k| a[(b * 3 + i) * 4 + k] as f64 * x[(b * 4 + k) * 5 + j] as f64).sum())
+        .collect();
+    let (model, _) = check_op(&model, &x, &expected, 0.02);
+    assert_eq!(model.output_shapes(), vec![vec![2, 3, 5]]);
+
+    // Gemm: alpha A^T B^T + beta C, A [K=4, M=3] constant, B [N=5, K=4] computed, C [M, 1].
+    let (alpha, beta, c) = (0.5f32, 2.0f32, [0.25f32, -0.5, 1.0]);
+    let gemm = Onnx::new(&[5, 4])
+        .floats("a", &[4, 3], &a[..12])
+        .floats("c", &[3, 1], &c)
+        .node("Gemm", "out", &["a", "input", "c"], vec![int_attribute("transA", 1), int_attribute("transB", 1), float_attribute("alpha", alpha), float_attribute("beta", beta)])
+        .bytes("out");
+    let x = &x[..20];
+    let expected: Vec<f64> = (0..3)
+        .flat_map(|i| (0..5).map(move |j| (i, j)))
+        .map(|(i, j)| alpha as f64 * (0..4).map(|k| a[k * 3 + i] as f64 * x[j * 4 + k] as f64).sum::<f64>() + (beta * c[i]) as f64)
+        .collect();
+    let (model, _) = check_op(&gemm, x, &expected, 0.02);
+    assert_eq!(model.output_shapes(), vec![vec![3, 5]]);
+}

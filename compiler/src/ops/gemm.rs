@@ -3,6 +3,9 @@
 //! product's scale, then one rescale (fused with a following Relu). MatMul broadcasts as numpy
 //! does: every row of the input (all its leading dimensions: a sequence of tokens, a batch) is
 //! multiplied by the weights of its batch of B, and a 1-D operand is a row or a column.
+//!
+//! A constant left-hand side (`A x`, as hummingbird's GEMM trees write it) is the same dot
+//! products on the columns of `x`: `(A x)^T = x^T A^T`, transposed back (a copy).
 
 use super::{broadcast, Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
@@ -26,9 +29,92 @@ pub struct Dense {
     pub(crate) relu: bool,
 }
 
+/// `A x` for a constant `A` and a computed `x`: a Dense with `A`'s rows as its weights over
+/// `x`'s columns (numpy's batch broadcasting as MatMul's), whose `[.., N, M]` output is
+/// transposed in its last two dimensions.
+#[derive(Debug)]
+pub struct Transposed {
+    dense: Dense,
+}
+
+/// `A`'s rows as weights `[batches, M, K]`, scaled by `alpha`, and A's leading (batch)
+/// dimensions; with `trans` A is `[K, M]`.
+fn left_weights(ctx: &NodeCtx, a: &Tensor<f32>, trans: bool, alpha: f32) -> Result<(Constant, Vec<usize>), String> {
+    let r = a.shape.len();
+    if r < 2 {
+        return Err(format!("a constant left operand must have at least two dimensions, got shape {:?}", a.shape));
+    }
+    let (rows, cols) = (a.shape[r - 2], a.shape[r - 1]);
+    let (m, k) = if trans { (cols, rows) } else { (rows, cols) };
+    let batches: usize = a.shape[..r - 2].iter().product();
+    let at = |b: usize, i: usize, j: usize| a.data[b * rows * cols + if trans { j * cols + i } else { i * cols + j }];
+    let w = (0..batches).flat_map(|b| (0..m).flat_map(move |i| (0..k).map(move |j| alpha * at(b, i, j)))).collect();
+    Ok((ctx.param(Tensor::new(vec![batches, m, k], w))?, a.shape[..r - 2].to_vec()))
+}
+
+impl Transposed {
+    fn transpose<T: Clone>(y: Tensor<T>) -> Tensor<T> {
+        let r = y.shape.len();
+        let (n, m) = (y.shape[r - 2], y.shape[r - 1]);
+        let data = (0..y.len() / (n * m)).flat_map(|b| (0..m).flat_map(move |i| (0..n).map(move |j| b * n * m + j * m + i))).map(|o| y.data[o].clone()).collect();
+        Tensor::new(y.shape[..r - 2].iter().copied().chain([m, n]).collect(), data)
+    }
+}
+
+impl Op for Transposed {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        if inputs[0].len() < 2 {
+            return Err(format!("with a constant left operand the computed one must have at least two dimensions, got {:?}", inputs[0]));
+        }
+        let mut s = self.dense.output_shape(inputs)?;
+        let r = s.len();
+        s.swap(r - 2, r - 1);
+        Ok(s)
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        Ok(Self::transpose(self.dense.apply(arith, inputs)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        Ok(Self::transpose(self.dense.eval_float(inputs)?))
+    }
+}
+
+/// Gemm with a constant A and a computed B: `alpha op(A) op(B) + beta C` as [`Transposed`], C
+/// (broadcast onto `[M, N]`) transposed into the Dense's bias.
+fn gemm_left(ctx: &NodeCtx, a: &Tensor<f32>, alpha: f32, beta: f32) -> Result<Box<dyn Op>, String> {
+    if a.shape.len() != 2 {
+        return Err(format!("A must be 2-D, got shape {:?}", a.shape));
+    }
+    let (weights, _) = left_weights(ctx, a, ctx.int("transA", 0)? != 0, alpha)?;
+    let m = weights.values.shape[1];
+    let bias = match ctx.constant(2) {
+        None => None,
+        Some(c) => {
+            // The Dense's output is [N, M], N unknown until the input's shape is: C of one
+            // entry per output row (a scalar or [M, 1]) is its bias per column.
+            let per_row = match c.shape.as_slice() {
+                [] | [1] | [1, 1] => vec![beta * c.data[0]; m],
+                [rows, 1] if *rows == m => c.data.iter().map(|v| beta * v).collect(),
+                other => return Err(format!("C of shape {other:?} with a constant A: only a scalar or [M, 1] is supported")),
+            };
+            Some(ctx.param(Tensor::new(vec![1, m], per_row))?)
+        }
+    };
+    // op(B)^T is B itself when transB = 1, else B read by columns (the Dense's transA).
+    let trans_a = ctx.int("transB", 0)? == 0;
+    Ok(Box::new(Transposed { dense: Dense { weights, batch: vec![], column: false, trans_a, bias, relu: false } }))
+}
+
 pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let alpha = ctx.float("alpha", 1.0)?;
     let beta = ctx.float("beta", 1.0)?;
+    if let (Some(a), None) = (ctx.constant(0), ctx.constant(1)) {
+        return gemm_left(ctx, a, alpha, beta);
+    }
     let b = ctx.require_constant(1, "B")?;
     if b.shape.len() != 2 {
         return Err(format!("B must be 2-D, got shape {:?}", b.shape));
@@ -56,8 +142,14 @@ pub(super) fn dense(weights: Constant, bias: Constant) -> Box<dyn Op> {
 }
 
 pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    if ctx.constant(0).is_none() && ctx.constant(1).is_none() {
-        return Ok(Box::new(super::product::MatMulProduct));
+    match (ctx.constant(0), ctx.constant(1)) {
+        (None, None) => return Ok(Box::new(super::product::MatMulProduct)),
+        (Some(a), None) => {
+            let (weights, batch) = left_weights(ctx, a, false, 1.0)?;
+            // x read by columns: the Dense's transA.
+            return Ok(Box::new(Transposed { dense: Dense { weights, batch, column: false, trans_a: true, bias: None, relu: false } }));
+        }
+        _ => {}
     }
     let b = ctx.require_constant(1, "B (or A and B both computed)")?;
     let column = b.shape.len() == 1;
@@ -91,19 +183,15 @@ impl Dense {
 
     fn rows(&self, input: &[usize]) -> Result<Rows, String> {
         let (k, n) = (self.inputs(), self.outputs());
-        if self.trans_a {
-            let [ka, m] = *input else { return Err(format!("with transA = 1 the input must be 2-D [K, M], got {input:?}")) };
-            if ka != k {
-                return Err(format!("input shape {input:?} does not start with the {k} features the weights expect (transA = 1)"));
-            }
-            return self.with_bias(Rows { shape: vec![m, n], rows: (0..m).map(|r| (r, m, 0)).collect() });
-        }
-        if input.last() != Some(&k) {
-            return Err(format!("input shape {input:?} does not end in the {k} features the weights expect"));
+        // transA: the input is [.., K, M], its columns the rows multiplied.
+        let features = if self.trans_a { input.len().checked_sub(2).map(|d| input[d]) } else { input.last().copied() };
+        if features != Some(k) {
+            let side = if self.trans_a { "have, second to last (transA = 1)," } else { "end in" };
+            return Err(format!("input shape {input:?} does not {side} the {k} features the weights expect"));
         }
         // A 1-D input is one row whose dimension the output drops.
         let a: Vec<usize> = if input.len() == 1 { vec![1, k] } else { input.to_vec() };
-        let (a_batch, m) = (&a[..a.len() - 2], a[a.len() - 2]);
+        let (a_batch, m) = (&a[..a.len() - 2], if self.trans_a { a[a.len() - 1] } else { a[a.len() - 2] });
         let rank = a_batch.len().max(self.batch.len());
         let pad = |s: &[usize]| std::iter::repeat_n(1, rank - s.len()).chain(s.iter().copied()).collect::<Vec<_>>();
         let (pa, pb) = (pad(a_batch), pad(&self.batch));
@@ -116,7 +204,9 @@ impl Dense {
             });
         }
         let (a_index, b_index) = (broadcast(a_batch, &out_batch)?, broadcast(&self.batch, &out_batch)?);
-        let rows = a_index.iter().zip(&b_index).flat_map(|(ab, bb)| (0..m).map(move |r| ((ab * m + r) * k, 1, bb * n * k))).collect();
+        let trans_a = self.trans_a;
+        let row = move |ab: usize, r: usize| if trans_a { (ab * m * k + r, m) } else { ((ab * m + r) * k, 1) };
+        let rows = a_index.iter().zip(&b_index).flat_map(|(&ab, &bb)| (0..m).map(move |r| (row(ab, r).0, row(ab, r).1, bb * n * k))).collect();
         let mut shape = out_batch;
         if input.len() > 1 {
             shape.push(m);
