@@ -3,11 +3,9 @@
 //! implementation can replace the CPU one without touching the protocol code.
 
 use crate::gpu::GpuStats;
-use crate::quotient::{self, QuotientJob};
+use crate::quotient::QuotientJob;
 use ark_bn254::{Fr, G1Affine, G1Projective};
-use ark_ec::VariableBaseMSM;
-use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
-use rayon::prelude::*;
+use ark_poly::Radix2EvaluationDomain;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub type Domain = Radix2EvaluationDomain<Fr>;
@@ -57,31 +55,5 @@ pub trait Backend: Sync {
     /// and kernel time), starting the count again; `None` where it counts nothing.
     fn take_stats(&self) -> Option<GpuStats> {
         None
-    }
-}
-
-/// The CPU backend: arkworks's parallel Pippenger MSM and radix-2 FFT over rayon.
-pub struct Cpu;
-
-impl Backend for Cpu {
-    fn name(&self) -> String {
-        format!("cpu ({} threads)", rayon::current_num_threads())
-    }
-
-    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
-        // One after another: each is parallel inside, and side by side their working memory adds up.
-        scalars.iter().map(|s| G1Projective::msm_unchecked(&bases.points[..s.len()], s)).collect()
-    }
-
-    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
-        columns.par_iter_mut().for_each(|c| domain.fft_in_place(c));
-    }
-
-    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
-        columns.par_iter_mut().for_each(|c| domain.ifft_in_place(c));
-    }
-
-    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
-        quotient::on_host(self, job)
     }
 }

@@ -1,6 +1,7 @@
 //! zkinfer's backend: structured reference strings, key generation and the prover.
 
 pub mod backend;
+pub mod cpu;
 pub mod gpu;
 pub mod keygen;
 mod poly;
@@ -8,7 +9,8 @@ pub mod prove;
 pub mod quotient;
 pub mod srs;
 
-pub use backend::{Backend, Cpu};
+pub use backend::Backend;
+pub use cpu::Cpu;
 pub use keygen::{keygen, proving_key_for, ProvingKey};
 pub use prove::{prove, ProveOptions};
 pub use srs::Srs;

@@ -16,7 +16,8 @@ mod stats;
 
 pub use stats::{Calls, GpuStats, KernelClock, Transfer};
 
-use crate::backend::{Backend, Bases, Cpu, Domain};
+use crate::backend::{Backend, Bases, Domain};
+use crate::cpu::Cpu;
 use crate::quotient::QuotientJob;
 use ark_bn254::{Fr, G1Projective};
 use ark_ff::{BigInt, Fp256, MontBackend, MontConfig};

@@ -2,7 +2,8 @@
 //! butterfly stage (see ntt.wgsl), over one vector or several side by side.
 
 use super::{element_from_words, pipelines, Gpu, GpuField, Kernel, Pass, Upload};
-use crate::backend::{Backend, Cpu, Domain};
+use crate::backend::{Backend, Domain};
+use crate::cpu::Cpu;
 use ark_bn254::{Fr, FrConfig};
 use ark_ff::{Field, One, Zero};
 use ark_poly::EvaluationDomain;

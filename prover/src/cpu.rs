@@ -1,0 +1,34 @@
+//! The backend that needs no device.
+
+use crate::backend::{Backend, Bases, Domain};
+use crate::quotient::{self, QuotientJob};
+use ark_bn254::{Fr, G1Projective};
+use ark_ec::VariableBaseMSM;
+use ark_poly::EvaluationDomain;
+use rayon::prelude::*;
+
+/// The CPU backend: arkworks's parallel Pippenger MSM and radix-2 FFT over rayon.
+pub struct Cpu;
+
+impl Backend for Cpu {
+    fn name(&self) -> String {
+        format!("cpu ({} threads)", rayon::current_num_threads())
+    }
+
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
+        // One after another: each is parallel inside, and side by side their working memory adds up.
+        scalars.iter().map(|s| G1Projective::msm_unchecked(&bases.points()[..s.len()], s)).collect()
+    }
+
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        columns.par_iter_mut().for_each(|c| domain.fft_in_place(c));
+    }
+
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+        columns.par_iter_mut().for_each(|c| domain.ifft_in_place(c));
+    }
+
+    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
+        quotient::on_host(self, job)
+    }
+}
