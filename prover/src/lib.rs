@@ -7,6 +7,7 @@ pub mod keygen;
 mod poly;
 pub mod prove;
 pub mod quotient;
+pub mod select;
 pub mod srs;
 
 pub use backend::Backend;

@@ -13,7 +13,8 @@ use ark_poly::EvaluationDomain;
 use common::{Cheat, TestCircuit};
 use rand::SeedableRng;
 use zkinfer_prover::backend::{Bases, Domain};
-use zkinfer_prover::gpu::{select, BackendChoice, Gpu, GpuError, GpuField, GpuStats, KernelClock};
+use zkinfer_prover::gpu::{Gpu, GpuError, GpuField, GpuStats, KernelClock};
+use zkinfer_prover::select::{select, BackendChoice};
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
 
 fn rng() -> rand_chacha::ChaCha20Rng {
@@ -321,19 +322,25 @@ fn backend_choice_parses_and_selects() {
     assert_eq!("auto".parse::<BackendChoice>().unwrap(), BackendChoice::Auto);
     let unknown = "tpu".parse::<BackendChoice>().unwrap_err().to_string();
     assert_eq!(unknown, "unknown backend \"tpu\": expected cpu, gpu or auto");
-    assert!(select(BackendChoice::Cpu).unwrap().name().starts_with("cpu ("));
+    let cpu = select(BackendChoice::Cpu).unwrap();
+    assert!(cpu.backend.name().starts_with("cpu (") && cpu.notice.is_none());
 
     let Some(gpu) = gpu() else {
         assert!(select(BackendChoice::Gpu).is_err());
-        assert!(select(BackendChoice::Auto).unwrap().name().starts_with("cpu ("));
+        let auto = select(BackendChoice::Auto).unwrap();
+        assert!(auto.backend.name().starts_with("cpu ("));
+        assert!(auto.notice.is_some_and(|n| n.ends_with("proving on the CPU")), "auto says why it proves on the CPU");
         return;
     };
-    assert_eq!(select(BackendChoice::Gpu).unwrap().name(), gpu.name());
-    let auto = select(BackendChoice::Auto).unwrap().name();
+    let chosen = select(BackendChoice::Gpu).unwrap();
+    assert_eq!((chosen.backend.name(), chosen.notice), (gpu.name(), None));
+    let auto = select(BackendChoice::Auto).unwrap();
+    let name = auto.backend.name();
     if gpu.is_software() {
-        assert!(auto.starts_with("cpu ("), "auto picked {auto} over a software adapter");
+        assert!(name.starts_with("cpu ("), "auto picked {name} over a software adapter");
+        assert!(auto.notice.is_some_and(|n| n.contains("is a software renderer")), "auto says why it proves on the CPU");
     } else {
-        assert_eq!(auto, gpu.name());
+        assert_eq!((name, auto.notice), (gpu.name(), None));
     }
 }
 

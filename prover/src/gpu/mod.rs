@@ -17,7 +17,6 @@ mod stats;
 pub use stats::{Calls, GpuStats, KernelClock, Transfer};
 
 use crate::backend::{Backend, Bases, Domain};
-use crate::cpu::Cpu;
 use crate::quotient::QuotientJob;
 use ark_bn254::{Fr, G1Projective};
 use ark_ff::{BigInt, Fp256, MontBackend, MontConfig};
@@ -28,39 +27,6 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use wgpu::util::DeviceExt;
-
-/// Which implementation of the heavy kernels proves: `--backend cpu|gpu|auto`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum BackendChoice {
-    Cpu,
-    Gpu,
-    /// The GPU when there is a hardware adapter, the CPU otherwise.
-    #[default]
-    Auto,
-}
-
-impl FromStr for BackendChoice {
-    type Err = GpuError;
-
-    fn from_str(s: &str) -> Result<Self, GpuError> {
-        match s.to_ascii_lowercase().as_str() {
-            "cpu" => Ok(Self::Cpu),
-            "gpu" => Ok(Self::Gpu),
-            "auto" => Ok(Self::Auto),
-            _ => Err(GpuError::UnknownBackend(s.to_string())),
-        }
-    }
-}
-
-impl fmt::Display for BackendChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Cpu => "cpu",
-            Self::Gpu => "gpu",
-            Self::Auto => "auto",
-        })
-    }
-}
 
 /// How the kernels represent and multiply field elements: `ZKINFER_GPU_FIELD=u16|u15|u14|u13|u64`,
 /// read when a handle's pipelines are built ([`Gpu::new`]). All keep arkworks's R = 2^256 and
@@ -181,8 +147,6 @@ pub enum GpuError {
     NoAdapterNamed { wanted: String, found: String },
     #[error("the adapter {adapter} refused a device: {reason}")]
     Device { adapter: String, reason: String },
-    #[error("unknown backend {0:?}: expected cpu, gpu or auto")]
-    UnknownBackend(String),
     #[error("ZKINFER_GPU_CLOCK={0:?}: expected wall, passes or dispatches")]
     UnknownClock(String),
     #[error("unknown GPU field arithmetic {0:?} (ZKINFER_GPU_FIELD): expected u16, u15, u14, u13 or u64")]
@@ -192,31 +156,6 @@ pub enum GpuError {
          does not offer; u16 (the default), u15, u14 and u13 run on any adapter"
     )]
     NoInt64(String),
-}
-
-/// The backend for a choice. `Auto` takes the GPU only when its adapter is real hardware: a
-/// software one (lavapipe) is slower than arkworks on the same cores, so `Auto` then proves on
-/// the CPU and says so in one line on stderr, as it does when there is no adapter at all.
-pub fn select(choice: BackendChoice) -> Result<Box<dyn Backend>, GpuError> {
-    match choice {
-        BackendChoice::Cpu => Ok(Box::new(Cpu)),
-        BackendChoice::Gpu => Ok(Box::new(Gpu::new()?)),
-        BackendChoice::Auto => match probe() {
-            Ok(info) if info.device_type != wgpu::DeviceType::Cpu => Ok(Box::new(Gpu::new()?)),
-            Ok(info) => {
-                eprintln!(
-                    "notice: the only GPU adapter, {}, is a software renderer; proving on the CPU \
-                     (--backend gpu uses it anyway)",
-                    info.name
-                );
-                Ok(Box::new(Cpu))
-            }
-            Err(e) => {
-                eprintln!("notice: {e}; proving on the CPU");
-                Ok(Box::new(Cpu))
-            }
-        },
-    }
 }
 
 /// A handle to the process's GPU device, with counters of its own.
@@ -421,7 +360,7 @@ fn instance() -> wgpu::Instance {
 }
 
 /// The adapter that [`Gpu::new`] would take, without creating a device.
-fn probe() -> Result<wgpu::AdapterInfo, GpuError> {
+pub(crate) fn probe() -> Result<wgpu::AdapterInfo, GpuError> {
     adapter(&instance()).map(|a| a.get_info())
 }
 
