@@ -2,10 +2,10 @@
 //! and the quotient's evaluation on the extended coset, behind one trait so that a GPU
 //! implementation can replace the CPU one without touching the protocol code.
 
-use crate::gpu::GpuStats;
 use crate::quotient::QuotientJob;
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_poly::Radix2EvaluationDomain;
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub type Domain = Radix2EvaluationDomain<Fr>;
@@ -53,7 +53,24 @@ pub trait Backend: Sync {
 
     /// What the backend counted since it was made or last asked (a device's calls, transfers
     /// and kernel time), starting the count again; `None` where it counts nothing.
-    fn take_stats(&self) -> Option<GpuStats> {
+    fn take_stats(&self) -> Option<Stats> {
         None
+    }
+}
+
+/// A backend's counters, for a person to read. Each backend counts what its own work is made
+/// of, so what they have in common is the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stats(String);
+
+impl Stats {
+    pub fn new(counters: impl fmt::Display) -> Self {
+        Self(counters.to_string())
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }

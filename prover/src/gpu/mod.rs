@@ -16,7 +16,7 @@ mod stats;
 
 pub use stats::{Calls, GpuStats, KernelClock, Transfer};
 
-use crate::backend::{Backend, Bases, Domain};
+use crate::backend::{Backend, Bases, Domain, Stats};
 use crate::quotient::QuotientJob;
 use ark_bn254::{Fr, G1Projective};
 use ark_ff::{BigInt, Fp256, MontBackend, MontConfig};
@@ -207,7 +207,13 @@ impl Gpu {
     }
 
     pub fn reset_stats(&self) {
-        self.take_stats();
+        self.swap_stats();
+    }
+
+    /// The counters, starting them again.
+    fn swap_stats(&self) -> GpuStats {
+        let fresh = GpuStats { clock: self.context.clock, ..GpuStats::default() };
+        std::mem::replace(&mut *self.stats.lock().expect("GPU stats"), fresh)
     }
 
     fn count(&self, update: impl FnOnce(&mut GpuStats)) {
@@ -258,9 +264,8 @@ impl Backend for Gpu {
         }
     }
 
-    fn take_stats(&self) -> Option<GpuStats> {
-        let fresh = GpuStats { clock: self.context.clock, ..GpuStats::default() };
-        Some(std::mem::replace(&mut *self.stats.lock().expect("GPU stats"), fresh))
+    fn take_stats(&self) -> Option<Stats> {
+        Some(Stats::new(self.swap_stats()))
     }
 
     fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
