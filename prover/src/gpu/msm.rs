@@ -2,7 +2,12 @@
 //! that fit the binding limits, one bucket-method pass per chunk (see msm.wgsl), and the
 //! windows' sums combined on the host.
 
-use super::{element_from_words, pipelines, to_words, Gpu, GpuField, Kernel, Pass, Upload, CURVE_WGSL};
+use super::backend::Kernel;
+use super::field::{element_from_words, to_words};
+use super::kernels::{pipelines, CURVE_WGSL};
+use super::submission::Pass;
+use super::upload::Upload;
+use super::{Gpu, GpuField};
 use crate::backend::Bases;
 use ark_bn254::{Fq, FqConfig, Fr, FrConfig, G1Projective};
 use ark_ec::{AdditiveGroup, AffineRepr};

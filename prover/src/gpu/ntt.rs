@@ -1,7 +1,12 @@
 //! Host side of the NTT: twiddles and coset factors uploaded once per domain, one dispatch per
 //! butterfly stage (see ntt.wgsl), over one vector or several side by side.
 
-use super::{element_from_words, pipelines, Gpu, GpuField, Kernel, Pass, Upload};
+use super::backend::Kernel;
+use super::field::element_from_words;
+use super::kernels::pipelines;
+use super::submission::Pass;
+use super::upload::Upload;
+use super::{Gpu, GpuField};
 use crate::backend::{Backend, Domain};
 use crate::cpu::Cpu;
 use ark_bn254::{Fr, FrConfig};

@@ -2,7 +2,11 @@
 //! per proving key, the proof's sent once, and in one submission every part of the extended
 //! coset transformed and evaluated, then the whole interpolated; only `h` comes back.
 
-use super::{element_from_words, pipelines, Gpu, GpuField, Kernel, Upload};
+use super::backend::Kernel;
+use super::field::element_from_words;
+use super::kernels::pipelines;
+use super::upload::Upload;
+use super::{Gpu, GpuField};
 use crate::quotient::{vanishing_inverse, QuotientJob, ADD, CONSTANT, KIND, REGISTER, SUB};
 use ark_bn254::{Fr, FrConfig};
 use ark_poly::EvaluationDomain;

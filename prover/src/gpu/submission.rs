@@ -1,0 +1,151 @@
+//! One compute pass on the device: recorded, submitted, waited for, its results read back and its
+//! device time counted.
+
+use super::backend::Kernel;
+use super::stats::KernelClock;
+use super::Gpu;
+use std::time::{Duration, Instant};
+
+/// Invocations per workgroup of every kernel but the single-workgroup scan.
+const WORKGROUP: u32 = 64;
+/// Timestamps one pass can write: one at its start and one after each dispatch; wgpu's largest
+/// query set. A quotient of 2^26 rows on an extended coset of 8 parts has 8 x 30 + 31
+/// dispatches; an MSM pass at most `msm::MAX_BATCH` chunks of at most 9.
+const TIMESTAMPS: u32 = 4096;
+
+impl Gpu {
+    /// Records one compute pass with `record`, submits it with a copy of the first words of each
+    /// buffer that `record` returns with their number, waits for the device and returns those
+    /// words, buffer by buffer. The submission, its times and the bytes read back count under
+    /// `kind`.
+    pub(super) fn submit(&self, kind: Kernel, record: impl FnOnce(&mut Pass) -> Vec<(wgpu::Buffer, usize)>) -> Vec<Vec<u32>> {
+        let context = &self.context;
+        let clock = context.clock;
+        let queries = (clock != KernelClock::Wall)
+            .then(|| context.device.create_query_set(&wgpu::QuerySetDescriptor { label: Some("timestamps"), ty: wgpu::QueryType::Timestamp, count: TIMESTAMPS }));
+        let mut encoder = context.device.create_command_encoder(&Default::default());
+        let (outputs, stages) = {
+            let timestamp_writes = queries.as_ref().map(|query_set| wgpu::ComputePassTimestampWrites {
+                query_set,
+                beginning_of_pass_write_index: Some(0),
+                end_of_pass_write_index: (clock == KernelClock::Passes).then_some(1),
+            });
+            let mut pass = Pass {
+                pass: encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes }),
+                queries: queries.as_ref().filter(|_| clock == KernelClock::Dispatches),
+                stages: Vec::new(),
+            };
+            let outputs = record(&mut pass);
+            (outputs, pass.stages)
+        };
+        let timestamps = match clock {
+            KernelClock::Wall => 0,
+            KernelClock::Passes => 2,
+            KernelClock::Dispatches => stages.len() + 1,
+        };
+        // The timestamps come back behind the data, in the same mapping.
+        let bytes = 4 * outputs.iter().map(|(_, words)| *words as u64).sum::<u64>();
+        let stamp_bytes = 8 * timestamps as u64;
+        let staging = context.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes + stamp_bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut at = 0;
+        for (buffer, words) in &outputs {
+            encoder.copy_buffer_to_buffer(buffer, 0, &staging, at, 4 * *words as u64);
+            at += 4 * *words as u64;
+        }
+        if let Some(query_set) = &queries {
+            let resolved = context.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("resolved timestamps"),
+                size: stamp_bytes,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            encoder.resolve_query_set(query_set, 0..timestamps as u32, &resolved, 0);
+            encoder.copy_buffer_to_buffer(&resolved, 0, &staging, bytes, stamp_bytes);
+        }
+
+        let submitted = Instant::now();
+        context.queue.submit([encoder.finish()]);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+        context.device.poll(wgpu::PollType::wait_indefinitely()).expect("GPU device lost");
+        receiver.recv().expect("map callback ran").expect("mapping the readback buffer");
+        let wait = submitted.elapsed();
+        let (words, ticks) = {
+            let view = staging.slice(..).get_mapped_range().expect("mapped readback");
+            let (data, stamps) = view.split_at(bytes as usize);
+            let ticks: Vec<u64> = stamps.chunks(8).map(|t| u64::from_le_bytes(t.try_into().expect("8-byte timestamps"))).collect();
+            (bytemuck::cast_slice::<u8, u32>(data).to_vec(), ticks)
+        };
+        staging.unmap();
+        let readback = submitted.elapsed() - wait;
+
+        let period = f64::from(context.queue.get_timestamp_period());
+        let between = |pair: &[u64]| Duration::from_nanos((pair[1].saturating_sub(pair[0]) as f64 * period) as u64);
+        self.count(|s| {
+            let kernel = match clock {
+                KernelClock::Wall => wait,
+                _ => ticks.windows(2).map(between).sum(),
+            };
+            for (stage, pair) in stages.iter().zip(ticks.windows(2)) {
+                *s.stages.entry(stage).or_default() += between(pair);
+            }
+            s.submissions += 1;
+            s.wait += wait;
+            s.kernel += kernel;
+            kind.calls(s).kernel += kernel;
+            s.readback.add(bytes as usize, readback);
+        });
+        let mut words = words.as_slice();
+        outputs
+            .iter()
+            .map(|(_, count)| {
+                let (first, rest) = words.split_at(*count);
+                words = rest;
+                first.to_vec()
+            })
+            .collect()
+    }
+}
+
+/// A compute pass being recorded, with a timestamp after each dispatch where the clock is
+/// [`KernelClock::Dispatches`].
+pub(super) struct Pass<'a> {
+    pass: wgpu::ComputePass<'a>,
+    queries: Option<&'a wgpu::QuerySet>,
+    stages: Vec<&'static str>,
+}
+
+impl Pass<'_> {
+    /// Runs `invocations` invocations of a 64-wide kernel, in rows of at most 65,535 workgroups.
+    pub(super) fn dispatch(&mut self, stage: &'static str, pipeline: &wgpu::ComputePipeline, bind_group: &wgpu::BindGroup, invocations: usize) {
+        const MAX_GROUPS: usize = 65_535;
+        let groups = invocations.div_ceil(WORKGROUP as usize);
+        if groups == 0 {
+            return;
+        }
+        let x = groups.min(MAX_GROUPS);
+        let y = groups.div_ceil(x);
+        assert!(y <= MAX_GROUPS, "a dispatch of {invocations} invocations is too large");
+        self.workgroups(stage, pipeline, bind_group, x as u32, y as u32);
+    }
+
+    /// `x` by `y` workgroups of `pipeline`, timed as `stage`.
+    pub(super) fn workgroups(&mut self, stage: &'static str, pipeline: &wgpu::ComputePipeline, bind_group: &wgpu::BindGroup, x: u32, y: u32) {
+        self.pass.set_pipeline(pipeline);
+        self.pass.set_bind_group(0, bind_group, &[]);
+        self.pass.dispatch_workgroups(x, y, 1);
+        if let Some(queries) = self.queries {
+            self.stages.push(stage);
+            let index = self.stages.len() as u32;
+            assert!(index < TIMESTAMPS, "more dispatches in one pass than timestamps");
+            self.pass.write_timestamp(queries, index);
+        }
+    }
+}
