@@ -37,25 +37,39 @@ pub trait Backend: Sync {
 
     /// `sum s[i] * bases[i]` over the first `s.len()` bases, for each `s` of `scalars`. MSMs over
     /// the same bases come together so that a device runs them in one pass.
-    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective>;
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError>;
 
     /// Each column's coefficients to its evaluations on `domain` (a subgroup or a coset of one),
     /// in place; columns shorter than the domain are zero-padded. Columns come together so that
     /// a device transforms them in one submission.
-    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]);
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) -> Result<(), BackendError>;
 
     /// Each column's evaluations on `domain` to its coefficients, in place.
-    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]);
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) -> Result<(), BackendError>;
 
     /// The quotient `h` = (the job's program) / (X^n - 1), in coefficients on the extended
     /// domain.
-    fn quotient(&self, job: &QuotientJob) -> Vec<Fr>;
+    fn quotient(&self, job: &QuotientJob) -> Result<Vec<Fr>, BackendError>;
 
     /// What the backend counted since it was made or last asked (a device's calls, transfers
     /// and kernel time), starting the count again; `None` where it counts nothing.
     fn take_stats(&self) -> Option<Stats> {
         None
     }
+}
+
+/// Why a backend could not do a call: the device under it failed. The protocol code passes it on
+/// to the prover's caller; the CPU backend never fails.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    #[error("the device was lost: {0}")]
+    DeviceLost(String),
+    #[error("the device is out of memory: {0}")]
+    OutOfMemory(String),
+    #[error("the device failed a submission: {0}")]
+    Submission(String),
+    #[error("mapping the device's results for the host failed: {0}")]
+    Map(String),
 }
 
 /// A backend's counters, for a person to read. Each backend counts what its own work is made

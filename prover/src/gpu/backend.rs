@@ -5,7 +5,7 @@ use super::field::GpuField;
 use super::kernels::Kernels;
 use super::stats::{Calls, GpuStats};
 use super::GpuError;
-use crate::backend::{Backend, Bases, Domain, Stats};
+use crate::backend::{Backend, BackendError, Bases, Domain, Stats};
 use crate::quotient::QuotientJob;
 use ark_bn254::{Fr, G1Projective};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -73,10 +73,11 @@ impl Gpu {
         update(&mut self.stats.lock().expect("GPU stats"));
     }
 
-    /// Runs one backend call, counting it and its wall time under `kind`.
-    fn call<T>(&self, kind: Kernel, f: impl FnOnce() -> T) -> T {
+    /// Runs one backend call, counting it and its wall time under `kind`; what the device
+    /// reports going wrong meanwhile is the call's error.
+    fn call<T>(&self, kind: Kernel, f: impl FnOnce() -> Result<T, BackendError>) -> Result<T, BackendError> {
         let start = Instant::now();
-        let out = f();
+        let out = self.context.guarded(f);
         self.count(|s| {
             let calls = kind.calls(s);
             calls.calls += 1;
@@ -98,30 +99,32 @@ impl Backend for Gpu {
         format!("gpu ({}, {:?}, {})", self.context.info.name, self.context.info.backend, self.field)
     }
 
-    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
         if scalars.iter().all(|s| s.is_empty()) {
-            return vec![G1Projective::default(); scalars.len()];
+            return Ok(vec![G1Projective::default(); scalars.len()]);
         }
         self.call(Kernel::Msm, || self.msm_on_device(bases, scalars))
     }
 
-    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
-        if !columns.is_empty() {
-            self.call(Kernel::Ntt, || self.ntt(domain, columns, false))
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) -> Result<(), BackendError> {
+        if columns.is_empty() {
+            return Ok(());
         }
+        self.call(Kernel::Ntt, || self.ntt(domain, columns, false))
     }
 
-    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
-        if !columns.is_empty() {
-            self.call(Kernel::Ntt, || self.ntt(domain, columns, true))
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) -> Result<(), BackendError> {
+        if columns.is_empty() {
+            return Ok(());
         }
+        self.call(Kernel::Ntt, || self.ntt(domain, columns, true))
     }
 
     fn take_stats(&self) -> Option<Stats> {
         Some(Stats::new(self.swap_stats()))
     }
 
-    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
+    fn quotient(&self, job: &QuotientJob) -> Result<Vec<Fr>, BackendError> {
         if self.fits(job) {
             self.call(Kernel::Quotient, || self.quotient_on_device(job))
         } else {

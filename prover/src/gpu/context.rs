@@ -5,6 +5,7 @@ use super::field::GpuField;
 use super::kernels::Kernels;
 use super::stats::KernelClock;
 use super::{msm, ntt, quotient, GpuError};
+use crate::backend::BackendError;
 use ark_bn254::Fr;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,6 +28,8 @@ pub(super) struct Context {
     pub(super) domains: Mutex<HashMap<(u64, Fr), Arc<ntt::Tables>>>,
     /// The polynomials of the proving key in use that the quotient reads.
     pub(super) key_polys: Mutex<Option<quotient::KeyPolys>>,
+    /// Why the device was lost, once it is: wgpu tells a callback, not the calls that fail.
+    lost: Arc<OnceLock<String>>,
 }
 
 fn adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter, GpuError> {
@@ -110,6 +113,11 @@ impl Context {
             trace: wgpu::Trace::Off,
         }))
         .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
+        let lost = Arc::new(OnceLock::new());
+        let record = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            let _ = record.set(format!("{message} ({reason:?})"));
+        });
         let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
         Ok(Self {
             kernels: Default::default(),
@@ -122,7 +130,26 @@ impl Context {
             bases: Mutex::new(Vec::with_capacity(msm::BASE_SETS)),
             domains: Mutex::new(HashMap::new()),
             key_polys: Mutex::new(None),
+            lost,
         })
+    }
+
+    /// `f`'s result, unless the device reported an error meanwhile: lost, out of memory, or a
+    /// command refused. That error comes first, since it explains any failure of `f`'s own (a
+    /// mapping that failed after a refused submission).
+    pub(super) fn guarded<T>(&self, f: impl FnOnce() -> Result<T, BackendError>) -> Result<T, BackendError> {
+        let scopes = [wgpu::ErrorFilter::OutOfMemory, wgpu::ErrorFilter::Validation, wgpu::ErrorFilter::Internal].map(|filter| self.device.push_error_scope(filter));
+        let out = f();
+        // Every scope popped, innermost first, before any error is looked at.
+        let caught: Vec<Option<wgpu::Error>> = scopes.into_iter().rev().map(|scope| pollster::block_on(scope.pop())).collect();
+        if let Some(reason) = self.lost.get() {
+            return Err(BackendError::DeviceLost(reason.clone()));
+        }
+        match caught.into_iter().flatten().next() {
+            Some(e @ wgpu::Error::OutOfMemory { .. }) => Err(BackendError::OutOfMemory(e.to_string())),
+            Some(e) => Err(BackendError::Submission(e.to_string())),
+            None => out,
+        }
     }
 
     /// `field`'s kernels, compiled by the first handle that asks for them.

@@ -2,8 +2,11 @@
 //! device time counted.
 
 use super::backend::Kernel;
+use super::context::Context;
 use super::stats::KernelClock;
 use super::Gpu;
+use crate::backend::BackendError;
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 /// Invocations per workgroup of every kernel but the single-workgroup scan.
@@ -18,7 +21,7 @@ impl Gpu {
     /// buffer that `record` returns with their number, waits for the device and returns those
     /// words, buffer by buffer. The submission, its times and the bytes read back count under
     /// `kind`.
-    pub(super) fn submit(&self, kind: Kernel, record: impl FnOnce(&mut Pass) -> Vec<(wgpu::Buffer, usize)>) -> Vec<Vec<u32>> {
+    pub(super) fn submit(&self, kind: Kernel, record: impl FnOnce(&mut Pass) -> Vec<(wgpu::Buffer, usize)>) -> Result<Vec<Vec<u32>>, BackendError> {
         let context = &self.context;
         let clock = context.clock;
         let queries = (clock != KernelClock::Wall)
@@ -70,15 +73,10 @@ impl Gpu {
 
         let submitted = Instant::now();
         context.queue.submit([encoder.finish()]);
-        let (sender, receiver) = std::sync::mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |result| {
-            let _ = sender.send(result);
-        });
-        context.device.poll(wgpu::PollType::wait_indefinitely()).expect("GPU device lost");
-        receiver.recv().expect("map callback ran").expect("mapping the readback buffer");
+        map_when_done(context, staging.slice(..))?;
         let wait = submitted.elapsed();
         let (words, ticks) = {
-            let view = staging.slice(..).get_mapped_range().expect("mapped readback");
+            let view = staging.slice(..).get_mapped_range().map_err(|e| BackendError::Map(e.to_string()))?;
             let (data, stamps) = view.split_at(bytes as usize);
             let ticks: Vec<u64> = stamps.chunks(8).map(|t| u64::from_le_bytes(t.try_into().expect("8-byte timestamps"))).collect();
             (bytemuck::cast_slice::<u8, u32>(data).to_vec(), ticks)
@@ -103,14 +101,36 @@ impl Gpu {
             s.readback.add(bytes as usize, readback);
         });
         let mut words = words.as_slice();
-        outputs
+        Ok(outputs
             .iter()
             .map(|(_, count)| {
                 let (first, rest) = words.split_at(*count);
                 words = rest;
                 first.to_vec()
             })
-            .collect()
+            .collect())
+    }
+}
+
+/// Maps `slice` for reading, waiting for the device to finish what was submitted before.
+fn map_when_done(context: &Context, slice: wgpu::BufferSlice) -> Result<(), BackendError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |result| {
+        let _ = sender.send(result);
+    });
+    // Where the driver fails the wait itself (a device lost mid-kernel), wgpu panics rather than
+    // return an error.
+    match std::panic::catch_unwind(AssertUnwindSafe(|| context.device.poll(wgpu::PollType::wait_indefinitely()))) {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(BackendError::Submission(e.to_string())),
+        Err(panic) => {
+            let reason = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+            return Err(BackendError::DeviceLost(reason.unwrap_or_else(|| "waiting for the device failed".into())));
+        }
+    }
+    match receiver.recv() {
+        Ok(result) => result.map_err(|e| BackendError::Map(e.to_string())),
+        Err(_) => Err(BackendError::Map("the device dropped the request".into())),
     }
 }
 
