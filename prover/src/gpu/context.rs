@@ -4,6 +4,7 @@
 use super::field::GpuField;
 use super::kernels::Kernels;
 use super::stats::KernelClock;
+use super::submission::Readback;
 use super::{msm, ntt, quotient, GpuError};
 use crate::backend::BackendError;
 use ark_bn254::Fr;
@@ -30,6 +31,8 @@ pub(super) struct Context {
     pub(super) key_polys: Mutex<Option<quotient::KeyPolys>>,
     /// Why the device was lost, once it is: wgpu tells a callback, not the calls that fail.
     lost: Arc<OnceLock<String>>,
+    /// Readbacks not in use: as many as submissions have been in flight at once.
+    pub(super) readbacks: Mutex<Vec<Readback>>,
 }
 
 fn adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter, GpuError> {
@@ -131,6 +134,7 @@ impl Context {
             domains: Mutex::new(HashMap::new()),
             key_polys: Mutex::new(None),
             lost,
+            readbacks: Mutex::new(Vec::new()),
         })
     }
 
