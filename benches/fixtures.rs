@@ -25,7 +25,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{compile, CompileOptions, Model, Optimize, ParamVisibility, Precision, Visibility};
-use zkinfer_prover::backend::{Bases, Domain};
+use zkinfer_prover::backend::{BackendError, Bases, Domain};
 use zkinfer_prover::gpu::{Gpu, GpuStats};
 use zkinfer_prover::quotient::QuotientJob;
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
@@ -228,20 +228,20 @@ impl Backend for TimedCpu {
         Cpu.name()
     }
 
-    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
         self.time(|c| &mut c.msm, || Cpu.msm(bases, scalars))
     }
 
-    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) -> Result<(), BackendError> {
         self.time(|c| &mut c.ntt, || Cpu.fft(domain, columns))
     }
 
-    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) -> Result<(), BackendError> {
         self.time(|c| &mut c.ntt, || Cpu.ifft(domain, columns))
     }
 
     /// Counted as one call: its NTTs and its evaluation together.
-    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
+    fn quotient(&self, job: &QuotientJob) -> Result<Vec<Fr>, BackendError> {
         self.time(|c| &mut c.quotient, || Cpu.quotient(job))
     }
 }

@@ -136,7 +136,7 @@ fn msm<M: Measurement>(c: &mut Criterion<M>, backends: &Backends, log_sizes: &[u
         group.bench_function(BenchmarkId::new("arkworks", format!("2^{log_n}")), |b| b.iter(|| G1Projective::msm(points, scalars).expect("as many points as scalars")));
         for (backend, counters) in backends.all() {
             backends.measure(counters, "msm", log_n, || {
-                group.bench_function(BenchmarkId::new(backend.name(), format!("2^{log_n}")), |b| b.iter(|| backend.msm(&bases, &[scalars])));
+                group.bench_function(BenchmarkId::new(backend.name(), format!("2^{log_n}")), |b| b.iter(|| backend.msm(&bases, &[scalars]).expect("the backend's MSM")));
             });
         }
     }
@@ -180,6 +180,7 @@ impl Transform {
             Transform::Fft | Transform::CosetFft => backend.fft(domain, std::slice::from_mut(values)),
             Transform::Ifft => backend.ifft(domain, std::slice::from_mut(values)),
         }
+        .expect("the backend's transform")
     }
 }
 

@@ -26,7 +26,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zkinfer_circuits::{check, Columns, Pass, Synthesis};
-use zkinfer_prover::backend::{Bases, Domain};
+use zkinfer_prover::backend::{BackendError, Bases, Domain};
 use zkinfer_prover::quotient::QuotientJob;
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
 
@@ -245,20 +245,20 @@ impl Backend for Timed<'_> {
         self.inner.name()
     }
 
-    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Vec<G1Projective> {
+    fn msm(&self, bases: &Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
         Self::time(&self.msm, || self.inner.msm(bases, scalars))
     }
 
-    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+    fn fft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) -> Result<(), BackendError> {
         Self::time(&self.fft, || self.inner.fft(domain, columns))
     }
 
-    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) {
+    fn ifft(&self, domain: &Domain, columns: &mut [Vec<Fr>]) -> Result<(), BackendError> {
         Self::time(&self.ifft, || self.inner.ifft(domain, columns))
     }
 
     /// Timed as a whole: the wrapped backend's own NTTs and evaluation of the quotient.
-    fn quotient(&self, job: &QuotientJob) -> Vec<Fr> {
+    fn quotient(&self, job: &QuotientJob) -> Result<Vec<Fr>, BackendError> {
         Self::time(&self.quotient, || self.inner.quotient(job))
     }
 }

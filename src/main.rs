@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use term::Term;
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Report, Target, Visibility};
-use zkinfer_prover::gpu::{select, BackendChoice};
-use zkinfer_prover::{keygen, prove, proving_key_for, ProveOptions, Srs};
+use zkinfer_prover::select::{select, BackendChoice, Selection};
+use zkinfer_prover::{keygen, prove, proving_key_for, Backend, ProveOptions, Srs};
 use zkinfer_verifier::description::MAX_K;
 use zkinfer_verifier::{ProofFile, TensorKind, VerifyingKey};
 
@@ -206,6 +206,15 @@ enum SrsCommand {
         #[arg(short, long)]
         out: PathBuf,
     },
+}
+
+/// The backend for `choice`, with selection's notice on stderr.
+fn backend_for(choice: BackendChoice) -> Result<Box<dyn Backend>> {
+    let Selection { backend, notice } = select(choice)?;
+    if let Some(notice) = notice {
+        eprintln!("notice: {notice}");
+    }
+    Ok(backend)
 }
 
 /// `--backend`, with its values listed in the help and in errors.
@@ -485,7 +494,7 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
     if srs.is_insecure() {
         term.warn(INSECURE);
     }
-    let backend = select(backend)?;
+    let backend = backend_for(backend)?;
     let start = Instant::now();
     let pk = term
         .step(&format!("generating keys for 2^{k} rows on {}", backend.name()), || keygen(&srs, &ModelCircuit { model: &model, input: None }, Some(k), pack, backend.as_ref()))
@@ -548,7 +557,7 @@ fn proof_inputs(term: &Term, dir: &Path, input: &Path) -> Result<ProofInputs> {
 fn prove_command(term: &Term, dir: &Path, input: &Path, out: PathBuf, backend: BackendChoice) -> Result<Proved> {
     let ProofInputs { model, x, outputs, evaluate, vk, srs, .. } = proof_inputs(term, dir, input)?;
     let insecure_srs = srs.is_insecure();
-    let backend = select(backend)?;
+    let backend = backend_for(backend)?;
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let start = Instant::now();
     let pk = term
@@ -630,7 +639,7 @@ fn bench_command(term: &Term, dir: &Path, input: &Path, choices: &[BackendChoice
     let circuit = ModelCircuit { model: &model, input: Some(&x) };
     let mut rows = Vec::new();
     for &choice in choices {
-        let backend = select(choice)?;
+        let backend = backend_for(choice)?;
         let name = backend.name();
         let start = Instant::now();
         let pk =

@@ -1,7 +1,7 @@
 //! Key generation: commits to the fixed columns and the copy-constraint permutation once,
 //! and keeps what the prover needs in every form it uses them.
 
-use crate::backend::{Backend, Bases, Domain};
+use crate::backend::{Backend, BackendError, Bases, Domain};
 use crate::poly::pack;
 use crate::quotient::Program;
 use crate::srs::Srs;
@@ -46,14 +46,14 @@ impl Domains {
     }
 
     /// Coefficients of polynomials given by their row values, in place.
-    pub fn interpolate(&self, backend: &dyn Backend, columns: &mut [Vec<Fr>]) {
-        backend.ifft(&self.rows, columns);
+    pub fn interpolate(&self, backend: &dyn Backend, columns: &mut [Vec<Fr>]) -> Result<(), BackendError> {
+        backend.ifft(&self.rows, columns)
     }
 
-    pub fn polys(&self, backend: &dyn Backend, values: Vec<Vec<Fr>>) -> Polys {
+    pub fn polys(&self, backend: &dyn Backend, values: Vec<Vec<Fr>>) -> Result<Polys, BackendError> {
         let mut coeffs = values.clone();
-        self.interpolate(backend, &mut coeffs);
-        Polys { values, coeffs }
+        self.interpolate(backend, &mut coeffs)?;
+        Ok(Polys { values, coeffs })
     }
 }
 
@@ -173,9 +173,9 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, backen
     let shifts: Vec<Fr> = (0..permutation.columns().len()).map(Layout::permutation_shift).collect();
     // Cell (i, r) holds the encoding delta^i' omega^r' of the next cell (i', r') on its cycle.
     let sigma_values = permutation.next().iter().map(|col| col.iter().map(|&(i, r)| shifts[i as usize] * domains.omegas[r as usize]).collect()).collect();
-    let sigma = domains.polys(backend, sigma_values);
+    let sigma = domains.polys(backend, sigma_values)?;
     check_lookup_selectors(&description, &synthesis.fixed)?;
-    let fixed = domains.polys(backend, synthesis.fixed);
+    let fixed = domains.polys(backend, synthesis.fixed)?;
 
     let marker = |rows: &mut dyn Iterator<Item = usize>| {
         let mut v = vec![Fr::zero(); n];
@@ -183,7 +183,7 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, backen
         v
     };
     let mut markers = vec![marker(&mut std::iter::once(0)), marker(&mut std::iter::once(layout.usable_rows)), marker(&mut (0..layout.usable_rows))];
-    domains.interpolate(backend, &mut markers);
+    domains.interpolate(backend, &mut markers)?;
 
     let polys = |poly: Poly| -> &Polys {
         match poly {
@@ -204,7 +204,7 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, backen
         // than committing to them again.
         Some(vk) => vk,
         None => {
-            let key_commitments = G1Projective::normalize_batch(&commit(backend, &bases, &lagrange, &key, values, coeffs));
+            let key_commitments = G1Projective::normalize_batch(&commit(backend, &bases, &lagrange, &key, values, coeffs)?);
             VerifyingKey::new(description, statement, srs.is_insecure(), pack, key_commitments, srs.g2(), srs.s_g2())?
         }
     };
@@ -222,7 +222,7 @@ pub(crate) fn commit<'a, 'b>(
     commitments: &[&Commitment],
     values: impl Fn(Poly) -> &'a [Fr],
     coeffs: impl Fn(Poly) -> &'b [Fr],
-) -> Vec<G1Projective> {
+) -> Result<Vec<G1Projective>, BackendError> {
     let (single, packed): (Vec<usize>, Vec<usize>) = (0..commitments.len()).partition(|&i| commitments[i].t == 1);
     let packed_scalars: Vec<Vec<Fr>> = packed
         .iter()
@@ -234,8 +234,8 @@ pub(crate) fn commit<'a, 'b>(
     let single_scalars: Vec<&[Fr]> = single.iter().map(|&i| values(commitments[i].polys[0])).collect();
     let packed_scalars: Vec<&[Fr]> = packed_scalars.iter().map(Vec::as_slice).collect();
     let mut out = vec![G1Projective::default(); commitments.len()];
-    for (indices, points) in [(single, backend.msm(lagrange, &single_scalars)), (packed, backend.msm(bases, &packed_scalars))] {
+    for (indices, points) in [(single, backend.msm(lagrange, &single_scalars)?), (packed, backend.msm(bases, &packed_scalars)?)] {
         indices.into_iter().zip(points).for_each(|(i, p)| out[i] = p);
     }
-    out
+    Ok(out)
 }

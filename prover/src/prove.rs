@@ -1,6 +1,6 @@
 //! The prover. Rounds, challenges and identities follow `docs/protocol.md`.
 
-use crate::backend::{Backend, Bases};
+use crate::backend::{Backend, BackendError, Bases};
 use crate::keygen::{commit, ProvingKey};
 use crate::poly::{add_scaled, divide_by_binomial, divide_by_vanishing, evaluate};
 use crate::quotient::{ProofPolys, QuotientJob};
@@ -84,7 +84,7 @@ pub fn prove<C: Circuit>(pk: &ProvingKey, circuit: &C, instances: &[Vec<Fr>], ba
         Poly::Advice(i) => &advice[i],
         Poly::Multiplicity(l) => &multiplicity[l],
         _ => unreachable!("the witness round commits advice and multiplicities"),
-    });
+    })?;
 
     let mut transcript = Transcript::new(vk.digest());
     absorb_instances(&mut transcript, instances);
@@ -101,7 +101,7 @@ pub fn prove<C: Circuit>(pk: &ProvingKey, circuit: &C, instances: &[Vec<Fr>], ba
         Poly::PermutationProduct(j) => &products[j],
         Poly::RunningSum(l) => &running_sums[l],
         _ => unreachable!("the argument round commits products and running sums"),
-    });
+    })?;
     argument_commitments.iter().for_each(|p| transcript.absorb_g1(p));
     let y = transcript.challenge();
 
@@ -111,10 +111,10 @@ pub fn prove<C: Circuit>(pk: &ProvingKey, circuit: &C, instances: &[Vec<Fr>], ba
     // From here on every column is needed in coefficient form only.
     let mut instance = instance;
     for group in [&mut advice, &mut multiplicity, &mut products, &mut running_sums, &mut instance] {
-        domains.interpolate(backend, group);
+        domains.interpolate(backend, group)?;
     }
     let polys = ProofPolys { advice: &advice, instance: &instance, products: &products, multiplicity: &multiplicity, running_sums: &running_sums };
-    let h = backend.quotient(&QuotientJob::new(pk, &Challenges { theta, beta, gamma, kappa, y }, polys));
+    let h = backend.quotient(&QuotientJob::new(pk, &Challenges { theta, beta, gamma, kappa, y }, polys))?;
     let pieces = layout.num_quotient_pieces();
     let span = layout.quotient_span * n;
     let mut quotient: Vec<Vec<Fr>> = h.chunks(span).map(|c| c.to_vec()).collect();
@@ -124,7 +124,7 @@ pub fn prove<C: Circuit>(pk: &ProvingKey, circuit: &C, instances: &[Vec<Fr>], ba
         quotient[i + 1][0] -= b;
     }
     let quotient_pieces: Vec<&[Fr]> = quotient.iter().map(Vec::as_slice).collect();
-    let quotient_commitments: Vec<G1Affine> = G1Projective::normalize_batch(&backend.msm(&pk.bases, &quotient_pieces));
+    let quotient_commitments: Vec<G1Affine> = G1Projective::normalize_batch(&backend.msm(&pk.bases, &quotient_pieces)?);
     quotient_commitments.iter().for_each(|p| transcript.absorb_g1(p));
     let x = transcript.challenge();
 
@@ -182,14 +182,14 @@ pub fn prove<C: Circuit>(pk: &ProvingKey, circuit: &C, instances: &[Vec<Fr>], ba
 /// alone is committed from them directly: activations are small integers, cheap scalars for an
 /// MSM, where their coefficients would be full-size. Packed ones need their members'
 /// coefficients, interpolated here.
-fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values: &dyn Fn(Poly) -> &'a [Fr]) -> Vec<G1Affine> {
+fn commit_round<'a>(pk: &ProvingKey, backend: &dyn Backend, round: Round, values: &dyn Fn(Poly) -> &'a [Fr]) -> Result<Vec<G1Affine>, BackendError> {
     let layout = pk.vk.layout();
     let members: Vec<Poly> = layout.commitments_of(round).filter(|c| c.t > 1).flat_map(|c| c.polys.iter().copied()).collect();
     let mut packed: Vec<Vec<Fr>> = members.iter().map(|&p| values(p).to_vec()).collect();
-    pk.domains.interpolate(backend, &mut packed);
+    pk.domains.interpolate(backend, &mut packed)?;
     let coeffs = |p: Poly| -> &[Fr] { &packed[members.iter().position(|&q| q == p).expect("packed members are interpolated")] };
     let commitments: Vec<_> = layout.commitments_of(round).collect();
-    G1Projective::normalize_batch(&commit(backend, &pk.bases, &pk.lagrange, &commitments, values, coeffs))
+    Ok(G1Projective::normalize_batch(&commit(backend, &pk.bases, &pk.lagrange, &commitments, values, coeffs)?))
 }
 
 /// Commitments opened on the same points, each given by the coefficients of the polynomials it
@@ -230,7 +230,7 @@ fn open(backend: &dyn Backend, bases: &Bases, points: &[Fr], sets: &[OpenedSet],
         add_scaled(&mut h, &divide_by_vanishing(f, &at, set.t), u_s);
         u_s *= u;
     }
-    let w = backend.msm(bases, &[&h])[0].into_affine();
+    let w = backend.msm(bases, &[&h])?[0].into_affine();
     transcript.absorb_g1(&w);
     let zeta = transcript.challenge();
 
@@ -245,7 +245,7 @@ fn open(backend: &dyn Backend, bases: &Bases, points: &[Fr], sets: &[OpenedSet],
     add_scaled(&mut l, &h, -h_factor);
     // L(zeta) = 0, so the constant terms that L omits (the values r_S(zeta)) change nothing
     // in its quotient by X - zeta.
-    let w_prime = backend.msm(bases, &[&divide_by_binomial(&l, 1, zeta)])[0].into_affine();
+    let w_prime = backend.msm(bases, &[&divide_by_binomial(&l, 1, zeta)])?[0].into_affine();
     Ok((w, w_prime))
 }
 
@@ -415,7 +415,7 @@ mod tests {
                     claims: ps
                         .iter()
                         .zip(values)
-                        .map(|(f, e)| Claim { commitment: vec![(Cpu.msm(&bases, &[f])[0].into_affine(), Fr::one())], values: e.iter().map(|v| vec![*v]).collect() })
+                        .map(|(f, e)| Claim { commitment: vec![(Cpu.msm(&bases, &[f]).unwrap()[0].into_affine(), Fr::one())], values: e.iter().map(|v| vec![*v]).collect() })
                         .collect(),
                 })
                 .collect();

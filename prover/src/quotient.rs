@@ -5,12 +5,10 @@
 //! the program at every point of the extended coset: the CPU over chunks of points
 //! ([`on_host`]), the GPU in one kernel that interprets it (`gpu/quotient.wgsl`).
 
-use crate::backend::Backend;
 use crate::keygen::{Domains, ProvingKey};
 use ark_bn254::Fr;
 use ark_ff::{AdditiveGroup, Field, One, Zero};
 use ark_poly::EvaluationDomain;
-use rayon::prelude::*;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::{Add, Mul, Neg, Sub};
@@ -19,6 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use zkinfer_verifier::constraints::{Challenges, Constraints, PointValues};
 use zkinfer_verifier::expression::Value;
 use zkinfer_verifier::{CircuitDescription, ColumnKind, Layout, Query};
+
+mod host;
+pub use host::on_host;
 
 /// Instructions are `[op, destination register, operand, operand]`; both operands are read
 /// before the destination is written, so it may be one of theirs.
@@ -124,32 +125,6 @@ impl<'a> QuotientJob<'a> {
         assert_eq!((key.len(), key.len() + proof.len()), (pk.program.key_slots, pk.program.slots), "slots as in Slots::new");
         Self { domains: &pk.domains, program: &pk.program, constants: pk.program.constants(challenges), key, proof }
     }
-}
-
-/// The quotient `h` = numerator / (X^n - 1) in coefficients, computed with `backend`'s FFTs
-/// and the program run on this machine's cores, one part of the extended coset at a time.
-pub fn on_host(backend: &dyn Backend, job: &QuotientJob) -> Vec<Fr> {
-    let domains = job.domains;
-    let (n, extension) = (domains.rows.size(), domains.extension);
-    let mut h = vec![Fr::zero(); extension * n];
-    // Only the slots the program reads: a fixed column of zeros is folded into it.
-    let mut read = vec![false; job.program.slots];
-    job.program.queries.iter().for_each(|&[slot, _]| read[slot as usize] = true);
-    for (j, part) in domains.parts.iter().enumerate() {
-        let mut values: Vec<Vec<Fr>> = job.key.iter().chain(&job.proof).zip(&read).filter(|(_, r)| **r).map(|(c, _)| c.to_vec()).collect();
-        backend.fft(part, &mut values);
-        let mut transformed = values.into_iter();
-        let values: Vec<Vec<Fr>> = read.iter().map(|&r| if r { transformed.next().expect("one per slot read") } else { Vec::new() }).collect();
-        let vanishing_inv = vanishing_inverse(part);
-        let mut part_h = vec![Fr::zero(); n];
-        part_h
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each_init(|| Registers::new(job.program.registers), |registers, (c, out)| job.program.run(&job.constants, &values, c * CHUNK, out, registers));
-        part_h.into_iter().enumerate().for_each(|(i, v)| h[j + extension * i] = v * vanishing_inv);
-    }
-    backend.ifft(&domains.extended, std::slice::from_mut(&mut h));
-    h
 }
 
 /// `1 / (X^n - 1)` on a coset of the rows' subgroup, where it is the constant `1 / (g^n - 1)`.

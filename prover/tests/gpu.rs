@@ -13,7 +13,8 @@ use ark_poly::EvaluationDomain;
 use common::{Cheat, TestCircuit};
 use rand::SeedableRng;
 use zkinfer_prover::backend::{Bases, Domain};
-use zkinfer_prover::gpu::{select, BackendChoice, Gpu, GpuError, GpuField, GpuStats, KernelClock};
+use zkinfer_prover::gpu::{Gpu, GpuError, GpuField, GpuStats, KernelClock};
+use zkinfer_prover::select::{select, BackendChoice};
 use zkinfer_prover::{keygen, prove, Backend, Cpu, ProveOptions, Srs};
 
 fn rng() -> rand_chacha::ChaCha20Rng {
@@ -101,14 +102,14 @@ fn msm_matches_the_cpu_on_random_and_edge_inputs() {
     // One call of MSMs of every length, an empty one among them.
     let lengths = [1, 2, 3, 6, 0, 100, 1 << 10, 1 << 12, n];
     let batch: Vec<&[Fr]> = lengths.iter().map(|&len| &scalars[..len]).collect();
-    let expected = Cpu.msm(&bases, &batch);
+    let expected = Cpu.msm(&bases, &batch).unwrap();
     assert!(expected[4].is_zero());
     for gpu in &gpus {
-        let got = gpu.msm(&bases, &batch);
+        let got = gpu.msm(&bases, &batch).unwrap();
         for ((len, got), expected) in lengths.iter().zip(got).zip(&expected) {
             assert_eq!(got, *expected, "{len} scalars on {}", gpu.name());
         }
-        assert!(gpu.msm(&bases, &[]).is_empty());
+        assert!(gpu.msm(&bases, &[]).unwrap().is_empty());
     }
 }
 
@@ -127,9 +128,9 @@ fn msm_matches_the_cpu_on_structured_scalars() {
         ("sparse", sparse),
     ];
     let batch: Vec<&[Fr]> = cases.iter().map(|(_, s)| s.as_slice()).collect();
-    let expected = Cpu.msm(&bases, &batch);
+    let expected = Cpu.msm(&bases, &batch).unwrap();
     for gpu in &gpus {
-        let got = gpu.msm(&bases, &batch);
+        let got = gpu.msm(&bases, &batch).unwrap();
         for (((name, _), got), expected) in cases.iter().zip(got).zip(&expected) {
             assert_eq!(got, *expected, "{name} on {}", gpu.name());
         }
@@ -139,9 +140,9 @@ fn msm_matches_the_cpu_on_structured_scalars() {
     let n = (1 << 14) + 1;
     let bases = self::bases(n);
     let ones = vec![Fr::one(); n];
-    let expected = Cpu.msm(&bases, &[&ones]);
+    let expected = Cpu.msm(&bases, &[&ones]).unwrap();
     for gpu in &gpus {
-        assert_eq!(gpu.msm(&bases, &[&ones]), expected, "2^14 + 1 ones on {}", gpu.name());
+        assert_eq!(gpu.msm(&bases, &[&ones]).unwrap(), expected, "2^14 + 1 ones on {}", gpu.name());
     }
 }
 
@@ -155,9 +156,9 @@ fn msm_split_into_chunks_matches_the_cpu() {
     // Split into chunks of 1000 points, and all the chunks of all the MSMs in one batch.
     let lengths = [999, 1000, 1001, n];
     let batch: Vec<&[Fr]> = lengths.iter().map(|&len| &scalars[..len]).collect();
-    let expected = Cpu.msm(&bases, &batch);
+    let expected = Cpu.msm(&bases, &batch).unwrap();
     for gpu in &gpus {
-        let got = gpu.msm(&bases, &batch);
+        let got = gpu.msm(&bases, &batch).unwrap();
         for ((len, got), expected) in lengths.iter().zip(got).zip(&expected) {
             assert_eq!(got, *expected, "{len} scalars on {}", gpu.name());
         }
@@ -183,15 +184,15 @@ fn ntt_matches_the_cpu_on_subgroups_and_cosets() {
             // One column alone, then three side by side in one call.
             for input in [vec![values.clone()], vec![short.clone(), values.clone(), short.clone()]] {
                 let (mut fft, mut ifft) = (input.clone(), input.clone());
-                Cpu.fft(&domain, &mut fft);
-                Cpu.ifft(&domain, &mut ifft);
+                Cpu.fft(&domain, &mut fft).unwrap();
+                Cpu.ifft(&domain, &mut ifft).unwrap();
                 let lengths: Vec<usize> = input.iter().map(Vec::len).collect();
                 for gpu in &gpus {
                     let mut on_gpu = input.clone();
-                    gpu.fft(&domain, &mut on_gpu);
+                    gpu.fft(&domain, &mut on_gpu).unwrap();
                     assert_eq!(on_gpu, fft, "fft of columns of {lengths:?} values, {at}, on {}", gpu.name());
                     let mut on_gpu = input.clone();
-                    gpu.ifft(&domain, &mut on_gpu);
+                    gpu.ifft(&domain, &mut on_gpu).unwrap();
                     assert_eq!(on_gpu, ifft, "ifft of columns of {lengths:?} values, {at}, on {}", gpu.name());
                 }
             }
@@ -271,7 +272,7 @@ fn stats_count_calls_bytes_and_device_time() {
     let bases = bases(n);
     let mut rng = rng();
     let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
-    assert_eq!(gpu.msm(&bases, &[&scalars]), Cpu.msm(&bases, &[&scalars]));
+    assert_eq!(gpu.msm(&bases, &[&scalars]).unwrap(), Cpu.msm(&bases, &[&scalars]).unwrap());
     let one = gpu.stats();
     assert_eq!((one.msm.calls, one.ntt.calls, one.submissions), (1, 0, 2), "one MSM chunk is two submissions");
     assert_eq!(one.upload.bytes, 32 * n as u64, "32-byte scalars");
@@ -280,7 +281,7 @@ fn stats_count_calls_bytes_and_device_time() {
     assert!((20 + 96 * 4..=20 + 96 * 64).contains(&one.readback.bytes), "MSM readback {} bytes", one.readback.bytes);
     assert_times_add_up(&one, &["msm decompose", "msm scan", "msm scatter", "msm fold buckets", "msm weigh"]);
 
-    assert_eq!(gpu.clone().msm(&bases, &[&scalars[..100]]), Cpu.msm(&bases, &[&scalars[..100]]));
+    assert_eq!(gpu.clone().msm(&bases, &[&scalars[..100]]).unwrap(), Cpu.msm(&bases, &[&scalars[..100]]).unwrap());
     let two = gpu.stats();
     assert_eq!((two.msm.calls, two.submissions), (2, 4), "clones share their counters");
     assert_eq!(two.upload.bytes - one.upload.bytes, 32 * 100);
@@ -289,7 +290,7 @@ fn stats_count_calls_bytes_and_device_time() {
     assert!(sent_again == 0 || sent_again == 64 * n as u64, "bases sent again: {sent_again} bytes");
     assert!(two.msm.wall > one.msm.wall);
     let batch = [&scalars[..10], &scalars[..500], &scalars[..]];
-    assert_eq!(gpu.msm(&bases, &batch), Cpu.msm(&bases, &batch));
+    assert_eq!(gpu.msm(&bases, &batch).unwrap(), Cpu.msm(&bases, &batch).unwrap());
     let three = gpu.stats();
     assert_eq!((three.msm.calls, three.submissions), (3, 6), "a call of several MSMs is two submissions");
     assert_eq!(Gpu::new().unwrap().stats().msm.calls, 0, "a new handle counts on its own");
@@ -300,8 +301,8 @@ fn stats_count_calls_bytes_and_device_time() {
     let n = 64;
     let domain = Domain::new(n).unwrap().get_coset(Fr::from(1_234_567u64)).unwrap();
     let mut columns: Vec<Vec<Fr>> = (0..3).map(|_| (0..n).map(|_| Fr::rand(&mut rng)).collect()).collect();
-    gpu.fft(&domain, &mut columns[..1]);
-    gpu.ifft(&domain, &mut columns);
+    gpu.fft(&domain, &mut columns[..1]).unwrap();
+    gpu.ifft(&domain, &mut columns).unwrap();
     let ntt = gpu.stats();
     assert_eq!((ntt.msm.calls, ntt.ntt.calls, ntt.submissions), (0, 2, 2), "one submission per call, whatever its columns");
     assert_eq!(ntt.upload.bytes, 4 * 32 * n as u64);
@@ -321,19 +322,25 @@ fn backend_choice_parses_and_selects() {
     assert_eq!("auto".parse::<BackendChoice>().unwrap(), BackendChoice::Auto);
     let unknown = "tpu".parse::<BackendChoice>().unwrap_err().to_string();
     assert_eq!(unknown, "unknown backend \"tpu\": expected cpu, gpu or auto");
-    assert!(select(BackendChoice::Cpu).unwrap().name().starts_with("cpu ("));
+    let cpu = select(BackendChoice::Cpu).unwrap();
+    assert!(cpu.backend.name().starts_with("cpu (") && cpu.notice.is_none());
 
     let Some(gpu) = gpu() else {
         assert!(select(BackendChoice::Gpu).is_err());
-        assert!(select(BackendChoice::Auto).unwrap().name().starts_with("cpu ("));
+        let auto = select(BackendChoice::Auto).unwrap();
+        assert!(auto.backend.name().starts_with("cpu ("));
+        assert!(auto.notice.is_some_and(|n| n.ends_with("proving on the CPU")), "auto says why it proves on the CPU");
         return;
     };
-    assert_eq!(select(BackendChoice::Gpu).unwrap().name(), gpu.name());
-    let auto = select(BackendChoice::Auto).unwrap().name();
+    let chosen = select(BackendChoice::Gpu).unwrap();
+    assert_eq!((chosen.backend.name(), chosen.notice), (gpu.name(), None));
+    let auto = select(BackendChoice::Auto).unwrap();
+    let name = auto.backend.name();
     if gpu.is_software() {
-        assert!(auto.starts_with("cpu ("), "auto picked {auto} over a software adapter");
+        assert!(name.starts_with("cpu ("), "auto picked {name} over a software adapter");
+        assert!(auto.notice.is_some_and(|n| n.contains("is a software renderer")), "auto says why it proves on the CPU");
     } else {
-        assert_eq!(auto, gpu.name());
+        assert_eq!((name, auto.notice), (gpu.name(), None));
     }
 }
 

@@ -2,8 +2,13 @@
 //! that fit the binding limits, one bucket-method pass per chunk (see msm.wgsl), and the
 //! windows' sums combined on the host.
 
-use super::{element_from_words, pipelines, to_words, Gpu, GpuField, Kernel, Pass, Upload, CURVE_WGSL};
-use crate::backend::Bases;
+use super::backend::Kernel;
+use super::field::{element_from_words, to_words};
+use super::kernels::{pipelines, CURVE_WGSL};
+use super::submission::Pass;
+use super::upload::Upload;
+use super::{Gpu, GpuField};
+use crate::backend::{BackendError, Bases};
 use ark_bn254::{Fq, FqConfig, Fr, FrConfig, G1Projective};
 use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{Field, Zero};
@@ -98,7 +103,7 @@ impl Gpu {
     /// Several MSMs over the same bases. Every chunk of every MSM is sorted into buckets in one
     /// submission and summed in a second, as many chunks at once as [`BATCH_BYTES`] of
     /// working buffers and [`MAX_BATCH`] allow.
-    pub(super) fn msm_on_device(&self, bases: &Bases, batch: &[&[Fr]]) -> Vec<G1Projective> {
+    pub(super) fn msm_on_device(&self, bases: &Bases, batch: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
         for scalars in batch {
             assert!(scalars.len() <= bases.points().len(), "an MSM of {} scalars over {} bases", scalars.len(), bases.points().len());
         }
@@ -131,7 +136,7 @@ impl Gpu {
                         (totals, MAX_LEVEL + 2)
                     })
                     .collect()
-            });
+            })?;
             let sums = self.submit(Kernel::Msm, |pass| {
                 sorts
                     .iter()
@@ -139,13 +144,13 @@ impl Gpu {
                     .zip(&totals)
                     .map(|((sort, (_, bases, _)), totals)| (self.record_sum(pass, sort, bases, totals), POINT_WORDS * sort.windows as usize))
                     .collect()
-            });
+            })?;
             for ((sort, (m, _, _)), words) in sorts.iter().zip(group).zip(sums) {
                 out[*m] += sort.horner(&words);
             }
             start = end;
         }
-        out
+        Ok(out)
     }
 
     fn device_bases(&self, bases: &Bases) -> Arc<DeviceBases> {

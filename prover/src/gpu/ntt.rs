@@ -1,8 +1,14 @@
 //! Host side of the NTT: twiddles and coset factors uploaded once per domain, one dispatch per
 //! butterfly stage (see ntt.wgsl), over one vector or several side by side.
 
-use super::{element_from_words, pipelines, Gpu, GpuField, Kernel, Pass, Upload};
-use crate::backend::{Backend, Cpu, Domain};
+use super::backend::Kernel;
+use super::field::element_from_words;
+use super::kernels::pipelines;
+use super::submission::Pass;
+use super::upload::Upload;
+use super::{Gpu, GpuField};
+use crate::backend::{Backend, BackendError, Domain};
+use crate::cpu::Cpu;
 use ark_bn254::{Fr, FrConfig};
 use ark_ff::{Field, One, Zero};
 use ark_poly::EvaluationDomain;
@@ -71,12 +77,12 @@ fn powers(base: Fr, len: usize) -> Vec<Fr> {
 
 impl Gpu {
     /// Transforms `columns` in as few submissions as the binding limit allows.
-    pub(super) fn ntt(&self, domain: &Domain, columns: &mut [Vec<Fr>], inverse: bool) {
+    pub(super) fn ntt(&self, domain: &Domain, columns: &mut [Vec<Fr>], inverse: bool) -> Result<(), BackendError> {
         let n = domain.size();
         columns.iter_mut().for_each(|c| c.resize(n, Fr::zero()));
         if n == 1 {
             // The only factors, 1/n and g^0, are one.
-            return;
+            return Ok(());
         }
         let per_submission = (self.context.max_binding / (32 * n) as u64) as usize;
         if per_submission == 0 {
@@ -92,11 +98,12 @@ impl Gpu {
                 .submit(Kernel::Ntt, |pass| {
                     self.record_ntt(pass, &buffer, &tables, n, batch.len(), inverse);
                     vec![(buffer, 8 * n * batch.len())]
-                })
+                })?
                 .try_into()
                 .expect("one output");
             batch.par_iter_mut().zip(words.par_chunks(8 * n)).for_each(|(column, words)| column.iter_mut().zip(words.chunks(8)).for_each(|(v, w)| *v = element_from_words(w)));
         }
+        Ok(())
     }
 
     /// Records `columns` transforms of `n` elements in `buffer`, with the coset factors of

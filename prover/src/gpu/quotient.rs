@@ -2,7 +2,12 @@
 //! per proving key, the proof's sent once, and in one submission every part of the extended
 //! coset transformed and evaluated, then the whole interpolated; only `h` comes back.
 
-use super::{element_from_words, pipelines, Gpu, GpuField, Kernel, Upload};
+use super::backend::Kernel;
+use super::field::element_from_words;
+use super::kernels::pipelines;
+use super::upload::Upload;
+use super::{Gpu, GpuField};
+use crate::backend::BackendError;
 use crate::quotient::{vanishing_inverse, QuotientJob, ADD, CONSTANT, KIND, REGISTER, SUB};
 use ark_bn254::{Fr, FrConfig};
 use ark_poly::EvaluationDomain;
@@ -63,7 +68,7 @@ impl Gpu {
         bytes(job.program.slots * n) <= self.context.max_binding && bytes(job.domains.extension * n) <= self.context.max_binding && job.program.registers <= REGISTERS
     }
 
-    pub(super) fn quotient_on_device(&self, job: &QuotientJob) -> Vec<Fr> {
+    pub(super) fn quotient_on_device(&self, job: &QuotientJob) -> Result<Vec<Fr>, BackendError> {
         let context = &self.context;
         let program = job.program;
         let domains = job.domains;
@@ -105,10 +110,10 @@ impl Gpu {
                 let tables = self.tables(&domains.extended);
                 self.record_ntt(pass, &h, &tables, extension * n, 1, true);
                 vec![(h, 8 * extension * n)]
-            })
+            })?
             .try_into()
             .expect("one output");
-        words.par_chunks(8).map(element_from_words).collect()
+        Ok(words.par_chunks(8).map(element_from_words).collect())
     }
 
     /// The key's polynomials on the device, sent with the first proof of a key.
