@@ -30,6 +30,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES = ["mnist_mlp", "digits_cnn"]
 
 
+def symbolic_dims(model):
+    """The names of the model inputs' symbolic dimensions."""
+    import onnx
+
+    graph = onnx.load(model, load_external_data=False).graph
+    return sorted({d.dim_param for i in graph.input for d in i.type.tensor_type.shape.dim if d.dim_param})
+
+
 def ezkl_step(step, work, model, data, target):
     """One EZKL step, in this process (the parent measures it)."""
     import ezkl
@@ -42,6 +50,9 @@ def ezkl_step(step, work, model, data, target):
         args.input_visibility = "private"
         args.output_visibility = "public"
         args.param_visibility = "fixed"
+        # Every symbolic dimension (a batch) is 1, as zkinfer binds an unnamed or unbound first
+        # dimension; EZKL binds only `batch_size` by default and fails on any other name.
+        args.variables = [(name, 1) for name in symbolic_dims(model)] or [("batch_size", 1)]
         ok = ezkl.gen_settings(model, str(w / "settings.json"), py_run_args=args)
     elif step == "calibrate":
         ok = ezkl.calibrate_settings(data, model, str(w / "settings.json"), target)
