@@ -1,4 +1,5 @@
-//! Tree ensembles (`ai.onnx.ml` TreeEnsembleClassifier and TreeEnsembleRegressor): ensembles
+//! Tree ensembles (`ai.onnx.ml` TreeEnsembleClassifier and TreeEnsembleRegressor, and opset 5's
+//! TreeEnsemble): ensembles
 //! built by hand whose outputs are known (every branch mode, features exactly at a threshold, a
 //! tree that is one leaf, base values, AVERAGE, the binary score of gradient boosting), in the
 //! mock prover, with a changed output refused; and the real exports (skl2onnx's trees, forests
@@ -121,6 +122,58 @@ fn a_regressor_follows_every_branch_mode() {
             // The weights over 4 are off the 2^-8 grid by at most half a step each.
             assert!((got - expected).abs() <= 4.0 / 512.0, "{aggregate} {x:?}: {got}, expected {expected}");
             assert_eq!(model.evaluate_float(&x).unwrap()[0].data, vec![expected as f32], "{aggregate} {x:?}");
+        }
+    }
+}
+
+/// A tensor attribute of floats (`uint8`: modes) for opset 5's TreeEnsemble.
+fn tensor_attribute(name: &str, v: &[f32], uint8: bool) -> AttributeProto {
+    let mut t = onnx_protobuf::TensorProto::new();
+    t.dims = vec![v.len() as i64];
+    if uint8 {
+        t.data_type = onnx_protobuf::tensor_proto::DataType::UINT8 as i32;
+        t.int32_data = v.iter().map(|m| *m as i32).collect();
+    } else {
+        t.data_type = onnx_protobuf::tensor_proto::DataType::FLOAT as i32;
+        t.float_data = v.to_vec();
+    }
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.type_ = AttributeType::TENSOR.into();
+    a.t = protobuf::MessageField::some(t);
+    a
+}
+
+/// Opset 5's TreeEnsemble holding the first three trees of `NODES` (a tree of one leaf has no
+/// root node there): leaves by index, each child a node or a flagged leaf; SUM and AVERAGE.
+#[test]
+fn opset_5_tree_ensemble_follows_every_branch_mode() {
+    // Nodes: tree 0's root, tree 1's, tree 2's and its GT child.
+    let (features, splits, modes) = ([0i64, 1, 0, 1], [0.5f32, 0.25, -0.5, 0.75], [0.0f32, 1.0, 2.0, 3.0]);
+    let (yes, yes_leaf, no, no_leaf) = ([0i64, 2, 3, 5], [1i64, 1, 0, 1], [1i64, 3, 4, 6], [1i64, 1, 1, 1]);
+    let weights = [1.0f32, 2.0, 10.0, 20.0, 300.0, 100.0, 200.0];
+    for (aggregate, code) in [("SUM", 1), ("AVERAGE", 0)] {
+        let attributes = vec![
+            ints_attribute("nodes_featureids", &features),
+            tensor_attribute("nodes_splits", &splits, false),
+            tensor_attribute("nodes_modes", &modes, true),
+            ints_attribute("nodes_truenodeids", &yes),
+            ints_attribute("nodes_trueleafs", &yes_leaf),
+            ints_attribute("nodes_falsenodeids", &no),
+            ints_attribute("nodes_falseleafs", &no_leaf),
+            ints_attribute("tree_roots", &[0, 1, 2]),
+            ints_attribute("leaf_targetids", &[0; 7]),
+            tensor_attribute("leaf_weights", &weights, false),
+            int_attribute("n_targets", 1),
+            int_attribute("aggregate_function", code),
+        ];
+        let bytes = Onnx::new(&[1, 2]).node("TreeEnsemble", "out", &["input"], attributes).bytes("out");
+        for x in INPUTS {
+            let model = compile(&bytes, &[x.to_vec()]).unwrap();
+            let votes: f64 = walk(x)[..3].iter().sum();
+            let expected = if aggregate == "SUM" { votes } else { votes / 3.0 };
+            let got = run(&model, &x)[0][0];
+            assert!((got - expected).abs() <= 3.0 / 512.0, "{aggregate} {x:?}: {got}, expected {expected}");
         }
     }
 }

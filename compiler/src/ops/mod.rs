@@ -179,6 +179,15 @@ impl NodeCtx<'_> {
         }
     }
 
+    /// A tensor attribute's values, as floats.
+    pub fn tensor(&self, name: &str) -> Result<Option<Vec<f32>>, String> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(Attribute::Tensor(t)) => Ok(Some(t.data.clone())),
+            Some(other) => Err(format!("attribute '{name}' should be a tensor, found {other:?}")),
+        }
+    }
+
     /// A list of floats given as `name`, or as the tensor `name_as_tensor` (ONNX-ML's doubles).
     pub fn floats_or_tensor(&self, name: &str) -> Result<Option<Vec<f32>>, String> {
         match (self.floats(name)?, self.attr(&format!("{name}_as_tensor"))) {
@@ -319,6 +328,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Tanh", nonlinear::tanh),
     ("Tile", shape::tile),
     ("Transpose", shape::transpose),
+    ("TreeEnsemble", tree::tree_ensemble),
     ("TreeEnsembleClassifier", tree::tree_ensemble_classifier),
     ("TreeEnsembleRegressor", tree::tree_ensemble_regressor),
     ("Unsqueeze", shape::unsqueeze),

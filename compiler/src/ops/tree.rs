@@ -1,6 +1,6 @@
 //! Tree ensembles: `ai.onnx.ml` TreeEnsembleClassifier and TreeEnsembleRegressor, as skl2onnx
 //! writes them for scikit-learn's decision trees, random forests, extra trees and gradient
-//! boosting, and onnxmltools for XGBoost and LightGBM.
+//! boosting, and onnxmltools for XGBoost and LightGBM; and opset 5's TreeEnsemble.
 //!
 //! Each comparison is computed once for all the trees that make it: for the integer
 //! `d = T - x` (`x` the feature in fixed point, `T` the threshold held to the grid as the
@@ -161,6 +161,88 @@ fn ensemble(ctx: &NodeCtx, prefix: &str, outputs: Option<usize>, average: bool) 
         scores,
         classifier: None,
     })
+}
+
+/// `TreeEnsemble` (ai.onnx.ml opset 5): nodes indexed from `tree_roots`, each child a node or,
+/// flagged in `nodes_trueleafs` / `nodes_falseleafs`, a leaf of `leaf_targetids` and
+/// `leaf_weights`. The comparison modes LEQ, LT, GTE and GT (0 to 3); SUM or AVERAGE; no post
+/// transform. The equality and set-membership modes (4 to 6) are refused by name.
+pub fn tree_ensemble(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if ctx.int("post_transform", 0)? != 0 {
+        return Err(format!("post_transform = {} is not supported (0, none, is)", ctx.int("post_transform", 0)?));
+    }
+    let average = match ctx.int("aggregate_function", 1)? {
+        1 => false,
+        0 => true,
+        other => return Err(format!("aggregate_function = {other} is not supported (1, SUM, and 0, AVERAGE, are)")),
+    };
+    let targets = ctx.int("n_targets", 1)?;
+    let scores = usize::try_from(targets).ok().filter(|t| *t >= 1).ok_or_else(|| format!("n_targets = {targets}"))?;
+    let ints = |name: &str| ctx.ints(name)?.ok_or_else(|| format!("attribute '{name}' is required"));
+    let tensor = |name: &str| ctx.tensor(name)?.ok_or_else(|| format!("attribute '{name}' is required"));
+    let (features, yes, yes_leaf, no, no_leaf, roots) =
+        (ints("nodes_featureids")?, ints("nodes_truenodeids")?, ints("nodes_trueleafs")?, ints("nodes_falsenodeids")?, ints("nodes_falseleafs")?, ints("tree_roots")?);
+    let (splits, modes, targets_of, leaf_weights) = (tensor("nodes_splits")?, tensor("nodes_modes")?, ints("leaf_targetids")?, tensor("leaf_weights")?);
+    let n = features.len();
+    if [yes.len(), yes_leaf.len(), no.len(), no_leaf.len(), splits.len(), modes.len()].iter().any(|&len| len != n) || targets_of.len() != leaf_weights.len() {
+        return Err("the nodes_* (or leaf_*) attributes have different lengths".into());
+    }
+    let modes = modes
+        .iter()
+        .map(|&m| match m as i64 {
+            0 => Ok(Mode::Leq),
+            1 => Ok(Mode::Lt),
+            2 => Ok(Mode::Gte),
+            3 => Ok(Mode::Gt),
+            other => Err(format!("node mode {other} (4 equal, 5 not equal, 6 set membership) is not supported (0 to 3, the comparisons, are)")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let index = |id: i64, len: usize, what: &str| usize::try_from(id).ok().filter(|&i| i < len).ok_or_else(|| format!("{what} {id} of {len}"));
+    let (mut branches, mut thresholds) = (Vec::<(usize, Mode)>::new(), Vec::new());
+    // Per leaf, its path once reached.
+    let mut paths: Vec<Option<Vec<(usize, bool)>>> = vec![None; targets_of.len()];
+    for &root in &roots {
+        // Depth first; a node or leaf reached twice would be counted twice, so it is refused.
+        let mut seen = vec![false; n];
+        let mut stack = vec![(index(root, n, "tree root")?, Vec::new())];
+        while let Some((i, path)) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(format!("node {i} is reached twice"));
+            }
+            branches.push((usize::try_from(features[i]).map_err(|_| format!("node {i} reads feature {}", features[i]))?, modes[i]));
+            thresholds.push(splits[i]);
+            let b = branches.len() - 1;
+            for (child, leaf, went) in [(yes[i], yes_leaf[i], true), (no[i], no_leaf[i], false)] {
+                let path = [path.as_slice(), &[(b, went)]].concat();
+                if leaf != 0 {
+                    let l = index(child, targets_of.len(), "leaf")?;
+                    if paths[l].replace(path).is_some() {
+                        return Err(format!("leaf {l} is reached twice"));
+                    }
+                } else {
+                    stack.push((index(child, n, "node")?, path));
+                }
+            }
+        }
+    }
+    let scale = if average { 1.0 / roots.len().max(1) as f64 } else { 1.0 };
+    let mut leaves = Vec::new();
+    for (l, path) in paths.into_iter().enumerate() {
+        let target = index(targets_of[l], scores, "a vote for target")?;
+        if let Some(path) = path {
+            leaves.push(Leaf { path, votes: vec![(target, l)] });
+        }
+    }
+    let weights = leaf_weights.iter().map(|w| (*w as f64 * scale) as f32).collect::<Vec<_>>();
+    Ok(Box::new(TreeEnsemble {
+        thresholds: ctx.param(Tensor::new(vec![thresholds.len()], thresholds))?,
+        weights: ctx.param(Tensor::new(vec![weights.len()], weights))?,
+        branches,
+        leaves,
+        base: None,
+        scores,
+        classifier: None,
+    }))
 }
 
 /// `TreeEnsembleRegressor`: SUM or AVERAGE over the trees, no post transform.
