@@ -35,6 +35,8 @@ pub struct ParamDot {
     pub bias: i64,
 }
 
+/// A coefficient of the `param dot` gate. Not the compiler's `Coef`, which ops evaluate on
+/// integers and intervals too: this one also takes a computed cell, which only synthesis has.
 #[derive(Clone, Copy, Debug)]
 pub enum Coefficient {
     /// A constant of the computation, in a fixed column.
