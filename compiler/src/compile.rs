@@ -1,7 +1,7 @@
 //! The compile driver: the scale, the limb width and the layout width chosen for a model.
 
 use crate::circuit::ModelCircuit;
-use crate::{cost, onnx, Accuracy, Error, Model, ParamVisibility, Settings, Visibility};
+use crate::{cost, onnx, Accuracy, Error, Model, ParamVisibility, Settings, SettingsFormat, Visibility};
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::gadgets::Shape;
 use zkinfer_circuits::{Pass, Synthesis};
@@ -196,6 +196,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
     };
     let widest = |limb_bits: u32| (62 / limb_bits as usize).min(8);
     let settings_at = |scale: u32, limb_bits: u32, width: usize, limbs: usize| Settings {
+        format: SettingsFormat::CURRENT,
         scale_bits: scale,
         limb_bits,
         width,

@@ -20,4 +20,4 @@ mod settings;
 pub use compile::{compile, limb_bits_for, CompileOptions, Optimize, Precision, Report, Target, EVM_PACK, MAX_SCALE};
 pub use error::Error;
 pub use model::{Accuracy, Model, Node, MAX_COMPUTED};
-pub use settings::{ParamVisibility, Settings, Visibility};
+pub use settings::{ParamVisibility, Settings, SettingsFormat, Visibility, SETTINGS_FORMAT};

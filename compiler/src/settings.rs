@@ -1,7 +1,36 @@
 //! The settings compilation chooses, which `settings.json` holds beside the model.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use zkinfer_circuits::gadgets::Shape;
+
+/// The format of `settings.json` this zkinfer writes, and the only one it reads: a zkinfer whose
+/// settings mean something else (and so rebuild another circuit) writes another number.
+pub const SETTINGS_FORMAT: u32 = 1;
+
+/// [`Settings::format`]: always [`SETTINGS_FORMAT`], since loading refuses a file of any other
+/// format (or of none, from before formats) by name, with the command that rewrites it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SettingsFormat(u32);
+
+impl SettingsFormat {
+    pub const CURRENT: SettingsFormat = SettingsFormat(SETTINGS_FORMAT);
+}
+
+impl<'de> Deserialize<'de> for SettingsFormat {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let recompile = "compile the model again with this zkinfer (`zkinfer compile`)";
+        // A missing field reads as `None` here, so it is refused with its reason rather than serde's "missing field".
+        match Option::<u32>::deserialize(deserializer)? {
+            Some(SETTINGS_FORMAT) => Ok(Self::CURRENT),
+            Some(v) if v > SETTINGS_FORMAT => Err(serde::de::Error::custom(format!(
+                "settings format {v} is newer than format {SETTINGS_FORMAT}, the one this zkinfer reads (a later zkinfer wrote it); {recompile}"
+            ))),
+            Some(v) => Err(serde::de::Error::custom(format!("settings format {v} is not format {SETTINGS_FORMAT}, the one this zkinfer reads; {recompile}"))),
+            None => Err(serde::de::Error::custom(format!("no settings format: written by a zkinfer from before format {SETTINGS_FORMAT}; {recompile}"))),
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,6 +56,8 @@ pub enum ParamVisibility {
 /// same circuit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
+    /// The file's format, first in it: see [`SettingsFormat`].
+    pub format: SettingsFormat,
     /// Fixed point: a value `v` is the integer `round(v * 2^scale_bits)`.
     pub scale_bits: u32,
     /// The width of a range-check limb: the range table has `2^limb_bits` rows.
@@ -79,5 +110,39 @@ impl Settings {
             products: false,
             functions: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            format: SettingsFormat::CURRENT,
+            scale_bits: 8,
+            limb_bits: 8,
+            width: 8,
+            limbs: 3,
+            input_visibility: vec![Visibility::Private],
+            param_visibility: ParamVisibility::Fixed,
+            pack: 1,
+            input_ranges: Vec::new(),
+        }
+    }
+
+    /// Settings are written with their format and read back; a file of a format this zkinfer does
+    /// not know (a later zkinfer's), or of none, is refused with its format and the fix.
+    #[test]
+    fn settings_carry_their_format() {
+        let mut json = serde_json::to_value(settings()).unwrap();
+        assert_eq!(json["format"], SETTINGS_FORMAT);
+        assert_eq!(serde_json::from_value::<Settings>(json.clone()).unwrap(), settings());
+        json["format"] = 999.into();
+        let err = serde_json::from_value::<Settings>(json.clone()).unwrap_err().to_string();
+        assert!(err.contains("settings format 999 is newer than format 1, the one this zkinfer reads") && err.contains("compile the model again with this zkinfer"), "{err}");
+        json.as_object_mut().unwrap().remove("format");
+        let err = serde_json::from_value::<Settings>(json).unwrap_err().to_string();
+        assert!(err.contains("no settings format") && err.contains("compile the model again"), "{err}");
     }
 }
