@@ -1,6 +1,8 @@
 //! zkinfer's frontend: the constraint system circuits are written in, the layouter that
 //! assigns their cells, and a mock checker that names every failing constraint.
 
+#![forbid(unsafe_code)]
+
 pub mod cs;
 pub mod gadgets;
 pub mod layouter;

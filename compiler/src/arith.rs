@@ -25,7 +25,9 @@ impl Wire {
     }
 }
 
-/// A coefficient of a dot product.
+/// A coefficient of a dot product, as an op states it. Not the gadgets' [`Coefficient`]: ops are
+/// also evaluated on integers and on intervals, where a coefficient must be a number known before
+/// synthesis, so there is no room here for a computed cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Coef {
     /// A constant of the op's own definition (an averaging weight, a clipping bound, the

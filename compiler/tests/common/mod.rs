@@ -12,7 +12,7 @@ use protobuf::MessageField;
 use std::path::PathBuf;
 use zkinfer_circuits::{check, ColumnKind, Columns, Failure, Fr, MockProver, Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
-use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Settings, Visibility};
+use zkinfer_compiler::{CompileOptions, Error, Model, Optimize, ParamVisibility, Precision, Settings, SettingsFormat, Visibility};
 
 pub fn fixture(path: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(path);
@@ -67,6 +67,7 @@ pub fn options(scale_bits: u32) -> CompileOptions {
 /// width 8, no input ranges.
 pub fn settings(inputs: usize) -> Settings {
     Settings {
+        format: SettingsFormat::CURRENT,
         scale_bits: 8,
         limb_bits: 8,
         width: 8,

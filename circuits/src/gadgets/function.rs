@@ -1,0 +1,555 @@
+//! Nonlinear functions by table lookup with linear interpolation, their limit outside the
+//! table's interval, in `limbs + 4` rows: the `function samples` and `function output` gates,
+//! and the tables of samples they read.
+
+use super::{fr, out_of_range, to_i64, Columns, DotProduct, MlConfig, Shape};
+use crate::cs::{ConstraintSystem, Selector};
+use crate::layouter::{AssignedCell, Layouter};
+use crate::{constant, Error};
+use ark_bn254::Fr;
+use ark_ff::{Field, Zero};
+use zkinfer_verifier::Expression;
+
+pub(super) fn configure(cs: &mut ConstraintSystem, cols: &Columns, q_fn_sample: Selector, q_fn_out: Selector) {
+    let Columns { shape, a, acc, rc, rc_msb, w, .. } = *cols;
+    let bits = shape.limb_bits;
+    let base = Fr::from(1u64 << bits);
+    // A function lookup spans two blocks (see `function`). The sample block: `x` splits
+    // as `x * step_scale + offset = fine + 2^bits * index + interval_scale * above`
+    // (`interval_scale = 2^(bits + grid)`),
+    // with `fine` range checked, `index` and `index + 1` looked up with the function's
+    // tag (so both samples come from the table, and `index < 2^grid`), and `above`
+    // passed on to be decomposed in the output block.
+    let q = q_fn_sample.expr();
+    let (x, sample, slope_fine, above) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur());
+    let (step_scale, offset, interval_scale) = (w[0].cur(), w[1].cur(), w[2].cur());
+    cs.create_gate(
+        "function samples",
+        vec![
+            q.clone() * (x * step_scale + offset - rc.cur() - rc.rot(1) * base - above * interval_scale),
+            q.clone() * (rc.rot(2) - rc.rot(1) - constant(1)),
+            q.clone() * (sample - rc_msb.rot(1)),
+            q * (slope_fine - (rc_msb.rot(2) - rc_msb.rot(1)) * rc.cur()),
+        ],
+    );
+    // The output block: `above` in `limbs - 1` limbs (its sign from the top limb), the
+    // interpolation `slope * fine + half = 2^bits * t + rem` with `rem` and `t + half`
+    // range checked, then the sample plus `t` when `above` is 0, the function's limit
+    // below or above the table's interval otherwise (above may be forbidden).
+    let q = q_fn_out.expr();
+    let (above, sample, slope_fine, in_table, inverse) = (a[0].cur(), a[1].cur(), a[2].cur(), a[3].cur(), a[4].cur());
+    let (below_limit, limit_span, forbid_above, step_offset) = (w[0].cur(), w[1].cur(), w[2].cur(), w[3].cur());
+    let high = shape.limbs as i32 - 1;
+    let half = Expression::Constant(fr(1 << (bits - 1)));
+    let t = rc.rot(high + 1) - step_offset;
+    let nonnegative = rc_msb.rot(high - 1);
+    let outside = constant(1) - in_table.clone();
+    cs.create_gate(
+        "function output",
+        vec![
+            q.clone() * (above.clone() + Expression::Constant(fr(1i64 << (bits as usize * (shape.limbs - 1) - 1))) - cols.limbs_from(0, shape.limbs - 1)),
+            q.clone() * (slope_fine + half - t.clone() * base - rc.rot(high)),
+            q.clone() * (in_table.clone() - constant(1) + above.clone() * inverse),
+            q.clone() * above * in_table.clone(),
+            q.clone() * (acc.cur() - in_table * (sample + t) - outside.clone() * (below_limit + nonnegative.clone() * limit_span)),
+            q * outside * nonnegative * forbid_above,
+        ],
+    );
+}
+
+impl MlConfig {
+    /// The functions' tables, for a model that looks them up (one table per sampled function:
+    /// Sigmoid and Tanh share one): those that the scale and limb allow (see [`FunctionTable`]).
+    pub(super) fn function_tables(&self) -> Vec<FunctionTable> {
+        let used = |f: &Function| Function::ALL.iter().any(|g| self.shape.functions & g.bit() != 0 && g.sampled() == *f);
+        Function::ALL.iter().filter(|f| used(f)).filter_map(|f| FunctionTable::new(*f, self.shape).ok()).collect()
+    }
+
+    /// `f(x)` per input, `limbs + 4` rows each: a sample block of three rows (the fine part
+    /// of `x` and the two samples around it), then an output block of `limbs + 1` rows (the
+    /// part of `x` beyond the table, and the interpolation's remainder and step).
+    pub fn function(&self, layouter: &mut Layouter, f: Function, inputs: &[AssignedCell]) -> Result<Vec<AssignedCell>, Error> {
+        let Shape { limb_bits: bits, limbs, .. } = self.shape;
+        let table = FunctionTable::new(f, self.shape).map_err(Error::Synthesis)?;
+        // The input's steps fill a limb; Tanh reads Sigmoid's samples at twice its input.
+        let step_scale = 1i64 << (bits - table.step_bits);
+        let tag = table.sampled.tag();
+        let (span, forbid) = match table.above {
+            Some(above) => (above - table.below, 0),
+            None => (0, 1),
+        };
+        let above_bound = 1i64 << (bits as usize * (limbs - 1) - 1);
+        let mask = (1i64 << bits) - 1;
+        let looked_up = layouter.assign_region("function", |region| {
+            let mut outputs = Vec::with_capacity(inputs.len());
+            for (i, x) in inputs.iter().enumerate() {
+                let row = i * (limbs + 4);
+                let w = x.value.map(|v| -> Result<_, Error> { table.witness(to_i64(v).ok_or_else(out_of_range)?, limbs).map_err(Error::Synthesis) }).transpose()?;
+
+                region.enable_selector(self.q_fn_sample, row);
+                region.assign_fixed(self.w[0], row, fr(step_scale * table.in_factor));
+                region.assign_fixed(self.w[1], row, fr(-table.start * step_scale));
+                region.assign_fixed(self.w[2], row, fr(1 << (bits + table.grid)));
+                region.copy_advice(x, self.a[0], row)?;
+                let sample = region.assign_advice(self.a[1], row, w.map(|w| fr(w.sample)))?;
+                let slope_fine = region.assign_advice(self.a[2], row, w.map(|w| fr(w.slope_fine)))?;
+                let above = region.assign_advice(self.a[3], row, w.map(|w| fr(w.above)))?;
+                self.table_row(region, row, 0, w.map(|w| self.limb(w.fine)))?;
+                self.table_row(region, row + 1, tag, w.map(|w| (w.index, w.sample)))?;
+                self.table_row(region, row + 2, tag, w.map(|w| (w.index + 1, w.next_sample)))?;
+
+                let row = row + 3;
+                region.enable_selector(self.q_fn_out, row);
+                for (col, v) in self.w[..4].iter().zip([table.below, span, forbid, table.step_offset]) {
+                    region.assign_fixed(*col, row, fr(v));
+                }
+                region.copy_advice(&above, self.a[0], row)?;
+                region.copy_advice(&sample, self.a[1], row)?;
+                region.copy_advice(&slope_fine, self.a[2], row)?;
+                region.assign_advice(self.a[3], row, w.map(|w| Fr::from((w.above == 0) as u64)))?;
+                region.assign_advice(self.a[4], row, w.map(|w| fr(w.above).inverse().unwrap_or(Fr::zero())))?;
+                outputs.push(region.assign_advice(self.acc, row, w.map(|w| fr(w.looked_up)))?);
+                for j in 0..limbs - 1 {
+                    self.table_row(region, row + j, 0, w.map(|w| self.limb(((w.above + above_bound) >> (bits as usize * j)) & mask)))?;
+                }
+                self.table_row(region, row + limbs - 1, 0, w.map(|w| self.limb(w.rem)))?;
+                self.table_row(region, row + limbs, 0, w.map(|w| self.limb(w.t + table.step_offset)))?;
+            }
+            Ok(outputs)
+        })?;
+        if table.out_factor == 1 && table.out_offset == 0 {
+            return Ok(looked_up);
+        }
+        let products: Vec<DotProduct> = looked_up.into_iter().map(|y| DotProduct { inputs: vec![y], weights: vec![table.out_factor], bias: table.out_offset }).collect();
+        self.dot(layouter, &products)
+    }
+}
+
+/// A nonlinear function held in the lookup table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    Sigmoid,
+    Tanh,
+    Exp,
+    Erf,
+    /// `log(1 + e^-|x|)`, softplus's part beyond `relu(x)`: an even function between 0 and
+    /// `ln 2`, where softplus itself grows without limit.
+    SoftplusTail,
+}
+
+impl Function {
+    pub const ALL: [Function; 5] = [Function::Sigmoid, Function::Tanh, Function::Exp, Function::Erf, Function::SoftplusTail];
+
+    fn name(self) -> &'static str {
+        match self {
+            Function::Sigmoid => "Sigmoid",
+            Function::Tanh => "Tanh",
+            Function::Exp => "Exp",
+            Function::Erf => "Erf",
+            Function::SoftplusTail => "Softplus",
+        }
+    }
+
+    /// The function whose samples a lookup of this one reads: Sigmoid's for Tanh (`tanh(x) = 2
+    /// sigmoid(2x) - 1`), its own for the others.
+    pub fn sampled(self) -> Function {
+        match self {
+            Function::Tanh => Function::Sigmoid,
+            f => f,
+        }
+    }
+
+    /// The bit of [`Shape::functions`] that puts this function's table in the lookup table.
+    pub fn bit(self) -> u32 {
+        1 << self.tag()
+    }
+
+    /// Table rows tagged 0 are range checks.
+    pub(super) fn tag(self) -> u64 {
+        Self::ALL.iter().position(|f| *f == self).expect("every function is in ALL") as u64 + 1
+    }
+
+    /// The function itself, from `+ - * /` alone: the table's samples and the float model's
+    /// reference both come from here.
+    pub fn eval(self, x: f64) -> f64 {
+        match self {
+            Function::Sigmoid => 1.0 / (1.0 + exp(-x)),
+            Function::Tanh => 1.0 - 2.0 / (exp(2.0 * x) + 1.0),
+            Function::Exp => exp(x),
+            Function::Erf => erf(x),
+            Function::SoftplusTail => log_one_plus(exp(-x.abs())),
+        }
+    }
+
+    /// `log2` of the sampled interval's length (real units): beyond the interval the
+    /// fixed-point output is its limit to within half a step of `2^-bits` (the scale). Sigmoid
+    /// and Softplus's tail are sampled on `[-L/2, L/2)`; Exp on `(-L, 0]` shifted up by one
+    /// sample, since the softmax's largest input is exactly 0.
+    fn interval_bits(self, bits: u32) -> u32 {
+        let ln2 = std::f64::consts::LN_2;
+        let length = match self {
+            // sigmoid(-x) < e^-x < 2^-(bits + 2) for x > (bits + 2) ln 2: then Tanh, read as
+            // 2 sigmoid(2x) - 1, is within 2^-(bits + 1) of its limits too.
+            Function::Sigmoid => 2.0 * (bits + 2) as f64 * ln2,
+            // Sigmoid's samples, read at 2x.
+            Function::Tanh => return Function::Sigmoid.interval_bits(bits),
+            // log(1 + e^-x) < e^-x < 2^-(bits + 1) for x > (bits + 1) ln 2.
+            Function::SoftplusTail => 2.0 * (bits + 1) as f64 * ln2,
+            // e^-x < 2^-(bits + 1) for x > (bits + 1) ln 2, plus one sample (at most 1).
+            Function::Exp => (bits + 1) as f64 * ln2 + 1.0,
+            // 1 - erf(x) < e^(-x^2) < 2^-(bits + 1) for x > sqrt((bits + 1) ln 2) (and x >= 1).
+            Function::Erf => 2.0 * ((bits + 1) as f64 * ln2).sqrt().max(1.0),
+        };
+        (0..).find(|b| (1u64 << b) as f64 >= length).expect("a power of two exceeds any length")
+    }
+
+    /// The fixed-point outputs below and above the interval; `None` where there is no limit
+    /// (Exp), and inputs there are refused.
+    fn limits(self, bits: u32) -> (i64, Option<i64>) {
+        let one = 1i64 << bits;
+        match self {
+            Function::Sigmoid => (0, Some(one)),
+            Function::Tanh | Function::Erf => (-one, Some(one)),
+            Function::SoftplusTail => (0, Some(0)),
+            Function::Exp => (0, None),
+        }
+    }
+}
+
+/// `e^x` from `+ - * /` alone: table entries are fixed in the verifying key, so they must come
+/// out bit for bit the same wherever keys and proofs are made, which libm's `exp` does not
+/// promise. `e^x = (e^(x / 2^10))^(2^10)`, the inner power by its Taylor series.
+fn exp(x: f64) -> f64 {
+    let y = x / 1024.0;
+    let (mut term, mut sum) = (1.0, 1.0);
+    for k in 1..=12 {
+        term *= y / k as f64;
+        sum += term;
+    }
+    (0..10).fold(sum, |p, _| p * p)
+}
+
+/// `log(1 + y)` for `0 <= y <= 1` from `+ - * /` alone (see [`exp`]): `2 atanh(z)`, `z = y / (2 +
+/// y) <= 1/3`, by its series, which gains a factor of 9 a term.
+fn log_one_plus(y: f64) -> f64 {
+    let z = y / (2.0 + y);
+    let (mut power, mut sum) = (z, 0.0);
+    for k in 0..40 {
+        sum += power / (2 * k + 1) as f64;
+        power *= z * z;
+    }
+    2.0 * sum
+}
+
+/// `erf(x)` from `+ - * /` alone (see [`exp`]). Below 3 in magnitude its Taylor series `2 /
+/// sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n + 1))`, whose largest term there is under 200 (three
+/// of 16 digits lost to cancellation); above, `1 - erfc(x)` with Laplace's continued fraction
+/// `erfc(x) = e^(-x^2) / (sqrt(pi) (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))))`; from 6 on,
+/// 1 to 16 digits.
+fn erf(x: f64) -> f64 {
+    const SQRT_PI: f64 = 1.772_453_850_905_516;
+    let a = if x < 0.0 { -x } else { x };
+    let magnitude = if a >= 6.0 {
+        1.0
+    } else if a >= 3.0 {
+        let fraction = (1..=80).rev().fold(a, |t, k| a + (k as f64 / 2.0) / t);
+        1.0 - exp(-a * a) / (SQRT_PI * fraction)
+    } else {
+        let (mut power, mut sum) = (a, 0.0);
+        for n in 0..60 {
+            sum += power / (2 * n + 1) as f64;
+            power *= -a * a / (n + 1) as f64;
+        }
+        2.0 / SQRT_PI * sum
+    };
+    if x < 0.0 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// How many times the range table's rows one function's table may take: the tables' rows are
+/// the cost of a finer scale for a model with functions (at 2^-20 on limbs of 12 bits Sigmoid
+/// and Tanh take 2^13 samples, Exp 2^14: 2^15 rows where 2^-16 takes 2^13).
+const MAX_GRID_OVER_LIMB: u32 = 2;
+
+/// One function's samples at scale `2^scale`: `samples[i] = round(f(start + i * 2^step_bits)
+/// * 2^scale)` (inputs in fixed point) for `i` in `0..=2^grid`. An input `x` in the interval
+/// `[start, start + 2^(step_bits + grid))` is `start + index * 2^step_bits + r` with
+/// `0 <= r < 2^step_bits`, and its output `samples[index] + round(r * slope / 2^step_bits)`,
+/// `slope = samples[index + 1] - samples[index]`. Tanh reads Sigmoid's samples, as
+/// `tanh(x) = 2 sigmoid(2x) - 1` (exact in fixed point): a model with both pays for one table.
+#[derive(Clone, Debug)]
+pub struct FunctionTable {
+    pub(super) function: Function,
+    /// The function whose samples the table holds ([`Function::sampled`]), and how `function`
+    /// reads them: `function(x) = out_factor * sampled(in_factor * x) + out_offset`.
+    sampled: Function,
+    in_factor: i64,
+    out_factor: i64,
+    out_offset: i64,
+    /// The fixed point of inputs, samples and outputs.
+    scale: u32,
+    /// The limb: an input's fine part and an interpolation step each fill one.
+    bits: u32,
+    grid: u32,
+    step_bits: u32,
+    start: i64,
+    pub(super) samples: Vec<i64>,
+    below: i64,
+    above: Option<i64>,
+    /// Added to an interpolation step before its range check in one limb: 0 where the samples
+    /// only rise (steps in `[0, 2^bits)`), `2^bits - 1` where they only fall, half a limb
+    /// otherwise. A monotone function's steps thus take the whole limb, which halves the samples
+    /// its slope asks for.
+    step_offset: i64,
+}
+
+/// The values one lookup lays out.
+#[derive(Clone, Copy, Debug)]
+pub struct FunctionWitness {
+    /// The function's output, and the sampled function's that the lookup gives (the same but
+    /// for Tanh).
+    pub out: i64,
+    looked_up: i64,
+    /// `r * 2^(bits - step_bits)`: the fine part, scaled to fill one limb.
+    fine: i64,
+    index: i64,
+    sample: i64,
+    next_sample: i64,
+    slope_fine: i64,
+    /// How many intervals the input lies above the table's (negative: below).
+    above: i64,
+    t: i64,
+    rem: i64,
+}
+
+impl FunctionTable {
+    /// The table for `function` at the shape's scale and limb: `2^(bits - 2) + 1` samples (more
+    /// if the interval needs them, an input's step would not fit one limb, or an interpolation
+    /// step would not fit one): with three functions at a scale of one limb the table stays
+    /// within the `2^(bits + 1)` rows the range table already forces, and the chords are within
+    /// half a fixed-point step of the curves from scale 8 on. Beyond one limb of scale a table
+    /// has at most `2^(bits + MAX_GRID_OVER_LIMB) + 1` samples (Sigmoid at 2^-20 takes 2^13, Exp
+    /// 2^14); a scale that needs more is an error.
+    pub fn new(function: Function, shape: Shape) -> Result<Self, String> {
+        let (scale, bits) = (shape.scale_bits, shape.limb_bits);
+        let sampled = function.sampled();
+        let interval = sampled.interval_bits(scale);
+        let mut table = ((bits.saturating_sub(2)).max((interval + scale).saturating_sub(bits))..=interval + scale)
+            .map(|grid| Self::with_grid(sampled, scale, bits, grid))
+            .find(Self::steps_fit)
+            .expect("one sample per fixed-point step needs no interpolation");
+        if function == Function::Tanh {
+            (table.function, table.in_factor, table.out_factor, table.out_offset) = (function, 2, 2, -(1i64 << scale));
+        }
+        if scale > bits && table.grid > bits + MAX_GRID_OVER_LIMB {
+            return Err(format!(
+                "{} at scale 2^-{scale} needs a table of 2^{} samples, more than {} times the range table of limbs of {bits} bits; compile with a coarser --scale",
+                function.name(),
+                table.grid,
+                1 << MAX_GRID_OVER_LIMB
+            ));
+        }
+        Ok(table)
+    }
+
+    fn with_grid(function: Function, scale: u32, bits: u32, grid: u32) -> Self {
+        let interval = function.interval_bits(scale);
+        let step_bits = interval + scale - grid;
+        let start = match function {
+            Function::Exp => (1i64 << step_bits) - (1i64 << (interval + scale)),
+            Function::Sigmoid | Function::Tanh | Function::Erf | Function::SoftplusTail => -(1i64 << (interval + scale - 1)),
+        };
+        let one = (1u64 << scale) as f64;
+        let samples: Vec<i64> = (0..=1i64 << grid).map(|i| (function.eval((start + (i << step_bits)) as f64 / one) * one).round() as i64).collect();
+        let (below, above) = function.limits(scale);
+        let slopes = || samples_slopes(&samples);
+        let step_offset = match (slopes().all(|d| d >= 0), slopes().all(|d| d <= 0)) {
+            (true, _) => 0,
+            (_, true) => (1 << bits) - 1,
+            _ => 1 << (bits - 1),
+        };
+        Self { function, sampled: function, in_factor: 1, out_factor: 1, out_offset: 0, scale, bits, grid, step_bits, start, samples, below, above, step_offset }
+    }
+
+    /// Every output the lookup can give, `(least, greatest)`: an interpolation lies between its
+    /// two samples, and beyond the table come the limits.
+    pub fn outputs(&self) -> (i64, i64) {
+        let ends = self.samples.iter().copied().chain([self.below]).chain(self.above);
+        let (lo, hi) = ends.fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        (self.out_factor * lo + self.out_offset, self.out_factor * hi + self.out_offset)
+    }
+
+    /// Whether every interpolation step `t`, which lies between 0 and its slope, fits one limb
+    /// after its offset: `t + step_offset` in `[0, 2^bits)`.
+    fn steps_fit(&self) -> bool {
+        let fits = |t: i64| (0..1 << self.bits).contains(&(t + self.step_offset));
+        self.step_bits == 0 || samples_slopes(&self.samples).all(|d| fits(d) && fits(0))
+    }
+
+    /// The lookup's witness for input `x` (fixed point) in a circuit of `limbs` limbs.
+    pub fn witness(&self, x: i64, limbs: usize) -> Result<FunctionWitness, String> {
+        let bits = self.bits;
+        let real = |v: i64| v as f64 / (1u64 << self.scale) as f64;
+        let u = x as i128 * self.in_factor as i128 - self.start as i128;
+        let above = u.div_euclid(1 << (self.step_bits + self.grid));
+        let above_bound = 1i128 << (bits as usize * (limbs - 1) - 1);
+        if above < -above_bound || above >= above_bound {
+            return Err(format!("{} input {} is outside the circuit's range", self.function.name(), real(x)));
+        }
+        let index = (u >> self.step_bits).rem_euclid(1 << self.grid) as i64;
+        let fine = (u.rem_euclid(1 << self.step_bits) as i64) << (bits - self.step_bits);
+        let (sample, next_sample) = (self.samples[index as usize], self.samples[index as usize + 1]);
+        let slope_fine = (next_sample - sample) * fine;
+        let rounded = slope_fine + (1 << (bits - 1));
+        let (t, rem) = (rounded.div_euclid(1 << bits), rounded.rem_euclid(1 << bits));
+        let looked_up = match (above, self.above) {
+            (0, _) => sample + t,
+            (a, _) if a < 0 => self.below,
+            (_, Some(limit)) => limit,
+            (_, None) => {
+                let end = self.start + (1 << (self.step_bits + self.grid));
+                return Err(format!(
+                    "{} input {} is at or above {}, the end of its lookup table (softmax keeps Exp's inputs at or below 0)",
+                    self.function.name(),
+                    real(x),
+                    real(end)
+                ));
+            }
+        };
+        let out = self.out_factor * looked_up + self.out_offset;
+        Ok(FunctionWitness { out, looked_up, fine, index, sample, next_sample, slope_fine, above: above as i64, t, rem })
+    }
+}
+
+/// The differences of consecutive samples: the interpolation's slopes.
+fn samples_slopes(samples: &[i64]) -> impl Iterator<Item = i64> + '_ {
+    samples.windows(2).map(|s| s[1] - s[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(scale_bits: u32, limb_bits: u32) -> Shape {
+        Shape {
+            width: 8,
+            scale_bits,
+            limb_bits,
+            limbs: 3,
+            input_limbs: 3,
+            element_limbs: Shape::only(3),
+            private_params: false,
+            products: false,
+            functions: Function::ALL.iter().map(|f| f.bit()).sum(),
+        }
+    }
+
+    /// The largest error of `f`'s table over the inputs `x` (fixed point), in steps.
+    fn worst(table: &FunctionTable, f: Function, scale: u32, inputs: impl Iterator<Item = i64>) -> f64 {
+        let one = (1u64 << scale) as f64;
+        inputs
+            .map(|x| {
+                let out = table.witness(x, 3).unwrap().out;
+                let exact = match f {
+                    Function::Sigmoid => 1.0 / (1.0 + (-(x as f64) / one).exp()),
+                    Function::Tanh => (x as f64 / one).tanh(),
+                    Function::Exp => (x as f64 / one).exp(),
+                    // Checked against published values in the compiler's tests.
+                    Function::Erf => f.eval(x as f64 / one),
+                    Function::SoftplusTail => (-(x as f64 / one).abs()).exp().ln_1p(),
+                };
+                (out as f64 - exact * one).abs()
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Every scale of one limb has tables whose interpolation steps fit one limb, any three of
+    /// which fit beside the range table in the rows it already forces (from scale 7 on), and whose
+    /// outputs are close to the function: half a fixed-point step from rounding each sample,
+    /// half from rounding the interpolation, and the chord's distance to the curve (under half
+    /// a step from scale 8 on; coarser scales have relatively fewer samples). Tanh reads
+    /// Sigmoid's samples and doubles them, and their errors with them.
+    #[test]
+    fn tables_fit_every_scale_of_one_limb() {
+        for bits in 2..=12u32 {
+            let tables: Vec<FunctionTable> = Function::ALL.iter().map(|f| FunctionTable::new(*f, shape(bits, bits)).unwrap()).collect();
+            let mut sizes: Vec<usize> = tables.iter().filter(|t| t.sampled == t.function).map(|t| t.samples.len()).collect();
+            sizes.sort_unstable();
+            let rows = (1usize << bits) + sizes.iter().rev().take(3).sum::<usize>();
+            assert!(bits < 7 || rows < 1 << (bits + 1), "scale {bits}: {rows} table rows");
+            for (f, table) in Function::ALL.into_iter().zip(&tables) {
+                assert!(table.steps_fit() && table.step_bits <= bits, "scale {bits}: {f:?}");
+                let end = if f == Function::Exp { 1 } else { 12 << bits };
+                let worst = worst(table, f, bits, -(12 << bits)..end);
+                let allowed = match (bits >= 8, f) {
+                    (true, Function::Tanh) => 2.5,
+                    (true, _) => 1.5,
+                    (false, _) => 4.0,
+                };
+                assert!(worst <= allowed, "scale {bits}: {f:?} is off by {worst} steps");
+            }
+        }
+    }
+
+    /// A rising function's interpolation steps take the whole limb (`step_offset` 0), a falling
+    /// one's too, from the other end; a mixed one's half of it either side. Tanh's lookup is
+    /// Sigmoid's at twice the input: the same output, doubled, less one.
+    #[test]
+    fn step_offsets_follow_the_slopes_and_tanh_reads_sigmoid() {
+        let at = |f: Function| FunctionTable::new(f, shape(12, 12)).unwrap();
+        assert_eq!([at(Function::Sigmoid).step_offset, at(Function::Exp).step_offset, at(Function::SoftplusTail).step_offset], [0, 0, 1 << 11]);
+        let (tanh, sigmoid) = (at(Function::Tanh), at(Function::Sigmoid));
+        assert_eq!((tanh.sampled, tanh.samples.len()), (Function::Sigmoid, sigmoid.samples.len()));
+        for x in [-5000i64, -1, 0, 1, 777, 3 << 12, 20 << 12] {
+            let (t, s) = (tanh.witness(x, 3).unwrap(), sigmoid.witness(2 * x, 3).unwrap());
+            assert_eq!((t.looked_up, t.out), (s.out, 2 * s.out - 4096), "{x}");
+        }
+    }
+
+    /// Beyond one limb (limbs of 12 bits) the tables keep at most `2^12 + 1` samples each up to
+    /// scale 2^-18, and at most `2^14 + 1` up to 2^-20; at 2^-16 the outputs are within three
+    /// steps of the curve, Tanh's three and a half (sampled on every 61st input, the whole
+    /// interval and past it); at
+    /// 2^-20, with 8 times the samples, within about one and a half, Tanh's within two and a
+    /// half.
+    #[test]
+    fn tables_beyond_one_limb() {
+        for scale in 13..=20 {
+            let most = if scale <= 18 { 4097 } else { 16385 };
+            for f in Function::ALL {
+                let table = FunctionTable::new(f, shape(scale, 12)).unwrap();
+                assert!(table.steps_fit() && table.step_bits <= 12 && table.samples.len() <= most, "scale {scale}: {f:?}");
+            }
+        }
+        for (scale, step) in [(16, 61), (20, 977)] {
+            for f in Function::ALL {
+                let table = FunctionTable::new(f, shape(scale, 12)).unwrap();
+                let end = if f == Function::Exp { 1 } else { 20 << scale };
+                let worst = worst(&table, f, scale, (-(20i64 << scale)..end).step_by(step));
+                let allowed = match (scale, f) {
+                    (16, Function::Tanh) => 3.5,
+                    (16, _) => 3.0,
+                    (_, Function::Tanh) => 2.5,
+                    _ => 1.5,
+                };
+                assert!(worst <= allowed, "scale {scale}: {f:?} is off by {worst} steps");
+            }
+        }
+        let err = FunctionTable::new(Function::Sigmoid, shape(16, 8)).unwrap_err();
+        assert!(err.contains("Sigmoid at scale 2^-16 needs a table of 2^13 samples, more than 4 times the range table of limbs of 8 bits"), "{err}");
+    }
+
+    #[test]
+    fn exp_refuses_inputs_above_its_table() {
+        let table = FunctionTable::new(Function::Exp, shape(8, 8)).unwrap();
+        assert_eq!(table.witness(0, 2).unwrap().out, 256);
+        let err = table.witness(256, 2).unwrap_err();
+        assert!(err.contains("Exp input 1 is at or above 0.125"), "{err}");
+        let sigmoid = FunctionTable::new(Function::Sigmoid, shape(8, 8)).unwrap();
+        assert_eq!(sigmoid.witness(40 << 8, 2).unwrap().out, 256);
+        assert!(sigmoid.witness(1 << 20, 2).unwrap_err().contains("outside the circuit's range"));
+    }
+}
