@@ -1,6 +1,8 @@
 //! The zkinfer command line: compile an ONNX model into a circuit, set up keys, prove an
 //! inference, verify a proof.
 
+#![forbid(unsafe_code)]
+
 mod done;
 mod files;
 mod term;
