@@ -1,6 +1,8 @@
 //! The zkinfer command line: compile an ONNX model into a circuit, set up keys, prove an
 //! inference, verify a proof.
 
+#![forbid(unsafe_code)]
+
 mod done;
 mod files;
 mod term;
@@ -17,7 +19,7 @@ use term::Term;
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Report, Target, Visibility};
 use zkinfer_prover::select::{select, BackendChoice, Selection};
-use zkinfer_prover::{keygen, prove, proving_key_for, Backend, ProveOptions, Srs};
+use zkinfer_prover::{keygen, prove, proving_key_for, Backend, ProveOptions, Srs, SrsError};
 use zkinfer_verifier::description::MAX_K;
 use zkinfer_verifier::{ProofFile, TensorKind, VerifyingKey};
 
@@ -483,9 +485,9 @@ fn setup(term: &Term, dir: &Path, srs_path: Option<&Path>, dev_srs: bool, backen
             // The SRS cut to the circuit, with the Lagrange basis of its rows that proving uses:
             // read from a prepared ptau file, or else a G1 FFT (seconds at 2^13), once here
             // instead of at every proof.
-            term.step(&format!("reading the SRS {} and its Lagrange basis for 2^{k} rows", p.display()), || -> Result<Srs> {
+            term.step(&format!("reading the SRS {} and its Lagrange basis for 2^{k} rows", p.display()), || -> Result<Srs, SrsError> {
                 let srs = if bytes.starts_with(b"ptau") { Srs::from_ptau(&bytes, powers - 1, 1 << k)? } else { Srs::from_bytes(&bytes)? };
-                Ok(srs.for_circuit(k, powers)?)
+                srs.for_circuit(k, powers)
             })?
         }
         (None, true) => term.step(&format!("generating an insecure SRS for 2^{k} rows"), || Srs::generate_insecure_for(k, powers, &mut OsRng)),
@@ -593,9 +595,7 @@ fn settings_mismatch(dir: &Path, e: zkinfer_prover::Error) -> anyhow::Error {
         zkinfer_prover::Error::Synthesis(e @ zkinfer_circuits::Error::NotEnoughRows { .. }) => {
             anyhow::anyhow!("{e}: {d}/settings.json does not match {d}/model.onnx (edited by hand?); run `zkinfer compile` again")
         }
-        zkinfer_prover::Error::Circuit(m) if m.contains("the verifying key was made for") => {
-            anyhow::anyhow!("{m}: {d}/vk.bin comes from a setup of another compilation; run `zkinfer setup {d}` again")
-        }
+        e @ zkinfer_prover::Error::NotTheKeysCircuit(_) => anyhow::anyhow!("{e}: {d}/vk.bin comes from a setup of another compilation; run `zkinfer setup {d}` again"),
         e => e.into(),
     }
 }

@@ -4,13 +4,9 @@
 //!
 //! Needs `node` and `npm`; `npm ci` runs in `verifier/sol` when its `node_modules` is missing.
 
-#[path = "../prover/tests/common/mod.rs"]
-mod common;
-
 use ark_bn254::Fr;
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
-use common::{Cheat, TestCircuit};
 use rand::SeedableRng;
 use revm::context::TxEnv;
 use revm::context_interface::result::{ExecutionResult, Output};
@@ -27,6 +23,7 @@ use std::sync::{Mutex, OnceLock};
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{CompileOptions, Model, Optimize, ParamVisibility, Precision, Visibility, EVM_PACK};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, ProvingKey, Srs};
+use zkinfer_test_support::{Cheat, TestCircuit};
 use zkinfer_verifier::evm::{calldata, solidity_verifier, CONTRACT_NAME};
 use zkinfer_verifier::{verify, VerifyingKey};
 

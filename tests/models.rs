@@ -1,15 +1,12 @@
 //! The bundled models end to end: compile, prove, verify, and compare with onnxruntime.
 
-#[path = "../compiler/tests/common/mnist.rs"]
-mod mnist;
-
-use mnist::upsample_28;
 use rand::SeedableRng;
 use serde_json::Value;
 use std::path::PathBuf;
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::{compile, CompileOptions, Model, Optimize, ParamVisibility, Precision, Target, Visibility};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
+use zkinfer_test_support::mnist::upsample_28;
 use zkinfer_verifier::{verify, Error as VerifyError};
 
 fn fixture(path: &str) -> PathBuf {

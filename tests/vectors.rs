@@ -3,17 +3,14 @@
 //! it under `vk.bin`, read by the verifier crate's one proof-file reader. A protocol change that
 //! invalidates them fails `committed_vectors_*`; then rewrite them with `cargo test --release --test vectors -- --ignored regenerate`.
 
-#[path = "../prover/tests/common/mod.rs"]
-mod common;
-
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField};
-use common::{Cheat, TestCircuit};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
 use zkinfer_prover::{keygen, prove, Cpu, ProveOptions, Srs};
+use zkinfer_test_support::{Cheat, TestCircuit};
 use zkinfer_verifier::{verify_file, ProofFile, VerifyingKey};
 
 #[derive(Serialize, Deserialize)]

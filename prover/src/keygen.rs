@@ -4,8 +4,8 @@
 use crate::backend::{Backend, BackendError, Bases, Domain};
 use crate::poly::pack;
 use crate::quotient::Program;
-use crate::srs::Srs;
-use crate::Error;
+use crate::srs::{Srs, SrsError};
+use crate::{Error, Mismatch};
 use ark_bn254::{Fr, G1Projective};
 use ark_ec::CurveGroup;
 use ark_ff::{FftField, One, Zero};
@@ -150,20 +150,20 @@ fn build<C: Circuit>(srs: &Srs, circuit: &C, k: Option<u32>, pack: usize, backen
     description.validate()?;
     if let Some(vk) = &vk {
         if *vk.description() != description {
-            return Err(Error::Circuit("the circuit is not the one the verifying key was made for".into()));
+            return Err(Error::NotTheKeysCircuit(Mismatch::Description));
         }
         if *vk.statement() != statement {
-            return Err(Error::Circuit("the circuit is not the one the verifying key was made for: its public values differ".into()));
+            return Err(Error::NotTheKeysCircuit(Mismatch::PublicValues));
         }
         if (vk.g2(), vk.s_g2()) != (srs.g2(), srs.s_g2()) {
-            return Err(Error::Srs("the SRS is not the one the verifying key was made with".into()));
+            return Err(SrsError::NotTheKeys.into());
         }
     }
     let layout = description.layout(pack);
     let n = layout.n;
     let powers = layout.srs_powers();
     if srs.max_degree() < powers - 1 {
-        return Err(Error::Srs(format!("the SRS holds powers up to degree {}, a circuit of 2^{k} rows packed by {pack} needs degree {}", srs.max_degree(), powers - 1)));
+        return Err(SrsError::TooSmallForCircuit { max_degree: srs.max_degree(), k, pack, needed: powers - 1 }.into());
     }
     let bases = Bases::new(srs.g1()[..powers].to_vec());
     let lagrange = Bases::new(srs.lagrange_or_compute(n));

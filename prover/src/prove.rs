@@ -4,7 +4,7 @@ use crate::backend::{Backend, BackendError, Bases};
 use crate::keygen::{commit, ProvingKey};
 use crate::poly::{add_scaled, divide_by_binomial, divide_by_vanishing, evaluate};
 use crate::quotient::{ProofPolys, QuotientJob};
-use crate::Error;
+use crate::{Error, Mismatch};
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::CurveGroup;
 use ark_ff::{batch_inversion, Field, One, UniformRand, Zero};
@@ -171,9 +171,7 @@ pub fn prove<C: Circuit>(pk: &ProvingKey, circuit: &C, instances: &[Vec<Fr>], ba
     // rebuilt for a circuit of other fixed columns or copy constraints than its commitments'
     // (`proving_key_for`): that proof is refused here rather than handed out.
     if options.check_witness && zkinfer_verifier::verify::verify(vk, instances, &proof).is_err() {
-        return Err(Error::Circuit(
-            "the circuit is not the one the verifying key was made for: the proof does not verify, so its fixed columns or copy constraints differ (the same model with other weights?)".into(),
-        ));
+        return Err(Error::NotTheKeysCircuit(Mismatch::Commitments));
     }
     Ok(proof)
 }

@@ -46,6 +46,13 @@ pub enum SrsError {
     /// The SRS at hand has fewer powers than requested.
     #[error("SRS has {available} points (max degree {}) but {needed} are needed", .available - 1)]
     TooSmall { available: usize, needed: u128 },
+    /// The SRS has fewer powers than a circuit of `2^k` rows packed by `pack` needs: powers up
+    /// to degree `needed`.
+    #[error("the SRS holds powers up to degree {max_degree}, a circuit of 2^{k} rows packed by {pack} needs degree {needed}")]
+    TooSmallForCircuit { max_degree: usize, k: u32, pack: usize, needed: usize },
+    /// An SRS other than the one the verifying key was made with (another `[tau]_2`).
+    #[error("the SRS is not the one the verifying key was made with")]
+    NotTheKeys,
     /// Points that decode but do not form the powers-of-tau sequence our verifier assumes.
     #[error("SRS is not a valid powers-of-tau sequence: {0}")]
     Inconsistent(String),

@@ -13,8 +13,9 @@ use ark_ff::{One, Zero};
 pub struct Challenges<T = Fr> {
     /// Compresses lookup tuples into one value.
     pub theta: T,
-    /// Permutation argument.
+    /// Permutation argument: multiplies the column identities (`delta^i X`) and the `sigma`s.
     pub beta: T,
+    /// Permutation argument: added to each cell's value.
     pub gamma: T,
     /// LogUp shift.
     pub kappa: T,
@@ -26,14 +27,22 @@ pub struct Challenges<T = Fr> {
 pub trait PointValues<T = Fr> {
     /// The point itself (the identity permutation is `delta^i * X`).
     fn x(&self) -> T;
+    /// The column that `query` names, at its rotation.
     fn cell(&self, query: Query) -> T;
+    /// The permutation polynomial `sigma_i` of the `i`-th column in the permutation.
     fn sigma(&self, i: usize) -> T;
+    /// The `j`-th grand product of the permutation argument, at `rotation` rows from the point.
     fn product(&self, j: usize, rotation: i32) -> T;
+    /// The multiplicities of the `l`-th lookup's table rows.
     fn multiplicity(&self, l: usize) -> T;
+    /// The `l`-th lookup's LogUp running sum, at `rotation` rows from the point.
     fn running_sum(&self, l: usize, rotation: i32) -> T;
-    /// `L_0`, `L_{usable_rows}`, and `1 - L_{usable_rows} - sum of L_i over the blinding rows`.
+    /// `L_0`, the Lagrange polynomial of the first row.
     fn l_first(&self) -> T;
+    /// `L_{usable_rows}`, the Lagrange polynomial of the row after the last usable one.
     fn l_last(&self) -> T;
+    /// `1 - L_{usable_rows} - sum of L_i over the blinding rows`: 1 on the rows the identities
+    /// hold on.
     fn l_active(&self) -> T;
     /// Called as each part of the identities begins; an evaluator that writes code (the
     /// Solidity verifier) labels it.
@@ -45,11 +54,14 @@ pub trait PointValues<T = Fr> {
 pub enum Part<'a> {
     /// A gate, by name.
     Gate(&'a str),
+    /// The permutation argument (copy constraints).
     Permutation,
     /// A lookup, by name.
     Lookup(&'a str),
 }
 
+/// The constraint identities of one circuit under one set of challenges, ready to be combined
+/// at a point.
 pub struct Constraints<'a, T = Fr> {
     description: &'a CircuitDescription,
     layout: &'a Layout,
@@ -58,6 +70,7 @@ pub struct Constraints<'a, T = Fr> {
 }
 
 impl<'a, T: Value> Constraints<'a, T> {
+    /// The identities of `description`, laid out as `layout`, under `challenges`.
     pub fn new(description: &'a CircuitDescription, layout: &'a Layout, challenges: Challenges<T>) -> Self {
         let shifts = (0..description.permutation.len()).map(Layout::permutation_shift).collect();
         Self { description, layout, challenges, shifts }

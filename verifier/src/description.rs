@@ -12,7 +12,9 @@ use std::collections::{BinaryHeap, HashMap};
 /// Named polynomial constraints that must vanish on every usable row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gate {
+    /// What the gate checks, for messages and for the Solidity verifier's comments.
     pub name: String,
+    /// The polynomials that must each vanish.
     pub polys: Vec<Expression>,
 }
 
@@ -21,25 +23,37 @@ pub struct Gate {
 /// read fixed columns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lookup {
+    /// What the lookup checks, for messages and for the Solidity verifier's comments.
     pub name: String,
+    /// The rows where the lookup applies: 1 there, 0 elsewhere.
     pub selector: Expression,
+    /// The looked-up tuple, one expression per table column.
     pub inputs: Vec<Expression>,
+    /// The table's tuple, as many expressions as `inputs`.
     pub table: Vec<Expression>,
 }
 
+/// A circuit as the verifying key states it: its columns, gates, lookups and the columns of its
+/// copy constraints.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CircuitDescription {
     /// The circuit has 2^k rows.
     pub k: u32,
+    /// Fixed columns (values in the verifying key).
     pub num_fixed: usize,
+    /// Advice columns (the prover's witness).
     pub num_advice: usize,
+    /// Instance columns (the public values).
     pub num_instance: usize,
+    /// The gates, in the order the identities combine them.
     pub gates: Vec<Gate>,
+    /// The lookups, in the order the identities combine them.
     pub lookups: Vec<Lookup>,
     /// Columns whose cells may be constrained equal, in permutation order.
     pub permutation: Vec<Column>,
 }
 
+/// The most rows a circuit may have: 2^MAX_K.
 pub const MAX_K: u32 = 26;
 /// The most evaluations a packed group may add to save a commitment: on the EVM an evaluation
 /// costs about 570 gas (calldata, range check, its share of the interpolation), a commitment
@@ -52,7 +66,9 @@ const MAX_ITEMS: usize = 1 << 16;
 /// A polynomial the prover opens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Poly {
+    /// The i-th advice column.
     Advice(usize),
+    /// The i-th fixed column.
     Fixed(usize),
     /// The permutation polynomial of the i-th permutation column.
     Sigma(usize),
@@ -67,7 +83,9 @@ pub enum Poly {
 /// One claimed evaluation: `poly` at `omega^rotation * x`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Opening {
+    /// The polynomial evaluated.
     pub poly: Poly,
+    /// Rows from `x`: the point is `omega^rotation * x`.
     pub rotation: i32,
 }
 
@@ -87,6 +105,7 @@ pub enum Round {
 /// `X^t - y`, so one commitment serves `t` polynomials opened at the same points.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Commitment {
+    /// The message that carries it.
     pub round: Round,
     /// At most `t`; the missing members are zero.
     pub polys: Vec<Poly>,
@@ -101,6 +120,7 @@ pub struct Commitment {
 /// `r`, so the vanishing polynomial of the set is `prod_r (X^t - omega^r x)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PointSet {
+    /// The packing factor of the set's commitments.
     pub t: usize,
     /// Ascending.
     pub rotations: Vec<i32>,
@@ -112,8 +132,11 @@ pub struct PointSet {
 /// Everything derived from the description that prover and verifier must agree on.
 #[derive(Clone, Debug)]
 pub struct Layout {
+    /// The circuit has 2^k rows.
     pub k: u32,
+    /// The number of rows, `2^k`.
     pub n: usize,
+    /// The generator of the `n`-th roots of unity that index the rows.
     pub omega: Fr,
     /// Maximum constraint degree the quotient supports: `extension + 1`.
     pub degree: usize,
@@ -126,13 +149,18 @@ pub struct Layout {
     pub quotient_span: usize,
     /// Permutation columns per grand-product polynomial.
     pub chunk: usize,
+    /// Grand-product polynomials of the permutation argument: the permutation columns in
+    /// chunks of `chunk`.
     pub num_products: usize,
     /// Rows at the end filled with random values for zero knowledge.
     pub blinding_rows: usize,
     /// Rows `0..usable_rows` hold the circuit; row `usable_rows` is the last-row marker.
     pub usable_rows: usize,
+    /// The advice cells the constraints read: `(column, rotation)`, each once.
     pub advice_queries: Vec<(usize, i32)>,
+    /// The fixed cells the constraints read: `(column, rotation)`, each once.
     pub fixed_queries: Vec<(usize, i32)>,
+    /// The instance cells the constraints read: `(column, rotation)`, each once.
     pub instance_queries: Vec<(usize, i32)>,
     /// The evaluations in the proof, in proof order.
     pub openings: Vec<Opening>,
@@ -150,6 +178,7 @@ pub struct Layout {
 }
 
 impl CircuitDescription {
+    /// Appends the description's encoding, as the verifying key carries it.
     pub fn write(&self, out: &mut Vec<u8>) {
         let put = |out: &mut Vec<u8>, v: usize| out.extend_from_slice(&(v as u32).to_be_bytes());
         let put_str = |out: &mut Vec<u8>, s: &str| {
@@ -180,6 +209,7 @@ impl CircuitDescription {
         }
     }
 
+    /// Reads a description that `write` encoded; `Error::Malformed` for anything else.
     pub fn read(r: &mut Reader) -> Result<Self, Error> {
         let k = r.u32()?;
         let num_fixed = r.len(MAX_ITEMS, "fixed columns")?;
@@ -565,6 +595,7 @@ impl Layout {
         }
     }
 
+    /// The commitments the quotient is split into: `extension / quotient_span`.
     pub fn num_quotient_pieces(&self) -> usize {
         self.extension / self.quotient_span
     }

@@ -7,10 +7,12 @@ use ark_bn254::{Fq, Fq2, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField, Zero};
 
+/// A scalar as a 32-byte big-endian word.
 pub fn fr_to_bytes(x: &Fr) -> [u8; 32] {
     word(x.into_bigint().to_bytes_be())
 }
 
+/// A base-field element as a 32-byte big-endian word.
 pub fn fq_to_bytes(x: &Fq) -> [u8; 32] {
     word(x.into_bigint().to_bytes_be())
 }
@@ -21,6 +23,7 @@ fn word(be: Vec<u8>) -> [u8; 32] {
     out
 }
 
+/// A G1 point as its words x, y; the identity as two zero words.
 pub fn g1_to_bytes(p: &G1Affine) -> [u8; 64] {
     let mut out = [0u8; 64];
     if let Some((x, y)) = p.xy() {
@@ -30,6 +33,7 @@ pub fn g1_to_bytes(p: &G1Affine) -> [u8; 64] {
     out
 }
 
+/// A G2 point as the words x.c1, x.c0, y.c1, y.c0 (EIP-197); the identity as zeros.
 pub fn g2_to_bytes(p: &G2Affine) -> [u8; 128] {
     let mut out = [0u8; 128];
     if let Some((x, y)) = p.xy() {
@@ -48,14 +52,17 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader at the start of `bytes`; `what` names them in error messages.
     pub fn new(bytes: &'a [u8], what: &'static str) -> Self {
         Self { bytes, pos: 0, what }
     }
 
+    /// How many bytes have been read.
     pub fn position(&self) -> usize {
         self.pos
     }
 
+    /// The next `len` bytes.
     pub fn take(&mut self, len: usize) -> Result<&'a [u8], Error> {
         let end = self
             .pos
@@ -67,14 +74,17 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// The next byte.
     pub fn u8(&mut self) -> Result<u8, Error> {
         Ok(self.take(1)?[0])
     }
 
+    /// The next 4 bytes as a big-endian `u32`.
     pub fn u32(&mut self) -> Result<u32, Error> {
         Ok(u32::from_be_bytes(self.take(4)?.try_into().unwrap()))
     }
 
+    /// The next 4 bytes as a big-endian `i32`.
     pub fn i32(&mut self) -> Result<i32, Error> {
         Ok(i32::from_be_bytes(self.take(4)?.try_into().unwrap()))
     }
@@ -88,11 +98,13 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
+    /// A UTF-8 string of at most 4096 bytes after its length as a `u32`.
     pub fn string(&mut self) -> Result<String, Error> {
         let n = self.len(1 << 12, "string length")?;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| malformed(format!("{}: a name is not UTF-8", self.what)))
     }
 
+    /// A scalar in its canonical 32-byte word (below the modulus).
     pub fn fr(&mut self) -> Result<Fr, Error> {
         let at = self.pos;
         let b = self.take(32)?;
@@ -113,6 +125,7 @@ impl<'a> Reader<'a> {
         Ok(x)
     }
 
+    /// A G1 point as `g1_to_bytes` writes it, on the curve.
     pub fn g1(&mut self) -> Result<G1Affine, Error> {
         let at = self.pos;
         let (x, y) = (self.fq()?, self.fq()?);
@@ -127,6 +140,7 @@ impl<'a> Reader<'a> {
         Ok(p)
     }
 
+    /// A G2 point as `g2_to_bytes` writes it, in the prime-order subgroup.
     pub fn g2(&mut self) -> Result<G2Affine, Error> {
         let at = self.pos;
         let (x1, x0, y1, y0) = (self.fq()?, self.fq()?, self.fq()?, self.fq()?);
@@ -137,6 +151,7 @@ impl<'a> Reader<'a> {
         Ok(p)
     }
 
+    /// An error unless every byte has been read.
     pub fn finish(&self) -> Result<(), Error> {
         if self.pos != self.bytes.len() {
             return Err(malformed(format!("{}: {} unexpected trailing bytes after offset {}", self.what, self.bytes.len() - self.pos, self.pos)));

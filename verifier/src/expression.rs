@@ -10,24 +10,33 @@ use core::ops::{Add, Mul, Neg, Sub};
 /// instance (public inputs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ColumnKind {
+    /// Values set at key generation and committed to by the verifying key.
     Fixed,
+    /// The prover's witness.
     Advice,
+    /// Public inputs.
     Instance,
 }
 
+/// A column of the circuit: its kind and its index among the columns of that kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Column {
+    /// Fixed, advice or instance.
     pub kind: ColumnKind,
+    /// The index among the columns of `kind`.
     pub index: usize,
 }
 
 impl Column {
+    /// The `index`-th fixed column.
     pub fn fixed(index: usize) -> Self {
         Self { kind: ColumnKind::Fixed, index }
     }
+    /// The `index`-th advice column.
     pub fn advice(index: usize) -> Self {
         Self { kind: ColumnKind::Advice, index }
     }
+    /// The `index`-th instance column.
     pub fn instance(index: usize) -> Self {
         Self { kind: ColumnKind::Instance, index }
     }
@@ -36,6 +45,7 @@ impl Column {
 /// What expressions and the protocol's identities are computed in: field elements, or
 /// something that records the computation (the prover compiles the identities this way).
 pub trait Value: Clone + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Neg<Output = Self> {
+    /// The value of a constant.
     fn constant(c: Fr) -> Self;
     /// Whether the value is known to be zero.
     fn is_zero(&self) -> bool;
@@ -53,17 +63,26 @@ impl Value for Fr {
 /// A cell relative to the current row: `rotation` rows down (negative: up), wrapping around.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Query {
+    /// The column read.
     pub column: Column,
+    /// Rows down from the current row (negative: up).
     pub rotation: i32,
 }
 
+/// A polynomial in the cells of the circuit, relative to the current row.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expression {
+    /// A field element.
     Constant(Fr),
+    /// A cell's value.
     Cell(Query),
+    /// `-a`.
     Neg(Box<Expression>),
+    /// `a + b`.
     Sum(Box<Expression>, Box<Expression>),
+    /// `a * b`; `b` is not evaluated where `a` is zero.
     Product(Box<Expression>, Box<Expression>),
+    /// `a * c` for a constant `c`.
     Scaled(Box<Expression>, Fr),
 }
 
@@ -71,10 +90,12 @@ pub enum Expression {
 pub const MAX_EXPRESSION_DEPTH: usize = 1024;
 
 impl Expression {
+    /// The cell of `column` at `rotation` rows from the current row.
     pub fn cell(column: Column, rotation: i32) -> Self {
         Expression::Cell(Query { column, rotation })
     }
 
+    /// A constant.
     pub fn constant(c: impl Into<Fr>) -> Self {
         Expression::Constant(c.into())
     }
@@ -124,6 +145,7 @@ impl Expression {
         }
     }
 
+    /// Appends the expression's encoding, as the verifying key carries it.
     pub fn write(&self, out: &mut Vec<u8>) {
         match self {
             Expression::Constant(c) => {
@@ -162,6 +184,8 @@ impl Expression {
         }
     }
 
+    /// Reads an expression that `write` encoded, `depth` levels below the top (0 for a whole
+    /// expression); `Error::Malformed` for anything else.
     pub fn read(r: &mut Reader, depth: usize) -> Result<Self, Error> {
         if depth > MAX_EXPRESSION_DEPTH {
             return Err(malformed("expression nested deeper than the limit"));

@@ -35,6 +35,7 @@ pub struct OpeningSet {
     pub t: usize,
     /// Indices into the points of the opening, distinct.
     pub points: Vec<usize>,
+    /// The set's commitments and the values claimed for them.
     pub claims: Vec<Claim>,
 }
 

@@ -5,19 +5,23 @@ use crate::encoding::{fr_to_bytes, g1_to_bytes, Reader};
 use crate::error::{malformed, Error};
 use ark_bn254::{Fr, G1Affine};
 
+/// The bytes a proof starts with: `ZKP` and the proof format's version.
 pub const PROOF_MAGIC: &[u8; 4] = b"ZKP\x03";
 
+/// A proof, decoded: what the verifier reads from the prover's messages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proof {
     /// The commitments of `Round::Witness`, then of `Round::Argument`, as
     /// `Layout::commitments` lists them.
     pub commitments: Vec<G1Affine>,
+    /// The quotient's pieces (`Layout::num_quotient_pieces`).
     pub quotient: Vec<G1Affine>,
     /// One per `Layout::openings`, in that order.
     pub evals: Vec<Fr>,
     /// The multi-point opening's witnesses (`crate::opening`): `W`, committed before the
     /// opening point `zeta` is drawn, and `W'`, the KZG witness at `zeta`.
     pub w: G1Affine,
+    /// `W'`: see `w`.
     pub w_prime: G1Affine,
 }
 
@@ -33,6 +37,8 @@ impl Proof {
         layout.commitments.iter().filter(|c| c.round != Round::Key).count()
     }
 
+    /// The proof's encoding: `PROOF_MAGIC`, then the points and evaluations in the order of
+    /// the fields, in EVM encoding (`crate::encoding`).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = PROOF_MAGIC.to_vec();
         for group in [&self.commitments, &self.quotient] {
@@ -44,6 +50,8 @@ impl Proof {
         out
     }
 
+    /// Reads a proof for `layout` that `to_bytes` encoded; `Error::Malformed` for anything
+    /// else, a proof of another length or version included.
     pub fn from_bytes(bytes: &[u8], layout: &Layout) -> Result<Self, Error> {
         // The version first: a proof of another version also has another length.
         match bytes.get(..4) {

@@ -166,7 +166,9 @@ fn difference(shown: &[TensorValues], proven: &[TensorValues]) -> String {
 }
 
 /// `tensors` of `kind` as a JSON array: `[{"name": ..., "shape": [...], "scale_bits": ...,
-/// "values": [...]}, ...]`, the form a proof file's `outputs` and `inputs` take.
+/// "values": [...]}, ...]`, the form a proof file's `outputs` and `inputs` take. The
+/// WebAssembly API's results show tensors this way.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub fn tensors_json(tensors: &[TensorValues], kind: TensorKind) -> String {
     let list: Vec<String> = tensors.iter().filter(|t| t.tensor.kind == kind).map(tensor_json).collect();
     format!("[{}]", list.join(", "))

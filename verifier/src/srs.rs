@@ -14,6 +14,7 @@ use ark_bn254::G2Affine;
 /// A public powers-of-tau ceremony on BN254, by its `[tau]_2`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ceremony {
+    /// The ceremony as people know it.
     pub name: &'static str,
     /// `[tau]_2` as hex words x.c0, x.c1, y.c0, y.c1 (x = x.c0 + x.c1 u), as public verifier
     /// contracts and SRS files give it.

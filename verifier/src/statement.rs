@@ -17,11 +17,14 @@ pub const MAX_SCALE_BITS: u32 = 62;
 /// Whether a public tensor is something the model computed or something it was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TensorKind {
+    /// A value the model computed.
     Output,
+    /// A value the model was given (an input compiled as public).
     Input,
 }
 
 impl TensorKind {
+    /// `"output"` or `"input"`, as messages and proof files name the kind.
     pub fn name(self) -> &'static str {
         match self {
             TensorKind::Output => "output",
@@ -34,9 +37,13 @@ impl TensorKind {
 /// encoded as a field element (negative values as `r - |value|`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicTensor {
+    /// The tensor's name in the model.
     pub name: String,
+    /// Output or input.
     pub kind: TensorKind,
+    /// The dimensions; the values are row-major.
     pub shape: Vec<usize>,
+    /// The fixed-point scale: a value is the field element's signed integer over `2^scale_bits`.
     pub scale_bits: u32,
 }
 
@@ -46,6 +53,7 @@ impl PublicTensor {
         self.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))
     }
 
+    /// Whether the tensor has no values.
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)
     }
@@ -55,13 +63,16 @@ impl PublicTensor {
 /// `tensors`, when there are any, fill instance column 0 in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Statement {
+    /// The number of public values in each instance column.
     pub counts: Vec<usize>,
+    /// The named tensors the values of instance column 0 make, in order.
     pub tensors: Vec<PublicTensor>,
 }
 
 /// A public tensor with the values a proof's public values give it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TensorValues {
+    /// The tensor.
     pub tensor: PublicTensor,
     /// Dequantized: the signed fixed-point number divided by `2^scale_bits`.
     pub values: Vec<f64>,

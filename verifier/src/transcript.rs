@@ -10,10 +10,12 @@ use ark_bn254::{Fr, G1Affine};
 use ark_ff::PrimeField;
 use sha3::{Digest, Keccak256};
 
+/// Keccak-256 of `bytes`, as the EVM's `keccak256` computes it.
 pub fn keccak256(bytes: &[u8]) -> [u8; 32] {
     Keccak256::digest(bytes).into()
 }
 
+/// The transcript's state; prover and verifier absorb the same items in the same order.
 pub struct Transcript {
     state: Vec<u8>,
 }
@@ -24,18 +26,23 @@ impl Transcript {
         Self { state: vk_digest.to_vec() }
     }
 
+    /// Appends bytes.
     pub fn absorb_bytes(&mut self, bytes: &[u8]) {
         self.state.extend_from_slice(bytes);
     }
 
+    /// Appends a scalar as its 32-byte word.
     pub fn absorb_fr(&mut self, x: &Fr) {
         self.absorb_bytes(&fr_to_bytes(x));
     }
 
+    /// Appends a G1 point as its two 32-byte words.
     pub fn absorb_g1(&mut self, p: &G1Affine) {
         self.absorb_bytes(&g1_to_bytes(p));
     }
 
+    /// Squeezes a challenge: Keccak-256 of the state, which becomes the new state, modulo the
+    /// scalar field order.
     pub fn challenge(&mut self) -> Fr {
         let digest = keccak256(&self.state);
         self.state = digest.to_vec();

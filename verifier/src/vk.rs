@@ -9,7 +9,9 @@ use crate::statement::Statement;
 use crate::transcript::keccak256;
 use ark_bn254::{G1Affine, G2Affine};
 
+/// The bytes a verifying key file (`vk.bin`) starts with.
 pub const VK_MAGIC: &[u8; 4] = b"ZKVK";
+/// The version of the verifying key format this crate reads and writes.
 pub const VK_VERSION: u32 = 3;
 /// The most polynomials one commitment may pack.
 pub const MAX_PACK: usize = 64;
@@ -75,6 +77,7 @@ impl VerifyingKey {
         Ok(vk)
     }
 
+    /// The circuit the key is for.
     pub fn description(&self) -> &CircuitDescription {
         &self.description
     }
@@ -115,6 +118,7 @@ impl VerifyingKey {
         srs_id(&self.s_g2)
     }
 
+    /// What prover and verifier derive from the description and the packing.
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
@@ -124,6 +128,7 @@ impl VerifyingKey {
         &self.digest
     }
 
+    /// The key's encoding, as `vk.bin` holds it.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(VK_MAGIC);
@@ -140,6 +145,7 @@ impl VerifyingKey {
         out
     }
 
+    /// Reads and checks a key that `to_bytes` encoded; `Error::Malformed` for anything else.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let mut r = Reader::new(bytes, "verifying key");
         if r.take(4)? != VK_MAGIC {

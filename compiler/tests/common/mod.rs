@@ -4,7 +4,9 @@
 // Each test file uses its own part of this module.
 #![allow(dead_code)]
 
-pub mod mnist;
+// The fixtures' MNIST input rule, shared with the workspace's model tests (float.rs uses it).
+#[allow(unused_imports)]
+pub use zkinfer_test_support::mnist;
 
 use onnx_protobuf::{attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::Dimension};
 use onnx_protobuf::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
