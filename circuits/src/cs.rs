@@ -3,6 +3,13 @@
 use ark_bn254::Fr;
 use zkinfer_verifier::{CircuitDescription, Column, Expression, Gate, Lookup};
 
+/// A cell in absolute coordinates: the layouter places cells, the permutation links them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cell {
+    pub column: Column,
+    pub row: usize,
+}
+
 macro_rules! column_type {
     ($name:ident, $ctor:ident, $doc:literal) => {
         #[doc = $doc]

@@ -2,7 +2,7 @@
 //! constraints. One layout serves key generation, proving and the mock prover; each pass
 //! records what its user needs.
 
-use crate::cs::{Advice, ConstraintSystem, Fixed, Instance, Selector, TableColumn};
+use crate::cs::{Advice, Cell, ConstraintSystem, Fixed, Instance, Selector, TableColumn};
 use crate::permutation::Permutation;
 use crate::value::Value;
 use crate::Error;
@@ -10,7 +10,7 @@ use ark_bn254::Fr;
 use ark_ff::{One, Zero};
 use rayon::prelude::*;
 use std::collections::HashSet;
-use zkinfer_verifier::{Column, ColumnKind, PublicTensor};
+use zkinfer_verifier::{ColumnKind, PublicTensor};
 
 /// A circuit: it configures columns and constraints, then lays out its cells.
 pub trait Circuit {
@@ -22,13 +22,6 @@ pub trait Circuit {
     fn public_tensors(&self) -> Vec<PublicTensor> {
         Vec::new()
     }
-}
-
-/// A cell in absolute coordinates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Cell {
-    pub column: Column,
-    pub row: usize,
 }
 
 /// An advice cell with the value assigned to it.

@@ -10,8 +10,9 @@ pub mod mock;
 pub mod permutation;
 pub mod value;
 
+pub use cs::Cell;
 pub use cs::{constant, Advice, ConstraintSystem, Fixed, Instance, Selector, TableColumn};
-pub use layouter::{AssignedCell, Cell, Circuit, Layouter, Pass, Region, Synthesis};
+pub use layouter::{AssignedCell, Circuit, Layouter, Pass, Region, Synthesis};
 pub use mock::{check, Columns, Failure, MockProver};
 pub use permutation::Permutation;
 pub use value::Value;

@@ -2,7 +2,7 @@
 //! each cell maps to the next cell of its cycle. Key generation encodes it in the sigma
 //! polynomials; the witness check reads it to compare each cell with the next.
 
-use crate::layouter::Cell;
+use crate::cs::Cell;
 use crate::Error;
 use zkinfer_verifier::Column;
 

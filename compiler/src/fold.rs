@@ -9,7 +9,7 @@
 //! Cast to an integer type, an initializer of an integer type, and what is computed from them)
 //! is tracked beside them, for the ops whose integer semantics differ (`Div` truncates).
 
-use crate::onnx::{Attribute, RawNode};
+use crate::graph::{Attribute, RawNode};
 use crate::ops::{axis, broadcast, NodeCtx};
 use crate::tensor::{broadcast_shape, Tensor};
 use std::collections::{HashMap, HashSet};

@@ -8,6 +8,7 @@ pub mod bounds;
 pub mod circuit;
 pub mod cost;
 pub mod fold;
+pub mod graph;
 pub mod onnx;
 pub mod ops;
 pub mod tensor;

@@ -7,7 +7,7 @@
 //! ([`inline_external_data`]), and the graph must define each name once, use only names it
 //! defines, and have no cycle.
 
-use crate::ops::NodeCtx;
+use crate::graph::{Attribute, RawNode};
 use crate::tensor::Tensor;
 use crate::Error;
 use onnx_protobuf::tensor_proto::{DataLocation, DataType};
@@ -25,30 +25,6 @@ pub const MAX_ELEMENTS: usize = 1 << 31;
 /// The most bytes [`inline_external_data`] reads in all: protobuf, hence a self-contained
 /// ONNX file, cannot exceed 2 GiB.
 pub const MAX_INLINE_BYTES: u64 = (1 << 31) - 1;
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Attribute {
-    Int(i64),
-    Float(f32),
-    Ints(Vec<i64>),
-    Floats(Vec<f32>),
-    String(String),
-    Strings(Vec<String>),
-    Tensor(Tensor<f32>),
-    /// An attribute zkinfer cannot read (TENSORS, GRAPH, SPARSE_TENSOR, a tensor of
-    /// strings, ...), kept so that only an op that reads it fails: an unsupported op is
-    /// named first. Holds the attribute's type and, for a tensor, why it could not be read.
-    Unsupported(String),
-}
-
-#[derive(Clone, Debug)]
-pub struct RawNode {
-    pub name: String,
-    pub op_type: String,
-    pub inputs: Vec<String>,
-    pub outputs: Vec<String>,
-    pub attributes: HashMap<String, Attribute>,
-}
 
 #[derive(Clone, Debug)]
 pub struct RawGraph {
@@ -693,21 +669,4 @@ fn topological_order(graph: &GraphProto, node_name: &dyn Fn(usize) -> String) ->
         }
     }
     Ok(order)
-}
-
-/// The per-channel `(a, b)` with `y = a x + b` of inference-mode BatchNormalization.
-pub fn batch_norm_affine(ctx: &NodeCtx) -> Result<(Tensor<f32>, Tensor<f32>), String> {
-    if ctx.int("training_mode", 0)? != 0 {
-        return Err("training_mode = 1 normalizes by the batch's own statistics; export the model in inference mode (model.eval())".into());
-    }
-    let eps = ctx.float("epsilon", 1e-5)?;
-    let [gamma, beta, mean, var] = [1, 2, 3, 4].map(|i| ctx.require_constant(i, ["", "scale", "B", "mean", "var"][i]));
-    let (gamma, beta, mean, var) = (gamma?, beta?, mean?, var?);
-    let c = gamma.len();
-    if [beta.len(), mean.len(), var.len()].iter().any(|&l| l != c) {
-        return Err("scale, B, mean and var must have one value per channel".into());
-    }
-    let a: Vec<f32> = (0..c).map(|i| gamma.data[i] / (var.data[i] + eps).sqrt()).collect();
-    let b: Vec<f32> = (0..c).map(|i| beta.data[i] - a[i] * mean.data[i]).collect();
-    Ok((Tensor::new(vec![c], a), Tensor::new(vec![c], b)))
 }

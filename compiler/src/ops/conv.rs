@@ -516,7 +516,7 @@ impl Op for ConvTranspose {
 mod tests {
     use super::*;
     use crate::arith::{known, Evaluate};
-    use crate::onnx::{Attribute, RawNode};
+    use crate::graph::{Attribute, RawNode};
     use crate::ops::quantize;
     use std::cell::Cell;
     use std::collections::HashMap;

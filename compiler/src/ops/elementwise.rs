@@ -191,11 +191,28 @@ pub fn div(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     scaled(ctx, true)
 }
 
+/// The per-channel `(a, b)` with `y = a x + b` of inference-mode BatchNormalization.
+fn batch_norm_affine(ctx: &NodeCtx) -> Result<(Tensor<f32>, Tensor<f32>), String> {
+    if ctx.int("training_mode", 0)? != 0 {
+        return Err("training_mode = 1 normalizes by the batch's own statistics; export the model in inference mode (model.eval())".into());
+    }
+    let eps = ctx.float("epsilon", 1e-5)?;
+    let [gamma, beta, mean, var] = [1, 2, 3, 4].map(|i| ctx.require_constant(i, ["", "scale", "B", "mean", "var"][i]));
+    let (gamma, beta, mean, var) = (gamma?, beta?, mean?, var?);
+    let c = gamma.len();
+    if [beta.len(), mean.len(), var.len()].iter().any(|&l| l != c) {
+        return Err("scale, B, mean and var must have one value per channel".into());
+    }
+    let a: Vec<f32> = (0..c).map(|i| gamma.data[i] / (var.data[i] + eps).sqrt()).collect();
+    let b: Vec<f32> = (0..c).map(|i| beta.data[i] - a[i] * mean.data[i]).collect();
+    Ok((Tensor::new(vec![c], a), Tensor::new(vec![c], b)))
+}
+
 /// Inference-mode batch normalization: `gamma (x - mean) / sqrt(var + eps) + beta` per
 /// channel. Compilation folds it into a preceding Conv or Gemm when it can; this is the
 /// stand-alone form.
 pub fn batch_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    let (a, b) = super::super::onnx::batch_norm_affine(ctx)?;
+    let (a, b) = batch_norm_affine(ctx)?;
     Ok(Box::new(Affine { weight: ctx.param(a)?, bias: ctx.param(b)?, per_channel: true, rescale: true, relu: false }))
 }
 

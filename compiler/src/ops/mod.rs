@@ -20,7 +20,7 @@ mod svm;
 mod tree;
 
 use crate::arith::{Arith, Coef, Wire};
-use crate::onnx::{Attribute, RawNode};
+use crate::graph::{Attribute, RawNode};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
 use std::cell::Cell;
