@@ -1,5 +1,18 @@
 //! zkinfer's frontend: the constraint system circuits are written in, the layouter that
 //! assigns their cells, and a mock checker that names every failing constraint.
+//!
+//! The gadgets prove integer semantics of fixed-point values (multiples of `2^-scale`); the
+//! same functions give the witness, so a prover and its reference agree:
+//!
+//! ```
+//! use zkinfer_circuits::gadgets::{floor_sqrt, Function};
+//!
+//! // sqrt(2) at scale 2^-8: 2 is 512, and floor(sqrt(512 * 2^8)) = 362, 1.4140625.
+//! assert_eq!(floor_sqrt(512, 8), Some(362));
+//! assert_eq!(floor_sqrt(-1, 8), None);
+//! // A lookup's function, evaluated as its table is built.
+//! assert_eq!(Function::Sigmoid.eval(0.0), 0.5);
+//! ```
 
 #![forbid(unsafe_code)]
 
