@@ -104,8 +104,8 @@ impl Op for Softplus {
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         Ok(inputs[0].map(|&x| {
             let x = x as f64;
-            let softplus = x.max(0.0) + (-x.abs()).exp().ln_1p();
-            (if self.mish { x * softplus.tanh() } else { softplus }) as f32
+            let softplus = x.max(0.0) + Function::SoftplusTail.eval(x);
+            (if self.mish { x * Function::Tanh.eval(softplus) } else { softplus }) as f32
         }))
     }
 
