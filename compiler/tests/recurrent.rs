@@ -1,7 +1,8 @@
 //! Recurrent layers beyond the onnx operator cases (which cover forward, reverse and
 //! bidirectional LSTM, GRU and RNN, peepholes, biases and sequence lengths, but whose batch-first
 //! cases onnxruntime cannot run): the batch-first layout against the sequence-first one on the
-//! same data, computed initial states, the mock prover, and what is refused by name.
+//! same data, computed initial states, entries shorter than the input, the mock prover, and what
+//! is refused by name.
 
 mod common;
 
@@ -96,8 +97,63 @@ fn what_a_recurrent_layer_cannot_do_is_refused_by_name() {
     for (err, message) in [
         (rnn(vec![float_attribute("clip", 1.0)], None), "clip is not supported"),
         (rnn(vec![strings_attribute("activations", &["Affine"])], None), "activation Affine is not supported"),
-        (rnn(vec![], Some(&[1.0])), "sequence_lens 1 for a sequence of 2"),
+        (rnn(vec![], Some(&[3.0])), "sequence_lens [3] for a batch of 1 sequences of 2"),
+        (rnn(vec![], Some(&[1.0, 2.0])), "one length per entry"),
     ] {
         assert!(err.contains("(RNN)") && err.contains(message), "{err}");
     }
+}
+
+/// A bidirectional LSTM over `[seq, batch, INPUT]` with zero initial states and, where given,
+/// `sequence_lens` as a constant.
+fn lstm_with_lengths(seq: usize, batch: usize, lens: Option<&[i64]>) -> Vec<u8> {
+    let (gates, d) = (4 * HIDDEN, 2);
+    let mut model = Onnx::new(&[seq as i64, batch as i64, INPUT as i64])
+        .floats("W", &[d, gates as i64, INPUT as i64], &values(2 * gates * INPUT, 1))
+        .floats("R", &[d, gates as i64, HIDDEN as i64], &values(2 * gates * HIDDEN, 2))
+        .floats("B", &[d, 2 * gates as i64], &values(4 * gates, 3));
+    if let Some(lens) = lens {
+        model = model.int64s("lens", lens);
+    }
+    let inputs: &[&str] = if lens.is_some() { &["input", "W", "R", "B", "lens"] } else { &["input", "W", "R", "B"] };
+    model
+        .node_with_outputs("LSTM", "lstm", inputs, &["Y", "Y_h", "Y_c"], vec![int_attribute("hidden_size", HIDDEN as i64), string_attribute("direction", "bidirectional")])
+        .bytes_with_outputs(&["Y", "Y_h", "Y_c"])
+}
+
+/// `sequence_lens` of 2 and 3 over a sequence of 3: the full entry is as without lengths; the
+/// short one is as the same LSTM over its first two steps alone (the reverse direction starting
+/// at its own last step), its third step's outputs zero; quantized outputs identical, in the
+/// mock prover.
+#[test]
+fn shorter_sequences_stop_at_their_length() {
+    let x = values(SEQ * BATCH * INPUT, 4);
+    let run = |bytes: &[u8], x: &[f32]| {
+        let model = compile(bytes, &[x.to_vec()]).unwrap();
+        let q = model.quantize_input(x).unwrap();
+        mock_prove(&model, &q).unwrap();
+        let (outputs, _) = model.evaluate(&q).unwrap();
+        outputs.into_iter().map(|t| t.data).collect::<Vec<_>>()
+    };
+    let short = run(&lstm_with_lengths(SEQ, BATCH, Some(&[2, 3])), &x);
+    let full = run(&lstm_with_lengths(SEQ, BATCH, None), &x);
+    // Entry 0's first two steps alone: [2, 1, INPUT].
+    let first: Vec<f32> = (0..2).flat_map(|t| x[t * BATCH * INPUT..t * BATCH * INPUT + INPUT].to_vec()).collect();
+    let alone = run(&lstm_with_lengths(2, 1, None), &first);
+    // Y is [seq, 2, batch, HIDDEN]; the states [2, batch, HIDDEN].
+    let y = |out: &[Vec<i64>], batch: usize, t: usize, d: usize, b: usize| out[0][((t * 2 + d) * batch + b) * HIDDEN..][..HIDDEN].to_vec();
+    let state = |out: &[Vec<i64>], k: usize, batch: usize, d: usize, b: usize| out[k][(d * batch + b) * HIDDEN..][..HIDDEN].to_vec();
+    for d in 0..2 {
+        for t in 0..SEQ {
+            assert_eq!(y(&short, BATCH, t, d, 1), y(&full, BATCH, t, d, 1), "the full entry, step {t}, direction {d}");
+            let expected = if t < 2 { y(&alone, 1, t, d, 0) } else { vec![0; HIDDEN] };
+            assert_eq!(y(&short, BATCH, t, d, 0), expected, "the short entry, step {t}, direction {d}");
+        }
+        for k in [1, 2] {
+            assert_eq!(state(&short, k, BATCH, d, 1), state(&full, k, BATCH, d, 1));
+            assert_eq!(state(&short, k, BATCH, d, 0), state(&alone, k, 1, d, 0), "state {k} of the short entry, direction {d}");
+        }
+    }
+    let err = compile(&lstm_with_lengths(SEQ, BATCH, Some(&[2, 4])), std::slice::from_ref(&x)).unwrap_err().to_string();
+    assert!(err.contains("(LSTM)") && err.contains("at most 3"), "{err}");
 }

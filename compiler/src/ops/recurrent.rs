@@ -123,8 +123,9 @@ pub struct Recurrent {
     /// computed input among the node's computed inputs.
     initial_h: Initial,
     initial_c: Initial,
-    /// `sequence_lens`, where given: one length for every batch entry, the input's.
-    sequence_length: Option<usize>,
+    /// `sequence_lens`, where given: per batch entry, how many steps of the input are its
+    /// sequence (at most the input's); the steps after it output zeros and leave the state.
+    sequence_lens: Option<Vec<usize>>,
 }
 
 #[derive(Debug)]
@@ -184,14 +185,11 @@ fn recurrent(ctx: &NodeCtx, cell: Cell) -> Result<Box<dyn Op>, String> {
         }
         false => None,
     };
-    // Every sequence as long as the input is the same as none; `dims` checks the length.
-    let sequence_length = match present(4) {
+    // Checked against the input's batch and sequence by `dims`.
+    let sequence_lens = match present(4) {
         true => {
             let lens = ctx.constant(4).ok_or("sequence_lens must be a constant")?;
-            match lens.data.first() {
-                Some(&first) if lens.data.iter().all(|l| *l == first) => Some(first as usize),
-                _ => return Err(format!("sequence_lens {:?}: sequences of different lengths are not supported", lens.data)),
-            }
+            Some(lens.data.iter().map(|&l| usize::try_from(l as i64).map_err(|_| format!("sequence_lens {:?} holds a negative length", lens.data))).collect::<Result<_, _>>()?)
         }
         false => None,
     };
@@ -253,7 +251,7 @@ fn recurrent(ctx: &NodeCtx, cell: Cell) -> Result<Box<dyn Op>, String> {
         batch_first: ctx.int("layout", 0)? != 0,
         initial_h,
         initial_c,
-        sequence_length,
+        sequence_lens,
     }))
 }
 
@@ -275,8 +273,10 @@ impl Recurrent {
             return Err(format!("input size {input}, W expects {}", self.w.values.shape[2]));
         }
         let (seq, batch) = if self.batch_first { (*b, *a) } else { (*a, *b) };
-        if let Some(len) = self.sequence_length.filter(|l| *l != seq) {
-            return Err(format!("sequence_lens {len} for a sequence of {seq}: sequences shorter than the input are not supported"));
+        if let Some(lens) = &self.sequence_lens {
+            if lens.len() != batch || lens.iter().any(|&l| l > seq) {
+                return Err(format!("sequence_lens {lens:?} for a batch of {batch} sequences of {seq}: one length per entry, at most {seq}, is required"));
+            }
         }
         Ok((seq, batch, *input))
     }
@@ -453,19 +453,22 @@ impl Recurrent {
 
     /// Runs every direction and batch entry over the sequence with `step`, from the initial
     /// states, and lays the results out as Y, Y_h (and Y_c), flat.
-    fn run<T: Clone>(&self, x: &Tensor<T>, initial: [Vec<T>; 2], mut step: impl FnMut(usize, &Step<T>) -> Result<(Vec<T>, Vec<T>), Error>) -> Result<Tensor<T>, Error> {
+    /// An entry's steps beyond its `sequence_lens` output `zero`s, as onnxruntime's do.
+    fn run<T: Clone>(&self, x: &Tensor<T>, initial: [Vec<T>; 2], zero: T, mut step: impl FnMut(usize, &Step<T>) -> Result<(Vec<T>, Vec<T>), Error>) -> Result<Tensor<T>, Error> {
         let (seq, batch, input) = self.dims(&x.shape).map_err(Error::Shape)?;
         let (n, dirs) = (self.hidden, self.reverse.len());
         let at = |t: usize, b: usize| if self.batch_first { (b * seq + t) * input } else { (t * batch + b) * input };
         // y[t][d][b], last[d][b] and last cell[d][b].
-        let mut y: Vec<Vec<Vec<Vec<T>>>> = vec![vec![vec![Vec::new(); batch]; dirs]; seq];
+        let mut y: Vec<Vec<Vec<Vec<T>>>> = vec![vec![vec![vec![zero; n]; batch]; dirs]; seq];
         let mut last_h = vec![vec![Vec::new(); batch]; dirs];
         let mut last_c = vec![vec![Vec::new(); batch]; dirs];
         for (d, &reverse) in self.reverse.iter().enumerate() {
             for b in 0..batch {
                 let state = |s: &Vec<T>| s[(d * batch + b) * n..(d * batch + b + 1) * n].to_vec();
                 let (mut h, mut c) = (state(&initial[0]), state(&initial[1]));
-                let order: Vec<usize> = if reverse { (0..seq).rev().collect() } else { (0..seq).collect() };
+                // A reverse direction starts at the entry's own last step.
+                let len = self.sequence_lens.as_ref().map_or(seq, |lens| lens[b]);
+                let order: Vec<usize> = if reverse { (0..len).rev().collect() } else { (0..len).collect() };
                 for t in order {
                     let start = at(t, b);
                     let (new_h, new_c) = step(d, &Step { x: &x.data[start..start + input], h: &h, c: &c })?;
@@ -544,7 +547,7 @@ impl Op for Recurrent {
         }
         let c = states.pop().expect("two states");
         let h = states.pop().expect("two states");
-        self.run(inputs[0], [h, c], |d, step| self.step(arith, d, step))
+        self.run(inputs[0], [h, c], zero, |d, step| self.step(arith, d, step))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -554,7 +557,7 @@ impl Op for Recurrent {
         let computed: Vec<&Tensor<f64>> = computed.iter().collect();
         let h = self.initial(&self.initial_h, batch, &computed, |c, i| c.values.data[i] as f64, 0.0)?;
         let c = self.initial(&self.initial_c, batch, &computed, |c, i| c.values.data[i] as f64, 0.0)?;
-        let out = self.run(&x, [h, c], |d, step| Ok(self.step_float(d, step)))?;
+        let out = self.run(&x, [h, c], 0.0, |d, step| Ok(self.step_float(d, step)))?;
         Ok(Tensor::new(out.shape, out.data.into_iter().map(|v| v as f32).collect()))
     }
 
