@@ -62,17 +62,22 @@ impl Mode {
     }
 }
 
-/// `[x <= T]` per item `(x, T + 1)`, a fixed-point value and its threshold's successor as a
-/// coefficient: the pair `relu(T + 1 - x)` and `relu(T - x) + 1`, two exact element steps,
-/// whose difference plus one is the comparison, 0 or 1 (for the integer `T - x`,
-/// `relu(d + 1) - relu(d)` is 1 exactly when `d >= 0`).
-pub(super) fn at_most(arith: &mut dyn Arith, items: Vec<(Wire, Coef)>) -> Result<(Vec<Wire>, Vec<Wire>), Error> {
-    let one = arith.constant(1)?;
+/// For each item `(x, T + 1)`, a fixed-point value and a threshold's successor as a
+/// coefficient, the integer `d = T + 1 - x` through `max(d, f)` for each floor `f` (0: a ReLU):
+/// exact element steps, one list per floor.
+fn floored(arith: &mut dyn Arith, items: Vec<(Wire, Coef)>, floors: &[i64]) -> Result<Vec<Vec<Wire>>, Error> {
+    let floors = floors.iter().map(|&f| if f == 0 { Ok(None) } else { arith.constant(f).map(Some) }).collect::<Result<Vec<_>, _>>()?;
     let shifted = arith.dot(items.into_iter().map(|(x, successor)| Dot { inputs: vec![x], weights: vec![Coef::Const(-1)], bias: successor }).collect())?;
     let relu = ElementOp { rescale: false, relu: true };
-    let above = arith.element(relu, shifted.iter().map(|d| (d.clone(), None)).collect())?;
-    let at = arith.element(relu, shifted.into_iter().map(|d| (d, Some(one.clone()))).collect())?;
-    Ok((above, at))
+    floors.into_iter().map(|floor| arith.element(relu, shifted.iter().map(|d| (d.clone(), floor.clone())).collect())).collect()
+}
+
+/// `[x <= T]` per item `(x, T + 1)`: the pair `relu(d)` and `max(d, 1)` for `d = T + 1 - x`,
+/// whose difference plus one is the comparison, 0 or 1 (`max(d, 1) - relu(d)` is 1 exactly
+/// when `d <= 0`, that is `x > T`).
+pub(super) fn at_most(arith: &mut dyn Arith, items: Vec<(Wire, Coef)>) -> Result<(Vec<Wire>, Vec<Wire>), Error> {
+    let mut steps = floored(arith, items, &[0, 1])?.into_iter();
+    Ok((steps.next().expect("two floors"), steps.next().expect("two floors")))
 }
 
 /// `[x > T]` in fixed point (0 or `2^scale`) per item `(x, T + 1)`, or its complement `[x <= T]`
@@ -98,26 +103,35 @@ pub(super) fn indicator(arith: &mut dyn Arith, items: Vec<(Wire, Coef, bool)>) -
 /// integer `d = V + 1 - x`, the exact steps `max(d, 0)`, `max(d, 1)` and `max(d, 2)` weighed by
 /// [`EQUAL_WEIGHTS`] sum to 1 exactly at `d = 1` (`[d <= 1] - [d <= 0]`), else to 0.
 pub(super) fn equal_terms(arith: &mut dyn Arith, items: Vec<(Wire, Coef)>) -> Result<Vec<[Wire; 3]>, Error> {
-    let (one, two) = (arith.constant(1)?, arith.constant(2)?);
-    let shifted = arith.dot(items.into_iter().map(|(x, successor)| Dot { inputs: vec![x], weights: vec![Coef::Const(-1)], bias: successor }).collect())?;
-    let relu = ElementOp { rescale: false, relu: true };
-    let mut steps = [None, Some(one), Some(two)].into_iter().map(|floor| arith.element(relu, shifted.iter().map(|d| (d.clone(), floor.clone())).collect()));
-    let (a, b, c) = (steps.next().expect("three")?, steps.next().expect("three")?, steps.next().expect("three")?);
+    let mut steps = floored(arith, items, &[0, 1, 2])?.into_iter();
+    let (a, b, c) = (steps.next().expect("three floors"), steps.next().expect("three floors"), steps.next().expect("three floors"));
     Ok(a.into_iter().zip(b).zip(c).map(|((a, b), c)| [a, b, c]).collect())
 }
 
 /// The weights of [`equal_terms`]' wires.
 pub(super) const EQUAL_WEIGHTS: [i64; 3] = [1, -2, 1];
 
-/// `[x == V]` in fixed point (0 or `2^scale`) per item `(x, V + 1)`.
-pub(super) fn equal_to(arith: &mut dyn Arith, items: Vec<(Wire, Coef)>) -> Result<Vec<Wire>, Error> {
+/// The grid value of a constant `k` compared for equality, `None` where no fixed-point value
+/// equals it (off the grid, or beyond the circuit's range).
+pub(super) fn on_grid(k: f64, shape: Shape) -> Option<i64> {
+    let v = k * (1u64 << shape.scale_bits) as f64;
+    (v.fract() == 0.0 && v.abs() <= shape.bound() as f64).then_some(v as i64)
+}
+
+/// `[x == V]` in fixed point (0 or `2^scale`) per item `(x, V + 1)`; an item without a
+/// successor (a constant [`on_grid`] finds no grid value for) is a constant 0.
+pub(super) fn equal_to(arith: &mut dyn Arith, items: Vec<(Wire, Option<Coef>)>) -> Result<Vec<Wire>, Error> {
     let one = 1i64 << arith.shape().scale_bits;
-    let dots = equal_terms(arith, items)?
+    let on_grid: Vec<bool> = items.iter().map(|(_, v)| v.is_some()).collect();
+    let compared = items.into_iter().filter_map(|(x, v)| v.map(|v| (x, v))).collect();
+    let dots = equal_terms(arith, compared)?
         .into_iter()
         .map(|terms| Dot { inputs: terms.to_vec(), weights: EQUAL_WEIGHTS.map(|w| Coef::Const(w * one)).to_vec(), bias: Coef::Const(0) })
         .collect();
     let out = arith.dot(dots)?;
-    arith.assume(out, 0, one)
+    let mut equal = arith.assume(out, 0, one)?.into_iter();
+    let zero = if on_grid.contains(&false) { Some(arith.constant(0)?) } else { None };
+    Ok(on_grid.into_iter().map(|g| if g { equal.next().expect("one per item on the grid") } else { zero.clone().expect("made for the items off it") }).collect())
 }
 
 /// What a comparison op compares its (first) computed operand with.
@@ -238,25 +252,8 @@ impl Op for Compare {
                 indicator(arith, items)?
             }
             None => {
-                // A constant off the grid equals no fixed-point value.
-                let mut items = Vec::new();
-                let mut never = Vec::new();
-                for (k, (x, j)) in operands.data.into_iter().enumerate() {
-                    let scaled = self.threshold(j) as f64 * (1u64 << shape.scale_bits) as f64;
-                    if scaled.fract() == 0.0 && scaled.abs() <= shape.bound() as f64 {
-                        items.push((x, self.coef(j, scaled as i64 + 1)));
-                    } else {
-                        never.push(k);
-                    }
-                }
-                let mut equal = equal_to(arith, items)?.into_iter();
-                let zero = if never.is_empty() { None } else { Some(arith.constant(0)?) };
-                (0..operands.shape.iter().product())
-                    .map(|k| match never.binary_search(&k) {
-                        Ok(_) => zero.clone().expect("made for the constants off the grid"),
-                        Err(_) => equal.next().expect("one per comparison on the grid"),
-                    })
-                    .collect()
+                let items = operands.data.into_iter().map(|(x, j)| (x, on_grid(self.threshold(j) as f64, shape).map(|v| self.coef(j, v + 1)))).collect();
+                equal_to(arith, items)?
             }
         };
         Ok(Tensor::new(operands.shape, out))

@@ -127,13 +127,13 @@ pub fn sum(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     if constants.len() == ctx.node.inputs.len() {
         return Err("every operand is a constant; constant-fold the model before export".into());
     }
-    let bias = match constants.split_first() {
-        None => None,
-        Some((first, rest)) => {
+    let bias = match constants.is_empty() {
+        true => None,
+        false => {
             let shapes: Vec<&[usize]> = constants.iter().map(|c| c.shape.as_slice()).collect();
             let shape = crate::tensor::broadcast_shape(&shapes)?;
             let mut total = vec![0.0f32; shape.iter().product()];
-            for c in std::iter::once(first).chain(rest) {
+            for c in &constants {
                 for (t, &i) in total.iter_mut().zip(&broadcast(&c.shape, &shape)?) {
                     *t += c.data[i];
                 }

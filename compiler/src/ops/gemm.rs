@@ -7,6 +7,7 @@
 //! A constant left-hand side (`A x`, as hummingbird's GEMM trees write it) is the same dot
 //! products on the columns of `x`: `(A x)^T = x^T A^T`, transposed back (a copy).
 
+use super::shape::Rearrange;
 use super::{broadcast, Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
@@ -52,13 +53,9 @@ fn left_weights(ctx: &NodeCtx, a: &Tensor<f32>, trans: bool, alpha: f32) -> Resu
     Ok((ctx.param(Tensor::new(vec![batches, m, k], w))?, a.shape[..r - 2].to_vec()))
 }
 
-impl Transposed {
-    fn transpose<T: Clone>(y: Tensor<T>) -> Tensor<T> {
-        let r = y.shape.len();
-        let (n, m) = (y.shape[r - 2], y.shape[r - 1]);
-        let data = (0..y.len() / (n * m)).flat_map(|b| (0..m).flat_map(move |i| (0..n).map(move |j| b * n * m + j * m + i))).map(|o| y.data[o].clone()).collect();
-        Tensor::new(y.shape[..r - 2].iter().copied().chain([m, n]).collect(), data)
-    }
+/// The Transpose of the last two of `rank` dimensions (copies of wires: no rows).
+fn swap_last_two(rank: usize) -> Rearrange {
+    Rearrange::Transpose(Some((0..rank - 2).chain([rank - 1, rank - 2]).collect()))
 }
 
 impl Op for Transposed {
@@ -74,12 +71,14 @@ impl Op for Transposed {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
-        Ok(Self::transpose(self.dense.apply(arith, inputs)?))
+        let y = self.dense.apply(arith, inputs)?;
+        swap_last_two(y.shape.len()).apply(arith, &[&y])
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
-        Ok(Self::transpose(self.dense.eval_float(inputs)?))
+        let y = self.dense.eval_float(inputs)?;
+        swap_last_two(y.shape.len()).eval_float(&[&y])
     }
 }
 

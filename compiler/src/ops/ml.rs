@@ -279,13 +279,6 @@ impl Op for Imputer {
     }
 }
 
-/// The grid value of a key or category `k`, `None` where no fixed-point value equals it (off
-/// the grid, or beyond the circuit's range).
-fn on_grid(k: f64, shape: zkinfer_circuits::gadgets::Shape) -> Option<i64> {
-    let v = k * (1u64 << shape.scale_bits) as f64;
-    (v.fract() == 0.0 && v.abs() <= shape.bound() as f64).then_some(v as i64)
-}
-
 /// `OneHotEncoder` with integer categories: per value, one output per category, 1 where the
 /// value equals it (`compare::equal_to`). A value in no category encodes as zeros (`zeros =
 /// 1`); with `zeros = 0` onnxruntime fails on such a value instead, a refusal the circuit cannot
@@ -316,12 +309,9 @@ impl Op for OneHotEncoder {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let shape = arith.shape();
-        let grid: Vec<Option<i64>> = self.categories.iter().map(|&c| on_grid(c as f64, shape)).collect();
-        let items = x.data.iter().flat_map(|w| grid.iter().flatten().map(move |v| (w.clone(), Coef::Const(v + 1)))).collect();
-        let mut equal = super::compare::equal_to(arith, items)?.into_iter();
-        let zero = if grid.contains(&None) { Some(arith.constant(0)?) } else { None };
-        let out = (0..x.len()).flat_map(|_| grid.iter().map(|v| if v.is_some() { equal.next() } else { zero.clone() }).collect::<Vec<_>>());
-        Ok(Tensor::new(self.output_shape(&[&x.shape]).map_err(Error::Shape)?, out.map(|w| w.expect("one per category on the grid")).collect()))
+        let grid: Vec<Option<i64>> = self.categories.iter().map(|&c| super::compare::on_grid(c as f64, shape)).collect();
+        let items = x.data.iter().flat_map(|w| grid.iter().map(move |v| (w.clone(), v.map(|v| Coef::Const(v + 1))))).collect();
+        Ok(Tensor::new(self.output_shape(&[&x.shape]).map_err(Error::Shape)?, super::compare::equal_to(arith, items)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -376,7 +366,7 @@ impl Op for LabelEncoder {
         let values = &self.values.values.data;
         let default = values[self.keys.len()];
         // Keys no fixed-point value equals contribute nothing.
-        let keys: Vec<(usize, i64)> = self.keys.iter().enumerate().filter_map(|(k, &key)| on_grid(key, shape).map(|v| (k, v))).collect();
+        let keys: Vec<(usize, i64)> = self.keys.iter().enumerate().filter_map(|(k, &key)| super::compare::on_grid(key, shape).map(|v| (k, v))).collect();
         let items = x.data.iter().flat_map(|w| keys.iter().map(move |(_, v)| (w.clone(), Coef::Const(v + 1)))).collect();
         // Each [x == k] on its own (0 or 1), so that key k's weight is read once per use: a
         // parameter's cell holds one value.

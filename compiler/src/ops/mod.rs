@@ -19,7 +19,7 @@ mod slice;
 mod svm;
 mod tree;
 
-use crate::arith::{Arith, Coef, Wire};
+use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::graph::{Attribute, RawNode};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
@@ -370,6 +370,11 @@ pub fn broadcast(from: &[usize], shape: &[usize]) -> Result<Vec<usize>, String> 
     let out_strides = strides(shape);
     let total: usize = shape.iter().product();
     Ok((0..total).map(|i| (0..shape.len()).map(|d| if cs[d] == 1 { 0 } else { (i / out_strides[d]) % shape[d] * from_strides[d] }).sum()).collect())
+}
+
+/// `-x` per value: a dot product of one input.
+pub(super) fn negated(arith: &mut dyn Arith, values: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+    arith.dot(values.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) }).collect())
 }
 
 /// A normalized axis: `a` counts from the end when negative.

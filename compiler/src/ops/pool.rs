@@ -65,10 +65,10 @@ impl Reduction {
             Reduction::Max => maxima(arith, groups.iter().map(|g| cells(g)).collect())?,
             // `-max(-x)`, whose intervals stay exact.
             Reduction::Min => {
-                let negative = negated(arith, x.data.clone())?;
+                let negative = super::negated(arith, x.data.clone())?;
                 let groups = groups.iter().map(|g| g.iter().map(|&i| negative[i].clone()).collect()).collect();
                 let maxima = maxima(arith, groups)?;
-                negated(arith, maxima)?
+                super::negated(arith, maxima)?
             }
             Reduction::L1 => {
                 let relu = arith.element(ElementOp { rescale: false, relu: true }, x.data.iter().map(|v| (v.clone(), None)).collect())?;
@@ -158,15 +158,8 @@ pub fn global_lp_pool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 impl LpPool {
-    /// Per output, the input indices of its window.
     fn groups(&self, input: &[usize], output: &[usize]) -> Vec<Vec<usize>> {
-        match &self.window {
-            Some(win) => windows(win, input, output),
-            None => {
-                let size: usize = input[2..].iter().product();
-                (0..input[0] * input[1]).map(|plane| (plane * size..(plane + 1) * size).collect()).collect()
-            }
-        }
+        pooled(self.window.as_ref(), input, output)
     }
 }
 
@@ -274,6 +267,18 @@ impl Op for MaxPool {
     }
 }
 
+/// The input indices each output of a pool covers: its window's, or (`None`, a global pool)
+/// its whole plane.
+fn pooled(window: Option<&Window>, input: &[usize], output: &[usize]) -> Vec<Vec<usize>> {
+    match window {
+        Some(win) => windows(win, input, output),
+        None => {
+            let size: usize = input[2..].iter().product();
+            (0..input[0] * input[1]).map(|plane| (plane * size..(plane + 1) * size).collect()).collect()
+        }
+    }
+}
+
 /// The input indices each output of a window op covers, outputs in row-major order: every
 /// window of a plane (a batch entry's channel), plane after plane.
 pub(super) fn windows(window: &Window, input: &[usize], output: &[usize]) -> Vec<Vec<usize>> {
@@ -305,19 +310,13 @@ impl Op for AveragePool {
 impl AveragePool {
     /// Per output: the input indices it averages and the count it divides by.
     fn windows(&self, input: &[usize], output: &[usize]) -> Vec<(Vec<usize>, usize)> {
-        let size: usize = input[2..].iter().product();
-        match &self.window {
-            None => (0..input[0] * input[1]).map(|plane| ((plane * size..(plane + 1) * size).collect(), size)).collect(),
-            Some(win) => {
-                // Per window position, the same in every plane.
-                let padded = self.count_include_pad.then(|| win.padded_counts(&input[2..], &output[2..]));
-                let with_count = |(i, cells): (usize, Vec<usize>)| {
-                    let n = padded.as_ref().map_or(cells.len(), |counts| counts[i % counts.len()]);
-                    (cells, n)
-                };
-                windows(win, input, output).into_iter().enumerate().map(with_count).collect()
-            }
-        }
+        // Per window position, the same in every plane.
+        let padded = self.window.as_ref().filter(|_| self.count_include_pad).map(|win| win.padded_counts(&input[2..], &output[2..]));
+        let with_count = |(i, cells): (usize, Vec<usize>)| {
+            let n = padded.as_ref().map_or(cells.len(), |counts| counts[i % counts.len()]);
+            (cells, n)
+        };
+        pooled(self.window.as_ref(), input, output).into_iter().enumerate().map(with_count).collect()
     }
 }
 
@@ -338,11 +337,6 @@ pub(super) fn maxima(arith: &mut dyn Arith, groups: Vec<Vec<Wire>>) -> Result<Ve
         }
     }
     Ok(best)
-}
-
-/// `-x` per value: a dot product of one input.
-fn negated(arith: &mut dyn Arith, values: Vec<Wire>) -> Result<Vec<Wire>, Error> {
-    arith.dot(values.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) }).collect())
 }
 
 /// `round(sum(cells) / count)` per group: the exact sum, then one rounded division.

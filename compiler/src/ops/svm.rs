@@ -112,7 +112,7 @@ impl Kernels {
                 let squares = rescaled(arith, RESCALE, squares)?;
                 let distances = arith.dot(dots(&squares, &[self.gamma.coef(0, bits)]))?;
                 let distances = rescaled(arith, ElementOp { rescale: true, relu: true }, distances)?;
-                let exponents = arith.dot(distances.into_iter().map(|d| Dot { inputs: vec![d], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) }).collect())?;
+                let exponents = super::negated(arith, distances)?;
                 arith.function(Function::Exp, exponents)
             }
             Kernel::Sigmoid => {
@@ -423,7 +423,7 @@ impl Op for SvmClassifier {
         }
         let label = self.label.apply(arith, &[&Tensor::new(vec![n_rows, self.classes], votes)])?;
         let negated = match self.classes {
-            2 => arith.dot(decisions.iter().map(|d| Dot { inputs: vec![d.clone()], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) }).collect())?,
+            2 => super::negated(arith, decisions.clone())?,
             _ => vec![],
         };
         Ok(self.outputs(label, decisions, negated))
