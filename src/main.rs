@@ -76,7 +76,7 @@ enum Command {
         #[arg(long, conflicts_with_all = ["target", "max_error"])]
         scale: Option<u32>,
         /// What the scale is chosen for: `balanced` (2^-16), `accuracy` (2^-20, about the
-        /// same rows; 4 times them for a model with Sigmoid, Tanh, Erf or Softmax, whose tables
+        /// same rows; 4 times them for a model with Sigmoid, Tanh, Erf, Gelu or Softmax, whose tables
         /// take more samples) or `resources` (2^-8: the fewest rows).
         #[arg(long, default_value = "balanced", conflicts_with = "max_error")]
         target: TargetArg,

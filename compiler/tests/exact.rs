@@ -61,8 +61,9 @@ fn average_pool_counts_the_padding_only_when_asked() {
 #[test]
 fn division_and_products_by_constants_are_rounded_once() {
     let input: Vec<f32> = values(8).iter().map(|v| v * 40.0).collect();
-    // Integers divide exactly; other factors are held to 2^-15, which adds |x| 2^-16 (|x| < 32).
-    let held = HALF_STEP + 32.0 / 65536.0;
+    // Integers divide exactly; other factors are held to 2^-16, which adds |x| 2^-17 (|x| < 32),
+    // and their two rescales add 2^-9 of a step.
+    let held = HALF_STEP + 32.0 / 131072.0 + 1.0 / 131072.0;
     for (op, c, tolerance) in [("Div", 600.0f32, HALF_STEP), ("Div", 3.0, HALF_STEP), ("Div", 3.1622777, held), ("Div", 0.3, held), ("Mul", 0.1, held)] {
         let model = one_op(op, vec![], &[(vec![], vec![c])], &[1, 8]);
         let expected: Vec<f64> = input.iter().map(|&x| if op == "Div" { x as f64 / c as f64 } else { x as f64 * c as f64 }).collect();
@@ -71,7 +72,7 @@ fn division_and_products_by_constants_are_rounded_once() {
     // A factor too small for the finest step is refused by name, not proved as zero.
     let model = one_op("Mul", vec![], &[(vec![], vec![1e-9])], &[1, 8]);
     let err = compile(&model, &[input]).unwrap_err().to_string();
-    assert!(err.contains("multiplying by 0.000000001") && err.contains("beyond what 2^-15 steps hold"), "{err}");
+    assert!(err.contains("multiplying by 0.000000001") && err.contains("beyond what 2^-16 steps hold"), "{err}");
 }
 
 #[test]

@@ -155,6 +155,41 @@ fn softmax_sums_to_one_along_its_axis() {
     check_op(&one_op("Softmax", vec![int_attribute("axis", 1)], &[], &[1, 3, 3]), &columns, &transposed, 2.0 / 256.0);
 }
 
+/// Attention's causal mask as the exporters write it, `Where(mask == 0, -inf, scores)` then
+/// Softmax: the masked entries are 0 and the others share the kept entries' sum. A -inf that
+/// reaches anything but a Softmax, and a lane masked entirely (NaN in float), are refused by name.
+#[test]
+fn a_where_of_minus_infinity_masks_the_softmax_after_it() {
+    let input: Vec<f32> = vec![1.0, 2.0, 3.0, -4.0, 0.5, 0.5, 12.0, -12.0, 0.0];
+    let causal: Vec<f32> = (0..9).map(|i| if i % 3 > i / 3 { 1.0 } else { 0.0 }).collect();
+    let masked = |condition: &[f32], then: &str| {
+        Onnx::new(&[1, 3, 3])
+            .floats("condition", &[3, 3], condition)
+            .floats("minus_infinity", &[], &[f32::NEG_INFINITY])
+            .node("Where", "where", &["condition", "minus_infinity", "input"], vec![])
+            .node(then, "then", &["where"], vec![int_attribute("axis", -1)])
+            .bytes("then")
+    };
+    let reference: Vec<f64> = input
+        .chunks(3)
+        .enumerate()
+        .flat_map(|(row, lane)| {
+            let e: Vec<f64> = lane.iter().enumerate().map(|(col, v)| if col > row { 0.0 } else { (*v as f64).exp() }).collect();
+            let s: f64 = e.iter().sum();
+            e.into_iter().map(move |v| v / s)
+        })
+        .collect();
+    let (model, x) = check_op(&masked(&causal, "Softmax"), &input, &reference, 2.0 / 256.0);
+    assert!(gate_fails(&failures_after_changing_output(&model, &x, 4), "divide"));
+
+    let err = compile(&masked(&causal, "Relu"), std::slice::from_ref(&input)).unwrap_err().to_string();
+    assert!(err.contains("holds -inf") && err.contains("only a Softmax right after the Where"), "{err}");
+    let mut whole_row = causal.clone();
+    whole_row[..3].fill(1.0);
+    let err = compile(&masked(&whole_row, "Softmax"), &[input]).unwrap_err().to_string();
+    assert!(err.contains("masked entirely"), "{err}");
+}
+
 #[test]
 fn leaky_relu_and_prelu_scale_negative_inputs() {
     let input: Vec<f32> = vec![-3.0, -0.5, 0.0, 0.25, 2.0, -10.0];

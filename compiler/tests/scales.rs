@@ -167,3 +167,29 @@ fn function_tables_only_where_used() {
     assert_eq!(softmax.shape().functions, Function::Exp.bit());
     assert!(report.rows_used < 4096 + 2 * 1025, "{} rows", report.rows_used);
 }
+
+/// Attention's `q * 1/sqrt(d)`: a constant factor that is no multiple of a step compiles at every
+/// scale, with or without calibration, within about half a step. Its divisor once grew with the
+/// scale to 2^47 at 2^-16, beyond the range, and a TransformerEncoder failed to compile.
+#[test]
+fn a_constant_factor_keeps_half_a_step_at_every_scale() {
+    let factor = 0.353_553_4f32;
+    let input = [7.93f32, -5.21, 0.377, -0.0041];
+    for op in ["Mul", "Div"] {
+        let c = if op == "Mul" { factor } else { 1.0 / factor };
+        let bytes = one_op(op, vec![], &[(vec![1], vec![c])], &[1, 4]);
+        for scale in [8, 16, 20] {
+            for calibration in [vec![input.to_vec()], vec![]] {
+                let (settings, _) = zkinfer_compiler::compile(&bytes, &options(scale), &calibration).unwrap_or_else(|e| panic!("{op} at 2^-{scale}: {e}"));
+                let model = Model::from_onnx(&bytes, settings).unwrap();
+                let x = model.quantize_input(&input).unwrap();
+                let (outputs, _) = model.evaluate(&x).unwrap();
+                for (q, v) in outputs[0].data.iter().zip(input) {
+                    let steps = (model.dequantize(*q) - v as f64 * factor as f64).abs() * (1u64 << scale) as f64;
+                    assert!(steps <= 0.51, "{op} at 2^-{scale}: {steps} steps off for {v}");
+                }
+                mock_prove(&model, &x).unwrap();
+            }
+        }
+    }
+}

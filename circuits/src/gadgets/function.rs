@@ -135,10 +135,16 @@ pub enum Function {
     /// `log(1 + e^-|x|)`, softplus's part beyond `relu(x)`: an even function between 0 and
     /// `ln 2`, where softplus itself grows without limit.
     SoftplusTail,
+    /// The standard normal distribution's `Phi(x) = (1 + erf(x / sqrt 2)) / 2`, GELU's gate:
+    /// `gelu(x) = x Phi(x)`.
+    NormalCdf,
+    /// `Phi`'s tanh form, `(1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2`, the gate of GELU's
+    /// `approximate = "tanh"`.
+    NormalCdfTanh,
 }
 
 impl Function {
-    pub const ALL: [Function; 5] = [Function::Sigmoid, Function::Tanh, Function::Exp, Function::Erf, Function::SoftplusTail];
+    pub const ALL: [Function; 7] = [Function::Sigmoid, Function::Tanh, Function::Exp, Function::Erf, Function::SoftplusTail, Function::NormalCdf, Function::NormalCdfTanh];
 
     fn name(self) -> &'static str {
         match self {
@@ -147,6 +153,8 @@ impl Function {
             Function::Exp => "Exp",
             Function::Erf => "Erf",
             Function::SoftplusTail => "Softplus",
+            Function::NormalCdf => "Gelu",
+            Function::NormalCdfTanh => "Gelu (tanh)",
         }
     }
 
@@ -178,6 +186,9 @@ impl Function {
             Function::Exp => exp(x),
             Function::Erf => erf(x),
             Function::SoftplusTail => log_one_plus(exp(-x.abs())),
+            Function::NormalCdf => (1.0 + erf(x / std::f64::consts::SQRT_2)) / 2.0,
+            // (1 + tanh(z)) / 2 = sigmoid(2z).
+            Function::NormalCdfTanh => 1.0 / (1.0 + exp(-2.0 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
         }
     }
 
@@ -199,6 +210,10 @@ impl Function {
             Function::Exp => (bits + 1) as f64 * ln2 + 1.0,
             // 1 - erf(x) < e^(-x^2) < 2^-(bits + 1) for x > sqrt((bits + 1) ln 2) (and x >= 1).
             Function::Erf => 2.0 * ((bits + 1) as f64 * ln2).sqrt().max(1.0),
+            // 1 - Phi(x) < e^(-x^2 / 2) / 2 < 2^-(bits + 1) for x > sqrt(2 bits ln 2).
+            Function::NormalCdf => 2.0 * (2.0 * bits as f64 * ln2).sqrt().max(1.0),
+            // A sigmoid of more than 1.59 x for x > 0: within Sigmoid's interval.
+            Function::NormalCdfTanh => return Function::Sigmoid.interval_bits(bits),
         };
         (0..).find(|b| (1u64 << b) as f64 >= length).expect("a power of two exceeds any length")
     }
@@ -208,13 +223,16 @@ impl Function {
     fn limits(self, bits: u32) -> (i64, Option<i64>) {
         let one = 1i64 << bits;
         match self {
-            Function::Sigmoid => (0, Some(one)),
+            Function::Sigmoid | Function::NormalCdf | Function::NormalCdfTanh => (0, Some(one)),
             Function::Tanh | Function::Erf => (-one, Some(one)),
             Function::SoftplusTail => (0, Some(0)),
             Function::Exp => (0, None),
         }
     }
 }
+
+/// `sqrt(2 / pi)`, GELU's tanh form's factor.
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 
 /// `e^x` from `+ - * /` alone: table entries are fixed in the verifying key, so they must come
 /// out bit for bit the same wherever keys and proofs are made, which libm's `exp` does not
@@ -360,7 +378,7 @@ impl FunctionTable {
         let step_bits = interval + scale - grid;
         let start = match function {
             Function::Exp => (1i64 << step_bits) - (1i64 << (interval + scale)),
-            Function::Sigmoid | Function::Tanh | Function::Erf | Function::SoftplusTail => -(1i64 << (interval + scale - 1)),
+            Function::Sigmoid | Function::Tanh | Function::Erf | Function::SoftplusTail | Function::NormalCdf | Function::NormalCdfTanh => -(1i64 << (interval + scale - 1)),
         };
         let one = (1u64 << scale) as f64;
         let samples: Vec<i64> = (0..=1i64 << grid).map(|i| (function.eval((start + (i << step_bits)) as f64 / one) * one).round() as i64).collect();
@@ -460,6 +478,11 @@ mod tests {
                     // Checked against published values in the compiler's tests.
                     Function::Erf => f.eval(x as f64 / one),
                     Function::SoftplusTail => (-(x as f64 / one).abs()).exp().ln_1p(),
+                    Function::NormalCdf => (1.0 + Function::Erf.eval(x as f64 / one / std::f64::consts::SQRT_2)) / 2.0,
+                    Function::NormalCdfTanh => {
+                        let v = x as f64 / one;
+                        (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v)).tanh()) / 2.0
+                    }
                 };
                 (out as f64 - exact * one).abs()
             })

@@ -353,6 +353,7 @@ impl Op for Conv {
                 let bias = Epilogue::bias(scale, shift, old);
                 self.bias = Some((bias, (0..channels).collect()));
             }
+            Epilogue::Softmax(_) => return false,
         }
         true
     }
@@ -506,7 +507,7 @@ impl Op for ConvTranspose {
     fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
         match epilogue {
             Epilogue::Relu => self.relu = true,
-            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) => return false,
+            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) | Epilogue::Softmax(_) => return false,
         }
         true
     }

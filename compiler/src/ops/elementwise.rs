@@ -19,16 +19,21 @@ pub struct Affine {
     relu: bool,
 }
 
-/// `x * c` or `x / c` for a constant `c` (broadcast), rounded once: `round(x * p / q)` through
-/// the division gadget. Division by an integer `c` is exact (`p = ±1`, `q = |c|`): at most half a
-/// step off. Otherwise `p / q = round(w 2^e) / 2^e` for the factor `w` (`c` or `1 / c`), with
-/// `e = 2 scale_bits - 1` (15 at scale 2^8; the divisor `2^(e + scale_bits)` then needs three
-/// limbs of range, which calibration provides): at most half a step plus `|x| 2^-(e+1)` off. A factor that rounds to 0 there is
-/// refused by name rather than proved as 0. Under private parameters `c` is a witness, so
-/// division uses the second form too (an integer divisor would sit in the key).
+/// `x * c` or `x / c` for a constant `c` (broadcast). Division by integers `c` is exact
+/// (`p = ±1`, `q = |c|`, through the division gadget): at most half a step off. Otherwise each
+/// factor `w` (`c` or `1 / c`) is held to `2^-2s` in two parts, `w 2^2s ≈ p 2^s + p'` with
+/// `|p'| <= 2^(s-1)`: `x p'` rescaled once is a value at `2^-2s`, small as `x` is, and `x p` plus
+/// it rescaled once more is the output. Each rescale is the element gate's, so no step needs a
+/// range beyond the values' own (a divisor of `2^2s` did, and failed at `2^-16`): at most half a
+/// step, plus `2^-(s+1)` of one, plus `|x| 2^-(2s+1)` off. A factor that rounds to 0 even
+/// there is refused by name rather than proved as 0. Under private parameters `c` is a
+/// witness, so division uses the second form too (an integer divisor would sit in the key), and
+/// each factor is two parameters, one per part.
 #[derive(Debug)]
 pub struct Scale {
     constant: Constant,
+    /// The same values, numbered again: the parameters of the factors' low parts `p'`.
+    low: Constant,
     divide: bool,
 }
 
@@ -119,7 +124,7 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
     if !reciprocal && c.data.iter().all(|&v| (v as f64 * step).fract() == 0.0) {
         return Ok(Box::new(Affine { weight: ctx.param(c.clone())?, bias: Constant::scalar(0.0), per_channel: false, rescale: true, relu: false }));
     }
-    Ok(Box::new(Scale { constant: ctx.param(c.clone())?, divide: reciprocal }))
+    Ok(Box::new(Scale { constant: ctx.param(c.clone())?, low: ctx.param(c.clone())?, divide: reciprocal }))
 }
 
 pub fn sum(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -320,7 +325,7 @@ impl Op for Affine {
     fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
         match epilogue {
             Epilogue::Relu => self.relu = true,
-            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) => return false,
+            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) | Epilogue::Softmax(_) => return false,
         }
         true
     }
@@ -346,31 +351,41 @@ impl Op for Scale {
         let x = inputs[0];
         let index = broadcast(&self.constant.values.shape, &x.shape).map_err(Error::Shape)?;
         let shape = arith.shape();
-        // Fixed by the scale, not by the limbs that calibration chooses from this very divisor.
-        let e = 2 * shape.scale_bits - 1;
-        let mut products = Vec::with_capacity(x.len());
-        let mut divisors = Vec::with_capacity(x.len());
-        for (x, &j) in x.data.iter().zip(&index) {
-            let c = self.constant.values.data[j];
-            let whole = (c as f64).fract() == 0.0 && (c.abs() as i64).checked_mul(1 << shape.scale_bits).is_some_and(|d| d <= shape.bound());
-            let (p, q) = if self.divide && whole && !shape.private_params {
-                (c.signum() as i64, c.abs() as i64)
-            } else {
-                let w = self.factor(c);
-                let p = (w * (1u64 << e) as f64).round();
-                if p == 0.0 || !p.is_finite() || p.abs() >= (1u64 << 62) as f64 {
-                    return Err(Error::Range(format!(
-                        "{} {c}: the factor {w} is beyond what 2^-{e} steps hold; rescale the model's constants or compile with other --scale",
-                        if self.divide { "dividing by" } else { "multiplying by" }
-                    )));
-                }
-                (p as i64, 1i64 << e)
-            };
-            products.push(Dot { inputs: vec![x.clone()], weights: vec![self.constant.coef_with(j, p)], bias: Coef::Const(0) });
-            divisors.push(q);
+        let values = &self.constant.values.data;
+        let whole = |c: f32| c.fract() == 0.0 && (c.abs() as i64).checked_mul(1 << shape.scale_bits).is_some_and(|d| d <= shape.bound());
+        if self.divide && !shape.private_params && values.iter().all(|&c| whole(c)) {
+            let products = x.data.iter().zip(&index).map(|(x, &j)| Dot { inputs: vec![x.clone()], weights: vec![Coef::Const(values[j].signum() as i64)], bias: Coef::Const(0) });
+            let n = arith.dot(products.collect())?;
+            let divisors = index.iter().map(|&j| values[j].abs() as i64);
+            return Ok(Tensor::new(x.shape.clone(), divide_by_constants(arith, n.into_iter().zip(divisors).collect())?));
         }
-        let n = arith.dot(products)?;
-        Ok(Tensor::new(x.shape.clone(), divide_by_constants(arith, n.into_iter().zip(divisors).collect())?))
+        let one = (1u64 << shape.scale_bits) as f64;
+        let (mut high, mut low) = (Vec::with_capacity(x.len()), Vec::with_capacity(x.len()));
+        for (x, &j) in x.data.iter().zip(&index) {
+            let (c, w) = (values[j], self.factor(values[j]));
+            let p = (w * one).round();
+            let p_low = ((w * one - p) * one).round();
+            if (p == 0.0 && p_low == 0.0 && w != 0.0) || !p.is_finite() || p.abs() >= (1u64 << 62) as f64 {
+                return Err(Error::Range(format!(
+                    "{} {c}: the factor {w} is beyond what 2^-{} steps hold; rescale the model's constants or compile with other --scale",
+                    if self.divide { "dividing by" } else { "multiplying by" },
+                    2 * shape.scale_bits
+                )));
+            }
+            high.push((x.clone(), self.constant.coef_with(j, p as i64)));
+            low.push(Dot { inputs: vec![x.clone()], weights: vec![self.low.coef_with(j, p_low as i64)], bias: Coef::Const(0) });
+        }
+        let rescale = ElementOp { rescale: true, relu: false };
+        let sums = match low.iter().all(|d| d.weights[0].value() == 0) {
+            true => high.into_iter().map(|(x, p)| Dot { inputs: vec![x], weights: vec![p], bias: Coef::Const(0) }).collect(),
+            false => {
+                let low = arith.dot(low)?;
+                let low = arith.element(rescale, low.into_iter().map(|v| (v, None)).collect())?;
+                high.into_iter().zip(low).map(|((x, p), l)| Dot { inputs: vec![x, l], weights: vec![p, Coef::Const(1)], bias: Coef::Const(0) }).collect()
+            }
+        };
+        let sums = arith.dot(sums)?;
+        Ok(Tensor::new(x.shape.clone(), arith.element(rescale, sums.into_iter().map(|v| (v, None)).collect())?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {

@@ -289,7 +289,7 @@ impl Op for Dense {
                 let bias = Epilogue::bias(scale, shift, old);
                 self.bias = Some(bias);
             }
-            Epilogue::MaxPool(_) => return false,
+            Epilogue::MaxPool(_) | Epilogue::Softmax(_) => return false,
         }
         true
     }

@@ -76,6 +76,9 @@ pub enum Epilogue<'a> {
     /// The maximum over each window (MaxPool): before the rescale and the ReLU, both monotone,
     /// so that only the window's maximum is rescaled.
     MaxPool(&'a conv::Window),
+    /// Softmax along an axis: taken over by a Where that masks entries with -inf (attention's
+    /// causal mask), which fixed point cannot hold but the softmax can leave out.
+    Softmax(i64),
 }
 
 impl Epilogue<'_> {
@@ -270,6 +273,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Expand", shape::expand),
     ("Flatten", shape::flatten),
     ("Gather", shape::gather),
+    ("Gelu", nonlinear::gelu),
     ("GRU", recurrent::gru),
     ("Greater", compare::greater),
     ("GreaterOrEqual", compare::greater_or_equal),

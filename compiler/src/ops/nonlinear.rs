@@ -4,7 +4,7 @@
 //! divides; LeakyRelu and PRelu are `relu(x) + slope * (x - relu(x))`; ArgMax marks where each
 //! lane reaches its maximum and counts the positions before the first mark.
 
-use super::{axis as axis_of, broadcast, quantize, Constant, NodeCtx, Op};
+use super::{axis as axis_of, broadcast, quantize, Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
@@ -19,7 +19,7 @@ pub struct Lookup {
 
 #[derive(Debug)]
 pub struct Softmax {
-    axis: i64,
+    pub(super) axis: i64,
 }
 
 /// LeakyRelu (one slope, a constant of the op) and PRelu (slopes that are parameters,
@@ -65,6 +65,48 @@ pub fn exp(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 /// The error function, GELU's: `x * (1 + erf(x / sqrt 2)) / 2` as exporters write it.
 pub fn erf(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Lookup { function: Function::Erf }))
+}
+
+/// GELU, `x Phi(x)` (opset 20's Gelu): the gate `Phi`, or its tanh form for `approximate =
+/// "tanh"`, by one lookup, times `x`, a product of computed values, rescaled once: within a
+/// step plus `|x|` times the table's error (half a step of `Phi`).
+#[derive(Debug)]
+pub struct Gelu {
+    gate: Function,
+}
+
+pub fn gelu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let gate = match ctx.string("approximate")?.as_deref() {
+        None | Some("none") => Function::NormalCdf,
+        Some("tanh") => Function::NormalCdfTanh,
+        Some(other) => return Err(format!("approximate = '{other}': Gelu knows 'none' and 'tanh'")),
+    };
+    Ok(Box::new(Gelu { gate }))
+}
+
+impl Op for Gelu {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let gates = arith.function(self.gate, x.data.clone())?;
+        let products = arith.products(x.data.iter().zip(gates).map(|(a, g)| vec![(a.clone(), g)]).collect())?;
+        Ok(Tensor::new(x.shape.clone(), arith.element(ElementOp { rescale: true, relu: false }, products.into_iter().map(|p| (p, None)).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| (x as f64 * self.gate.eval(x as f64)) as f32))
+    }
+
+    fn functions(&self) -> u32 {
+        self.gate.bit()
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
 }
 
 /// `softplus(x) = relu(x) + log(1 + e^-|x|)`, the second part by table (it lies between 0 and
@@ -216,8 +258,11 @@ fn lanes(shape: &[usize], axis: usize) -> Vec<Vec<usize>> {
 /// Each lane's maximum, `m + relu(x - m)`, one position at a time for all lanes at once.
 fn lane_maxima(arith: &mut dyn Arith, lanes: &[Vec<Wire>]) -> Result<Vec<Wire>, Error> {
     let mut best: Vec<Wire> = lanes.iter().map(|l| l[0].clone()).collect();
-    for k in 1..lanes[0].len() {
-        best = arith.element(RELU, lanes.iter().zip(best).map(|(l, m)| (l[k].clone(), Some(m))).collect())?;
+    // Lanes may differ in length (a masked softmax's): step k takes those longer than k.
+    for k in 1..lanes.iter().map(Vec::len).max().unwrap_or(0) {
+        let longer: Vec<usize> = (0..lanes.len()).filter(|&i| lanes[i].len() > k).collect();
+        let maxima = arith.element(RELU, longer.iter().map(|&i| (lanes[i][k].clone(), Some(best[i].clone()))).collect())?;
+        longer.into_iter().zip(maxima).for_each(|(i, m)| best[i] = m);
     }
     Ok(best)
 }
@@ -241,17 +286,15 @@ impl Op for Lookup {
     }
 }
 
-impl Op for Softmax {
-    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        axis_of(self.axis, inputs[0].len())?;
-        Ok(inputs[0].to_vec())
-    }
-
-    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let x = inputs[0];
+impl Softmax {
+    /// The softmax of `x`, leaving out the entries that `kept` marks false (a mask's -inf, whose
+    /// exponential is 0): they are 0, and the others' shares are of the kept entries' sum.
+    pub(super) fn masked(&self, arith: &mut dyn Arith, x: &Tensor<Wire>, kept: Option<&[bool]>) -> Result<Tensor<Wire>, Error> {
         let axis = axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?;
-        let n = x.shape[axis];
-        let lanes = lanes(&x.shape, axis);
+        let lanes: Vec<Vec<usize>> = lanes(&x.shape, axis).into_iter().map(|l| l.into_iter().filter(|&i| kept.is_none_or(|k| k[i])).collect()).collect();
+        if lanes.iter().any(Vec::is_empty) {
+            return Err(Error::Shape("a softmax lane is masked entirely (its float output is NaN)".into()));
+        }
         let values: Vec<Vec<Wire>> = lanes.iter().map(|l| l.iter().map(|&i| x.data[i].clone()).collect()).collect();
         let maxima = lane_maxima(arith, &values)?;
         let shifted = values.iter().zip(&maxima).flat_map(|(l, m)| l.iter().map(move |v| (v.clone(), 1, m.clone(), -1)));
@@ -259,17 +302,32 @@ impl Op for Softmax {
         // 2^scale (0 is a sample of the table), is one of the terms of the sum.
         let shifted = arith.linear(shifted.collect())?;
         let shifted = arith.assume(shifted, i64::MIN, 0)?;
-        let exps = arith.function(Function::Exp, shifted)?;
-        let sums = arith.dot(exps.chunks(n).map(|e| Dot { inputs: e.to_vec(), weights: vec![Coef::Const(1); n], bias: Coef::Const(0) }).collect())?;
+        let mut exps = arith.function(Function::Exp, shifted)?.into_iter();
+        let exps: Vec<Vec<Wire>> = lanes.iter().map(|l| exps.by_ref().take(l.len()).collect()).collect();
+        let sums = arith.dot(exps.iter().map(|e| Dot { inputs: e.clone(), weights: vec![Coef::Const(1); e.len()], bias: Coef::Const(0) }).collect())?;
         let sums = arith.assume(sums, 1 << arith.shape().scale_bits, i64::MAX)?;
-        let shares = exps.chunks(n).zip(&sums).flat_map(|(e, s)| e.iter().map(move |v| (v.clone(), s.clone()))).collect();
+        let shares = exps.iter().zip(&sums).flat_map(|(e, s)| e.iter().map(move |v| (v.clone(), s.clone()))).collect();
         // Each exponential's share of the lane's sum: at most 1.
-        let shares = arith.divide(shares, Some((1 << arith.shape().scale_bits) + 1))?;
-        let mut data = x.data.clone();
-        for (lane, q) in lanes.iter().zip(shares.chunks(n)) {
-            lane.iter().zip(q).for_each(|(&i, v)| data[i] = v.clone());
+        let mut shares = arith.divide(shares, Some((1 << arith.shape().scale_bits) + 1))?.into_iter();
+        let mut data = match kept {
+            Some(_) => vec![arith.constant(0)?; x.len()],
+            None => x.data.clone(),
+        };
+        for lane in &lanes {
+            lane.iter().zip(shares.by_ref()).for_each(|(&i, v)| data[i] = v);
         }
         Ok(Tensor::new(x.shape.clone(), data))
+    }
+}
+
+impl Op for Softmax {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        axis_of(self.axis, inputs[0].len())?;
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        self.masked(arith, inputs[0], None)
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -283,6 +341,10 @@ impl Op for Softmax {
             lane.iter().zip(exps).for_each(|(&i, e)| data[i] = (e / sum) as f32);
         }
         Ok(Tensor::new(x.shape.clone(), data))
+    }
+
+    fn epilogue(&self) -> Option<Epilogue<'_>> {
+        Some(Epilogue::Softmax(self.axis))
     }
 
     fn functions(&self) -> u32 {

@@ -1,6 +1,6 @@
 //! Ops that only move values: no constraints, the wires are rearranged.
 
-use super::{axis, NodeCtx, Op};
+use super::{axis, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Wire};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
@@ -466,18 +466,26 @@ pub struct Where {
     condition: Tensor<f32>,
     /// X and Y: a constant, or `None` for the next computed input.
     branches: [Option<Tensor<f32>>; 2],
+    /// The Softmax after a Where whose constant masks entries with -inf (`masked_fill(mask,
+    /// -inf)` before attention's softmax): the two are one op, the softmax of the entries kept.
+    /// A -inf that reaches anything else is refused.
+    softmax: Option<super::nonlinear::Softmax>,
 }
 
 pub fn where_(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let condition = ctx.require_constant(0, "condition")?.clone();
     let branches = [ctx.constant(1).cloned(), ctx.constant(2).cloned()];
-    if let Some(v) = branches.iter().flatten().flat_map(|t| &t.data).find(|v| !v.is_finite()) {
+    if let Some(v) = branches.iter().flatten().flat_map(|t| &t.data).find(|v| !v.is_finite() && **v != f32::NEG_INFINITY) {
         return Err(format!("a constant operand holds {v}, which fixed point cannot hold"));
     }
-    Ok(Box::new(Where { condition, branches }))
+    Ok(Box::new(Where { condition, branches, softmax: None }))
 }
 
 impl Where {
+    fn masks(&self) -> bool {
+        self.branches.iter().flatten().any(|t| t.data.contains(&f32::NEG_INFINITY))
+    }
+
     /// The output shape, and the branches' shapes with computed ones taken from `inputs`.
     fn shapes(&self, inputs: &[&[usize]]) -> Result<(Vec<usize>, [Vec<usize>; 2]), String> {
         let mut computed = inputs.iter();
@@ -532,17 +540,43 @@ impl Op for Where {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let bits = arith.shape().scale_bits;
         let mut cells: std::collections::HashMap<i64, Wire> = std::collections::HashMap::new();
-        self.select(inputs, &mut |v| {
-            let q = super::quantize(v, bits);
+        if self.masks() && self.softmax.is_none() {
+            return Err(Error::Shape("a constant operand holds -inf, which fixed point cannot hold; only a Softmax right after the Where can take it (as a mask)".into()));
+        }
+        // -inf stands for an entry the softmax leaves out; its cell is never read.
+        let computed: Vec<Tensor<bool>> = inputs.iter().map(|t| t.map(|_| true)).collect();
+        let kept = self.select(&computed.iter().collect::<Vec<_>>(), &mut |v| Ok(v != f32::NEG_INFINITY))?;
+        let selected = self.select(inputs, &mut |v| {
+            let q = if v == f32::NEG_INFINITY { 0 } else { super::quantize(v, bits) };
             match cells.get(&q) {
                 Some(w) => Ok(w.clone()),
                 None => Ok(cells.entry(q).or_insert(arith.constant(q)?).clone()),
             }
-        })
+        })?;
+        match &self.softmax {
+            Some(softmax) => softmax.masked(arith, &selected, Some(&kept.data)),
+            None => Ok(selected),
+        }
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        self.select(inputs, &mut |v| Ok(v))
+        let selected = self.select(inputs, &mut |v| Ok(v))?;
+        match &self.softmax {
+            Some(softmax) => softmax.eval_float(&[&selected]),
+            None => Ok(selected),
+        }
+    }
+
+    fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
+        match epilogue {
+            Epilogue::Softmax(axis) if self.masks() => self.softmax = Some(super::nonlinear::Softmax { axis: *axis }),
+            _ => return false,
+        }
+        true
+    }
+
+    fn functions(&self) -> u32 {
+        self.softmax.as_ref().map_or(0, |s| s.functions())
     }
 }
 
