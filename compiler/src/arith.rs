@@ -7,7 +7,7 @@ use crate::bounds::Interval;
 use crate::Error;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use zkinfer_circuits::gadgets::{divide_rounded, floor_sqrt, to_i64, Coefficient, DotProduct, ElementOp, Function, FunctionTable, MlConfig, ParamDot, Shape};
+use zkinfer_circuits::gadgets::{divide_rounded, floor_sqrt, to_i64, Coefficient, DotProduct, ElementOp, Function, FunctionTable, GatherTable, MlConfig, ParamDot, Shape};
 use zkinfer_circuits::{AssignedCell, Layouter, Value};
 
 /// A value flowing between ops: its integer (unknown during key generation), when
@@ -79,6 +79,9 @@ pub trait Arith {
     fn divide(&mut self, items: Vec<(Wire, Wire)>, within: Option<i64>) -> Result<Vec<Wire>, Error>;
     /// `floor(sqrt(v * 2^scale_bits))` per item `v >= 0`: the square root at the same scale.
     fn sqrt(&mut self, items: Vec<Wire>) -> Result<Vec<Wire>, Error>;
+    /// Entry `j` of the row of `table` that index `x` names, per item `(x, j)`; see
+    /// [`GatherTable`].
+    fn gather(&mut self, table: &GatherTable, items: Vec<(Wire, usize)>) -> Result<Vec<Wire>, Error>;
     /// A wire that holds `value` in every proof.
     fn constant(&mut self, value: i64) -> Result<Wire, Error>;
     /// `items`, which the op knows lie in `[lo, hi]` from its structure where interval
@@ -227,6 +230,18 @@ impl Arith for Evaluate<'_> {
             .collect()
     }
 
+    fn gather(&mut self, table: &GatherTable, items: Vec<(Wire, usize)>) -> Result<Vec<Wire>, Error> {
+        let bits = self.shape.scale_bits;
+        items
+            .iter()
+            .map(|(x, j)| {
+                let entry = table.entry(bits, known(x), *j).map_err(Error::Input)?;
+                self.largest = self.largest.max(entry.abs());
+                Ok(Wire::known(entry))
+            })
+            .collect()
+    }
+
     fn constant(&mut self, value: i64) -> Result<Wire, Error> {
         Ok(Wire::known(value))
     }
@@ -349,6 +364,11 @@ impl Arith for Synthesize<'_, '_> {
         let one = self.one()?;
         let items: Vec<_> = items.iter().map(cell).collect();
         Ok(self.config.sqrt(self.layouter, &one, &items)?.into_iter().map(wire).collect())
+    }
+
+    fn gather(&mut self, table: &GatherTable, items: Vec<(Wire, usize)>) -> Result<Vec<Wire>, Error> {
+        let items: Vec<_> = items.iter().map(|(x, j)| (cell(x), *j)).collect();
+        Ok(self.config.gather(self.layouter, table, &items)?.into_iter().map(wire).collect())
     }
 
     fn constant(&mut self, value: i64) -> Result<Wire, Error> {

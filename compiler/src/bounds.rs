@@ -5,7 +5,7 @@
 
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::Error;
-use zkinfer_circuits::gadgets::{floor_sqrt, ElementOp, Function, FunctionTable, Shape};
+use zkinfer_circuits::gadgets::{floor_sqrt, ElementOp, Function, FunctionTable, GatherTable, Shape};
 use zkinfer_circuits::Value;
 
 /// The integers `lo..=hi`.
@@ -186,6 +186,19 @@ impl Arith for Bounds {
                 let v = interval(v);
                 let r = Interval { lo: root(v.lo)?, hi: root(v.hi)? };
                 Ok(wire(self.checked(r)))
+            })
+            .collect()
+    }
+
+    fn gather(&mut self, table: &GatherTable, items: Vec<(Wire, usize)>) -> Result<Vec<Wire>, Error> {
+        // Any entry of the column: the index is whatever the input makes it.
+        let column = |j: usize| table.values.iter().skip(j).step_by(table.row_len);
+        items
+            .iter()
+            .map(|(_, j)| {
+                let (lo, hi) = column(*j).fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+                self.largest = self.largest.max(lo.abs()).max(hi.abs());
+                Ok(wire(Interval { lo, hi }))
             })
             .collect()
     }

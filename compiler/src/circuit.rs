@@ -28,7 +28,7 @@ impl Circuit for ModelCircuit<'_> {
     type Config = MlConfig;
 
     fn configure(&self, cs: &mut ConstraintSystem) -> MlConfig {
-        MlConfig::configure(cs, self.model.shape())
+        MlConfig::configure(cs, self.model.shape(), self.model.gather_tables())
     }
 
     fn synthesize(&self, config: &MlConfig, layouter: &mut Layouter) -> Result<(), Error> {

@@ -42,9 +42,9 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
     let op = Fold { node, inputs: &inputs };
     let one = |t: Tensor<f32>, int: bool| Ok(Some(vec![(t, int)]));
     match node.op_type.as_str() {
-        // The ops that only move their first input's values: the registry's own op, run on it
+        // The ops that only move (or zero) their first input's values: the registry's own op, run on it
         // once its output's size is known to be bounded.
-        "Identity" | "Dropout" | "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Slice" | "Gather" | "Expand" | "Tile" => {
+        "Identity" | "Dropout" | "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Slice" | "Gather" | "Expand" | "Tile" | "Trilu" => {
             let params = std::cell::Cell::new(0);
             let ctx = NodeCtx { node, constants: known.values, scale_bits: 0, params: &params };
             let moved = crate::ops::build(&ctx).map_err(|e| e.to_string())?;

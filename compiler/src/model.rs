@@ -6,7 +6,7 @@ use crate::ops::{NodeCtx, Op};
 use crate::tensor::Tensor;
 use crate::{arith, bounds, fold, onnx, ops, Error, Settings, Visibility};
 use serde::{Deserialize, Serialize};
-use zkinfer_circuits::gadgets::Shape;
+use zkinfer_circuits::gadgets::{GatherTable, Shape};
 use zkinfer_circuits::{PublicTensor, TensorKind};
 
 #[derive(Debug)]
@@ -367,6 +367,18 @@ impl Model {
         let element_limbs = self.element_limbs.iter().fold(shape.element_limbs, |mask, m| mask | Shape::only(*m));
         let functions = self.nodes.iter().fold(0, |bits, n| bits | n.op.functions());
         Shape { products: self.nodes.iter().any(|n| n.op.uses_products()), functions, element_limbs, ..shape }
+    }
+
+    /// The fixed tables that ops read at computed indices, each once (a table that two ops read
+    /// is one table), in the order the ops come: the lookup table holds them.
+    pub fn gather_tables(&self) -> Vec<GatherTable> {
+        let mut tables: Vec<GatherTable> = Vec::new();
+        for table in self.nodes.iter().filter_map(|n| n.op.gather_table()) {
+            if !tables.contains(table) {
+                tables.push(table.clone());
+            }
+        }
+        tables
     }
 
     /// Whether any op looks a function up in a table (Sigmoid, Tanh, Exp, Softmax), which takes

@@ -146,3 +146,25 @@ fn cast_to_an_integer_truncates_toward_zero() {
     let expected: Vec<f64> = input.iter().map(|v| v.trunc() as f64).collect();
     check_op(&model, &input, &expected, 1e-9);
 }
+
+/// Trilu over the last two axes of `[2, 3, 4]`: the upper triangle from diagonal `k`, or the
+/// lower one up to it, the rest 0.
+#[test]
+fn trilu_keeps_a_triangle() {
+    let input = values(24);
+    for (upper, k) in [(1, 0), (1, 2), (0, -1), (0, 1)] {
+        let model = Onnx::new(&[2, 3, 4]).int64s("k", &[k]).node("Trilu", "trilu", &["input", "k"], vec![int_attribute("upper", upper)]).bytes("trilu");
+        let expected: Vec<f64> = (0..24)
+            .map(|i| {
+                let d = (i % 4) as i64 - (i / 4 % 3) as i64;
+                let kept = if upper == 1 { d >= k } else { d <= k };
+                if kept {
+                    input[i] as f64
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        check_op(&model, &input, &expected, 1e-9);
+    }
+}

@@ -18,7 +18,9 @@
 //! - `function`: a nonlinear [`Function`] by table lookup with linear interpolation, its
 //!   limit outside the table's interval, in `limbs + 4` rows;
 //! - `range`: a value in `limbs` limbs (`input range`: the model input's fewer limbs);
-//! - `divide`: rounded division by a computed divisor, in `3 * limbs` rows.
+//! - `divide`: rounded division by a computed divisor, in `3 * limbs` rows;
+//! - `gather` (only with [`GatherTable`]s): an entry of a fixed table at a computed index, in
+//!   one row.
 //!
 //! This module holds what they share: the columns, the shape and the lookup table.
 //!
@@ -27,13 +29,15 @@
 //! limb takes several limbs, the top one checked against a narrower range where the scale is
 //! not a multiple of the limb. One table serves every lookup: rows tagged 0 hold every
 //! `limb_bits`-bit value with its top bit (range checks and signs), rows tagged with a function
-//! hold its samples, and rows tagged [`NARROW_TAG`] every value of the remainder's top limb. No
-//! gate reads a row more than `remainder_limbs + limbs - 1` below its own.
+//! hold its samples, rows tagged [`NARROW_TAG`] every value of the remainder's top limb, and the
+//! tags after it the gather tables' entries by their keys. No gate reads a row more than
+//! `remainder_limbs + limbs - 1` below its own.
 
 mod divide;
 mod dot;
 mod element;
 mod function;
+mod gather;
 mod param_dot;
 mod range;
 mod sqrt;
@@ -42,6 +46,7 @@ pub use divide::divide_rounded;
 pub use dot::DotProduct;
 pub use element::ElementOp;
 pub use function::{Function, FunctionTable, FunctionWitness};
+pub use gather::GatherTable;
 pub use param_dot::{Coefficient, ParamDot};
 pub use sqrt::floor_sqrt;
 
@@ -143,6 +148,10 @@ pub struct MlConfig {
     q_input_range: Option<Selector>,
     q_div: Selector,
     q_param_dot: Option<Selector>,
+    /// Only with gather tables.
+    q_gather: Option<Selector>,
+    /// The fixed tables read at computed indices, in the lookup table after the narrow range.
+    gathers: Vec<GatherTable>,
     t_tag: TableColumn,
     t_value: TableColumn,
     t_msb: TableColumn,
@@ -189,7 +198,7 @@ pub fn to_i64(f: Fr) -> Option<i64> {
 }
 
 impl MlConfig {
-    pub fn configure(cs: &mut ConstraintSystem, shape: Shape) -> Self {
+    pub fn configure(cs: &mut ConstraintSystem, shape: Shape, gathers: Vec<GatherTable>) -> Self {
         assert!(shape.width >= 5, "the element gate keeps its constants in the first five weight columns");
         assert!(shape.limbs >= 2, "the function gate splits a value into a table index and at least one limb above it");
         let a: Vec<Advice> = (0..shape.width).map(|_| cs.advice_column()).collect();
@@ -213,10 +222,35 @@ impl MlConfig {
         function::configure(cs, &cols, q_fn_sample, q_fn_out);
         let q_input_range = range::configure(cs, &cols, q_range);
         divide::configure(cs, &cols, q_div);
+        let q_gather = gather::configure(cs, &cols, !gathers.is_empty());
 
         // The tag shares the bias column: dot rows never look anything up.
         cs.lookup("table", q_rc.expr(), vec![(bias.cur(), t_tag), (rc.cur(), t_value), (rc_msb.cur(), t_msb)]);
-        Self { shape, a, acc, rc, rc_msb, w, keep, bias, q_dot, q_el, q_rc, q_fn_sample, q_fn_out, q_range, q_input_range, q_div, q_param_dot, t_tag, t_value, t_msb, instance }
+        Self {
+            shape,
+            a,
+            acc,
+            rc,
+            rc_msb,
+            w,
+            keep,
+            bias,
+            q_dot,
+            q_el,
+            q_rc,
+            q_fn_sample,
+            q_fn_out,
+            q_range,
+            q_input_range,
+            q_div,
+            q_param_dot,
+            q_gather,
+            gathers,
+            t_tag,
+            t_value,
+            t_msb,
+            instance,
+        }
     }
 
     /// The narrow range of the remainder's top limb, where it is narrower than a limb.
@@ -224,10 +258,11 @@ impl MlConfig {
         Some(self.shape.top_remainder_bits()).filter(|&b| b < self.shape.limb_bits)
     }
 
-    /// Rows the lookup table takes: the range rows, every function's samples and the narrow
-    /// range.
+    /// Rows the lookup table takes: the range rows, every function's samples, the narrow range
+    /// and the gather tables.
     pub fn table_rows(&self) -> usize {
-        (1 << self.shape.limb_bits) + self.function_tables().iter().map(|t| t.samples.len()).sum::<usize>() + self.narrow_bits().map_or(0, |b| 1 << b)
+        let gathers: usize = self.gathers.iter().map(|t| t.values.len()).sum();
+        (1 << self.shape.limb_bits) + self.function_tables().iter().map(|t| t.samples.len()).sum::<usize>() + self.narrow_bits().map_or(0, |b| 1 << b) + gathers
     }
 
     pub fn load_table(&self, layouter: &mut Layouter) -> Result<(), Error> {
@@ -238,7 +273,7 @@ impl MlConfig {
             (0..table.samples.len()).map(move |i| vec![Fr::from(tag), Fr::from(i as u64), fr(table.samples[i])])
         });
         let narrow = self.narrow_bits().into_iter().flat_map(|b| (0..1u64 << b).map(|v| vec![Fr::from(NARROW_TAG), Fr::from(v), Fr::zero()]));
-        let rows: Vec<Vec<Fr>> = range.chain(samples).chain(narrow).collect();
+        let rows: Vec<Vec<Fr>> = range.chain(samples).chain(narrow).chain(self.gather_rows()).collect();
         layouter.assign_table("lookup", &[self.t_tag, self.t_value, self.t_msb], &rows)
     }
 

@@ -6,6 +6,7 @@ mod compare;
 mod conv;
 mod elementwise;
 mod gemm;
+mod lookup;
 mod ml;
 mod nonlinear;
 mod norm;
@@ -26,6 +27,7 @@ use crate::Error;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Debug;
+use zkinfer_circuits::gadgets::GatherTable;
 
 pub trait Op: Debug + Send + Sync {
     /// Output shape from the shapes of the dynamic (non-constant) inputs.
@@ -53,6 +55,10 @@ pub trait Op: Debug + Send + Sync {
     /// The function tables the op looks up, a bit each (`Function::bit`; see `Model::shape`).
     fn functions(&self) -> u32 {
         0
+    }
+    /// The fixed table the op reads at computed indices (see `Model::gather_tables`).
+    fn gather_table(&self) -> Option<&GatherTable> {
+        None
     }
     /// Whether the op multiplies two computed values (see `Model::shape`).
     fn uses_products(&self) -> bool {
@@ -333,6 +339,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Tile", shape::tile),
     ("Transpose", shape::transpose),
     ("TreeEnsemble", tree::tree_ensemble),
+    ("Trilu", shape::trilu),
     ("TreeEnsembleClassifier", tree::tree_ensemble_classifier),
     ("TreeEnsembleRegressor", tree::tree_ensemble_regressor),
     ("Unsqueeze", shape::unsqueeze),

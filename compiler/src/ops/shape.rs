@@ -267,8 +267,14 @@ pub enum Select {
     Tile(Vec<usize>),
 }
 
+/// Gather of constant indices moves values; of computed indices into a constant table (an
+/// embedding), it is a lookup (`lookup.rs`).
 pub fn gather(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Select::Gather { axis: ctx.int("axis", 0)?, indices: ctx.require_constant(1, "indices")?.clone() }))
+    match (ctx.constant(0), ctx.constant(1)) {
+        (_, Some(indices)) => Ok(Box::new(Select::Gather { axis: ctx.int("axis", 0)?, indices: indices.clone() })),
+        (Some(data), None) => super::lookup::table_gather(ctx, data),
+        (None, None) => Err("a Gather of computed indices from a computed tensor is not supported; the data must be a constant (an embedding table)".into()),
+    }
 }
 
 pub fn expand(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -577,6 +583,63 @@ impl Op for Where {
 
     fn functions(&self) -> u32 {
         self.softmax.as_ref().map_or(0, |s| s.functions())
+    }
+}
+
+/// Trilu: the upper (`upper = 1`, entries with `j - i >= k`) or lower (`j - i <= k`) triangle
+/// of the last two axes, the rest 0; `k` a constant (0 when absent).
+#[derive(Debug)]
+pub struct Trilu {
+    upper: bool,
+    k: i64,
+}
+
+pub fn trilu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let k = match ctx.int_input(1, "k")?.as_deref() {
+        None => 0,
+        Some([k]) => *k,
+        Some(other) => return Err(format!("k must be one value, found {}", other.len())),
+    };
+    Ok(Box::new(Trilu { upper: ctx.int("upper", 1)? != 0, k }))
+}
+
+impl Trilu {
+    /// Whether each entry of a tensor of `shape` is kept.
+    fn kept(&self, shape: &[usize]) -> Vec<bool> {
+        let (rows, cols) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+        let len = shape.iter().product::<usize>();
+        (0..len)
+            .map(|i| {
+                let (r, c) = ((i / cols % rows) as i64, (i % cols) as i64);
+                if self.upper {
+                    c - r >= self.k
+                } else {
+                    c - r <= self.k
+                }
+            })
+            .collect()
+    }
+}
+
+impl Op for Trilu {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        if inputs[0].len() < 2 {
+            return Err(format!("Trilu needs at least two axes, found shape {:?}", inputs[0]));
+        }
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let zero = arith.constant(0)?;
+        let data = x.data.iter().zip(self.kept(&x.shape)).map(|(v, keep)| if keep { v.clone() } else { zero.clone() });
+        Ok(Tensor::new(x.shape.clone(), data.collect()))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let data = x.data.iter().zip(self.kept(&x.shape)).map(|(v, keep)| if keep { *v } else { 0.0 });
+        Ok(Tensor::new(x.shape.clone(), data.collect()))
     }
 }
 
