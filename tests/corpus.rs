@@ -1,6 +1,7 @@
 //! The corpus of real exports (`fixtures/exports/`, written by `fixtures/make_exports.py`):
-//! PyTorch models through the default dynamo exporter (external data) and `dynamo=False`,
-//! scikit-learn models through skl2onnx (linear models, an MLP, decision trees, random and
+//! PyTorch models through the default dynamo exporter (external data) and `dynamo=False`
+//! (convolutional networks, MLPs, recurrent layers, a transformer encoder, LayerNorm with GELU
+//! and SiLU, a GPT-style decoder on token ids), scikit-learn models through skl2onnx (linear models, an MLP, decision trees, random and
 //! extra forests, gradient boosting, support vector machines), XGBoost and LightGBM through
 //! onnxmltools, and trees as hummingbird's GEMM tensors, each with a sample input and
 //! onnxruntime's outputs.
@@ -36,8 +37,6 @@ enum Expect {
     /// Compiles; the quantized outputs are within `atol` (absolute) of onnxruntime's.
     Compiles { atol: f64 },
     /// `zkinfer compile` fails with a message containing this.
-    // Every export compiles today; the next model that does not is recorded with it.
-    #[allow(dead_code)]
     Fails(&'static str),
 }
 use Expect::{Compiles, Fails};
@@ -71,6 +70,17 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("gru_torchscript", Compiles { atol: 0.001 }),
     ("lstm_dynamo", Compiles { atol: 0.002 }),
     ("lstm_torchscript", Compiles { atol: 0.002 }),
+    // Issue 15's transformer-era layers, at 2^-16: a one-layer nn.TransformerEncoder (d_model 32,
+    // 4 heads) over the 8 rows, measured 0.00045 (2^16 rows), logits of range about +-5; LayerNorm,
+    // GELU and SiLU in an MLP, measured 0.00056, logits of range about +-12.
+    ("transformer_dynamo", Compiles { atol: 0.001 }),
+    ("transformer_torchscript", Compiles { atol: 0.001 }),
+    ("gelu_mlp_dynamo", Compiles { atol: 0.0015 }),
+    ("gelu_mlp_torchscript", Compiles { atol: 0.0015 }),
+    // The nanoGPT-style decoder: its token embedding is a Gather whose indices are the input
+    // (the token ids), not a constant.
+    ("gpt_dynamo", Fails("(indices) must be a constant initializer")),
+    ("gpt_torchscript", Fails("(indices) must be a constant initializer")),
     // measured 0.042
     ("mlp_dynamo", Compiles { atol: 0.075 }),
     ("mlp_torchscript", Compiles { atol: 0.075 }),
