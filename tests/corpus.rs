@@ -37,6 +37,8 @@ enum Expect {
     /// Compiles; the quantized outputs are within `atol` (absolute) of onnxruntime's.
     Compiles { atol: f64 },
     /// `zkinfer compile` fails with a message containing this.
+    // Every export compiles today; the next model that does not is recorded with it.
+    #[allow(dead_code)]
     Fails(&'static str),
 }
 use Expect::{Compiles, Fails};
@@ -77,10 +79,11 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("transformer_torchscript", Compiles { atol: 0.001 }),
     ("gelu_mlp_dynamo", Compiles { atol: 0.0015 }),
     ("gelu_mlp_torchscript", Compiles { atol: 0.0015 }),
-    // The nanoGPT-style decoder: its token embedding is a Gather whose indices are the input
-    // (the token ids), not a constant.
-    ("gpt_dynamo", Fails("(indices) must be a constant initializer")),
-    ("gpt_torchscript", Fails("(indices) must be a constant initializer")),
+    // The nanoGPT-style decoder: the token embedding a Gather at the input's token ids (a
+    // lookup), the causal mask a Where of -inf before the softmax; measured 0.00016 (2^18 rows),
+    // logits of range about +-10.
+    ("gpt_dynamo", Compiles { atol: 0.0005 }),
+    ("gpt_torchscript", Compiles { atol: 0.0005 }),
     // measured 0.042
     ("mlp_dynamo", Compiles { atol: 0.075 }),
     ("mlp_torchscript", Compiles { atol: 0.075 }),
