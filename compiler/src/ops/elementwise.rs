@@ -57,6 +57,11 @@ pub struct Relu;
 #[derive(Debug)]
 pub struct Abs;
 
+/// Softsign, `x / (1 + |x|)`: `|x|` as Abs takes it, one more for the 1 (the bias of the same
+/// dot row), and the division gadget, rounded once; the divisor is at least 1.
+#[derive(Debug)]
+pub struct Softsign;
+
 /// `clip(alpha x + beta, 0, 1)`: the affine step with the lower bound as its ReLU, then the
 /// upper bound as Clip takes it.
 #[derive(Debug)]
@@ -468,6 +473,32 @@ impl Op for Abs {
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         Ok(inputs[0].map(|x| x.abs()))
+    }
+}
+
+pub fn softsign(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Softsign))
+}
+
+impl Op for Softsign {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let one = 1i64 << arith.shape().scale_bits;
+        let relu = arith.element(ElementOp { rescale: false, relu: true }, x.data.iter().map(|v| (v.clone(), None)).collect())?;
+        let divisors = relu.into_iter().zip(&x.data).map(|(r, v)| Dot { inputs: vec![r, v.clone()], weights: vec![Coef::Const(2), Coef::Const(-1)], bias: Coef::Const(one) });
+        let divisors = arith.dot(divisors.collect())?;
+        // 1 + |x|, which the intervals of `2 relu(x) - x + 1` do not show.
+        let divisors = arith.assume(divisors, one, i64::MAX)?;
+        // The quotient's magnitude stays below 1.
+        Ok(Tensor::new(x.shape.clone(), arith.divide(x.data.iter().cloned().zip(divisors).collect(), Some(one))?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|x| x / (1.0 + x.abs())))
     }
 }
 

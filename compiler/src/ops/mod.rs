@@ -5,6 +5,7 @@
 mod compare;
 mod conv;
 mod elementwise;
+mod extremum;
 mod gemm;
 mod lookup;
 mod ml;
@@ -259,6 +260,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Abs", elementwise::abs),
     ("Add", elementwise::add),
     ("ArgMax", nonlinear::argmax),
+    ("ArgMin", nonlinear::argmin),
     ("ArrayFeatureExtractor", ml::array_feature_extractor),
     ("AveragePool", pool::average_pool),
     ("BatchNormalization", elementwise::batch_norm),
@@ -300,7 +302,9 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("LpPool", pool::lp_pool),
     ("LinearRegressor", ml::linear_regressor),
     ("MatMul", gemm::matmul),
+    ("Max", extremum::max),
     ("MaxPool", pool::max_pool),
+    ("Min", extremum::min),
     ("Neg", elementwise::neg),
     ("Normalizer", ml::normalizer),
     ("OneHotEncoder", ml::one_hot_encoder),
@@ -327,6 +331,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Slice", slice::slice),
     ("Softmax", nonlinear::softmax),
     ("Softplus", nonlinear::softplus),
+    ("Softsign", elementwise::softsign),
     ("SpaceToDepth", shape::space_to_depth),
     ("Sqrt", norm::sqrt),
     ("SVMClassifier", svm::svm_classifier),

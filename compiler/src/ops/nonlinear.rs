@@ -35,6 +35,8 @@ pub struct ArgMax {
     keepdims: bool,
     /// `select_last_index`: ties go to the last maximum instead of the first.
     last: bool,
+    /// ArgMin: the maximum of the negated values.
+    min: bool,
 }
 
 /// A table function applied element-wise, for ops built from others.
@@ -47,7 +49,7 @@ pub(super) fn softmax_along(axis: i64) -> Box<dyn Op> {
 }
 
 pub(super) fn argmax_along(axis: i64) -> Box<dyn Op> {
-    Box::new(ArgMax { axis, keepdims: false, last: false })
+    Box::new(ArgMax { axis, keepdims: false, last: false, min: false })
 }
 
 pub fn sigmoid(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -244,7 +246,11 @@ pub fn prelu(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 pub fn argmax(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(ArgMax { axis: ctx.int("axis", 0)?, keepdims: ctx.int("keepdims", 1)? != 0, last: ctx.int("select_last_index", 0)? != 0 }))
+    Ok(Box::new(ArgMax { axis: ctx.int("axis", 0)?, keepdims: ctx.int("keepdims", 1)? != 0, last: ctx.int("select_last_index", 0)? != 0, min: false }))
+}
+
+pub fn argmin(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(ArgMax { axis: ctx.int("axis", 0)?, keepdims: ctx.int("keepdims", 1)? != 0, last: ctx.int("select_last_index", 0)? != 0, min: true }))
 }
 
 /// The flat indices of every lane along `axis`, each in order along it; lanes come in the
@@ -399,8 +405,16 @@ impl Op for ArgMax {
     /// The index comes out at the activation scale (`index * 2^s`), so it dequantizes to the
     /// index itself.
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let x = inputs[0];
-        let shape = self.output_shape(&[&x.shape]).map_err(Error::Shape)?;
+        let shape = self.output_shape(&[&inputs[0].shape]).map_err(Error::Shape)?;
+        let negated;
+        let x = match self.min {
+            false => inputs[0],
+            true => {
+                let minus = inputs[0].data.iter().map(|v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) });
+                negated = Tensor::new(inputs[0].shape.clone(), arith.dot(minus.collect())?);
+                &negated
+            }
+        };
         let axis = axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?;
         let n = x.shape[axis];
         // Ties go to the first maximum in the order scanned: reversed for the last one.
@@ -445,8 +459,9 @@ impl Op for ArgMax {
         let index = lanes(&x.shape, axis)
             .into_iter()
             .map(|lane| {
-                let best = lane.iter().map(|&i| x.data[i]).fold(f32::NEG_INFINITY, f32::max);
-                let mut hits = (0..lane.len()).filter(|&k| x.data[lane[k]] == best);
+                let value = |i: usize| if self.min { -x.data[i] } else { x.data[i] };
+                let best = lane.iter().map(|&i| value(i)).fold(f32::NEG_INFINITY, f32::max);
+                let mut hits = (0..lane.len()).filter(|&k| value(lane[k]) == best);
                 (if self.last { hits.next_back() } else { hits.next() }).unwrap_or(0) as f32
             })
             .collect();
