@@ -3,7 +3,8 @@
 //! the rounded mean, the deviations (two bits finer than the scale), their squares' sum
 //! (products of computed values), the variance rounded twice, `sqrt(variance + epsilon)` (a
 //! quarter step below at most), each deviation divided by it (the division gadget, rounded
-//! once) and the per-feature scale and bias in one rescale. Pow takes the
+//! once) and the per-feature scale and bias in one rescale; InstanceNormalization and
+//! GroupNormalization the same over groups of channels, with a scale and bias per channel. Pow takes the
 //! exponents these need: 2 (a product), 0.5 (the root) and 1.
 
 use super::{broadcast, quantize, Constant, NodeCtx, Op};
@@ -25,12 +26,12 @@ pub struct Sqrt;
 #[derive(Debug)]
 pub struct Square;
 
-/// `(x - mean) / sqrt(var + epsilon) * scale + bias` over the axes from `axis` on; with the
-/// node's optional outputs, also the means and `1 / sqrt(var + epsilon)` (one more division
-/// per group), each of the input's shape with the normalized axes 1.
+/// `(x - mean) / sqrt(var + epsilon) * scale + bias` over each group of values; with
+/// LayerNormalization's optional outputs, also the means and `1 / sqrt(var + epsilon)` (one
+/// more division per group), each of the input's shape with the normalized axes 1.
 #[derive(Debug)]
 pub struct LayerNorm {
-    axis: i64,
+    groups: Grouping,
     /// The outputs the node names: 1 to 3.
     outputs: usize,
     /// At least one fixed-point step: a row of equal values divides by `sqrt(epsilon)`.
@@ -54,6 +55,45 @@ pub fn pow(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     }
 }
 
+/// Which values a normalization takes together, and how its scale and bias apply.
+#[derive(Debug)]
+enum Grouping {
+    /// LayerNormalization: the axes from this one on; scale and bias broadcast over them.
+    Trailing(i64),
+    /// InstanceNormalization (a group per channel) and GroupNormalization: axis 1's channels in
+    /// this many groups, each with the axes after it; scale and bias per channel, or per group
+    /// (GroupNormalization before opset 21).
+    Channels(usize),
+}
+
+/// InstanceNormalization: each channel over the spatial axes, a scale and a bias per channel.
+pub fn instance_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let scale = ctx.require_constant(1, "scale")?;
+    channel_norm(ctx, scale.len(), scale.clone())
+}
+
+/// GroupNormalization: `num_groups` groups of axis 1's channels, each over its channels and
+/// the spatial axes.
+pub fn group_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let groups = ctx.int("num_groups", 0)?;
+    if groups < 1 {
+        return Err(format!("num_groups {groups} must be at least 1"));
+    }
+    channel_norm(ctx, groups as usize, ctx.require_constant(1, "scale")?.clone())
+}
+
+fn channel_norm(ctx: &NodeCtx, groups: usize, scale: Tensor<f32>) -> Result<Box<dyn Op>, String> {
+    let bias = ctx.require_constant(2, "B")?.clone();
+    let epsilon = ctx.float("epsilon", 1e-5)?;
+    if !(epsilon.is_finite() && epsilon >= 0.0) {
+        return Err(format!("epsilon {epsilon} is not a finite value of at least 0"));
+    }
+    if scale.len() != bias.len() {
+        return Err(format!("scale has {} values and B {}: give one each per channel", scale.len(), bias.len()));
+    }
+    Ok(Box::new(LayerNorm { groups: Grouping::Channels(groups), outputs: 1, epsilon, scale: ctx.param(scale)?, bias: ctx.param(bias)? }))
+}
+
 pub fn layer_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let scale = ctx.param(ctx.require_constant(1, "scale")?.clone())?;
     let bias = match ctx.optional_constant(2, "B")? {
@@ -65,7 +105,7 @@ pub fn layer_norm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         return Err(format!("epsilon {epsilon} is not a finite value of at least 0"));
     }
     let outputs = ctx.node.outputs.iter().rposition(|o| !o.is_empty()).map_or(1, |i| i + 1);
-    Ok(Box::new(LayerNorm { axis: ctx.int("axis", -1)?, outputs, epsilon, scale, bias }))
+    Ok(Box::new(LayerNorm { groups: Grouping::Trailing(ctx.int("axis", -1)?), outputs, epsilon, scale, bias }))
 }
 
 impl Op for Sqrt {
@@ -109,24 +149,52 @@ impl Op for Square {
 }
 
 impl LayerNorm {
-    /// The normalized axes' first and their size, for an input of shape `shape`.
+    /// The first axis whose values a group takes (some of axis 1's channels, for a grouping of
+    /// channels) and a group's size, for an input of shape `shape`.
     fn split(&self, shape: &[usize]) -> Result<(usize, usize), String> {
-        let rank = shape.len() as i64;
-        let axis = if self.axis < 0 { self.axis + rank } else { self.axis };
-        if !(0..rank).contains(&axis) {
-            return Err(format!("axis {} is out of range for rank {rank}", self.axis));
-        }
-        let n: usize = shape[axis as usize..].iter().product();
+        let (axis, n) = match self.groups {
+            Grouping::Trailing(axis) => {
+                let rank = shape.len() as i64;
+                let axis = if axis < 0 { axis + rank } else { axis };
+                if !(0..rank).contains(&axis) {
+                    return Err(format!("axis {axis} is out of range for rank {rank}"));
+                }
+                (axis as usize, shape[axis as usize..].iter().product())
+            }
+            Grouping::Channels(groups) => {
+                if shape.len() < 2 || !shape[1].is_multiple_of(groups) {
+                    return Err(format!("{groups} groups of the channels of shape {shape:?}: the channels (axis 1) must divide into them"));
+                }
+                (1, shape[1] / groups * shape[2..].iter().product::<usize>())
+            }
+        };
         if n == 0 {
             return Err("the normalized axes are empty".into());
         }
-        Ok((axis as usize, n))
+        Ok((axis, n))
     }
 
-    /// For each position within a normalized group, the entries of the scale and the bias.
-    fn params(&self, shape: &[usize], axis: usize) -> Result<(Vec<usize>, Vec<usize>), String> {
-        let inner = &shape[axis..];
-        Ok((broadcast(&self.scale.values.shape, inner)?, broadcast(&self.bias.values.shape, inner)?))
+    /// The entries of the scale and the bias for each value of an input of shape `shape`.
+    fn params(&self, shape: &[usize]) -> Result<(Vec<usize>, Vec<usize>), String> {
+        let (axis, n) = self.split(shape)?;
+        let len = shape.iter().product::<usize>();
+        match self.groups {
+            Grouping::Trailing(_) => {
+                let inner = &shape[axis..];
+                let (scale, bias) = (broadcast(&self.scale.values.shape, inner)?, broadcast(&self.bias.values.shape, inner)?);
+                Ok(((0..len).map(|i| scale[i % n]).collect(), (0..len).map(|i| bias[i % n]).collect()))
+            }
+            Grouping::Channels(groups) => {
+                let (channels, spatial) = (shape[1], shape[2..].iter().product::<usize>());
+                let per = match self.scale.values.len() {
+                    c if c == channels => 1,
+                    g if g == groups => channels / groups,
+                    other => return Err(format!("scale and B have {other} values for {channels} channels in {groups} groups: give one per channel (or per group)")),
+                };
+                let index: Vec<usize> = (0..len).map(|i| i / spatial % channels / per).collect();
+                Ok((index.clone(), index))
+            }
+        }
     }
 }
 
@@ -142,7 +210,7 @@ impl Op for LayerNorm {
 
     fn output_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
         let (axis, _) = self.split(inputs[0])?;
-        self.params(inputs[0], axis)?;
+        self.params(inputs[0])?;
         let reduced: Vec<usize> = inputs[0].iter().enumerate().map(|(d, &n)| if d < axis { n } else { 1 }).collect();
         Ok([vec![inputs[0].to_vec()], vec![reduced; self.outputs - 1]].concat())
     }
@@ -150,8 +218,8 @@ impl Op for LayerNorm {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
         let s = arith.shape().scale_bits;
-        let (axis, n) = self.split(&x.shape).map_err(Error::Shape)?;
-        let (scale, bias) = self.params(&x.shape, axis).map_err(Error::Shape)?;
+        let (_, n) = self.split(&x.shape).map_err(Error::Shape)?;
+        let (scale, bias) = self.params(&x.shape).map_err(Error::Shape)?;
         let groups: Vec<&[Wire]> = x.data.chunks(n).collect();
 
         let sums = arith.dot(groups.iter().map(|g| Dot { inputs: g.to_vec(), weights: vec![Coef::Const(1); n], bias: Coef::Const(0) }).collect())?;
@@ -180,11 +248,8 @@ impl Op for LayerNorm {
             let one = arith.constant(1 << (s + EXTRA))?;
             extra.extend(arith.divide(sigmas.iter().map(|sigma| (one.clone(), sigma.clone())).collect(), None)?);
         }
-        let affine = normalized
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| Dot { inputs: vec![v], weights: vec![self.scale.coef(scale[i % n], s)], bias: self.bias.coef(bias[i % n], 2 * s) })
-            .collect();
+        let affine =
+            normalized.into_iter().enumerate().map(|(i, v)| Dot { inputs: vec![v], weights: vec![self.scale.coef(scale[i], s)], bias: self.bias.coef(bias[i], 2 * s) }).collect();
         let out = arith.dot(affine)?;
         let mut out = arith.element(RESCALE, out.into_iter().map(|v| (v, None)).collect())?;
         out.extend(extra);
@@ -193,14 +258,18 @@ impl Op for LayerNorm {
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         let x = inputs[0];
-        let (axis, n) = self.split(&x.shape).map_err(Error::Shape)?;
-        let (scale, bias) = self.params(&x.shape, axis).map_err(Error::Shape)?;
+        let (_, n) = self.split(&x.shape).map_err(Error::Shape)?;
+        let (scale, bias) = self.params(&x.shape).map_err(Error::Shape)?;
         let (mut out, mut means, mut inverses) = (Vec::with_capacity(x.data.len()), Vec::new(), Vec::new());
-        for g in x.data.chunks(n) {
+        for (k, g) in x.data.chunks(n).enumerate() {
             let mean = g.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
             let var = g.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n as f64;
             let sigma = (var + self.epsilon as f64).sqrt();
-            out.extend(g.iter().enumerate().map(|(j, &v)| ((v as f64 - mean) / sigma * self.scale.values.data[scale[j]] as f64 + self.bias.values.data[bias[j]] as f64) as f32));
+            out.extend(
+                g.iter()
+                    .enumerate()
+                    .map(|(j, &v)| ((v as f64 - mean) / sigma * self.scale.values.data[scale[k * n + j]] as f64 + self.bias.values.data[bias[k * n + j]] as f64) as f32),
+            );
             means.push(mean as f32);
             inverses.push((1.0 / sigma) as f32);
         }
