@@ -46,7 +46,7 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
         // once its output's size is known to be bounded.
         "Identity" | "Dropout" | "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Slice" | "Gather" | "Expand" | "Tile" | "Trilu" => {
             let params = std::cell::Cell::new(0);
-            let ctx = NodeCtx { node, constants: known.values, scale_bits: 0, params: &params };
+            let ctx = NodeCtx { node, constants: known.values, scale_bits: 0, params: &params, booleans: &Default::default() };
             let moved = crate::ops::build(&ctx).map_err(|e| e.to_string())?;
             let x = op.input(0)?;
             check_len(moved.output_shape(&[&x.shape])?.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("the shape overflows")?)?;
@@ -87,7 +87,7 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
             };
             one(op.input(0)?.map(|v| f(*v as f64) as f32), integer || node.op_type == "Not")
         }
-        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "Equal" | "Less" | "Greater" | "LessOrEqual" | "GreaterOrEqual" | "And" | "Or" => {
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "Equal" | "Less" | "Greater" | "LessOrEqual" | "GreaterOrEqual" | "And" | "Or" | "Xor" => {
             let fmod = node.op_type == "Mod" && op.int("fmod", 0)? != 0;
             let f: fn(f64, f64, bool) -> f64 = match node.op_type.as_str() {
                 "Add" => |a, b, _| a + b,
@@ -106,10 +106,11 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
                 "LessOrEqual" => |a, b, _| (a <= b) as u8 as f64,
                 "GreaterOrEqual" => |a, b, _| (a >= b) as u8 as f64,
                 "And" => |a, b, _| (a != 0.0 && b != 0.0) as u8 as f64,
+                "Xor" => |a, b, _| ((a != 0.0) != (b != 0.0)) as u8 as f64,
                 _ => |a, b, _| (a != 0.0 || b != 0.0) as u8 as f64,
             };
             let (a, b) = (op.input(0)?, op.input(1)?);
-            let compares = ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or"].contains(&node.op_type.as_str());
+            let compares = ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"].contains(&node.op_type.as_str());
             one(elementwise(&[a, b], |v| f(v[0], v[1], integer))?, integer || compares)
         }
         "Min" | "Max" | "Sum" | "Mean" => {
@@ -130,7 +131,7 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
         "Concat" => {
             // The registry's Concat, built without the constants it refuses as operands.
             let (params, none) = (std::cell::Cell::new(0), HashMap::new());
-            let concat = crate::ops::build(&NodeCtx { node, constants: &none, scale_bits: 0, params: &params }).map_err(|e| e.to_string())?;
+            let concat = crate::ops::build(&NodeCtx { node, constants: &none, scale_bits: 0, params: &params, booleans: &Default::default() }).map_err(|e| e.to_string())?;
             let all: Vec<&Tensor<f32>> = (0..node.inputs.len()).filter(|&i| !node.inputs[i].is_empty()).map(|i| op.input(i)).collect::<Result<_, _>>()?;
             one(concat.eval_float(&all).map_err(|e| e.to_string())?, integer)
         }
@@ -157,7 +158,7 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
         "Split" => {
             // The registry's Split, its flat result cut into the outputs.
             let params = std::cell::Cell::new(0);
-            let split = crate::ops::build(&NodeCtx { node, constants: known.values, scale_bits: 0, params: &params }).map_err(|e| e.to_string())?;
+            let split = crate::ops::build(&NodeCtx { node, constants: known.values, scale_bits: 0, params: &params, booleans: &Default::default() }).map_err(|e| e.to_string())?;
             let x = op.input(0)?;
             let flat = split.eval_float(&[x]).map_err(|e| e.to_string())?;
             let mut rest = flat.data.into_iter();

@@ -80,6 +80,7 @@ impl Model {
         let mut nodes: Vec<Node> = Vec::new();
         let mut shapes: Vec<Vec<usize>> = graph.inputs.iter().map(|(_, shape)| shape.clone()).collect();
         let mut integers = graph.integers.clone();
+        let mut booleans = std::collections::HashSet::new();
         for raw in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).map(|(r, _)| r) {
             let node_error = |message: String| Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message };
             let known = fold::Known { values: &graph.constants, integers: &integers };
@@ -92,7 +93,7 @@ impl Model {
                 }
                 continue;
             }
-            let ctx = NodeCtx { node: raw, constants: &graph.constants, scale_bits: settings.scale_bits, params: &params };
+            let ctx = NodeCtx { node: raw, constants: &graph.constants, scale_bits: settings.scale_bits, params: &params, booleans: &booleans };
             let op = ops::build(&ctx)?;
             let mut inputs = Vec::new();
             for name in raw.inputs.iter().filter(|n| !n.is_empty() && !graph.constants.contains_key(*n)) {
@@ -104,6 +105,10 @@ impl Model {
             }
             if inputs.is_empty() {
                 return Err(node_error("it reads no value, constant or computed".into()));
+            }
+            let computed_booleans: Vec<bool> = raw.inputs.iter().filter(|n| !n.is_empty() && !graph.constants.contains_key(*n)).map(|n| booleans.contains(n)).collect();
+            if op.boolean(&computed_booleans) {
+                booleans.insert(raw.outputs[0].clone());
             }
             let input_shapes: Vec<&[usize]> = inputs.iter().map(|&i| shapes[i].as_slice()).collect();
             let shape = op.output_shape(&input_shapes).map_err(node_error)?;

@@ -78,3 +78,57 @@ fn sum_adds_its_operands_and_constants() {
     let expected: Vec<f64> = INPUT.iter().zip(bias).map(|(&x, b)| indicator(x < 0.0) + x as f64 + b as f64).collect();
     check_op(&model, &INPUT, &expected, 0.0);
 }
+
+/// Not, And, Or and Xor of comparisons (`x > 0.3` with `x <= 0.5`), exact; an operand not known
+/// to be 0 or 1 (the raw input) is refused by name.
+#[test]
+fn logical_ops_of_comparisons() {
+    for op in ["And", "Or", "Xor"] {
+        let model = Onnx::new(&[1, 8])
+            .floats("low", &[], &[0.3])
+            .floats("high", &[], &[0.5])
+            .node("Greater", "above", &["input", "low"], vec![])
+            .node("LessOrEqual", "below", &["input", "high"], vec![])
+            .node(op, "both", &["above", "below"], vec![])
+            .node("Not", "out", &["both"], vec![])
+            .bytes("out");
+        let expected: Vec<f64> = INPUT
+            .iter()
+            .map(|&x| {
+                let (a, b) = (x > 0.3, x <= 0.5);
+                let v = match op {
+                    "And" => a && b,
+                    "Or" => a || b,
+                    _ => a != b,
+                };
+                indicator(!v)
+            })
+            .collect();
+        let (model, x) = check_op(&model, &INPUT, &expected, 0.0);
+        assert!(!failures_after_changing_output(&model, &x, 0).is_empty(), "{op}: a changed output is rejected");
+    }
+    let raw = Onnx::new(&[1, 8]).floats("one", &[], &[1.0]).node("And", "out", &["input", "one"], vec![]).bytes("out");
+    let err = compile(&raw, &[INPUT.to_vec()]).unwrap_err().to_string();
+    assert!(err.contains("operand 0 is not known to be 0 or 1"), "{err}");
+}
+
+/// Where with a computed condition (`a < b` of two inputs) picks between computed and constant
+/// branches, exactly; a condition not known to be 0 or 1 is refused by name.
+#[test]
+fn where_with_a_computed_condition() {
+    let b: Vec<f32> = INPUT.iter().rev().copied().collect();
+    let model = Onnx::new(&[1, 8])
+        .input("b", &[1, 8])
+        .floats("fallback", &[], &[-2.0])
+        .node("Less", "smaller", &["input", "b"], vec![])
+        .node("Where", "pick", &["smaller", "input", "b"], vec![])
+        .node("Where", "out", &["smaller", "pick", "fallback"], vec![])
+        .bytes("out");
+    let expected: Vec<f64> = INPUT.iter().zip(&b).map(|(&a, &b)| if a < b { a as f64 } else { -2.0 }).collect();
+    let input: Vec<f32> = INPUT.iter().chain(&b).copied().collect();
+    let (model, x) = check_op(&model, &input, &expected, 0.0);
+    assert!(!failures_after_changing_output(&model, &x, 1).is_empty(), "a changed output is rejected");
+    let raw = Onnx::new(&[1, 8]).floats("zero", &[], &[0.0]).node("Where", "out", &["input", "input", "zero"], vec![]).bytes("out");
+    let err = compile(&raw, &[INPUT.to_vec()]).unwrap_err().to_string();
+    assert!(err.contains("the condition is not known to be 0 or 1"), "{err}");
+}

@@ -222,6 +222,10 @@ impl Compare {
 }
 
 impl Op for Compare {
+    fn boolean(&self, _: &[bool]) -> bool {
+        true
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         match &self.other {
             Other::Computed => broadcast_shape(&[inputs[0], inputs[1]]),

@@ -547,7 +547,7 @@ mod tests {
             attributes: attributes.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         };
         let constants = HashMap::from([("w".to_string(), w), ("b".to_string(), Tensor::new(vec![b.len()], b.to_vec()))]);
-        op(&NodeCtx { node: &node, constants: &constants, scale_bits: 8, params: &Cell::new(0) })
+        op(&NodeCtx { node: &node, constants: &constants, scale_bits: 8, params: &Cell::new(0), booleans: &Default::default() })
     }
 
     /// The op's shape, its floats, and its quantized outputs (through `Evaluate`, the witness's

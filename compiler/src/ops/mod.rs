@@ -7,6 +7,7 @@ mod conv;
 mod elementwise;
 mod extremum;
 mod gemm;
+mod logic;
 mod lookup;
 mod ml;
 mod nonlinear;
@@ -26,7 +27,7 @@ use crate::graph::{Attribute, RawNode};
 use crate::tensor::{strides, Tensor};
 use crate::Error;
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
 use zkinfer_circuits::gadgets::GatherTable;
 
@@ -60,6 +61,11 @@ pub trait Op: Debug + Send + Sync {
     /// The fixed table the op reads at computed indices (see `Model::gather_tables`).
     fn gather_table(&self) -> Option<&GatherTable> {
         None
+    }
+    /// Whether every value of the output is 0 or 1 (fixed-point 0 and `2^s`), given which of the
+    /// computed inputs are: what the logical ops and Where's condition require.
+    fn boolean(&self, _inputs: &[bool]) -> bool {
+        false
     }
     /// Whether the op multiplies two computed values (see `Model::shape`).
     fn uses_products(&self) -> bool {
@@ -105,6 +111,8 @@ pub struct NodeCtx<'a> {
     pub constants: &'a HashMap<String, Tensor<f32>>,
     pub scale_bits: u32,
     pub params: &'a Cell<usize>,
+    /// The computed tensors known to hold only 0 and 1 (see [`Op::boolean`]).
+    pub booleans: &'a HashSet<String>,
 }
 
 /// `round(x * 2^bits)`.
@@ -216,6 +224,14 @@ impl NodeCtx<'_> {
         }
     }
 
+    /// Whether input `i` holds only 0 and 1: a constant that does, or a computed tensor known to.
+    pub fn is_boolean(&self, i: usize) -> bool {
+        match self.constant(i) {
+            Some(t) => t.data.iter().all(|v| *v == 0.0 || *v == 1.0),
+            None => self.node.inputs.get(i).is_some_and(|n| self.booleans.contains(n)),
+        }
+    }
+
     /// Input `i` when it is a constant; `None` when it is computed by the graph or absent.
     pub fn constant(&self, i: usize) -> Option<&Tensor<f32>> {
         self.node.inputs.get(i).filter(|n| !n.is_empty()).and_then(|n| self.constants.get(n))
@@ -259,6 +275,7 @@ type Constructor = fn(&NodeCtx) -> Result<Box<dyn Op>, String>;
 pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Abs", elementwise::abs),
     ("Add", elementwise::add),
+    ("And", logic::and),
     ("ArgMax", nonlinear::argmax),
     ("ArgMin", nonlinear::argmin),
     ("ArrayFeatureExtractor", ml::array_feature_extractor),
@@ -309,7 +326,9 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Min", extremum::min),
     ("Neg", elementwise::neg),
     ("Normalizer", ml::normalizer),
+    ("Not", logic::not),
     ("OneHotEncoder", ml::one_hot_encoder),
+    ("Or", logic::or),
     ("Mish", nonlinear::mish),
     ("Mul", elementwise::mul),
     ("PRelu", nonlinear::prelu),
@@ -352,6 +371,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Unsqueeze", shape::unsqueeze),
     ("Upsample", resize::upsample),
     ("Where", shape::where_),
+    ("Xor", logic::xor),
     ("ZipMap", ml::zipmap),
 ];
 

@@ -118,6 +118,11 @@ pub fn concat(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 impl Op for Rearrange {
+    /// Moved values are what they were.
+    fn boolean(&self, inputs: &[bool]) -> bool {
+        inputs[0]
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let s = inputs[0];
         let total: usize = s.iter().product();
@@ -333,6 +338,11 @@ impl Select {
 
 impl Op for Select {
     /// From the sizes alone, so that a hostile repeat count is refused before any allocation.
+    /// Moved values are what they were.
+    fn boolean(&self, inputs: &[bool]) -> bool {
+        inputs[0]
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let s = inputs[0];
         match self {
@@ -479,7 +489,9 @@ pub struct Where {
 }
 
 pub fn where_(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    let condition = ctx.require_constant(0, "condition")?.clone();
+    let Some(condition) = ctx.constant(0).cloned() else {
+        return super::logic::select(ctx);
+    };
     let branches = [ctx.constant(1).cloned(), ctx.constant(2).cloned()];
     if let Some(v) = branches.iter().flatten().flat_map(|t| &t.data).find(|v| !v.is_finite() && **v != f32::NEG_INFINITY) {
         return Err(format!("a constant operand holds {v}, which fixed point cannot hold"));
