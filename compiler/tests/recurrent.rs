@@ -95,12 +95,31 @@ fn what_a_recurrent_layer_cannot_do_is_refused_by_name() {
         compile(&bytes, &[vec![0.1, 0.2, 0.3, 0.4]]).unwrap_err().to_string()
     };
     for (err, message) in [
-        (rnn(vec![float_attribute("clip", 1.0)], None), "clip is not supported"),
+        (rnn(vec![float_attribute("clip", -1.0)], None), "clip must be a positive number"),
         (rnn(vec![strings_attribute("activations", &["Affine"])], None), "activation Affine is not supported"),
         (rnn(vec![], Some(&[3.0])), "sequence_lens [3] for a batch of 1 sequences of 2"),
         (rnn(vec![], Some(&[1.0, 2.0])), "one length per entry"),
     ] {
         assert!(err.contains("(RNN)") && err.contains(message), "{err}");
+    }
+}
+
+/// `clip` bounds each gate's pre-activation, not the cell state that `h` reads, as onnxruntime
+/// computes it: an LSTM whose gates reach past 0.75, against onnxruntime 1.31's Y_h with and
+/// without the clip (weights `values(.., seed) * 4`, the input `values(12, 4) * 2`).
+#[test]
+fn clip_bounds_the_gates_as_onnxruntime_does() {
+    let scaled = |v: Vec<f32>, by: f32| v.into_iter().map(|x| x * by).collect::<Vec<f32>>();
+    let input = scaled(values(12, 4), 2.0);
+    for (clip, expected) in [(None, [-0.08289871, -0.08179447]), (Some(0.75), [-0.04997982, -0.02975263])] {
+        let attributes = [vec![int_attribute("hidden_size", 2)], clip.map(|c| float_attribute("clip", c)).into_iter().collect()].concat();
+        let bytes = Onnx::new(&[4, 1, 3])
+            .floats("W", &[1, 8, 3], &scaled(values(24, 1), 4.0))
+            .floats("R", &[1, 8, 2], &scaled(values(16, 2), 4.0))
+            .floats("B", &[1, 16], &scaled(values(16, 3), 4.0))
+            .node_with_outputs("LSTM", "lstm", &["input", "W", "R", "B"], &["Y", "Y_h"], attributes)
+            .bytes_with_outputs(&["Y_h"]);
+        check_op(&bytes, &input, &expected.map(f64::from), 4.0 / 256.0);
     }
 }
 

@@ -552,6 +552,13 @@ impl Op for Truncate {
     }
 }
 
+impl Clip {
+    /// `[lo, hi]`, for ops that clip their own values (a recurrent layer's gates).
+    pub(super) fn between(lo: f32, hi: f32) -> Self {
+        Clip { min: Some(lo), max: Some(hi) }
+    }
+}
+
 impl Op for Clip {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(inputs[0].to_vec())

@@ -5,6 +5,7 @@
 //! two computed values (`f * C + i * c`, `o * tanh(C)`, GRU's `(1 - z) * h + z * H`) are one
 //! products gadget each, rescaled once.
 
+use super::elementwise::Clip;
 use super::{Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
@@ -45,14 +46,19 @@ impl Activation {
         }
     }
 
-    /// Pre-activations at scale `2^2s` to activations at `2^s`: one rescale (ReLU's fused in),
-    /// then the lookup.
-    fn apply(self, arith: &mut dyn Arith, pre: Vec<Wire>) -> Result<Vec<Wire>, Error> {
-        let rescaled = arith.element(ElementOp { rescale: true, relu: self.lookup().is_none() }, pre.into_iter().map(|w| (w, None)).collect())?;
-        match self.lookup() {
-            Some(f) => arith.function(f, rescaled),
-            None => Ok(rescaled),
-        }
+    /// Pre-activations at scale `2^2s` to activations at `2^s`: one rescale (ReLU's fused in
+    /// where there is no clip), the clip, then the lookup.
+    fn apply(self, arith: &mut dyn Arith, pre: Vec<Wire>, clip: Option<f32>) -> Result<Vec<Wire>, Error> {
+        let rescaled = arith.element(ElementOp { rescale: true, relu: self.lookup().is_none() && clip.is_none() }, pre.into_iter().map(|w| (w, None)).collect())?;
+        let Some(c) = clip else {
+            return match self.lookup() {
+                Some(f) => arith.function(f, rescaled),
+                None => Ok(rescaled),
+            };
+        };
+        let n = rescaled.len();
+        let clipped = Clip::between(-c, c).apply(arith, &[&Tensor::new(vec![n], rescaled)])?.data;
+        self.apply_rescaled(arith, clipped)
     }
 
     /// An activation of values already at `2^s` (LSTM's `h(C)`): the lookup, or a ReLU.
@@ -117,6 +123,8 @@ pub struct Recurrent {
     p: Option<Constant>,
     /// Per direction, the activations (`Cell::activations` of them).
     activations: Vec<Vec<Activation>>,
+    /// `clip`: each gate's pre-activation within `[-clip, clip]`.
+    clip: Option<f32>,
     /// `layout = 1`: batch first.
     batch_first: bool,
     /// Initial states given as constants (zero where absent), or computed: the position of the
@@ -220,9 +228,10 @@ fn recurrent(ctx: &NodeCtx, cell: Cell) -> Result<Box<dyn Op>, String> {
         }
         _ => None,
     };
-    if ctx.node.attributes.contains_key("clip") {
-        return Err("clip is not supported".into());
-    }
+    let clip = match ctx.node.attributes.contains_key("clip") {
+        true => Some(ctx.float("clip", 0.0)?).filter(|c| c.is_finite() && *c > 0.0).ok_or("clip must be a positive number")?.into(),
+        false => None,
+    };
     if ctx.int("input_forget", 0)? != 0 {
         return Err("input_forget = 1 is not supported".into());
     }
@@ -248,6 +257,7 @@ fn recurrent(ctx: &NodeCtx, cell: Cell) -> Result<Box<dyn Op>, String> {
         b,
         p,
         activations,
+        clip,
         batch_first: ctx.int("layout", 0)? != 0,
         initial_h,
         initial_c,
@@ -331,7 +341,7 @@ impl Recurrent {
         let gate = |arith: &mut dyn Arith, g: usize, act: Activation, peephole: Option<(usize, &[Wire])>, h: Option<&[Wire]>| -> Result<Vec<Wire>, Error> {
             let dots = (0..self.hidden).map(|j| self.pre((d, g), j, step.x, h, peephole, bits)).collect();
             let pre = arith.dot(dots)?;
-            act.apply(arith, pre)
+            act.apply(arith, pre, self.clip)
         };
         let products = |arith: &mut dyn Arith, pairs: Vec<Vec<(Wire, Wire)>>| -> Result<Vec<Wire>, Error> {
             let p = arith.products(pairs)?;
@@ -376,7 +386,7 @@ impl Recurrent {
                         })
                         .collect();
                     let pre = arith.dot(dots)?;
-                    g.apply(arith, pre)?
+                    g.apply(arith, pre, self.clip)?
                 } else {
                     let rh = products(arith, (0..self.hidden).map(|j| vec![(r[j].clone(), step.h[j].clone())]).collect())?;
                     gate(arith, 2, g, None, Some(&rh))?
@@ -404,36 +414,39 @@ impl Recurrent {
         };
         let peep = |pg: usize, j: usize, c: &[f64]| self.p.as_ref().map_or(0.0, |p| Self::weight(p, d * 3 * self.hidden + pg * self.hidden + j) * c[j]);
         let n = self.hidden;
+        // The gates' pre-activations within the clip, where there is one (not the cell state that
+        // LSTM's h reads: onnxruntime clips only the gates).
+        let act = |a: Activation, v: f64| a.eval(self.clip.map_or(v, |c| v.clamp(-c as f64, c as f64)));
         match self.cell {
             Cell::Lstm => {
                 let (f, g, h) = (acts[0], acts[1], acts[2]);
-                let i: Vec<f64> = (0..n).map(|j| f.eval(dot(0, j, step.x, Some(step.h)) + peep(0, j, step.c))).collect();
-                let forget: Vec<f64> = (0..n).map(|j| f.eval(dot(2, j, step.x, Some(step.h)) + peep(2, j, step.c))).collect();
-                let candidate: Vec<f64> = (0..n).map(|j| g.eval(dot(3, j, step.x, Some(step.h)))).collect();
+                let i: Vec<f64> = (0..n).map(|j| act(f, dot(0, j, step.x, Some(step.h)) + peep(0, j, step.c))).collect();
+                let forget: Vec<f64> = (0..n).map(|j| act(f, dot(2, j, step.x, Some(step.h)) + peep(2, j, step.c))).collect();
+                let candidate: Vec<f64> = (0..n).map(|j| act(g, dot(3, j, step.x, Some(step.h)))).collect();
                 let c: Vec<f64> = (0..n).map(|j| forget[j] * step.c[j] + i[j] * candidate[j]).collect();
-                let o: Vec<f64> = (0..n).map(|j| f.eval(dot(1, j, step.x, Some(step.h)) + peep(1, j, &c))).collect();
+                let o: Vec<f64> = (0..n).map(|j| act(f, dot(1, j, step.x, Some(step.h)) + peep(1, j, &c))).collect();
                 ((0..n).map(|j| o[j] * h.eval(c[j])).collect(), c)
             }
             Cell::Gru { linear_before_reset } => {
                 let (f, g) = (acts[0], acts[1]);
-                let z: Vec<f64> = (0..n).map(|j| f.eval(dot(0, j, step.x, Some(step.h)))).collect();
-                let r: Vec<f64> = (0..n).map(|j| f.eval(dot(1, j, step.x, Some(step.h)))).collect();
+                let z: Vec<f64> = (0..n).map(|j| act(f, dot(0, j, step.x, Some(step.h)))).collect();
+                let r: Vec<f64> = (0..n).map(|j| act(f, dot(1, j, step.x, Some(step.h)))).collect();
                 let candidate: Vec<f64> = match linear_before_reset {
                     true => (0..n)
                         .map(|j| {
                             let row = 2 * n + j;
                             let hr: f64 = (0..n).map(|k| step.h[k] * Self::weight(&self.r, (d * gh + row) * n + k)).sum::<f64>() + self.recurrent_bias(d, 2, j, 0).1;
-                            g.eval(dot(2, j, step.x, None) + r[j] * hr)
+                            act(g, dot(2, j, step.x, None) + r[j] * hr)
                         })
                         .collect(),
                     false => {
                         let rh: Vec<f64> = (0..n).map(|j| r[j] * step.h[j]).collect();
-                        (0..n).map(|j| g.eval(dot(2, j, step.x, Some(&rh)))).collect()
+                        (0..n).map(|j| act(g, dot(2, j, step.x, Some(&rh)))).collect()
                     }
                 };
                 ((0..n).map(|j| (1.0 - z[j]) * candidate[j] + z[j] * step.h[j]).collect(), Vec::new())
             }
-            Cell::Rnn => ((0..n).map(|j| acts[0].eval(dot(0, j, step.x, Some(step.h)))).collect(), Vec::new()),
+            Cell::Rnn => ((0..n).map(|j| act(acts[0], dot(0, j, step.x, Some(step.h)))).collect(), Vec::new()),
         }
     }
 
