@@ -182,6 +182,7 @@ pub fn fold(node: &RawNode, known: &Known, shape_of: &dyn Fn(&str) -> Option<Vec
             };
             one(reduce(x, &axes, op.int("keepdims", 1)? != 0, f), integer)
         }
+        "MatMul" => one(matmul(op.input(0)?, op.input(1)?)?, integer),
         other => Err(format!("all its inputs are constants, and folding {other} is not supported")),
     }
 }
@@ -231,6 +232,41 @@ impl<'a> Fold<'a> {
 /// The most elements a folded tensor may have: shape arithmetic is small, and a hostile model
 /// must not make the compiler allocate without bound.
 const MAX_FOLDED: usize = 1 << 24;
+
+/// numpy's matmul: a 1-D operand is a row (first) or a column (second), dropped from the result;
+/// the leading axes broadcast. Sums in f64, as onnxruntime's float32 products rounded once.
+fn matmul(a: &Tensor<f32>, b: &Tensor<f32>) -> Result<Tensor<f32>, String> {
+    let (mut sa, mut sb) = (a.shape.clone(), b.shape.clone());
+    let (row, column) = (sa.len() == 1, sb.len() == 1);
+    if row {
+        sa.insert(0, 1);
+    }
+    if column {
+        sb.push(1);
+    }
+    if sa.len() < 2 || sb.len() < 2 {
+        return Err("MatMul of a scalar".into());
+    }
+    let (m, k, n) = (sa[sa.len() - 2], sa[sa.len() - 1], sb[sb.len() - 1]);
+    if sb[sb.len() - 2] != k {
+        return Err(format!("MatMul of shapes {:?} and {:?}: the inner dimensions differ", a.shape, b.shape));
+    }
+    let (ba, bb) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
+    let batch = broadcast_shape(&[ba, bb])?;
+    let (ia, ib) = (broadcast(ba, &batch)?, broadcast(bb, &batch)?);
+    check_len(ia.len().checked_mul(m * n).ok_or("the shape overflows")?)?;
+    let mut out = Vec::with_capacity(ia.len() * m * n);
+    for (&pa, &pb) in ia.iter().zip(&ib) {
+        for i in 0..m {
+            for j in 0..n {
+                let sum: f64 = (0..k).map(|t| a.data[(pa * m + i) * k + t] as f64 * b.data[(pb * k + t) * n + j] as f64).sum();
+                out.push(sum as f32);
+            }
+        }
+    }
+    let shape: Vec<usize> = batch.iter().copied().chain((!row).then_some(m)).chain((!column).then_some(n)).collect();
+    Ok(Tensor::new(shape, out))
+}
 
 fn check_len(n: usize) -> Result<(), String> {
     if n > MAX_FOLDED {

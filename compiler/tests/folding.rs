@@ -140,3 +140,18 @@ fn a_batch_norm_over_another_axis_than_the_outputs_stays() {
     let ops: Vec<&str> = model.nodes.iter().map(|n| n.op_type.as_str()).collect();
     assert_eq!(ops, ["MatMul", "BatchNormalization"]);
 }
+
+/// A MatMul of two constants (an unrolled recurrent cell's first step, `0 @ R^T`, or a
+/// positional table) folds as numpy multiplies: a batched `[2, 2, 3] x [3]` here, added to the
+/// input.
+#[test]
+fn a_matmul_of_constants_folds() {
+    let a: Vec<f32> = (0..12).map(|i| i as f32 / 8.0).collect();
+    let b = [0.5f32, -1.0, 2.0];
+    let model =
+        Onnx::new(&[2, 2]).floats("a", &[2, 2, 3], &a).floats("b", &[3], &b).node("MatMul", "ab", &["a", "b"], vec![]).node("Add", "out", &["input", "ab"], vec![]).bytes("out");
+    let input = [0.25f32, -0.5, 1.0, 0.0];
+    let expected: Vec<f64> = (0..4).map(|r| input[r] as f64 + (0..3).map(|t| a[r * 3 + t] as f64 * b[t] as f64).sum::<f64>()).collect();
+    let (model, _) = check_op(&model, &input, &expected, 0.5 / 256.0);
+    assert_eq!(model.nodes.iter().map(|n| n.op_type.as_str()).collect::<Vec<_>>(), ["Add"]);
+}
