@@ -115,6 +115,7 @@ fn measure(name: &str, gpu: Option<&Gpu>, runs: usize) -> Row {
         width: None,
         optimize: Optimize::Proving,
         pack: None,
+        max_memory: None,
     };
     let (settings, report) = compile(&bytes, &options, std::slice::from_ref(&input)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let model = Model::from_onnx(&bytes, settings).expect("a compiled model loads");

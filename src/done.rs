@@ -207,6 +207,9 @@ impl fmt::Display for Done {
                     s.limb_bits,
                     r.range_bound as f64 / (1u64 << s.scale_bits) as f64
                 )?;
+                if r.estimated_prove_memory_bytes > 0 {
+                    writeln!(f, "a proof takes about {} MiB at its peak (estimated)", r.estimated_prove_memory_bytes >> 20)?;
+                }
                 if s.param_visibility == ParamVisibility::Private {
                     writeln!(f, "parameters private: the verifying key holds only the model's shape")?;
                 }

@@ -96,6 +96,10 @@ enum Command {
         /// proving`, 16 with `--optimize evm`.
         #[arg(long)]
         pack: Option<usize>,
+        /// The most memory a proof may take, in GiB: a circuit whose estimated peak is larger is
+        /// refused here rather than killed mid-proof. Default: this machine's memory.
+        #[arg(long, value_name = "GIB")]
+        max_memory: Option<f64>,
     },
     /// Make the proving and verifying keys of a compiled model.
     Setup {
@@ -291,7 +295,7 @@ fn run(command: Command, term: &Term) -> Result<Done> {
             write(&out, &srs.to_bytes())?;
             Done::Srs(SrsWritten { path: out, k, insecure: false, from: Some(ptau) })
         }
-        Command::Compile { model, out, calibration, input_visibility, dims, fixed_data, param_visibility, scale, target, max_error, width, optimize, pack } => {
+        Command::Compile { model, out, calibration, input_visibility, dims, fixed_data, param_visibility, scale, target, max_error, width, optimize, pack, max_memory } => {
             let param_visibility = match param_visibility {
                 ParamVisibilityArg::Fixed => ParamVisibility::Fixed,
                 ParamVisibilityArg::Private => ParamVisibility::Private,
@@ -304,7 +308,12 @@ fn run(command: Command, term: &Term) -> Result<Done> {
                 (None, None, TargetArg::Balanced) => Precision::Target(Target::Balanced),
                 (None, None, TargetArg::Resources) => Precision::Target(Target::Resources),
             };
-            let options = CompileOptions { precision, input_visibility: Vec::new(), param_visibility, width, optimize, pack };
+            let max_memory = match max_memory {
+                Some(gib) if !(gib.is_finite() && gib > 0.0) => bail!("--max-memory {gib}: give a positive number of GiB"),
+                Some(gib) => Some((gib * (1u64 << 30) as f64) as u64),
+                None => machine_memory(),
+            };
+            let options = CompileOptions { precision, input_visibility: Vec::new(), param_visibility, width, optimize, pack, max_memory };
             Done::Compiled(Box::new(compile(term, model, out, calibration.as_deref(), &input_visibility, &dims, fixed_data.as_deref(), options)?))
         }
         Command::Setup { dir, srs, dev_srs, backend } => Done::Setup(setup(term, &dir, srs.as_deref(), dev_srs, backend)?),
@@ -669,4 +678,11 @@ fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?.trim().parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// This machine's memory (`MemTotal` of /proc/meminfo), in bytes; `None` where it cannot be read.
+fn machine_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = info.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
 }

@@ -270,8 +270,15 @@ fn model_fixture(srs: &Srs, name: &str, evm: bool) -> ModelFixture {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
     let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
     let (width, optimize) = if evm { (None, Optimize::Evm) } else { (Some(8), Optimize::Proving) };
-    let options =
-        CompileOptions { precision: Precision::Scale(8), input_visibility: vec![Visibility::Private], param_visibility: ParamVisibility::Fixed, width, optimize, pack: None };
+    let options = CompileOptions {
+        precision: Precision::Scale(8),
+        input_visibility: vec![Visibility::Private],
+        param_visibility: ParamVisibility::Fixed,
+        width,
+        optimize,
+        pack: None,
+        max_memory: None,
+    };
     let (settings, report) = zkinfer_compiler::compile(&bytes, &options, &[]).unwrap();
     let model = Model::from_onnx(&bytes, settings).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("input.json")).unwrap()).unwrap();

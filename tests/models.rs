@@ -28,7 +28,7 @@ fn model(name: &str, visibility: Visibility, params: ParamVisibility, optimize: 
 fn model_at(name: &str, precision: Precision, visibility: Visibility, params: ParamVisibility, optimize: Optimize) -> Model {
     let bytes = std::fs::read(fixture(&format!("{name}/model.onnx"))).unwrap();
     let calibration = vec![floats(&json(&format!("{name}/input.json"))["input_data"][0])];
-    let options = CompileOptions { precision, input_visibility: vec![visibility], param_visibility: params, width: None, optimize, pack: None };
+    let options = CompileOptions { precision, input_visibility: vec![visibility], param_visibility: params, width: None, optimize, pack: None, max_memory: None };
     let (settings, _) = compile(&bytes, &options, &calibration).unwrap();
     Model::from_onnx(&bytes, settings).unwrap()
 }

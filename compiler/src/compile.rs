@@ -39,6 +39,10 @@ pub struct Report {
     /// packing, whose layouts needed `2^k + 1`.
     #[serde(default)]
     pub srs_powers: usize,
+    /// The cost model's estimate of one proof's peak memory, in bytes (`cost::prove_memory_bytes`);
+    /// 0 in reports written before it.
+    #[serde(default)]
+    pub estimated_prove_memory_bytes: u64,
     /// The quantized model against the float model on the calibration samples; `None`
     /// without samples.
     #[serde(default)]
@@ -117,6 +121,9 @@ pub struct CompileOptions {
     /// Polynomials per commitment; `None` chooses it for `optimize`: 1 for proving,
     /// `EVM_PACK` for the EVM.
     pub pack: Option<usize>,
+    /// The most memory, in bytes, a proof may take: a circuit whose estimated peak exceeds it
+    /// is refused at compile time rather than killed mid-proof. `None`: no limit.
+    pub max_memory: Option<u64>,
 }
 
 /// The finest fixed point `compile` takes: values are multiples of `2^-MAX_SCALE`.
@@ -326,6 +333,7 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
                 estimated_prove_cpu_seconds: cost::prove_seconds(&layout, &d),
                 estimated_verify_gas: cost::verify_gas(&layout, &synthesis.fixed, public_values),
                 srs_powers: layout.srs_powers(),
+                estimated_prove_memory_bytes: cost::prove_memory_bytes(&layout, &d),
                 accuracy: accuracy.clone(),
                 bounded_largest: bounded.clone().ok(),
                 unbounded: bounded.clone().err(),
@@ -352,6 +360,15 @@ pub fn compile(bytes: &[u8], options: &CompileOptions, calibration: &[Vec<f32>])
         }
     }
     let (settings, mut report) = best.ok_or_else(|| first_error.expect("every scale has a limb width"))?;
+    if let Some(limit) = options.max_memory.filter(|&limit| report.estimated_prove_memory_bytes > limit) {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(Error::Range(format!(
+            "the circuit of 2^{} rows needs about {:.1} GiB to prove, more than the {:.1} GiB allowed: compile with --target resources (fewer rows), a smaller model, or a larger --max-memory on a machine that has it",
+            report.k,
+            gib(report.estimated_prove_memory_bytes),
+            gib(limit)
+        )));
+    }
     // A narrower limb samples the function tables differently: the error the report gives is
     // the chosen circuit's.
     if functions && settings.limb_bits != probe.settings.limb_bits && !calibration.is_empty() {

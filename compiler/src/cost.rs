@@ -68,6 +68,29 @@ pub fn prove_seconds(layout: &Layout, d: &CircuitDescription) -> f64 {
     per_row * layout.n as f64 * 1e-6
 }
 
+/// Field elements the prover holds per row and column at its peak: a witness column's values,
+/// coefficients and extended-coset values, a key column's three forms, and their share of the
+/// quotient's pieces. Fitted from above to the peaks of `scripts/bench_fixtures.py` at 2^16 to
+/// 2^18 rows (BENCHMARKS.md, session 11): the GPT-style decoder (44 columns, 171 per row
+/// measured), the transformer encoder (36, 158) and mobilenet_block (33, 132). At 2^21 rows and
+/// 44 columns that is 14.5 GB.
+const PEAK_ELEMENTS_PER_COLUMN: u64 = 4;
+/// Per row beyond the columns: the extended domain's points, the quotient and its pieces, the
+/// opening's polynomials.
+const PEAK_ELEMENTS_PER_ROW: u64 = 40;
+/// The process before any row: the binary, the key's header, the allocator.
+const PEAK_BASE_BYTES: u64 = 64 << 20;
+
+/// Estimated peak memory of one proof, in bytes: linear in the rows, with the SRS's points (64
+/// bytes each). An upper estimate: the measured peaks at 2^16 to 2^18 rows are 1.3x to 1.4x
+/// below it (1403 MiB against 1872 for the GPT-style decoder), small circuits' far below (the
+/// base dominates).
+pub fn prove_memory_bytes(layout: &Layout, d: &CircuitDescription) -> u64 {
+    let columns = (d.num_advice + d.num_fixed + d.permutation.len() + 2 * d.lookups.len()) as u64;
+    let per_row = 32 * (PEAK_ELEMENTS_PER_COLUMN * columns + PEAK_ELEMENTS_PER_ROW);
+    PEAK_BASE_BYTES + per_row * layout.n as u64 + 64 * layout.srs_powers() as u64
+}
+
 /// Estimated gas of one `verifyProof` call, with `fixed` the circuit's fixed columns (their
 /// values on the rows): key commitments of one fixed column that is all zero cost nothing and
 /// equal ones one `ecMul`, as in the generated contract.

@@ -17,6 +17,7 @@
 //!     width: None,
 //!     optimize: Optimize::Proving,
 //!     pack: None,
+//!     max_memory: None,
 //! };
 //! let (settings, _report) = compile(bytes, &options, &[x.clone()]).unwrap();
 //! let model = Model::from_onnx(bytes, settings).unwrap();

@@ -113,3 +113,20 @@ fn parallel_synthesis_lays_out_what_one_thread_does() {
     let witness = run(4, Pass::Witness);
     assert!(witness.advice == one.advice && witness.fixed.iter().all(Vec::is_empty) && witness.copies.is_empty());
 }
+
+/// A circuit whose estimated proof memory exceeds `max_memory` is refused at compile time,
+/// naming the estimate and the fixes, rather than killed mid-proof; at the estimate it compiles.
+#[test]
+fn a_circuit_beyond_the_memory_allowed_is_refused_at_compile_time() {
+    let bytes = fixture_bytes("mnist_mlp/model.onnx");
+    let input = vec![fixture_input("mnist_mlp")];
+    let (_, report) = zkinfer_compiler::compile(&bytes, &common::options(8), &input).unwrap();
+    let estimate = report.estimated_prove_memory_bytes;
+    // Linear in the rows, above the process's base.
+    assert!(estimate > (64 << 20) + (1u64 << report.k) * 32 * 40, "{estimate} bytes for 2^{} rows", report.k);
+    let tight = CompileOptions { max_memory: Some(estimate - 1), ..common::options(8) };
+    let err = zkinfer_compiler::compile(&bytes, &tight, &input).unwrap_err().to_string();
+    assert!(err.contains(&format!("the circuit of 2^{} rows needs about", report.k)) && err.contains("--max-memory"), "{err}");
+    let enough = CompileOptions { max_memory: Some(estimate), ..common::options(8) };
+    assert!(zkinfer_compiler::compile(&bytes, &enough, &input).is_ok());
+}

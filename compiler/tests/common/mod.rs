@@ -62,6 +62,7 @@ pub fn options(scale_bits: u32) -> CompileOptions {
         width: Some(8),
         optimize: Optimize::Proving,
         pack: None,
+        max_memory: None,
     }
 }
 
