@@ -138,6 +138,9 @@ const TOLERANCE: &[(&str, f64)] = &[
     // batched B).
     ("Gemm", 2.0),
     ("MatMul", 2.0),
+    // As MatMul: the inputs' own rounding carried through the products, summed exactly and
+    // rescaled once; a transpose or a sum exact: measured 1.24 (batch_matmul).
+    ("Einsum", 2.0),
     // The slope 0.1 held as 26/256: 0.5 + 0.4 |x| steps; measured 1.46 at |x| <= 2.6.
     ("LeakyRelu", 2.0),
     // Random slopes: measured 1.01.
@@ -257,6 +260,9 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("test_split_zero_size_splits_opset18", Fails("empty inputs are not supported")),
     ("test_reduce_sum_empty_set", Fails("empty inputs are not supported")),
     ("test_tril_zero", Fails("empty inputs are not supported")),
+    // Einsum: no ellipsis; a scalar input has no static shape here.
+    ("test_einsum_batch_diagonal", Fails("an ellipsis is not supported")),
+    ("test_einsum_scalar", Fails("has no static tensor shape")),
     ("test_triu_zero", Fails("empty inputs are not supported")),
     ("test_reduce_l1_empty_set", Fails("empty inputs are not supported")),
     ("test_reduce_l2_empty_set", Fails("empty inputs are not supported")),

@@ -1,6 +1,6 @@
 //! Products of two computed tensors: Mul with numpy broadcasting, batched MatMul (attention's
-//! `Q K^T`), and SiLU `x * sigmoid(x)`, each against a reference and in the mock prover, and an
-//! output changed after synthesis that the constraints reject.
+//! `Q K^T`), Einsum, and SiLU `x * sigmoid(x)`, each against a reference and in the mock
+//! prover, and an output changed after synthesis that the constraints reject.
 
 mod common;
 
@@ -108,4 +108,26 @@ fn a_constant_left_operand_multiplies_columns() {
         .collect();
     let (model, _) = check_op(&gemm, x, &expected, 0.02);
     assert_eq!(model.output_shapes(), vec![vec![3, 5]]);
+}
+
+/// Einsum as attention writes it, `bhqd,bhkd->bhqk` of two computed tensors, and a projection
+/// by a constant, `bqd,ed->bqe`: each output a sum over the contracted letters, rescaled once.
+#[test]
+fn einsum_contracts_the_letters_the_output_drops() {
+    let attention = Onnx::new(&[1, 2, 3, 4]).input("k", &[1, 2, 3, 4]).node("Einsum", "out", &["input", "k"], vec![string_attribute("equation", "bhqd,bhkd->bhqk")]).bytes("out");
+    let (q, k) = (values(24, 0), values(24, 9));
+    let expected: Vec<f64> = (0..2)
+        .flat_map(|h| (0..3).flat_map(move |i| (0..3).map(move |j| (h, i, j))))
+        .map(|(h, i, j)| (0..4).map(|d| q[(h * 3 + i) * 4 + d] as f64 * k[(h * 3 + j) * 4 + d] as f64).sum())
+        .collect();
+    let input: Vec<f32> = q.iter().chain(&k).copied().collect();
+    let (model, x) = check_op(&attention, &input, &expected, 0.02);
+    assert_eq!(model.output_shapes(), vec![vec![1, 2, 3, 3]]);
+    assert!(!failures_after_changing_output(&model, &x, 3).is_empty(), "a changed output is rejected");
+
+    let w = values(8, 3);
+    let projection = Onnx::new(&[1, 3, 4]).floats("w", &[2, 4], &w).node("Einsum", "out", &["input", "w"], vec![string_attribute("equation", "bqd,ed->bqe")]).bytes("out");
+    let x = values(12, 5);
+    let expected: Vec<f64> = (0..3).flat_map(|i| (0..2).map(move |e| (i, e))).map(|(i, e)| (0..4).map(|d| x[i * 4 + d] as f64 * w[e * 4 + d] as f64).sum()).collect();
+    check_op(&projection, &x, &expected, 0.02);
 }

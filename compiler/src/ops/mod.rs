@@ -4,6 +4,7 @@
 
 mod compare;
 mod conv;
+mod einsum;
 mod elementwise;
 mod extremum;
 mod gemm;
@@ -291,6 +292,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("DepthToSpace", shape::depth_to_space),
     ("Div", elementwise::div),
     ("Dropout", shape::dropout),
+    ("Einsum", einsum::einsum),
     ("Elu", nonlinear::elu),
     ("Equal", compare::equal),
     ("Erf", nonlinear::erf),
