@@ -83,6 +83,9 @@ const TOLERANCE: &[(&str, f64)] = &[
     // Max through relu, sums of input wires, the index of a maximum: exact.
     ("ArgMax", 0.0),
     ("ArgMin", 0.0),
+    // Floor and Ceil of a fixed-point value: a rescale of x -/+ 1/2, exact.
+    ("Floor", 0.0),
+    ("Ceil", 0.0),
     ("Max", 0.0),
     ("Min", 0.0),
     ("MaxPool", 0.0),

@@ -75,6 +75,42 @@ pub struct HardSigmoid {
 #[derive(Debug)]
 pub struct HardSwish;
 
+/// Floor (`ceil`: Ceil, `-floor(-x)`): the element gate's rescale of `x - 1/2` (which rounds
+/// half up, so the half cancels), scaled back: exact.
+#[derive(Debug)]
+pub struct Floor {
+    ceil: bool,
+}
+
+pub fn floor(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Floor { ceil: false }))
+}
+
+pub fn ceil(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Floor { ceil: true }))
+}
+
+impl Op for Floor {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let bits = arith.shape().scale_bits;
+        let (one, half) = (1i64 << bits, 1i64 << (bits - 1));
+        let sign = if self.ceil { -1 } else { 1 };
+        let shifted = arith.dot(x.data.iter().map(|v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(sign)], bias: Coef::Const(-half) }).collect())?;
+        let floors = arith.element(ElementOp { rescale: true, relu: false }, shifted.into_iter().map(|w| (w, None)).collect())?;
+        let out = arith.dot(floors.into_iter().map(|f| Dot { inputs: vec![f], weights: vec![Coef::Const(sign * one)], bias: Coef::Const(0) }).collect())?;
+        Ok(Tensor::new(x.shape.clone(), out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|v| if self.ceil { v.ceil() } else { v.floor() }))
+    }
+}
+
 /// Truncation toward zero, `floor(relu(x)) - floor(relu(-x))`: each floor is the element
 /// gate's rescale of `v - 1/2` (which rounds half up, so the half cancels), scaled back.
 #[derive(Debug)]
