@@ -190,6 +190,35 @@ fn a_where_of_minus_infinity_masks_the_softmax_after_it() {
     assert!(err.contains("masked entirely"), "{err}");
 }
 
+/// nn.Transformer's causal mask as the TorchScript exporter writes it: a float mask of 0 and -inf
+/// added to the scores, then Softmax. The same softmax of the kept entries as the Where form;
+/// an Add of -inf that reaches anything else is refused by name.
+#[test]
+fn an_added_mask_of_minus_infinity_masks_the_softmax_after_it() {
+    let input: Vec<f32> = vec![1.0, 2.0, 3.0, -4.0, 0.5, 0.5, 12.0, -12.0, 0.0];
+    let mask: Vec<f32> = (0..9).map(|i| if i % 3 > i / 3 { f32::NEG_INFINITY } else { 0.0 }).collect();
+    let masked = |then: &str| {
+        Onnx::new(&[1, 3, 3])
+            .floats("mask", &[3, 3], &mask)
+            .node("Add", "scores", &["input", "mask"], vec![])
+            .node(then, "then", &["scores"], vec![int_attribute("axis", -1)])
+            .bytes("then")
+    };
+    let reference: Vec<f64> = input
+        .chunks(3)
+        .enumerate()
+        .flat_map(|(row, lane)| {
+            let e: Vec<f64> = lane.iter().enumerate().map(|(col, v)| if col > row { 0.0 } else { (*v as f64).exp() }).collect();
+            let s: f64 = e.iter().sum();
+            e.into_iter().map(move |v| v / s)
+        })
+        .collect();
+    let (model, x) = check_op(&masked("Softmax"), &input, &reference, 2.0 / 256.0);
+    assert!(gate_fails(&failures_after_changing_output(&model, &x, 4), "divide"));
+    let err = compile(&masked("Relu"), std::slice::from_ref(&input)).unwrap_err().to_string();
+    assert!(err.contains("holds -inf") && err.contains("only a Softmax right after the Add"), "{err}");
+}
+
 #[test]
 fn leaky_relu_and_prelu_scale_negative_inputs() {
     let input: Vec<f32> = vec![-3.0, -0.5, 0.0, 0.25, 2.0, -10.0];

@@ -125,11 +125,64 @@ pub struct Clip {
 /// `a + b`, `a - b` with at most one constant operand, which is a parameter (a bias).
 fn add_sub(ctx: &NodeCtx, sign: f32) -> Result<Box<dyn Op>, String> {
     let affine = |weight: f32, bias: Constant| Affine { weight: Constant::scalar(weight), bias, per_channel: false, rescale: false, relu: false };
-    match (ctx.constant(0), ctx.constant(1)) {
-        (None, None) => Ok(Box::new(Linear { c0: 1, c1: if sign > 0.0 { 1 } else { -1 } })),
-        (None, Some(c)) => Ok(Box::new(affine(1.0, ctx.param(c.map(|v| sign * v))?))),
-        (Some(c), None) => Ok(Box::new(affine(sign, ctx.param(c.clone())?))),
-        (Some(_), Some(_)) => Err("both operands are constants; constant-fold the model before export".into()),
+    let (weight, added) = match (ctx.constant(0), ctx.constant(1)) {
+        (None, None) => return Ok(Box::new(Linear { c0: 1, c1: if sign > 0.0 { 1 } else { -1 } })),
+        (None, Some(c)) => (1.0, c.map(|v| sign * v)),
+        (Some(c), None) => (sign, c.clone()),
+        (Some(_), Some(_)) => return Err("both operands are constants; constant-fold the model before export".into()),
+    };
+    if !added.data.contains(&f32::NEG_INFINITY) {
+        return Ok(Box::new(affine(weight, ctx.param(added)?)));
+    }
+    // A float attention mask (torch's causal mask): -inf leaves an entry out of the softmax.
+    let finite = added.map(|&v| if v == f32::NEG_INFINITY { 0.0 } else { v });
+    Ok(Box::new(MaskedAdd { finite: affine(weight, ctx.param(finite)?), exact: affine(weight, Constant::fixed(added)), softmax: None }))
+}
+
+/// `x + c` with a constant `c` that masks entries with -inf (a float attention mask, as
+/// nn.Transformer's causal mask is added to the scores), before a Softmax: the two are one op,
+/// the softmax of the kept entries of `x + c`. A -inf that reaches anything else is refused.
+#[derive(Debug)]
+pub struct MaskedAdd {
+    /// `x + c` with the -inf entries 0, for the quantized semantics, and with them, for the float.
+    finite: Affine,
+    exact: Affine,
+    softmax: Option<super::nonlinear::Softmax>,
+}
+
+impl Op for MaskedAdd {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        self.exact.output_shape(inputs)
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let Some(softmax) = &self.softmax else {
+            return Err(Error::Shape("a constant operand holds -inf, which fixed point cannot hold; only a Softmax right after the Add can take it (as a mask)".into()));
+        };
+        let at = self.exact.indices(&inputs[0].shape).map_err(Error::Shape)?;
+        let kept: Vec<bool> = at.bias.iter().map(|&i| self.exact.bias.values.data[i] != f32::NEG_INFINITY).collect();
+        let sums = self.finite.apply(arith, inputs)?;
+        softmax.masked(arith, &sums, Some(&kept))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let sums = self.exact.eval_float(inputs)?;
+        match &self.softmax {
+            Some(softmax) => softmax.eval_float(&[&sums]),
+            None => Ok(sums),
+        }
+    }
+
+    fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
+        match epilogue {
+            Epilogue::Softmax(axis) => self.softmax = Some(super::nonlinear::Softmax { axis: *axis }),
+            _ => return false,
+        }
+        true
+    }
+
+    fn functions(&self) -> u32 {
+        self.softmax.as_ref().map_or(0, |s| s.functions())
     }
 }
 
