@@ -155,6 +155,19 @@ fn softmax_sums_to_one_along_its_axis() {
     check_op(&one_op("Softmax", vec![int_attribute("axis", 1)], &[], &[1, 3, 3]), &columns, &transposed, 2.0 / 256.0);
 }
 
+/// The softmax of each row of a 3x3 input over its entries up to the diagonal, the rest 0.
+fn causal_softmax(input: &[f32]) -> Vec<f64> {
+    input
+        .chunks(3)
+        .enumerate()
+        .flat_map(|(row, lane)| {
+            let e: Vec<f64> = lane.iter().enumerate().map(|(col, v)| if col > row { 0.0 } else { (*v as f64).exp() }).collect();
+            let s: f64 = e.iter().sum();
+            e.into_iter().map(move |v| v / s)
+        })
+        .collect()
+}
+
 /// Attention's causal mask as the exporters write it, `Where(mask == 0, -inf, scores)` then
 /// Softmax: the masked entries are 0 and the others share the kept entries' sum. A -inf that
 /// reaches anything but a Softmax, and a lane masked entirely (NaN in float), are refused by name.
@@ -170,15 +183,7 @@ fn a_where_of_minus_infinity_masks_the_softmax_after_it() {
             .node(then, "then", &["where"], vec![int_attribute("axis", -1)])
             .bytes("then")
     };
-    let reference: Vec<f64> = input
-        .chunks(3)
-        .enumerate()
-        .flat_map(|(row, lane)| {
-            let e: Vec<f64> = lane.iter().enumerate().map(|(col, v)| if col > row { 0.0 } else { (*v as f64).exp() }).collect();
-            let s: f64 = e.iter().sum();
-            e.into_iter().map(move |v| v / s)
-        })
-        .collect();
+    let reference = causal_softmax(&input);
     let (model, x) = check_op(&masked(&causal, "Softmax"), &input, &reference, 2.0 / 256.0);
     assert!(gate_fails(&failures_after_changing_output(&model, &x, 4), "divide"));
 
@@ -204,15 +209,7 @@ fn an_added_mask_of_minus_infinity_masks_the_softmax_after_it() {
             .node(then, "then", &["scores"], vec![int_attribute("axis", -1)])
             .bytes("then")
     };
-    let reference: Vec<f64> = input
-        .chunks(3)
-        .enumerate()
-        .flat_map(|(row, lane)| {
-            let e: Vec<f64> = lane.iter().enumerate().map(|(col, v)| if col > row { 0.0 } else { (*v as f64).exp() }).collect();
-            let s: f64 = e.iter().sum();
-            e.into_iter().map(move |v| v / s)
-        })
-        .collect();
+    let reference = causal_softmax(&input);
     let (model, x) = check_op(&masked("Softmax"), &input, &reference, 2.0 / 256.0);
     assert!(gate_fails(&failures_after_changing_output(&model, &x, 4), "divide"));
     let err = compile(&masked("Relu"), std::slice::from_ref(&input)).unwrap_err().to_string();
