@@ -95,9 +95,10 @@ impl Model {
             }
             let ctx = NodeCtx { node: raw, constants: &graph.constants, scale_bits: settings.scale_bits, params: &params, booleans: &booleans };
             let op = ops::build(&ctx)?;
+            let computed: Vec<&String> = raw.inputs.iter().filter(|n| !n.is_empty() && !graph.constants.contains_key(*n)).collect();
             let mut inputs = Vec::new();
-            for name in raw.inputs.iter().filter(|n| !n.is_empty() && !graph.constants.contains_key(*n)) {
-                inputs.push(*ids.get(name).ok_or_else(|| Error::Node {
+            for name in &computed {
+                inputs.push(*ids.get(*name).ok_or_else(|| Error::Node {
                     op: raw.op_type.clone(),
                     node: raw.name.clone(),
                     message: format!("input '{name}' is not produced by any node (is it a second output of a node?)"),
@@ -106,8 +107,7 @@ impl Model {
             if inputs.is_empty() {
                 return Err(node_error("it reads no value, constant or computed".into()));
             }
-            let computed_booleans: Vec<bool> = raw.inputs.iter().filter(|n| !n.is_empty() && !graph.constants.contains_key(*n)).map(|n| booleans.contains(n)).collect();
-            if op.boolean(&computed_booleans) {
+            if op.boolean(&computed.iter().map(|n| booleans.contains(*n)).collect::<Vec<bool>>()) {
                 booleans.insert(raw.outputs[0].clone());
             }
             let input_shapes: Vec<&[usize]> = inputs.iter().map(|&i| shapes[i].as_slice()).collect();
@@ -120,8 +120,7 @@ impl Model {
             // computing its only input takes over: this node's output is then that op's, and costs nothing.
             let only_first_output_used = raw.outputs.iter().skip(1).all(|o| !uses.contains_key(o.as_str()));
             if let (Some(epilogue), Some(&src), true) = (op.epilogue(), inputs.first(), only_first_output_used) {
-                let input = raw.inputs.iter().find(|n| !n.is_empty() && !graph.constants.contains_key(*n)).expect("inputs is not empty");
-                if src >= first && uses[input.as_str()] == 1 && nodes[src - first].op.absorb(&epilogue, &shapes[src]) {
+                if src >= first && uses[computed[0].as_str()] == 1 && nodes[src - first].op.absorb(&epilogue, &shapes[src]) {
                     // A pool taken over changes the op's output shape.
                     shapes[src] = shape.clone();
                     nodes[src - first].shape = shape;

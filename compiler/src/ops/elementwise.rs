@@ -75,8 +75,7 @@ pub struct HardSigmoid {
 #[derive(Debug)]
 pub struct HardSwish;
 
-/// Floor (`ceil`: Ceil, `-floor(-x)`): the element gate's rescale of `x - 1/2` (which rounds
-/// half up, so the half cancels), scaled back: exact.
+/// Floor (`ceil`: Ceil, `-floor(-x)`): [`whole_floors`], scaled back: exact.
 #[derive(Debug)]
 pub struct Floor {
     ceil: bool,
@@ -90,6 +89,14 @@ pub fn ceil(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Floor { ceil: true }))
 }
 
+/// `floor(sign x)` in whole units (not fixed point) per value: the element gate's rescale of
+/// `sign x - 1/2`, which rounds half up, so the half cancels.
+fn whole_floors(arith: &mut dyn Arith, values: Vec<Wire>, sign: i64) -> Result<Vec<Wire>, Error> {
+    let half = 1i64 << (arith.shape().scale_bits - 1);
+    let shifted = arith.dot(values.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(sign)], bias: Coef::Const(-half) }).collect())?;
+    arith.element(ElementOp { rescale: true, relu: false }, shifted.into_iter().map(|w| (w, None)).collect())
+}
+
 impl Op for Floor {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(inputs[0].to_vec())
@@ -97,11 +104,9 @@ impl Op for Floor {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let bits = arith.shape().scale_bits;
-        let (one, half) = (1i64 << bits, 1i64 << (bits - 1));
+        let one = 1i64 << arith.shape().scale_bits;
         let sign = if self.ceil { -1 } else { 1 };
-        let shifted = arith.dot(x.data.iter().map(|v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(sign)], bias: Coef::Const(-half) }).collect())?;
-        let floors = arith.element(ElementOp { rescale: true, relu: false }, shifted.into_iter().map(|w| (w, None)).collect())?;
+        let floors = whole_floors(arith, x.data.clone(), sign)?;
         let out = arith.dot(floors.into_iter().map(|f| Dot { inputs: vec![f], weights: vec![Coef::Const(sign * one)], bias: Coef::Const(0) }).collect())?;
         Ok(Tensor::new(x.shape.clone(), out))
     }
@@ -111,8 +116,8 @@ impl Op for Floor {
     }
 }
 
-/// Truncation toward zero, `floor(relu(x)) - floor(relu(-x))`: each floor is the element
-/// gate's rescale of `v - 1/2` (which rounds half up, so the half cancels), scaled back.
+/// Truncation toward zero, `floor(relu(x)) - floor(relu(-x))`: each floor [`whole_floors`],
+/// scaled back.
 #[derive(Debug)]
 pub struct Truncate;
 
@@ -247,9 +252,7 @@ impl Sum {
     /// The output shape, and per operand (the bias last) the index it reads for each output.
     fn indices(&self, inputs: &[&[usize]]) -> Result<(Vec<usize>, Vec<Vec<usize>>), String> {
         let shapes: Vec<&[usize]> = inputs.iter().copied().chain(self.bias.as_ref().map(|b| b.values.shape.as_slice())).collect();
-        let shape = crate::tensor::broadcast_shape(&shapes)?;
-        let indices = shapes.iter().map(|s| broadcast(s, &shape)).collect::<Result<_, _>>()?;
-        Ok((shape, indices))
+        super::broadcast_all(&shapes)
     }
 }
 
@@ -618,19 +621,14 @@ impl Op for Truncate {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let bits = arith.shape().scale_bits;
-        let (one, half) = (1i64 << bits, 1i64 << (bits - 1));
+        let one = 1i64 << arith.shape().scale_bits;
         let relu = ElementOp { rescale: false, relu: true };
         let positive = arith.element(relu, x.data.iter().map(|v| (v.clone(), None)).collect())?;
         // relu(-x) = relu(x) - x.
         let negative = arith.dot(
             positive.iter().zip(&x.data).map(|(p, v)| Dot { inputs: vec![p.clone(), v.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(0) }).collect(),
         )?;
-        let floor = |arith: &mut dyn Arith, v: Vec<Wire>| -> Result<Vec<Wire>, Error> {
-            let shifted = arith.dot(v.into_iter().map(|w| Dot { inputs: vec![w], weights: vec![Coef::Const(1)], bias: Coef::Const(-half) }).collect())?;
-            arith.element(ElementOp { rescale: true, relu: false }, shifted.into_iter().map(|w| (w, None)).collect())
-        };
-        let (up, down) = (floor(arith, positive)?, floor(arith, negative)?);
+        let (up, down) = (whole_floors(arith, positive, 1)?, whole_floors(arith, negative, 1)?);
         let out =
             arith.dot(up.into_iter().zip(down).map(|(u, d)| Dot { inputs: vec![u, d], weights: vec![Coef::Const(one), Coef::Const(-one)], bias: Coef::Const(0) }).collect())?;
         Ok(Tensor::new(x.shape.clone(), out))

@@ -2,11 +2,10 @@
 //! operand after the first, `m + relu(x - m)` (the max pool's step), exact; Min takes `m + x -
 //! max(m, x)` with one dot row more. Constant operands are combined into one at compile time.
 
-use super::{broadcast, quantize, NodeCtx, Op};
+use super::{broadcast, broadcast_all, quantize, ConstantCells, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::{broadcast_shape, Tensor};
 use crate::Error;
-use std::collections::HashMap;
 use zkinfer_circuits::gadgets::ElementOp;
 
 const RELU: ElementOp = ElementOp { rescale: false, relu: true };
@@ -49,9 +48,7 @@ impl Extremum {
     /// The output shape, and each operand's (the constant last) index of every output.
     fn indices(&self, inputs: &[&[usize]]) -> Result<(Vec<usize>, Vec<Vec<usize>>), String> {
         let shapes: Vec<&[usize]> = inputs.iter().copied().chain(self.constant.as_ref().map(|c| c.shape.as_slice())).collect();
-        let shape = broadcast_shape(&shapes)?;
-        let indices = shapes.iter().map(|s| broadcast(s, &shape)).collect::<Result<_, _>>()?;
-        Ok((shape, indices))
+        broadcast_all(&shapes)
     }
 }
 
@@ -63,22 +60,13 @@ impl Op for Extremum {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
         let (shape, indices) = self.indices(&shapes).map_err(Error::Shape)?;
-        let len = shape.iter().product::<usize>();
         // Every operand as wires of the output's shape; the constant's values as one cell each.
         let mut operands: Vec<Vec<Wire>> = inputs.iter().zip(&indices).map(|(t, index)| index.iter().map(|&i| t.data[i].clone()).collect()).collect();
         if let Some(c) = &self.constant {
             let bits = arith.shape().scale_bits;
-            let mut cells: HashMap<i64, Wire> = HashMap::new();
-            let mut wires = Vec::with_capacity(len);
-            for &i in &indices[inputs.len()] {
-                let q = quantize(c.data[i], bits);
-                let cell = match cells.get(&q) {
-                    Some(w) => w.clone(),
-                    None => cells.entry(q).or_insert(arith.constant(q)?).clone(),
-                };
-                wires.push(cell);
-            }
-            operands.push(wires);
+            let mut cells = ConstantCells::default();
+            let wires = indices[inputs.len()].iter().map(|&i| cells.cell(arith, quantize(c.data[i], bits)));
+            operands.push(wires.collect::<Result<_, _>>()?);
         }
         let mut best = operands[0].clone();
         for next in &operands[1..] {

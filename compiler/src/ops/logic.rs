@@ -5,11 +5,10 @@
 //! one rescale makes exact. An operand not known to be 0 or 1 is refused by name: on any other
 //! value these formulas would prove something that is not the op.
 
-use super::{broadcast, quantize, NodeCtx, Op};
+use super::{broadcast_all, quantize, ConstantCells, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::{broadcast_shape, Tensor};
 use crate::Error;
-use std::collections::HashMap;
 use zkinfer_circuits::gadgets::ElementOp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,12 +79,10 @@ impl Logical {
     /// Each operand broadcast to the output's shape, `value` turning constants into values.
     fn broadcast<T: Clone>(&self, inputs: &[&Tensor<T>], value: &mut dyn FnMut(f32) -> Result<T, Error>) -> Result<(Vec<usize>, Vec<Vec<T>>), Error> {
         let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
-        let all = self.shapes(&shapes).map_err(Error::Shape)?;
-        let shape = broadcast_shape(&all).map_err(Error::Shape)?;
+        let (shape, indices) = broadcast_all(&self.shapes(&shapes).map_err(Error::Shape)?).map_err(Error::Shape)?;
         let mut computed = inputs.iter();
-        let mut operands = Vec::with_capacity(all.len());
-        for (operand, s) in self.operands.iter().zip(&all) {
-            let index = broadcast(s, &shape).map_err(Error::Shape)?;
+        let mut operands = Vec::with_capacity(indices.len());
+        for (operand, index) in self.operands.iter().zip(indices) {
             operands.push(match operand {
                 Some(t) => index.iter().map(|&i| value(t.data[i])).collect::<Result<Vec<T>, Error>>()?,
                 None => {
@@ -106,14 +103,8 @@ impl Op for Logical {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let s = arith.shape().scale_bits;
         let one = 1i64 << s;
-        let mut cells: HashMap<i64, Wire> = HashMap::new();
-        let (shape, operands) = self.broadcast(inputs, &mut |v| {
-            let q = quantize(v, s);
-            match cells.get(&q) {
-                Some(w) => Ok(w.clone()),
-                None => Ok(cells.entry(q).or_insert(arith.constant(q)?).clone()),
-            }
-        })?;
+        let mut cells = ConstantCells::default();
+        let (shape, operands) = self.broadcast(inputs, &mut |v| cells.cell(arith, quantize(v, s)))?;
         let dot = |terms: Vec<(&Wire, i64)>, bias: i64| Dot {
             inputs: terms.iter().map(|(w, _)| (*w).clone()).collect(),
             weights: terms.iter().map(|(_, c)| Coef::Const(*c)).collect(),

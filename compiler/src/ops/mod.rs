@@ -414,6 +414,30 @@ pub fn broadcast(from: &[usize], shape: &[usize]) -> Result<Vec<usize>, String> 
     Ok((0..total).map(|i| (0..shape.len()).map(|d| if cs[d] == 1 { 0 } else { (i / out_strides[d]) % shape[d] * from_strides[d] }).sum()).collect())
 }
 
+/// numpy's broadcast of several shapes: the result, and per shape the index it reads for each
+/// entry of the result.
+pub(super) fn broadcast_all(shapes: &[&[usize]]) -> Result<(Vec<usize>, Vec<Vec<usize>>), String> {
+    let shape = crate::tensor::broadcast_shape(shapes)?;
+    let indices = shapes.iter().map(|s| broadcast(s, &shape)).collect::<Result<_, _>>()?;
+    Ok((shape, indices))
+}
+
+/// The cells of an op's own constants (a Where's branch, a Max's bound), one per distinct value,
+/// each in the verifying key.
+#[derive(Default)]
+pub(super) struct ConstantCells(HashMap<i64, Wire>);
+
+impl ConstantCells {
+    /// The cell holding the fixed-point `value`, placed the first time it is asked for.
+    pub(super) fn cell(&mut self, arith: &mut dyn Arith, value: i64) -> Result<Wire, Error> {
+        if let Some(w) = self.0.get(&value) {
+            return Ok(w.clone());
+        }
+        let w = arith.constant(value)?;
+        Ok(self.0.entry(value).or_insert(w).clone())
+    }
+}
+
 /// `-x` per value: a dot product of one input.
 pub(super) fn negated(arith: &mut dyn Arith, values: Vec<Wire>) -> Result<Vec<Wire>, Error> {
     arith.dot(values.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) }).collect())

@@ -410,8 +410,7 @@ impl Op for ArgMax {
         let x = match self.min {
             false => inputs[0],
             true => {
-                let minus = inputs[0].data.iter().map(|v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) });
-                negated = Tensor::new(inputs[0].shape.clone(), arith.dot(minus.collect())?);
+                negated = Tensor::new(inputs[0].shape.clone(), super::negated(arith, inputs[0].data.clone())?);
                 &negated
             }
         };

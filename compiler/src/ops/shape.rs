@@ -557,20 +557,14 @@ impl Op for Where {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let bits = arith.shape().scale_bits;
-        let mut cells: std::collections::HashMap<i64, Wire> = std::collections::HashMap::new();
+        let mut cells = super::ConstantCells::default();
         if self.masks() && self.softmax.is_none() {
             return Err(Error::Shape("a constant operand holds -inf, which fixed point cannot hold; only a Softmax right after the Where can take it (as a mask)".into()));
         }
         // -inf stands for an entry the softmax leaves out; its cell is never read.
         let computed: Vec<Tensor<bool>> = inputs.iter().map(|t| t.map(|_| true)).collect();
         let kept = self.select(&computed.iter().collect::<Vec<_>>(), &mut |v| Ok(v != f32::NEG_INFINITY))?;
-        let selected = self.select(inputs, &mut |v| {
-            let q = if v == f32::NEG_INFINITY { 0 } else { super::quantize(v, bits) };
-            match cells.get(&q) {
-                Some(w) => Ok(w.clone()),
-                None => Ok(cells.entry(q).or_insert(arith.constant(q)?).clone()),
-            }
-        })?;
+        let selected = self.select(inputs, &mut |v| cells.cell(arith, if v == f32::NEG_INFINITY { 0 } else { super::quantize(v, bits) }))?;
         match &self.softmax {
             Some(softmax) => softmax.masked(arith, &selected, Some(&kept.data)),
             None => Ok(selected),
