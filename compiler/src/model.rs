@@ -40,6 +40,28 @@ pub struct Model {
 /// (or spend) without bound.
 pub const MAX_COMPUTED: usize = 1 << 24;
 
+/// The nodes that some output reads, with the value ids renumbered to match: a fusion leaves
+/// behind the nodes it took over, which would otherwise still be laid out.
+fn drop_unused(nodes: Vec<Node>, outputs: Vec<(String, usize)>, first: usize) -> (Vec<Node>, Vec<(String, usize)>) {
+    let mut live = vec![false; nodes.len()];
+    let mut stack: Vec<usize> = outputs.iter().map(|(_, id)| *id).collect();
+    while let Some(id) = stack.pop() {
+        if id >= first && !std::mem::replace(&mut live[id - first], true) {
+            stack.extend(&nodes[id - first].inputs);
+        }
+    }
+    let mut renumbered: Vec<usize> = (0..first).collect();
+    let mut kept = Vec::new();
+    for (node, live) in nodes.into_iter().zip(live) {
+        renumbered.push(first + kept.len());
+        if live {
+            kept.push(node);
+        }
+    }
+    kept.iter_mut().for_each(|n| n.inputs.iter_mut().for_each(|i| *i = renumbered[*i]));
+    (kept, outputs.into_iter().map(|(name, id)| (name, renumbered[id])).collect())
+}
+
 impl Model {
     /// Parses, drops nodes no output needs, folds every node whose inputs are known at compile
     /// time (`fold`), builds each other op, infers shapes, and lets each op take over an
@@ -116,6 +138,19 @@ impl Model {
             if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > MAX_COMPUTED) {
                 return Err(node_error(format!("its output of shape {shape:?} exceeds {MAX_COMPUTED} elements")));
             }
+            // A sum of two values, each computed for this sum alone (`x W^T + h R^T`), that
+            // one op computes from their inputs for less: that op replaces the later of the two
+            // (whose inputs come before it), and the earlier is dropped as unused.
+            if let (&[a, b], 1, true) = (&inputs[..], raw.outputs.len(), computed.iter().all(|n| uses[n.as_str()] == 1)) {
+                if a >= first && b >= first && shapes[a] == shape && shapes[b] == shape {
+                    if let Some(fused) = ops::fuse_sum(op.as_ref(), nodes[a - first].op.as_ref(), nodes[b - first].op.as_ref(), &shape) {
+                        let inputs = [nodes[a - first].inputs.clone(), nodes[b - first].inputs.clone()].concat();
+                        nodes[a.max(b) - first] = Node { name: raw.name.clone(), op_type: raw.op_type.clone(), op: fused, inputs, shape };
+                        ids.insert(raw.outputs[0].clone(), a.max(b));
+                        continue;
+                    }
+                }
+            }
             // An epilogue (ReLU, an inference BatchNormalization, a max pool) that the op
             // computing its only input takes over: this node's output is then that op's, and costs nothing.
             let only_first_output_used = raw.outputs.iter().skip(1).all(|o| !uses.contains_key(o.as_str()));
@@ -157,6 +192,7 @@ impl Model {
             .iter()
             .map(|o| ids.get(o).map(|&i| (o.clone(), i)).ok_or_else(|| Error::Onnx(format!("output '{o}' is not computed from the input"))))
             .collect::<Result<_, _>>()?;
+        let (nodes, outputs) = drop_unused(nodes, outputs, first);
         let mut model = Model { inputs: graph.inputs, nodes, outputs, settings, element_limbs: Vec::new() };
         if !model.settings.input_ranges.is_empty() {
             let shape = model.shape();

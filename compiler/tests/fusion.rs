@@ -140,3 +140,96 @@ fn an_uncalibrated_fused_pool_holds_its_accumulators() {
     let model = compile(&after_conv(&[("MaxPool", pools().swap_remove(0))], &["maxpool0"]), &[]).unwrap();
     mock_prove(&model, &model.quantize_input(&x).unwrap()).unwrap();
 }
+
+fn values(len: usize, seed: usize) -> Vec<f32> {
+    (0..len).map(|i| (((i + seed) * 37 % 101) as f32 - 50.0) / 40.0).collect()
+}
+
+/// `x W + b + (h R + c)` (an unrolled recurrent cell's gates), or `x W - h R`: `sign` picks
+/// which; `extra` names graph outputs besides `out`.
+fn two_dense(sign: &str, biases: bool, extra: &[&str]) -> (Vec<u8>, Vec<f32>, Vec<f64>) {
+    let (w, r, b, c) = (values(8 * 4, 1), values(4 * 4, 2), values(4, 3), values(4, 4));
+    let mut model = Onnx::new(&[1, 8]).input("h", &[1, 4]).floats("w", &[8, 4], &w).floats("r", &[4, 4], &r).floats("b", &[4], &b).floats("c", &[4], &c);
+    model = model.node("MatMul", "xw", &["input", "w"], vec![]).node("MatMul", "hr", &["h", "r"], vec![]);
+    let (left, right) = if biases {
+        model = model.node("Add", "xwb", &["xw", "b"], vec![]).node("Add", "hrc", &["c", "hr"], vec![]);
+        ("xwb", "hrc")
+    } else {
+        ("xw", "hr")
+    };
+    let bytes = model.node(sign, "out", &[left, right], vec![]).bytes_with_outputs(&[&["out"], extra].concat());
+    let (x, h) = (values(8, 5), values(4, 6));
+    let s = if sign == "Add" { 1.0 } else { -1.0 };
+    let bias = |v: &[f32], j: usize| if biases { v[j] as f64 } else { 0.0 };
+    let expected = (0..4)
+        .map(|j| {
+            let xw: f64 = (0..8).map(|i| x[i] as f64 * w[i * 4 + j] as f64).sum::<f64>() + bias(&b, j);
+            let hr: f64 = (0..4).map(|i| h[i] as f64 * r[i * 4 + j] as f64).sum::<f64>() + bias(&c, j);
+            xw + s * hr
+        })
+        .collect();
+    (bytes, [x, h].concat(), expected)
+}
+
+/// A sum (or difference) of two dense layers, each read only by it, and the biases added to
+/// them are one op: one dot product over both inputs and one rescale per output. It proves, in
+/// fewer rows than with one layer's output also read elsewhere (then nothing is fused), and
+/// under private parameters (the two biases summed into one's parameters).
+#[test]
+fn a_sum_of_two_dense_layers_is_one_dot_product() {
+    for (sign, biases) in [("Add", true), ("Add", false), ("Sub", true), ("Sub", false)] {
+        let (bytes, input, expected) = two_dense(sign, biases, &[]);
+        let (fused, x) = check_op(&bytes, &input, &expected, 0.01);
+        assert_eq!(fused.nodes.len(), 1, "{sign}, biases {biases}: {:?}", fused.nodes);
+        assert!(!failures_after_changing_output(&fused, &x, 2).is_empty(), "a changed output is rejected");
+        let (apart_bytes, _, _) = two_dense(sign, biases, &["xw"]);
+        let apart = compile(&apart_bytes, std::slice::from_ref(&input)).unwrap();
+        assert!(apart.nodes.len() > 1 && rows(&fused) < rows(&apart), "{sign}: {} rows, {} apart", rows(&fused), rows(&apart));
+        let (q, _) = outputs(&apart, &input);
+        for (q, e) in q.iter().zip(&expected) {
+            assert!((apart.dequantize(*q) - e).abs() < 0.01, "apart: {} against {e}", apart.dequantize(*q));
+        }
+        let private = compile_with(&bytes, std::slice::from_ref(&input), zkinfer_compiler::ParamVisibility::Private).unwrap();
+        let x = private.quantize_input(&input).unwrap();
+        assert_eq!(outputs(&private, &input), outputs(&fused, &input));
+        mock_prove(&private, &x).unwrap();
+    }
+}
+
+/// `a b + c d` of computed tensors (an LSTM's `f c + i g`): one sum of products, one rescale.
+#[test]
+fn a_sum_of_two_products_is_one_sum_of_products() {
+    let bytes = Onnx::new(&[1, 6])
+        .input("b", &[1, 6])
+        .input("c", &[1, 6])
+        .input("d", &[1, 6])
+        .node("Mul", "ab", &["input", "b"], vec![])
+        .node("Mul", "cd", &["c", "d"], vec![])
+        .node("Add", "out", &["ab", "cd"], vec![])
+        .bytes("out");
+    let v: Vec<Vec<f32>> = (0..4).map(|i| values(6, 3 * i)).collect();
+    let expected: Vec<f64> = (0..6).map(|j| v[0][j] as f64 * v[1][j] as f64 + v[2][j] as f64 * v[3][j] as f64).collect();
+    let (model, x) = check_op(&bytes, &v.concat(), &expected, 0.01);
+    assert_eq!(model.nodes.len(), 1, "{:?}", model.nodes);
+    assert!(!failures_after_changing_output(&model, &x, 3).is_empty(), "a changed output is rejected");
+}
+
+/// A bias added after a MatMul is the dense layer's own; after its ReLU it is not.
+#[test]
+fn a_bias_after_a_matmul_is_its_own() {
+    let (w, b) = (values(8 * 4, 1), values(4, 3));
+    let x = values(8, 5);
+    let dense = |j: usize| (0..8).map(|i| x[i] as f64 * w[i * 4 + j] as f64).sum::<f64>();
+    for relu in [false, true] {
+        let mut model = Onnx::new(&[1, 8]).floats("w", &[8, 4], &w).floats("b", &[4], &b).node("MatMul", "xw", &["input", "w"], vec![]);
+        let mut last = "xw";
+        if relu {
+            model = model.node("Relu", "r", &["xw"], vec![]);
+            last = "r";
+        }
+        let bytes = model.node("Add", "out", &[last, "b"], vec![]).bytes("out");
+        let expected: Vec<f64> = (0..4).map(|j| if relu { dense(j).max(0.0) } else { dense(j) } + b[j] as f64).collect();
+        let (model, _) = check_op(&bytes, &x, &expected, 0.01);
+        assert_eq!(model.nodes.len(), if relu { 2 } else { 1 }, "relu {relu}: {:?}", model.nodes);
+    }
+}

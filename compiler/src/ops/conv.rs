@@ -353,7 +353,7 @@ impl Op for Conv {
                 let bias = Epilogue::bias(scale, shift, old);
                 self.bias = Some((bias, (0..channels).collect()));
             }
-            Epilogue::Softmax(_) => return false,
+            Epilogue::Softmax(_) | Epilogue::Bias(_) => return false,
         }
         true
     }
@@ -507,7 +507,7 @@ impl Op for ConvTranspose {
     fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
         match epilogue {
             Epilogue::Relu => self.relu = true,
-            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) | Epilogue::Softmax(_) => return false,
+            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) | Epilogue::Softmax(_) | Epilogue::Bias(_) => return false,
         }
         true
     }

@@ -39,8 +39,8 @@ pub struct Scale {
 
 #[derive(Debug)]
 pub struct Linear {
-    c0: i64,
-    c1: i64,
+    pub(super) c0: i64,
+    pub(super) c1: i64,
 }
 
 /// `Sum`: its operands added element-wise, broadcast numpy-style, in one dot product per
@@ -210,7 +210,7 @@ fn scaled(ctx: &NodeCtx, reciprocal: bool) -> Result<Box<dyn Op>, String> {
     let c = match (ctx.constant(0), ctx.constant(1)) {
         (None, Some(c)) => c,
         (Some(c), None) if !reciprocal => c,
-        (None, None) if !reciprocal => return Ok(Box::new(super::product::Product)),
+        (None, None) if !reciprocal => return Ok(Box::new(super::product::Product { terms: 1 })),
         (None, None) => return Ok(Box::new(super::product::Quotient)),
         (Some(_), Some(_)) => return Err("both operands are constants; constant-fold the model before export".into()),
         // The numerator sits in the verifying key (a constant cell), as an op's own constants do.
@@ -416,13 +416,18 @@ impl Op for Affine {
     }
 
     fn epilogue(&self) -> Option<Epilogue<'_>> {
-        (self.per_channel && !self.relu).then_some(Epilogue::ChannelAffine { scale: &self.weight, shift: &self.bias })
+        if self.per_channel {
+            return (!self.relu).then_some(Epilogue::ChannelAffine { scale: &self.weight, shift: &self.bias });
+        }
+        // `x + c`, as an Add of a constant is built.
+        let added = !self.rescale && !self.relu && self.weight.values.data == [1.0];
+        added.then_some(Epilogue::Bias(&self.bias))
     }
 
     fn absorb(&mut self, epilogue: &Epilogue, _: &[usize]) -> bool {
         match epilogue {
             Epilogue::Relu => self.relu = true,
-            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) | Epilogue::Softmax(_) => return false,
+            Epilogue::ChannelAffine { .. } | Epilogue::MaxPool(_) | Epilogue::Softmax(_) | Epilogue::Bias(_) => return false,
         }
         true
     }

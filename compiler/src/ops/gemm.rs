@@ -15,7 +15,7 @@ use crate::Error;
 use rayon::prelude::*;
 use zkinfer_circuits::gadgets::ElementOp;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Dense {
     /// `[batches, outputs, inputs]`: row `j` of batch `b` holds the weights of output `j`.
     weights: Constant,
@@ -223,22 +223,10 @@ impl Dense {
         Ok(rows)
     }
 
-    /// Per output element, the entry of the bias it adds.
-    fn bias_index(&self, shape: &[usize]) -> Option<(&Constant, Vec<usize>)> {
-        self.bias.as_ref().map(|c| (c, broadcast(&c.values.shape, shape).expect("checked in rows")))
-    }
-}
-
-impl Op for Dense {
-    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        Ok(self.rows(inputs[0])?.shape)
-    }
-
-    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let x = inputs[0];
+    /// Per output, its dot product with the bias at the products' scale, and the output's shape.
+    fn products(&self, x: &Tensor<Wire>, bits: u32) -> Result<(Vec<usize>, Vec<Dot>), Error> {
         let Rows { shape, rows } = self.rows(&x.shape).map_err(Error::Shape)?;
-        let bias = self.bias_index(&shape);
-        let bits = arith.shape().scale_bits;
+        let bias = bias_index(self.bias.as_ref(), &shape);
         let (k, n) = (self.inputs(), self.outputs());
         let products = (0..rows.len() * n)
             .into_par_iter()
@@ -251,28 +239,163 @@ impl Op for Dense {
                 }
             })
             .collect();
+        Ok((shape, products))
+    }
+
+    /// Per output, its value in floats before any ReLU, and the output's shape.
+    fn float_sums(&self, x: &Tensor<f32>) -> Result<(Vec<usize>, Vec<f64>), Error> {
+        let Rows { shape, rows } = self.rows(&x.shape).map_err(Error::Shape)?;
+        let bias = bias_index(self.bias.as_ref(), &shape);
+        let (k, n, w) = (self.inputs(), self.outputs(), &self.weights.values.data);
+        let sums = (0..rows.len() * n)
+            .map(|o| {
+                let ((start, stride, wb), j) = (rows[o / n], o % n);
+                let b = bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[o]] as f64);
+                (0..k).fold(b, |acc, i| acc + w[wb + j * k + i] as f64 * x.data[start + i * stride] as f64)
+            })
+            .collect();
+        Ok((shape, sums))
+    }
+}
+
+/// Per output element, the entry of `bias` it adds.
+fn bias_index<'a>(bias: Option<&'a Constant>, shape: &[usize]) -> Option<(&'a Constant, Vec<usize>)> {
+    bias.map(|c| (c, broadcast(&c.values.shape, shape).expect("checked against the output's shape")))
+}
+
+/// `a + b` for biases of an output of shape `output`, each broadcast onto it (`a` absent: `b`).
+/// The sum is held in the parameters of the operand whose shape it has, so it takes no new
+/// parameter numbers (the other's are no longer read); `None` where neither has its shape.
+fn summed_bias(a: Option<&Constant>, b: &Constant, output: &[usize]) -> Option<Constant> {
+    let Some(a) = a else {
+        return broadcast(&b.values.shape, output).is_ok().then(|| b.clone());
+    };
+    let shape = crate::tensor::broadcast_shape(&[&a.values.shape, &b.values.shape]).ok()?;
+    broadcast(&shape, output).ok()?;
+    let owner = [a, b].into_iter().find(|c| c.values.shape == shape)?;
+    let (ia, ib) = (broadcast(&a.values.shape, &shape).ok()?, broadcast(&b.values.shape, &shape).ok()?);
+    let values = ia.iter().zip(&ib).map(|(&i, &j)| a.values.data[i] + b.values.data[j]).collect();
+    Some(Constant { values: Tensor::new(shape, values), ..owner.clone() })
+}
+
+/// Dense layers of several inputs summed, `x_1 W_1 + x_2 W_2 + .. + b` (an unrolled recurrent
+/// cell's `x W^T + h R^T + b`): one dot product per output over all the inputs and one
+/// rescale, where apart each layer rescales and each sum takes a row per value.
+#[derive(Debug)]
+pub struct DenseSum {
+    /// One per input, in the node's input order, without biases.
+    parts: Vec<Dense>,
+    bias: Option<Constant>,
+    relu: bool,
+}
+
+impl DenseSum {
+    /// `a + sign b` of the ops `a` and `b` compute, when each is a dense layer (or a sum of
+    /// them) without a ReLU and both give `output`'s shape, as one op over their inputs (`a`'s,
+    /// then `b`'s); `None` otherwise.
+    pub fn of(a: &dyn Op, b: &dyn Op, sign: i64, output: &[usize]) -> Option<Self> {
+        let terms = |op: &dyn Op| -> Option<(Vec<Dense>, Option<Constant>)> {
+            let op: &dyn std::any::Any = op;
+            if let Some(d) = op.downcast_ref::<Dense>().filter(|d| !d.relu) {
+                return Some((vec![Dense { bias: None, ..d.clone() }], d.bias.clone()));
+            }
+            let s = op.downcast_ref::<DenseSum>().filter(|s| !s.relu)?;
+            Some((s.parts.clone(), s.bias.clone()))
+        };
+        let (mut parts, bias_a) = terms(a)?;
+        let (mut more, mut bias_b) = terms(b)?;
+        if sign < 0 {
+            for c in more.iter_mut().map(|d| &mut d.weights).chain(bias_b.as_mut()) {
+                c.values.data.iter_mut().for_each(|v| *v = -*v);
+            }
+        }
+        parts.append(&mut more);
+        let bias = match (bias_a, bias_b) {
+            (None, None) => None,
+            (a, Some(b)) | (Some(b), a) => Some(summed_bias(a.as_ref(), &b, output)?),
+        };
+        Some(DenseSum { parts, bias, relu: false })
+    }
+}
+
+impl Op for DenseSum {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let shapes = self.parts.iter().zip(inputs).map(|(d, x)| d.rows(x).map(|r| r.shape)).collect::<Result<Vec<_>, _>>()?;
+        if shapes.windows(2).any(|w| w[0] != w[1]) {
+            return Err(format!("the summed dense layers give shapes {shapes:?}, which differ"));
+        }
+        if let Some(c) = &self.bias {
+            broadcast(&c.values.shape, &shapes[0])?;
+        }
+        Ok(shapes[0].clone())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let shape = self.output_shape(&inputs.iter().map(|x| x.shape.as_slice()).collect::<Vec<_>>()).map_err(Error::Shape)?;
+        let bits = arith.shape().scale_bits;
+        let mut sums: Vec<Dot> = Vec::new();
+        for (d, x) in self.parts.iter().zip(inputs) {
+            let (_, products) = d.products(x, bits)?;
+            if sums.is_empty() {
+                sums = products;
+                continue;
+            }
+            for (sum, p) in sums.iter_mut().zip(products) {
+                sum.inputs.extend(p.inputs);
+                sum.weights.extend(p.weights);
+            }
+        }
+        if let Some((b, index)) = bias_index(self.bias.as_ref(), &shape) {
+            sums.iter_mut().enumerate().for_each(|(o, sum)| sum.bias = b.coef(index[o], 2 * bits));
+        }
+        let acc = arith.dot(sums)?;
+        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
+        Ok(Tensor::new(shape, out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let shape = self.output_shape(&inputs.iter().map(|x| x.shape.as_slice()).collect::<Vec<_>>()).map_err(Error::Shape)?;
+        let mut sums = vec![0f64; shape.iter().product()];
+        for (d, x) in self.parts.iter().zip(inputs) {
+            sums.iter_mut().zip(d.float_sums(x)?.1).for_each(|(s, v)| *s += v);
+        }
+        if let Some((b, index)) = bias_index(self.bias.as_ref(), &shape) {
+            sums.iter_mut().zip(index).for_each(|(s, i)| *s += b.values.data[i] as f64);
+        }
+        Ok(Tensor::new(shape, sums.into_iter().map(|y| (if self.relu { y.max(0.0) } else { y }) as f32).collect()))
+    }
+
+    fn absorb(&mut self, epilogue: &Epilogue, output: &[usize]) -> bool {
+        match epilogue {
+            Epilogue::Relu => self.relu = true,
+            Epilogue::Bias(c) if !self.relu => match summed_bias(self.bias.as_ref(), c, output) {
+                Some(b) => self.bias = Some(b),
+                None => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Op for Dense {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(self.rows(inputs[0])?.shape)
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let (shape, products) = self.products(inputs[0], arith.shape().scale_bits)?;
         let acc = arith.dot(products)?;
         let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
         Ok(Tensor::new(shape, out))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        let x = inputs[0];
-        let Rows { shape, rows } = self.rows(&x.shape).map_err(Error::Shape)?;
-        let bias = self.bias_index(&shape);
-        let (k, n, w) = (self.inputs(), self.outputs(), &self.weights.values.data);
-        let out = (0..rows.len() * n)
-            .map(|o| {
-                let ((start, stride, wb), j) = (rows[o / n], o % n);
-                let b = bias.as_ref().map_or(0.0, |(b, index)| b.values.data[index[o]] as f64);
-                let y = (0..k).fold(b, |acc, i| acc + w[wb + j * k + i] as f64 * x.data[start + i * stride] as f64);
-                (if self.relu { y.max(0.0) } else { y }) as f32
-            })
-            .collect();
-        Ok(Tensor::new(shape, out))
+        let (shape, sums) = self.float_sums(inputs[0])?;
+        Ok(Tensor::new(shape, sums.into_iter().map(|y| (if self.relu { y.max(0.0) } else { y }) as f32).collect()))
     }
 
-    /// ReLU; a channel affine where the output is `[M, N]` (its channels are the outputs) and
+    /// ReLU; a bias added after it; a channel affine where the output is `[M, N]` (its channels are the outputs) and
     /// the bias one per output.
     fn absorb(&mut self, epilogue: &Epilogue, output: &[usize]) -> bool {
         match epilogue {
@@ -289,7 +412,11 @@ impl Op for Dense {
                 let bias = Epilogue::bias(scale, shift, old);
                 self.bias = Some(bias);
             }
-            Epilogue::MaxPool(_) | Epilogue::Softmax(_) => return false,
+            Epilogue::Bias(c) if !self.relu => match summed_bias(self.bias.as_ref(), c, output) {
+                Some(b) => self.bias = Some(b),
+                None => return false,
+            },
+            Epilogue::MaxPool(_) | Epilogue::Softmax(_) | Epilogue::Bias(_) => return false,
         }
         true
     }

@@ -32,7 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
 use zkinfer_circuits::gadgets::GatherTable;
 
-pub trait Op: Debug + Send + Sync {
+pub trait Op: Debug + Send + Sync + std::any::Any {
     /// Output shape from the shapes of the dynamic (non-constant) inputs.
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String>;
     /// Quantized semantics over the dynamic inputs.
@@ -93,6 +93,8 @@ pub enum Epilogue<'a> {
     /// Softmax along an axis: taken over by a Where that masks entries with -inf (attention's
     /// causal mask), which fixed point cannot hold but the softmax can leave out.
     Softmax(i64),
+    /// `y + c` for a constant `c` (a bias added after a MatMul): the producer's own bias.
+    Bias(&'a Constant),
 }
 
 impl Epilogue<'_> {
@@ -102,6 +104,19 @@ impl Epilogue<'_> {
         let values = (0..shift.values.len()).map(|c| scale.values.data[c] * old(c) + shift.values.data[c]).collect();
         Constant { values: Tensor::new(vec![shift.values.len()], values), ..shift.clone() }
     }
+}
+
+/// The op that computes `op` of the outputs of `a` and `b` directly from their inputs (`a`'s,
+/// then `b`'s), for less, when there is one: a sum of two dense layers (see
+/// [`gemm::DenseSum`]) or of two products of computed tensors (see [`product::Product`]). `output` is the shape of all three.
+pub fn fuse_sum(op: &dyn Op, a: &dyn Op, b: &dyn Op, output: &[usize]) -> Option<Box<dyn Op>> {
+    let op: &dyn std::any::Any = op;
+    let sum = op.downcast_ref::<elementwise::Linear>().filter(|l| l.c0 == 1)?;
+    if let Some(dense) = gemm::DenseSum::of(a, b, sum.c1, output) {
+        return Some(Box::new(dense));
+    }
+    let added = sum.c1 == 1;
+    added.then(|| product::Product::of(a, b)).flatten().map(|p| Box::new(p) as Box<dyn Op>)
 }
 
 /// What an op's constructor sees of its node: attributes, constant inputs (initializers and

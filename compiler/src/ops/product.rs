@@ -14,9 +14,37 @@ use zkinfer_circuits::gadgets::ElementOp;
 
 const RESCALE: ElementOp = ElementOp { rescale: true, relu: false };
 
-/// `a * b`, both computed.
+/// `a * b`, both computed; or, an Add of such products taken over (an LSTM's `f c + i g`),
+/// the sum of `terms` of them over the inputs in pairs, `a_1 b_1 + a_2 b_2 + ..`: one sum of
+/// products and one rescale per output, where apart each product rescales and each sum takes
+/// a row.
 #[derive(Debug)]
-pub struct Product;
+pub struct Product {
+    pub(super) terms: usize,
+}
+
+impl Product {
+    /// `a + b` of the ops `a` and `b` compute, when each is a product (or a sum of them), as one
+    /// product over their inputs (`a`'s, then `b`'s); `None` otherwise.
+    pub fn of(a: &dyn Op, b: &dyn Op) -> Option<Self> {
+        let terms = |op: &dyn Op| (op as &dyn std::any::Any).downcast_ref::<Product>().map(|p| p.terms);
+        Some(Product { terms: terms(a)? + terms(b)? })
+    }
+
+    /// Per output, its pairs of factors, and the output's shape: every term gives it.
+    fn pairs(&self, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Vec<(Wire, Wire)>>, Error> {
+        let mut sums: Option<Tensor<Vec<(Wire, Wire)>>> = None;
+        for term in inputs.chunks(2) {
+            let pairs = elementwise(term[0], term[1])?;
+            match &mut sums {
+                None => sums = Some(pairs.map(|p| vec![p.clone()])),
+                Some(s) if s.shape == pairs.shape => s.data.iter_mut().zip(pairs.data).for_each(|(s, p)| s.push(p)),
+                Some(s) => return Err(Error::Shape(format!("the summed products give shapes {:?} and {:?}, which differ", s.shape, pairs.shape))),
+            }
+        }
+        sums.ok_or_else(|| Error::Shape("a product of no factors".into()))
+    }
+}
 
 /// `A B`, both computed.
 #[derive(Debug)]
@@ -94,17 +122,29 @@ impl Op for Quotient {
 
 impl Op for Product {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        broadcast_shape(&[inputs[0], inputs[1]])
+        let shapes = inputs.chunks(2).map(broadcast_shape).collect::<Result<Vec<_>, _>>()?;
+        if shapes.windows(2).any(|w| w[0] != w[1]) {
+            return Err(format!("the summed products give shapes {shapes:?}, which differ"));
+        }
+        Ok(shapes[0].clone())
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
-        let pairs = elementwise(inputs[0], inputs[1])?;
-        let products = arith.products(pairs.data.into_iter().map(|pair| vec![pair]).collect())?;
+        let pairs = self.pairs(inputs)?;
+        let products = arith.products(pairs.data)?;
         Ok(Tensor::new(pairs.shape, arith.element(RESCALE, products.into_iter().map(|p| (p, None)).collect())?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
-        Ok(elementwise(inputs[0], inputs[1])?.map(|(a, b)| a * b))
+        let mut sums: Option<Tensor<f32>> = None;
+        for term in inputs.chunks(2) {
+            let products = elementwise(term[0], term[1])?.map(|(a, b)| a * b);
+            sums = Some(match sums {
+                None => products,
+                Some(s) => Tensor::new(s.shape, s.data.iter().zip(&products.data).map(|(s, p)| s + p).collect()),
+            });
+        }
+        sums.ok_or_else(|| Error::Shape("a product of no factors".into()))
     }
 
     fn uses_products(&self) -> bool {
