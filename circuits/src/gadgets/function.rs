@@ -141,10 +141,16 @@ pub enum Function {
     /// `Phi`'s tanh form, `(1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2`, the gate of GELU's
     /// `approximate = "tanh"`.
     NormalCdfTanh,
+    /// `ln(-u)` for `u` in `[-2, -1]` (sampled on `[-3, -1]`): the logarithm of a mantissa `m = -u` in `[1, 2]`, which a
+    /// logarithm's range reduction leaves (`ln x = ln m + k ln 2`). Negated so that the table's
+    /// forbidden side, above it, is `m < 1`: a value at or below 0 has no logarithm, and no
+    /// witness.
+    LnOfNegated,
 }
 
 impl Function {
-    pub const ALL: [Function; 7] = [Function::Sigmoid, Function::Tanh, Function::Exp, Function::Erf, Function::SoftplusTail, Function::NormalCdf, Function::NormalCdfTanh];
+    pub const ALL: [Function; 8] =
+        [Function::Sigmoid, Function::Tanh, Function::Exp, Function::Erf, Function::SoftplusTail, Function::NormalCdf, Function::NormalCdfTanh, Function::LnOfNegated];
 
     fn name(self) -> &'static str {
         match self {
@@ -155,6 +161,7 @@ impl Function {
             Function::SoftplusTail => "Softplus",
             Function::NormalCdf => "Gelu",
             Function::NormalCdfTanh => "Gelu (tanh)",
+            Function::LnOfNegated => "Log",
         }
     }
 
@@ -189,6 +196,7 @@ impl Function {
             Function::NormalCdf => (1.0 + erf(x / std::f64::consts::SQRT_2)) / 2.0,
             // (1 + tanh(z)) / 2 = sigmoid(2z).
             Function::NormalCdfTanh => 1.0 / (1.0 + exp(-2.0 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
+            Function::LnOfNegated => log_one_plus(-x - 1.0),
         }
     }
 
@@ -214,6 +222,9 @@ impl Function {
             Function::NormalCdf => 2.0 * (2.0 * bits as f64 * ln2).sqrt().max(1.0),
             // A sigmoid of more than 1.59 x for x > 0: within Sigmoid's interval.
             Function::NormalCdfTanh => return Function::Sigmoid.interval_bits(bits),
+            // `[-3, -1]`: the mantissas' interval `[-2, -1]` with room below it, so that
+            // `m = 2` is sampled, not a limit.
+            Function::LnOfNegated => return 1,
         };
         (0..).find(|b| (1u64 << b) as f64 >= length).expect("a power of two exceeds any length")
     }
@@ -227,6 +238,8 @@ impl Function {
             Function::Tanh | Function::Erf => (-one, Some(one)),
             Function::SoftplusTail => (0, Some(0)),
             Function::Exp => (0, None),
+            // Below the table is `m > 3 - 2^-bits`, which no mantissa is.
+            Function::LnOfNegated => ((1.0986122886681098 * one as f64).round() as i64, None),
         }
     }
 }
@@ -247,7 +260,7 @@ fn exp(x: f64) -> f64 {
     (0..10).fold(sum, |p, _| p * p)
 }
 
-/// `log(1 + y)` for `0 <= y <= 1` from `+ - * /` alone (see [`exp`]): `2 atanh(z)`, `z = y / (2 +
+/// `log(1 + y)` for `-1/2 <= y <= 2` from `+ - * /` alone (see [`exp`]): `2 atanh(z)`, `z = y / (2 +
 /// y) <= 1/3`, by its series, which gains a factor of 9 a term.
 fn log_one_plus(y: f64) -> f64 {
     let z = y / (2.0 + y);
@@ -378,6 +391,8 @@ impl FunctionTable {
         let step_bits = interval + scale - grid;
         let start = match function {
             Function::Exp => (1i64 << step_bits) - (1i64 << (interval + scale)),
+            // `[-3, -1]` shifted up by one sample, as Exp's is: `m = 1` is in the table.
+            Function::LnOfNegated => (1i64 << step_bits) - (3i64 << scale),
             Function::Sigmoid | Function::Tanh | Function::Erf | Function::SoftplusTail | Function::NormalCdf | Function::NormalCdfTanh => -(1i64 << (interval + scale - 1)),
         };
         let one = (1u64 << scale) as f64;
@@ -430,10 +445,14 @@ impl FunctionTable {
             (_, None) => {
                 let end = self.start + (1 << (self.step_bits + self.grid));
                 return Err(format!(
-                    "{} input {} is at or above {}, the end of its lookup table (softmax keeps Exp's inputs at or below 0)",
+                    "{} input {} is at or above {}, the end of its lookup table ({})",
                     self.function.name(),
                     real(x),
-                    real(end)
+                    real(end),
+                    match self.function {
+                        Function::LnOfNegated => "a logarithm's mantissa is at least 1: its input was at or below 0",
+                        _ => "softmax keeps Exp's inputs at or below 0",
+                    }
                 ));
             }
         };
@@ -465,6 +484,16 @@ mod tests {
         }
     }
 
+    /// The inputs `f` is checked on, `[-reach, reach)` at scale `2^-scale` but where it is
+    /// defined: Exp's up to 0 (softmax's), the logarithm's mantissas `[-2, -1]`.
+    fn domain(f: Function, scale: u32, reach: i64) -> std::ops::Range<i64> {
+        match f {
+            Function::Exp => -(reach << scale)..1,
+            Function::LnOfNegated => -(2 << scale)..-(1 << scale) + 1,
+            _ => -(reach << scale)..reach << scale,
+        }
+    }
+
     /// The largest error of `f`'s table over the inputs `x` (fixed point), in steps.
     fn worst(table: &FunctionTable, f: Function, scale: u32, inputs: impl Iterator<Item = i64>) -> f64 {
         let one = (1u64 << scale) as f64;
@@ -483,6 +512,7 @@ mod tests {
                         let v = x as f64 / one;
                         (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v)).tanh()) / 2.0
                     }
+                    Function::LnOfNegated => (-(x as f64) / one).ln(),
                 };
                 (out as f64 - exact * one).abs()
             })
@@ -505,8 +535,7 @@ mod tests {
             assert!(bits < 7 || rows < 1 << (bits + 1), "scale {bits}: {rows} table rows");
             for (f, table) in Function::ALL.into_iter().zip(&tables) {
                 assert!(table.steps_fit() && table.step_bits <= bits, "scale {bits}: {f:?}");
-                let end = if f == Function::Exp { 1 } else { 12 << bits };
-                let worst = worst(table, f, bits, -(12 << bits)..end);
+                let worst = worst(table, f, bits, domain(f, bits, 12));
                 let allowed = match (bits >= 8, f) {
                     (true, Function::Tanh) => 2.5,
                     (true, _) => 1.5,
@@ -550,8 +579,7 @@ mod tests {
         for (scale, step) in [(16, 61), (20, 977)] {
             for f in Function::ALL {
                 let table = FunctionTable::new(f, shape(scale, 12)).unwrap();
-                let end = if f == Function::Exp { 1 } else { 20 << scale };
-                let worst = worst(&table, f, scale, (-(20i64 << scale)..end).step_by(step));
+                let worst = worst(&table, f, scale, domain(f, scale, 20).step_by(step));
                 let allowed = match (scale, f) {
                     (16, Function::Tanh) => 3.5,
                     (16, _) => 3.0,
@@ -563,6 +591,18 @@ mod tests {
         }
         let err = FunctionTable::new(Function::Sigmoid, shape(16, 8)).unwrap_err();
         assert!(err.contains("Sigmoid at scale 2^-16 needs a table of 2^13 samples, more than 4 times the range table of limbs of 8 bits"), "{err}");
+    }
+
+    /// The logarithm's mantissas `m` in `[1, 2]` are read as `-m`; above the table (a sample past
+    /// `m = 1`) is what a value at or below 0 leaves, `m <= 0`: no witness there.
+    #[test]
+    fn the_logarithm_reads_mantissas_from_one_to_two() {
+        let table = FunctionTable::new(Function::LnOfNegated, shape(8, 8)).unwrap();
+        assert_eq!([table.witness(-256, 2).unwrap().out, table.witness(-512, 2).unwrap().out], [0, 177]);
+        for m in [0, 5, -40] {
+            let err = table.witness(-m, 2).unwrap_err();
+            assert!(err.contains("its input was at or below 0"), "{err}");
+        }
     }
 
     #[test]

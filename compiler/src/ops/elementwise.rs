@@ -91,7 +91,7 @@ pub fn ceil(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 /// `floor(sign x)` in whole units (not fixed point) per value: the element gate's rescale of
 /// `sign x - 1/2`, which rounds half up, so the half cancels.
-fn whole_floors(arith: &mut dyn Arith, values: Vec<Wire>, sign: i64) -> Result<Vec<Wire>, Error> {
+pub(super) fn whole_floors(arith: &mut dyn Arith, values: Vec<Wire>, sign: i64) -> Result<Vec<Wire>, Error> {
     let half = 1i64 << (arith.shape().scale_bits - 1);
     let shifted = arith.dot(values.into_iter().map(|v| Dot { inputs: vec![v], weights: vec![Coef::Const(sign)], bias: Coef::Const(-half) }).collect())?;
     arith.element(ElementOp { rescale: true, relu: false }, shifted.into_iter().map(|w| (w, None)).collect())

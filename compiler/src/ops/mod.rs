@@ -6,6 +6,7 @@ mod compare;
 mod conv;
 mod einsum;
 mod elementwise;
+mod exp_log;
 mod extremum;
 mod gemm;
 mod logic;
@@ -312,7 +313,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Elu", nonlinear::elu),
     ("Equal", compare::equal),
     ("Erf", nonlinear::erf),
-    ("Exp", nonlinear::exp),
+    ("Exp", exp_log::exp),
     ("Expand", shape::expand),
     ("Flatten", shape::flatten),
     ("Floor", elementwise::floor),
@@ -337,6 +338,8 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Less", compare::less),
     ("LessOrEqual", compare::less_or_equal),
     ("LinearClassifier", ml::linear_classifier),
+    ("Log", exp_log::log),
+    ("LogSoftmax", exp_log::log_softmax),
     ("LpPool", pool::lp_pool),
     ("LinearRegressor", ml::linear_regressor),
     ("MatMul", gemm::matmul),

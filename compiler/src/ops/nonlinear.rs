@@ -1,4 +1,4 @@
-//! Nonlinear ops. Sigmoid, Tanh, Exp and Erf are table lookups (and Elu, Selu and Celu Exp of
+//! Nonlinear ops. Sigmoid, Tanh and Erf are table lookups (and Elu, Selu and Celu Exp of
 //! `min(x, 0)` beside `relu(x)`, Softplus and Mish `log(1 + e^-|x|)` beside it); Softmax
 //! subtracts each lane's maximum (so Exp's inputs are at most 0), sums the exponentials and
 //! divides; LeakyRelu and PRelu are `relu(x) + slope * (x - relu(x))`; ArgMax marks where each
@@ -58,10 +58,6 @@ pub fn sigmoid(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 pub fn tanh(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Lookup { function: Function::Tanh }))
-}
-
-pub fn exp(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Lookup { function: Function::Exp }))
 }
 
 /// The error function, GELU's: `x * (1 + erf(x / sqrt 2)) / 2` as exporters write it.
@@ -255,7 +251,7 @@ pub fn argmin(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 /// The flat indices of every lane along `axis`, each in order along it; lanes come in the
 /// row-major order of the other dimensions.
-fn lanes(shape: &[usize], axis: usize) -> Vec<Vec<usize>> {
+pub(super) fn lanes(shape: &[usize], axis: usize) -> Vec<Vec<usize>> {
     let stride = strides(shape)[axis];
     let n = shape[axis];
     (0..shape.iter().product::<usize>()).filter(|i| (i / stride).is_multiple_of(n)).map(|i| (0..n).map(|k| i + k * stride).collect()).collect()
@@ -302,16 +298,7 @@ impl Softmax {
             return Err(Error::Shape("a softmax lane is masked entirely (its float output is NaN)".into()));
         }
         let values: Vec<Vec<Wire>> = lanes.iter().map(|l| l.iter().map(|&i| x.data[i].clone()).collect()).collect();
-        let maxima = lane_maxima(arith, &values)?;
-        let shifted = values.iter().zip(&maxima).flat_map(|(l, m)| l.iter().map(move |v| (v.clone(), 1, m.clone(), -1)));
-        // Every value is at most its lane's maximum, and the maximum's exponential, exactly
-        // 2^scale (0 is a sample of the table), is one of the terms of the sum.
-        let shifted = arith.linear(shifted.collect())?;
-        let shifted = arith.assume(shifted, i64::MIN, 0)?;
-        let mut exps = arith.function(Function::Exp, shifted)?.into_iter();
-        let exps: Vec<Vec<Wire>> = lanes.iter().map(|l| exps.by_ref().take(l.len()).collect()).collect();
-        let sums = arith.dot(exps.iter().map(|e| Dot { inputs: e.clone(), weights: vec![Coef::Const(1); e.len()], bias: Coef::Const(0) }).collect())?;
-        let sums = arith.assume(sums, 1 << arith.shape().scale_bits, i64::MAX)?;
+        let ShiftedExps { exps, sums, .. } = shifted_exps(arith, &values)?;
         let shares = exps.iter().zip(&sums).flat_map(|(e, s)| e.iter().map(move |v| (v.clone(), s.clone()))).collect();
         // Each exponential's share of the lane's sum: at most 1.
         let mut shares = arith.divide(shares, Some((1 << arith.shape().scale_bits) + 1))?.into_iter();
@@ -324,6 +311,30 @@ impl Softmax {
         }
         Ok(Tensor::new(x.shape.clone(), data))
     }
+}
+
+/// Per lane, its values less the lane's maximum, their exponentials and the exponentials' sum.
+pub(super) struct ShiftedExps {
+    pub shifted: Vec<Vec<Wire>>,
+    pub exps: Vec<Vec<Wire>>,
+    /// At least 1: the maximum's exponential is exactly 1 (0 is a sample of Exp's table).
+    pub sums: Vec<Wire>,
+}
+
+/// The steps softmax and its logarithm share, for lanes of any lengths.
+pub(super) fn shifted_exps(arith: &mut dyn Arith, values: &[Vec<Wire>]) -> Result<ShiftedExps, Error> {
+    let maxima = lane_maxima(arith, values)?;
+    let shifted = values.iter().zip(&maxima).flat_map(|(l, m)| l.iter().map(move |v| (v.clone(), 1, m.clone(), -1)));
+    // Every value is at most its lane's maximum, which interval arithmetic cannot see.
+    let shifted = arith.linear(shifted.collect())?;
+    let shifted = arith.assume(shifted, i64::MIN, 0)?;
+    let mut exps = arith.function(Function::Exp, shifted.clone())?.into_iter();
+    let exps: Vec<Vec<Wire>> = values.iter().map(|l| exps.by_ref().take(l.len()).collect()).collect();
+    let sums = arith.dot(exps.iter().map(|e| Dot { inputs: e.clone(), weights: vec![Coef::Const(1); e.len()], bias: Coef::Const(0) }).collect())?;
+    let sums = arith.assume(sums, 1 << arith.shape().scale_bits, i64::MAX)?;
+    let mut shifted = shifted.into_iter();
+    let shifted = values.iter().map(|l| shifted.by_ref().take(l.len()).collect()).collect();
+    Ok(ShiftedExps { shifted, exps, sums })
 }
 
 impl Op for Softmax {

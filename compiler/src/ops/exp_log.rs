@@ -1,0 +1,251 @@
+//! Exp, Log and LogSoftmax over any range, by range reduction with powers of two: a table of
+//! each function over one octave, and the octave's power of two read from a fixed table at a
+//! computed index (the `gather` gate).
+//!
+//! `e^x = 2^(k+1) e^(r - ln 2)` for `k = floor(x / ln 2)`, `r = x - k ln 2` in `[0, ln 2)`: `e^(r -
+//! ln 2)` in `[1/2, 1)` is Exp's lookup (the softmax's table, inputs at most 0), and the product
+//! with `2^(k+1)` is rescaled once. The relative error is about `2^-s`: each output is within
+//! about two steps of `e^x` times `2^(k+1)`, so large outputs carry large absolute errors.
+//!
+//! `ln x = ln m + k ln 2` for `k = floor(log2 x)`, `m = x 2^-k` in `[1, 2)`: `k` counts the
+//! comparisons `[x >= 2^j]` that hold (exact on the grid), `2^-k` is read from the table, `m` is
+//! one product rescaled, and `ln m` a lookup of the mantissa's logarithm, within about two steps.
+//! A value at or below 0 has no logarithm: refused before proving, and its mantissa (below 1)
+//! has no witness in the table. LogSoftmax is `x - max - ln(sum e^(x - max))`, the sum
+//! Softmax's, in `[1, n]` for a lane of `n`, so its `k` takes `log2 n` comparisons per lane where
+//! Log takes `2s + 1` per value.
+
+use super::compare::at_most;
+use super::elementwise::whole_floors;
+use super::nonlinear::{lanes, shifted_exps, ShiftedExps};
+use super::{axis as axis_of, quantize, NodeCtx, Op};
+use crate::arith::{Arith, Coef, Dot, Wire};
+use crate::tensor::Tensor;
+use crate::Error;
+use zkinfer_circuits::gadgets::{ElementOp, Function, GatherTable};
+
+const RESCALE: ElementOp = ElementOp { rescale: true, relu: false };
+const RELU: ElementOp = ElementOp { rescale: false, relu: true };
+
+/// `2^i` at scale `2^-s` (that is `2^(i - s)`) in row `i`, for `i` in `[0, 2s]`: the powers of
+/// two that the reductions read, `2^-s` to `2^s`.
+fn powers_of_two(scale_bits: u32) -> GatherTable {
+    GatherTable { row_len: 1, values: (0..=2 * scale_bits).map(|i| 1i64 << i).collect() }
+}
+
+/// Reads `2^p` per item, `index` the fixed-point wire of `p + s`.
+fn power(arith: &mut dyn Arith, table: &GatherTable, index: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+    arith.gather(table, index.into_iter().map(|i| (i, 0)).collect())
+}
+
+fn real(v: i64, s: u32) -> f64 {
+    v as f64 / (1u64 << s) as f64
+}
+
+#[derive(Debug)]
+pub struct Exp {
+    table: GatherTable,
+}
+
+pub fn exp(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Exp { table: powers_of_two(ctx.scale_bits) }))
+}
+
+impl Op for Exp {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits;
+        let ln2 = std::f64::consts::LN_2;
+        if let Some(v) = x.data.iter().filter_map(|v| v.value.inner()).find(|&v| real(v, s) >= s as f64 * ln2) {
+            return Err(Error::Range(format!("Exp of {}: e^x above 2^{s} is beyond what the scale 2^-{s} reads; compile with a coarser --scale", real(v, s))));
+        }
+        // Below -(s + 1) ln 2, e^x is under half a step: clamped there it is 0 all the same, and
+        // `k + 1` stays within the table.
+        let floor = arith.constant(-quantize(((s + 1) as f64 * ln2) as f32, s))?;
+        let clamped = arith.element(RELU, x.data.iter().map(|v| (v.clone(), Some(floor.clone()))).collect())?;
+        let over_ln2 = quantize((1.0 / ln2) as f32, s);
+        let t = arith.dot(clamped.iter().map(|v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(over_ln2)], bias: Coef::Const(0) }).collect())?;
+        let t = arith.element(RESCALE, t.into_iter().map(|v| (v, None)).collect())?;
+        // `k`, whole: one off where `x / ln 2` is within a step of an integer, which leaves `r`
+        // a step outside `[0, ln 2)`, within Exp's table all the same.
+        let k = whole_floors(arith, t, 1)?;
+        let ln2_fine = (ln2 * (1u64 << (2 * s)) as f64).round() as i64;
+        let reduced = clamped.iter().zip(&k).map(|(v, k)| Dot {
+            inputs: vec![v.clone(), k.clone()],
+            weights: vec![Coef::Const(1 << s), Coef::Const(-ln2_fine)],
+            bias: Coef::Const(-ln2_fine),
+        });
+        let reduced = arith.dot(reduced.collect())?;
+        let reduced = arith.element(RESCALE, reduced.into_iter().map(|v| (v, None)).collect())?;
+        let mantissas = arith.function(Function::Exp, reduced)?;
+        let index = arith.dot(k.into_iter().map(|k| Dot { inputs: vec![k], weights: vec![Coef::Const(1 << s)], bias: Coef::Const((s as i64 + 1) << s) }).collect())?;
+        let powers = power(arith, &self.table, index)?;
+        let products = arith.products(mantissas.into_iter().zip(powers).map(|(m, p)| vec![(m, p)]).collect())?;
+        let out = arith.element(RESCALE, products.into_iter().map(|p| (p, None)).collect())?;
+        Ok(Tensor::new(x.shape.clone(), out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| (x as f64).exp() as f32))
+    }
+
+    fn functions(&self) -> u32 {
+        Function::Exp.bit()
+    }
+
+    fn gather_table(&self) -> Option<&GatherTable> {
+        Some(&self.table)
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
+
+/// `ln x` per item, for values known to lie in `[2^lowest, 2^(highest + 1))`, `-s <= lowest` and
+/// `highest <= s`: `k - lowest` of the comparisons `[x >= 2^j]`, `j` in `(lowest, highest + 1]`,
+/// hold, the last of which must not (were it to, `2^-k` would lie beyond the table's rows).
+fn ln(arith: &mut dyn Arith, table: &GatherTable, x: &[Wire], lowest: i64, highest: i64) -> Result<Vec<Wire>, Error> {
+    let s = arith.shape().scale_bits as i64;
+    let comparisons: Vec<i64> = (lowest + 1..=highest + 1).collect();
+    // `[x > 2^(j+s) - 1]` is `max(d, 1) - relu(d)` for `d = 2^(j+s) - x`, whole.
+    let items = x.iter().flat_map(|v| comparisons.iter().map(move |j| (v.clone(), Coef::Const(1 << (j + s))))).collect();
+    let (relus, ones) = at_most(arith, items)?;
+    let (relus, ones): (Vec<&[Wire]>, Vec<&[Wire]>) = (relus.chunks(comparisons.len()).collect(), ones.chunks(comparisons.len()).collect());
+    // Per item, its bits and their weights: `w` per comparison that holds.
+    let counted = |i: usize, w: i64| -> (Vec<Wire>, Vec<Coef>) {
+        let inputs = ones[i].iter().chain(relus[i]).cloned().collect();
+        let weights = std::iter::repeat_n(Coef::Const(w), comparisons.len()).chain(std::iter::repeat_n(Coef::Const(-w), comparisons.len())).collect();
+        (inputs, weights)
+    };
+    // `2^-k` is row `s - k` of the powers, `k = lowest + count`.
+    let index = (0..x.len()).map(|i| {
+        let (inputs, weights) = counted(i, -(1 << s));
+        Dot { inputs, weights, bias: Coef::Const((s - lowest) << s) }
+    });
+    let index = arith.dot(index.collect())?;
+    let powers = power(arith, table, index)?;
+    let products = arith.products(x.iter().zip(powers).map(|(v, p)| vec![(v.clone(), p)]).collect())?;
+    let mantissas = arith.element(RESCALE, products.into_iter().map(|p| (p, None)).collect())?;
+    let mantissas = arith.assume(mantissas, 1 << s, 2 << s)?;
+    let negated = arith.dot(mantissas.into_iter().map(|m| Dot { inputs: vec![m], weights: vec![Coef::Const(-1)], bias: Coef::Const(0) }).collect())?;
+    let logs = arith.function(Function::LnOfNegated, negated)?;
+    let ln2_fine = (std::f64::consts::LN_2 * (1u64 << (2 * s)) as f64).round() as i64;
+    let sums = logs.into_iter().enumerate().map(|(i, l)| {
+        let (mut inputs, mut weights) = counted(i, ln2_fine);
+        inputs.push(l);
+        weights.push(Coef::Const(1 << s));
+        Dot { inputs, weights, bias: Coef::Const(lowest * ln2_fine) }
+    });
+    let sums = arith.dot(sums.collect())?;
+    arith.element(RESCALE, sums.into_iter().map(|v| (v, None)).collect())
+}
+
+#[derive(Debug)]
+pub struct Log {
+    table: GatherTable,
+}
+
+pub fn log(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Log { table: powers_of_two(ctx.scale_bits) }))
+}
+
+impl Op for Log {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits;
+        if let Some(v) = x.data.iter().filter_map(|v| v.value.inner()).find(|&v| v <= 0 || v >= 1 << (2 * s + 1)) {
+            let why = if v <= 0 { "a value at or below 0 has no logarithm".to_string() } else { format!("Log reads values below 2^{} at the scale 2^-{s}", s + 1) };
+            return Err(Error::Range(format!("Log of {}: {why}", real(v, s))));
+        }
+        let out = ln(arith, &self.table, &x.data, -(s as i64), s as i64)?;
+        Ok(Tensor::new(x.shape.clone(), out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| (x as f64).ln() as f32))
+    }
+
+    fn functions(&self) -> u32 {
+        Function::LnOfNegated.bit()
+    }
+
+    fn gather_table(&self) -> Option<&GatherTable> {
+        Some(&self.table)
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
+
+/// Opset 13's LogSoftmax along one axis.
+#[derive(Debug)]
+pub struct LogSoftmax {
+    axis: i64,
+    table: GatherTable,
+}
+
+pub fn log_softmax(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(LogSoftmax { axis: ctx.int("axis", -1)?, table: powers_of_two(ctx.scale_bits) }))
+}
+
+impl Op for LogSoftmax {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        axis_of(self.axis, inputs[0].len())?;
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits as i64;
+        let lanes = lanes(&x.shape, axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?);
+        let n = lanes[0].len() as i64;
+        // The sum of `n` exponentials, each at most 1, is below `2^(highest + 1)`.
+        let highest = (0..).find(|h| 1i64 << (h + 1) > n).expect("a power of two exceeds any length");
+        if highest > s {
+            return Err(Error::Shape(format!("LogSoftmax over {n} entries: at most 2^{} at the scale 2^-{s}", s + 1)));
+        }
+        let values: Vec<Vec<Wire>> = lanes.iter().map(|l| l.iter().map(|&i| x.data[i].clone()).collect()).collect();
+        let ShiftedExps { shifted, sums, .. } = shifted_exps(arith, &values)?;
+        let logs = ln(arith, &self.table, &sums, 0, highest)?;
+        let out = shifted.iter().zip(&logs).flat_map(|(l, ln)| l.iter().map(move |v| (v.clone(), 1, ln.clone(), -1)));
+        let mut out = arith.linear(out.collect())?.into_iter();
+        let mut data = x.data.clone();
+        for lane in &lanes {
+            lane.iter().zip(out.by_ref()).for_each(|(&i, v)| data[i] = v);
+        }
+        Ok(Tensor::new(x.shape.clone(), data))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let x = inputs[0];
+        let mut data = x.data.clone();
+        for lane in lanes(&x.shape, axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?) {
+            let max = lane.iter().map(|&i| x.data[i] as f64).fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = lane.iter().map(|&i| (x.data[i] as f64 - max).exp()).sum();
+            lane.iter().for_each(|&i| data[i] = (x.data[i] as f64 - max - sum.ln()) as f32);
+        }
+        Ok(Tensor::new(x.shape.clone(), data))
+    }
+
+    fn functions(&self) -> u32 {
+        Function::Exp.bit() | Function::LnOfNegated.bit()
+    }
+
+    fn gather_table(&self) -> Option<&GatherTable> {
+        Some(&self.table)
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
