@@ -103,6 +103,13 @@ impl Model {
         let mut shapes: Vec<Vec<usize>> = graph.inputs.iter().map(|(_, shape)| shape.clone()).collect();
         let mut integers = graph.integers.clone();
         let mut booleans = std::collections::HashSet::new();
+        // A bool input is booleanized first: its consumers read the comparison's 0 or 1.
+        for (i, (name, shape)) in graph.inputs.iter().enumerate().filter(|(_, (name, _))| graph.boolean_inputs.contains(name)) {
+            ids.insert(name.clone(), first + nodes.len());
+            shapes.push(shape.clone());
+            booleans.insert(name.clone());
+            nodes.push(Node { name: format!("{name}:bool"), op_type: "Greater".into(), op: ops::booleanized(), inputs: vec![i], shape: shape.clone() });
+        }
         for raw in graph.nodes.iter().zip(&needed).filter(|(_, n)| **n).map(|(r, _)| r) {
             let node_error = |message: String| Error::Node { op: raw.op_type.clone(), node: raw.name.clone(), message };
             let known = fold::Known { values: &graph.constants, integers: &integers };

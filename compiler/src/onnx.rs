@@ -38,6 +38,8 @@ pub struct RawGraph {
     /// The constants (initializers and Constant nodes) of an integer or bool ONNX type:
     /// their values in `constants` stand for integers (see `fold::Known::integers`).
     pub integers: HashSet<String>,
+    /// The inputs of ONNX type bool.
+    pub boolean_inputs: HashSet<String>,
 }
 
 /// The shape of `dims` and its element count, refused when a dimension is negative or the
@@ -595,7 +597,8 @@ pub fn parse(bytes: &[u8]) -> Result<RawGraph, Error> {
         return Err(Error::Onnx("the model has no input (every graph input is an initializer)".into()));
     }
     let inputs = dynamic.iter().map(|input| input_shape(input).map(|shape| (input.name.clone(), shape))).collect::<Result<_, _>>()?;
-    Ok(RawGraph { inputs, outputs: graph.output.iter().map(|o| o.name.clone()).collect(), nodes, constants, integers })
+    let boolean_inputs = dynamic.iter().filter(|i| i.type_.tensor_type().elem_type == DataType::BOOL as i32).map(|i| i.name.clone()).collect();
+    Ok(RawGraph { inputs, outputs: graph.output.iter().map(|o| o.name.clone()).collect(), nodes, constants, integers, boolean_inputs })
 }
 
 /// A graph input's static shape: a symbolic first dimension (the batch) is 1; any other

@@ -72,3 +72,27 @@ fn one_input_public_and_one_private() {
     let err = zkinfer_compiler::compile(&bytes, &options, &[]).unwrap_err().to_string();
     assert!(err.contains("3 input visibilities for a model of 2 inputs"), "{err}");
 }
+
+/// A bool input (an attention or padding mask) is a condition: Where and the logical ops take
+/// it once the circuit has made it 0 or 1 (`[x > 1/2]`, the identity on 0 and 1), so a prover
+/// cannot pass a value between for it.
+#[test]
+fn a_bool_input_is_a_condition() {
+    let bytes = Onnx::new(&[1, 4])
+        .bool_input("keep", &[1, 4])
+        .floats("zero", &[1], &[0.0])
+        .node("Not", "drop", &["keep"], vec![])
+        .node("Where", "kept", &["keep", "input", "zero"], vec![])
+        .node("Where", "out", &["drop", "zero", "kept"], vec![])
+        .bytes("out");
+    let (x, keep) = ([1.5f32, -2.0, 0.75, 3.0], [1.0f32, 0.0, 0.0, 1.0]);
+    let expected: Vec<f64> = (0..4).map(|i| if keep[i] == 1.0 { x[i] as f64 } else { 0.0 }).collect();
+    let flat: Vec<f32> = x.iter().chain(&keep).copied().collect();
+    let (model, q) = check_op(&bytes, &flat, &expected, 0.01);
+    assert!(!failures_after_changing_output(&model, &q, 1).is_empty(), "a changed output is rejected");
+    // A value between 0 and 1 for the bool input reads as its comparison with 1/2.
+    let between: Vec<f32> = x.iter().chain(&[0.75, 0.25, 0.5, 1.0]).copied().collect();
+    let (outputs, _) = model.evaluate(&model.quantize_input(&between).unwrap()).unwrap();
+    let got: Vec<f64> = outputs[0].data.iter().map(|v| model.dequantize(*v)).collect();
+    assert_eq!(got, vec![1.5, 0.0, 0.0, 3.0]);
+}

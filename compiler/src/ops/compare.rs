@@ -168,6 +168,13 @@ fn compare(ctx: &NodeCtx, mode: Option<Mode>) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(Compare { mode, other }))
 }
 
+/// `[x > 1/2]`: a bool model input made 0 or 1 in the circuit, as the logical ops and Where
+/// require of their operands (a prover could otherwise give any value in range). On the
+/// input's own values, 0 and 1, it is the identity.
+pub fn booleanized() -> Box<dyn Op> {
+    Box::new(Compare { mode: Some(Mode::Gt), other: Other::Constant(Constant::fixed(Tensor::new(vec![], vec![0.5]))) })
+}
+
 pub fn less(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     compare(ctx, Some(Mode::Lt))
 }

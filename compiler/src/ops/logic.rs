@@ -53,7 +53,7 @@ fn logical(ctx: &NodeCtx, logic: Option<Logic>, booleans: &[usize]) -> Result<Bo
     for &i in booleans {
         if !ctx.is_boolean(i) {
             let what = if logic.is_some() { format!("operand {i}") } else { "the condition".into() };
-            return Err(format!("{what} is not known to be 0 or 1: a comparison or a logical op gives such values (a bool model input, or a Cast to bool, does not yet)"));
+            return Err(format!("{what} is not known to be 0 or 1: a comparison or a logical op gives such values (so does a bool model input; a Cast to bool does not yet)"));
         }
     }
     let operands: Vec<Option<Tensor<f32>>> = (0..ctx.node.inputs.len()).map(|i| ctx.constant(i).cloned()).collect();

@@ -20,6 +20,8 @@ mod product;
 mod recurrent;
 mod resize;
 pub mod shape;
+
+pub use compare::booleanized;
 mod slice;
 mod svm;
 mod tree;

@@ -251,6 +251,14 @@ impl Onnx {
         self
     }
 
+    /// Another graph input of ONNX type bool.
+    pub fn bool_input(self, name: &str, shape: &[i64]) -> Self {
+        let mut model = self.input(name, shape);
+        let input = model.graph.input.last_mut().expect("just added");
+        input.type_.mut_or_insert_default().mut_tensor_type().elem_type = DataType::BOOL as i32;
+        model
+    }
+
     pub fn floats(mut self, name: &str, dims: &[i64], data: &[f32]) -> Self {
         let mut t = TensorProto::new();
         t.name = name.into();
