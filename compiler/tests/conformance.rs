@@ -86,6 +86,10 @@ const TOLERANCE: &[(&str, f64)] = &[
     // Floor and Ceil of a fixed-point value: a rescale of x -/+ 1/2, exact.
     ("Floor", 0.0),
     ("Ceil", 0.0),
+    // Round (halves to even) and Sign: comparisons of x with the grid points where the result
+    // changes, exact.
+    ("Round", 0.0),
+    ("Sign", 0.0),
     ("Max", 0.0),
     ("Min", 0.0),
     ("MaxPool", 0.0),

@@ -19,6 +19,7 @@ mod pool;
 mod product;
 mod recurrent;
 mod resize;
+mod rounding;
 pub mod shape;
 mod slice;
 mod svm;
@@ -367,10 +368,12 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("ReduceSumSquare", pool::reduce_sum_square),
     ("Relu", elementwise::relu),
     ("Resize", resize::resize),
+    ("Round", rounding::round),
     ("Scaler", ml::scaler),
     ("Reshape", shape::reshape),
     ("Selu", nonlinear::selu),
     ("Sigmoid", nonlinear::sigmoid),
+    ("Sign", rounding::sign),
     ("Slice", slice::slice),
     ("Softmax", nonlinear::softmax),
     ("Softplus", nonlinear::softplus),
