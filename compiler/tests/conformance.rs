@@ -90,6 +90,10 @@ const TOLERANCE: &[(&str, f64)] = &[
     // changes, exact.
     ("Round", 0.0),
     ("Sign", 0.0),
+    // The first maximum found as ArgMax finds it; TopK's values are input values and its
+    // indices positions: exact.
+    ("Hardmax", 0.0),
+    ("TopK", 0.0),
     ("Max", 0.0),
     ("Min", 0.0),
     ("MaxPool", 0.0),

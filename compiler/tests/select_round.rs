@@ -1,9 +1,11 @@
-//! Round and Sign on their edge cases (halves, zero), exact on the grid (scale 2^-8 here) against
-//! the ONNX definitions, in the mock prover; a changed output must break the circuit.
+//! Round, Sign, Hardmax and TopK on their edge cases (halves, zero, ties), exact on
+//! the grid (scale 2^-8 here) against the ONNX definitions, in the mock prover; a changed output
+//! must break the circuit; what is not supported is refused by name.
 
 mod common;
 
 use common::*;
+use zkinfer_compiler::Model;
 
 /// Every output of `bytes` on `input`, quantized and in floats, equals `expected` (one list per
 /// output) exactly, and the circuit holds; a changed first output breaks it.
@@ -23,6 +25,11 @@ fn exact(bytes: &[u8], input: &[f32], expected: &[Vec<f64>]) {
     assert!(!failures_after_changing_output(&model, &x, 0).is_empty(), "a changed output passes");
 }
 
+fn refused(bytes: &[u8], shape: usize, message: &str) {
+    let error = compile(bytes, &[vec![0.5; shape]]).err().unwrap_or_else(|| panic!("compiled; expected {message:?}")).to_string();
+    assert!(error.contains(message), "{error}");
+}
+
 #[test]
 fn round_takes_halves_to_the_even_integer() {
     let input = [0.5f32, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, -3.5, 0.49609375, 0.50390625, -0.49609375, -0.50390625, 0.0, 2.0, -7.0, 6.75, -6.25];
@@ -37,4 +44,40 @@ fn sign_is_zero_at_zero() {
     let input = [-5.0f32, -0.00390625, 0.0, 0.00390625, 2.5];
     let bytes = Onnx::new(&[5]).node("Sign", "sign", &["input"], vec![]).bytes("sign");
     exact(&bytes, &input, &[vec![-1.0, -1.0, 0.0, 1.0, 1.0]]);
+}
+
+#[test]
+fn hardmax_marks_the_first_maximum() {
+    let input = [1.0f32, 3.0, 3.0, 0.0, -1.0, -1.0, -1.0, -1.0];
+    let rows = Onnx::new(&[2, 4]).node("Hardmax", "hardmax", &["input"], vec![]).bytes("hardmax");
+    exact(&rows, &input, &[vec![0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]]);
+    // Along axis 0: each column's first maximum (ties in columns 1 to 3 go to row 0).
+    let columns = Onnx::new(&[2, 4]).node("Hardmax", "hardmax", &["input"], vec![int_attribute("axis", 0)]).bytes("hardmax");
+    exact(&columns, &input, &[vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]]);
+}
+
+fn top_k(k: i64, attributes: Vec<onnx_protobuf::AttributeProto>) -> Vec<u8> {
+    Onnx::new(&[2, 5]).int64s("k", &[k]).node_with_outputs("TopK", "topk", &["input", "k"], &["values", "indices"], attributes).bytes_with_outputs(&["values", "indices"])
+}
+
+const TIES: [f32; 10] = [1.0, 3.0, 3.0, 0.0, 3.0, 2.0, -1.0, 2.0, -1.0, 5.0];
+
+#[test]
+fn top_k_puts_the_lower_index_first_among_ties() {
+    exact(&top_k(3, vec![int_attribute("axis", 1)]), &TIES, &[vec![3.0, 3.0, 3.0, 5.0, 2.0, 2.0], vec![1.0, 2.0, 4.0, 4.0, 0.0, 2.0]]);
+    let smallest = top_k(3, vec![int_attribute("largest", 0)]);
+    exact(&smallest, &TIES, &[vec![0.0, 1.0, 3.0, -1.0, -1.0, 2.0], vec![3.0, 0.0, 1.0, 1.0, 3.0, 0.0]]);
+    // k = n: the whole lane sorted.
+    exact(&top_k(5, vec![]), &TIES, &[vec![3.0, 3.0, 3.0, 1.0, 0.0, 5.0, 2.0, 2.0, -1.0, -1.0], vec![1.0, 2.0, 4.0, 0.0, 3.0, 4.0, 0.0, 2.0, 1.0, 3.0]]);
+}
+
+#[test]
+fn top_k_refuses_what_it_cannot_select() {
+    refused(&top_k(6, vec![]), 10, "k = 6 is more than the 5 entries along axis 1");
+    refused(&top_k(0, vec![]), 10, "k = 0: at least one entry must be selected");
+    let computed =
+        Onnx::new(&[2, 5]).input("k", &[1]).node_with_outputs("TopK", "topk", &["input", "k"], &["values", "indices"], vec![]).bytes_with_outputs(&["values", "indices"]);
+    let Err(error) = Model::from_onnx(&computed, settings(2)) else { panic!("a computed K is refused") };
+    let error = error.to_string();
+    assert!(error.contains("(TopK)") && error.contains("input 1 (K) must be a constant initializer"), "{error}");
 }

@@ -20,6 +20,7 @@ mod product;
 mod recurrent;
 mod resize;
 mod rounding;
+mod select;
 pub mod shape;
 mod slice;
 mod svm;
@@ -329,6 +330,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("GlobalLpPool", pool::global_lp_pool),
     ("HardSigmoid", elementwise::hard_sigmoid),
     ("HardSwish", elementwise::hard_swish),
+    ("Hardmax", select::hardmax),
     ("Identity", shape::identity),
     ("Imputer", ml::imputer),
     ("InstanceNormalization", norm::instance_norm),
@@ -388,6 +390,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Sum", elementwise::sum),
     ("Tanh", nonlinear::tanh),
     ("Tile", shape::tile),
+    ("TopK", select::top_k),
     ("Transpose", shape::transpose),
     ("TreeEnsemble", tree::tree_ensemble),
     ("Trilu", shape::trilu),
