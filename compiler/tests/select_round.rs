@@ -1,4 +1,4 @@
-//! Round, Sign, Hardmax and TopK on their edge cases (halves, zero, ties), exact on
+//! Round, Sign, Hardmax, TopK and ReduceProd on their edge cases (halves, zero, ties), exact on
 //! the grid (scale 2^-8 here) against the ONNX definitions, in the mock prover; a changed output
 //! must break the circuit; what is not supported is refused by name.
 
@@ -80,4 +80,16 @@ fn top_k_refuses_what_it_cannot_select() {
     let Err(error) = Model::from_onnx(&computed, settings(2)) else { panic!("a computed K is refused") };
     let error = error.to_string();
     assert!(error.contains("(TopK)") && error.contains("input 1 (K) must be a constant initializer"), "{error}");
+}
+
+#[test]
+fn reduce_prod_multiplies_each_group() {
+    let input = [0.5f32, 2.0, -1.5, 1.25, -0.5, 4.0];
+    let along = |axes: &[i64], keepdims: i64| {
+        Onnx::new(&[2, 3]).int64s("axes", axes).node("ReduceProd", "prod", &["input", "axes"], vec![int_attribute("keepdims", keepdims)]).bytes("prod")
+    };
+    // Every partial product lies on the grid, so each rescale is exact.
+    exact(&along(&[1], 0), &input, &[vec![-1.5, -2.5]]);
+    exact(&along(&[0], 1), &input, &[vec![0.625, -1.0, -6.0]]);
+    exact(&along(&[-1, 0], 1), &input, &[vec![3.75]]);
 }

@@ -366,6 +366,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("ReduceMax", pool::reduce_max),
     ("ReduceMean", pool::reduce_mean),
     ("ReduceMin", pool::reduce_min),
+    ("ReduceProd", pool::reduce_prod),
     ("ReduceSum", pool::reduce_sum),
     ("ReduceSumSquare", pool::reduce_sum_square),
     ("Relu", elementwise::relu),
