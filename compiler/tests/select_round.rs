@@ -54,6 +54,9 @@ fn hardmax_marks_the_first_maximum() {
     // Along axis 0: each column's first maximum (ties in columns 1 to 3 go to row 0).
     let columns = Onnx::new(&[2, 4]).node("Hardmax", "hardmax", &["input"], vec![int_attribute("axis", 0)]).bytes("hardmax");
     exact(&columns, &input, &[vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]]);
+    // Its 0/1 output is a mask that the logical ops take.
+    let not = Onnx::new(&[2, 4]).node("Hardmax", "hardmax", &["input"], vec![]).node("Not", "not", &["hardmax"], vec![]).bytes("not");
+    exact(&not, &input, &[vec![1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0]]);
 }
 
 fn top_k(k: i64, attributes: Vec<onnx_protobuf::AttributeProto>) -> Vec<u8> {

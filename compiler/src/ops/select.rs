@@ -91,6 +91,10 @@ fn lane_values(x: &Tensor<Wire>, axis: usize) -> Vec<Vec<Wire>> {
 }
 
 impl Op for Hardmax {
+    fn boolean(&self, _: &[bool]) -> bool {
+        true
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         axis_of(self.axis, inputs[0].len())?;
         Ok(inputs[0].to_vec())
