@@ -2,6 +2,7 @@
 //! (written once against [`Arith`], and so its gadgets) and its float semantics; adding an op
 //! is one module and one line in [`REGISTRY`].
 
+mod atan;
 mod compare;
 mod conv;
 mod einsum;
@@ -298,6 +299,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("ArgMax", nonlinear::argmax),
     ("ArgMin", nonlinear::argmin),
     ("ArrayFeatureExtractor", ml::array_feature_extractor),
+    ("Atan", atan::atan),
     ("AveragePool", pool::average_pool),
     ("BatchNormalization", elementwise::batch_norm),
     ("Binarizer", ml::binarizer),
