@@ -53,8 +53,8 @@ pub fn top_k(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 /// Each lane's maximum, and `seen[k]`: 1 where the lane's first maximum is at or before position
-/// `k`, else 0. Every lane has the same length, at least 1.
-fn first_maxima(arith: &mut dyn Arith, values: &[Vec<Wire>]) -> Result<(Vec<Wire>, Vec<Vec<Wire>>), Error> {
+/// `k`, else 0. Every lane has the same length `n`, at least 1.
+fn first_maxima(arith: &mut dyn Arith, values: &[Vec<Wire>], n: usize) -> Result<(Vec<Wire>, Vec<Vec<Wire>>), Error> {
     let maxima = lane_maxima(arith, values)?;
     let gaps = values
         .iter()
@@ -65,7 +65,6 @@ fn first_maxima(arith: &mut dyn Arith, values: &[Vec<Wire>]) -> Result<(Vec<Wire
     // Values are integers at most their lane's maximum: `relu(x - m + 1)` is 1 exactly at a
     // maximum, 0 elsewhere, which the intervals of the difference do not show.
     let at_max = arith.assume(at_max, 0, 1)?;
-    let n = values.first().map_or(0, Vec::len);
     let mut seen: Vec<Vec<Wire>> = at_max.chunks(n).map(|l| vec![l[0].clone()]).collect();
     for k in 1..n {
         let items = at_max.chunks(n).zip(&seen).map(|(l, s)| (l[k].clone(), Some(s[k - 1].clone()))).collect();
@@ -90,20 +89,31 @@ fn lane_values(x: &Tensor<Wire>, axis: usize) -> Vec<Vec<Wire>> {
     lanes(&x.shape, axis).iter().map(|l| l.iter().map(|&i| x.data[i].clone()).collect()).collect()
 }
 
+impl Hardmax {
+    /// The axis, along which there is at least one entry.
+    fn axis(&self, shape: &[usize]) -> Result<usize, String> {
+        let axis = axis_of(self.axis, shape.len())?;
+        match shape[axis] {
+            0 => Err(format!("axis {axis} of shape {shape:?} is empty")),
+            _ => Ok(axis),
+        }
+    }
+}
+
 impl Op for Hardmax {
     fn boolean(&self, _: &[bool]) -> bool {
         true
     }
 
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        axis_of(self.axis, inputs[0].len())?;
+        self.axis(inputs[0])?;
         Ok(inputs[0].to_vec())
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let axis = axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?;
-        let (_, seen) = first_maxima(arith, &lane_values(x, axis))?;
+        let axis = self.axis(&x.shape).map_err(Error::Shape)?;
+        let (_, seen) = first_maxima(arith, &lane_values(x, axis), x.shape[axis])?;
         let one = 1i64 << arith.shape().scale_bits;
         let marks = arith.dot(seen.iter().flat_map(|s| (0..s.len()).map(|k| first_at(s, k, one, 0))).collect())?;
         let mut marks = arith.assume(marks, 0, one)?.into_iter();
@@ -116,7 +126,7 @@ impl Op for Hardmax {
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
         let x = inputs[0];
-        let axis = axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?;
+        let axis = self.axis(&x.shape).map_err(Error::Shape)?;
         let mut data = vec![0.0; x.len()];
         for lane in lanes(&x.shape, axis) {
             let best = lane.iter().map(|&i| x.data[i]).fold(f32::NEG_INFINITY, f32::max);
@@ -173,7 +183,7 @@ impl Op for TopK {
             false => Tensor::new(inputs[0].shape.clone(), negated(arith, inputs[0].data.clone())?),
         };
         let values = lane_values(&x, axis);
-        let n = values[0].len();
+        let n = x.shape[axis];
         // Each lane's minimum, `-max(-x)`, whose intervals stay exact.
         let mut flipped = negated(arith, values.concat())?.into_iter();
         let flipped: Vec<Vec<Wire>> = values.iter().map(|l| flipped.by_ref().take(l.len()).collect()).collect();
@@ -190,7 +200,7 @@ impl Op for TopK {
         let sign = if self.largest { 1 } else { -1 };
         let mut ranked: Vec<Vec<(Wire, Wire)>> = vec![Vec::with_capacity(self.k); values.len()];
         for round in 0..self.k {
-            let (maxima, seen) = first_maxima(arith, &current)?;
+            let (maxima, seen) = first_maxima(arith, &current, n)?;
             // Back from `u` to `x` (and to the smallest's own sign): `m + min(x) - 1`.
             let picked = maxima.into_iter().zip(&lows).map(|(m, low)| Dot { inputs: vec![m, low.clone()], weights: vec![Coef::Const(sign); 2], bias: Coef::Const(-sign) });
             let picked = arith.dot(picked.collect())?;
