@@ -74,6 +74,36 @@ fn top_k_puts_the_lower_index_first_among_ties() {
     exact(&top_k(5, vec![]), &TIES, &[vec![3.0, 3.0, 3.0, 1.0, 0.0, 5.0, 2.0, 2.0, -1.0, -1.0], vec![1.0, 2.0, 4.0, 0.0, 3.0, 4.0, 0.0, 2.0, 1.0, 3.0]]);
 }
 
+/// The `k` largest (or smallest) of each lane and their indices, ties to the lower index: a
+/// stable sort.
+fn sorted_picks(lanes: &[Vec<f32>], k: usize, largest: bool) -> (Vec<f64>, Vec<f64>) {
+    let (mut values, mut indices) = (Vec::new(), Vec::new());
+    for lane in lanes {
+        let mut order: Vec<usize> = (0..lane.len()).collect();
+        order.sort_by(|&a, &b| if largest { lane[b].total_cmp(&lane[a]) } else { lane[a].total_cmp(&lane[b]) });
+        values.extend(order[..k].iter().map(|&i| lane[i] as f64));
+        indices.extend(order[..k].iter().map(|&i| i as f64));
+    }
+    (values, indices)
+}
+
+/// Lanes of 40 along axis 0 of `[40, 2]` (many repeated values), the 5 largest and smallest.
+#[test]
+fn top_k_along_a_longer_lane() {
+    let input: Vec<f32> = (0..80).map(|i| ((i * 37 + 11) % 23) as f32 * 0.25 - 2.5).collect();
+    let lanes: Vec<Vec<f32>> = (0..2).map(|c| (0..40).map(|r| input[r * 2 + c]).collect()).collect();
+    for largest in [1, 0] {
+        let bytes = Onnx::new(&[40, 2])
+            .int64s("k", &[5])
+            .node_with_outputs("TopK", "topk", &["input", "k"], &["values", "indices"], vec![int_attribute("axis", 0), int_attribute("largest", largest)])
+            .bytes_with_outputs(&["values", "indices"]);
+        let (values, indices) = sorted_picks(&lanes, 5, largest == 1);
+        // Outputs are `[5, 2]`: rank-major, the two lanes side by side.
+        let interleave = |v: &[f64]| (0..10).map(|i| v[(i % 2) * 5 + i / 2]).collect::<Vec<f64>>();
+        exact(&bytes, &input, &[interleave(&values), interleave(&indices)]);
+    }
+}
+
 #[test]
 fn top_k_refuses_what_it_cannot_select() {
     refused(&top_k(6, vec![]), 10, "k = 6 is more than the 5 entries along axis 1");
