@@ -146,11 +146,26 @@ pub enum Function {
     /// forbidden side, above it, is `m < 1`: a value at or below 0 has no logarithm, and no
     /// witness.
     LnOfNegated,
+    /// The arctangent read through softsign: `atan(u / (1 - |u|))` for `|u| < 1`, `±pi/2` from
+    /// `|u| = 1` on, so that `atan(x)` is this at `u = x / (1 + |x|)`. Atan itself nears its
+    /// limits too slowly for a table (`pi/2 - atan(x) > 1 / (x + 1)`: within half a step only
+    /// past `2^(scale + 1)`); through softsign every input lies in `[-1, 1]`, where the slope is
+    /// at most 2 and the limits are the ends' values.
+    Atan,
 }
 
 impl Function {
-    pub const ALL: [Function; 8] =
-        [Function::Sigmoid, Function::Tanh, Function::Exp, Function::Erf, Function::SoftplusTail, Function::NormalCdf, Function::NormalCdfTanh, Function::LnOfNegated];
+    pub const ALL: [Function; 9] = [
+        Function::Sigmoid,
+        Function::Tanh,
+        Function::Exp,
+        Function::Erf,
+        Function::SoftplusTail,
+        Function::NormalCdf,
+        Function::NormalCdfTanh,
+        Function::LnOfNegated,
+        Function::Atan,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -162,6 +177,7 @@ impl Function {
             Function::NormalCdf => "Gelu",
             Function::NormalCdfTanh => "Gelu (tanh)",
             Function::LnOfNegated => "Log",
+            Function::Atan => "Atan",
         }
     }
 
@@ -197,6 +213,8 @@ impl Function {
             // (1 + tanh(z)) / 2 = sigmoid(2z).
             Function::NormalCdfTanh => 1.0 / (1.0 + exp(-2.0 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
             Function::LnOfNegated => log_one_plus(-x - 1.0),
+            Function::Atan if x.abs() >= 1.0 => std::f64::consts::FRAC_PI_2.copysign(x),
+            Function::Atan => atan(x / (1.0 - x.abs())),
         }
     }
 
@@ -225,6 +243,8 @@ impl Function {
             // `[-3, -1]`: the mantissas' interval `[-2, -1]` with room below it, so that
             // `m = 2` is sampled, not a limit.
             Function::LnOfNegated => return 1,
+            // Softsign's range, [-1, 1): from 1 on the limit is the value at 1.
+            Function::Atan => 2.0,
         };
         (0..).find(|b| (1u64 << b) as f64 >= length).expect("a power of two exceeds any length")
     }
@@ -240,6 +260,10 @@ impl Function {
             Function::Exp => (0, None),
             // Below the table is `m > 3 - 2^-bits`, which no mantissa is.
             Function::LnOfNegated => ((1.0986122886681098 * one as f64).round() as i64, None),
+            Function::Atan => {
+                let half_pi = (std::f64::consts::FRAC_PI_2 * one as f64).round() as i64;
+                (-half_pi, Some(half_pi))
+            }
         }
     }
 }
@@ -270,6 +294,28 @@ fn log_one_plus(y: f64) -> f64 {
         power *= z * z;
     }
     2.0 * sum
+}
+
+/// `atan(x)` from `+ - * /` alone (see [`exp`]): `pi/2 - atan(1 / x)` above 1, `pi/4 + atan((x -
+/// 1) / (x + 1))` above `tan(pi/8)`, and below that its series, whose terms shrink by at least
+/// `tan(pi/8)^2 < 0.18`. Odd.
+fn atan(x: f64) -> f64 {
+    use std::f64::consts::{FRAC_PI_2, FRAC_PI_4};
+    const TAN_PI_8: f64 = 0.414_213_562_373_095_1;
+    let a = if x < 0.0 { -x } else { x };
+    let (outer, sign, y) = if a > 1.0 { (FRAC_PI_2, -1.0, 1.0 / a) } else { (0.0, 1.0, a) };
+    let (inner, z) = if y > TAN_PI_8 { (FRAC_PI_4, (y - 1.0) / (y + 1.0)) } else { (0.0, y) };
+    let (mut power, mut series) = (z, 0.0);
+    for k in 0..40 {
+        series += power / (2 * k + 1) as f64;
+        power *= -z * z;
+    }
+    let magnitude = outer + sign * (inner + series);
+    if x < 0.0 {
+        -magnitude
+    } else {
+        magnitude
+    }
 }
 
 /// `erf(x)` from `+ - * /` alone (see [`exp`]). Below 3 in magnitude its Taylor series `2 /
@@ -393,7 +439,9 @@ impl FunctionTable {
             Function::Exp => (1i64 << step_bits) - (1i64 << (interval + scale)),
             // `[-3, -1]` shifted up by one sample, as Exp's is: `m = 1` is in the table.
             Function::LnOfNegated => (1i64 << step_bits) - (3i64 << scale),
-            Function::Sigmoid | Function::Tanh | Function::Erf | Function::SoftplusTail | Function::NormalCdf | Function::NormalCdfTanh => -(1i64 << (interval + scale - 1)),
+            Function::Sigmoid | Function::Tanh | Function::Erf | Function::SoftplusTail | Function::NormalCdf | Function::NormalCdfTanh | Function::Atan => {
+                -(1i64 << (interval + scale - 1))
+            }
         };
         let one = (1u64 << scale) as f64;
         let samples: Vec<i64> = (0..=1i64 << grid).map(|i| (function.eval((start + (i << step_bits)) as f64 / one) * one).round() as i64).collect();
@@ -513,6 +561,14 @@ mod tests {
                         (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v)).tanh()) / 2.0
                     }
                     Function::LnOfNegated => (-(x as f64) / one).ln(),
+                    Function::Atan => {
+                        let u = x as f64 / one;
+                        if u.abs() >= 1.0 {
+                            std::f64::consts::FRAC_PI_2.copysign(u)
+                        } else {
+                            (u / (1.0 - u.abs())).atan()
+                        }
+                    }
                 };
                 (out as f64 - exact * one).abs()
             })

@@ -2,7 +2,9 @@
 //! `bhqd,bhkd->bhqk`, a batched `bij,bjk->bik`, a transpose `ij->ji`): each output is a sum
 //! over the contracted letters. Two computed operands make products of computed values, one
 //! of them constant a dot product with its entries as weights; either is rescaled once. One
-//! operand is a sum of its entries (a transpose, a diagonal or a reduction), exact.
+//! operand is a sum of its entries (a transpose, a diagonal or a reduction), exact. An ellipsis
+//! (`...ij,...jk->...ik`) stands for the axes a term does not name, broadcast as numpy does:
+//! once the shapes are known it becomes letters of its own, and the rest is as above.
 
 use super::{Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
@@ -22,28 +24,31 @@ pub struct Einsum {
 
 pub fn einsum(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let equation: String = ctx.string("equation")?.ok_or("Einsum needs its equation")?.chars().filter(|c| !c.is_whitespace()).collect();
-    if equation.contains("...") {
-        return Err(format!("equation '{equation}': an ellipsis is not supported; name every axis"));
-    }
+    // Letters, and at most one ellipsis per term.
+    let parse = |term: &str| -> Result<Vec<char>, String> {
+        match term.replacen("...", "", 1).chars().find(|c| !c.is_ascii_alphabetic()) {
+            Some(c) => Err(format!("equation '{equation}': '{c}' is not a letter")),
+            None => Ok(term.replacen("...", &ELLIPSIS.to_string(), 1).chars().collect()),
+        }
+    };
     let (lhs, output) = match equation.split_once("->") {
-        Some((lhs, out)) => (lhs.to_string(), Some(out.chars().collect::<Vec<char>>())),
+        Some((lhs, out)) => (lhs.to_string(), Some(parse(out)?)),
         None => (equation.clone(), None),
     };
-    let operands: Vec<Vec<char>> = lhs.split(',').map(|t| t.chars().collect()).collect();
+    let operands: Vec<Vec<char>> = lhs.split(',').map(parse).collect::<Result<_, _>>()?;
     if operands.len() != ctx.node.inputs.len() || !(1..=2).contains(&operands.len()) {
         return Err(format!("equation '{equation}' for {} operands: one or two are supported", ctx.node.inputs.len()));
     }
-    if let Some(c) = operands.iter().flatten().chain(output.iter().flatten()).find(|c| !c.is_ascii_alphabetic()) {
-        return Err(format!("equation '{equation}': '{c}' is not a letter"));
-    }
-    // Without an output: the letters that appear once, in alphabetical order.
+    // Without an output: the ellipsis' axes, then the letters that appear once, in alphabetical
+    // order.
     let output = output.unwrap_or_else(|| {
         let mut counts: BTreeMap<char, usize> = BTreeMap::new();
-        operands.iter().flatten().for_each(|c| *counts.entry(*c).or_default() += 1);
-        counts.into_iter().filter(|(_, n)| *n == 1).map(|(c, _)| c).collect()
+        operands.iter().flatten().filter(|c| **c != ELLIPSIS).for_each(|c| *counts.entry(*c).or_default() += 1);
+        let ellipsis = operands.iter().flatten().any(|c| *c == ELLIPSIS).then_some(ELLIPSIS);
+        ellipsis.into_iter().chain(counts.into_iter().filter(|(_, n)| *n == 1).map(|(c, _)| c)).collect()
     });
     if let Some(c) = output.iter().find(|c| !operands.iter().flatten().any(|l| l == *c)) {
-        return Err(format!("equation '{equation}': output letter '{c}' is in no operand"));
+        return Err(format!("equation '{equation}': output '{}' is in no operand", shown(&[*c])));
     }
     let constants: Vec<usize> = (0..operands.len()).filter(|&i| ctx.constant(i).is_some()).collect();
     let constant = match constants[..] {
@@ -52,6 +57,24 @@ pub fn einsum(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         _ => return Err("every operand is a constant; constant-fold the model before export".into()),
     };
     Ok(Box::new(Einsum { operands, output, constant }))
+}
+
+/// Stands for `...` in a parsed term: the axes that the term does not name, numpy's broadcast
+/// over the operands (aligned to the right, a size 1 against any other).
+const ELLIPSIS: char = '\u{2026}';
+
+/// The letter of the broadcast ellipsis' axis `j`, which no equation can write.
+fn ellipsis_letter(j: usize) -> char {
+    char::from_u32(0xE000 + j as u32).expect("a character of the private use area")
+}
+
+fn is_ellipsis_letter(c: char) -> bool {
+    (0xE000..0xF900).contains(&(c as u32))
+}
+
+/// A term as the equation writes it.
+fn shown(letters: &[char]) -> String {
+    letters.iter().map(|&c| if c == ELLIPSIS { "...".to_string() } else { c.to_string() }).collect()
 }
 
 /// Per output (row-major), the flat indices of each operand's entries in its terms.
@@ -73,30 +96,56 @@ impl Einsum {
     /// letters, the flat index in each operand.
     fn terms(&self, inputs: &[&[usize]]) -> Result<(Vec<usize>, Terms), String> {
         let shapes = self.shapes(inputs)?;
+        // How many axes each operand's ellipsis covers; the broadcast covers the most.
+        let under: Vec<usize> = self
+            .operands
+            .iter()
+            .zip(&shapes)
+            .map(|(letters, shape)| {
+                let named = letters.iter().filter(|c| **c != ELLIPSIS).count();
+                match (letters.contains(&ELLIPSIS), shape.len().checked_sub(named)) {
+                    (true, Some(n)) => Ok(n),
+                    (false, Some(0)) => Ok(0),
+                    _ => Err(format!("operand of shape {shape:?} for the letters '{}'", shown(letters))),
+                }
+            })
+            .collect::<Result<_, String>>()?;
+        let broadcast = under.iter().copied().max().unwrap_or(0);
+        if broadcast > 0 && !self.output.contains(&ELLIPSIS) {
+            // As numpy: an output that names axes must name the ellipsis' too.
+            return Err(format!("the output '{}' leaves out the {broadcast} axes under '...'; write '...' in it", shown(&self.output)));
+        }
+        let expand = |letters: &[char], n: usize| -> Vec<char> {
+            letters.iter().flat_map(|&c| if c == ELLIPSIS { (broadcast - n..broadcast).map(ellipsis_letter).collect() } else { vec![c] }).collect()
+        };
+        let operands: Vec<Vec<char>> = self.operands.iter().zip(&under).map(|(letters, &n)| expand(letters, n)).collect();
+        let output = expand(&self.output, broadcast);
         let mut sizes: BTreeMap<char, usize> = BTreeMap::new();
-        for (letters, shape) in self.operands.iter().zip(&shapes) {
-            if letters.len() != shape.len() {
-                return Err(format!("operand of shape {shape:?} for the {} letters '{}'", letters.len(), letters.iter().collect::<String>()));
-            }
+        for (letters, shape) in operands.iter().zip(&shapes) {
             for (&c, &n) in letters.iter().zip(shape) {
-                if *sizes.entry(c).or_insert(n) != n {
-                    return Err(format!("letter '{c}' has sizes {} and {n}", sizes[&c]));
+                let size = sizes.entry(c).or_insert(n);
+                match (*size == n, is_ellipsis_letter(c) && (*size == 1 || n == 1)) {
+                    (true, _) => {}
+                    (false, true) => *size = (*size).max(n),
+                    (false, false) if is_ellipsis_letter(c) => return Err(format!("the axes under '...' have sizes {size} and {n}, which do not broadcast")),
+                    (false, false) => return Err(format!("letter '{c}' has sizes {size} and {n}")),
                 }
             }
         }
-        let contracted: Vec<char> = sizes.keys().copied().filter(|c| !self.output.contains(c)).collect();
-        let out_shape: Vec<usize> = self.output.iter().map(|c| sizes[c]).collect();
+        let contracted: Vec<char> = sizes.keys().copied().filter(|c| !output.contains(c)).collect();
+        let out_shape: Vec<usize> = output.iter().map(|c| sizes[c]).collect();
         let inner_shape: Vec<usize> = contracted.iter().map(|c| sizes[c]).collect();
         let (outputs, inner) = (out_shape.iter().product::<usize>(), inner_shape.iter().product::<usize>());
         if outputs.checked_mul(inner).is_none_or(|n| n > crate::model::MAX_COMPUTED) {
             return Err(format!("{outputs} outputs of {inner} terms each are too many"));
         }
-        let strides_of: Vec<Vec<usize>> = shapes.iter().map(|s| strides(s)).collect();
+        // An axis of size 1 reads its one entry whatever the letter's value (a broadcast).
+        let strides_of: Vec<Vec<usize>> = shapes.iter().map(|s| strides(s).into_iter().zip(s).map(|(st, &n)| if n == 1 { 0 } else { st }).collect()).collect();
         let (out_strides, inner_strides) = (strides(&out_shape), strides(&inner_shape));
         let mut value: BTreeMap<char, usize> = BTreeMap::new();
         let terms = (0..outputs)
             .map(|o| {
-                for (k, c) in self.output.iter().enumerate() {
+                for (k, c) in output.iter().enumerate() {
                     value.insert(*c, o / out_strides[k] % out_shape[k]);
                 }
                 (0..inner)
@@ -104,7 +153,7 @@ impl Einsum {
                         for (k, c) in contracted.iter().enumerate() {
                             value.insert(*c, t / inner_strides[k] % inner_shape[k]);
                         }
-                        self.operands.iter().zip(&strides_of).map(|(letters, st)| letters.iter().zip(st).map(|(c, s)| value[c] * s).sum()).collect()
+                        operands.iter().zip(&strides_of).map(|(letters, st)| letters.iter().zip(st).map(|(c, s)| value[c] * s).sum()).collect()
                     })
                     .collect()
             })

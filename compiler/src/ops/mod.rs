@@ -2,6 +2,7 @@
 //! (written once against [`Arith`], and so its gadgets) and its float semantics; adding an op
 //! is one module and one line in [`REGISTRY`].
 
+mod atan;
 mod compare;
 mod conv;
 mod einsum;
@@ -19,6 +20,8 @@ mod pool;
 mod product;
 mod recurrent;
 mod resize;
+mod rounding;
+mod select;
 pub mod shape;
 
 pub use compare::booleanized;
@@ -298,6 +301,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("ArgMax", nonlinear::argmax),
     ("ArgMin", nonlinear::argmin),
     ("ArrayFeatureExtractor", ml::array_feature_extractor),
+    ("Atan", atan::atan),
     ("AveragePool", pool::average_pool),
     ("BatchNormalization", elementwise::batch_norm),
     ("Binarizer", ml::binarizer),
@@ -330,6 +334,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("GlobalLpPool", pool::global_lp_pool),
     ("HardSigmoid", elementwise::hard_sigmoid),
     ("HardSwish", elementwise::hard_swish),
+    ("Hardmax", select::hardmax),
     ("Identity", shape::identity),
     ("Imputer", ml::imputer),
     ("InstanceNormalization", norm::instance_norm),
@@ -365,14 +370,17 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("ReduceMax", pool::reduce_max),
     ("ReduceMean", pool::reduce_mean),
     ("ReduceMin", pool::reduce_min),
+    ("ReduceProd", pool::reduce_prod),
     ("ReduceSum", pool::reduce_sum),
     ("ReduceSumSquare", pool::reduce_sum_square),
     ("Relu", elementwise::relu),
     ("Resize", resize::resize),
+    ("Round", rounding::round),
     ("Scaler", ml::scaler),
     ("Reshape", shape::reshape),
     ("Selu", nonlinear::selu),
     ("Sigmoid", nonlinear::sigmoid),
+    ("Sign", rounding::sign),
     ("Slice", slice::slice),
     ("Softmax", nonlinear::softmax),
     ("Softplus", nonlinear::softplus),
@@ -387,6 +395,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Sum", elementwise::sum),
     ("Tanh", nonlinear::tanh),
     ("Tile", shape::tile),
+    ("TopK", select::top_k),
     ("Transpose", shape::transpose),
     ("TreeEnsemble", tree::tree_ensemble),
     ("Trilu", shape::trilu),

@@ -258,7 +258,7 @@ pub(super) fn lanes(shape: &[usize], axis: usize) -> Vec<Vec<usize>> {
 }
 
 /// Each lane's maximum, `m + relu(x - m)`, one position at a time for all lanes at once.
-fn lane_maxima(arith: &mut dyn Arith, lanes: &[Vec<Wire>]) -> Result<Vec<Wire>, Error> {
+pub(super) fn lane_maxima(arith: &mut dyn Arith, lanes: &[Vec<Wire>]) -> Result<Vec<Wire>, Error> {
     let mut best: Vec<Wire> = lanes.iter().map(|l| l[0].clone()).collect();
     // Lanes may differ in length (a masked softmax's): step k takes those longer than k.
     for k in 1..lanes.iter().map(Vec::len).max().unwrap_or(0) {

@@ -53,6 +53,9 @@ enum Reduction {
     /// Products of computed values, rescaled once; the L2 norm its square root.
     SumSquare,
     L2,
+    /// One factor at a time for all groups at once: a product of computed values rescaled
+    /// after each, so that every partial product stays at the activation scale.
+    Prod,
 }
 
 impl Reduction {
@@ -91,6 +94,17 @@ impl Reduction {
                     sums
                 }
             }
+            Reduction::Prod => {
+                let mut products: Vec<Wire> = groups.iter().map(|g| x.data[g[0]].clone()).collect();
+                for step in 1..groups.iter().map(Vec::len).max().unwrap_or(0) {
+                    let active: Vec<usize> = (0..groups.len()).filter(|&i| step < groups[i].len()).collect();
+                    let pairs = active.iter().map(|&i| vec![(products[i].clone(), x.data[groups[i][step]].clone())]).collect();
+                    let unscaled = arith.products(pairs)?;
+                    let rescaled = arith.element(ElementOp { rescale: true, relu: false }, unscaled.into_iter().map(|p| (p, None)).collect())?;
+                    active.into_iter().zip(rescaled).for_each(|(i, p)| products[i] = p);
+                }
+                products
+            }
         })
     }
 
@@ -108,13 +122,14 @@ impl Reduction {
                     Reduction::L1 => sum(f64::abs),
                     Reduction::SumSquare => sum(|v| v * v),
                     Reduction::L2 => sum(|v| v * v).sqrt(),
+                    Reduction::Prod => values.clone().product(),
                 }) as f32
             })
             .collect()
     }
 
     fn uses_products(self) -> bool {
-        matches!(self, Reduction::SumSquare | Reduction::L2)
+        matches!(self, Reduction::SumSquare | Reduction::L2 | Reduction::Prod)
     }
 }
 
@@ -227,6 +242,10 @@ pub fn reduce_sum_square(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 pub fn reduce_l2(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     reduce(ctx, Reduction::L2)
+}
+
+pub fn reduce_prod(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, Reduction::Prod)
 }
 
 /// The output's shape for an input of shape `s`, [N, C] and one spatial axis per axis of the
