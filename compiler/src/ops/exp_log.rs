@@ -2,10 +2,10 @@
 //! each function over one octave, and the octave's power of two read from a fixed table at a
 //! computed index (the `gather` gate).
 //!
-//! `e^x = 2^(k+1) e^(r - ln 2)` for `k = floor(x / ln 2)`, `r = x - k ln 2` in `[0, ln 2)`: `e^(r -
-//! ln 2)` in `[1/2, 1)` is Exp's lookup (the softmax's table, inputs at most 0), and the product
-//! with `2^(k+1)` is rescaled once. The relative error is about `2^-s`: each output is within
-//! about two steps of `e^x` times `2^(k+1)`, so large outputs carry large absolute errors.
+//! `e^x = 2^k e^r` for `k = ceil(x / ln 2)`, `r = x - k ln 2` in `(-ln 2, 0]`: `e^r` in `(1/2, 1]`
+//! is Exp's lookup (the softmax's table, inputs at most 0), and the product with `2^k` is
+//! rescaled once. Each output is within about 1.5 steps of `e^x` where `x <= 0` (`2^k <= 1`), and
+//! within `1.5 * 2^k < 3 e^x` steps above: a relative error of about `3 * 2^-s`.
 //!
 //! `ln x = ln m + k ln 2` for `k = floor(log2 x)`, `m = x 2^-k` in `[1, 2)`: `k` counts the
 //! comparisons `[x >= 2^j]` that hold (exact on the grid), `2^-k` is read from the table, `m` is
@@ -27,13 +27,13 @@ use zkinfer_circuits::gadgets::{ElementOp, Function, GatherTable};
 const RESCALE: ElementOp = ElementOp { rescale: true, relu: false };
 const RELU: ElementOp = ElementOp { rescale: false, relu: true };
 
-/// `2^i` at scale `2^-s` (that is `2^(i - s)`) in row `i`, for `i` in `[0, 2s]`: the powers of
-/// two that the reductions read, `2^-s` to `2^s`.
+/// `2^p` at scale `2^-s` in row `p + s + 1`, for `p` in `[-s, s]`, and 0 in row 0 (`2^-(s+1)`,
+/// under half a step): the powers of two that the reductions read.
 fn powers_of_two(scale_bits: u32) -> GatherTable {
-    GatherTable { row_len: 1, values: (0..=2 * scale_bits).map(|i| 1i64 << i).collect() }
+    GatherTable { row_len: 1, values: std::iter::once(0).chain((0..=2 * scale_bits).map(|i| 1i64 << i)).collect() }
 }
 
-/// Reads `2^p` per item, `index` the fixed-point wire of `p + s`.
+/// Reads `2^p` per item, `index` the fixed-point wire of `p + s + 1`.
 fn power(arith: &mut dyn Arith, table: &GatherTable, index: Vec<Wire>) -> Result<Vec<Wire>, Error> {
     arith.gather(table, index.into_iter().map(|i| (i, 0)).collect())
 }
@@ -63,26 +63,23 @@ impl Op for Exp {
         if let Some(v) = x.data.iter().filter_map(|v| v.value.inner()).find(|&v| real(v, s) >= s as f64 * ln2) {
             return Err(Error::Range(format!("Exp of {}: e^x above 2^{s} is beyond what the scale 2^-{s} reads; compile with a coarser --scale", real(v, s))));
         }
-        // Below -(s + 1) ln 2, e^x is under half a step: clamped there it is 0 all the same, and
-        // `k + 1` stays within the table.
+        // Below -(s + 1) ln 2, e^x is under half a step: clamped there it is 0 all the same (row
+        // 0 of the powers), and `k` stays within the table.
         let floor = arith.constant(-quantize(((s + 1) as f64 * ln2) as f32, s))?;
         let clamped = arith.element(RELU, x.data.iter().map(|v| (v.clone(), Some(floor.clone()))).collect())?;
         let over_ln2 = quantize((1.0 / ln2) as f32, s);
         let t = arith.dot(clamped.iter().map(|v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(over_ln2)], bias: Coef::Const(0) }).collect())?;
         let t = arith.element(RESCALE, t.into_iter().map(|v| (v, None)).collect())?;
-        // `k`, whole: one off where `x / ln 2` is within a step of an integer, which leaves `r`
-        // a step outside `[0, ln 2)`, within Exp's table all the same.
-        let k = whole_floors(arith, t, 1)?;
+        // `-k = floor(-t)`, whole: one off where `x / ln 2` is within a step of an integer, which
+        // leaves `r` a step outside `(-ln 2, 0]`, within Exp's table all the same.
+        let minus_k = whole_floors(arith, t, -1)?;
         let ln2_fine = (ln2 * (1u64 << (2 * s)) as f64).round() as i64;
-        let reduced = clamped.iter().zip(&k).map(|(v, k)| Dot {
-            inputs: vec![v.clone(), k.clone()],
-            weights: vec![Coef::Const(1 << s), Coef::Const(-ln2_fine)],
-            bias: Coef::Const(-ln2_fine),
-        });
+        let reduced =
+            clamped.iter().zip(&minus_k).map(|(v, k)| Dot { inputs: vec![v.clone(), k.clone()], weights: vec![Coef::Const(1 << s), Coef::Const(ln2_fine)], bias: Coef::Const(0) });
         let reduced = arith.dot(reduced.collect())?;
         let reduced = arith.element(RESCALE, reduced.into_iter().map(|v| (v, None)).collect())?;
         let mantissas = arith.function(Function::Exp, reduced)?;
-        let index = arith.dot(k.into_iter().map(|k| Dot { inputs: vec![k], weights: vec![Coef::Const(1 << s)], bias: Coef::Const((s as i64 + 1) << s) }).collect())?;
+        let index = arith.dot(minus_k.into_iter().map(|k| Dot { inputs: vec![k], weights: vec![Coef::Const(-(1 << s))], bias: Coef::Const((s as i64 + 1) << s) }).collect())?;
         let powers = power(arith, &self.table, index)?;
         let products = arith.products(mantissas.into_iter().zip(powers).map(|(m, p)| vec![(m, p)]).collect())?;
         let out = arith.element(RESCALE, products.into_iter().map(|p| (p, None)).collect())?;
@@ -108,7 +105,7 @@ impl Op for Exp {
 
 /// `ln x` per item, for values known to lie in `[2^lowest, 2^(highest + 1))`, `-s <= lowest` and
 /// `highest <= s`: `k - lowest` of the comparisons `[x >= 2^j]`, `j` in `(lowest, highest + 1]`,
-/// hold, the last of which must not (were it to, `2^-k` would lie beyond the table's rows).
+/// hold, the last of which must not (were it to, `2^-k` would read as 0).
 fn ln(arith: &mut dyn Arith, table: &GatherTable, x: &[Wire], lowest: i64, highest: i64) -> Result<Vec<Wire>, Error> {
     let s = arith.shape().scale_bits as i64;
     let comparisons: Vec<i64> = (lowest + 1..=highest + 1).collect();
@@ -122,10 +119,11 @@ fn ln(arith: &mut dyn Arith, table: &GatherTable, x: &[Wire], lowest: i64, highe
         let weights = std::iter::repeat_n(Coef::Const(w), comparisons.len()).chain(std::iter::repeat_n(Coef::Const(-w), comparisons.len())).collect();
         (inputs, weights)
     };
-    // `2^-k` is row `s - k` of the powers, `k = lowest + count`.
+    // `2^-k` is row `s + 1 - k` of the powers, `k = lowest + count`: row 0, 0, where the last
+    // comparison holds, and the mantissa 0 has no logarithm.
     let index = (0..x.len()).map(|i| {
         let (inputs, weights) = counted(i, -(1 << s));
-        Dot { inputs, weights, bias: Coef::Const((s - lowest) << s) }
+        Dot { inputs, weights, bias: Coef::Const((s + 1 - lowest) << s) }
     });
     let index = arith.dot(index.collect())?;
     let powers = power(arith, table, index)?;
