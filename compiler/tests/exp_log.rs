@@ -73,3 +73,19 @@ fn log_softmax_along_either_axis() {
         assert!(!failures_after_changing_output(&model, &q, 4).is_empty(), "a changed output is rejected");
     }
 }
+
+#[test]
+fn reduce_log_sum_exp_over_rows() {
+    let x = spread(-6.0, 9.0, 24);
+    let bytes = one_op("ReduceLogSumExp", vec![ints_attribute("axes", &[1]), int_attribute("keepdims", 0)], &[], &[3, 8]);
+    let expected: Vec<f64> = x
+        .chunks(8)
+        .map(|row| {
+            let max = row.iter().map(|&v| v as f64).fold(f64::NEG_INFINITY, f64::max);
+            max + row.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln()
+        })
+        .collect();
+    let (model, q) = check_op(&bytes, &x, &expected, (1.5 * 8.0 + 2.0) * STEP);
+    assert_eq!(model.output_shapes(), vec![vec![3]]);
+    assert!(!failures_after_changing_output(&model, &q, 1).is_empty(), "a changed output is rejected");
+}

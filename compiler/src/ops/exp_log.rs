@@ -29,7 +29,7 @@ const RELU: ElementOp = ElementOp { rescale: false, relu: true };
 
 /// `2^p` at scale `2^-s` in row `p + s + 1`, for `p` in `[-s, s]`, and 0 in row 0 (`2^-(s+1)`,
 /// under half a step): the powers of two that the reductions read.
-fn powers_of_two(scale_bits: u32) -> GatherTable {
+pub(super) fn powers_of_two(scale_bits: u32) -> GatherTable {
     GatherTable { row_len: 1, values: std::iter::once(0).chain((0..=2 * scale_bits).map(|i| 1i64 << i)).collect() }
 }
 
@@ -106,7 +106,7 @@ impl Op for Exp {
 /// `ln x` per item, for values known to lie in `[2^lowest, 2^(highest + 1))`, `-s <= lowest` and
 /// `highest <= s`: `k - lowest` of the comparisons `[x >= 2^j]`, `j` in `(lowest, highest + 1]`,
 /// hold, the last of which must not (were it to, `2^-k` would read as 0).
-fn ln(arith: &mut dyn Arith, table: &GatherTable, x: &[Wire], lowest: i64, highest: i64) -> Result<Vec<Wire>, Error> {
+pub(super) fn ln(arith: &mut dyn Arith, table: &GatherTable, x: &[Wire], lowest: i64, highest: i64) -> Result<Vec<Wire>, Error> {
     let s = arith.shape().scale_bits as i64;
     let comparisons: Vec<i64> = (lowest + 1..=highest + 1).collect();
     // `[x > 2^(j+s) - 1]` is `max(d, 1) - relu(d)` for `d = 2^(j+s) - x`, whole.
@@ -185,6 +185,17 @@ impl Op for Log {
     }
 }
 
+/// The `highest` of [`ln`] for a sum of `n` exponentials, each at most 1: below
+/// `2^(highest + 1)`. Lanes longer than `2^(s+1)` are refused.
+pub(super) fn lane_bits(arith: &dyn Arith, n: usize) -> Result<i64, Error> {
+    let s = arith.shape().scale_bits as i64;
+    let highest = (0..).find(|h| 1usize << (h + 1) > n).expect("a power of two exceeds any length");
+    if highest > s {
+        return Err(Error::Shape(format!("a logarithm of the sum of {n} exponentials: at most 2^{} at the scale 2^-{s}", s + 1)));
+    }
+    Ok(highest)
+}
+
 /// Opset 13's LogSoftmax along one axis.
 #[derive(Debug)]
 pub struct LogSoftmax {
@@ -204,14 +215,8 @@ impl Op for LogSoftmax {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        let s = arith.shape().scale_bits as i64;
         let lanes = lanes(&x.shape, axis_of(self.axis, x.shape.len()).map_err(Error::Shape)?);
-        let n = lanes[0].len() as i64;
-        // The sum of `n` exponentials, each at most 1, is below `2^(highest + 1)`.
-        let highest = (0..).find(|h| 1i64 << (h + 1) > n).expect("a power of two exceeds any length");
-        if highest > s {
-            return Err(Error::Shape(format!("LogSoftmax over {n} entries: at most 2^{} at the scale 2^-{s}", s + 1)));
-        }
+        let highest = lane_bits(arith, lanes[0].len())?;
         let values: Vec<Vec<Wire>> = lanes.iter().map(|l| l.iter().map(|&i| x.data[i].clone()).collect()).collect();
         let ShiftedExps { shifted, sums, .. } = shifted_exps(arith, &values)?;
         let logs = ln(arith, &self.table, &sums, 0, highest)?;

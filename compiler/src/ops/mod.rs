@@ -367,6 +367,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("RNN", recurrent::rnn),
     ("ReduceL1", pool::reduce_l1),
     ("ReduceL2", pool::reduce_l2),
+    ("ReduceLogSumExp", pool::reduce_log_sum_exp),
     ("ReduceMax", pool::reduce_max),
     ("ReduceMean", pool::reduce_mean),
     ("ReduceMin", pool::reduce_min),

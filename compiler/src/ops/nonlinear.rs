@@ -315,6 +315,7 @@ impl Softmax {
 
 /// Per lane, its values less the lane's maximum, their exponentials and the exponentials' sum.
 pub(super) struct ShiftedExps {
+    pub maxima: Vec<Wire>,
     pub shifted: Vec<Vec<Wire>>,
     pub exps: Vec<Vec<Wire>>,
     /// At least 1: the maximum's exponential is exactly 1 (0 is a sample of Exp's table).
@@ -334,7 +335,7 @@ pub(super) fn shifted_exps(arith: &mut dyn Arith, values: &[Vec<Wire>]) -> Resul
     let sums = arith.assume(sums, 1 << arith.shape().scale_bits, i64::MAX)?;
     let mut shifted = shifted.into_iter();
     let shifted = values.iter().map(|l| shifted.by_ref().take(l.len()).collect()).collect();
-    Ok(ShiftedExps { shifted, exps, sums })
+    Ok(ShiftedExps { maxima, shifted, exps, sums })
 }
 
 impl Op for Softmax {

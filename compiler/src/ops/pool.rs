@@ -5,11 +5,13 @@
 //! whatever the count).
 
 use super::conv::{check_rank, Window};
+use super::exp_log::{lane_bits, ln, powers_of_two};
+use super::nonlinear::{shifted_exps, ShiftedExps};
 use super::{Epilogue, NodeCtx, Op};
 use crate::arith::{divide_by_constants, Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
-use zkinfer_circuits::gadgets::ElementOp;
+use zkinfer_circuits::gadgets::{ElementOp, Function, GatherTable};
 
 #[derive(Debug)]
 pub struct MaxPool {
@@ -36,6 +38,8 @@ pub struct Reduce {
     axes: Option<Vec<i64>>,
     keepdims: bool,
     kind: Reduction,
+    /// The powers of two a logarithm reads (ReduceLogSumExp's).
+    powers: Option<GatherTable>,
 }
 
 /// What a reduction computes over each group.
@@ -56,6 +60,8 @@ enum Reduction {
     /// One factor at a time for all groups at once: a product of computed values rescaled
     /// after each, so that every partial product stays at the activation scale.
     Prod,
+    /// `max + ln(sum e^(x - max))`: Softmax's sum, then LogSoftmax's logarithm of it.
+    LogSumExp,
 }
 
 impl Reduction {
@@ -63,6 +69,14 @@ impl Reduction {
     fn apply(self, arith: &mut dyn Arith, x: &Tensor<Wire>, groups: &[Vec<usize>]) -> Result<Vec<Wire>, Error> {
         let cells = |g: &[usize]| g.iter().map(|&i| x.data[i].clone()).collect::<Vec<Wire>>();
         Ok(match self {
+            Reduction::LogSumExp => {
+                let values: Vec<Vec<Wire>> = groups.iter().map(|g| cells(g)).collect();
+                let highest = lane_bits(arith, values[0].len())?;
+                let ShiftedExps { maxima, sums, .. } = shifted_exps(arith, &values)?;
+                let powers = powers_of_two(arith.shape().scale_bits);
+                let logs = ln(arith, &powers, &sums, 0, highest)?;
+                arith.linear(maxima.into_iter().zip(logs).map(|(m, l)| (m, 1, l, 1)).collect())?
+            }
             Reduction::Sum => arith.dot(groups.iter().map(|g| sum_of(cells(g))).collect())?,
             Reduction::Mean => means(arith, groups.iter().map(|g| (cells(g), g.len())).collect())?,
             Reduction::Max => maxima(arith, groups.iter().map(|g| cells(g)).collect())?,
@@ -123,13 +137,17 @@ impl Reduction {
                     Reduction::SumSquare => sum(|v| v * v),
                     Reduction::L2 => sum(|v| v * v).sqrt(),
                     Reduction::Prod => values.clone().product(),
+                    Reduction::LogSumExp => {
+                        let max = values.clone().fold(f64::NEG_INFINITY, f64::max);
+                        max + values.clone().map(|v| (v - max).exp()).sum::<f64>().ln()
+                    }
                 }) as f32
             })
             .collect()
     }
 
     fn uses_products(self) -> bool {
-        matches!(self, Reduction::SumSquare | Reduction::L2 | Reduction::Prod)
+        matches!(self, Reduction::SumSquare | Reduction::L2 | Reduction::Prod | Reduction::LogSumExp)
     }
 }
 
@@ -213,7 +231,8 @@ fn reduce(ctx: &NodeCtx, kind: Reduction) -> Result<Box<dyn Op>, String> {
         None if noop => Some(vec![]),
         other => other,
     };
-    Ok(Box::new(Reduce { axes, keepdims: ctx.int("keepdims", 1)? != 0, kind }))
+    let powers = (kind == Reduction::LogSumExp).then(|| powers_of_two(ctx.scale_bits));
+    Ok(Box::new(Reduce { axes, keepdims: ctx.int("keepdims", 1)? != 0, kind, powers }))
 }
 
 pub fn reduce_mean(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -246,6 +265,10 @@ pub fn reduce_l2(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 
 pub fn reduce_prod(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     reduce(ctx, Reduction::Prod)
+}
+
+pub fn reduce_log_sum_exp(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    reduce(ctx, Reduction::LogSumExp)
 }
 
 /// The output's shape for an input of shape `s`, [N, C] and one spatial axis per axis of the
@@ -420,5 +443,16 @@ impl Op for Reduce {
 
     fn uses_products(&self) -> bool {
         self.kind.uses_products()
+    }
+
+    fn functions(&self) -> u32 {
+        match self.kind {
+            Reduction::LogSumExp => Function::Exp.bit() | Function::LnOfNegated.bit(),
+            _ => 0,
+        }
+    }
+
+    fn gather_table(&self) -> Option<&GatherTable> {
+        self.powers.as_ref()
     }
 }
