@@ -141,8 +141,8 @@ pub enum Function {
     /// `Phi`'s tanh form, `(1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2`, the gate of GELU's
     /// `approximate = "tanh"`.
     NormalCdfTanh,
-    /// `ln(-u)` for `u` in `[-2, -1]` (sampled on `[-3, -1]`): the logarithm of a mantissa `m = -u` in `[1, 2]`, which a
-    /// logarithm's range reduction leaves (`ln x = ln m + k ln 2`). Negated so that the table's
+    /// `ln(-u)` for `u` in `[-2, -1]` (sampled on `[-3, -1]`): the logarithm of a mantissa
+    /// `m = -u` in `[1, 2]`, which a logarithm's range reduction leaves (`ln x = ln m + k ln 2`). Negated so that the table's
     /// forbidden side, above it, is `m < 1`: a value at or below 0 has no logarithm, and no
     /// witness.
     LnOfNegated,
@@ -152,10 +152,13 @@ pub enum Function {
     /// past `2^(scale + 1)`); through softsign every input lies in `[-1, 1]`, where the slope is
     /// at most 2 and the limits are the ends' values.
     Atan,
+    /// The sine on a period, `[-pi, pi]`, sampled on `[-4, 4)`: Sin and Cos reduce their inputs
+    /// there (`x - 2 pi n`).
+    Sin,
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::Sigmoid,
         Function::Tanh,
         Function::Exp,
@@ -165,6 +168,7 @@ impl Function {
         Function::NormalCdfTanh,
         Function::LnOfNegated,
         Function::Atan,
+        Function::Sin,
     ];
 
     fn name(self) -> &'static str {
@@ -178,6 +182,7 @@ impl Function {
             Function::NormalCdfTanh => "Gelu (tanh)",
             Function::LnOfNegated => "Log",
             Function::Atan => "Atan",
+            Function::Sin => "Sin",
         }
     }
 
@@ -215,6 +220,7 @@ impl Function {
             Function::LnOfNegated => log_one_plus(-x - 1.0),
             Function::Atan if x.abs() >= 1.0 => std::f64::consts::FRAC_PI_2.copysign(x),
             Function::Atan => atan(x / (1.0 - x.abs())),
+            Function::Sin => sin(x),
         }
     }
 
@@ -245,6 +251,8 @@ impl Function {
             Function::LnOfNegated => return 1,
             // Softsign's range, [-1, 1): from 1 on the limit is the value at 1.
             Function::Atan => 2.0,
+            // A period, `[-pi, pi]`, into which Sin and Cos reduce their inputs.
+            Function::Sin => 8.0,
         };
         (0..).find(|b| (1u64 << b) as f64 >= length).expect("a power of two exceeds any length")
     }
@@ -264,6 +272,8 @@ impl Function {
                 let half_pi = (std::f64::consts::FRAC_PI_2 * one as f64).round() as i64;
                 (-half_pi, Some(half_pi))
             }
+            // No reduced input leaves `[-4, 4)`: none has a limit.
+            Function::Sin => (0, None),
         }
     }
 }
@@ -282,6 +292,17 @@ fn exp(x: f64) -> f64 {
         sum += term;
     }
     (0..10).fold(sum, |p, _| p * p)
+}
+
+/// `sin(x)` for `|x| <= 4` from `+ - * /` alone (see [`exp`]): its Taylor series, whose terms
+/// fall below 2^-60 by the 25th.
+fn sin(x: f64) -> f64 {
+    let (mut term, mut sum) = (x, 0.0);
+    for k in 1..=25 {
+        sum += term;
+        term *= -x * x / ((2 * k) * (2 * k + 1)) as f64;
+    }
+    sum
 }
 
 /// `log(1 + y)` for `-1/2 <= y <= 2` from `+ - * /` alone (see [`exp`]): `2 atanh(z)`, `z = y / (2 +
@@ -439,7 +460,7 @@ impl FunctionTable {
             Function::Exp => (1i64 << step_bits) - (1i64 << (interval + scale)),
             // `[-3, -1]` shifted up by one sample, as Exp's is: `m = 1` is in the table.
             Function::LnOfNegated => (1i64 << step_bits) - (3i64 << scale),
-            Function::Sigmoid | Function::Tanh | Function::Erf | Function::SoftplusTail | Function::NormalCdf | Function::NormalCdfTanh | Function::Atan => {
+            Function::Sigmoid | Function::Tanh | Function::Erf | Function::SoftplusTail | Function::NormalCdf | Function::NormalCdfTanh | Function::Atan | Function::Sin => {
                 -(1i64 << (interval + scale - 1))
             }
         };
@@ -538,6 +559,10 @@ mod tests {
         match f {
             Function::Exp => -(reach << scale)..1,
             Function::LnOfNegated => -(2 << scale)..-(1 << scale) + 1,
+            Function::Sin => {
+                let pi = (std::f64::consts::PI * (1u64 << scale) as f64) as i64;
+                -pi..pi + 1
+            }
             _ => -(reach << scale)..reach << scale,
         }
     }
@@ -569,6 +594,7 @@ mod tests {
                             (u / (1.0 - u.abs())).atan()
                         }
                     }
+                    Function::Sin => (x as f64 / one).sin(),
                 };
                 (out as f64 - exact * one).abs()
             })

@@ -28,6 +28,7 @@ pub use compare::booleanized;
 mod slice;
 mod svm;
 mod tree;
+mod trig;
 
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::graph::{Attribute, RawNode};
@@ -312,6 +313,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Concat", shape::concat),
     ("Conv", conv::conv),
     ("ConvTranspose", conv::conv_transpose),
+    ("Cos", trig::cos),
     ("DepthToSpace", shape::depth_to_space),
     ("Div", elementwise::div),
     ("Dropout", shape::dropout),
@@ -382,6 +384,7 @@ pub const REGISTRY: &[(&str, Constructor)] = &[
     ("Selu", nonlinear::selu),
     ("Sigmoid", nonlinear::sigmoid),
     ("Sign", rounding::sign),
+    ("Sin", trig::sin),
     ("Slice", slice::slice),
     ("Softmax", nonlinear::softmax),
     ("Softplus", nonlinear::softplus),
