@@ -252,3 +252,168 @@ impl Op for LogSoftmax {
         true
     }
 }
+
+/// Sinh and Cosh, `(e^x -+ e^-x) / 2`: Exp of `x` and of `-x`, halved in one rescale; inputs
+/// below `s ln 2` in magnitude (each exponential refused by name above). Within Exp's relative
+/// error, about `3 * 2^-s` of `e^|x|`.
+#[derive(Debug)]
+pub struct Hyperbolic {
+    cosh: bool,
+    exp: Exp,
+}
+
+pub fn sinh(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Hyperbolic { cosh: false, exp: Exp { table: powers_of_two(ctx.scale_bits) } }))
+}
+
+pub fn cosh(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Hyperbolic { cosh: true, exp: Exp { table: powers_of_two(ctx.scale_bits) } }))
+}
+
+impl Op for Hyperbolic {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let half = 1i64 << (arith.shape().scale_bits - 1);
+        let negated = Tensor::new(x.shape.clone(), super::negated(arith, x.data.clone())?);
+        let (up, down) = (self.exp.apply(arith, &[x])?, self.exp.apply(arith, &[&negated])?);
+        let sign = if self.cosh { 1 } else { -1 };
+        let sums = up.data.into_iter().zip(down.data).map(|(u, d)| Dot { inputs: vec![u, d], weights: vec![Coef::Const(half), Coef::Const(sign * half)], bias: Coef::Const(0) });
+        let sums = arith.dot(sums.collect())?;
+        Ok(Tensor::new(x.shape.clone(), arith.element(RESCALE, sums.into_iter().map(|v| (v, None)).collect())?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| if self.cosh { (x as f64).cosh() } else { (x as f64).sinh() } as f32))
+    }
+
+    fn functions(&self) -> u32 {
+        self.exp.functions()
+    }
+
+    fn gather_table(&self) -> Option<&GatherTable> {
+        Some(&self.exp.table)
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
+
+/// The inverse hyperbolic functions as logarithms of values at least 1 (or, Atanh, positive):
+/// Asinh `sign(x) ln(|x| + sqrt(x^2 + 1))` (odd, so the logarithm's argument is at least 1),
+/// Acosh `ln(x + sqrt(x^2 - 1))` (`x < 1` has no root: refused before proving), Atanh
+/// `ln((1 + x) / (1 - x)) / 2` (`|x| >= 1` leaves a divisor at or below 0: refused). Within about
+/// three steps; Atanh's grows near `|x| = 1` with the quotient's.
+#[derive(Debug)]
+pub struct InverseHyperbolic {
+    kind: Inverse,
+    table: GatherTable,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Inverse {
+    Asinh,
+    Acosh,
+    Atanh,
+}
+
+fn inverse(ctx: &NodeCtx, kind: Inverse) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(InverseHyperbolic { kind, table: powers_of_two(ctx.scale_bits) }))
+}
+
+pub fn asinh(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    inverse(ctx, Inverse::Asinh)
+}
+
+pub fn acosh(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    inverse(ctx, Inverse::Acosh)
+}
+
+pub fn atanh(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    inverse(ctx, Inverse::Atanh)
+}
+
+impl Op for InverseHyperbolic {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits;
+        let one = 1i64 << s;
+        let outside = |v: i64| match self.kind {
+            Inverse::Asinh => false,
+            Inverse::Acosh => v < one,
+            Inverse::Atanh => v.abs() >= one,
+        };
+        if let Some(v) = x.data.iter().filter_map(|v| v.value.inner()).find(|&v| outside(v)) {
+            let domain = if self.kind == Inverse::Acosh { "from 1 on" } else { "on (-1, 1)" };
+            return Err(Error::Range(format!("{:?} of {}: it is defined {domain}", self.kind, real(v, s))));
+        }
+        let arguments = match self.kind {
+            Inverse::Atanh => {
+                let terms = |sign: i64| x.data.iter().map(move |v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(sign)], bias: Coef::Const(one) });
+                let (above, below) = (arith.dot(terms(1).collect())?, arith.dot(terms(-1).collect())?);
+                arith.divide(above.into_iter().zip(below).collect(), None)?
+            }
+            Inverse::Asinh | Inverse::Acosh => {
+                let squares = arith.products(x.data.iter().map(|v| vec![(v.clone(), v.clone())]).collect())?;
+                let shift = if self.kind == Inverse::Asinh { 1i64 } else { -1 };
+                let squares = arith.dot(squares.into_iter().map(|q| Dot { inputs: vec![q], weights: vec![Coef::Const(1)], bias: Coef::Const(shift << (2 * s)) }).collect())?;
+                let squares = arith.element(RESCALE, squares.into_iter().map(|v| (v, None)).collect())?;
+                let roots = arith.sqrt(squares)?;
+                let outer = match self.kind {
+                    Inverse::Asinh => super::elementwise::Abs.apply(arith, inputs)?.data,
+                    _ => x.data.clone(),
+                };
+                arith.linear(outer.into_iter().zip(roots).map(|(o, r)| (o, 1, r, 1)).collect())?
+            }
+        };
+        let arguments = arith.assume(arguments, 1, i64::MAX)?;
+        if let Some(v) = arguments.iter().filter_map(|v| v.value.inner()).find(|&v| v >= 1 << (2 * s + 1)) {
+            return Err(Error::Range(format!("{:?}: the logarithm of {}, beyond 2^{} at the scale 2^-{s}", self.kind, real(v, s), s + 1)));
+        }
+        let logs = ln(arith, &self.table, &arguments, -(s as i64), s as i64)?;
+        let out = match self.kind {
+            Inverse::Acosh => logs,
+            Inverse::Asinh => {
+                let signs = super::rounding::Sign.apply(arith, inputs)?;
+                let products = arith.products(logs.into_iter().zip(signs.data).map(|(l, g)| vec![(l, g)]).collect())?;
+                arith.element(RESCALE, products.into_iter().map(|v| (v, None)).collect())?
+            }
+            Inverse::Atanh => {
+                let halves = arith.dot(logs.into_iter().map(|l| Dot { inputs: vec![l], weights: vec![Coef::Const(one / 2)], bias: Coef::Const(0) }).collect())?;
+                arith.element(RESCALE, halves.into_iter().map(|v| (v, None)).collect())?
+            }
+        };
+        Ok(Tensor::new(x.shape.clone(), out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| {
+            let x = x as f64;
+            (match self.kind {
+                Inverse::Asinh => x.asinh(),
+                Inverse::Acosh => x.acosh(),
+                Inverse::Atanh => x.atanh(),
+            }) as f32
+        }))
+    }
+
+    fn functions(&self) -> u32 {
+        Function::LnOfNegated.bit()
+    }
+
+    fn gather_table(&self) -> Option<&GatherTable> {
+        Some(&self.table)
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}

@@ -65,3 +65,101 @@ impl Op for Sine {
         Function::Sin.bit()
     }
 }
+
+/// Tan, `sin x / cos x`: the division gadget takes a positive divisor, so both are first
+/// multiplied by the cosine's sign (exact); a cosine within a step of 0, a pole, is refused
+/// before proving. The error grows as `1 / cos^2 x` near the poles: about `1.5 / cos^2 x` steps.
+#[derive(Debug)]
+pub struct Tangent;
+
+pub fn tan(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(Tangent))
+}
+
+impl Op for Tangent {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let (sin, cos) = (Sine { phase: 0.0 }.apply(arith, inputs)?, Sine { phase: FRAC_PI_2 }.apply(arith, inputs)?);
+        let sign = super::rounding::Sign.apply(arith, &[&cos])?;
+        let pairs = sin.data.iter().chain(&cos.data).zip(sign.data.iter().chain(&sign.data)).map(|(v, s)| vec![(v.clone(), s.clone())]).collect();
+        let signed = arith.products(pairs)?;
+        let mut signed = arith.element(RESCALE, signed.into_iter().map(|v| (v, None)).collect())?;
+        let magnitudes = arith.assume(signed.split_off(sin.len()), 0, i64::MAX)?;
+        Ok(Tensor::new(sin.shape.clone(), arith.divide(signed.into_iter().zip(magnitudes).collect(), None)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| (x as f64).tan() as f32))
+    }
+
+    fn functions(&self) -> u32 {
+        Function::Sin.bit()
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
+
+/// Asin (and Acos, `pi/2 - asin x`) through Atan's table: `asin x = atan(x / sqrt(1 - x^2))`,
+/// which softsign makes `u = x / (sqrt(1 - x^2) + |x|)`, a divisor of at least `1/sqrt 2` and no
+/// pole; `|x| > 1` has no root and is refused before proving. Within about two steps.
+#[derive(Debug)]
+pub struct ArcSine {
+    acos: bool,
+}
+
+pub fn asin(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(ArcSine { acos: false }))
+}
+
+pub fn acos(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    Ok(Box::new(ArcSine { acos: true }))
+}
+
+impl Op for ArcSine {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits;
+        if let Some(v) = x.data.iter().filter_map(|v| v.value.inner()).find(|v| v.abs() > 1 << s) {
+            let name = if self.acos { "Acos" } else { "Asin" };
+            return Err(Error::Range(format!("{name} of {}: it is defined on [-1, 1]", v as f64 / (1u64 << s) as f64)));
+        }
+        let squares = arith.products(x.data.iter().map(|v| vec![(v.clone(), v.clone())]).collect())?;
+        let rest = arith.dot(squares.into_iter().map(|q| Dot { inputs: vec![q], weights: vec![Coef::Const(-1)], bias: Coef::Const(1 << (2 * s)) }).collect())?;
+        let rest = arith.element(RESCALE, rest.into_iter().map(|v| (v, None)).collect())?;
+        let roots = arith.sqrt(rest)?;
+        let magnitudes = super::elementwise::Abs.apply(arith, inputs)?;
+        let divisors = arith.linear(roots.into_iter().zip(magnitudes.data).map(|(r, m)| (r, 1, m, 1)).collect())?;
+        // sqrt(1 - x^2) + |x| is at least 1/sqrt 2, which the intervals do not show.
+        let divisors = arith.assume(divisors, 1, i64::MAX)?;
+        let u = arith.divide(x.data.iter().cloned().zip(divisors).collect(), Some(1 << s))?;
+        let asin = arith.function(Function::Atan, u)?;
+        let out = match self.acos {
+            false => asin,
+            true => arith.dot(
+                asin.into_iter().map(|a| Dot { inputs: vec![a], weights: vec![Coef::Const(-1)], bias: Coef::Const((FRAC_PI_2 * (1u64 << s) as f64).round() as i64) }).collect(),
+            )?,
+        };
+        Ok(Tensor::new(x.shape.clone(), out))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| if self.acos { (x as f64).acos() } else { (x as f64).asin() } as f32))
+    }
+
+    fn functions(&self) -> u32 {
+        Function::Atan.bit()
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}
