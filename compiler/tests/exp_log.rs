@@ -89,3 +89,24 @@ fn reduce_log_sum_exp_over_rows() {
     assert_eq!(model.output_shapes(), vec![vec![3]]);
     assert!(!failures_after_changing_output(&model, &q, 1).is_empty(), "a changed output is rejected");
 }
+
+/// Pow with other constant exponents: whole ones by products (a negative one divides), others
+/// as `e^(p ln x)` on positive bases; a base at or below 0 with such an exponent refused.
+#[test]
+fn pow_with_any_constant_exponent() {
+    let x = spread(0.25, 2.5, 24);
+    for (p, steps) in [(3.0f32, 8.0), (0.0, 0.0), (-2.0, 8.0), (1.5, 4.0), (-0.5, 3.0)] {
+        let bytes = one_op("Pow", vec![], &[(vec![], vec![p])], &[1, 24]);
+        let model = compile(&bytes, std::slice::from_ref(&x)).unwrap();
+        let q = model.quantize_input(&x).unwrap();
+        let (outputs, _) = model.evaluate(&q).unwrap();
+        for (i, (o, v)) in outputs[0].data.iter().zip(&q).enumerate() {
+            let exact = (*v as f64 * STEP).powf(p as f64);
+            assert!((model.dequantize(*o) - exact).abs() <= steps * STEP * exact.max(1.0), "{}^{p} = {}, expected {exact}", x[i], model.dequantize(*o));
+        }
+        mock_prove(&model, &q).unwrap();
+    }
+    let model = compile(&one_op("Pow", vec![], &[(vec![], vec![1.5])], &[1, 2]), &[]).unwrap();
+    let err = model.evaluate(&model.quantize_input(&[-1.0, 2.0]).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("Pow of -1 to 1.5: a base at or below 0 has no real power"), "{err}");
+}

@@ -417,3 +417,87 @@ impl Op for InverseHyperbolic {
         true
     }
 }
+
+/// Pow with a constant exponent `p` other than 0.5, 1 and 2 (those are Sqrt, the value and a
+/// square): a whole `p` by `|p| - 1` products, each rescaled (`p = 0` is 1, a negative `p` the
+/// division gadget's `1 / x^|p|`, whose divisor must be positive); any other `p` as
+/// `e^(p ln x)`, Log's then Exp's, for a positive base (a base at or below 0 has no real power of
+/// it: refused by name).
+#[derive(Debug)]
+pub struct Power {
+    exponent: f32,
+    exp: Exp,
+}
+
+/// The most factors a whole exponent multiplies.
+const MAX_FACTORS: f32 = 64.0;
+
+pub(super) fn pow(ctx: &NodeCtx, exponent: f32) -> Result<Box<dyn Op>, String> {
+    if !exponent.is_finite() || exponent.fract() == 0.0 && exponent.abs() > MAX_FACTORS {
+        return Err(format!("exponent {exponent}: whole exponents up to {MAX_FACTORS} in magnitude, and finite others, are supported"));
+    }
+    Ok(Box::new(Power { exponent, exp: Exp { table: powers_of_two(ctx.scale_bits) } }))
+}
+
+impl Power {
+    fn whole(&self) -> bool {
+        self.exponent.fract() == 0.0
+    }
+}
+
+impl Op for Power {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let x = inputs[0];
+        let s = arith.shape().scale_bits;
+        let one = 1i64 << s;
+        if !self.whole() {
+            if let Some(v) = x.data.iter().filter_map(|v| v.value.inner()).find(|&v| v <= 0) {
+                return Err(Error::Range(format!("Pow of {} to {}: a base at or below 0 has no real power of it", real(v, s), self.exponent)));
+            }
+            let logs = Log { table: self.exp.table.clone() }.apply(arith, inputs)?;
+            let scaled =
+                arith.dot(logs.data.into_iter().map(|l| Dot { inputs: vec![l], weights: vec![Coef::Const(quantize(self.exponent, s))], bias: Coef::Const(0) }).collect())?;
+            let scaled = Tensor::new(x.shape.clone(), arith.element(RESCALE, scaled.into_iter().map(|v| (v, None)).collect())?);
+            return self.exp.apply(arith, &[&scaled]);
+        }
+        let n = self.exponent.abs() as usize;
+        if n == 0 {
+            let one = arith.constant(one)?;
+            return Ok(Tensor::new(x.shape.clone(), vec![one; x.len()]));
+        }
+        let mut acc = x.data.clone();
+        for _ in 1..n {
+            let products = arith.products(acc.into_iter().zip(&x.data).map(|(a, v)| vec![(a, v.clone())]).collect())?;
+            acc = arith.element(RESCALE, products.into_iter().map(|p| (p, None)).collect())?;
+        }
+        if self.exponent > 0.0 {
+            return Ok(Tensor::new(x.shape.clone(), acc));
+        }
+        let numerator = arith.constant(one)?;
+        Ok(Tensor::new(x.shape.clone(), arith.divide(acc.into_iter().map(|d| (numerator.clone(), d)).collect(), None)?))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        Ok(inputs[0].map(|&x| (x as f64).powf(self.exponent as f64) as f32))
+    }
+
+    fn functions(&self) -> u32 {
+        if self.whole() {
+            0
+        } else {
+            Function::Exp.bit() | Function::LnOfNegated.bit()
+        }
+    }
+
+    fn gather_table(&self) -> Option<&GatherTable> {
+        (!self.whole()).then_some(&self.exp.table)
+    }
+
+    fn uses_products(&self) -> bool {
+        true
+    }
+}

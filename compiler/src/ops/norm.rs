@@ -50,8 +50,8 @@ pub fn pow(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         [2.0] => Ok(Box::new(Square)),
         [0.5] => Ok(Box::new(Sqrt)),
         [1.0] => super::shape::identity(ctx),
-        [e] => Err(format!("exponent {e}: only 0.5, 1 and 2 are supported (a square root, the value, a square)")),
-        _ => Err(format!("{} exponents, one per element: only one exponent, 0.5, 1 or 2, is supported", exponent.data.len())),
+        [e] => super::exp_log::pow(ctx, e),
+        _ => Err(format!("{} exponents, one per element: only one exponent is supported", exponent.data.len())),
     }
 }
 
