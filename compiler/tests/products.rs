@@ -131,3 +131,31 @@ fn einsum_contracts_the_letters_the_output_drops() {
     let expected: Vec<f64> = (0..3).flat_map(|i| (0..2).map(move |e| (i, e))).map(|(i, e)| (0..4).map(|d| x[i * 4 + d] as f64 * w[e * 4 + d] as f64).sum()).collect();
     check_op(&projection, &x, &expected, 0.02);
 }
+
+/// Clip with computed bounds (a lower one, an upper one, or both; the other a constant or
+/// absent): `min(max(x, lo), hi)`, exact, as np.clip where the bounds cross.
+#[test]
+fn clip_with_computed_bounds() {
+    let x = values(6, 1);
+    for (lo, hi) in [(Some(-0.5f32), None), (None, Some(0.25f32)), (Some(-0.25), Some(0.5)), (Some(0.5), Some(-0.25))] {
+        let mut model = Onnx::new(&[1, 6]);
+        let mut names = vec!["input".to_string()];
+        let mut input = x.clone();
+        for (name, bound) in [("lo", lo), ("hi", hi)] {
+            match bound {
+                Some(v) => {
+                    model = model.input(name, &[1]);
+                    names.push(name.into());
+                    input.push(v);
+                }
+                None => names.push(String::new()),
+            }
+        }
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let bytes = model.node("Clip", "out", &names, vec![]).bytes("out");
+        let expected: Vec<f64> = x.iter().map(|&v| v.max(lo.unwrap_or(f32::MIN)).min(hi.unwrap_or(f32::MAX)) as f64).collect();
+        // Exact on the grid: within the input's own rounding, half a step.
+        let (model, q) = check_op(&bytes, &input, &expected, 0.5 / 256.0);
+        assert!(!failures_after_changing_output(&model, &q, 2).is_empty(), "{lo:?} {hi:?}: a changed output is rejected");
+    }
+}

@@ -341,11 +341,13 @@ pub fn hard_swish(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 pub fn clip(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    if let Some(op) = super::extremum::computed_clip(ctx)? {
+        return Ok(op);
+    }
     let bound = |attr: &str, input: usize| -> Result<Option<f32>, String> {
         let v = match ctx.constant(input) {
             Some(t) if t.data.len() == 1 => Some(t.data[0]),
             Some(_) => return Err(format!("{attr} must be a scalar")),
-            None if ctx.node.inputs.get(input).is_some_and(|n| !n.is_empty()) => return Err(format!("{attr} must be a constant")),
             None => ctx.node.attributes.contains_key(attr).then(|| ctx.float(attr, 0.0)).transpose()?,
         };
         Ok(v.filter(|v| v.is_finite() && v.abs() < 1e30))

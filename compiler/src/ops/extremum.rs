@@ -99,3 +99,63 @@ impl Op for Extremum {
         Ok(Tensor::new(shape, out))
     }
 }
+
+/// Clip with a computed bound, `min(max(x, lo), hi)`: Max's step with the lower bound, then
+/// Min's with the upper (as np.clip, the upper wins where they cross); a constant bound is its
+/// step's constant. ONNX's bounds are scalars.
+#[derive(Debug)]
+pub struct ComputedClip {
+    /// Per bound, lower then upper: its step, and whether the bound is a computed input (the
+    /// node's computed inputs are `x`, then the computed bounds in this order).
+    steps: Vec<(Extremum, bool)>,
+}
+
+/// `None` where neither bound is computed (Clip's own op takes constant bounds).
+pub(super) fn computed_clip(ctx: &NodeCtx) -> Result<Option<Box<dyn Op>>, String> {
+    let given = |i: usize| ctx.node.inputs.get(i).is_some_and(|n| !n.is_empty());
+    if !(1..=2).any(|i| given(i) && ctx.constant(i).is_none()) {
+        return Ok(None);
+    }
+    let mut steps = Vec::new();
+    for (i, max) in [(1, true), (2, false)].into_iter().filter(|(i, _)| given(*i)) {
+        let constant = ctx.constant(i).cloned();
+        if let Some(v) = constant.iter().flat_map(|t| &t.data).find(|v| !v.is_finite()) {
+            return Err(format!("a constant bound holds {v}, which fixed point cannot hold"));
+        }
+        steps.push((Extremum { max, constant: constant.clone() }, constant.is_none()));
+    }
+    Ok(Some(Box::new(ComputedClip { steps })))
+}
+
+impl ComputedClip {
+    /// Each step's operands: the value so far, then its bound where computed.
+    fn run<T: Clone>(&self, inputs: &[&Tensor<T>], mut step: impl FnMut(&Extremum, &[&Tensor<T>]) -> Result<Tensor<T>, Error>) -> Result<Tensor<T>, Error> {
+        let mut bounds = inputs[1..].iter();
+        let mut y = inputs[0].clone();
+        for (op, computed) in &self.steps {
+            let bound = if *computed { bounds.next().copied() } else { None };
+            y = step(op, &[&y].into_iter().chain(bound).collect::<Vec<_>>())?;
+        }
+        Ok(y)
+    }
+}
+
+impl Op for ComputedClip {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        let mut bounds = inputs[1..].iter();
+        let mut shape = inputs[0].to_vec();
+        for (op, computed) in &self.steps {
+            let bound = if *computed { bounds.next().copied() } else { None };
+            shape = op.output_shape(&[shape.as_slice()].into_iter().chain(bound).collect::<Vec<_>>())?;
+        }
+        Ok(shape)
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        self.run(inputs, |op, operands| op.apply(arith, operands))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        self.run(inputs, |op, operands| op.eval_float(operands))
+    }
+}
