@@ -159,3 +159,11 @@ fn clip_with_computed_bounds() {
         assert!(!failures_after_changing_output(&model, &q, 2).is_empty(), "{lo:?} {hi:?}: a changed output is rejected");
     }
 }
+
+/// A Gemm whose C is computed is refused by name: its ops read only the computed A.
+#[test]
+fn gemm_with_a_computed_c_is_refused() {
+    let bytes = Onnx::new(&[1, 3]).input("c", &[1, 2]).floats("b", &[3, 2], &values(6, 2)).node("Gemm", "out", &["input", "b", "c"], vec![]).bytes("out");
+    let err = compile(&bytes, &[]).unwrap_err().to_string();
+    assert!(err.contains("C is computed: only a constant C is supported"), "{err}");
+}

@@ -111,6 +111,10 @@ fn gemm_left(ctx: &NodeCtx, a: &Tensor<f32>, alpha: f32, beta: f32) -> Result<Bo
 pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let alpha = ctx.float("alpha", 1.0)?;
     let beta = ctx.float("beta", 1.0)?;
+    // The ops below read only A (or B) as computed: a computed C would be left out.
+    if ctx.node.inputs.get(2).is_some_and(|c| !c.is_empty()) && ctx.constant(2).is_none() {
+        return Err("C is computed: only a constant C is supported (write the Gemm as a MatMul and an Add)".into());
+    }
     if let (Some(a), None) = (ctx.constant(0), ctx.constant(1)) {
         return gemm_left(ctx, a, alpha, beta);
     }

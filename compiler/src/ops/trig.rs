@@ -1,9 +1,12 @@
 //! Sin and Cos: the input reduced into one period, `r = x + phase - 2 pi n` for the whole
 //! `n = floor((x + phase) / (2 pi) + 1/2)` (Cos's phase is `pi/2`), then one lookup of the sine's
 //! table on `[-4, 4)` ([`Function::Sin`]). `r` is computed at `2^-2s` and rescaled once, so its
-//! error is half a step whatever `n`; the lookup's is about a step more. `n` only has to put `r`
-//! inside the table: the quantized `1 / (2 pi)` moves it by `|x| 2^-(s+1)` at most, which inputs
-//! below `2^(s-2)` in magnitude keep within `[-4, 4)`; larger ones are refused by name.
+//! error is half a step plus `|n|` times half of `2^-2s` (2 pi's); the lookup's is about a step
+//! more. The table has no limit
+//! below it, so `n` must put `r` inside it for every input the circuit accepts, not only for
+//! honest ones: `1 / (2 pi)` is held to `2^-3s` in three parts, each product rescaled in turn,
+//! which leaves `t` within about a step of `(x + phase) / (2 pi) + 1/2` over any range the
+//! circuit's values can span, and `r` within a few steps of `[-pi, pi]`.
 
 use super::elementwise::whole_floors;
 use super::{NodeCtx, Op};
@@ -38,13 +41,28 @@ impl Op for Sine {
         let x = inputs[0];
         let s = arith.shape().scale_bits;
         let fine = |v: f64| (v * (1u64 << (2 * s)) as f64).round() as i64;
-        if let Some(v) = x.data.iter().filter_map(|v| v.value.inner()).find(|v| v.unsigned_abs() >= 1 << (2 * s - 2)) {
-            let name = if self.phase == 0.0 { "Sin" } else { "Cos" };
-            return Err(Error::Range(format!("{name} of {}: inputs below 2^{} in magnitude reduce into the table at the scale 2^-{s}", v as f64 / (1u64 << s) as f64, s - 2)));
-        }
-        let turns = (1.0 / (2.0 * PI) * (1u64 << s) as f64).round() as i64;
-        let t = arith
-            .dot(x.data.iter().map(|v| Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(turns)], bias: Coef::Const(fine(self.phase / (2.0 * PI) + 0.5)) }).collect())?;
+        // `1 / (2 pi)` at 2^-3s as `high 2^2s + mid 2^s + low`: `t 2^2s = x high + (x mid + x low
+        // 2^-s) 2^-s`, each part rescaled in turn, so that `|x| 2^-(3s+1)` is all the constant costs.
+        let turns = (1.0 / (2.0 * PI) * (1u64 << (3 * s)) as f64).round() as i64;
+        let part = |v: i64| (v + (1 << (s - 1))) >> s;
+        let (high, rest) = (part(part(turns)), turns - (part(part(turns)) << (2 * s)));
+        let (mid, low) = (part(rest), rest - (part(rest) << s));
+        let times = |arith: &mut dyn Arith, c: i64, added: Option<Vec<Wire>>| -> Result<Vec<Wire>, Error> {
+            let dots = x.data.iter().enumerate().map(|(i, v)| match &added {
+                Some(a) => Dot { inputs: vec![v.clone(), a[i].clone()], weights: vec![Coef::Const(c), Coef::Const(1)], bias: Coef::Const(0) },
+                None => Dot { inputs: vec![v.clone()], weights: vec![Coef::Const(c)], bias: Coef::Const(0) },
+            });
+            let dots = arith.dot(dots.collect())?;
+            arith.element(RESCALE, dots.into_iter().map(|v| (v, None)).collect())
+        };
+        let low = times(arith, low, None)?;
+        let mid = times(arith, mid, Some(low))?;
+        let t = x.data.iter().zip(mid).map(|(v, m)| Dot {
+            inputs: vec![v.clone(), m],
+            weights: vec![Coef::Const(high), Coef::Const(1)],
+            bias: Coef::Const(fine(self.phase / (2.0 * PI) + 0.5)),
+        });
+        let t = arith.dot(t.collect())?;
         let t = arith.element(RESCALE, t.into_iter().map(|v| (v, None)).collect())?;
         let n = whole_floors(arith, t, 1)?;
         let reduced = x.data.iter().zip(n).map(|(v, n)| Dot {
