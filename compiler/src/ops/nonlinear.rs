@@ -269,6 +269,29 @@ pub(super) fn lane_maxima(arith: &mut dyn Arith, lanes: &[Vec<Wire>]) -> Result<
     Ok(best)
 }
 
+/// Each lane's maximum, and `seen[k]`: 1 where the lane's first maximum is at or before position
+/// `k`, else 0. Every lane has the same length `n`, at least 1.
+pub(super) fn first_maxima(arith: &mut dyn Arith, values: &[Vec<Wire>], n: usize) -> Result<(Vec<Wire>, Vec<Vec<Wire>>), Error> {
+    let maxima = lane_maxima(arith, values)?;
+    let gaps = values
+        .iter()
+        .zip(&maxima)
+        .flat_map(|(l, m)| l.iter().map(|v| Dot { inputs: vec![v.clone(), m.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(1) }));
+    let gaps = arith.dot(gaps.collect())?;
+    let at_max = arith.element(RELU, gaps.into_iter().map(|g| (g, None)).collect())?;
+    // Values are integers at most their lane's maximum: `relu(x - m + 1)` is 1 exactly at a
+    // maximum, 0 elsewhere, which the intervals of the difference do not show.
+    let at_max = arith.assume(at_max, 0, 1)?;
+    let mut seen: Vec<Vec<Wire>> = at_max.chunks(n).map(|l| vec![l[0].clone()]).collect();
+    for k in 1..n {
+        let items = at_max.chunks(n).zip(&seen).map(|(l, s)| (l[k].clone(), Some(s[k - 1].clone()))).collect();
+        for (s, v) in seen.iter_mut().zip(arith.element(RELU, items)?) {
+            s.push(v);
+        }
+    }
+    Ok((maxima, seen))
+}
+
 impl Op for Lookup {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(inputs[0].to_vec())
@@ -439,22 +462,7 @@ impl Op for ArgMax {
                 lane
             })
             .collect();
-        let maxima = lane_maxima(arith, &values)?;
-        // Values are integers and `x - m <= 0`, so `relu(x - m + 1)` is 1 exactly at a maximum.
-        let gaps = values
-            .iter()
-            .zip(&maxima)
-            .flat_map(|(l, m)| l.iter().map(|v| Dot { inputs: vec![v.clone(), m.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(1) }));
-        let gaps = arith.dot(gaps.collect())?;
-        let at_max = arith.element(RELU, gaps.into_iter().map(|g| (g, None)).collect())?;
-        // `seen[k]`: whether a maximum occurs at or before position k; 0 before the first.
-        let mut seen: Vec<Vec<Wire>> = at_max.chunks(n).map(|l| vec![l[0].clone()]).collect();
-        for k in 1..n {
-            let items = at_max.chunks(n).zip(&seen).map(|(l, s)| (l[k].clone(), Some(s[k - 1].clone()))).collect();
-            for (s, v) in seen.iter_mut().zip(arith.element(RELU, items)?) {
-                s.push(v);
-            }
-        }
+        let (_, seen) = first_maxima(arith, &values, n)?;
         // The first maximum's position is the number of zeros in `seen`; scanned from the end,
         // its index is `n - 1` minus that.
         let one = 1i64 << arith.shape().scale_bits;

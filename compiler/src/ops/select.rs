@@ -3,14 +3,11 @@
 //! position that reaches it, a running maximum of the marks that turns 1 at the first); TopK
 //! takes it out of the lane and looks again, `k` times.
 
-use super::nonlinear::{lane_maxima, lanes};
+use super::nonlinear::{first_maxima, lane_maxima, lanes};
 use super::{axis as axis_of, negated, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
-use zkinfer_circuits::gadgets::ElementOp;
-
-const RELU: ElementOp = ElementOp { rescale: false, relu: true };
 
 /// Opset 13's Hardmax: 1 at the first maximum along `axis`, 0 elsewhere (earlier opsets flatten
 /// from `axis` on, which is the same for the usual `[N, C]` input with axis 1).
@@ -50,29 +47,6 @@ pub fn top_k(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         return Err(format!("k = {k}: at least one entry must be selected"));
     }
     Ok(Box::new(TopK { k: k as usize, axis: ctx.int("axis", -1)?, largest: ctx.int("largest", 1)? != 0 }))
-}
-
-/// Each lane's maximum, and `seen[k]`: 1 where the lane's first maximum is at or before position
-/// `k`, else 0. Every lane has the same length `n`, at least 1.
-fn first_maxima(arith: &mut dyn Arith, values: &[Vec<Wire>], n: usize) -> Result<(Vec<Wire>, Vec<Vec<Wire>>), Error> {
-    let maxima = lane_maxima(arith, values)?;
-    let gaps = values
-        .iter()
-        .zip(&maxima)
-        .flat_map(|(l, m)| l.iter().map(|v| Dot { inputs: vec![v.clone(), m.clone()], weights: vec![Coef::Const(1), Coef::Const(-1)], bias: Coef::Const(1) }));
-    let gaps = arith.dot(gaps.collect())?;
-    let at_max = arith.element(RELU, gaps.into_iter().map(|g| (g, None)).collect())?;
-    // Values are integers at most their lane's maximum: `relu(x - m + 1)` is 1 exactly at a
-    // maximum, 0 elsewhere, which the intervals of the difference do not show.
-    let at_max = arith.assume(at_max, 0, 1)?;
-    let mut seen: Vec<Vec<Wire>> = at_max.chunks(n).map(|l| vec![l[0].clone()]).collect();
-    for k in 1..n {
-        let items = at_max.chunks(n).zip(&seen).map(|(l, s)| (l[k].clone(), Some(s[k - 1].clone()))).collect();
-        for (s, v) in seen.iter_mut().zip(arith.element(RELU, items)?) {
-            s.push(v);
-        }
-    }
-    Ok((maxima, seen))
 }
 
 /// `seen[k] - seen[k - 1]` times `weight` plus `bias`: `first` (`weight` 1, `bias` 0) or its
