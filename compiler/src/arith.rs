@@ -69,6 +69,9 @@ pub trait Arith {
     fn linear(&mut self, items: Vec<(Wire, i64, Wire, i64)>) -> Result<Vec<Wire>, Error>;
     /// `f(x)` per item from the lookup table; see [`FunctionTable`].
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error>;
+    /// `f(x)` per item of sums at the products' scale `2^-2s` (a dense layer's before its
+    /// rescale, see `Model::defer_rescales`), read to a finer step than rescaling them first.
+    fn function_of_sums(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error>;
     /// `sum a_i * b_i` per item of pairs `(a_i, b_i)` of computed values: products of two
     /// computed tensors.
     fn products(&mut self, items: Vec<Vec<(Wire, Wire)>>) -> Result<Vec<Wire>, Error>;
@@ -203,6 +206,11 @@ impl Arith for Evaluate<'_> {
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
         let table = FunctionTable::new(f, self.shape).map_err(Error::Range)?;
         items.iter().map(|x| table.witness(known(x), self.shape.limbs).map(|w| Wire::known(w.out)).map_err(Error::Range)).collect()
+    }
+
+    fn function_of_sums(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        let table = FunctionTable::new(f, self.shape).map_err(Error::Range)?;
+        items.iter().map(|x| table.witness_of_sum(known(x), self.shape.limbs).map(|w| Wire::known(w.out)).map_err(Error::Range)).collect()
     }
 
     fn divide(&mut self, items: Vec<(Wire, Wire)>, within: Option<i64>) -> Result<Vec<Wire>, Error> {
@@ -352,7 +360,12 @@ impl Arith for Synthesize<'_, '_> {
 
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
         let items: Vec<_> = items.iter().map(cell).collect();
-        Ok(self.config.function(self.layouter, f, &items)?.into_iter().map(wire).collect())
+        Ok(self.config.function(self.layouter, f, &items, false)?.into_iter().map(wire).collect())
+    }
+
+    fn function_of_sums(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        let items: Vec<_> = items.iter().map(cell).collect();
+        Ok(self.config.function(self.layouter, f, &items, true)?.into_iter().map(wire).collect())
     }
 
     fn divide(&mut self, items: Vec<(Wire, Wire)>, _: Option<i64>) -> Result<Vec<Wire>, Error> {

@@ -5,7 +5,7 @@
 
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::Error;
-use zkinfer_circuits::gadgets::{floor_sqrt, ElementOp, Function, FunctionTable, GatherTable, Shape};
+use zkinfer_circuits::gadgets::{floor_sqrt, ElementOp, Function, FunctionTable, FunctionWitness, GatherTable, Shape};
 use zkinfer_circuits::Value;
 
 /// The integers `lo..=hi`.
@@ -127,19 +127,14 @@ impl Arith for Bounds {
 
     fn function(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
         let table = FunctionTable::new(f, self.shape).map_err(Error::Range)?;
-        let (lo, hi) = table.outputs();
-        items
-            .iter()
-            .map(|x| {
-                // The part beyond the table is range checked, and its check grows with x: the
-                // ends decide.
-                let x = interval(x);
-                for end in [x.lo, x.hi] {
-                    table.witness(end, self.shape.limbs).map_err(Error::Range)?;
-                }
-                Ok(wire(Interval { lo, hi }))
-            })
-            .collect()
+        let limbs = self.shape.limbs;
+        lookups(&table, items, |x| table.witness(x, limbs))
+    }
+
+    fn function_of_sums(&mut self, f: Function, items: Vec<Wire>) -> Result<Vec<Wire>, Error> {
+        let table = FunctionTable::new(f, self.shape).map_err(Error::Range)?;
+        let limbs = self.shape.limbs;
+        lookups(&table, items, |x| table.witness_of_sum(x, limbs))
     }
 
     fn products(&mut self, items: Vec<Vec<(Wire, Wire)>>) -> Result<Vec<Wire>, Error> {
@@ -216,4 +211,21 @@ impl Arith for Bounds {
             })
             .collect())
     }
+}
+
+/// The outputs of `table`'s lookups of `items`, each `witness`ed at its interval's ends: the
+/// part beyond the table is range checked, and its check grows with the input, so the ends
+/// decide.
+fn lookups(table: &FunctionTable, items: Vec<Wire>, witness: impl Fn(i64) -> Result<FunctionWitness, String>) -> Result<Vec<Wire>, Error> {
+    let (lo, hi) = table.outputs();
+    items
+        .iter()
+        .map(|x| {
+            let x = interval(x);
+            for end in [x.lo, x.hi] {
+                witness(end).map_err(Error::Range)?;
+            }
+            Ok(wire(Interval { lo, hi }))
+        })
+        .collect()
 }

@@ -62,6 +62,45 @@ fn drop_unused(nodes: Vec<Node>, outputs: Vec<(String, usize)>, first: usize) ->
     (kept, outputs.into_iter().map(|(name, id)| (name, renumbered[id])).collect())
 }
 
+/// Leaves out the final rescale of each op whose output only function lookups read, directly
+/// or through ops that move values (an LSTM cell's gates: one dense layer, sliced four ways into
+/// Sigmoid and Tanh): the lookups read the sums at the products' scale, to a finer step, in
+/// `remainder_limbs` more rows each where the rescale took `limbs + remainder_limbs`. A value
+/// the model outputs, or that any other op reads, keeps its rescale.
+fn defer_rescales(nodes: &mut [Node], outputs: &[(String, usize)], first: usize) {
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        for &input in node.inputs.iter().filter(|&&input| input >= first) {
+            readers[input - first].push(i);
+        }
+    }
+    for i in 0..nodes.len() {
+        if nodes[i].op.deferred_rescale().is_none() {
+            continue;
+        }
+        let (mut lookups, mut stack, mut deferrable) = (Vec::new(), vec![i], true);
+        while let Some(j) = stack.pop() {
+            deferrable &= !outputs.iter().any(|(_, id)| *id == first + j);
+            for &r in &readers[j] {
+                let single = nodes[r].inputs.len() == 1;
+                if single && nodes[r].op.moves_values() {
+                    stack.push(r);
+                } else if single && nodes[r].op.reads_sums().is_some() {
+                    lookups.push(r);
+                } else {
+                    deferrable = false;
+                }
+            }
+        }
+        if deferrable && !lookups.is_empty() {
+            *nodes[i].op.deferred_rescale().expect("checked above") = true;
+            for r in lookups {
+                *nodes[r].op.reads_sums().expect("checked above") = true;
+            }
+        }
+    }
+}
+
 impl Model {
     /// Parses, drops nodes no output needs, folds every node whose inputs are known at compile
     /// time (`fold`), builds each other op, infers shapes, and lets each op take over an
@@ -199,7 +238,8 @@ impl Model {
             .iter()
             .map(|o| ids.get(o).map(|&i| (o.clone(), i)).ok_or_else(|| Error::Onnx(format!("output '{o}' is not computed from the input"))))
             .collect::<Result<_, _>>()?;
-        let (nodes, outputs) = drop_unused(nodes, outputs, first);
+        let (mut nodes, outputs) = drop_unused(nodes, outputs, first);
+        defer_rescales(&mut nodes, &outputs, first);
         let mut model = Model { inputs: graph.inputs, nodes, outputs, settings, element_limbs: Vec::new() };
         if !model.settings.input_ranges.is_empty() {
             let shape = model.shape();

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use onnx_protobuf::AttributeProto;
-use zkinfer_circuits::{Pass, Synthesis};
+use zkinfer_circuits::{Fr, Pass, Synthesis};
 use zkinfer_compiler::circuit::ModelCircuit;
 use zkinfer_compiler::Model;
 
@@ -231,5 +231,64 @@ fn a_bias_after_a_matmul_is_its_own() {
         let expected: Vec<f64> = (0..4).map(|j| if relu { dense(j).max(0.0) } else { dense(j) } + b[j] as f64).collect();
         let (model, _) = check_op(&bytes, &x, &expected, 0.01);
         assert_eq!(model.nodes.len(), if relu { 2 } else { 1 }, "relu {relu}: {:?}", model.nodes);
+    }
+}
+
+/// An LSTM cell's gates as exporters write them, for 6 inputs of 8: `x W + b` sliced along its
+/// last axis into `i` and `g`, then `sigmoid(i) tanh(g)`; `extra` names graph outputs besides
+/// `out`.
+fn gates(extra: &[&str]) -> (Vec<u8>, Vec<f32>, Vec<f64>) {
+    let (w, b, x) = (values(8 * 8, 1), values(8, 3), values(6 * 8, 5));
+    let bytes = Onnx::new(&[6, 8])
+        .floats("w", &[8, 8], &w)
+        .floats("b", &[8], &b)
+        .int64s("zero", &[0])
+        .int64s("four", &[4])
+        .int64s("eight", &[8])
+        .int64s("last", &[1])
+        .node("MatMul", "xw", &["input", "w"], vec![])
+        .node("Add", "gates", &["xw", "b"], vec![])
+        .node("Slice", "i", &["gates", "zero", "four", "last"], vec![])
+        .node("Slice", "g", &["gates", "four", "eight", "last"], vec![])
+        .node("Sigmoid", "input_gate", &["i"], vec![])
+        .node("Tanh", "candidate", &["g"], vec![])
+        .node("Mul", "out", &["input_gate", "candidate"], vec![])
+        .bytes_with_outputs(&[&["out"], extra].concat());
+    let gate = |r: usize, j: usize| (0..8).map(|k| x[r * 8 + k] as f64 * w[k * 8 + j] as f64).sum::<f64>() + b[j] as f64;
+    let expected = (0..6 * 4).map(|o| gate(o / 4, o % 4 + 4).tanh() / (1.0 + (-gate(o / 4, o % 4)).exp())).collect();
+    (bytes, x, expected)
+}
+
+/// The dense layer's rescale is left to the lookups that alone read it, through the slices: they
+/// read its sums, to a finer step, in fewer rows than the same model whose gates are also an
+/// output (then each gate is rescaled, and the lookups read that). Both prove, also under private
+/// parameters; the outputs are as close to the float model; a changed output is rejected, and so
+/// is any changed cell of a row that looks the table up.
+#[test]
+fn gate_lookups_read_the_dense_layers_sums() {
+    let (bytes, input, expected) = gates(&[]);
+    let (deferred, x) = check_op(&bytes, &input, &expected, 0.01);
+    let (apart_bytes, _, _) = gates(&["gates"]);
+    let apart = compile(&apart_bytes, std::slice::from_ref(&input)).unwrap();
+    assert!(rows(&deferred) + 24 < rows(&apart), "{} rows, {} with the gates rescaled", rows(&deferred), rows(&apart));
+    let error = |model: &Model| outputs(model, &input).0.iter().zip(&expected).map(|(q, e)| (model.dequantize(*q) - e).abs()).fold(0.0, f64::max);
+    assert!(error(&deferred) <= error(&apart) + 2e-5, "error {} against {} rescaled first", error(&deferred), error(&apart));
+    mock_prove(&apart, &apart.quantize_input(&input).unwrap()).unwrap();
+    assert!(!failures_after_changing_output(&deferred, &x, 1).is_empty(), "a changed output is rejected");
+
+    let private = compile_with(&bytes, std::slice::from_ref(&input), zkinfer_compiler::ParamVisibility::Private).unwrap();
+    assert_eq!(outputs(&private, &input), outputs(&deferred, &input));
+    mock_prove(&private, &x).unwrap();
+
+    // MlConfig::configure's order: advice `a` (width), acc, rc; fixed `w` (width), keep, bias,
+    // then the selectors q_dot and q_rc.
+    let width = deferred.shape().width;
+    let (rc, q_rc) = (width + 1, width + 3);
+    let synthesis = Synthesis::run(&ModelCircuit { model: &deferred, input: Some(&x) }, Pass::Mock).unwrap();
+    let looked_up: Vec<usize> = (0..synthesis.rows).filter(|&r| synthesis.fixed[q_rc][r] == Fr::from(1u64)).collect();
+    assert!(looked_up.len() > 100, "{} lookup rows", looked_up.len());
+    for row in looked_up {
+        let failures = failures_after(&deferred, &x, |s, _| s.advice[rc][row] += Fr::from(1u64));
+        assert!(!failures.is_empty(), "a changed range-checked cell at row {row} passes");
     }
 }

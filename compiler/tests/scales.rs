@@ -112,9 +112,10 @@ fn output_cell(copies: &[(zkinfer_circuits::Cell, zkinfer_circuits::Cell)], i: u
         .expect("every output is copied to the instance column")
 }
 
-/// Function tables beyond one limb: Sigmoid and Tanh at 2^-16 prove and are 8x closer to
-/// onnxruntime than at 2^-12 (measured 1.7e-3 and 2.2e-4); at 2^-20, with
-/// tables of up to 2^14 samples (more than one limb indexes), 40x closer again (4.3e-6).
+/// Function tables beyond one limb: Sigmoid and Tanh at 2^-16 prove and are 11x closer to
+/// onnxruntime than at 2^-12 (measured 2.0e-3 and 1.7e-4); at 2^-20, with
+/// tables of up to 2^14 samples (more than one limb indexes), 19x closer again (9.1e-6: the
+/// last layer's ten outputs reach 10.8, and its weights carry each step's rounding).
 #[test]
 fn functions_beyond_a_limb_prove_finer() {
     let bytes = fixture_bytes("sigmoid_tanh_mlp/model.onnx");
@@ -130,7 +131,7 @@ fn functions_beyond_a_limb_prove_finer() {
     // At 2^-16 the limb of 11 bits is cheapest: the range table's 2^11 rows beside 1025
     // samples of Sigmoid's (which Tanh reads too) take 2^12 rows.
     assert_eq!((limb12, limb16, limb20), (12, 11, 12));
-    assert!(at16 * 4.0 < at12 && at16 < 5e-4 && at20 * 20.0 < at16, "{at12} {at16} {at20}");
+    assert!(at16 * 8.0 < at12 && at16 < 5e-4 && at20 * 12.0 < at16, "{at12} {at16} {at20}");
 }
 
 /// The limb is laid out at each width the scale or the values' range split evenly allows, and

@@ -3,7 +3,7 @@
 //! `remainder_limbs` limbs, all in `limbs + remainder_limbs` rows; `limbs` rows without the
 //! rescale. One gate per limb count the shape asks for.
 
-use super::{fr, out_of_range, to_i64, Columns, MlConfig, Shape, NARROW_TAG};
+use super::{fr, out_of_range, to_i64, Columns, MlConfig, Shape};
 use crate::cs::{ConstraintSystem, Selector};
 use crate::layouter::{AssignedCell, Layouter};
 use crate::value::Value;
@@ -72,7 +72,6 @@ impl MlConfig {
         let bound = self.shape.bound_at(limbs);
         let half = if op.rescale { fr(1 << (scale_bits - 1)) } else { Fr::zero() };
         let div = if op.rescale { fr(1 << scale_bits) } else { Fr::from(1u64) };
-        let remainder_limbs = self.shape.remainder_limbs();
         layouter.assign_region("element", |region| {
             let mut outputs = Vec::with_capacity(items.len());
             for (i, (x, sub)) in items.iter().enumerate() {
@@ -104,10 +103,8 @@ impl MlConfig {
                 for j in 0..limbs {
                     self.table_row(region, row + j, 0, computed.map(|(y, _, _)| self.limb(limb(y + bound, j))))?;
                 }
-                for j in (0..remainder_limbs).filter(|_| op.rescale) {
-                    // The top limb of a remainder narrower than its limbs: its own range.
-                    let tag = if j + 1 == remainder_limbs && self.narrow_bits().is_some() { NARROW_TAG } else { 0 };
-                    self.table_row(region, row + limbs + j, tag, computed.map(|(_, _, r)| (limb(r, j), if tag == 0 { limb(r, j) >> (limb_bits - 1) } else { 0 })))?;
+                if op.rescale {
+                    self.remainder_rows(region, row + limbs, computed.map(|(_, _, r)| r))?;
                 }
                 outputs.push(out);
             }

@@ -16,7 +16,8 @@
 //! - `linear`: `c0 * a + c1 * b` for additions and products with constants, through the dot
 //!   gate;
 //! - `function`: a nonlinear [`Function`] by table lookup with linear interpolation, its
-//!   limit outside the table's interval, in `limbs + 4` rows;
+//!   limit outside the table's interval, in `limbs + 4` rows (`remainder_limbs` more for an
+//!   input that is a sum at the products' scale, whose rescale it takes over);
 //! - `range`: a value in `limbs` limbs (`input range`: the model input's fewer limbs);
 //! - `divide`: rounded division by a computed divisor, in `3 * limbs` rows;
 //! - `gather` (only with [`GatherTable`]s): an entry of a fixed table at a computed index, in
@@ -31,7 +32,7 @@
 //! `limb_bits`-bit value with its top bit (range checks and signs), rows tagged with a function
 //! hold its samples, rows tagged [`NARROW_TAG`] every value of the remainder's top limb, and the
 //! tags after it the gather tables' entries by their keys. No gate reads a row more than
-//! `remainder_limbs + limbs - 1` below its own.
+//! `remainder_limbs + max(limbs - 1, 2)` below its own.
 
 mod divide;
 mod dot;
@@ -290,6 +291,18 @@ impl MlConfig {
         region.assign_fixed(self.bias, row, Fr::from(tag));
         region.assign_advice(self.rc, row, entry.map(|(v, _)| fr(v)))?;
         region.assign_advice(self.rc_msb, row, entry.map(|(_, second)| fr(second)))?;
+        Ok(())
+    }
+
+    /// A rescale's remainder `r` in `[0, 2^scale_bits)`, range checked in `remainder_limbs` rows
+    /// from `row`: the top limb of a remainder narrower than its limbs against its own range.
+    fn remainder_rows(&self, region: &mut Region, row: usize, r: Value<i64>) -> Result<(), Error> {
+        let (bits, count) = (self.shape.limb_bits as usize, self.shape.remainder_limbs());
+        let limb = |j: usize| r.map(|r| (r >> (bits * j)) & ((1 << bits) - 1));
+        for j in 0..count {
+            let tag = if j + 1 == count && self.narrow_bits().is_some() { NARROW_TAG } else { 0 };
+            self.table_row(region, row + j, tag, limb(j).map(|l| (l, if tag == 0 { l >> (bits - 1) } else { 0 })))?;
+        }
         Ok(())
     }
 

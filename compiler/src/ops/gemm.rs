@@ -28,6 +28,8 @@ pub struct Dense {
     /// The bias, broadcast onto the output (`None` when the node has none).
     bias: Option<Constant>,
     pub(crate) relu: bool,
+    /// The output is the sums before the rescale, which the lookups reading it take over.
+    deferred: bool,
 }
 
 /// `A x` for a constant `A` and a computed `x`: a Dense with `A`'s rows as its weights over
@@ -105,7 +107,7 @@ fn gemm_left(ctx: &NodeCtx, a: &Tensor<f32>, alpha: f32, beta: f32) -> Result<Bo
     };
     // op(B)^T is B itself when transB = 1, else B read by columns (the Dense's transA).
     let trans_a = ctx.int("transB", 0)? == 0;
-    Ok(Box::new(Transposed { dense: Dense { weights, batch: vec![], column: false, trans_a, bias, relu: false } }))
+    Ok(Box::new(Transposed { dense: Dense { weights, batch: vec![], column: false, trans_a, bias, relu: false, deferred: false } }))
 }
 
 pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -134,14 +136,14 @@ pub fn gemm(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         }
     }
     let weights = ctx.param(Tensor::new(vec![1, n, k], weights))?;
-    Ok(Box::new(Dense { weights, batch: vec![], column: false, trans_a: ctx.int("transA", 0)? != 0, bias, relu: false }))
+    Ok(Box::new(Dense { weights, batch: vec![], column: false, trans_a: ctx.int("transA", 0)? != 0, bias, relu: false, deferred: false }))
 }
 
 /// `x W^T + b` for weights `[outputs, inputs]` and a bias of one entry per output.
 pub(super) fn dense(weights: Constant, bias: Constant) -> Box<dyn Op> {
     let (n, k) = (weights.values.shape[0], weights.values.shape[1]);
     let weights = Constant { values: weights.values.reshape(vec![1, n, k]), ..weights };
-    Box::new(Dense { weights, batch: vec![], column: false, trans_a: false, bias: Some(bias), relu: false })
+    Box::new(Dense { weights, batch: vec![], column: false, trans_a: false, bias: Some(bias), relu: false, deferred: false })
 }
 
 pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -150,7 +152,7 @@ pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         (Some(a), None) => {
             let (weights, batch) = left_weights(ctx, a, false, 1.0)?;
             // x read by columns: the Dense's transA.
-            return Ok(Box::new(Transposed { dense: Dense { weights, batch, column: false, trans_a: true, bias: None, relu: false } }));
+            return Ok(Box::new(Transposed { dense: Dense { weights, batch, column: false, trans_a: true, bias: None, relu: false, deferred: false } }));
         }
         _ => {}
     }
@@ -164,7 +166,7 @@ pub fn matmul(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let batches: usize = batch.iter().product();
     let weights = (0..batches).flat_map(|m| (0..n).flat_map(move |j| (0..k).map(move |i| b.data[m * k * n + i * n + j]))).collect();
     let weights = ctx.param(Tensor::new(vec![batches, n, k], weights))?;
-    Ok(Box::new(Dense { weights, batch, column, trans_a: false, bias: None, relu: false }))
+    Ok(Box::new(Dense { weights, batch, column, trans_a: false, bias: None, relu: false, deferred: false }))
 }
 
 /// Where the dot products of a Dense read: per row of the output (all but its last
@@ -262,6 +264,14 @@ impl Dense {
     }
 }
 
+/// The sums `acc` rescaled (and through a ReLU), or as they are where the rescale is deferred.
+fn rescaled(arith: &mut dyn Arith, acc: Vec<Wire>, relu: bool, deferred: bool) -> Result<Vec<Wire>, Error> {
+    if deferred {
+        return Ok(acc);
+    }
+    arith.element(ElementOp { rescale: true, relu }, acc.into_iter().map(|a| (a, None)).collect())
+}
+
 /// Per output element, the entry of `bias` it adds.
 fn bias_index<'a>(bias: Option<&'a Constant>, shape: &[usize]) -> Option<(&'a Constant, Vec<usize>)> {
     bias.map(|c| (c, broadcast(&c.values.shape, shape).expect("checked against the output's shape")))
@@ -291,6 +301,8 @@ pub struct DenseSum {
     parts: Vec<Dense>,
     bias: Option<Constant>,
     relu: bool,
+    /// As [`Dense`]'s.
+    deferred: bool,
 }
 
 impl DenseSum {
@@ -318,11 +330,15 @@ impl DenseSum {
             (None, None) => None,
             (a, Some(b)) | (Some(b), a) => Some(summed_bias(a.as_ref(), &b, output)?),
         };
-        Some(DenseSum { parts, bias, relu: false })
+        Some(DenseSum { parts, bias, relu: false, deferred: false })
     }
 }
 
 impl Op for DenseSum {
+    fn deferred_rescale(&mut self) -> Option<&mut bool> {
+        (!self.relu).then_some(&mut self.deferred)
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let shapes = self.parts.iter().zip(inputs).map(|(d, x)| d.rows(x).map(|r| r.shape)).collect::<Result<Vec<_>, _>>()?;
         if shapes.windows(2).any(|w| w[0] != w[1]) {
@@ -353,8 +369,7 @@ impl Op for DenseSum {
             sums.iter_mut().enumerate().for_each(|(o, sum)| sum.bias = b.coef(index[o], 2 * bits));
         }
         let acc = arith.dot(sums)?;
-        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
-        Ok(Tensor::new(shape, out))
+        Ok(Tensor::new(shape, rescaled(arith, acc, self.relu, self.deferred)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -383,6 +398,10 @@ impl Op for DenseSum {
 }
 
 impl Op for Dense {
+    fn deferred_rescale(&mut self) -> Option<&mut bool> {
+        (!self.relu).then_some(&mut self.deferred)
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(self.rows(inputs[0])?.shape)
     }
@@ -390,8 +409,7 @@ impl Op for Dense {
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let (shape, products) = self.products(inputs[0], arith.shape().scale_bits)?;
         let acc = arith.dot(products)?;
-        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
-        Ok(Tensor::new(shape, out))
+        Ok(Tensor::new(shape, rescaled(arith, acc, self.relu, self.deferred)?))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {

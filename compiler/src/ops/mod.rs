@@ -71,9 +71,27 @@ pub trait Op: Debug + Send + Sync + std::any::Any {
         None
     }
     /// Whether every value of the output is 0 or 1 (fixed-point 0 and `2^s`), given which of the
-    /// computed inputs are: what the logical ops and Where's condition require.
-    fn boolean(&self, _inputs: &[bool]) -> bool {
+    /// computed inputs are: what the logical ops and Where's condition require. Moved values are
+    /// what they were.
+    fn boolean(&self, inputs: &[bool]) -> bool {
+        self.moves_values() && inputs[0]
+    }
+    /// Whether the output is values of the one computed input, moved (a reshape, a slice, a
+    /// split, a gather at constant indices): no arithmetic, so each value is what it was, a bool
+    /// or a sum at the products' scale.
+    fn moves_values(&self) -> bool {
         false
+    }
+    /// The switch that leaves out the op's final rescale, where its readers may take it over:
+    /// its output is then sums at the products' scale (see `Model::defer_rescales`).
+    fn deferred_rescale(&mut self) -> Option<&mut bool> {
+        None
+    }
+    /// The switch that makes the op read its input as sums at the products' scale, where it
+    /// can (a function lookup, which reads them to a finer step than their rescale for fewer
+    /// rows).
+    fn reads_sums(&mut self) -> Option<&mut bool> {
+        None
     }
     /// Whether the op multiplies two computed values (see `Model::shape`).
     fn uses_products(&self) -> bool {

@@ -15,6 +15,8 @@ const RELU: ElementOp = ElementOp { rescale: false, relu: true };
 #[derive(Debug)]
 pub struct Lookup {
     function: Function,
+    /// The input is sums at the products' scale (see `Model::defer_rescales`).
+    sums: bool,
 }
 
 #[derive(Debug)]
@@ -41,7 +43,7 @@ pub struct ArgMax {
 
 /// A table function applied element-wise, for ops built from others.
 pub(super) fn lookup(function: Function) -> Box<dyn Op> {
-    Box::new(Lookup { function })
+    Box::new(Lookup { function, sums: false })
 }
 
 pub(super) fn softmax_along(axis: i64) -> Box<dyn Op> {
@@ -53,16 +55,16 @@ pub(super) fn argmax_along(axis: i64) -> Box<dyn Op> {
 }
 
 pub fn sigmoid(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Lookup { function: Function::Sigmoid }))
+    Ok(Box::new(Lookup { function: Function::Sigmoid, sums: false }))
 }
 
 pub fn tanh(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Lookup { function: Function::Tanh }))
+    Ok(Box::new(Lookup { function: Function::Tanh, sums: false }))
 }
 
 /// The error function, GELU's: `x * (1 + erf(x / sqrt 2)) / 2` as exporters write it.
 pub fn erf(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Lookup { function: Function::Erf }))
+    Ok(Box::new(Lookup { function: Function::Erf, sums: false }))
 }
 
 /// GELU, `x Phi(x)` (opset 20's Gelu): the gate `Phi`, or its tanh form for `approximate =
@@ -299,7 +301,8 @@ impl Op for Lookup {
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
         let x = inputs[0];
-        Ok(Tensor::new(x.shape.clone(), arith.function(self.function, x.data.clone())?))
+        let y = if self.sums { arith.function_of_sums(self.function, x.data.clone())? } else { arith.function(self.function, x.data.clone())? };
+        Ok(Tensor::new(x.shape.clone(), y))
     }
 
     fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
@@ -308,6 +311,10 @@ impl Op for Lookup {
 
     fn functions(&self) -> u32 {
         self.function.bit()
+    }
+
+    fn reads_sums(&mut self) -> Option<&mut bool> {
+        Some(&mut self.sums)
     }
 }
 

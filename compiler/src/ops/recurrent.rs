@@ -1,7 +1,8 @@
 //! Recurrent layers: ONNX LSTM, GRU and RNN, unrolled over the sequence (its length is static),
 //! forward, reverse or both ways. Each gate's pre-activation is one dot product over the step's
-//! input and the previous hidden state with the fixed weights (peepholes too), rescaled once;
-//! the activations are lookups (Sigmoid, Tanh) or the rescale's ReLU; the gating products of
+//! input and the previous hidden state with the fixed weights (peepholes too); the activations
+//! are lookups (Sigmoid, Tanh) of those sums, which take over their rescale, or the rescale's
+//! ReLU (a `clip` rescales first, then looks up); the gating products of
 //! two computed values (`f * C + i * c`, `o * tanh(C)`, GRU's `(1 - z) * h + z * H`) are one
 //! products gadget each, rescaled once.
 
@@ -46,15 +47,16 @@ impl Activation {
         }
     }
 
-    /// Pre-activations at scale `2^2s` to activations at `2^s`: one rescale (ReLU's fused in
-    /// where there is no clip), the clip, then the lookup.
+    /// Pre-activations at scale `2^2s` to activations at `2^s`: the lookup of the sums
+    /// themselves where there is no clip; else one rescale (ReLU's fused in where there is no
+    /// clip), the clip, then the lookup.
     fn apply(self, arith: &mut dyn Arith, pre: Vec<Wire>, clip: Option<f32>) -> Result<Vec<Wire>, Error> {
+        if let (Some(f), None) = (self.lookup(), clip) {
+            return arith.function_of_sums(f, pre);
+        }
         let rescaled = arith.element(ElementOp { rescale: true, relu: self.lookup().is_none() && clip.is_none() }, pre.into_iter().map(|w| (w, None)).collect())?;
         let Some(c) = clip else {
-            return match self.lookup() {
-                Some(f) => arith.function(f, rescaled),
-                None => Ok(rescaled),
-            };
+            return Ok(rescaled);
         };
         let n = rescaled.len();
         let clipped = Clip::between(-c, c).apply(arith, &[&Tensor::new(vec![n], rescaled)])?.data;

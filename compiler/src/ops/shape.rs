@@ -118,9 +118,8 @@ pub fn concat(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
 }
 
 impl Op for Rearrange {
-    /// Moved values are what they were.
-    fn boolean(&self, inputs: &[bool]) -> bool {
-        inputs[0]
+    fn moves_values(&self) -> bool {
+        true
     }
 
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
@@ -337,12 +336,11 @@ impl Select {
 }
 
 impl Op for Select {
-    /// From the sizes alone, so that a hostile repeat count is refused before any allocation.
-    /// Moved values are what they were.
-    fn boolean(&self, inputs: &[bool]) -> bool {
-        inputs[0]
+    fn moves_values(&self) -> bool {
+        true
     }
 
+    /// From the sizes alone, so that a hostile repeat count is refused before any allocation.
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let s = inputs[0];
         match self {
@@ -382,6 +380,10 @@ impl Part {
 }
 
 impl Op for Part {
+    fn moves_values(&self) -> bool {
+        true
+    }
+
     fn output_shape(&self, _: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(self.shape.clone())
     }
@@ -449,6 +451,10 @@ impl Split {
 }
 
 impl Op for Split {
+    fn moves_values(&self) -> bool {
+        true
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(vec![inputs[0].iter().product()])
     }

@@ -82,6 +82,10 @@ impl Slice {
 type Sources = (Vec<Vec<Option<usize>>>, Option<String>);
 
 impl Op for Slice {
+    fn moves_values(&self) -> bool {
+        true
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         Ok(self.sources(inputs[0])?.0.iter().map(Vec::len).collect())
     }
