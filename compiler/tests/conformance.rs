@@ -68,7 +68,11 @@ const TOLERANCE: &[(&str, f64)] = &[
     ("Expand", 0.0),
     ("Flatten", 0.0),
     ("Gather", 0.0),
+    ("GatherElements", 0.0),
     ("Identity", 0.0),
+    ("MaxUnpool", 0.0),
+    // A row of a fixed one-hot table: exact.
+    ("OneHot", 0.0),
     ("Reshape", 0.0),
     ("Slice", 0.0),
     ("SpaceToDepth", 0.0),

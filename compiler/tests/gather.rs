@@ -1,7 +1,8 @@
 //! Gather of computed indices from a constant table (a token embedding) by lookup: the rows
 //! against a reference and in the mock prover; an output, or an index off the grid, that a
 //! prover changes after synthesis is rejected; indices the table does not hold are refused by
-//! name.
+//! name. GatherElements and OneHot of computed indices (a tree traversal's node ids, a label's
+//! encoding) read tables the same way.
 
 mod common;
 
@@ -70,4 +71,35 @@ fn indices_outside_the_table_are_refused_by_name() {
     let options = CompileOptions { param_visibility: ParamVisibility::Private, ..options(8) };
     let err = zkinfer_compiler::compile(&bytes, &options, &[vec![3.0, 0.0, 4.0, 3.0]]).unwrap_err().to_string();
     assert!(err.contains("--param-visibility fixed"), "{err}");
+}
+
+/// GatherElements of a constant `[3, 4]` along axis 1 at computed `[3, 2]` indices (each output
+/// reads its own row's entry: a tree's node parameters at the node each sample reached), then
+/// OneHot of the indices (depth 4, values `[0, 1]` along the last axis), summed with a constant
+/// so that both flow on through the circuit. An index past the table is refused by name.
+#[test]
+fn gather_elements_and_one_hot_read_their_tables() {
+    let data: Vec<f32> = (0..12).map(|i| (i as f32 - 5.0) / 8.0).collect();
+    let bytes = Onnx::new(&[3, 2])
+        .floats("data", &[3, 4], &data)
+        .floats("depth", &[], &[4.0])
+        .floats("values", &[2], &[0.0, 1.0])
+        .floats("half", &[], &[0.5])
+        .node("GatherElements", "picked", &["data", "input"], vec![int_attribute("axis", 1)])
+        .node("OneHot", "hot", &["input", "depth", "values"], vec![])
+        .node("Add", "shifted", &["hot", "half"], vec![])
+        .bytes_with_outputs(&["picked", "shifted"]);
+    let indices = [3.0f32, 0.0, 1.0, 1.0, 2.0, 3.0];
+    let picked: Vec<f64> = indices.iter().enumerate().map(|(p, &i)| data[(p / 2) * 4 + i as usize] as f64).collect();
+    let (model, x) = check_op(&bytes, &indices, &picked, 1e-9);
+    let (outputs, _) = model.evaluate(&x).unwrap();
+    let hot: Vec<f64> = indices.iter().flat_map(|&i| (0..4).map(move |k| if k == i as usize { 1.5 } else { 0.5 })).collect();
+    assert_eq!(outputs[1].shape, vec![3, 2, 4]);
+    assert_eq!(outputs[1].data.iter().map(|q| model.dequantize(*q)).collect::<Vec<_>>(), hot);
+    assert_eq!(model.gather_tables().len(), 2);
+    assert!(!failures_after_changing_output(&model, &x, 1).is_empty(), "a changed entry is rejected");
+    let (settings, _) = zkinfer_compiler::compile(&bytes, &options(8), &[]).unwrap();
+    let wide = zkinfer_compiler::Model::from_onnx(&bytes, settings).unwrap();
+    let err = wide.evaluate(&wide.quantize_input(&[4.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("index 4 is outside the table's 4 rows"), "{err}");
 }

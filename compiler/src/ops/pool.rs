@@ -165,6 +165,65 @@ pub fn max_pool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     Ok(Box::new(MaxPool { window: Window::from_ctx(ctx, kernel(ctx)?)? }))
 }
 
+/// MaxUnpool with constant indices (a pool's positions known when the model is compiled): each
+/// input value moved to the flat output position its index names, 0 elsewhere; copies, no rows.
+/// Indices that a MaxPool of the same model computes are refused there (zkinfer computes only
+/// a MaxPool's first output).
+#[derive(Debug)]
+pub struct MaxUnpool {
+    window: Window,
+    indices: Tensor<f32>,
+    /// The output's shape where the node gives it (input 2).
+    shape: Option<Vec<usize>>,
+}
+
+pub fn max_unpool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    let indices = ctx.constant(1).ok_or("the indices (input 1) are computed: only constant indices are supported")?.clone();
+    let shape = ctx.constant(2).map(|s| s.data.iter().map(|&d| d as usize).collect());
+    Ok(Box::new(MaxUnpool { window: Window::from_ctx(ctx, kernel(ctx)?)?, indices, shape }))
+}
+
+impl MaxUnpool {
+    /// Per output position, the input position moved there (the last where several are).
+    fn sources(&self, input: &[usize]) -> Result<(Vec<usize>, Vec<Option<usize>>), String> {
+        let rank = self.window.kernel.len();
+        if input.len() != rank + 2 || self.indices.shape != input {
+            return Err(format!("input of shape {input:?} and indices of shape {:?}: both must be [N, C, spatial...] of the {rank}-D kernel's rank, the same", self.indices.shape));
+        }
+        let default: Vec<usize> = input[..2]
+            .iter()
+            .copied()
+            .chain((0..rank).map(|d| ((input[d + 2] - 1) * self.window.strides[d] + self.window.kernel[d]).saturating_sub(self.window.pads[d] + self.window.pads[d + rank])))
+            .collect();
+        let shape = self.shape.clone().unwrap_or(default);
+        let len: usize = shape.iter().product();
+        let mut sources = vec![None; len];
+        for (k, &i) in self.indices.data.iter().enumerate() {
+            let i = i as i64;
+            let slot = sources.get_mut(usize::try_from(i).unwrap_or(len)).ok_or_else(|| format!("index {i} is outside the output's {len} values (shape {shape:?})"))?;
+            *slot = Some(k);
+        }
+        Ok((shape, sources))
+    }
+}
+
+impl Op for MaxUnpool {
+    fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
+        Ok(self.sources(inputs[0])?.0)
+    }
+
+    fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {
+        let (shape, sources) = self.sources(&inputs[0].shape).map_err(Error::Shape)?;
+        let zero = arith.constant(0)?;
+        Ok(Tensor::new(shape, sources.iter().map(|s| s.map_or_else(|| zero.clone(), |k| inputs[0].data[k].clone())).collect()))
+    }
+
+    fn eval_float(&self, inputs: &[&Tensor<f32>]) -> Result<Tensor<f32>, Error> {
+        let (shape, sources) = self.sources(&inputs[0].shape).map_err(Error::Shape)?;
+        Ok(Tensor::new(shape, sources.iter().map(|s| s.map_or(0.0, |k| inputs[0].data[k])).collect()))
+    }
+}
+
 pub fn average_pool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let window = Window::from_ctx(ctx, kernel(ctx)?)?;
     Ok(Box::new(AveragePool { window: Some(window), count_include_pad: ctx.int("count_include_pad", 0)? != 0 }))

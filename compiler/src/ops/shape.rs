@@ -265,6 +265,9 @@ impl Concat {
 pub enum Select {
     /// Gather along an axis: the positions, and the shape that replaces the axis.
     Gather { axis: i64, indices: Tensor<f32> },
+    /// GatherElements: per output position, the input at that position with its coordinate
+    /// along the axis replaced by the index there.
+    GatherElements { axis: i64, indices: Tensor<f32> },
     /// Expand to a shape (numpy's broadcast of the input and the target).
     Expand(Vec<usize>),
     /// Tile by repeats per axis.
@@ -278,6 +281,16 @@ pub fn gather(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         (_, Some(indices)) => Ok(Box::new(Select::Gather { axis: ctx.int("axis", 0)?, indices: indices.clone() })),
         (Some(data), None) => super::lookup::table_gather(ctx, data),
         (None, None) => Err("a Gather of computed indices from a computed tensor is not supported; the data must be a constant (an embedding table)".into()),
+    }
+}
+
+/// GatherElements of constant indices moves values; of computed indices into constant data, it
+/// is a lookup (`lookup.rs`).
+pub fn gather_elements(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
+    match (ctx.constant(0), ctx.constant(1)) {
+        (_, Some(indices)) => Ok(Box::new(Select::GatherElements { axis: ctx.int("axis", 0)?, indices: indices.clone() })),
+        (Some(data), None) => super::lookup::table_gather_elements(ctx, data),
+        (None, None) => Err("a GatherElements of computed indices from a computed tensor is not supported; the data must be a constant".into()),
     }
 }
 
@@ -319,6 +332,10 @@ impl Select {
                 let picks = crate::tensor::gather_indices(indices, x.shape[a])?;
                 Ok(crate::tensor::gather_axis(x, a, &picks, &indices.shape))
             }
+            Select::GatherElements { axis: a, indices } => {
+                let sources = super::lookup::gather_elements_sources(&x.shape, axis(*a, x.shape.len())?, indices)?;
+                Ok(Tensor::new(indices.shape.clone(), sources.iter().map(|&i| x.data[i].clone()).collect()))
+            }
             Select::Expand(target) => {
                 let shape = crate::tensor::broadcast_shape(&[&x.shape, target])?;
                 let index = super::broadcast(&x.shape, &shape)?;
@@ -347,6 +364,10 @@ impl Op for Select {
             Select::Gather { axis: a, indices } => {
                 let a = axis(*a, s.len())?;
                 Ok(s[..a].iter().chain(&indices.shape).chain(&s[a + 1..]).copied().collect())
+            }
+            Select::GatherElements { axis: a, indices } => {
+                super::lookup::gather_elements_sources(s, axis(*a, s.len())?, indices)?;
+                Ok(indices.shape.clone())
             }
             Select::Expand(target) => crate::tensor::broadcast_shape(&[s, target]),
             Select::Tile(repeats) if repeats.len() == s.len() => {
