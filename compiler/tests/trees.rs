@@ -33,8 +33,8 @@ fn strings_attribute(name: &str, v: &[&str]) -> AttributeProto {
 /// false child).
 type Node = (i64, i64, &'static str, i64, f32, i64, i64);
 
-/// Four trees over two features: every branch mode, and a tree that is a single leaf.
-const NODES: [Node; 12] = [
+/// Six trees over two features: every branch mode, and a tree that is a single leaf.
+const NODES: [Node; 18] = [
     (0, 0, "BRANCH_LEQ", 0, 0.5, 1, 2),
     (0, 1, "LEAF", 0, 0.0, 0, 0),
     (0, 2, "LEAF", 0, 0.0, 0, 0),
@@ -47,10 +47,17 @@ const NODES: [Node; 12] = [
     (2, 3, "LEAF", 0, 0.0, 0, 0),
     (2, 4, "LEAF", 0, 0.0, 0, 0),
     (3, 0, "LEAF", 0, 0.0, 0, 0),
+    (4, 0, "BRANCH_EQ", 0, 0.5, 1, 2),
+    (4, 1, "LEAF", 0, 0.0, 0, 0),
+    (4, 2, "LEAF", 0, 0.0, 0, 0),
+    (5, 0, "BRANCH_NEQ", 1, 0.25, 1, 2),
+    (5, 1, "LEAF", 0, 0.0, 0, 0),
+    (5, 2, "LEAF", 0, 0.0, 0, 0),
 ];
 
 /// The leaves' votes: (tree, node, weight).
-const VOTES: [(i64, i64, f32); 8] = [(0, 1, 1.0), (0, 2, 2.0), (1, 1, 10.0), (1, 2, 20.0), (2, 2, 300.0), (2, 3, 100.0), (2, 4, 200.0), (3, 0, 0.125)];
+const VOTES: [(i64, i64, f32); 12] =
+    [(0, 1, 1.0), (0, 2, 2.0), (1, 1, 10.0), (1, 2, 20.0), (2, 2, 300.0), (2, 3, 100.0), (2, 4, 200.0), (3, 0, 0.125), (4, 1, 0.5), (4, 2, 1.0), (5, 1, 2.0), (5, 2, 4.0)];
 
 fn node_attributes() -> Vec<AttributeProto> {
     let column = |f: fn(&Node) -> i64| NODES.iter().map(f).collect::<Vec<_>>();
@@ -71,7 +78,7 @@ fn regressor() -> Vec<AttributeProto> {
     attributes.extend([
         ints_attribute("target_treeids", &VOTES.map(|v| v.0)),
         ints_attribute("target_nodeids", &VOTES.map(|v| v.1)),
-        ints_attribute("target_ids", &[0; 8]),
+        ints_attribute("target_ids", &[0; 12]),
         floats_attribute("target_weights", &VOTES.map(|v| v.2)),
     ]);
     attributes
@@ -79,7 +86,7 @@ fn regressor() -> Vec<AttributeProto> {
 
 /// Each tree's vote for `x`, walked from the root as onnxruntime does.
 fn walk(x: [f32; 2]) -> Vec<f64> {
-    (0..4)
+    (0..6)
         .map(|tree| {
             let mut node = 0;
             loop {
@@ -91,6 +98,8 @@ fn walk(x: [f32; 2]) -> Vec<f64> {
                     "BRANCH_LT" if v < n.4 => n.5,
                     "BRANCH_GTE" if v >= n.4 => n.5,
                     "BRANCH_GT" if v > n.4 => n.5,
+                    "BRANCH_EQ" if v == n.4 => n.5,
+                    "BRANCH_NEQ" if v != n.4 => n.5,
                     _ => n.6,
                 };
             }
@@ -117,11 +126,12 @@ fn a_regressor_follows_every_branch_mode() {
         for x in INPUTS {
             let model = compile(&bytes, &[x.to_vec()]).unwrap();
             let votes: f64 = walk(x).iter().sum();
-            let expected = 0.5 + if aggregate == "SUM" { votes } else { votes / 4.0 };
+            let expected = 0.5 + if aggregate == "SUM" { votes } else { votes / 6.0 };
             let got = run(&model, &x)[0][0];
-            // The weights over 4 are off the 2^-8 grid by at most half a step each.
-            assert!((got - expected).abs() <= 4.0 / 512.0, "{aggregate} {x:?}: {got}, expected {expected}");
-            assert_eq!(model.evaluate_float(&x).unwrap()[0].data, vec![expected as f32], "{aggregate} {x:?}");
+            // The weights over 6 are off the 2^-8 grid by at most half a step each.
+            assert!((got - expected).abs() <= 6.0 / 512.0, "{aggregate} {x:?}: {got}, expected {expected}");
+            let float = model.evaluate_float(&x).unwrap()[0].data[0] as f64;
+            assert!((float - expected).abs() < 1e-4, "{aggregate} {x:?}: float {float}, expected {expected}");
         }
     }
 }
@@ -178,6 +188,39 @@ fn opset_5_tree_ensemble_follows_every_branch_mode() {
     }
 }
 
+/// Opset 5's equality modes: a set membership (mode 6, its set from `membership_values`, which
+/// also holds a value off the grid and one listed twice), EQ (4) and NEQ (5), against a walk by
+/// hand, in the mock prover, also under private parameters.
+#[test]
+fn opset_5_tree_ensemble_tests_equality_and_sets() {
+    let attributes = vec![
+        ints_attribute("nodes_featureids", &[0, 1, 1]),
+        tensor_attribute("nodes_splits", &[0.0, 3.0, 0.25], false),
+        tensor_attribute("nodes_modes", &[6.0, 4.0, 5.0], true),
+        tensor_attribute("membership_values", &[0.5, -0.5, 0.3, 2.0, 0.5, f32::NAN], false),
+        ints_attribute("nodes_truenodeids", &[0, 2, 4]),
+        ints_attribute("nodes_trueleafs", &[1, 1, 1]),
+        ints_attribute("nodes_falsenodeids", &[1, 3, 5]),
+        ints_attribute("nodes_falseleafs", &[1, 1, 1]),
+        ints_attribute("tree_roots", &[0, 1, 2]),
+        ints_attribute("leaf_targetids", &[0; 6]),
+        tensor_attribute("leaf_weights", &[1.0, 2.0, 10.0, 20.0, 100.0, 200.0], false),
+        int_attribute("n_targets", 1),
+    ];
+    let bytes = Onnx::new(&[1, 2]).node("TreeEnsemble", "out", &["input"], attributes).bytes("out");
+    for x in [[0.5f32, 3.0], [-0.5, 0.25], [2.0, 0.5], [0.3, 3.0], [0.75, -1.0]] {
+        let member = [0.5, -0.5, 0.3, 2.0].contains(&x[0]);
+        let expected = (if member { 1.0 } else { 2.0 }) + (if x[1] == 3.0 { 10.0 } else { 20.0 }) + if x[1] != 0.25 { 100.0 } else { 200.0 };
+        let model = compile(&bytes, &[x.to_vec()]).unwrap();
+        assert_eq!(model.evaluate_float(&x).unwrap()[0].data, vec![expected as f32], "{x:?}");
+        // 0.3 is off the 2^-8 grid: the fixed-point feature nearest it is not a member.
+        let expected = if x[0] == 0.3 { expected + 1.0 } else { expected };
+        assert_eq!(run(&model, &x)[0][0], expected, "{x:?}");
+        let private = compile_with(&bytes, &[x.to_vec()], zkinfer_compiler::ParamVisibility::Private).unwrap();
+        assert_eq!(run(&private, &x)[0][0], expected, "private {x:?}");
+    }
+}
+
 /// A binary classifier: votes for class 0 only, two class labels, the given weights, transform
 /// and base values.
 fn binary(weights: &[f32], transform: &str, base: &[f32]) -> Vec<u8> {
@@ -185,7 +228,7 @@ fn binary(weights: &[f32], transform: &str, base: &[f32]) -> Vec<u8> {
     attributes.extend([
         ints_attribute("class_treeids", &VOTES.map(|v| v.0)),
         ints_attribute("class_nodeids", &VOTES.map(|v| v.1)),
-        ints_attribute("class_ids", &[0; 8]),
+        ints_attribute("class_ids", &[0; 12]),
         floats_attribute("class_weights", weights),
         floats_attribute("base_values", base),
         ints_attribute("classlabels_int64s", &[0, 1]),
@@ -235,11 +278,12 @@ fn a_binary_classifier_reads_one_score_as_two() {
 /// name.
 #[test]
 fn malformed_ensembles_are_refused_by_name() {
-    let modes = ["BRANCH_EQ", "LEAF", "LEAF", "BRANCH_LT", "LEAF", "LEAF", "BRANCH_GTE", "BRANCH_GT", "LEAF", "LEAF", "LEAF", "LEAF"];
+    let mut modes = NODES.map(|n| n.2);
+    modes[0] = "BRANCH_MEMBER";
     let cases = [
-        (ints_attribute("target_nodeids", &[0, 2, 1, 2, 2, 3, 4, 0]), "a vote for node 0 of tree 0, which is not a leaf"),
-        (ints_attribute("nodes_falsenodeids", &[9, 0, 0, 2, 0, 0, 2, 4, 0, 0, 0, 0]), "node 0 of tree 0 has no node 9 as a child"),
-        (strings_attribute("nodes_modes", &modes), "node mode BRANCH_EQ is not supported"),
+        (ints_attribute("target_nodeids", &[0, 2, 1, 2, 2, 3, 4, 0, 1, 2, 1, 2]), "a vote for node 0 of tree 0, which is not a leaf"),
+        (ints_attribute("nodes_falsenodeids", &[9, 0, 0, 2, 0, 0, 2, 4, 0, 0, 0, 0, 2, 0, 0, 2, 0, 0]), "node 0 of tree 0 has no node 9 as a child"),
+        (strings_attribute("nodes_modes", &modes), "node mode BRANCH_MEMBER is not supported"),
     ];
     for (changed, message) in cases {
         let mut attributes = regressor();

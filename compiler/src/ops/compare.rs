@@ -31,7 +31,7 @@ impl Mode {
             "BRANCH_GTE" => Mode::Gte,
             "BRANCH_GT" => Mode::Gt,
             "LEAF" => return Ok(None),
-            other => return Err(format!("node mode {other} is not supported (BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT and LEAF are)")),
+            other => return Err(format!("node mode {other} is not supported (BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, BRANCH_EQ, BRANCH_NEQ and LEAF are)")),
         }))
     }
 

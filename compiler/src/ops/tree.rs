@@ -4,14 +4,16 @@
 //!
 //! Each comparison is computed once for all the trees that make it: for the integer
 //! `d = T - x` (`x` the feature in fixed point, `T` the threshold held to the grid as the
-//! branch's mode asks), `[x <= T] = relu(d + 1) - relu(d)`, two exact element steps. A leaf is
+//! branch's mode asks), `[x <= T] = relu(d + 1) - relu(d)`, two exact element steps; an equality
+//! (BRANCH_EQ, BRANCH_NEQ, opset 5's set membership, the categorical splits of LightGBM) is
+//! `[x == V]`, three exact steps per value, a set the sum over its values. A leaf is
 //! reached when every comparison on its path goes its way, that is when the sum over the path
 //! of each comparison (or its complement) is the path's length: `relu(sum - length + 1)` is the
 //! leaf's indicator, 0 or 1. Each score is then a dot product of the indicators with the leaves'
 //! weights at the fixed-point scale, plus the base value: no rescale, no product of computed
 //! values, no lookup but the range checks (and the post transform's).
 
-use super::compare::{at_most, Mode};
+use super::compare::{at_most, equal_terms, on_grid, Mode, EQUAL_WEIGHTS};
 use super::{Constant, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
@@ -40,10 +42,72 @@ enum Post {
     },
 }
 
+/// What a branch node tests of its feature: a comparison with its threshold, or whether the
+/// feature is one of its values (BRANCH_EQ one value, a set membership several), or not
+/// (BRANCH_NEQ).
+#[derive(Clone, Copy, Debug)]
+enum Test {
+    Compare(Mode),
+    In { negated: bool },
+}
+
+impl Test {
+    /// A node's test from its mode's name in TreeEnsembleClassifier and TreeEnsembleRegressor;
+    /// `None` for a leaf.
+    fn parse(mode: &str) -> Result<Option<Self>, String> {
+        Ok(Some(match mode {
+            "BRANCH_EQ" => Test::In { negated: false },
+            "BRANCH_NEQ" => Test::In { negated: true },
+            other => return Mode::parse(other).map(|m| m.map(Test::Compare)),
+        }))
+    }
+}
+
+/// A branch node: its feature, its test, and its threshold or values (entries of `thresholds`).
+#[derive(Clone, Debug)]
+struct Branch {
+    feature: usize,
+    test: Test,
+    values: std::ops::Range<usize>,
+}
+
+impl Branch {
+    /// The float semantics, as onnxruntime compares float32 values.
+    fn holds(&self, x: f32, thresholds: &[f32]) -> bool {
+        match self.test {
+            Test::Compare(mode) => mode.holds(x, thresholds[self.values.start]),
+            Test::In { negated } => thresholds[self.values.clone()].contains(&x) != negated,
+        }
+    }
+}
+
+/// Whether a branch goes true, `bias + sum sign * test`: each test `[x <= T]` (an index into the
+/// comparisons) or `[x == V]` (into the equalities, flagged).
+type Form = (i64, Vec<(bool, usize, i64)>);
+
+/// The tests a row makes, each once: `(threshold entry, feature, grid value)`.
+#[derive(Default)]
+struct Tests {
+    items: Vec<(usize, usize, i64)>,
+    slot: HashMap<(Option<usize>, usize, i64), usize>,
+}
+
+impl Tests {
+    /// The test of `feature` against grid value `v` (entry `e` of the thresholds), added where
+    /// new: one per entry under private parameters.
+    fn index(&mut self, e: usize, feature: usize, v: i64, private: bool) -> usize {
+        let key = if private { (Some(e), 0, 0) } else { (None, feature, v) };
+        *self.slot.entry(key).or_insert_with(|| {
+            self.items.push((e, feature, v));
+            self.items.len() - 1
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct TreeEnsemble {
-    /// Per branch node: its feature and mode; its threshold is entry `i` of `thresholds`.
-    branches: Vec<(usize, Mode)>,
+    /// The branch nodes, their thresholds (or values) in `thresholds`.
+    branches: Vec<Branch>,
     thresholds: Constant,
     leaves: Vec<Leaf>,
     weights: Constant,
@@ -61,8 +125,7 @@ type Paths = HashMap<(i64, i64), Vec<(usize, bool)>>;
 /// The trees as `nodes_*` give them.
 struct Nodes {
     trees: usize,
-    /// Per branch node: its feature and mode, and its threshold.
-    branches: Vec<(usize, Mode)>,
+    branches: Vec<Branch>,
     thresholds: Vec<f32>,
     paths: Paths,
 }
@@ -80,7 +143,7 @@ fn nodes(ctx: &NodeCtx) -> Result<Nodes, String> {
     if index.len() != n {
         return Err("a (tree, node) pair appears twice in the nodes_* attributes".into());
     }
-    let modes = modes.iter().map(|m| Mode::parse(m)).collect::<Result<Vec<_>, _>>()?;
+    let modes = modes.iter().map(|m| Test::parse(m)).collect::<Result<Vec<_>, _>>()?;
     // Each tree's root is its first node, as onnxruntime takes it.
     let mut roots: Vec<usize> = Vec::new();
     for i in 0..n {
@@ -99,12 +162,12 @@ fn nodes(ctx: &NodeCtx) -> Result<Nodes, String> {
             if std::mem::replace(&mut seen[i], true) {
                 return Err(format!("node {} of tree {} is reached twice", ids[i], trees[i]));
             }
-            let Some(mode) = modes[i] else {
+            let Some(test) = modes[i] else {
                 paths.insert((trees[i], ids[i]), path);
                 continue;
             };
             let feature = usize::try_from(features[i]).map_err(|_| format!("node {} of tree {} reads feature {}", ids[i], trees[i], features[i]))?;
-            branches.push((feature, mode));
+            branches.push(Branch { feature, test, values: thresholds.len()..thresholds.len() + 1 });
             thresholds.push(values[i]);
             let b = branches.len() - 1;
             for (child, went) in [(yes[i], true), (no[i], false)] {
@@ -165,8 +228,9 @@ fn ensemble(ctx: &NodeCtx, prefix: &str, outputs: Option<usize>, average: bool) 
 
 /// `TreeEnsemble` (ai.onnx.ml opset 5): nodes indexed from `tree_roots`, each child a node or,
 /// flagged in `nodes_trueleafs` / `nodes_falseleafs`, a leaf of `leaf_targetids` and
-/// `leaf_weights`. The comparison modes LEQ, LT, GTE and GT (0 to 3); SUM or AVERAGE; no post
-/// transform. The equality and set-membership modes (4 to 6) are refused by name.
+/// `leaf_weights`. Every node mode: LEQ, LT, GTE and GT (0 to 3), EQ, NEQ and set membership (4
+/// to 6, the sets from `membership_values`, each ended by a NaN); SUM or AVERAGE; no post
+/// transform.
 pub fn tree_ensemble(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     if ctx.int("post_transform", 0)? != 0 {
         return Err(format!("post_transform = {} is not supported (0, none, is)", ctx.int("post_transform", 0)?));
@@ -182,23 +246,34 @@ pub fn tree_ensemble(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let tensor = |name: &str| ctx.tensor(name)?.ok_or_else(|| format!("attribute '{name}' is required"));
     let (features, yes, yes_leaf, no, no_leaf, roots) =
         (ints("nodes_featureids")?, ints("nodes_truenodeids")?, ints("nodes_trueleafs")?, ints("nodes_falsenodeids")?, ints("nodes_falseleafs")?, ints("tree_roots")?);
-    let (splits, modes, targets_of, leaf_weights) = (tensor("nodes_splits")?, tensor("nodes_modes")?, ints("leaf_targetids")?, tensor("leaf_weights")?);
+    let (splits, modes_raw, targets_of, leaf_weights) = (tensor("nodes_splits")?, tensor("nodes_modes")?, ints("leaf_targetids")?, tensor("leaf_weights")?);
     let n = features.len();
-    if [yes.len(), yes_leaf.len(), no.len(), no_leaf.len(), splits.len(), modes.len()].iter().any(|&len| len != n) || targets_of.len() != leaf_weights.len() {
+    if [yes.len(), yes_leaf.len(), no.len(), no_leaf.len(), splits.len(), modes_raw.len()].iter().any(|&len| len != n) || targets_of.len() != leaf_weights.len() {
         return Err("the nodes_* (or leaf_*) attributes have different lengths".into());
     }
-    let modes = modes
+    let modes = modes_raw
         .iter()
         .map(|&m| match m as i64 {
-            0 => Ok(Mode::Leq),
-            1 => Ok(Mode::Lt),
-            2 => Ok(Mode::Gte),
-            3 => Ok(Mode::Gt),
-            other => Err(format!("node mode {other} (4 equal, 5 not equal, 6 set membership) is not supported (0 to 3, the comparisons, are)")),
+            0 => Ok(Test::Compare(Mode::Leq)),
+            1 => Ok(Test::Compare(Mode::Lt)),
+            2 => Ok(Test::Compare(Mode::Gte)),
+            3 => Ok(Test::Compare(Mode::Gt)),
+            4 | 6 => Ok(Test::In { negated: false }),
+            5 => Ok(Test::In { negated: true }),
+            other => Err(format!("node mode {other} is not an ONNX TreeEnsemble mode (0 to 6)")),
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // The sets of the membership nodes, in their order among the nodes.
+    let mut sets = ctx.tensor("membership_values")?.unwrap_or_default().split(|v| v.is_nan()).map(<[f32]>::to_vec).collect::<Vec<_>>().into_iter();
+    let mut set_of = Vec::with_capacity(n);
+    for (i, &m) in modes_raw.iter().enumerate() {
+        set_of.push(match m as i64 {
+            6 => Some(sets.next().filter(|s| !s.is_empty()).ok_or_else(|| format!("node {i} tests set membership, but membership_values holds no set for it"))?),
+            _ => None,
+        });
+    }
     let index = |id: i64, len: usize, what: &str| usize::try_from(id).ok().filter(|&i| i < len).ok_or_else(|| format!("{what} {id} of {len}"));
-    let (mut branches, mut thresholds) = (Vec::<(usize, Mode)>::new(), Vec::new());
+    let (mut branches, mut thresholds) = (Vec::<Branch>::new(), Vec::new());
     // Per leaf, its path once reached.
     let mut paths: Vec<Option<Vec<(usize, bool)>>> = vec![None; targets_of.len()];
     for &root in &roots {
@@ -209,8 +284,10 @@ pub fn tree_ensemble(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
             if std::mem::replace(&mut seen[i], true) {
                 return Err(format!("node {i} is reached twice"));
             }
-            branches.push((usize::try_from(features[i]).map_err(|_| format!("node {i} reads feature {}", features[i]))?, modes[i]));
-            thresholds.push(splits[i]);
+            let feature = usize::try_from(features[i]).map_err(|_| format!("node {i} reads feature {}", features[i]))?;
+            let values = set_of[i].clone().unwrap_or_else(|| vec![splits[i]]);
+            branches.push(Branch { feature, test: modes[i], values: thresholds.len()..thresholds.len() + values.len() });
+            thresholds.extend(values);
             let b = branches.len() - 1;
             for (child, leaf, went) in [(yes[i], yes_leaf[i], true), (no[i], no_leaf[i], false)] {
                 let path = [path.as_slice(), &[(b, went)]].concat();
@@ -317,50 +394,70 @@ impl TreeEnsemble {
         let [rows, features] = input else {
             return Err(format!("input {input:?}: a tree ensemble takes [N, features]"));
         };
-        match self.branches.iter().map(|(f, _)| *f).max() {
+        match self.branches.iter().map(|b| b.feature).max() {
             Some(f) if f >= *features => Err(format!("a node reads feature {f} of {features}")),
             _ => Ok((*rows, *features)),
         }
     }
 
-    /// The scores per row, `[N, scores]`: each comparison once per row (per branch under
-    /// private parameters, whose thresholds the verifying key must not reveal as equal), the
-    /// leaves' indicators, and one dot product per score.
+    /// The scores per row, `[N, scores]`: each test once per row (per threshold under private
+    /// parameters, whose values the verifying key must not reveal as equal), the leaves'
+    /// indicators, and one dot product per score.
     fn scores(&self, arith: &mut dyn Arith, x: &Tensor<Wire>) -> Result<Tensor<Wire>, Error> {
         let (rows, features) = self.rows_and_features(&x.shape).map_err(Error::Shape)?;
         let shape = arith.shape();
         let bits = shape.scale_bits;
-        // Per branch: its comparison (an index into `compared`) and whether the branch goes
-        // true when `x <= T`.
-        let mut compared: Vec<(usize, usize, i64)> = Vec::new();
-        let mut slot: HashMap<(usize, i64), usize> = HashMap::new();
-        let mut branch_of = Vec::with_capacity(self.branches.len());
-        for (b, &(feature, mode)) in self.branches.iter().enumerate() {
-            let (t, at_most) = mode.threshold(self.thresholds.values.data[b], shape);
-            let key = if shape.private_params { (b, 0) } else { (feature, t) };
-            let c = *slot.entry(key).or_insert_with(|| {
-                compared.push((b, feature, t));
-                compared.len() - 1
+        let thresholds = &self.thresholds.values.data;
+        let (mut compared, mut equal) = (Tests::default(), Tests::default());
+        let mut forms: Vec<Form> = Vec::with_capacity(self.branches.len());
+        for branch in &self.branches {
+            forms.push(match branch.test {
+                Test::Compare(mode) => {
+                    let e = branch.values.start;
+                    let (t, at_most) = mode.threshold(thresholds[e], shape);
+                    let c = compared.index(e, branch.feature, t, shape.private_params);
+                    if at_most {
+                        (0, vec![(false, c, 1)])
+                    } else {
+                        (1, vec![(false, c, -1)])
+                    }
+                }
+                Test::In { negated } => {
+                    // A value off the grid equals no feature; one listed twice counts once.
+                    let mut values: Vec<(i64, usize)> = branch.values.clone().filter_map(|e| on_grid(thresholds[e] as f64, shape).map(|v| (v, e))).collect();
+                    values.sort_unstable();
+                    values.dedup_by_key(|(v, _)| *v);
+                    let sign = if negated { -1 } else { 1 };
+                    (negated as i64, values.into_iter().map(|(v, e)| (true, equal.index(e, branch.feature, v, shape.private_params), sign)).collect())
+                }
             });
-            branch_of.push((c, at_most));
         }
         let mut scores = Vec::with_capacity(rows * self.scores);
         let relu = ElementOp { rescale: false, relu: true };
         for row in 0..rows {
-            let items = compared.iter().map(|&(b, feature, t)| (x.data[row * features + feature].clone(), self.thresholds.coef_with(b, t + 1))).collect();
-            let (above, at) = at_most(arith, items)?;
-            // [x <= T] = above - at + 1; the leaf's sum less its length, plus one.
+            let item = |&(e, feature, v): &(usize, usize, i64)| (x.data[row * features + feature].clone(), self.thresholds.coef_with(e, v + 1));
+            let (above, at) = if compared.items.is_empty() { (Vec::new(), Vec::new()) } else { at_most(arith, compared.items.iter().map(item).collect())? };
+            let equals = if equal.items.is_empty() { Vec::new() } else { equal_terms(arith, equal.items.iter().map(item).collect())? };
+            // [x <= T] = above - at + 1, [x == V] the equal terms weighed; a leaf's sum of its
+            // branches' ways (a branch's form, or its complement) less its length, plus one.
             let mut by_length: std::collections::BTreeMap<usize, Vec<(usize, Dot)>> = Default::default();
             for (l, leaf) in self.leaves.iter().enumerate() {
                 let (mut inputs, mut weights, mut bias) = (Vec::new(), Vec::new(), 1 - leaf.path.len() as i64);
                 for &(b, went) in &leaf.path {
-                    let (c, at_most) = branch_of[b];
-                    // The comparison itself where the path goes the way `x <= T` sends it,
-                    // its complement otherwise.
-                    let sign = if went == at_most { 1 } else { -1 };
-                    inputs.extend([above[c].clone(), at[c].clone()]);
-                    weights.extend([Coef::Const(sign), Coef::Const(-sign)]);
-                    bias += if sign == 1 { 1 } else { 0 };
+                    let (form_bias, terms) = &forms[b];
+                    let way = if went { 1 } else { -1 };
+                    bias += if went { *form_bias } else { 1 - form_bias };
+                    for &(is_equal, i, sign) in terms {
+                        let s = way * sign;
+                        if is_equal {
+                            inputs.extend(equals[i].iter().cloned());
+                            weights.extend(EQUAL_WEIGHTS.map(|w| Coef::Const(s * w)));
+                        } else {
+                            inputs.extend([above[i].clone(), at[i].clone()]);
+                            weights.extend([Coef::Const(s), Coef::Const(-s)]);
+                            bias += s;
+                        }
+                    }
                 }
                 by_length.entry(leaf.path.len()).or_default().push((l, Dot { inputs, weights, bias: Coef::Const(bias) }));
             }
@@ -395,10 +492,7 @@ impl TreeEnsemble {
         let mut out = Vec::with_capacity(rows * self.scores);
         for row in x.data.chunks(features).take(rows) {
             let mut scores: Vec<f64> = (0..self.scores).map(|s| self.base.as_ref().map_or(0.0, |b| b.values.data[if b.values.len() == 1 { 0 } else { s }] as f64)).collect();
-            let holds = |b: usize| {
-                let (feature, mode) = self.branches[b];
-                mode.holds(row[feature], self.thresholds.values.data[b])
-            };
+            let holds = |b: usize| self.branches[b].holds(row[self.branches[b].feature], &self.thresholds.values.data);
             for leaf in self.leaves.iter().filter(|leaf| leaf.path.iter().all(|&(b, went)| holds(b) == went)) {
                 for &(output, w) in &leaf.votes {
                     scores[output] += self.weights.values.data[w] as f64;
