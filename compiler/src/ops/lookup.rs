@@ -161,7 +161,10 @@ const MAX_ONE_HOT_DEPTH: usize = 256;
 pub fn one_hot(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let depth = ctx.require_constant(1, "depth")?;
     let values = ctx.require_constant(2, "values")?;
-    let (Some(&depth), &[off, on]) = (depth.data.first(), &values.data[..]) else {
+    let Some(&depth) = depth.data.first() else {
+        return Err("depth is empty: it must hold one value".into());
+    };
+    let &[off, on] = &values.data[..] else {
         return Err(format!("values must hold two entries, [off, on], got {}", values.len()));
     };
     let depth = depth as i64;

@@ -179,23 +179,36 @@ pub struct MaxUnpool {
 
 pub fn max_unpool(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
     let indices = ctx.constant(1).ok_or("the indices (input 1) are computed: only constant indices are supported")?.clone();
-    let shape = ctx.constant(2).map(|s| s.data.iter().map(|&d| d as usize).collect());
+    let shape =
+        ctx.int_input(2, "output_shape")?.map(|s| s.iter().map(|&d| usize::try_from(d).map_err(|_| format!("output_shape {s:?} holds a negative size"))).collect()).transpose()?;
     Ok(Box::new(MaxUnpool { window: Window::from_ctx(ctx, kernel(ctx)?)?, indices, shape }))
 }
 
 impl MaxUnpool {
+    /// The output's shape: the node's, or the pool's input size it undoes; no allocation, so
+    /// that the model bounds it first.
+    fn shape(&self, input: &[usize]) -> Result<Vec<usize>, String> {
+        let rank = self.window.kernel.len();
+        if input.len() != rank + 2 || self.indices.shape != input || input.contains(&0) {
+            return Err(format!(
+                "input of shape {input:?} and indices of shape {:?}: both must be [N, C, spatial...] of the {rank}-D kernel's rank, the same, none empty",
+                self.indices.shape
+            ));
+        }
+        let (strides, kernel, pads) = (&self.window.strides, &self.window.kernel, &self.window.pads);
+        let size = |d: usize| (input[d + 2] - 1).checked_mul(strides[d]).and_then(|v| v.checked_add(kernel[d])).map(|v| v.saturating_sub(pads[d] + pads[d + rank]));
+        let default: Option<Vec<usize>> = input[..2].iter().map(|&n| Some(n)).chain((0..rank).map(size)).collect();
+        let shape = match &self.shape {
+            Some(s) => s.clone(),
+            None => default.ok_or_else(|| format!("the output of an input of shape {input:?} overflows"))?,
+        };
+        shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| format!("output_shape {shape:?} overflows"))?;
+        Ok(shape)
+    }
+
     /// Per output position, the input position moved there (the last where several are).
     fn sources(&self, input: &[usize]) -> Result<(Vec<usize>, Vec<Option<usize>>), String> {
-        let rank = self.window.kernel.len();
-        if input.len() != rank + 2 || self.indices.shape != input {
-            return Err(format!("input of shape {input:?} and indices of shape {:?}: both must be [N, C, spatial...] of the {rank}-D kernel's rank, the same", self.indices.shape));
-        }
-        let default: Vec<usize> = input[..2]
-            .iter()
-            .copied()
-            .chain((0..rank).map(|d| ((input[d + 2] - 1) * self.window.strides[d] + self.window.kernel[d]).saturating_sub(self.window.pads[d] + self.window.pads[d + rank])))
-            .collect();
-        let shape = self.shape.clone().unwrap_or(default);
+        let shape = self.shape(input)?;
         let len: usize = shape.iter().product();
         let mut sources = vec![None; len];
         for (k, &i) in self.indices.data.iter().enumerate() {
@@ -209,7 +222,7 @@ impl MaxUnpool {
 
 impl Op for MaxUnpool {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        Ok(self.sources(inputs[0])?.0)
+        self.shape(inputs[0])
     }
 
     fn apply(&self, arith: &mut dyn Arith, inputs: &[&Tensor<Wire>]) -> Result<Tensor<Wire>, Error> {

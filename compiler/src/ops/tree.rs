@@ -423,6 +423,13 @@ impl TreeEnsemble {
                     }
                 }
                 Test::In { negated } => {
+                    // The layout must not depend on private values, nor a prover's choice of them
+                    // make a set count a feature twice: one value on the grid each there.
+                    if shape.private_params && (branch.values.len() > 1 || on_grid(thresholds[branch.values.start] as f64, shape).is_none()) {
+                        return Err(Error::Input(
+                            "a tree's set of several values, or a value off the fixed-point grid, under private parameters (the verifying key would show which values are equal, or a prover could make one count twice): compile with --param-visibility fixed".into(),
+                        ));
+                    }
                     // A value off the grid equals no feature; one listed twice counts once.
                     let mut values: Vec<(i64, usize)> = branch.values.clone().filter_map(|e| on_grid(thresholds[e] as f64, shape).map(|v| (v, e))).collect();
                     values.sort_unstable();
