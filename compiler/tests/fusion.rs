@@ -292,3 +292,23 @@ fn gate_lookups_read_the_dense_layers_sums() {
         assert!(!failures.is_empty(), "a changed range-checked cell at row {row} passes");
     }
 }
+
+/// A Conv (and a Conv with a max pool taken over) read only by a Sigmoid leaves its rescale to
+/// the lookup, as a dense layer does: fewer rows than with the Conv also an output, the same
+/// outputs within a step of the float model's, and the circuit holds.
+#[test]
+fn a_sigmoid_reads_a_convs_sums() {
+    let x = input();
+    for then in [vec![("Sigmoid", vec![])], vec![("MaxPool", pools().swap_remove(0)), ("Sigmoid", vec![])]] {
+        let last = format!("sigmoid{}", then.len() - 1);
+        let deferred = compile(&after_conv(&then, &[&last]), std::slice::from_ref(&x)).unwrap();
+        let apart = compile(&after_conv(&then, &[&last, "conv"]), std::slice::from_ref(&x)).unwrap();
+        assert!(rows(&deferred) < rows(&apart), "{} rows, {} with the Conv rescaled", rows(&deferred), rows(&apart));
+        let (q, _) = outputs(&deferred, &x);
+        let float = deferred.evaluate_float(&x).unwrap();
+        for (q, f) in q.iter().zip(&float[0].data) {
+            assert!((deferred.dequantize(*q) - *f as f64).abs() <= 2.0 / 256.0, "{} against {f}", deferred.dequantize(*q));
+        }
+        mock_prove(&deferred, &deferred.quantize_input(&x).unwrap()).unwrap();
+    }
+}

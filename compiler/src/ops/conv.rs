@@ -8,7 +8,6 @@ use super::{Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
-use zkinfer_circuits::gadgets::ElementOp;
 
 #[derive(Debug)]
 pub struct Conv {
@@ -22,6 +21,9 @@ pub struct Conv {
     relu: bool,
     /// A MaxPool taken over (see [`Epilogue::MaxPool`]).
     pool: Option<Window>,
+    /// The output is the sums (or a pool's maxima of them) before the rescale, which the
+    /// lookups reading it take over.
+    deferred: bool,
 }
 
 /// A sliding window over the spatial axes of an [N, C, D_1, .., D_n] input: per axis a kernel,
@@ -211,6 +213,7 @@ pub fn conv(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         group: group as usize,
         relu: false,
         pool: None,
+        deferred: false,
     }))
 }
 
@@ -225,6 +228,7 @@ struct Products<'a> {
     bias: Option<&'a (Constant, Vec<usize>)>,
     relu: bool,
     pool: Option<&'a Window>,
+    deferred: bool,
 }
 
 type Taps = Vec<(usize, usize)>;
@@ -249,8 +253,7 @@ impl Products<'_> {
                 (pooled, maxima(arith, groups)?)
             }
         };
-        let out = arith.element(ElementOp { rescale: true, relu: self.relu }, acc.into_iter().map(|a| (a, None)).collect())?;
-        Ok(Tensor::new(shape, out))
+        Ok(Tensor::new(shape, super::rescaled(arith, acc, self.relu, self.deferred)?))
     }
 
     fn eval_float(&self, x: &Tensor<f32>, shape: Vec<usize>, outputs: &[(usize, Taps)]) -> Tensor<f32> {
@@ -273,7 +276,7 @@ impl Products<'_> {
 
 impl Conv {
     fn products(&self) -> Products<'_> {
-        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu, pool: self.pool.as_ref() }
+        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu, pool: self.pool.as_ref(), deferred: self.deferred }
     }
 
     /// The convolution's own output shape, before a pool taken over.
@@ -306,6 +309,10 @@ impl Conv {
 }
 
 impl Op for Conv {
+    fn deferred_rescale(&mut self) -> Option<&mut bool> {
+        (!self.relu).then_some(&mut self.deferred)
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let shape = self.conv_shape(inputs[0])?;
         match &self.pool {
@@ -378,6 +385,8 @@ pub struct ConvTranspose {
     /// The output's spatial sizes when the node fixes them (`output_shape`): the crop follows.
     output_size: Option<Vec<usize>>,
     relu: bool,
+    /// As [`Conv`]'s.
+    deferred: bool,
 }
 
 pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
@@ -414,12 +423,22 @@ pub fn conv_transpose(ctx: &NodeCtx) -> Result<Box<dyn Op>, String> {
         Some(b) => Some((ctx.param(b.clone())?, (0..channels).collect())),
         None => None,
     };
-    Ok(Box::new(ConvTranspose { weights: ctx.param(w.clone())?, weight_shape: w.shape.clone(), bias, group: group as usize, window, output_padding, output_size, relu: false }))
+    Ok(Box::new(ConvTranspose {
+        weights: ctx.param(w.clone())?,
+        weight_shape: w.shape.clone(),
+        bias,
+        group: group as usize,
+        window,
+        output_padding,
+        output_size,
+        relu: false,
+        deferred: false,
+    }))
 }
 
 impl ConvTranspose {
     fn products(&self) -> Products<'_> {
-        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu, pool: None }
+        Products { weights: &self.weights, bias: self.bias.as_ref(), relu: self.relu, pool: None, deferred: self.deferred }
     }
 
     /// Per spatial axis of an input of spatial sizes `input`, the output's size and where it
@@ -482,6 +501,10 @@ impl ConvTranspose {
 }
 
 impl Op for ConvTranspose {
+    fn deferred_rescale(&mut self) -> Option<&mut bool> {
+        (!self.relu).then_some(&mut self.deferred)
+    }
+
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
         let s = inputs[0];
         check_rank(s, &self.window.kernel)?;

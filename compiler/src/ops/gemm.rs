@@ -8,12 +8,11 @@
 //! products on the columns of `x`: `(A x)^T = x^T A^T`, transposed back (a copy).
 
 use super::shape::Rearrange;
-use super::{broadcast, Constant, Epilogue, NodeCtx, Op};
+use super::{broadcast, rescaled, Constant, Epilogue, NodeCtx, Op};
 use crate::arith::{Arith, Coef, Dot, Wire};
 use crate::tensor::Tensor;
 use crate::Error;
 use rayon::prelude::*;
-use zkinfer_circuits::gadgets::ElementOp;
 
 #[derive(Clone, Debug)]
 pub struct Dense {
@@ -262,14 +261,6 @@ impl Dense {
             .collect();
         Ok((shape, sums))
     }
-}
-
-/// The sums `acc` rescaled (and through a ReLU), or as they are where the rescale is deferred.
-fn rescaled(arith: &mut dyn Arith, acc: Vec<Wire>, relu: bool, deferred: bool) -> Result<Vec<Wire>, Error> {
-    if deferred {
-        return Ok(acc);
-    }
-    arith.element(ElementOp { rescale: true, relu }, acc.into_iter().map(|a| (a, None)).collect())
 }
 
 /// Per output element, the entry of `bias` it adds.

@@ -37,7 +37,7 @@ use crate::Error;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
-use zkinfer_circuits::gadgets::GatherTable;
+use zkinfer_circuits::gadgets::{ElementOp, GatherTable};
 
 pub trait Op: Debug + Send + Sync + std::any::Any {
     /// Output shape from the shapes of the dynamic (non-constant) inputs.
@@ -102,6 +102,15 @@ pub trait Op: Debug + Send + Sync + std::any::Any {
     fn checks_products(&self) -> bool {
         false
     }
+}
+
+/// The sums `acc` rescaled (and through a ReLU), or as they are where the rescale is deferred
+/// (see `Op::deferred_rescale`).
+fn rescaled(arith: &mut dyn Arith, acc: Vec<Wire>, relu: bool, deferred: bool) -> Result<Vec<Wire>, Error> {
+    if deferred {
+        return Ok(acc);
+    }
+    arith.element(ElementOp { rescale: true, relu }, acc.into_iter().map(|a| (a, None)).collect())
 }
 
 /// An op that the op before it can apply at no cost (in its final rescale, or folded into its
