@@ -92,8 +92,8 @@ impl MlConfig {
         let low_rows = if sums { self.shape.remainder_limbs() } else { 0 };
         let at_sums = |v: i64| if sums { v << scale_bits } else { v };
         let table = FunctionTable::new(f, self.shape).map_err(Error::Synthesis)?;
-        // A wrapped `interval_scale` would leave `above` unconstrained.
-        if bits + table.grid + scale_bits >= 62 {
+        // A wrapped `interval_scale` (taken `2^s` times for sums) would leave `above` unconstrained.
+        if sums && bits + table.grid + scale_bits >= 62 {
             return Err(Error::Synthesis(format!("{f:?} at scale 2^-{scale_bits} takes a table of 2^{} samples, too many to read sums", table.grid)));
         }
         // The input's steps fill a limb; Tanh reads Sigmoid's samples at twice its input.

@@ -86,13 +86,19 @@ pub fn table_gather_elements(ctx: &NodeCtx, data: &Tensor<f32>) -> Result<Box<dy
     Ok(Box::new(TableGatherElements { axis: a, data: data.clone(), table: GatherTable { row_len: row_len.max(1), values } }))
 }
 
-/// Per position of `index_shape` (the rank of `shape`, no dimension past its), its place among
-/// `shape`'s coordinates other than `a` (row-major), and the stride of `a` in `shape`; an error
-/// naming the shapes where they do not match.
-fn places_beside_axis(shape: &[usize], a: usize, index_shape: &[usize]) -> Result<(Vec<usize>, usize), String> {
+/// Whether GatherElements' indices of shape `index_shape` fit data of shape `shape` along axis
+/// `a`: an error naming both where they do not.
+fn fits(shape: &[usize], a: usize, index_shape: &[usize]) -> Result<(), String> {
     if shape[a] == 0 || index_shape.len() != shape.len() || index_shape.iter().zip(shape).enumerate().any(|(d, (i, s))| d != a && i > s) {
         return Err(format!("indices of shape {index_shape:?} do not fit data of shape {shape:?} (the same rank, no dimension larger but the axis's, which is not empty)"));
     }
+    Ok(())
+}
+
+/// Per position of `index_shape` (which [`fits`] `shape`), its place among `shape`'s
+/// coordinates other than `a` (row-major).
+fn places_beside_axis(shape: &[usize], a: usize, index_shape: &[usize]) -> Result<Vec<usize>, String> {
+    fits(shape, a, index_shape)?;
     let (index_strides, data_strides) = (strides(index_shape), strides(shape));
     let inner: usize = shape[a + 1..].iter().product();
     let places = (0..index_shape.iter().product::<usize>())
@@ -102,21 +108,21 @@ fn places_beside_axis(shape: &[usize], a: usize, index_shape: &[usize]) -> Resul
             (flat / (inner * shape[a])) * inner + flat % inner
         })
         .collect();
-    Ok((places, data_strides[a]))
+    Ok(places)
 }
 
 /// The flat data positions GatherElements reads: `indices` (negative from the axis's end) along
 /// axis `a` of `shape`, at each position's other coordinates.
 pub fn gather_elements_sources(shape: &[usize], a: usize, indices: &Tensor<f32>) -> Result<Vec<usize>, String> {
-    let (places, stride) = places_beside_axis(shape, a, &indices.shape)?;
+    let places = places_beside_axis(shape, a, &indices.shape)?;
     let picks = gather_indices(indices, shape[a])?;
     let inner: usize = shape[a + 1..].iter().product();
-    Ok(places.iter().zip(picks).map(|(&j, r)| (j / inner) * inner * shape[a] + r * stride + j % inner).collect())
+    Ok(places.iter().zip(picks).map(|(&j, r)| ((j / inner) * shape[a] + r) * inner + j % inner).collect())
 }
 
 impl Op for TableGatherElements {
     fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, String> {
-        places_beside_axis(&self.data.shape, self.axis, inputs[0])?;
+        fits(&self.data.shape, self.axis, inputs[0])?;
         Ok(inputs[0].to_vec())
     }
 
@@ -127,7 +133,7 @@ impl Op for TableGatherElements {
             ));
         }
         let x = inputs[0];
-        let (places, _) = places_beside_axis(&self.data.shape, self.axis, &x.shape).map_err(Error::Shape)?;
+        let places = places_beside_axis(&self.data.shape, self.axis, &x.shape).map_err(Error::Shape)?;
         let items = x.data.iter().cloned().zip(places).collect();
         Ok(Tensor::new(x.shape.clone(), arith.gather(&self.table, items)?))
     }

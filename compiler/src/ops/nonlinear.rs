@@ -41,7 +41,7 @@ pub struct ArgMax {
     min: bool,
 }
 
-/// A table function applied element-wise, for ops built from others.
+/// A table function applied element-wise: Sigmoid, Tanh and Erf, and inside ops built from others.
 pub(super) fn lookup(function: Function) -> Box<dyn Op> {
     Box::new(Lookup { function, sums: false })
 }
@@ -55,16 +55,16 @@ pub(super) fn argmax_along(axis: i64) -> Box<dyn Op> {
 }
 
 pub fn sigmoid(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Lookup { function: Function::Sigmoid, sums: false }))
+    Ok(lookup(Function::Sigmoid))
 }
 
 pub fn tanh(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Lookup { function: Function::Tanh, sums: false }))
+    Ok(lookup(Function::Tanh))
 }
 
 /// The error function, GELU's: `x * (1 + erf(x / sqrt 2)) / 2` as exporters write it.
 pub fn erf(_: &NodeCtx) -> Result<Box<dyn Op>, String> {
-    Ok(Box::new(Lookup { function: Function::Erf, sums: false }))
+    Ok(lookup(Function::Erf))
 }
 
 /// GELU, `x Phi(x)` (opset 20's Gelu): the gate `Phi`, or its tanh form for `approximate =

@@ -48,13 +48,13 @@ impl Activation {
     }
 
     /// Pre-activations at scale `2^2s` to activations at `2^s`: the lookup of the sums
-    /// themselves where there is no clip; else one rescale (ReLU's fused in where there is no
-    /// clip), the clip, then the lookup.
+    /// themselves where there is no clip; else one rescale (ReLU's fused in: without a clip only
+    /// a ReLU comes here), the clip, then the activation.
     fn apply(self, arith: &mut dyn Arith, pre: Vec<Wire>, clip: Option<f32>) -> Result<Vec<Wire>, Error> {
         if let (Some(f), None) = (self.lookup(), clip) {
             return arith.function_of_sums(f, pre);
         }
-        let rescaled = arith.element(ElementOp { rescale: true, relu: self.lookup().is_none() && clip.is_none() }, pre.into_iter().map(|w| (w, None)).collect())?;
+        let rescaled = arith.element(ElementOp { rescale: true, relu: clip.is_none() }, pre.into_iter().map(|w| (w, None)).collect())?;
         let Some(c) = clip else {
             return Ok(rescaled);
         };
